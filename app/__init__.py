@@ -1,0 +1,138 @@
+"""Application factory: the only place an app is built (wsgi.py, worker.py and tests call it)."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from app.config import load_config
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config())
+    if overrides:
+        app.config.update(overrides)
+    check_config(app.config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_templating(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def check_config(config) -> None:
+    missing = [name for name, key in (("SECRET_KEY", "SECRET_KEY"),
+                                      ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+                                      ("REDIS_URL", "REDIS_URL")) if not config.get(key)]
+    if missing:
+        raise ConfigurationError(
+            f"missing setting(s): {', '.join(missing)}. Set them in the environment "
+            "(see .env.example), or use `make run`, which starts embedded servers.")
+
+
+def _select_locale():
+    from app.extensions import babel  # noqa: F401
+
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False) \
+            and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.auth import sessions
+    from app.extensions import babel, csrf, db, login_manager, migrate, redis_store
+    from app.tasks import init_broker
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    redis_store.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # server-side records do this job (app.auth.sessions)
+    login_manager.user_loader(sessions.load_user)
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    init_broker(app, namespace=app.config.get("DRAMATIQ_NAMESPACE", "dramatiq"))
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.campaigns import bp as campaigns_bp
+    from app.health import bp as health_bp
+    from app.hooks import bp as hooks_bp
+    from app.media import bp as media_bp
+    from app.platforms import bp as platforms_bp
+    from app.reviews import bp as reviews_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp, url_prefix="/media")
+    app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
+    app.register_blueprint(reviews_bp, url_prefix="/reviews")
+    app.register_blueprint(platforms_bp, url_prefix="/platforms")
+    app.register_blueprint(hooks_bp, url_prefix="/hooks")
+
+
+def register_security(app: Flask) -> None:
+    from app import security
+
+    app.before_request(security.enforce_declared_access)
+    app.after_request(security.set_security_headers)
+
+
+# htmx fitted to the CSP: no eval, no injected inline styles, same-origin requests only;
+# 422 (validation errors) is swapped like a success so forms re-render with their errors.
+HTMX_CONFIG = {
+    "allowEval": False, "allowScriptTags": False, "includeIndicatorStyles": False,
+    "selfRequestsOnly": True, "historyCacheSize": 0,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "422", "swap": True},
+        {"code": "[45]..", "swap": False, "error": True},
+    ],
+}
+
+
+def register_templating(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from app import labels, navigation, security
+
+    app.jinja_env.globals.update(
+        csp_nonce=security.csp_nonce, nav_items=navigation.nav_items,
+        current_locale=lambda: str(get_locale()), htmx_config=lambda: HTMX_CONFIG,
+        role_label=labels.role_label, platform_label=labels.platform_label,
+    )
+    app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
+    app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+
+
+def register_errors(app: Flask) -> None:
+    from app import errors
+
+    errors.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app import cli
+
+    cli.register(app)

@@ -1,0 +1,85 @@
+"""Every setting, read from the environment in one place (documented in `.env.example`)."""
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+def database_url(url: str | None) -> str | None:
+    """SQLAlchemy needs the psycopg 3 driver named; accept plain postgres URLs too."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config() -> dict:
+    """Build the configuration from the environment at call time (never at import)."""
+    app_env = _env("APP_ENV", "production")
+    local = app_env in ("development", "test")
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SQLALCHEMY_DATABASE_URI": database_url(_env("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": _env("REDIS_URL"),
+        # Sessions (OWASP ASVS 3.3): server-side records in Redis, revocable.
+        "SESSION_IDLE_TIMEOUT": _int("SESSION_IDLE_TIMEOUT", 30 * 60),
+        "SESSION_ABSOLUTE_TIMEOUT": _int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600),
+        "SESSION_COOKIE_NAME": "cms_session",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not local),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "HSTS_ENABLED": _bool("HSTS_ENABLED", not local),
+        # The CSRF token lives as long as the session, so a phone page left open still works.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": _bool("WTF_CSRF_SSL_STRICT", not local),
+        # Login throttling: failures allowed per window, per account and per client IP.
+        "LOGIN_MAX_FAILURES_ACCOUNT": _int("LOGIN_MAX_FAILURES_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_IP": _int("LOGIN_MAX_FAILURES_IP", 20),
+        "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 15 * 60),
+        "INVITATION_MAX_AGE": _int("INVITATION_MAX_AGE", 72 * 3600),
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": _env("BABEL_DEFAULT_TIMEZONE", "Europe/Paris"),
+        "LANGUAGES": ("fr", "en"),
+        # Integrations (used by later features; documented in .env.example)
+        "STORAGE_BACKEND": _env("STORAGE_BACKEND", "local"),
+        "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
+        "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
+        "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
+        "GRAPH_SITE_ID": _env("GRAPH_SITE_ID"),
+        "GRAPH_DRIVE_ID": _env("GRAPH_DRIVE_ID"),
+        "GRAPH_BASE_URL": _env("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
+        "AAD_AUTHORITY": _env("AAD_AUTHORITY", "https://login.microsoftonline.com"),
+        "SHAREPOINT_LINK_TYPE": _env("SHAREPOINT_LINK_TYPE", "view"),
+        "SHAREPOINT_LINK_SCOPE": _env("SHAREPOINT_LINK_SCOPE", "organization"),
+        "MAKE_ZONE": _env("MAKE_ZONE", "eu1"),
+        "MAKE_BASE_URL": _env("MAKE_BASE_URL"),
+        "MAKE_HOOK_BASE_URL": _env("MAKE_HOOK_BASE_URL"),
+        "MAKE_API_TOKEN": _env("MAKE_API_TOKEN"),
+        "MAKE_TEAM_ID": _env("MAKE_TEAM_ID"),
+        "MAKE_ORGANIZATION_ID": _env("MAKE_ORGANIZATION_ID"),
+        "MAKE_ENV": _env("MAKE_ENV", "prod"),
+        "MAKE_CALLBACK_SECRET": _env("MAKE_CALLBACK_SECRET"),
+        "MAKE_CALLBACK_SECRET_PREVIOUS": _env("MAKE_CALLBACK_SECRET_PREVIOUS"),
+        "MEILI_URL": _env("MEILI_URL"),
+        "MEILI_API_KEY": _env("MEILI_API_KEY"),
+        "SEARCH_BUDGET_MS": _int("SEARCH_BUDGET_MS", 300),
+        "N8N_WEBHOOK_URL": _env("N8N_WEBHOOK_URL"),
+    }

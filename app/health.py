@@ -1,0 +1,58 @@
+"""Liveness and readiness probes (open without a login, JSON only)."""
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from app.extensions import db, redis_store
+from app.security import public
+
+bp = Blueprint("health", __name__)
+
+
+def migration_heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    heads = current_app.extensions.get("alembic_heads")
+    if heads is None:
+        config = current_app.extensions["migrate"].migrate.get_config()
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        current_app.extensions["alembic_heads"] = heads
+    return heads
+
+
+def _check_database() -> dict:
+    current = set(db.session.scalars(sa.text("SELECT version_num FROM alembic_version")))
+    heads = migration_heads()
+    return {"ok": current == heads, "revision": sorted(current), "head": sorted(heads)}
+
+
+def _check_redis() -> dict:
+    return {"ok": bool(redis_store.client.ping())}
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis}
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@public
+def readyz():
+    details = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            details[name] = check()
+        except Exception as exc:  # any failure of a dependency means "not ready"
+            db.session.rollback()
+            details[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        details[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    ready = all(d["ok"] for d in details.values())
+    return jsonify(status="ready" if ready else "not ready", checks=details), 200 if ready else 503

@@ -1,0 +1,9 @@
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import CallbackEvent
+
+
+def list_page(page: int, per_page: int = 50):
+    return db.paginate(sa.select(CallbackEvent).order_by(CallbackEvent.received_at.desc(), CallbackEvent.id.desc()), page=page, per_page=per_page,
+                       error_out=False)

@@ -1,0 +1,110 @@
+"""`make run`: the whole local stack in one command, state kept under `instance/`.
+
+Starts what the environment does not provide: an embedded PostgreSQL (unless DATABASE_URL is
+set) and an embedded Redis (unless REDIS_URL is set); generates the secrets once; applies the
+migrations; seeds the demo data once; runs a Dramatiq worker inside this process; serves the app
+on http://127.0.0.1:5000. Ctrl-C stops everything it started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
+
+
+def load_secrets() -> dict:
+    path = INSTANCE / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {"SECRET_KEY": secrets.token_hex(32), "MAKE_CALLBACK_SECRET": secrets.token_hex(32)}
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def start_services(stack: list) -> dict:
+    from app.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    env = {}
+    if not os.environ.get("DATABASE_URL"):
+        pg = EmbeddedPostgres(INSTANCE / "postgres").start()
+        stack.append(pg)
+        env["DATABASE_URL"] = pg.ensure_database("cms")
+    if not os.environ.get("REDIS_URL"):
+        stack.append(redis := EmbeddedRedis(INSTANCE / "redis").start())
+        env["REDIS_URL"] = redis.url
+    return env
+
+
+def write_local_env(env: dict) -> None:
+    """So `flask` commands reach the same servers: `set -a; . instance/local.env; set +a`."""
+    lines = [f"{k}={v}" for k, v in sorted(env.items())]
+    (INSTANCE / "local.env").write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    started = time.monotonic()
+    INSTANCE.mkdir(exist_ok=True)
+    stack: list = []
+    try:
+        env = {"APP_ENV": "development", **load_secrets(), **start_services(stack)}
+        for key, value in env.items():
+            os.environ.setdefault(key, value)
+        write_local_env({k: os.environ[k] for k in env})
+        from app import create_app
+
+        app = create_app()
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            from app.cli import DEMO_USERS, seed_demo
+
+            upgrade()
+            seeded = seed_demo()
+        worker = start_worker(app)
+        print_banner(stack, seeded, DEMO_USERS, time.monotonic() - started)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        from werkzeug.serving import run_simple
+
+        run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
+        worker.stop()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for service in reversed(stack):
+            service.stop()
+
+
+def start_worker(app):
+    import dramatiq
+
+    worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=2)
+    worker.start()
+    return worker
+
+
+def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
+    url = f"http://{HOST}:{PORT}"
+    embedded = ", ".join(f"{type(s).__name__} ({s.data_dir.relative_to(ROOT)})" for s in stack)
+    print("\n" + "=" * 64)
+    print(f"  CMS ready in {seconds:.1f} s at {url}")
+    print(f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"
+          ", a Dramatiq worker (2 threads)")
+    print("  demo logins" + (" (just created):" if seeded else ":"))
+    for email, _name, role, password in users:
+        print(f"    {role.value:<9} {email:<22} {password}")
+    print("  Ctrl-C stops everything.")
+    print("=" * 64 + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

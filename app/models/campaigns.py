@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import (CampaignStatus, ObjectStatus, ScenarioStatus, Timestamps,
+                             enum_column)
+
+
+class Campaign(Timestamps, db.Model):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
+                           name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    status: Mapped[CampaignStatus] = mapped_column(
+        enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.ACTIVE
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    scenarios: Mapped[list["CampaignScenario"]] = relationship(back_populates="campaign")
+
+
+class CampaignScenario(Timestamps, db.Model):
+    """One Make scenario (and its webhook) per campaign and target social account."""
+
+    __tablename__ = "campaign_scenarios"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "social_account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    social_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("social_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    make_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    make_hook_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    webhook_url: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[ScenarioStatus] = mapped_column(
+        enum_column(ScenarioStatus, "scenario_status"), default=ScenarioStatus.PROVISIONING
+    )
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="scenarios")
+
+
+object_targets = sa.Table(
+    "object_targets",
+    db.metadata,
+    sa.Column("object_id", sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("campaign_scenario_id", sa.ForeignKey("campaign_scenarios.id", ondelete="CASCADE"),
+              primary_key=True, index=True),
+)
+
+
+class ContentObject(Timestamps, db.Model):
+    """A post: text, link, ordered media, target accounts, optional schedule."""
+
+    __tablename__ = "content_objects"
+    __table_args__ = (sa.Index("ix_content_objects_campaign_status", "campaign_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    link: Mapped[str | None] = mapped_column(sa.Text)
+    scheduled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    status: Mapped[ObjectStatus] = mapped_column(
+        enum_column(ObjectStatus, "object_status"), default=ObjectStatus.DRAFT
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class ObjectMedia(db.Model):
+    """The ordered media of a content object."""
+
+    __tablename__ = "object_media"
+    __table_args__ = (sa.CheckConstraint("position >= 0", name="position_nonnegative"),)
+
+    object_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_asset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("media_assets.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int]

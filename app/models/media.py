@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import MediaKind, MediaStatus, StorageBackend, Timestamps, enum_column
+
+media_tags = sa.Table(
+    "media_tags",
+    db.metadata,
+    sa.Column("media_asset_id", sa.ForeignKey("media_assets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))  # as typed, accents kept for display
+    normalized: Mapped[str] = mapped_column(sa.String(80), unique=True)  # case and spaces folded
+
+
+class MediaAsset(Timestamps, db.Model):
+    __tablename__ = "media_assets"
+    __table_args__ = (
+        sa.Index("ix_media_assets_created_at_id", "created_at", "id"),
+        sa.CheckConstraint("size_bytes >= 0", name="size_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    mime: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[MediaKind] = mapped_column(enum_column(MediaKind, "media_kind"), index=True)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    storage_backend: Mapped[StorageBackend] = mapped_column(enum_column(StorageBackend, "storage_backend"))
+    storage_item_id: Mapped[str | None] = mapped_column(sa.String(255))
+    web_url: Mapped[str | None] = mapped_column(sa.Text)
+    share_url: Mapped[str | None] = mapped_column(sa.Text)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    duration_s: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 3))
+    status: Mapped[MediaStatus] = mapped_column(
+        enum_column(MediaStatus, "media_status"), default=MediaStatus.PROCESSING
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    tags: Mapped[list[Tag]] = relationship(secondary=media_tags, order_by=Tag.normalized)

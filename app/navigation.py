@@ -1,0 +1,29 @@
+"""The navigation each role sees (rules live here, not in templates)."""
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.models import Role
+
+# (endpoint, label, roles that see it)
+NAV = (
+    ("campaigns.index", _l("Campaigns"), (Role.EDITOR,)),
+    ("media.index", _l("Media"), (Role.EDITOR,)),
+    ("reviews.index", _l("Review"), (Role.APPROVER,)),
+    ("platforms.index", _l("Accounts"), (Role.ADMIN,)),
+    ("hooks.index", _l("Deliveries"), (Role.ADMIN,)),
+    ("auth.users", _l("Users"), (Role.ADMIN,)),
+)
+
+
+def nav_items() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    current = request.endpoint or ""
+    return [
+        {"url": url_for(endpoint), "label": label,
+         "active": current.split(".")[0] == endpoint.split(".")[0]}
+        for endpoint, label, roles in NAV if current_user.has_role(*roles)
+    ]

@@ -1,0 +1,44 @@
+// Small behaviours the server cannot do. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  // Copy buttons: <button data-copy="#input-id">
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    source.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(source.value).then(function () {
+        button.classList.add("copied");
+      });
+    }
+  });
+
+  // An htmx request that failed (4xx other than 422, 5xx): show the server's message in the
+  // flash area instead of silently doing nothing. Nothing on the page is replaced, so what the
+  // user typed stays where it is.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var flashes = document.getElementById("flashes");
+    if (!flashes) return;
+    var box = document.createElement("div");
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var message = doc.querySelector(".error-box p");
+    box.textContent = message ? message.textContent : (document.body.dataset.networkError || "Error " + xhr.status);
+    flashes.replaceChildren(box);
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    var flashes = document.getElementById("flashes");
+    if (!flashes) return;
+    var box = document.createElement("div");
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    box.textContent = document.body.dataset.networkError || "Network error";
+    flashes.replaceChildren(box);
+  });
+})();
