@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+INSTANCE = Path(os.environ.get("CMS_INSTANCE_DIR", ROOT / "instance")).resolve()
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
 
 
@@ -54,6 +54,7 @@ def main() -> int:
     started = time.monotonic()
     INSTANCE.mkdir(exist_ok=True)
     stack: list = []
+    worker = None
     try:
         env = {"APP_ENV": "development", **load_secrets(), **start_services(stack)}
         for key, value in env.items():
@@ -75,11 +76,12 @@ def main() -> int:
         from werkzeug.serving import run_simple
 
         run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
-        worker.stop()
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
+        if worker is not None:
+            worker.stop()
         for service in reversed(stack):
             service.stop()
 
@@ -94,7 +96,7 @@ def start_worker(app):
 
 def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
     url = f"http://{HOST}:{PORT}"
-    embedded = ", ".join(f"{type(s).__name__} ({s.data_dir.relative_to(ROOT)})" for s in stack)
+    embedded = ", ".join(f"{type(s).__name__} ({s.data_dir})" for s in stack)
     print("\n" + "=" * 64)
     print(f"  CMS ready in {seconds:.1f} s at {url}")
     print(f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"

@@ -62,6 +62,18 @@ def access_rule(endpoint: str | None):
     return getattr(view, ACCESS_ATTR, None)
 
 
+def may_open(path: str, user) -> bool:
+    """Whether `user` may GET `path` (used to drop a post-login target they cannot open)."""
+    from werkzeug.exceptions import HTTPException
+
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(path.split("?", 1)[0], method="GET")
+    except HTTPException:
+        return False
+    rule = access_rule(endpoint)
+    return rule == "public" or (rule is not None and user.has_role(*rule))
+
+
 def enforce_declared_access():
     """before_request: refuse any route that forgot to declare its access rule."""
     if request.endpoint is not None and access_rule(request.endpoint) is None:

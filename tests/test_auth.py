@@ -196,3 +196,15 @@ def test_users_create_cli(app, runner):
     short = runner.invoke(args=["users", "create", "--email", "c2@example.org", "--name", "C",
                                 "--role", "editor", "--password", "short"])
     assert short.exit_code != 0
+
+
+def test_login_target_the_role_cannot_open_falls_back_to_home(client, make_user):
+    _, email = make_user("approver")
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": "/admin/users",
+                                           "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/"
+    _, editor = make_user("editor")
+    other = client.application.test_client()
+    response = other.post("/login", data={"email": editor, "password": PASSWORD, "next": "/media/?page=2",
+                                          "csrf_token": csrf_token(other)})
+    assert response.headers["Location"] == "/media/?page=2"

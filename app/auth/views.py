@@ -8,7 +8,7 @@ from app.auth.forms import ActiveForm, InviteForm, LoginForm, PasswordForm, Role
 from app.extensions import db
 from app.models import Role, User
 from app.rendering import render, wants_fragment
-from app.security import ANY_USER, public, role_required
+from app.security import ANY_USER, may_open, public, role_required
 
 HOME_BY_ROLE = {Role.ADMIN: "auth.users", Role.EDITOR: "campaigns.index",
                 Role.APPROVER: "reviews.index"}
@@ -55,7 +55,10 @@ def login_post():
         return body, status, headers
     service.log_in(result.user)
     db.session.commit()
-    return redirect(_safe_next(form.next.data) or url_for("auth.home"), 303)
+    target = _safe_next(form.next.data)
+    if target is None or not may_open(target, result.user):
+        target = url_for("auth.home")
+    return redirect(target, 303)
 
 
 @bp.post("/logout")

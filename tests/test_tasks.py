@@ -1,0 +1,68 @@
+"""Dramatiq on the real Redis broker: actors bind lazily, messages leave only after commit."""
+import threading
+import uuid
+
+import dramatiq
+import redis
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, User
+from app.tasks import actor, send_after_commit
+from tests.conftest import create_database, drop_database, make_test_app
+
+processed = []
+done = threading.Event()
+
+
+@actor(max_retries=0)
+def record_user_seen(user_id):
+    """Test actor: reads committed data inside the worker's app context and records it."""
+    user = db.session.get(User, user_id)
+    processed.append(user.email if user else None)
+    db.session.add(AuditEvent(action="seen", subject_type="users", subject_id=user_id))
+    db.session.commit()
+    done.set()
+
+
+def _queue_length(app):
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    return client.llen(f"{app.extensions['dramatiq'].namespace}:default")
+
+
+def test_messages_are_sent_after_commit_and_dropped_on_rollback(servers):
+    url = create_database(servers.database_url)
+    app = make_test_app(servers, url)
+    try:
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()
+            user = User(email=f"w{uuid.uuid4().hex[:6]}@example.org", name="W", role="editor")
+            db.session.add(user)
+            db.session.flush()
+            send_after_commit(db.session(), record_user_seen, user.id)
+            assert _queue_length(app) == 0  # nothing leaves before the commit
+            db.session.rollback()
+            assert _queue_length(app) == 0  # the rollback dropped it
+
+            db.session.add(user := User(email="kept@example.org", name="K", role="editor"))
+            db.session.flush()
+            send_after_commit(db.session(), record_user_seen, user.id)
+            db.session.commit()
+            assert _queue_length(app) == 1
+
+        worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=1)
+        worker.start()
+        try:
+            assert done.wait(15), "the worker did not process the message"
+        finally:
+            worker.stop()
+        assert processed == ["kept@example.org"]
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.action == "seen")) == 1
+            db.engine.dispose()
+    finally:
+        app.extensions["dramatiq"].flush_all()
+        drop_database(servers.database_url, url)
