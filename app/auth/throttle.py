@@ -37,7 +37,8 @@ def record_failure(email: str, ip: str) -> None:
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
     pipe = redis_store.client.pipeline()
     for key in _keys(email, ip):
-        pipe.incr(key).expire(key, window, nx=True)
+        # The first failure opens the window (SET NX EX works on Redis 6.2; EXPIRE NX needs 7).
+        pipe.set(key, 0, ex=window, nx=True).incr(key)
     pipe.execute()
 
 
