@@ -50,8 +50,25 @@ def write_local_env(env: dict) -> None:
     (INSTANCE / "local.env").write_text("\n".join(lines) + "\n")
 
 
+def port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> int:
     started = time.monotonic()
+    if not port_is_free(HOST, PORT):
+        # Checked before anything starts: a second `make run` must not touch the first one's servers.
+        print(f"Port {PORT} on {HOST} is in use (is `make run` already running?). "
+              "Stop it, or choose another port: PORT=5001 make run", file=sys.stderr)
+        return 1
     INSTANCE.mkdir(exist_ok=True)
     stack: list = []
     worker = None
@@ -72,6 +89,8 @@ def main() -> int:
             seeded = seed_demo()
         worker = start_worker(app)
         print_banner(stack, seeded, DEMO_USERS, time.monotonic() - started)
+        # Ctrl-C must work even when started from a shell that ignores SIGINT (background jobs).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         from werkzeug.serving import run_simple
 

@@ -65,3 +65,17 @@ def test_launcher_starts_the_embedded_stack_and_demo_logins_work(tmp_path):
     assert proc.returncode == 0
     pid_file = tmp_path / "instance" / "postgres" / "postmaster.pid"
     assert not pid_file.exists(), "embedded PostgreSQL still running"
+
+
+def test_launcher_refuses_a_busy_port_before_starting_anything(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(CMS_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port))
+        result = subprocess.run([sys.executable, "-m", "app.launcher"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"Port {port}" in result.stderr
+    assert not (tmp_path / "instance" / "postgres").exists()
