@@ -21,7 +21,8 @@ class BackgroundServer:
         self.port = self._server.server_port
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # A short poll interval makes stop() return at once instead of after 0.5 s.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"sandbox-{self.port}", daemon=True)
 
     def start(self) -> "BackgroundServer":
