@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # server-side records do this job (app.auth.sessions)
     login_manager.user_loader(sessions.load_user)
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_TIMEOUT"]
-    init_broker(app, namespace=app.config.get("DRAMATIQ_NAMESPACE", "dramatiq"))
+    init_broker(app, namespace=app.config["DRAMATIQ_NAMESPACE"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -38,6 +38,8 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(_env("DATABASE_URL")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
+        "REDIS_KEY_PREFIX": _env("REDIS_KEY_PREFIX", "cms:"),
+        "DRAMATIQ_NAMESPACE": _env("DRAMATIQ_NAMESPACE", "dramatiq"),
         # Sessions (OWASP ASVS 3.3): server-side records in Redis, revocable.
         "SESSION_IDLE_TIMEOUT": _int("SESSION_IDLE_TIMEOUT", 30 * 60),
         "SESSION_ABSOLUTE_TIMEOUT": _int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600),

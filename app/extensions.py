@@ -39,6 +39,14 @@ class RedisClient:
             url, socket_connect_timeout=2, socket_timeout=5, decode_responses=True
         ) if url else None
 
+    @staticmethod
+    def key(name: str) -> str:
+        """Every key the app writes carries `REDIS_KEY_PREFIX`, so several apps (or test
+        sessions) can share one Redis database without touching each other's keys."""
+        from flask import current_app
+
+        return current_app.config["REDIS_KEY_PREFIX"] + name
+
     @property
     def client(self):
         from flask import current_app

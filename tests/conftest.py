@@ -28,6 +28,8 @@ from app.models import Role
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
 PASSWORD = "correct horse battery staple"
+# Keys and queues of this test session in a shared Redis (parallel runs don't collide).
+SESSION_TAG = uuid.uuid4().hex[:8]
 
 
 @dataclass
@@ -84,7 +86,8 @@ def make_test_app(servers: Servers, database: str, **overrides):
         "SESSION_COOKIE_SECURE": False,
         "HSTS_ENABLED": False,
         "WTF_CSRF_SSL_STRICT": False,
-        "DRAMATIQ_NAMESPACE": f"cms-test-{uuid.uuid4().hex[:8]}",
+        "DRAMATIQ_NAMESPACE": f"cms-test-{SESSION_TAG}",
+        "REDIS_KEY_PREFIX": f"cms-test-{SESSION_TAG}:",
         "SERVER_NAME": None,
     }
     config.update(overrides)
@@ -128,12 +131,12 @@ def app(_app):
         db.session = original
         outer.rollback()
         connection.close()
-        _clear_redis(_app.config["REDIS_URL"])
+        _clear_redis(_app.config["REDIS_URL"], _app.config["REDIS_KEY_PREFIX"])
 
 
-def _clear_redis(url: str) -> None:
+def _clear_redis(url: str, prefix: str) -> None:
     client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter("auth:*", count=1000))
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
     if keys:
         client.delete(*keys)
 

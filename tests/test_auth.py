@@ -94,7 +94,7 @@ def test_idle_timeout(app, client, auth, monkeypatch):
 def test_absolute_timeout(app, client, auth):
     auth.login("editor")
     with app.test_request_context():
-        for key in redis_store.client.scan_iter("auth:session:*"):
+        for key in redis_store.client.scan_iter(redis_store.key("auth:session:*")):
             created = int(redis_store.client.hget(key, "created"))
             redis_store.client.hset(key, "created", created - app.config["SESSION_ABSOLUTE_TIMEOUT"] - 1)
     assert client.get("/campaigns/").status_code == 302

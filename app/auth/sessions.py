@@ -1,7 +1,7 @@
 """Server-side session records in Redis, so the server can end any session.
 
 The signed cookie only carries a random session id (`sid`). A request is authenticated when
-`auth:session:<sid>` exists (idle timeout = its TTL), is younger than the absolute timeout,
+`<prefix>auth:session:<sid>` exists (idle timeout = its TTL), is younger than the absolute timeout,
 and carries the user's current `session_epoch` (bumped on deactivation and role change).
 """
 from __future__ import annotations
@@ -15,11 +15,8 @@ from flask_login import login_user, logout_user
 from app.extensions import db, redis_store
 from app.models import User
 
-KEY = "auth:session:{}"
-
-
 def _key(sid: str) -> str:
-    return KEY.format(sid)
+    return redis_store.key(f"auth:session:{sid}")
 
 
 def start(user: User) -> None:

@@ -14,7 +14,7 @@ from app.extensions import redis_store
 
 def _keys(email: str, ip: str) -> tuple[str, str]:
     digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return f"auth:fail:acct:{digest}", f"auth:fail:ip:{ip}"
+    return redis_store.key(f"auth:fail:acct:{digest}"), redis_store.key(f"auth:fail:ip:{ip}")
 
 
 def retry_after(email: str, ip: str) -> int:
