@@ -208,3 +208,21 @@ def test_login_target_the_role_cannot_open_falls_back_to_home(client, make_user)
     response = other.post("/login", data={"email": editor, "password": PASSWORD, "next": "/media/?page=2",
                                           "csrf_token": csrf_token(other)})
     assert response.headers["Location"] == "/media/?page=2"
+
+
+def test_invitation_link_uses_the_public_base_url_and_renewal_kills_the_old_link(app, client, auth):
+    auth.login("admin")
+    token = csrf_token(client, "/admin/users")
+    html = client.post("/admin/users", data={"email": "inv@example.org", "name": "Inv", "role": "editor",
+                                             "csrf_token": token}).get_data(as_text=True)
+    first = html.split('id="invitation-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+    # Built on PUBLIC_BASE_URL, not on the Host the request came in with ("localhost" here).
+    assert first.startswith(app.config["PUBLIC_BASE_URL"] + "/invite/") and "localhost" not in first
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.email == "inv@example.org"))
+    html = client.post(f"/admin/users/{user_id}/invitation", data={"csrf_token": token}).get_data(as_text=True)
+    second = html.split('id="invitation-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert second != first
+    visitor = app.test_client()
+    assert visitor.get("/" + first.split("/", 3)[3]).status_code == 410
+    assert visitor.get("/" + second.split("/", 3)[3]).status_code == 200

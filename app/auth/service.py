@@ -81,6 +81,13 @@ def invitation_token(user: User) -> str:
     return _serializer().dumps({"uid": user.id, "epoch": user.session_epoch})
 
 
+def renew_invitation(user: User, *, actor: User) -> str:
+    """A new link; the previous ones stop working (the epoch they carry is now stale)."""
+    sessions.revoke_all(user)
+    audit.record("invitation_renewed", user, actor=actor)
+    return invitation_token(user)
+
+
 def user_for_invitation(token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=current_app.config["INVITATION_MAX_AGE"])

@@ -4,7 +4,7 @@ from flask_login import current_user
 from urllib.parse import urlsplit
 
 from app.auth import bp, service, sessions
-from app.auth.forms import ActiveForm, InviteForm, LoginForm, PasswordForm, RoleForm
+from app.auth.forms import ActiveForm, InviteForm, LoginForm, PasswordForm, RoleForm, role_choices
 from app.extensions import db
 from app.models import Role, User
 from app.rendering import render, wants_fragment
@@ -104,7 +104,13 @@ def accept_invitation(token):
 def _users_page(invite_form=None, invitation=None, status=200):
     page = request.args.get("page", 1, type=int)
     return render("auth/users.html", users=service.list_users(page), invite_form=invite_form or InviteForm(),
-                  invitation=invitation, role_form=RoleForm, status=status)
+                  invitation=invitation, roles=role_choices(), status=status)
+
+
+def _invitation(user, token: str):
+    # Built on PUBLIC_BASE_URL, never on the request's Host header (host header injection).
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return {"user": user, "link": base + url_for("auth.accept_invitation", token=token)}
 
 
 def _user_row(user, error=None, status=200):
@@ -113,7 +119,7 @@ def _user_row(user, error=None, status=200):
         if error:
             flash(error, "error")
         return redirect(url_for("auth.users"), 303)
-    return render("auth/users.html", block="user_row", user=user, role_form=RoleForm,
+    return render("auth/users.html", block="user_row", user=user, roles=role_choices(),
                   row_error=error, status=status)
 
 
@@ -134,9 +140,9 @@ def invite_user():
     except service.AccountError as exc:
         form.email.errors.append(str(exc))
         return _users_page(invite_form=form, status=422)
+    token = service.invitation_token(user)
     db.session.commit()
-    link = url_for("auth.accept_invitation", token=service.invitation_token(user), _external=True)
-    return _users_page(invitation={"user": user, "link": link})
+    return _users_page(invitation=_invitation(user, token))
 
 
 @bp.post("/admin/users/<int:user_id>/invitation")
@@ -145,8 +151,9 @@ def renew_invitation(user_id):
     user = db.get_or_404(User, user_id)
     if user.password_hash is not None:
         abort(409)
-    link = url_for("auth.accept_invitation", token=service.invitation_token(user), _external=True)
-    return _users_page(invitation={"user": user, "link": link})
+    token = service.renew_invitation(user, actor=current_user)
+    db.session.commit()
+    return _users_page(invitation=_invitation(user, token))
 
 
 @bp.post("/admin/users/<int:user_id>/role")
