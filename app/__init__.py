@@ -37,8 +37,6 @@ def check_config(config) -> None:
 
 
 def _select_locale():
-    from app.extensions import babel  # noqa: F401
-
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
