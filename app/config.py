@@ -80,6 +80,8 @@ def load_config() -> dict:
         "MAKE_ENV": _env("MAKE_ENV", "prod"),
         "MAKE_CALLBACK_SECRET": _env("MAKE_CALLBACK_SECRET"),
         "MAKE_CALLBACK_SECRET_PREVIOUS": _env("MAKE_CALLBACK_SECRET_PREVIOUS"),
+        "CALLBACK_MAX_BYTES": _int("CALLBACK_MAX_BYTES", 64 * 1024),
+        "CALLBACK_RATE_LIMIT_PER_MINUTE": _int("CALLBACK_RATE_LIMIT_PER_MINUTE", 1200),
         "MEILI_URL": _env("MEILI_URL"),
         "MEILI_API_KEY": _env("MEILI_API_KEY"),
         "SEARCH_BUDGET_MS": _int("SEARCH_BUDGET_MS", 300),

@@ -30,6 +30,7 @@ CACHE = ROOT / ".cache"
 PASSWORD = "correct horse battery staple"
 # Keys and queues of this test session in a shared Redis (parallel runs don't collide).
 SESSION_TAG = uuid.uuid4().hex[:8]
+CALLBACK_SECRET = "5f0c3e1a9b7d2e4f6a8c0b1d3e5f7a9c"
 
 
 @dataclass
@@ -89,6 +90,7 @@ def make_test_app(servers: Servers, database: str, **overrides):
         "DRAMATIQ_NAMESPACE": f"cms-test-{SESSION_TAG}",
         "REDIS_KEY_PREFIX": f"cms-test-{SESSION_TAG}:",
         "SERVER_NAME": None,
+        "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
     }
     config.update(overrides)
     return create_app(config)

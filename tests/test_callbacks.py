@@ -1,0 +1,170 @@
+"""POST /hooks/make: signed, deduplicated, forward-only; bad callbacks change nothing."""
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.hooks.signature import sign
+from app.models import (AuditEvent, CallbackEvent, Campaign, CampaignScenario, ContentObject,
+                        ObjectStatus, Platform, Publication, PublicationStatus, SocialAccount)
+from tests.conftest import CALLBACK_SECRET
+
+FINGERPRINT = "sha256:" + "ab" * 32
+
+
+@pytest.fixture
+def publishing(app):
+    """An object being published to two targets, each publication `sent`."""
+    with app.app_context():
+        campaign = Campaign(name="Salon 2026")
+        obj = ContentObject(campaign=campaign, title="Teaser", message="Rendez-vous",
+                            status=ObjectStatus.PUBLISHING)
+        db.session.add(obj)
+        pubs = []
+        for n, platform in enumerate((Platform.INSTAGRAM, Platform.FACEBOOK)):
+            account = SocialAccount(platform=platform, label=platform.value, make_connection_id=70 + n,
+                                    account_identifier=f"1784140000000{n}")
+            db.session.add(account)
+            db.session.flush()
+            scenario = CampaignScenario(campaign=campaign, social_account_id=account.id, status="ready")
+            db.session.add(scenario)
+            db.session.flush()
+            pub = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, fingerprint=FINGERPRINT,
+                              idempotency_key=f"k-{scenario.id}-g1", status=PublicationStatus.SENT)
+            db.session.add(pub)
+            db.session.flush()
+            pubs.append(pub.id)
+        db.session.commit()
+        return {"object": obj.id, "publications": pubs}
+
+
+def callback(client, pub_id, status="published", *, secret=CALLBACK_SECRET, attempt=1, age=0,
+             fingerprint=FINGERPRINT, key=None, webhook_id=None, body=None):
+    with client.application.app_context():
+        publication = db.session.get(Publication, pub_id)
+        key = key or publication.idempotency_key
+    payload = {"delivery_id": f"pub-{pub_id}", "idempotency_key": key, "fingerprint": fingerprint,
+               "status": status, "external_id": f"ext-{pub_id}" if status == "published" else None,
+               "external_url": f"https://www.instagram.com/p/{pub_id}" if status == "published" else None,
+               "error": {"code": "MEDIA_REJECTED", "message": "Aspect ratio"} if status == "failed" else None,
+               "sent_at": int(time.time())}
+    raw = body if body is not None else json.dumps(payload).encode()
+    webhook_id = webhook_id or f"pub-{pub_id}:{status}:{attempt}"
+    timestamp = str(int(time.time()) - age)
+    return client.post("/hooks/make", data=raw, content_type="application/json", headers={
+        "webhook-id": webhook_id, "webhook-timestamp": timestamp,
+        "webhook-signature": sign(secret, webhook_id, timestamp, raw)})
+
+
+def state(app, pub_id):
+    with app.app_context():
+        pub = db.session.get(Publication, pub_id)
+        obj = db.session.get(ContentObject, pub.object_id)
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent))
+        return pub.status, pub.external_id, obj.status, events
+
+
+def test_valid_callbacks_publish_and_the_object_follows(app, client, publishing):
+    first, second = publishing["publications"]
+    assert callback(client, first).status_code == 200
+    assert state(app, first)[:3] == (PublicationStatus.PUBLISHED, f"ext-{first}", ObjectStatus.PUBLISHING)
+    assert callback(client, second).status_code == 200
+    assert state(app, second)[2] is ObjectStatus.PUBLISHED
+    with app.app_context():
+        history = db.session.scalars(sa.select(AuditEvent.action).where(
+            AuditEvent.subject_type == "content_objects")).all()
+    assert history == ["status:published"]
+
+
+def test_a_failed_target_fails_the_object_once_nothing_is_in_flight(app, client, publishing):
+    first, second = publishing["publications"]
+    callback(client, first, "failed")
+    assert state(app, first)[2] is ObjectStatus.PUBLISHING  # the other target is still in flight
+    callback(client, second)
+    status, _, obj_status, _ = state(app, first)
+    assert status is PublicationStatus.FAILED and obj_status is ObjectStatus.FAILED
+    with app.app_context():
+        assert db.session.get(Publication, first).last_error == "MEDIA_REJECTED: Aspect ratio"
+
+
+def test_duplicates_are_acknowledged_and_ignored(app, client, publishing):
+    pub = publishing["publications"][0]
+    assert callback(client, pub).status_code == 200
+    replay = callback(client, pub)
+    assert replay.status_code == 200 and replay.json == {"outcome": "duplicate"}
+    assert state(app, pub)[3] == 1  # recorded once
+
+
+def test_statuses_only_move_forward(app, client, publishing):
+    pub = publishing["publications"][0]
+    callback(client, pub, "published", attempt=2)
+    late = callback(client, pub, "failed", attempt=1)  # an older attempt's failure arrives late
+    assert late.status_code == 200 and late.json == {"outcome": "stale"}
+    assert state(app, pub)[0] is PublicationStatus.PUBLISHED
+
+
+@pytest.mark.parametrize("tamper", ["bad_secret", "replayed_6_min", "future_6_min", "body_changed",
+                                    "no_signature"])
+def test_bad_callbacks_change_nothing(app, client, publishing, tamper):
+    pub = publishing["publications"][0]
+    if tamper == "bad_secret":
+        response = callback(client, pub, secret="not-the-secret")
+    elif tamper == "replayed_6_min":
+        response = callback(client, pub, age=6 * 60)
+    elif tamper == "future_6_min":
+        response = callback(client, pub, age=-6 * 60)
+    elif tamper == "body_changed":
+        ts = str(int(time.time()))
+        signed = sign(CALLBACK_SECRET, "pub-x:published:1", ts, b'{"status":"failed"}')
+        response = client.post("/hooks/make", data=b'{"status":"published"}', headers={
+            "webhook-id": "pub-x:published:1", "webhook-timestamp": ts, "webhook-signature": signed})
+    else:
+        response = client.post("/hooks/make", json={"delivery_id": f"pub-{pub}", "status": "published"})
+    assert response.status_code == 401
+    assert state(app, pub) == (PublicationStatus.SENT, None, ObjectStatus.PUBLISHING, 0)
+
+
+def test_previous_secret_is_accepted_during_a_rotation(app, client, publishing, monkeypatch):
+    monkeypatch.setitem(app.config, "MAKE_CALLBACK_SECRET", "a-brand-new-secret-0123456789abcdef")
+    monkeypatch.setitem(app.config, "MAKE_CALLBACK_SECRET_PREVIOUS", CALLBACK_SECRET)
+    pub = publishing["publications"][0]
+    assert callback(client, pub).status_code == 200
+    assert state(app, pub)[0] is PublicationStatus.PUBLISHED
+
+
+def test_oversized_body_is_refused(app, client, publishing):
+    pub = publishing["publications"][0]
+    big = json.dumps({"status": "published", "padding": "x" * 70_000}).encode()
+    assert callback(client, pub, body=big).status_code == 413
+    assert state(app, pub)[3] == 0
+
+
+def test_unknown_publication_is_recorded_and_answered_404(app, client, publishing):
+    pub = publishing["publications"][0]
+    response = callback(client, pub, key="someone-elses-key")
+    assert response.status_code == 404
+    with app.app_context():
+        event = db.session.scalar(sa.select(CallbackEvent))
+        assert event.outcome == "unknown_publication" and event.publication_id is None
+    assert state(app, pub)[0] is PublicationStatus.SENT
+
+
+def test_fingerprint_mismatch_is_flagged(app, client, publishing):
+    pub = publishing["publications"][0]
+    assert callback(client, pub, fingerprint="sha256:" + "00" * 32).json == {"outcome": "fingerprint_mismatch"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "fingerprint_mismatch"))
+
+
+def test_rate_limited_per_ip(app, client, publishing, monkeypatch):
+    monkeypatch.setitem(app.config, "CALLBACK_RATE_LIMIT_PER_MINUTE", 3)
+    pub = publishing["publications"][0]
+    codes = [callback(client, pub, attempt=n).status_code for n in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_malformed_json_with_a_valid_signature(app, client, publishing):
+    pub = publishing["publications"][0]
+    assert callback(client, pub, body=b"not json").status_code == 400
