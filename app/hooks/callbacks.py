@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app import audit
 from app.extensions import db, redis_store
 from app.hooks import signature
-from app.models import CallbackEvent, ContentObject, Publication, PublicationStatus
+from app.models import CallbackEvent, Publication, PublicationStatus
 from app.models.base import utcnow
 from app.publishing.status import moves_forward, sync_object_status
 
@@ -110,5 +110,5 @@ def _apply(publication: Publication, payload: dict, target: PublicationStatus) -
         outcome = "fingerprint_mismatch"
         audit.record("fingerprint_mismatch", publication,
                      data={"approved": publication.fingerprint, "callback": payload.get("fingerprint")})
-    sync_object_status(db.session.get(ContentObject, publication.object_id))
+    sync_object_status(publication.object_id)
     return outcome

@@ -39,8 +39,12 @@ def latest_publications(object_id: int):
                                   Publication.generation == newest.c.g)))
 
 
-def sync_object_status(obj: ContentObject) -> None:
-    """Let the object's status follow its publications (a system transition, audited)."""
+def sync_object_status(object_id: int) -> None:
+    """Let the object's status follow its publications (a system transition, audited).
+
+    The object row is locked first, so two callbacks of the same object finishing at once are
+    applied one after the other, the second one seeing the first one's publication."""
+    obj = db.session.get(ContentObject, object_id, with_for_update=True, populate_existing=True)
     statuses = list(db.session.scalars(latest_publications(obj.id).with_only_columns(Publication.status)))
     target = object_status_from(statuses)
     if target is not None and target is not obj.status and workflow.can(obj, target, None):

@@ -1,5 +1,6 @@
 """The project's Dramatiq actors: thin wrappers that call services, safe to run twice.
 
-Actors arrive with the features that need them (media storage, search indexing, scenario
-provisioning, publication); each is declared with `@actor` from `app.tasks`.
+Each feature keeps its actors in a module of its own, declared with `@actor` from `app.tasks`
+and imported here so that the worker and the web app bind them to the broker.
 """
+from app.tasks import publishing  # noqa: F401

@@ -1,0 +1,60 @@
+"""The JSON sent to a scenario's webhook, one per attempt (docs/external-apis.md §4.1)."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, ObjectMedia,
+                        Publication, SocialAccount)
+
+# How a media file is exposed to the networks: a signed public URL served by the CMS. The media
+# library provides it (`MEDIA_URL_BUILDER` in the app's extensions); without one, media are
+# sent without a URL and the send is refused before reaching Make.
+MediaUrl = Callable[[MediaAsset], str]
+
+
+def media_url_builder() -> MediaUrl | None:
+    return current_app.extensions.get("media_url_builder")
+
+
+def build(publication: Publication) -> dict:
+    scenario = db.session.get(CampaignScenario, publication.campaign_scenario_id)
+    account = db.session.get(SocialAccount, scenario.social_account_id)
+    obj = db.session.get(ContentObject, publication.object_id)
+    campaign = db.session.get(Campaign, obj.campaign_id)
+    assets = db.session.scalars(
+        sa.select(MediaAsset).join(ObjectMedia, ObjectMedia.media_asset_id == MediaAsset.id)
+        .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)).all()
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return {
+        "delivery_id": f"pub-{publication.id}",
+        "idempotency_key": publication.idempotency_key,
+        "attempt": publication.attempts,
+        "fingerprint": publication.fingerprint,
+        "campaign": {"id": campaign.id, "name": campaign.name},
+        "object": {"id": obj.id, "title": obj.title},
+        "platform": account.platform.value,
+        "account_identifier": account.account_identifier,
+        "text": obj.message,
+        "link": obj.link,
+        "media": [_media(asset) for asset in assets],
+        "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
+        "sent_at": int(time.time()),
+    }
+
+
+def _media(asset: MediaAsset) -> dict:
+    builder = media_url_builder()
+    if builder is None:
+        raise LookupError("no public media URL builder is configured")
+    item = {"url": builder(asset), "mime": asset.mime, "size": asset.size_bytes,
+            "width": asset.width, "height": asset.height,
+            "duration_s": float(asset.duration_s) if asset.duration_s is not None else None}
+    if asset.storage_backend.value == "sharepoint":
+        item["sharepoint"] = {"drive_id": current_app.config["GRAPH_DRIVE_ID"],
+                              "item_id": asset.storage_item_id}
+    return item

@@ -1,0 +1,105 @@
+"""Send one publication to its scenario's webhook: claim, POST, record. Safe to run twice.
+
+The claim is one conditional UPDATE: only a `pending` row, or a `sending` row whose claim has
+gone stale (its actor died), can be claimed, so two workers never send the same row at once.
+The POST happens after the claim is committed; its result is recorded in a second short
+transaction. Retries are not kept in a worker's memory: a retryable failure puts the row back
+to `pending` with `next_attempt_at` in the future, and the relay sends it again then.
+"""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import httpx
+import sqlalchemy as sa
+from flask import current_app
+
+from app import audit
+from app.extensions import db
+from app.models import CampaignScenario, ContentObject, ObjectStatus, Publication, PublicationStatus as P
+from app.models.base import utcnow
+from app.publishing import payload
+from app.publishing.status import sync_object_status
+from app import workflow
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+def claim(publication_id: int) -> Publication | None:
+    stale = utcnow() - timedelta(seconds=current_app.config["PUBLISH_CLAIM_TIMEOUT_S"])
+    claimed_id = db.session.scalar(
+        sa.update(Publication)
+        .where(Publication.id == publication_id,
+               sa.or_(Publication.status == P.PENDING,
+                      sa.and_(Publication.status == P.SENDING, Publication.claimed_at < stale)))
+        .values(status=P.SENDING, claimed_at=utcnow(), attempts=Publication.attempts + 1)
+        .returning(Publication.id))
+    if claimed_id is None:
+        db.session.rollback()
+        return None
+    publication = db.session.get(Publication, claimed_id, populate_existing=True)
+    obj = db.session.get(ContentObject, publication.object_id, with_for_update=True, populate_existing=True)
+    if obj.status in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED):
+        workflow.transition(obj, ObjectStatus.PUBLISHING)
+    db.session.commit()
+    return publication
+
+
+def backoff_seconds(attempt: int) -> float:
+    cfg = current_app.config
+    delay = min(cfg["PUBLISH_BACKOFF_BASE_S"] * 2 ** (attempt - 1), cfg["PUBLISH_BACKOFF_MAX_S"])
+    return delay * random.uniform(0.8, 1.2)
+
+
+def send(publication_id: int) -> str:
+    """Returns what happened: not_claimed, sent, retry, failed."""
+    publication = claim(publication_id)
+    if publication is None:
+        return "not_claimed"
+    scenario = db.session.get(CampaignScenario, publication.campaign_scenario_id)
+    try:
+        body = payload.build(publication)
+        outcome, detail = _post(scenario.webhook_url, body)
+    except LookupError as exc:  # nothing to send to, or media without a public URL
+        outcome, detail = "permanent", str(exc)
+    return _record(publication, outcome, detail)
+
+
+def _post(url: str | None, body: dict) -> tuple[str, str]:
+    if not url:
+        return "permanent", "the campaign scenario has no webhook URL (not provisioned)"
+    cfg = current_app.config
+    timeout = httpx.Timeout(cfg["PUBLISH_READ_TIMEOUT_S"], connect=cfg["PUBLISH_CONNECT_TIMEOUT_S"])
+    try:
+        response = httpx.post(url, json=body, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return "retryable", f"{type(exc).__name__}: {exc}"[:500]
+    if response.status_code == 200:
+        return "sent", "200"
+    detail = f"HTTP {response.status_code}: {response.text[:300]}"
+    return ("retryable" if response.status_code in RETRYABLE_STATUS else "permanent"), detail
+
+
+def _record(publication: Publication, outcome: str, detail: str) -> str:
+    publication = db.session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
+    if publication.status is not P.SENDING:
+        db.session.rollback()  # a callback already moved it on: never move it back
+        return "superseded"
+    max_attempts = current_app.config["PUBLISH_MAX_ATTEMPTS"]
+    if outcome == "sent":
+        publication.status, publication.sent_at, publication.last_error = P.SENT, utcnow(), None
+    elif outcome == "retryable" and publication.attempts < max_attempts:
+        publication.status = P.PENDING
+        publication.last_error = detail
+        publication.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(publication.attempts))
+        outcome = "retry"
+    else:
+        publication.status, publication.last_error, publication.completed_at = P.FAILED, detail, utcnow()
+        outcome = "failed"
+    audit.record("publish_attempt", publication,
+                 data={"attempt": publication.attempts, "outcome": outcome, "detail": detail})
+    if outcome == "failed":
+        sync_object_status(publication.object_id)
+    db.session.commit()
+    return outcome
