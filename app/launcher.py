@@ -2,7 +2,8 @@
 
 Starts what the environment does not provide: an embedded PostgreSQL (unless DATABASE_URL is
 set) and an embedded Redis (unless REDIS_URL is set); generates the secrets once; applies the
-migrations; seeds the demo data once; runs a Dramatiq worker inside this process; serves the app
+migrations; seeds the demo data once; runs a Dramatiq worker and the periodic jobs (app.scheduler)
+inside this process; serves the app
 on http://127.0.0.1:5000. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
@@ -71,7 +72,7 @@ def main() -> int:
         return 1
     INSTANCE.mkdir(exist_ok=True)
     stack: list = []
-    worker = None
+    worker = scheduler = None
     try:
         env = {"APP_ENV": "development", **load_secrets(), **start_services(stack)}
         for key, value in env.items():
@@ -88,6 +89,9 @@ def main() -> int:
             upgrade()
             seeded = seed_demo()
         worker = start_worker(app)
+        from app.scheduler import Scheduler
+
+        scheduler = Scheduler(app).start()
         print_banner(stack, seeded, DEMO_USERS, time.monotonic() - started)
         # Ctrl-C must work even when started from a shell that ignores SIGINT (background jobs).
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -99,6 +103,8 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         if worker is not None:
             worker.stop()
         for service in reversed(stack):
@@ -119,7 +125,7 @@ def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
     print("\n" + "=" * 64)
     print(f"  CMS ready in {seconds:.1f} s at {url}")
     print(f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"
-          ", a Dramatiq worker (2 threads)")
+          ", a Dramatiq worker (2 threads), the periodic jobs (outbox relay, stuck sweep)")
     print("  demo logins" + (" (just created):" if seeded else ":"))
     for email, _name, role, password in users:
         print(f"    {role.value:<9} {email:<22} {password}")
