@@ -105,6 +105,7 @@ HTMX_CONFIG = {
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
         {"code": "422", "swap": True},
+        {"code": "409", "swap": True},   # "already handled by someone else" replaces the card
         {"code": "[45]..", "swap": False, "error": True},
     ],
 }
@@ -119,6 +120,7 @@ def register_templating(app: Flask) -> None:
         csp_nonce=security.csp_nonce, nav_items=navigation.nav_items,
         current_locale=lambda: str(get_locale()), htmx_config=lambda: HTMX_CONFIG,
         role_label=labels.role_label, platform_label=labels.platform_label,
+        status_label=labels.status_label, event_label=labels.event_label,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -1,8 +1,13 @@
-from flask import request
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.models import Role
-from app.rendering import render
+from app import workflow
+from app.extensions import db
+from app.models import ContentObject, Role
+from app.rendering import render, wants_fragment
 from app.reviews import bp, service
+from app.reviews.forms import ChangesForm
 from app.security import role_required
 
 
@@ -10,4 +15,58 @@ from app.security import role_required
 @role_required(Role.APPROVER)
 def index():
     page = service.queue_page(request.args.get("page", 1, type=int))
-    return render("reviews/index.html", block="listing", page=page)
+    ids = [obj.id for obj in page.items]
+    return render("reviews/index.html", block="listing", page=page, form=ChangesForm(),
+                  targets=service.targets_by_object(ids), media=service.media_by_object(ids))
+
+
+def _decided(obj, message, status=200):
+    """htmx swaps the card for the outcome; without JavaScript, back to the queue."""
+    if not wants_fragment():
+        flash(message, "success" if status == 200 else "error")
+        return redirect(url_for("reviews.index"), 303)
+    return render("reviews/index.html", block="decided", obj=obj, message=message, status=status)
+
+
+def _card(obj, form, error=None, status=422):
+    if not wants_fragment():
+        flash(_("Say what should change: the editor will read it."), "error")
+        return redirect(url_for("reviews.index"), 303)
+    return render("reviews/index.html", block="card", obj=obj, form=form, error=error, status=status,
+                  targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
+
+
+@bp.post("/<int:object_id>/approve")
+@role_required(Role.APPROVER)
+def approve(object_id):
+    obj = service.get_for_review(object_id)
+    try:
+        service.approve(obj, by=current_user)
+    except workflow.InvalidTransition:
+        db.session.rollback()
+        return _decided(obj, _("This post was already handled by someone else."), status=409)
+    db.session.commit()
+    return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title))
+
+
+@bp.post("/<int:object_id>/changes")
+@role_required(Role.APPROVER)
+def request_changes(object_id):
+    obj = service.get_for_review(object_id)
+    form = ChangesForm()
+    if not form.validate():
+        return _card(obj, form)
+    try:
+        service.request_changes(obj, by=current_user, comment=form.comment.data)
+    except workflow.InvalidTransition:
+        db.session.rollback()
+        return _decided(obj, _("This post was already handled by someone else."), status=409)
+    db.session.commit()
+    return _decided(obj, _("Changes requested on “%(title)s”. The editor has your comment.", title=obj.title))
+
+
+@bp.get("/objects/<int:object_id>/history")
+@role_required(Role.EDITOR, Role.APPROVER)
+def history(object_id):
+    obj = db.get_or_404(ContentObject, object_id)
+    return render("reviews/history.html", obj=obj, events=service.history(obj))

@@ -1,0 +1,132 @@
+"""The review queue: approve in one tap (writing the outbox), request changes with a comment."""
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (Approval, Campaign, CampaignScenario, ContentObject, Decision, ObjectStatus,
+                        Platform, Publication, PublicationStatus, SocialAccount, object_targets)
+from tests.conftest import csrf_token
+
+HX = {"HX-Request": "true", "Accept-Language": "en"}
+
+
+@pytest.fixture
+def in_review(app):
+    def make(count=1, targets=2):
+        with app.app_context():
+            campaign = Campaign(name="Salon 2026")
+            db.session.add(campaign)
+            db.session.flush()
+            scenarios = []
+            for n, platform in enumerate((Platform.INSTAGRAM, Platform.LINKEDIN)[:targets]):
+                account = SocialAccount(platform=platform, label=f"Compte {n}", make_connection_id=77,
+                                        account_identifier=f"{n}{uuid.uuid4().int % 10**12}")
+                db.session.add(account)
+                db.session.flush()
+                scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id,
+                                            status="ready", webhook_url="http://127.0.0.1:9/hook")
+                db.session.add(scenario)
+                db.session.flush()
+                scenarios.append(scenario.id)
+            ids = []
+            for n in range(count):
+                obj = ContentObject(campaign_id=campaign.id, title=f"Teaser {n}", message="Rendez-vous au salon",
+                                    link="https://example.org/salon", status=ObjectStatus.IN_REVIEW)
+                db.session.add(obj)
+                db.session.flush()
+                ids.append(obj.id)
+                db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s}
+                                                             for s in scenarios])
+            db.session.commit()
+            return ids
+    return make
+
+
+def test_queue_shows_each_post_with_its_targets(client, auth, in_review):
+    in_review(2)
+    auth.login("approver")
+    html = client.get("/reviews/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert html.count('data-testid="review-card"') == 2
+    assert "Instagram · Compte 0" in html and "LinkedIn · Compte 1" in html
+    assert "2 posts wait for your decision." in html
+
+
+def test_approve_writes_the_outbox_in_the_same_transaction(app, client, auth, in_review):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    response = client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    assert response.status_code == 200
+    assert 'data-testid="review-decided"' in response.get_data(as_text=True)
+    with app.app_context():
+        obj = db.session.get(ContentObject, object_id)
+        assert obj.status is ObjectStatus.APPROVED
+        approval = db.session.scalar(sa.select(Approval))
+        assert approval.decision is Decision.APPROVED and approval.fingerprint.startswith("sha256:")
+        pubs = db.session.scalars(sa.select(Publication)).all()
+        assert len(pubs) == 2 and {p.status for p in pubs} == {PublicationStatus.PENDING}
+        assert {p.fingerprint for p in pubs} == {approval.fingerprint}
+        assert len({p.idempotency_key for p in pubs}) == 2
+
+
+def test_request_changes_needs_a_comment_and_keeps_it(app, client, auth, in_review):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    token = csrf_token(client, "/reviews/")
+    empty = client.post(f"/reviews/{object_id}/changes", data={"comment": "  "}, headers={**HX, "X-CSRFToken": token})
+    assert empty.status_code == 422
+    assert "Say what should change" in empty.get_data(as_text=True)
+    done = client.post(f"/reviews/{object_id}/changes", data={"comment": "Le visuel est flou"},
+                       headers={**HX, "X-CSRFToken": token})
+    assert done.status_code == 200
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.CHANGES_REQUESTED
+        assert db.session.scalar(sa.select(Approval.comment)) == "Le visuel est flou"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
+    history = client.get(f"/reviews/objects/{object_id}/history", headers={"Accept-Language": "en"})
+    text = history.get_data(as_text=True)
+    assert "Le visuel est flou" in text and "moved to Changes requested" in text
+
+
+def test_second_decision_is_told_it_was_already_handled(app, client, auth, in_review, make_user):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    token = csrf_token(client, "/reviews/")
+    assert client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": token}).status_code == 200
+    again = client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": token})
+    assert again.status_code == 409 and "already handled" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 2
+
+
+def test_without_javascript_a_decision_redirects_to_the_queue(client, auth, in_review):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    response = client.post(f"/reviews/{object_id}/approve", data={"csrf_token": csrf_token(client, "/reviews/")})
+    assert response.status_code == 303 and response.headers["Location"] == "/reviews/"
+
+
+def _count_queries(app, client):
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        bind = db.engine
+    sa.event.listen(bind, "before_cursor_execute", count)
+    try:
+        assert client.get("/reviews/").status_code == 200
+    finally:
+        sa.event.remove(bind, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_queue_query_count_does_not_grow_with_the_page(app, client, auth, in_review):
+    auth.login("approver")
+    in_review(2)
+    few = _count_queries(app, client)
+    in_review(15)
+    many = _count_queries(app, client)
+    assert few == many
