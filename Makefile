@@ -41,7 +41,7 @@ worker: $(VENV)/.runtime
 # Extract the messages and merge them into the catalogs; then translate app/translations/fr.
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project "Campaign CMS" --no-location -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

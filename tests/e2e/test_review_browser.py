@@ -1,0 +1,84 @@
+"""An approver on a phone approves one post and sends another back with a comment."""
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth import service as accounts
+from app.extensions import db
+from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform,
+                        Publication, Role, SocialAccount, object_targets)
+from tests.e2e.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def two_posts(live_app):
+    with live_app.app_context():
+        email = f"approver-{uuid.uuid4().hex[:6]}@example.org"
+        accounts.create_user(email, "Agathe", Role.APPROVER, "browser test password")
+        campaign = Campaign(name=f"Salon {uuid.uuid4().hex[:4]}")
+        db.session.add(campaign)
+        db.session.flush()
+        account = SocialAccount(platform=Platform.INSTAGRAM, label="Marque FR", make_connection_id=77,
+                                account_identifier=str(uuid.uuid4().int % 10**15))
+        db.session.add(account)
+        db.session.flush()
+        scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready")
+        db.session.add(scenario)
+        db.session.flush()
+        ids = []
+        for title, message in (("Teaser du salon", "Rendez-vous au salon le 12 mars ! #salon2026"),
+                               ("Affiche provisoire", "Visuel à valider")):
+            obj = ContentObject(campaign_id=campaign.id, title=title, message=message,
+                                link="https://example.org/salon", status=ObjectStatus.IN_REVIEW)
+            db.session.add(obj)
+            db.session.flush()
+            db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
+            ids.append(obj.id)
+        db.session.commit()
+        return email, ids
+
+
+def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, screenshot):
+    email, (approve_id, changes_id) = two_posts
+    context = browser.new_context(viewport=PHONE, locale="fr-FR", has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("browser test password")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(live_server.url + "/reviews/", timeout=10_000)
+    screenshot(page, "review-queue-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    first = page.locator(f"#review-{approve_id}")
+    approve_button = first.get_by_role("button", name="Approuver")
+    box = approve_button.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300  # a large target for a thumb
+    approve_button.tap()
+    page.locator(f"#review-{approve_id}[data-testid=review-decided]").wait_for(timeout=10_000)
+
+    second = page.locator(f"#review-{changes_id}")
+    second.get_by_text("Demander des modifications").tap()
+    second.get_by_role("button", name="Renvoyer à l’éditeur").tap()  # no comment: refused
+    second.get_by_text("Dites ce qui doit changer").wait_for(timeout=10_000)
+    page.locator(f"#review-{changes_id}").get_by_label("Que faut-il changer ?").fill("Le visuel est flou, merci de le remplacer.")
+    screenshot(page, "review-changes-phone")
+    page.locator(f"#review-{changes_id}").get_by_role("button", name="Renvoyer à l’éditeur").tap()
+    page.locator(f"#review-{changes_id}[data-testid=review-decided]").wait_for(timeout=10_000)
+    screenshot(page, "review-decided-phone")
+    # The refused empty comment answers 422 on purpose (the card is re-rendered with the error).
+    assert [e for e in errors if "status of 422" not in e] == [], errors
+    context.close()
+
+    with live_app.app_context():
+        assert db.session.get(ContentObject, approve_id).status is ObjectStatus.APPROVED
+        assert db.session.get(ContentObject, changes_id).status is ObjectStatus.CHANGES_REQUESTED
+        assert db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == changes_id)) \
+            == "Le visuel est flou, merci de le remplacer."
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
+                                 .where(Publication.object_id == approve_id)) == 1
