@@ -33,7 +33,16 @@ def _check_redis() -> dict:
     return {"ok": bool(redis_store.client.ping())}
 
 
+def _check_publications() -> dict:
+    """Informational: publications sent without a callback in time, waiting for a person."""
+    from app.publishing.relay import stuck_count
+
+    return {"ok": True, "unknown": stuck_count()}
+
+
 CHECKS = {"database": _check_database, "redis": _check_redis}
+# Reported in /readyz but never make it fail (the app still serves).
+DETAILS = {"publications": _check_publications}
 
 
 @bp.get("/healthz")
@@ -55,4 +64,10 @@ def readyz():
             details[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
         details[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     ready = all(d["ok"] for d in details.values())
+    for name, check in DETAILS.items():
+        try:
+            details[name] = check()
+        except Exception as exc:
+            db.session.rollback()
+            details[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return jsonify(status="ready" if ready else "not ready", checks=details), 200 if ready else 503

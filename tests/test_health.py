@@ -39,3 +39,8 @@ def test_readyz_before_migrations(servers):
         assert response.status_code == 503 and response.json["checks"]["database"]["ok"] is False
     finally:
         drop_database(servers.database_url, url)
+
+
+def test_readyz_reports_stuck_publications_without_failing(client):
+    body = client.get("/readyz").json
+    assert body["checks"]["publications"] == {"ok": True, "unknown": 0}
