@@ -54,25 +54,27 @@ def receive(headers, body: bytes, ip: str) -> Answer:
         delivery_id = str(payload["delivery_id"])
     except (ValueError, KeyError, TypeError):
         return Answer(400, "malformed")
-    event_id = _record_once(webhook_id, headers, body, payload.get("status"))
-    if event_id is None:
-        return Answer(200, "duplicate")
+    # The publication row is locked first, so the same event arriving twice at once is applied
+    # once: the second copy waits, sees the first one's effect, then meets the unique webhook id.
     publication = _locked_publication(delivery_id, payload.get("idempotency_key"))
     if publication is None:
         current_app.logger.warning("Make callback for unknown publication %s", delivery_id)
         outcome, status = "unknown_publication", 404
     else:
         outcome, status = _apply(publication, payload, target), 200
-    db.session.execute(sa.update(CallbackEvent).where(CallbackEvent.id == event_id).values(
-        outcome=outcome, publication_id=publication.id if publication else None))
+    if _record_once(webhook_id, headers, body, payload.get("status"), outcome, publication) is None:
+        db.session.rollback()  # a replay: whatever it would have changed is undone
+        return Answer(200, "duplicate")
     db.session.commit()
     return Answer(status, outcome)
 
 
-def _record_once(webhook_id: str, headers, body: bytes, status: str | None) -> int | None:
+def _record_once(webhook_id: str, headers, body: bytes, status: str | None, outcome: str,
+                 publication: Publication | None) -> int | None:
     """Insert the raw event; None when this webhook id was already recorded (a replay)."""
     statement = (insert(CallbackEvent)
-                 .values(webhook_id=webhook_id, status=str(status)[:32], outcome="received",
+                 .values(webhook_id=webhook_id, status=str(status)[:32], outcome=outcome,
+                         publication_id=publication.id if publication else None,
                          headers={k: headers.get(k) for k in KEPT_HEADERS if headers.get(k)},
                          raw_body=body.decode("utf-8", "replace"))
                  .on_conflict_do_nothing(index_elements=["webhook_id"])
