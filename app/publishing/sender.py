@@ -19,7 +19,7 @@ from app import audit
 from app.extensions import db
 from app.models import CampaignScenario, ContentObject, ObjectStatus, Publication, PublicationStatus as P
 from app.models.base import utcnow
-from app.publishing import payload
+from app.publishing import media_check, payload
 from app.publishing.status import sync_object_status
 from app import workflow
 
@@ -60,9 +60,13 @@ def send(publication_id: int) -> str:
     scenario = db.session.get(CampaignScenario, publication.campaign_scenario_id)
     try:
         body = payload.build(publication)
-        outcome, detail = _post(scenario.webhook_url, body)
-    except LookupError as exc:  # nothing to send to, or media without a public URL
-        outcome, detail = "permanent", str(exc)
+    except LookupError as exc:  # media without a public URL
+        return _record(publication, "permanent", str(exc))
+    blocked = media_check.unreachable([item["url"] for item in body["media"]])
+    if blocked:
+        # Retried like a network error: the CMS's public address may be down for a moment.
+        return _record(publication, "retryable", "media not publicly reachable: " + "; ".join(blocked))
+    outcome, detail = _post(scenario.webhook_url, body)
     return _record(publication, outcome, detail)
 
 
