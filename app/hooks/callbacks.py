@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app import audit
 from app.extensions import db, redis_store
 from app.hooks import signature
-from app.models import CallbackEvent, Publication, PublicationStatus
+from app.models import CallbackEvent, ContentObject, Publication, PublicationStatus
 from app.models.base import utcnow
 from app.publishing.status import moves_forward, sync_object_status
 
@@ -83,10 +83,17 @@ def _record_once(webhook_id: str, headers, body: bytes, status: str | None, outc
 
 
 def _locked_publication(delivery_id: str, idempotency_key) -> Publication | None:
-    """The publication named by `pub-<id>`, locked, if the idempotency key matches."""
+    """The publication named by `pub-<id>`, locked, if the idempotency key matches.
+
+    Its object is locked first: every writer takes the object's row before a publication's,
+    so callbacks, claims and edits never wait on each other in a circle."""
     prefix, _, number = delivery_id.partition("-")
     if prefix != "pub" or not number.isdigit():
         return None
+    object_id = db.session.scalar(sa.select(Publication.object_id).where(Publication.id == int(number)))
+    if object_id is None:
+        return None
+    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
     publication = db.session.scalar(sa.select(Publication).where(Publication.id == int(number))
                                     .with_for_update())
     if publication is None or publication.idempotency_key != idempotency_key:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia, Publication,
-                        object_targets)
+                        PublicationStatus, object_targets)
 from app.models.base import utcnow
 
 
@@ -55,3 +55,12 @@ def add_publications(obj: ContentObject, approved_fingerprint: str,
             fingerprint=approved_fingerprint, next_attempt_at=due_at or utcnow()))
     db.session.add_all(rows)
     return rows
+
+
+def withdraw_pending(obj: ContentObject) -> int:
+    """Remove the publications of `obj` not claimed yet (their content is no longer what was
+    approved). The caller holds the object's row lock, which `sender.claim` also takes, so a
+    row cannot be claimed meanwhile."""
+    result = db.session.execute(sa.delete(Publication).where(
+        Publication.object_id == obj.id, Publication.status == PublicationStatus.PENDING))
+    return result.rowcount

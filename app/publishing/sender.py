@@ -27,6 +27,12 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
 def claim(publication_id: int) -> Publication | None:
+    # The object row is locked before the publication row, in the same order as the edits that
+    # withdraw unsent publications (app.reviews.service.reopen_after_change): no deadlock.
+    object_id = db.session.scalar(sa.select(Publication.object_id).where(Publication.id == publication_id))
+    if object_id is None:
+        return None
+    obj = db.session.get(ContentObject, object_id, with_for_update=True, populate_existing=True)
     stale = utcnow() - timedelta(seconds=current_app.config["PUBLISH_CLAIM_TIMEOUT_S"])
     claimed_id = db.session.scalar(
         sa.update(Publication)
@@ -39,7 +45,6 @@ def claim(publication_id: int) -> Publication | None:
         db.session.rollback()
         return None
     publication = db.session.get(Publication, claimed_id, populate_existing=True)
-    obj = db.session.get(ContentObject, publication.object_id, with_for_update=True, populate_existing=True)
     if obj.status in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED):
         workflow.transition(obj, ObjectStatus.PUBLISHING)
     db.session.commit()
