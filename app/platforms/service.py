@@ -1,9 +1,137 @@
-import sqlalchemy as sa
+"""The registry of social accounts connected in Make, and the admin's "test" against Make."""
+from __future__ import annotations
 
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app import audit
 from app.extensions import db
-from app.models import SocialAccount
+from app.integrations import make
+from app.labels import platform_label
+from app.models import AccountTestStatus, Platform, SocialAccount
+from app.models.base import utcnow
+from app.tasks import send_after_commit
+from app.tasks.campaigns import test_social_account
+
+
+class AccountError(Exception):
+    """A refusal tied to one form field, shown beside it."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field, self.message = field, message
+
+
+def make_client() -> make.MakeClient:
+    """A Make client from the app's MAKE_* settings (MakeConfigError names what is missing)."""
+    return make.MakeClient(make.MakeConfig.from_settings(current_app.config))
 
 
 def list_page(page: int, per_page: int = 50):
-    return db.paginate(sa.select(SocialAccount).order_by(SocialAccount.platform, SocialAccount.label), page=page, per_page=per_page,
-                       error_out=False)
+    return db.paginate(sa.select(SocialAccount).order_by(SocialAccount.platform, SocialAccount.label, SocialAccount.id),
+                       page=page, per_page=per_page, error_out=False)
+
+
+def get_or_404(account_id: int) -> SocialAccount:
+    return db.get_or_404(SocialAccount, account_id)
+
+
+def active_accounts() -> list[SocialAccount]:
+    return list(db.session.scalars(sa.select(SocialAccount).where(SocialAccount.active.is_(True))
+                                   .order_by(SocialAccount.platform, SocialAccount.label)))
+
+
+def _check_unique(platform: Platform, identifier: str, account_id: int | None) -> None:
+    query = sa.select(SocialAccount).where(SocialAccount.platform == platform,
+                                           SocialAccount.account_identifier == identifier)
+    if account_id is not None:
+        query = query.where(SocialAccount.id != account_id)
+    other = db.session.scalar(query)
+    if other is not None:
+        raise AccountError("account_identifier", _l(
+            "This %(network)s account is already registered as “%(label)s”.",
+            network=platform_label(platform), label=other.label))
+
+
+def create_account(platform: Platform, *, label: str, make_connection_id: int,
+                   account_identifier: str, template_scenario_id: int | None,
+                   actor=None) -> SocialAccount:
+    _check_unique(platform, account_identifier, None)
+    account = SocialAccount(platform=platform, label=label.strip(),
+                            make_connection_id=make_connection_id,
+                            account_identifier=account_identifier,
+                            template_scenario_id=template_scenario_id)
+    db.session.add(account)
+    db.session.flush()
+    audit.record("social_account_created", account, actor=actor,
+                 data={"platform": platform.value, "identifier": account_identifier,
+                       "connection": make_connection_id, "template": template_scenario_id})
+    return account
+
+
+def update_account(account: SocialAccount, *, label: str, make_connection_id: int,
+                   account_identifier: str, template_scenario_id: int | None, actor) -> None:
+    _check_unique(account.platform, account_identifier, account.id)
+    values = {"label": label.strip(), "make_connection_id": make_connection_id,
+              "account_identifier": account_identifier, "template_scenario_id": template_scenario_id}
+    changed = {name: value for name, value in values.items() if getattr(account, name) != value}
+    if not changed:
+        return
+    for name, value in changed.items():
+        setattr(account, name, value)
+    audit.record("social_account_updated", account, actor=actor, data=changed)
+
+
+def set_active(account: SocialAccount, active: bool, *, actor) -> None:
+    """Inactive accounts are not offered to campaigns; scenarios already set up keep running."""
+    if account.active is active:
+        return
+    account.active = active
+    audit.record("social_account_activated" if active else "social_account_deactivated",
+                 account, actor=actor)
+
+
+def request_test(account: SocialAccount, *, actor) -> None:
+    """Ask a worker to check the account against Make; the row shows the result when it lands."""
+    account.test_status, account.test_message = AccountTestStatus.PENDING, None
+    audit.record("social_account_test_requested", account, actor=actor)
+    send_after_commit(db.session(), test_social_account, account.id)
+
+
+def run_test(account_id: int) -> None:
+    """The worker's half of the test: the connection (and the template) must exist in Make."""
+    account = db.session.get(SocialAccount, account_id)
+    if account is None or account.test_status is not AccountTestStatus.PENDING:
+        return
+    try:
+        with make_client() as client:
+            found = _check_in_make(client, account)
+        status, message = AccountTestStatus.OK, found
+    except _Missing as missing:
+        status, message = AccountTestStatus.FAILED, str(missing)
+    except make.MakeError as exc:
+        status, message = AccountTestStatus.FAILED, str(exc)
+    account.test_status, account.test_message, account.tested_at = status, message, utcnow()
+    audit.record("social_account_tested", account, data={"status": status.value, "message": message})
+
+
+class _Missing(Exception):
+    pass
+
+
+def _check_in_make(client: make.MakeClient, account: SocialAccount) -> str:
+    """What Make has for the account, as a sentence; `_Missing` when something is absent."""
+    team = client.config.team_id
+    connection = client.find_connection(account.make_connection_id)
+    if connection is None:
+        raise _Missing(f"connection {account.make_connection_id} not found in Make team {team}")
+    found = f"connection {connection['id']} “{connection.get('name')}” ({connection.get('accountName')})"
+    if account.template_scenario_id:
+        try:
+            template = client.get_scenario(account.template_scenario_id)
+        except make.MakeNotFound:
+            raise _Missing(f"{found} found, but template scenario "
+                           f"{account.template_scenario_id} does not exist") from None
+        found += f"; template scenario {template['id']} “{template.get('name')}”"
+    return found

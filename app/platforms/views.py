@@ -1,9 +1,32 @@
-from flask import request
+from flask import redirect, request, url_for
+from flask_login import current_user
 
+from app.extensions import db
+from app.models import Platform, Role
 from app.platforms import bp, service
-from app.models import Role
-from app.rendering import render
+from app.platforms.forms import AccountForm, ActiveForm, NewAccountForm
+from app.platforms.identifiers import RULES as IDENTIFIER_RULES
+from app.rendering import render, wants_fragment
 from app.security import role_required
+
+
+def _values(form) -> dict:
+    template = form.template_scenario_id.data
+    return {"label": form.label.data, "make_connection_id": int(form.make_connection_id.data),
+            "account_identifier": form.account_identifier.data,
+            "template_scenario_id": int(template) if template else None}
+
+
+def _form_page(form, account=None, status=200):
+    return render("platforms/form.html", form=form, account=account, rules=IDENTIFIER_RULES,
+                  status=status)
+
+
+def _row(account, status=200):
+    """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
+    if not wants_fragment():
+        return redirect(url_for("platforms.index"), 303)
+    return render("platforms/index.html", block="account_row", account=account, status=status)
 
 
 @bp.get("/")
@@ -11,3 +34,77 @@ from app.security import role_required
 def index():
     page = service.list_page(request.args.get("page", 1, type=int))
     return render("platforms/index.html", block="listing", page=page)
+
+
+@bp.get("/new")
+@role_required(Role.ADMIN)
+def new():
+    return _form_page(NewAccountForm())
+
+
+@bp.post("/")
+@role_required(Role.ADMIN)
+def create():
+    form = NewAccountForm()
+    if not form.validate():
+        return _form_page(form, status=422)
+    try:
+        service.create_account(Platform(form.platform.data), **_values(form), actor=current_user)
+    except service.AccountError as exc:
+        getattr(form, exc.field).errors.append(exc.message)
+        return _form_page(form, status=422)
+    db.session.commit()
+    return redirect(url_for("platforms.index"), 303)
+
+
+@bp.get("/<int:account_id>/edit")
+@role_required(Role.ADMIN)
+def edit(account_id):
+    account = service.get_or_404(account_id)
+    return _form_page(AccountForm(obj=account), account)
+
+
+@bp.post("/<int:account_id>")
+@role_required(Role.ADMIN)
+def update(account_id):
+    account = service.get_or_404(account_id)
+    form = AccountForm()
+    form.platform_value = account.platform
+    if not form.validate():
+        return _form_page(form, account, status=422)
+    try:
+        service.update_account(account, **_values(form), actor=current_user)
+    except service.AccountError as exc:
+        getattr(form, exc.field).errors.append(exc.message)
+        return _form_page(form, account, status=422)
+    db.session.commit()
+    return redirect(url_for("platforms.index"), 303)
+
+
+@bp.post("/<int:account_id>/active")
+@role_required(Role.ADMIN)
+def set_active(account_id):
+    account = service.get_or_404(account_id)
+    form = ActiveForm()
+    if not form.validate() or form.active.data not in ("0", "1"):
+        return _row(account, status=422)
+    service.set_active(account, form.active.data == "1", actor=current_user)
+    db.session.commit()
+    return _row(account)
+
+
+@bp.post("/<int:account_id>/test")
+@role_required(Role.ADMIN)
+def test(account_id):
+    account = service.get_or_404(account_id)
+    service.request_test(account, actor=current_user)
+    db.session.commit()
+    return _row(account)
+
+
+@bp.get("/<int:account_id>/row")
+@role_required(Role.ADMIN)
+def row(account_id):
+    """Polled while a test runs; 286 tells htmx to stop once it has settled."""
+    account = service.get_or_404(account_id)
+    return _row(account, status=286 if account.test_settled else 200)

@@ -1,0 +1,72 @@
+"""The Make emulator served on loopback for the CMS's tests, and the settings that point at it."""
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from sandbox.make import Knobs, MakeEmulatorConfig, create_app, emulator_of
+from sandbox.server import BackgroundServer
+
+TOKEN = "00000000-0000-4000-8000-0000000000c1"
+NO_SCOPE_TOKEN = "00000000-0000-4000-8000-0000000000c2"
+SECRET = "c0ffee" * 11                     # hex, 33 bytes, like MAKE_CALLBACK_SECRET
+TEAM, ORGANIZATION = 215, 11
+# The emulator's seeded connections, one per platform.
+CONNECTIONS = {"instagram": 77, "facebook": 78, "linkedin": 79, "youtube": 80, "x": 81,
+               "tiktok": 82}
+
+
+class ServedEmulator:
+    def __init__(self, **config):
+        settings = dict(tokens=(TOKEN,), scoped_tokens={NO_SCOPE_TOKEN: ()}, workers=4,
+                        knobs=Knobs(break_interval_scale=0.01))
+        settings.update(config)
+        self.app = create_app(MakeEmulatorConfig(**settings))
+        self.server = BackgroundServer(self.app).start()
+        self.url = self.server.url
+        self._http = httpx.Client(base_url=self.url, trust_env=False)
+
+    def settings(self) -> dict:
+        """The CMS's MAKE_* settings for this emulator."""
+        return {"MAKE_BASE_URL": f"{self.url}/api/v2", "MAKE_HOOK_BASE_URL": f"{self.url}/hook",
+                "MAKE_API_TOKEN": TOKEN, "MAKE_TEAM_ID": str(TEAM),
+                "MAKE_ORGANIZATION_ID": str(ORGANIZATION), "MAKE_DATASTORE_ID": "1",
+                "MAKE_CALLBACK_SECRET": SECRET, "MAKE_ENV": "test"}
+
+    def knobs(self, **changes) -> dict:
+        response = self._http.post("/_emulator/knobs", json=changes)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def inspect(self, what: str) -> dict:
+        return self._http.get(f"/_emulator/{what}").json()
+
+    def api(self, path: str) -> dict:
+        """A raw API read, to check what the CMS did without going through its client."""
+        response = self._http.get(f"/api/v2{path}", headers={"Authorization": f"Token {TOKEN}"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def scenarios(self) -> list[dict]:
+        return self.api(f"/scenarios?teamId={TEAM}&pg[limit]=1000")["scenarios"]
+
+    def hooks(self) -> list[dict]:
+        return self.api(f"/hooks?teamId={TEAM}&pg[limit]=1000")["hooks"]
+
+    def reset(self) -> None:
+        self._http.post("/_emulator/reset").raise_for_status()
+
+    def stop(self) -> None:
+        self._http.close()
+        self.server.stop()
+        emulator_of(self.app).shutdown()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s"
+        time.sleep(interval)
+    return value
