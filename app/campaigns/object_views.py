@@ -1,0 +1,149 @@
+"""Content objects of a campaign, its board and its calendar (editors)."""
+from datetime import date, datetime
+
+from flask import abort, redirect, request, url_for
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app import networks, workflow
+from app.campaigns import bp, objects, service
+from app.campaigns import board as boards
+from app.campaigns.object_forms import ObjectForm, local_zone, to_local
+from app.extensions import db
+from app.models import CampaignStatus, Platform, Role
+from app.rendering import render
+from app.security import role_required
+
+
+def _active(campaign_id: int):
+    campaign = service.get_or_404(campaign_id)
+    if campaign.status is not CampaignStatus.ACTIVE:
+        abort(409)  # an archived campaign is read-only
+    return campaign
+
+
+def _limits() -> dict:
+    """What the live counter needs: each network's limit and way of counting."""
+    return {p.value: {"max": r.text_max, "counting": r.counting} for p, r in networks.RULES.items()}
+
+
+def _form_page(campaign, form, obj=None, media=None, errors=(), status=200):
+    scenarios = objects.offered_scenarios(campaign, obj)
+    return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
+                  obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
+                  limits=_limits(), status=status)
+
+
+def _values(form: ObjectForm, media: list[int]) -> dict:
+    return {"title": form.title.data, "message": form.message.data, "link": form.link.data,
+            "media": media, "targets": form.targets.data or [], "scheduled_at": form.scheduled_utc()}
+
+
+def _parse(campaign, obj=None):
+    form = ObjectForm().set_targets(objects.offered_scenarios(campaign, obj))
+    media, errors = objects.usable_media(request.form.getlist("media_ids", type=int))
+    return form, media, errors, form.validate() and not errors
+
+
+@bp.get("/<int:campaign_id>/objects/new")
+@role_required(Role.EDITOR)
+def new_object(campaign_id):
+    return _form_page(_active(campaign_id), ObjectForm())
+
+
+@bp.post("/<int:campaign_id>/objects")
+@role_required(Role.EDITOR)
+def create_object(campaign_id):
+    campaign = _active(campaign_id)
+    form, media, errors, valid = _parse(campaign)
+    if not valid:
+        return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
+    obj = objects.create_object(campaign, **_values(form, media), actor=current_user)
+    db.session.commit()
+    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+
+
+@bp.get("/<int:campaign_id>/objects/<int:object_id>")
+@role_required(Role.EDITOR)
+def show_object(campaign_id, object_id):
+    campaign = service.get_or_404(campaign_id)
+    obj = objects.get_or_404(campaign, object_id)
+    return _object_page(campaign, obj)
+
+
+def _object_page(campaign, obj, refused=False, status=200):
+    media = objects.media_of(obj)
+    return render("campaigns/object.html", block="object", campaign=campaign, obj=obj, media=media,
+                  checks=objects.checks(obj, media), refused=refused, status=status,
+                  editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
+                  can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE)
+
+
+@bp.get("/<int:campaign_id>/objects/<int:object_id>/edit")
+@role_required(Role.EDITOR)
+def edit_object(campaign_id, object_id):
+    campaign = _active(campaign_id)
+    obj = objects.get_or_404(campaign, object_id)
+    if obj.status not in objects.EDITABLE:
+        abort(409)
+    form = ObjectForm(obj=obj, targets=objects.target_ids(obj))
+    form.scheduled_at.data = to_local(obj.scheduled_at)  # `obj` would win over a keyword: UTC
+    return _form_page(campaign, form, obj, media=objects.media_ids(obj))
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>")
+@role_required(Role.EDITOR)
+def update_object(campaign_id, object_id):
+    campaign = _active(campaign_id)
+    obj = objects.get_or_404(campaign, object_id, lock=True)
+    form, media, errors, valid = _parse(campaign, obj)
+    if not valid:
+        return _form_page(campaign, form, obj, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
+    try:
+        objects.update_object(obj, **_values(form, media), actor=current_user)
+    except objects.NotEditable:
+        abort(409)
+    db.session.commit()
+    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>/submit")
+@role_required(Role.EDITOR)
+def submit_object(campaign_id, object_id):
+    campaign = _active(campaign_id)
+    obj = objects.get_or_404(campaign, object_id, lock=True)
+    try:
+        objects.submit(obj, actor=current_user)
+    except objects.NotReady:
+        return _object_page(campaign, obj, refused=True, status=422)
+    except workflow.InvalidTransition:
+        abort(409)
+    db.session.commit()
+    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+
+
+@bp.get("/<int:campaign_id>/board")
+@role_required(Role.EDITOR)
+def board(campaign_id):
+    campaign = service.get_or_404(campaign_id)
+    filters = boards.Filters.from_args(request.args)
+    columns = boards.board(campaign, filters)
+    # Each distinct count translated once (ngettext per card is a tenth of the page's time).
+    files = {n: ngettext("%(num)d file", "%(num)d files", n)
+             for n in {card.media_count for cards in columns.values() for card in cards}}
+    return render("campaigns/board.html", block="board", campaign=campaign, filters=filters,
+                  columns=columns, files=files, authors=boards.authors(campaign),
+                  platforms=list(Platform), editable=campaign.status is CampaignStatus.ACTIVE)
+
+
+@bp.get("/<int:campaign_id>/calendar")
+@role_required(Role.EDITOR)
+def calendar(campaign_id):
+    campaign = service.get_or_404(campaign_id)
+    filters = boards.Filters.from_args(request.args)
+    try:
+        first = date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        first = datetime.now(local_zone()).date().replace(day=1)
+    return render("campaigns/calendar.html", block="calendar", campaign=campaign, filters=filters,
+                  month=boards.month(campaign, first, filters), today=datetime.now(local_zone()).date())

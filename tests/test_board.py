@@ -1,0 +1,99 @@
+"""The campaign board and calendar: columns by status with counts, filters, and a number of
+queries that does not grow with the number of objects."""
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ObjectStatus, Platform
+from tests.objects_support import make_objects, seed_campaign
+
+EN = {"Accept-Language": "en"}
+
+
+@contextmanager
+def counting(app):
+    queries = []
+    listener = lambda *args: queries.append(args[2])  # noqa: E731  (statement)
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield queries
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def _seed(app, count, platforms=(Platform.INSTAGRAM, Platform.LINKEDIN)):
+    with app.app_context():
+        seed = seed_campaign(platforms=platforms, extra_statuses=(), media=2)
+        make_objects(seed.campaign_id, list(seed.scenarios.values()), seed.media, count)
+        return seed
+
+
+def test_board_query_count_is_the_same_for_10_and_500_objects(app, client, auth):
+    auth.login("editor")
+    seed = _seed(app, 10)
+    url = f"/campaigns/{seed.campaign_id}/board"
+    client.get(url)  # warm up (session, caches)
+    with counting(app) as small:
+        assert client.get(url).status_code == 200
+    with app.app_context():
+        make_objects(seed.campaign_id, list(seed.scenarios.values()), seed.media, 490)
+    with counting(app) as large:
+        html = client.get(url).get_data(as_text=True)
+    assert html.count('data-testid="object-card"') == 500
+    assert len(large) == len(small), (len(small), len(large))
+    assert len(small) <= 12
+
+
+def test_columns_have_counts_in_workflow_order(app, client, auth):
+    auth.login("editor")
+    seed = _seed(app, 16)  # two of each status
+    html = client.get(f"/campaigns/{seed.campaign_id}/board", headers=EN).get_data(as_text=True)
+    positions = [html.index(f'data-testid="column-{s.value}"') for s in
+                 (ObjectStatus.DRAFT, ObjectStatus.IN_REVIEW, ObjectStatus.CHANGES_REQUESTED, ObjectStatus.APPROVED,
+                  ObjectStatus.SCHEDULED, ObjectStatus.PUBLISHING, ObjectStatus.PUBLISHED, ObjectStatus.FAILED)]
+    assert positions == sorted(positions)
+    assert html.count('data-testid="count">2<') == 8
+    # Quick action: only drafts and changes requested get a submit button.
+    assert html.count(">Submit for review<") == 4
+
+
+def test_filters_by_network_author_and_text(app, client, auth, make_user):
+    auth.login("editor")
+    with app.app_context():
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
+        other_author = make_user("editor", name="Zoé")[0]
+        make_objects(seed.campaign_id, [seed.scenarios["instagram"]], [], 3, author_id=auth.user_id)
+        make_objects(seed.campaign_id, [seed.scenarios["x"]], [], 2, author_id=other_author,
+                     statuses=(ObjectStatus.DRAFT,))
+    url = f"/campaigns/{seed.campaign_id}/board"
+    cards = lambda **args: client.get(url, query_string=args).get_data(as_text=True).count('data-testid="object-card"')  # noqa: E731
+    assert cards() == 5
+    assert cards(network="x") == 2 and cards(network="instagram") == 3
+    assert cards(author=other_author) == 2
+    assert cards(q="post 1") == 2  # "Post 1" of each batch (ILIKE on title and message)
+    assert cards(q="100%") == 0  # wildcards typed are literal
+    fragment = client.get(url, query_string={"network": "x"}, headers={"HX-Request": "true"})
+    assert b"<html" not in fragment.data and b'id="board"' in fragment.data
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_calendar_lists_scheduled_objects_by_paris_day(app, client, auth):
+    auth.login("editor")
+    year = datetime.now(timezone.utc).year + 1
+    with app.app_context():
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM,), extra_statuses=(), media=0)
+        # 23:30 UTC on 14 July is 01:30 on 15 July in Paris.
+        make_objects(seed.campaign_id, [], [], 1, scheduled_at=datetime(year, 7, 14, 23, 30, tzinfo=timezone.utc),
+                     statuses=(ObjectStatus.SCHEDULED,))
+    url = f"/campaigns/{seed.campaign_id}/calendar"
+    html = client.get(url, query_string={"month": f"{year}-07"}, headers=EN).get_data(as_text=True)
+    day = html.index(f'data-testid="day-{year}-07-15"')
+    assert html.index("Post 0", day) < html.index(f'data-testid="day-{year}-07-16"')
+    assert "01:30" in html
+    empty = client.get(url, query_string={"month": f"{year}-08"}, headers=EN).get_data(as_text=True)
+    assert 'data-testid="calendar-empty"' in empty
+    assert client.get(url, query_string={"month": "garbage"}).status_code == 200
