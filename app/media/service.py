@@ -1,9 +1,168 @@
+"""The library's questions and the asset-level changes: listing with filters and keyset
+pagination, the detail of one asset, the campaigns that use it, deleting it."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
 import sqlalchemy as sa
+from flask import abort, current_app
+from flask_babel import format_decimal, to_utc
+from sqlalchemy.orm import selectinload
 
+from app import audit
 from app.extensions import db
-from app.models import MediaAsset
+from app.media.links import signed_media_url
+from app.media.tags import normalize
+from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Tag, User
+from app.storage import get_storage, media_root
+
+PAGE_SIZE = 24
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def list_page(page: int, per_page: int = 50):
-    return db.paginate(sa.select(MediaAsset).order_by(MediaAsset.created_at.desc(), MediaAsset.id.desc()), page=page, per_page=per_page,
-                       error_out=False)
+class InUse(Exception):
+    pass
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the library and the picker can be narrowed by; unreadable values are ignored."""
+    kind: str = ""
+    tag: str = ""
+    uploader: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args, prefix: str = "") -> "Filters":
+        """`prefix` keeps the picker's filter fields apart from those of the form it sits in."""
+        kind = args.get(prefix + "kind", "")
+        return cls(kind=kind if kind in {k.value for k in MediaKind} else "",
+                   tag=" ".join(args.get(prefix + "tag", "").split())[:80],
+                   uploader=_int(args.get(prefix + "uploader")),
+                   date_from=_date(args.get(prefix + "date_from")), date_to=_date(args.get(prefix + "date_to")))
+
+    def query_args(self, prefix: str = "") -> dict:
+        return {prefix + k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query_args())
+
+
+@dataclass
+class Page:
+    items: list[MediaAsset]
+    next_cursor: str | None
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    return to_utc(datetime.combine(day, time.min)).replace(tzinfo=timezone.utc)
+
+
+def _filtered(filters: Filters) -> sa.Select:
+    query = sa.select(MediaAsset).options(selectinload(MediaAsset.tags))
+    if filters.kind:
+        query = query.where(MediaAsset.kind == MediaKind(filters.kind))
+    if filters.tag:
+        query = query.where(MediaAsset.tags.any(Tag.normalized == normalize(filters.tag)))
+    if filters.uploader:
+        query = query.where(MediaAsset.uploaded_by_id == filters.uploader)
+    if filters.date_from:
+        query = query.where(MediaAsset.created_at >= _local_midnight_utc(filters.date_from))
+    if filters.date_to:
+        query = query.where(MediaAsset.created_at < _local_midnight_utc(filters.date_to + timedelta(days=1)))
+    return query
+
+
+def encode_cursor(asset: MediaAsset) -> str:
+    return f"{(asset.created_at - EPOCH) // timedelta(microseconds=1)}-{asset.id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    micros, _, asset_id = (cursor or "").partition("-")
+    if not (micros.isdigit() and asset_id.isdigit()):
+        return None
+    return EPOCH + timedelta(microseconds=int(micros)), int(asset_id)
+
+
+def library_page(filters: Filters, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+    """Newest first; the cursor is the (created_at, id) of the last asset already shown."""
+    query = _filtered(filters).order_by(MediaAsset.created_at.desc(), MediaAsset.id.desc())
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(sa.tuple_(MediaAsset.created_at, MediaAsset.id) < sa.tuple_(*after))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    return Page(rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+
+
+def uploaders() -> list[User]:
+    ids = sa.select(MediaAsset.uploaded_by_id).where(MediaAsset.uploaded_by_id.is_not(None)).distinct()
+    return list(db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.name)))
+
+
+def get_asset(asset_id: int, *, lock: bool = False) -> MediaAsset:
+    asset = db.session.get(MediaAsset, asset_id, with_for_update=lock or None)
+    if asset is None:
+        abort(404)
+    return asset
+
+
+def assets_in_order(ids: list[int]) -> list[MediaAsset]:
+    """The assets named by `ids`, in that order, unknown ids dropped."""
+    found = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def change_selection(ids: list[int], *, add: int | None = None, remove: int | None = None,
+                     up: int | None = None, down: int | None = None) -> list[int]:
+    """The picker's ordered selection after one click (each id once, order kept)."""
+    ids = list(dict.fromkeys(ids))
+    if add is not None and add not in ids:
+        ids.append(add)
+    if remove in ids:
+        ids.remove(remove)
+    for moved, step in ((up, -1), (down, 1)):
+        if moved in ids and 0 <= ids.index(moved) + step < len(ids):
+            i = ids.index(moved)
+            ids[i], ids[i + step] = ids[i + step], ids[i]
+    return ids
+
+
+def campaigns_using(asset: MediaAsset) -> list[Campaign]:
+    objects = (sa.select(ContentObject.campaign_id)
+               .join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
+               .where(ObjectMedia.media_asset_id == asset.id))
+    return list(db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(objects)).order_by(Campaign.name)))
+
+
+def detail(asset: MediaAsset) -> dict:
+    campaigns = campaigns_using(asset)
+    return {"asset": asset, "campaigns": campaigns, "can_delete": not campaigns,
+            "versions": get_storage().versions(asset.storage_item_id) if asset.storage_item_id else [],
+            "public_link": signed_media_url(asset) if asset.storage_item_id else None,
+            "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
+
+
+def delete_asset(asset: MediaAsset, user) -> None:
+    """Remove the asset, its stored versions and previews; refused while a campaign uses it."""
+    if campaigns_using(asset):
+        raise InUse()
+    audit.record("media.deleted", asset, actor=user, data={"filename": asset.filename, "sha256": asset.sha256})
+    if asset.storage_item_id:
+        get_storage().delete(asset.storage_item_id)
+    shutil.rmtree(media_root() / "derived" / str(asset.id), ignore_errors=True)
+    db.session.delete(asset)

@@ -1,13 +1,128 @@
-from flask import request
+"""The library: grid, detail, previews, files, uploads and replacements (editors; approvers see
+assets and their files, since reviews show them)."""
+from urllib.parse import unquote
 
-from app.media import bp, service
-from app.models import Role
-from app.rendering import render
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.media import bp, service, uploads
+from app.media.sniff import Refused
+from app.media.streaming import version_response
+from app.models import MediaStatus, Role
+from app.rendering import render, wants_fragment
 from app.security import role_required
+from app.storage import media_root
+
+VIEWERS = (Role.EDITOR, Role.APPROVER)
+
+
+def _settled_status(asset) -> int:
+    """htmx stops polling a component on 286 once its asset is ready or failed."""
+    return 286 if wants_fragment() and asset.status is not MediaStatus.PROCESSING else 200
 
 
 @bp.get("/")
 @role_required(Role.EDITOR)
 def index():
-    page = service.list_page(request.args.get("page", 1, type=int))
-    return render("media/index.html", block="listing", page=page)
+    filters = service.Filters.from_args(request.args)
+    cursor = request.args.get("cursor")
+    page = service.library_page(filters, cursor)
+    return render("media/index.html", block="more" if cursor else "listing", page=page, filters=filters,
+                  uploaders=service.uploaders(), limits=uploads.limits(),
+                  can_manage_tags=current_user.has_role(Role.ADMIN))
+
+
+@bp.get("/<int:asset_id>/card")
+@role_required(*VIEWERS)
+def card(asset_id):
+    asset = service.get_asset(asset_id)
+    return render_template("media/_card.html", asset=asset), _settled_status(asset), {"Vary": "HX-Request"}
+
+
+@bp.get("/<int:asset_id>")
+@role_required(*VIEWERS)
+def detail(asset_id):
+    asset = service.get_asset(asset_id)
+    return render("media/detail.html", block="panel", status=_settled_status(asset),
+                  can_edit=current_user.has_role(Role.EDITOR), **service.detail(asset))
+
+
+def _derived(asset_id: int, path_attribute: str):
+    path = getattr(service.get_asset(asset_id), path_attribute)
+    if not path or not (media_root() / path).is_file():
+        abort(404)
+    response = send_file(media_root() / path, mimetype="image/webp", max_age=3600, conditional=True)
+    response.cache_control.public, response.cache_control.private = False, True  # signed-in content
+    return response
+
+
+@bp.get("/<int:asset_id>/thumb")
+@role_required(*VIEWERS)
+def thumb(asset_id):
+    return _derived(asset_id, "thumb_path")
+
+
+@bp.get("/<int:asset_id>/preview")
+@role_required(*VIEWERS)
+def preview(asset_id):
+    return _derived(asset_id, "preview_path")
+
+
+@bp.get("/<int:asset_id>/file")
+@role_required(*VIEWERS)
+def file(asset_id):
+    asset = service.get_asset(asset_id)
+    if asset.storage_item_id is None:
+        abort(404)
+    return version_response(asset, request.args.get("version", asset.storage_version))
+
+
+def _raw_body():
+    """(stream, name, length) of a raw-body upload (see app.media.uploads for why raw)."""
+    if request.mimetype != "application/octet-stream":
+        raise Refused(_("Send the file as the raw body of the request (application/octet-stream)."), 415)
+    db.session.rollback()  # give the connection back to the pool while the body streams in (minutes)
+    return request.stream, unquote(request.headers.get("X-Filename", "")), request.content_length
+
+
+@bp.post("/upload")
+@role_required(Role.EDITOR)
+def upload():
+    try:
+        asset, duplicate = uploads.add_asset(uploads.receive(*_raw_body()), current_user)
+    except Refused as exc:
+        return jsonify(error=str(exc.message)), exc.status
+    db.session.commit()
+    message = (_("Already in the library as “%(title)s”: the existing file is used, nothing was copied.",
+                 title=asset.title) if duplicate else _("Uploaded; previews are being made."))
+    return jsonify(id=asset.id, duplicate=duplicate, message=message, url=url_for("media.detail", asset_id=asset.id),
+                   tile=render_template("media/_tile.html", asset=asset))
+
+
+@bp.post("/<int:asset_id>/file")
+@role_required(Role.EDITOR)
+def replace(asset_id):
+    service.get_asset(asset_id)  # 404 before reading the body
+    try:
+        asset = uploads.replace_file(asset_id, uploads.receive(*_raw_body()), current_user)
+    except Refused as exc:
+        return jsonify(error=str(exc.message)), exc.status
+    db.session.commit()
+    flash(_("The file was replaced; the previous one is kept as version %(n)d.", n=asset.version - 1), "success")
+    return jsonify(id=asset.id, message=_("Replaced."), url=url_for("media.detail", asset_id=asset.id))
+
+
+@bp.post("/<int:asset_id>/delete")
+@role_required(Role.EDITOR)
+def delete(asset_id):
+    asset = service.get_asset(asset_id, lock=True)
+    try:
+        service.delete_asset(asset, current_user)
+    except service.InUse:
+        flash(_("This file is used in a campaign and cannot be deleted."), "error")
+        return redirect(url_for("media.detail", asset_id=asset_id), 303)
+    db.session.commit()
+    flash(_("“%(title)s” was deleted.", title=asset.title), "success")
+    return redirect(url_for("media.index"), 303)

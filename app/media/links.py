@@ -1,0 +1,61 @@
+"""Signed, expiring public links to one stored version of an asset (`/m/<token>`).
+
+Networks such as Instagram download media from a public URL, so the publication payload carries
+these links (docs/external-apis.md §4.1). The token names the asset and the backend's version
+it was made for: a link made when a post was approved keeps serving the approved bytes even if
+the file is replaced later. It is signed with `SECRET_KEY` (itsdangerous, its own salt) and
+expires after `MEDIA_LINK_MAX_AGE` seconds (default 24 h).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models import MediaAsset
+
+SALT = "media-link"
+
+
+class LinkExpired(Exception):
+    pass
+
+
+class LinkInvalid(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    asset: MediaAsset
+    version: str  # the storage backend's version id
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def make_token(asset: MediaAsset) -> str:
+    return _serializer().dumps({"a": asset.id, "v": asset.storage_version})
+
+
+def signed_media_url(asset: MediaAsset) -> str:
+    """The absolute public URL of the asset's current version, built on `PUBLIC_BASE_URL`
+    (never on a request's Host header), usable from actors as well as requests."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/m/{make_token(asset)}"
+
+
+def resolve(token: str) -> LinkTarget:
+    """The asset and version a token names; `LinkExpired` or `LinkInvalid` otherwise."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["MEDIA_LINK_MAX_AGE"])
+    except SignatureExpired as exc:
+        raise LinkExpired() from exc
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    asset = db.session.get(MediaAsset, data.get("a")) if isinstance(data, dict) else None
+    if asset is None or not isinstance(data.get("v"), str) or asset.storage_item_id is None:
+        raise LinkInvalid()
+    return LinkTarget(asset, data["v"])

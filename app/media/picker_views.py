@@ -1,0 +1,62 @@
+"""The media picker: an htmx partial any form can load to choose assets, in order.
+
+A host form places `<div hx-get="/media/picker?field=media_ids" hx-trigger="load">` (plus the
+ids already chosen, as `media_ids=3&media_ids=1`); the picker renders the ordered selection as
+hidden inputs named by `field`, with buttons to remove and reorder, and a filtered grid to add
+from. Its own filter fields are prefixed `picker_` and it holds no `<form>` of its own, so it
+can sit inside the host's form. Without htmx, `/media/picker` is a page of its own whose form
+shows the ids it would send.
+"""
+import re
+
+from flask import abort, request
+from flask_babel import lazy_gettext as _l
+
+from app.media import bp, service
+from app.models import Role
+from app.rendering import render
+from app.security import role_required
+
+FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+PREFIX = "picker_"
+PAGE_SIZE = 12
+
+
+def _field() -> str:
+    field = request.args.get("field", "media_ids")
+    if not FIELD.match(field) or field.startswith(PREFIX):
+        abort(400)
+    return field
+
+
+def _selected(field: str) -> list:
+    ids = service.change_selection(request.args.getlist(field, type=int),
+                                   **{op: request.args.get(op, type=int) for op in ("add", "remove", "up", "down")})
+    return service.assets_in_order(ids)
+
+
+@bp.get("/picker")
+@role_required(Role.EDITOR)
+def picker():
+    field, filters = _field(), service.Filters.from_args(request.args, PREFIX)
+    page = service.library_page(filters, limit=PAGE_SIZE)
+    return render("media/picker.html", block="picker", field=field, filters=filters, page=page,
+                  selected=_selected(field), title=_l("Choose media"))
+
+
+@bp.get("/picker/results")
+@role_required(Role.EDITOR)
+def picker_results():
+    field, filters = _field(), service.Filters.from_args(request.args, PREFIX)
+    cursor = request.args.get("cursor")
+    page = service.library_page(filters, cursor, limit=PAGE_SIZE)
+    return render("media/picker.html", block="picker_more" if cursor else "results", field=field,
+                  filters=filters, page=page, selected=[], title=_l("Choose media"))
+
+
+@bp.get("/picker/selection")
+@role_required(Role.EDITOR)
+def picker_selection():
+    field = _field()
+    return render("media/picker.html", block="selection", field=field, selected=_selected(field),
+                  filters=service.Filters(), page=service.Page([], None), title=_l("Choose media"))

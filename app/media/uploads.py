@@ -1,0 +1,195 @@
+"""Receiving files: streamed to a temporary file, checked while they arrive, deduplicated, stored.
+
+Why one raw request body per file (`POST /media/upload`, `Content-Type:
+application/octet-stream`, the name percent-encoded in `X-Filename`) rather than a multipart
+form: the browser sends each file with its own XMLHttpRequest, which gives a real progress bar
+and a cancel button per file for free, and the server reads `request.stream` (the WSGI input,
+bounded by `Content-Length` or ended by the server for a chunked body) in 1 MiB chunks straight
+into a temporary file. No form parser runs, so nothing buffers the body; the type is known from the first chunk, so the size limit of
+that kind is enforced from then on, while streaming, and a body larger than every limit is
+refused from its `Content-Length` before a byte is read. A refused upload removes its file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_decimal, lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from app import audit
+from app.extensions import db
+from app.media import processing
+from app.media.display import filesize
+from app.media.sniff import SNIFF_BYTES, FileType, Refused, check_name, clean_filename, sniff
+from app.models import MediaAsset, MediaKind, MediaStatus
+from app.storage import get_storage, media_root
+from app.tasks import send_after_commit
+from app.tasks.media import process_media
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Received:
+    path: Path
+    name: str
+    type: FileType
+    size: int
+    sha256: str
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def limits() -> dict[str, int]:
+    """Bytes allowed per kind (`image`, `video`, `document`)."""
+    config = current_app.config
+    return {MediaKind.IMAGE.value: config["MEDIA_MAX_IMAGE_BYTES"], MediaKind.VIDEO.value: config["MEDIA_MAX_VIDEO_BYTES"],
+            MediaKind.DOCUMENT.value: config["MEDIA_MAX_DOCUMENT_BYTES"]}
+
+
+def _too_large(limit: int, found: FileType | None = None) -> Refused:
+    if found is None:
+        return Refused(_l("The file is larger than the largest accepted size (%(limit)s).",
+                          limit=filesize(limit)), 413)
+    return Refused(_l("%(label)s files are limited to %(limit)s.", label=found.label,
+                      limit=filesize(limit)), 413)
+
+
+def receive(stream: BinaryIO, raw_name: str, declared_length: int | None) -> Received:
+    """Stream the body into a temporary file, checking it as it comes; `Refused` otherwise."""
+    name = clean_filename(raw_name)
+    if declared_length is not None and declared_length > max(limits().values()):
+        raise _too_large(max(limits().values()))
+    folder = media_root() / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="upload-")
+    path = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            found, size, digest = _copy(stream, out, name, declared_length)
+        if declared_length is not None and size != declared_length:
+            raise Refused(_l("The upload was interrupted before the end of the file."), 400)
+        if found.kind is MediaKind.IMAGE:
+            _check_pixels(path)
+        return Received(path, name, found, size, digest)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _copy(stream, out, name, declared_length):
+    head = _read_head(stream)
+    found = sniff(head)
+    check_name(name, found)
+    limit = limits()[found.kind.value]
+    if declared_length is not None and declared_length > limit:
+        raise _too_large(limit, found)
+    digest, size, chunk = hashlib.sha256(), 0, head
+    while chunk:
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, found)
+        digest.update(chunk)
+        out.write(chunk)
+        chunk = stream.read(CHUNK)
+    return found, size, digest.hexdigest()
+
+
+def _read_head(stream) -> bytes:
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        chunk = stream.read(SNIFF_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _check_pixels(path: Path) -> None:
+    """Refuse decompression bombs from the header alone (nothing is decoded here)."""
+    limit = current_app.config["MEDIA_MAX_IMAGE_PIXELS"]
+    try:
+        width, height = processing.image_size(path)
+        if width * height <= limit:
+            return
+    except processing.DecompressionBomb:  # so many pixels that Pillow will not even say how many
+        pass
+    except Exception:  # an unreadable header: processing will record why it failed
+        return
+    raise Refused(_l("The image has too many pixels: the limit is %(limit)s million.",
+                     limit=format_decimal(limit / 1e6, format="#,##0.#")), 422)
+
+
+def _same_bytes(sha256: str) -> MediaAsset | None:
+    return db.session.scalar(sa.select(MediaAsset).where(MediaAsset.sha256 == sha256))
+
+
+def _flush_or_none(asset: MediaAsset) -> bool:
+    """Flush in a savepoint; False when the same bytes were stored at the same moment."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(asset)
+            db.session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def add_asset(received: Received, user) -> tuple[MediaAsset, bool]:
+    """The new asset, or the existing one holding the same bytes (`True`: a duplicate)."""
+    try:
+        existing = _same_bytes(received.sha256)
+        if existing is None:
+            storage = get_storage()
+            asset = MediaAsset(title=received.name.rpartition(".")[0] or received.name, filename=received.name,
+                               mime=received.type.mime, kind=received.type.kind, size_bytes=received.size,
+                               sha256=received.sha256, storage_backend=storage.backend,
+                               status=MediaStatus.PROCESSING, uploaded_by_id=user.id)
+            if _flush_or_none(asset):
+                stored = storage.put(received.path, name=received.name)
+                asset.storage_item_id, asset.storage_version = stored.ref, stored.id
+                asset.share_url = storage.share_link(stored.ref)
+                audit.record("media.uploaded", asset, actor=user,
+                             data={"filename": asset.filename, "size": asset.size_bytes, "sha256": asset.sha256})
+                send_after_commit(db.session(), process_media, asset.id)
+                return asset, False
+            existing = _same_bytes(received.sha256)  # the same bytes arrived at the same moment
+        return existing, True
+    finally:
+        received.discard()  # moved into the storage, or not needed: no temporary file stays
+
+
+def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
+    """Store `received` as the asset's new current version; the old one stays as a version."""
+    try:
+        asset = db.session.get(MediaAsset, asset_id, with_for_update=True)  # one replacement at a time
+        if asset is None:
+            raise Refused(_l("This file was deleted in the meantime."), 404)
+        if received.type.kind is not asset.kind:
+            raise Refused(_l("The new file must be of the same kind as the one it replaces."), 422)
+        holder = _same_bytes(received.sha256)
+        if holder is not None:
+            raise Refused(_l("These exact bytes are already in the library: “%(title)s”.",
+                             title=holder.title), 409)
+        asset.filename, asset.mime, asset.size_bytes = received.name, received.type.mime, received.size
+        asset.sha256, asset.version = received.sha256, asset.version + 1
+        asset.status, asset.failure_reason = MediaStatus.PROCESSING, None
+        if not _flush_or_none(asset):
+            raise Refused(_l("These exact bytes were just added to the library."), 409)
+        stored = get_storage().put(received.path, name=received.name, ref=asset.storage_item_id)
+    except BaseException:
+        received.discard()
+        raise
+    asset.storage_version = stored.id
+    audit.record("media.replaced", asset, actor=user,
+                 data={"filename": asset.filename, "version": asset.version, "size": asset.size_bytes})
+    send_after_commit(db.session(), process_media, asset.id)
+    return asset

@@ -1,0 +1,177 @@
+// Media uploads: one XMLHttpRequest per file whose body is the file itself (see
+// app/media/uploads.py), so each file has a real progress bar and its own cancel button.
+// Texts come from data-text-* attributes rendered in the user's language. No inline script.
+(function () {
+  "use strict";
+
+  var CONCURRENT = 2;
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function el(tag, className, textContent) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (textContent) node.textContent = textContent;
+    return node;
+  }
+
+  function Uploader(panel) {
+    this.panel = panel;
+    this.url = panel.getAttribute("data-upload-url");
+    this.list = panel.querySelector("[data-upload-list]");
+    this.queue = [];
+    this.active = 0;
+  }
+
+  Uploader.prototype.text = function (name) {
+    return this.panel.getAttribute("data-text-" + name) || "";
+  };
+
+  Uploader.prototype.add = function (files) {
+    for (var i = 0; i < files.length; i++) {
+      var job = { file: files[i] };
+      job.row = this.row(job);
+      this.queue.push(job);
+    }
+    this.pump();
+  };
+
+  Uploader.prototype.row = function (job) {
+    var self = this;
+    var row = el("li", "upload-row");
+    row.appendChild(el("span", "upload-name", job.file.name));
+    job.progress = el("progress");
+    job.progress.max = job.file.size || 1;
+    job.progress.value = 0;
+    job.progress.setAttribute("aria-label", job.file.name);
+    row.appendChild(job.progress);
+    job.status = el("span", "upload-status", this.text("waiting"));
+    row.appendChild(job.status);
+    job.cancel = el("button", "link-button upload-cancel", this.text("cancel"));
+    job.cancel.type = "button";
+    job.cancel.addEventListener("click", function () { self.abort(job); });
+    row.appendChild(job.cancel);
+    this.list.appendChild(row);
+    return row;
+  };
+
+  Uploader.prototype.pump = function () {
+    while (this.active < CONCURRENT && this.queue.length) {
+      var job = this.queue.shift();
+      if (!job.cancelled) this.send(job);
+    }
+  };
+
+  Uploader.prototype.abort = function (job) {
+    job.cancelled = true;
+    if (job.xhr) {
+      job.xhr.abort();
+    } else {
+      this.finish(job, "cancelled", this.text("cancelled"));
+    }
+  };
+
+  Uploader.prototype.finish = function (job, state, message, href) {
+    job.row.classList.add("upload-" + state);
+    job.status.textContent = "";
+    if (href) {
+      var link = el("a", "", message);
+      link.href = href;
+      job.status.appendChild(link);
+    } else {
+      job.status.textContent = message;
+    }
+    job.cancel.remove();
+  };
+
+  Uploader.prototype.send = function (job) {
+    var self = this;
+    var xhr = new XMLHttpRequest();
+    job.xhr = xhr;
+    this.active++;
+    xhr.open("POST", this.url);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("X-Filename", encodeURIComponent(job.file.name));
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", function (event) {
+      if (!event.lengthComputable) return;
+      job.progress.max = event.total;
+      job.progress.value = event.loaded;
+      job.status.textContent = Math.floor((100 * event.loaded) / event.total) + " %";
+    });
+    xhr.upload.addEventListener("load", function () {
+      job.progress.value = job.progress.max;
+      job.status.textContent = self.text("checking");
+    });
+    xhr.addEventListener("load", function () { self.answered(job, xhr); });
+    xhr.addEventListener("error", function () { self.finish(job, "error", self.text("interrupted")); });
+    xhr.addEventListener("abort", function () { self.finish(job, "cancelled", self.text("cancelled")); });
+    xhr.addEventListener("loadend", function () {
+      self.active--;
+      self.pump();
+    });
+    xhr.send(job.file);
+  };
+
+  Uploader.prototype.answered = function (job, xhr) {
+    var data = {};
+    try {
+      data = JSON.parse(xhr.responseText);
+    } catch (e) {
+      data = { error: this.text("interrupted") };
+    }
+    if (xhr.status < 200 || xhr.status >= 300) {
+      this.finish(job, "error", data.error || this.text("interrupted"));
+      return;
+    }
+    this.finish(job, data.duplicate ? "duplicate" : "done", data.message, data.url);
+    if (data.tile) {
+      showTile(data.id, data.tile);
+    } else if (data.url) {
+      window.location.assign(data.url); // a replaced file: the detail page shows the new version
+    }
+  };
+
+  function showTile(id, html) {
+    var grid = document.getElementById("media-grid");
+    if (!grid || document.getElementById("tile-" + id)) return;
+    grid.insertAdjacentHTML("afterbegin", html);
+    if (window.htmx) window.htmx.process(grid.firstElementChild);
+    var listing = document.getElementById("media-listing");
+    var empty = listing && listing.querySelector(".empty-state");
+    if (empty) empty.remove();
+  }
+
+  function setUp(panel) {
+    var uploader = new Uploader(panel);
+    var input = panel.querySelector("[data-upload-input]");
+    input.addEventListener("change", function () {
+      uploader.add(input.files);
+      input.value = "";
+    });
+    var zone = panel.querySelector("[data-dropzone]");
+    if (!zone) return;
+    zone.addEventListener("dragover", function (event) {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", function () { zone.classList.remove("dragging"); });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("dragging");
+      if (event.dataTransfer && event.dataTransfer.files.length) uploader.add(event.dataTransfer.files);
+    });
+    // A file dropped beside the zone would make the browser leave the page to open it.
+    document.addEventListener("dragover", function (event) { event.preventDefault(); });
+    document.addEventListener("drop", function (event) { event.preventDefault(); });
+  }
+
+  document.querySelectorAll("[data-upload-url]").forEach(setUp);
+})();
