@@ -130,3 +130,34 @@ def test_queue_query_count_does_not_grow_with_the_page(app, client, auth, in_rev
     in_review(15)
     many = _count_queries(app, client)
     assert few == many
+
+
+def test_a_change_after_approval_sends_the_post_back_and_withdraws_unsent_publications(app, client, auth, in_review,
+                                                                                        make_user):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    editor_id, _ = make_user("editor")
+    from app.models import User
+    from app.reviews import service
+
+    with app.app_context():
+        editor = db.session.get(User, editor_id)
+        reopened = service.reopen_after_change([object_id], by=editor, reason="media replaced")
+        db.session.commit()
+        assert [o.id for o in reopened] == [object_id]
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
+
+
+def test_a_post_already_publishing_is_not_sent_back(app, in_review, make_user):
+    [object_id] = in_review(1)
+    editor_id, _ = make_user("editor")
+    from app.models import User
+    from app.reviews import service
+
+    with app.app_context():
+        db.session.get(ContentObject, object_id).status = ObjectStatus.PUBLISHING
+        db.session.commit()
+        assert service.reopen_after_change([object_id], by=db.session.get(User, editor_id), reason="edit") == []
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.PUBLISHING

@@ -69,4 +69,5 @@ def request_changes(object_id):
 @role_required(Role.EDITOR, Role.APPROVER)
 def history(object_id):
     obj = db.get_or_404(ContentObject, object_id)
-    return render("reviews/history.html", obj=obj, events=service.history(obj))
+    return render("reviews/history.html", obj=obj, events=service.history(obj),
+                  deliveries=service.deliveries(obj))
