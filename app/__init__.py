@@ -77,16 +77,20 @@ def register_blueprints(app: Flask) -> None:
     from app.health import bp as health_bp
     from app.hooks import bp as hooks_bp
     from app.media import bp as media_bp
+    from app.media.public import bp as media_links_bp
     from app.platforms import bp as platforms_bp
     from app.reviews import bp as reviews_bp
+    from app.search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(media_bp, url_prefix="/media")
+    app.register_blueprint(media_links_bp)  # /m/<token>: signed public media links
     app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
     app.register_blueprint(platforms_bp, url_prefix="/platforms")
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
+    app.register_blueprint(search_bp)  # /media/search.json
 
 
 def register_security(app: Flask) -> None:
@@ -118,12 +122,14 @@ def register_templating(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, get_locale
 
     from app import labels, navigation, security
+    from app.models import PublicationStatus
 
     app.jinja_env.globals.update(
         csp_nonce=security.csp_nonce, nav_items=navigation.nav_items,
         current_locale=lambda: str(get_locale()), htmx_config=lambda: HTMX_CONFIG,
         role_label=labels.role_label, platform_label=labels.platform_label,
         status_label=labels.status_label, event_label=labels.event_label,
+        publication_status_label=labels.publication_status_label, PublicationStatus=PublicationStatus,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

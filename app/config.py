@@ -62,6 +62,13 @@ def load_config() -> dict:
         "LANGUAGES": ("fr", "en"),
         # Integrations (used by later features; documented in .env.example)
         "STORAGE_BACKEND": _env("STORAGE_BACKEND", "local"),
+        # Media library (app/media, app/storage): unset MEDIA_ROOT means instance/media
+        "MEDIA_ROOT": _env("MEDIA_ROOT"),
+        "MEDIA_MAX_VIDEO_BYTES": _int("MEDIA_MAX_VIDEO_BYTES", 2 * 1024 ** 3),
+        "MEDIA_MAX_IMAGE_BYTES": _int("MEDIA_MAX_IMAGE_BYTES", 50 * 1024 ** 2),
+        "MEDIA_MAX_DOCUMENT_BYTES": _int("MEDIA_MAX_DOCUMENT_BYTES", 100 * 1024 ** 2),
+        "MEDIA_MAX_IMAGE_PIXELS": _int("MEDIA_MAX_IMAGE_PIXELS", 80_000_000),
+        "MEDIA_LINK_MAX_AGE": _int("MEDIA_LINK_MAX_AGE", 24 * 3600),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
@@ -78,6 +85,7 @@ def load_config() -> dict:
         "MAKE_TEAM_ID": _env("MAKE_TEAM_ID"),
         "MAKE_ORGANIZATION_ID": _env("MAKE_ORGANIZATION_ID"),
         "MAKE_ENV": _env("MAKE_ENV", "prod"),
+        "MAKE_DATASTORE_ID": _env("MAKE_DATASTORE_ID"),
         "MAKE_CALLBACK_SECRET": _env("MAKE_CALLBACK_SECRET"),
         "MAKE_CALLBACK_SECRET_PREVIOUS": _env("MAKE_CALLBACK_SECRET_PREVIOUS"),
         "CALLBACK_MAX_BYTES": _int("CALLBACK_MAX_BYTES", 64 * 1024),
@@ -96,5 +104,8 @@ def load_config() -> dict:
         "MEILI_URL": _env("MEILI_URL"),
         "MEILI_API_KEY": _env("MEILI_API_KEY"),
         "SEARCH_BUDGET_MS": _int("SEARCH_BUDGET_MS", 300),
+        # Search (app/search): index names prefix; PostgreSQL serves alone this long after a failure
+        "MEILI_INDEX_PREFIX": _env("MEILI_INDEX_PREFIX", ""),
+        "SEARCH_CIRCUIT_COOLDOWN_S": _int("SEARCH_CIRCUIT_COOLDOWN_S", 30),
         "N8N_WEBHOOK_URL": _env("N8N_WEBHOOK_URL"),
     }

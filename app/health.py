@@ -40,7 +40,14 @@ def _check_publications() -> dict:
     return {"ok": True, "unknown": stuck_count()}
 
 
-CHECKS = {"database": _check_database, "redis": _check_redis}
+def _check_search() -> dict:
+    """Never fatal: when Meilisearch is down, PostgreSQL answers searches (degraded)."""
+    from app.search import engine_status
+
+    return {"ok": True, **engine_status()}
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis, "search": _check_search}
 # Reported in /readyz but never make it fail (the app still serves).
 DETAILS = {"publications": _check_publications}
 

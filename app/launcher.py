@@ -1,7 +1,8 @@
 """`make run`: the whole local stack in one command, state kept under `instance/`.
 
 Starts what the environment does not provide: an embedded PostgreSQL (unless DATABASE_URL is
-set) and an embedded Redis (unless REDIS_URL is set); generates the secrets once; applies the
+set), an embedded Redis (unless REDIS_URL is set) and the Make emulator on 127.0.0.1:5010
+(unless MAKE_API_TOKEN is set: a real account); generates the secrets once; applies the
 migrations; seeds the demo data once; runs a Dramatiq worker and the periodic jobs (app.scheduler)
 inside this process; serves the app
 on http://127.0.0.1:5000. Ctrl-C stops everything it started.
@@ -22,12 +23,19 @@ HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
 
 
 def load_secrets() -> dict:
+    """The generated secrets, created once (a newer release adds the ones it lacks)."""
+    from app.embedded_make import new_token
+
     path = INSTANCE / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {"SECRET_KEY": secrets.token_hex(32), "MAKE_CALLBACK_SECRET": secrets.token_hex(32)}
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    generators = {"SECRET_KEY": lambda: secrets.token_hex(32),
+                  "MAKE_CALLBACK_SECRET": lambda: secrets.token_hex(32),
+                  "MAKE_EMULATOR_TOKEN": new_token}
+    missing = {name: make() for name, make in generators.items() if name not in values}
+    if missing:
+        values.update(missing)
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
     return values
 
 
@@ -43,6 +51,16 @@ def start_services(stack: list) -> dict:
         stack.append(redis := EmbeddedRedis(INSTANCE / "redis").start())
         env["REDIS_URL"] = redis.url
     return env
+
+
+def start_make(stack: list, token: str, real_account: bool) -> dict:
+    """The Make emulator and the settings that point the app at it (none for a real account)."""
+    if real_account:
+        return {}
+    from app.embedded_make import MakeEmulator
+
+    stack.append(emulator := MakeEmulator(INSTANCE / "make-emulator.json", token).start())
+    return emulator.settings()
 
 
 def write_local_env(env: dict) -> None:
@@ -65,16 +83,26 @@ def port_is_free(host: str, port: int) -> bool:
 
 def main() -> int:
     started = time.monotonic()
+    from app import embedded_make
+
+    real_make = bool(os.environ.get("MAKE_API_TOKEN"))
     if not port_is_free(HOST, PORT):
         # Checked before anything starts: a second `make run` must not touch the first one's servers.
         print(f"Port {PORT} on {HOST} is in use (is `make run` already running?). "
               "Stop it, or choose another port: PORT=5001 make run", file=sys.stderr)
         return 1
+    if not real_make and not port_is_free(HOST, embedded_make.port()):
+        print(f"Port {embedded_make.port()} on {HOST} (the Make emulator) is in use. Stop what "
+              "uses it, or choose another: MAKE_EMULATOR_PORT=5011 make run", file=sys.stderr)
+        return 1
     INSTANCE.mkdir(exist_ok=True)
     stack: list = []
     worker = scheduler = None
     try:
-        env = {"APP_ENV": "development", **load_secrets(), **start_services(stack)}
+        generated = load_secrets()
+        emulator_token = generated.pop("MAKE_EMULATOR_TOKEN")
+        env = {"APP_ENV": "development", "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}", **generated,
+               **start_services(stack), **start_make(stack, emulator_token, real_make)}
         for key, value in env.items():
             os.environ.setdefault(key, value)
         write_local_env({k: os.environ[k] for k in env})
@@ -87,7 +115,7 @@ def main() -> int:
             from app.cli import DEMO_USERS, seed_demo
 
             upgrade()
-            seeded = seed_demo()
+            seeded = seed_demo(social=not real_make)
         worker = start_worker(app)
         from app.scheduler import Scheduler
 
@@ -126,6 +154,11 @@ def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
     print(f"  CMS ready in {seconds:.1f} s at {url}")
     print(f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"
           ", a Dramatiq worker (2 threads), the periodic jobs (outbox relay, stuck sweep)")
+    from app.embedded_make import MakeEmulator
+
+    emulator = next((s for s in stack if isinstance(s, MakeEmulator)), None)
+    print(f"  Make: the emulator at {emulator.url} (inspect {emulator.url}/_emulator/stats)"
+          if emulator else "  Make: the real account of MAKE_API_TOKEN")
     print("  demo logins" + (" (just created):" if seeded else ":"))
     for email, _name, role, password in users:
         print(f"    {role.value:<9} {email:<22} {password}")

@@ -1,6 +1,6 @@
 """SQLAlchemy models by domain. Import from here: `from app.models import User`."""
 from app.models.audit import AuditEvent
-from app.models.base import (CampaignStatus, Decision, MediaKind, MediaStatus, ObjectStatus,
+from app.models.base import (AccountTestStatus, CampaignStatus, Decision, MediaKind, MediaStatus, ObjectStatus,
                              Platform, PublicationStatus, Role, ScenarioStatus, StorageBackend)
 from app.models.campaigns import Campaign, CampaignScenario, ContentObject, ObjectMedia, object_targets
 from app.models.media import MediaAsset, Tag, media_tags
@@ -9,7 +9,7 @@ from app.models.publications import Approval, CallbackEvent, Publication
 from app.models.users import User
 
 __all__ = [
-    "AuditEvent", "Approval", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
+    "AccountTestStatus", "AuditEvent", "Approval", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "Decision", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "Tag", "User", "media_tags", "object_targets",

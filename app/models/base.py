@@ -67,6 +67,14 @@ class ScenarioStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class AccountTestStatus(StrEnum):
+    """The admin's "test" of a social account against Make."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+
+
 class ObjectStatus(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"

@@ -44,6 +44,9 @@ class CampaignScenario(Timestamps, db.Model):
     )
     make_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     make_hook_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    make_hook_udid: Mapped[str | None] = mapped_column(sa.String(64))
+    # The account's template scenario when the scenario was cloned from it (§1.5b).
+    make_template_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     webhook_url: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[ScenarioStatus] = mapped_column(
         enum_column(ScenarioStatus, "scenario_status"), default=ScenarioStatus.PROVISIONING
@@ -51,6 +54,16 @@ class CampaignScenario(Timestamps, db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
     campaign: Mapped[Campaign] = relationship(back_populates="scenarios")
+    social_account: Mapped["SocialAccount"] = relationship()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left for a worker to do: the page stops polling."""
+        return self.status is not ScenarioStatus.PROVISIONING
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is ScenarioStatus.FAILED and self.campaign.status is CampaignStatus.ACTIVE
 
 
 object_targets = sa.Table(

@@ -49,6 +49,15 @@ class MediaAsset(Timestamps, db.Model):
     status: Mapped[MediaStatus] = mapped_column(
         enum_column(MediaStatus, "media_status"), default=MediaStatus.PROCESSING
     )
+    # Media library (revision 0002): file versions, what processing found and made.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # bumped by each replacement
+    storage_version: Mapped[str | None] = mapped_column(sa.String(64))  # the backend's name for it
+    frame_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 3))
+    video_codec: Mapped[str | None] = mapped_column(sa.String(32))
+    page_count: Mapped[int | None]
+    thumb_path: Mapped[str | None] = mapped_column(sa.String(255))  # relative to MEDIA_ROOT
+    preview_path: Mapped[str | None] = mapped_column(sa.String(255))
+    failure_reason: Mapped[str | None] = mapped_column(sa.Text)
     uploaded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

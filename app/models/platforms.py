@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import Platform, Timestamps, enum_column
+from app.models.base import AccountTestStatus, Platform, Timestamps, enum_column
 
 
 class SocialAccount(Timestamps, db.Model):
@@ -20,3 +22,12 @@ class SocialAccount(Timestamps, db.Model):
     account_identifier: Mapped[str] = mapped_column(sa.String(120))
     template_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The last "test" against Make (connection and template exist); null until one is asked.
+    test_status: Mapped[AccountTestStatus | None] = mapped_column(
+        enum_column(AccountTestStatus, "account_test_status"))
+    test_message: Mapped[str | None] = mapped_column(sa.Text)
+    tested_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def test_settled(self) -> bool:
+        return self.test_status is not AccountTestStatus.PENDING

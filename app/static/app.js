@@ -32,6 +32,14 @@
     flashes.replaceChildren(box);
   });
 
+  // Enter in a filter field that sits inside another form (the media picker) applies the
+  // filter instead of submitting that form: <input data-enter-changes>.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches("[data-enter-changes]")) return;
+    event.preventDefault();
+    event.target.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   document.addEventListener("htmx:sendError", function () {
     var flashes = document.getElementById("flashes");
     if (!flashes) return;
