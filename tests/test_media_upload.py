@@ -234,3 +234,20 @@ def test_approvers_cannot_upload(app, client, auth, media_root):
                                     "Accept": "application/json"})
     assert response.status_code == 403
     assert stored_files(media_root) == []
+
+
+def test_replacing_a_file_sends_the_approved_posts_using_it_back_to_review(app, client, editor, media_root):
+    from app.models import Campaign, ContentObject, ObjectMedia, ObjectStatus
+
+    asset_id = upload(client, image("JPEG", color=(9, 9, 9)), "visuel.jpg").get_json()["id"]
+    with app.app_context():
+        obj = ContentObject(campaign=Campaign(name="c"), title="t", message="m", status=ObjectStatus.APPROVED)
+        db.session.add(obj)
+        db.session.flush()
+        db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset_id, position=0))
+        db.session.commit()
+        object_id = obj.id
+    assert upload(client, image("JPEG", color=(8, 8, 8)), "visuel-v2.jpg",
+                  url=f"/media/{asset_id}/file").status_code == 200
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW

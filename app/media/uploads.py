@@ -191,5 +191,9 @@ def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
     asset.storage_version = stored.id
     audit.record("media.replaced", asset, actor=user,
                  data={"filename": asset.filename, "version": asset.version, "size": asset.size_bytes})
+    # What was approved is what gets published: posts approved with the old file go back to review.
+    from app.reviews.service import objects_using_media, reopen_after_change
+
+    reopen_after_change(objects_using_media(asset.id), by=user, reason="media file replaced by a new version")
     send_after_commit(db.session(), process_media, asset.id)
     return asset
