@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 from app.extensions import db
 from app.models import MediaAsset, MediaKind, MediaStatus
 from app.storage import get_storage, media_root
+from app.search import schedule_media_sync
 
 DecompressionBomb = Image.DecompressionBombError
 THUMB_SIZE, PREVIEW_SIZE = 320, 1280
@@ -167,6 +168,7 @@ def process(asset_id: int) -> None:
     asset.frame_rate, asset.video_codec, asset.page_count = found.frame_rate, found.video_codec, found.page_count
     asset.thumb_path, asset.preview_path = thumb, preview
     asset.status, asset.failure_reason = MediaStatus.READY, None
+    schedule_media_sync(db.session(), [asset.id])
     for old in folder.glob("v*"):
         if not old.name.startswith(f"v{version}-"):
             old.unlink(missing_ok=True)

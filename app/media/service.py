@@ -17,6 +17,7 @@ from app.media.links import signed_media_url
 from app.media.tags import normalize
 from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Tag, User
 from app.storage import get_storage, media_root
+from app.search import schedule_media_sync
 
 PAGE_SIZE = 24
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -165,4 +166,5 @@ def delete_asset(asset: MediaAsset, user) -> None:
     if asset.storage_item_id:
         get_storage().delete(asset.storage_item_id)
     shutil.rmtree(media_root() / "derived" / str(asset.id), ignore_errors=True)
+    schedule_media_sync(db.session(), [asset.id])  # the index drops ids the database no longer has
     db.session.delete(asset)

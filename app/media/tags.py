@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app import audit
 from app.extensions import db
 from app.models import MediaAsset, Tag, media_tags
+from app.search import schedule_media_sync
 
 MAX_LENGTH = 80
 
@@ -102,6 +103,13 @@ def find(raw: str) -> Tag | None:
 def _refresh(assets: list[MediaAsset]) -> None:
     for asset in assets:
         db.session.expire(asset, ["tags"])
+    schedule_media_sync(db.session(), [asset.id for asset in assets])
+
+
+def _sync_tagged(tag: Tag) -> None:
+    """Every asset carrying `tag` is re-indexed (its name or identity changed)."""
+    ids = db.session.scalars(sa.select(media_tags.c.media_asset_id).where(media_tags.c.tag_id == tag.id))
+    schedule_media_sync(db.session(), list(ids))
 
 
 def rename(tag: Tag, raw: str, user) -> Tag:
@@ -112,6 +120,7 @@ def rename(tag: Tag, raw: str, user) -> Tag:
         return merge(tag, other, user)
     audit.record("tag.renamed", tag, actor=user, data={"from": tag.name, "to": name})
     tag.name, tag.normalized = name, normalize(name)
+    _sync_tagged(tag)
     return tag
 
 
@@ -123,6 +132,7 @@ def merge(source: Tag, target: Tag, user) -> Tag:
     db.session.execute(insert(media_tags).from_select(["media_asset_id", "tag_id"], moved)
                        .on_conflict_do_nothing())
     audit.record("tag.merged", target, actor=user, data={"from": source.name, "from_id": source.id})
+    _sync_tagged(target)
     db.session.delete(source)
     db.session.flush()
     db.session.expire_all()

@@ -32,6 +32,7 @@ from app.models import MediaAsset, MediaKind, MediaStatus
 from app.storage import get_storage, media_root
 from app.tasks import send_after_commit
 from app.tasks.media import process_media
+from app.search import schedule_media_sync
 
 CHUNK = 1024 * 1024
 
@@ -160,6 +161,7 @@ def add_asset(received: Received, user) -> tuple[MediaAsset, bool]:
                 audit.record("media.uploaded", asset, actor=user,
                              data={"filename": asset.filename, "size": asset.size_bytes, "sha256": asset.sha256})
                 send_after_commit(db.session(), process_media, asset.id)
+                schedule_media_sync(db.session(), [asset.id])
                 return asset, False
             existing = _same_bytes(received.sha256)  # the same bytes arrived at the same moment
         return existing, True
@@ -196,4 +198,5 @@ def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
 
     reopen_after_change(objects_using_media(asset.id), by=user, reason="media file replaced by a new version")
     send_after_commit(db.session(), process_media, asset.id)
+    schedule_media_sync(db.session(), [asset.id])
     return asset
