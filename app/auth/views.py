@@ -7,7 +7,7 @@ from app.auth import bp, service, sessions
 from app.auth.forms import ActiveForm, InviteForm, LoginForm, PasswordForm, RoleForm, role_choices
 from app.extensions import db
 from app.models import Role, User
-from app.rendering import render, wants_fragment
+from app.rendering import fragment_or_redirect, render
 from app.security import ANY_USER, may_open, public, role_required
 
 HOME_BY_ROLE = {Role.ADMIN: "auth.users", Role.EDITOR: "campaigns.index",
@@ -115,12 +115,9 @@ def _invitation(user, token: str):
 
 def _user_row(user, error=None, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
-    if not wants_fragment():
-        if error:
-            flash(error, "error")
-        return redirect(url_for("auth.users"), 303)
-    return render("auth/users.html", block="user_row", user=user, roles=role_choices(),
-                  row_error=error, status=status)
+    return fragment_or_redirect("auth/users.html", "user_row", url_for("auth.users"), message=error,
+                                category="error", status=status, user=user, roles=role_choices(),
+                                row_error=error)
 
 
 @bp.get("/admin/users")

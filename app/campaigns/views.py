@@ -5,7 +5,7 @@ from app.campaigns import bp, service
 from app.campaigns.forms import CampaignForm
 from app.extensions import db
 from app.models import CampaignStatus, Role
-from app.rendering import render, wants_fragment
+from app.rendering import fragment_or_redirect, render
 from app.security import role_required
 
 
@@ -21,9 +21,9 @@ def _form_page(form, campaign=None, status=200):
 
 
 def _scenario_row(scenario, status=200):
-    if not wants_fragment():
-        return redirect(url_for("campaigns.show", campaign_id=scenario.campaign_id), 303)
-    return render("campaigns/show.html", block="scenario_row", scenario=scenario, status=status)
+    return fragment_or_redirect("campaigns/show.html", "scenario_row",
+                                url_for("campaigns.show", campaign_id=scenario.campaign_id),
+                                status=status, scenario=scenario)
 
 
 @bp.get("/")

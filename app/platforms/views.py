@@ -6,7 +6,7 @@ from app.models import Platform, Role
 from app.platforms import bp, service
 from app.platforms.forms import AccountForm, ActiveForm, NewAccountForm
 from app.platforms.identifiers import RULES as IDENTIFIER_RULES
-from app.rendering import render, wants_fragment
+from app.rendering import fragment_or_redirect, render
 from app.security import role_required
 
 
@@ -24,9 +24,8 @@ def _form_page(form, account=None, status=200):
 
 def _row(account, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
-    if not wants_fragment():
-        return redirect(url_for("platforms.index"), 303)
-    return render("platforms/index.html", block="account_row", account=account, status=status)
+    return fragment_or_redirect("platforms/index.html", "account_row", url_for("platforms.index"),
+                                status=status, account=account)
 
 
 @bp.get("/")

@@ -1,11 +1,11 @@
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import workflow
 from app.extensions import db
 from app.models import ContentObject, Role
-from app.rendering import render, wants_fragment
+from app.rendering import fragment_or_redirect, render
 from app.reviews import bp, service
 from app.reviews.forms import ChangesForm
 from app.security import role_required
@@ -22,18 +22,17 @@ def index():
 
 def _decided(obj, message, status=200):
     """htmx swaps the card for the outcome; without JavaScript, back to the queue."""
-    if not wants_fragment():
-        flash(message, "success" if status == 200 else "error")
-        return redirect(url_for("reviews.index"), 303)
-    return render("reviews/index.html", block="decided", obj=obj, message=message, status=status)
+    return fragment_or_redirect("reviews/index.html", "decided", url_for("reviews.index"), message=message,
+                                category="success" if status == 200 else "error", status=status,
+                                obj=obj, outcome=message)
 
 
-def _card(obj, form, error=None, status=422):
-    if not wants_fragment():
-        flash(_("Say what should change: the editor will read it."), "error")
-        return redirect(url_for("reviews.index"), 303)
-    return render("reviews/index.html", block="card", obj=obj, form=form, error=error, status=status,
-                  targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
+def _card(obj, form, status=422):
+    return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"),
+                                message=_("Say what should change: the editor will read it."),
+                                category="error", status=status, obj=obj, form=form,
+                                targets=service.targets_by_object([obj.id]),
+                                media=service.media_by_object([obj.id]))
 
 
 @bp.post("/<int:object_id>/approve")
