@@ -94,17 +94,19 @@ PLATFORM_FILTER = ("EXISTS (SELECT 1 FROM object_targets ot "
                    "JOIN social_accounts a ON a.id = cs.social_account_id "
                    "WHERE ot.object_id = d.id AND a.platform = ANY(:platforms))")
 TAG_FILTER = ("EXISTS (SELECT 1 FROM media_tags mt JOIN tags t ON t.id = mt.tag_id "
-              "WHERE mt.media_asset_id = d.id AND lower(t.name) = ANY(:tags))")
+              "WHERE mt.media_asset_id = d.id AND t.normalized = ANY(:tags))")
 
 
 def _filters(request: SearchRequest, tz: str) -> tuple[list[str], dict]:
     """SQL conditions on `d` (fixed text, values as bound parameters)."""
+    from app.media import tags  # the library's normalisation: "Été 2026" is "été 2026"
+
     f = request.filters
     if request.index == "media":
         lists = {"kinds": ("d.kind = ANY(:kinds)", f.kinds),
                  "statuses": ("d.status = ANY(:statuses)", f.statuses),
                  "uploaders": ("d.uploaded_by_id = ANY(:uploaders)", f.uploader_ids),
-                 "tags": (TAG_FILTER, [tag.lower() for tag in f.tags])}
+                 "tags": (TAG_FILTER, [tags.normalize(tag) for tag in f.tags])}
     else:
         lists = {"campaigns": ("d.campaign_id = ANY(:campaigns)", f.campaign_ids),
                  "statuses": ("d.status = ANY(:statuses)", f.statuses),

@@ -22,11 +22,20 @@ class LazyActor:
         self.actor_name = options.get("actor_name", fn.__name__)
         self._bound: dramatiq.Actor | None = None
 
-    def bind(self, broker) -> None:
+    def bind(self, broker) -> dramatiq.Actor:
         self._bound = dramatiq.actor(self.fn, broker=broker, **self.options)
+        return self._bound
 
     @property
     def bound(self) -> dramatiq.Actor:
+        """The actor on the current app's broker (several apps may live in one process, e.g.
+        in tests); outside an app context, the one bound last."""
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            bound = current_app.extensions.get("dramatiq_actors", {}).get(self.actor_name)
+            if bound is not None:
+                return bound
         if self._bound is None:
             raise RuntimeError(f"actor {self.actor_name} used before init_broker()")
         return self._bound
@@ -84,8 +93,7 @@ def init_broker(app, *, namespace: str = "dramatiq") -> dramatiq.Broker:
     broker = RedisBroker(url=app.config["REDIS_URL"], namespace=namespace)
     broker.add_middleware(AppContextMiddleware(app))
     dramatiq.set_broker(broker)
-    for lazy in _declared:
-        lazy.bind(broker)
+    app.extensions["dramatiq_actors"] = {lazy.actor_name: lazy.bind(broker) for lazy in _declared}
     app.extensions["dramatiq"] = broker
     return broker
 

@@ -10,7 +10,6 @@ import pytest
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, MediaKind, Role
-from app.tasks import _declared
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.media_support import image, noisy_jpeg, video
 
@@ -23,10 +22,7 @@ def media_stack(live_app, tmp_path_factory):
     """Files under a folder of this module, and a worker consuming the live app's broker."""
     previous = live_app.config.get("MEDIA_ROOT")
     live_app.config["MEDIA_ROOT"] = str(tmp_path_factory.mktemp("media"))
-    broker = live_app.extensions["dramatiq"]
-    for lazy in _declared:  # an app built since this one may have taken the actors: take them back
-        if lazy.actor_name in broker.actors:
-            lazy._bound = broker.get_actor(lazy.actor_name)
+    broker = live_app.extensions["dramatiq"]  # each app sends through its own broker's actors
     worker = dramatiq.Worker(broker, worker_threads=2)
     worker.start()
     with live_app.app_context():
