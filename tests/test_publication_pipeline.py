@@ -33,6 +33,16 @@ def publication_statuses(stack):
                                        .group_by(Publication.status)).all())
 
 
+def publish_until(stack, statuses: dict, timeout: float = 30) -> None:
+    """Run a real worker and the scheduler until the publications reach `statuses`."""
+    worker, scheduler = run_worker(stack), Scheduler(stack.app).start()
+    try:
+        stack.wait_for(lambda: publication_statuses(stack) == statuses, timeout)
+    finally:
+        scheduler.stop()
+        worker.stop()
+
+
 def run_worker(stack, threads=2):
     worker = dramatiq.Worker(stack.app.extensions["dramatiq"], worker_threads=threads)
     worker.start()
@@ -43,12 +53,7 @@ def test_approve_publishes_once_through_make(stack):
     approver, objects = stack.seed(objects=1, targets=2)
     approve_all(stack, approver, objects)
     assert publication_statuses(stack) == {PublicationStatus.PENDING: 2}  # the outbox, same transaction
-    worker, scheduler = run_worker(stack), Scheduler(stack.app).start()
-    try:
-        stack.wait_for(lambda: publication_statuses(stack) == {PublicationStatus.PUBLISHED: 2}, 30)
-    finally:
-        scheduler.stop()
-        worker.stop()
+    publish_until(stack, {PublicationStatus.PUBLISHED: 2})
     with stack.app.app_context():
         obj = db.session.get(ContentObject, objects[0])
         assert obj.status is ObjectStatus.PUBLISHED
@@ -63,12 +68,7 @@ def test_webhook_answering_500_then_200_publishes_after_retries(stack):
     approver, objects = stack.seed(objects=1, targets=1)
     stack.knobs(hook_fail_status=500, hook_fail_count=2)
     approve_all(stack, approver, objects)
-    worker, scheduler = run_worker(stack), Scheduler(stack.app).start()
-    try:
-        stack.wait_for(lambda: publication_statuses(stack) == {PublicationStatus.PUBLISHED: 1}, 30)
-    finally:
-        scheduler.stop()
-        worker.stop()
+    publish_until(stack, {PublicationStatus.PUBLISHED: 1})
     with stack.app.app_context():
         publication = db.session.scalar(sa.select(Publication))
         assert publication.attempts == 3
@@ -79,12 +79,7 @@ def test_a_4xx_is_permanent_and_the_object_fails_with_the_reason(stack):
     approver, objects = stack.seed(objects=1, targets=1)
     stack.knobs(hook_fail_status=410, hook_fail_count=1)
     approve_all(stack, approver, objects)
-    worker, scheduler = run_worker(stack), Scheduler(stack.app).start()
-    try:
-        stack.wait_for(lambda: publication_statuses(stack) == {PublicationStatus.FAILED: 1}, 30)
-    finally:
-        scheduler.stop()
-        worker.stop()
+    publish_until(stack, {PublicationStatus.FAILED: 1})
     with stack.app.app_context():
         publication = db.session.scalar(sa.select(Publication))
         assert publication.attempts == 1 and publication.last_error.startswith("HTTP 410")
@@ -105,12 +100,7 @@ def test_a_row_left_sending_by_a_dead_actor_is_resent_under_the_same_key(stack, 
             next_attempt_at=sa.func.now()))
         db.session.commit()
         key = db.session.get(Publication, publication_id).idempotency_key
-    worker, scheduler = run_worker(stack), Scheduler(stack.app).start()
-    try:
-        stack.wait_for(lambda: publication_statuses(stack) == {PublicationStatus.PUBLISHED: 1}, 30)
-    finally:
-        scheduler.stop()
-        worker.stop()
+    publish_until(stack, {PublicationStatus.PUBLISHED: 1})
     assert stack.emulator("posts")["per_key"] == {key: 1}
 
 
