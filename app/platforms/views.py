@@ -22,6 +22,17 @@ def _form_page(form, account=None, status=200):
                   status=status)
 
 
+def _save(form, account, save):
+    """Run `save`; a refusal of the service lands beside its field with the form as typed."""
+    try:
+        save()
+    except service.AccountError as exc:
+        getattr(form, exc.field).errors.append(exc.message)
+        return _form_page(form, account, status=422)
+    db.session.commit()
+    return redirect(url_for("platforms.index"), 303)
+
+
 def _row(account, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
     return fragment_or_redirect("platforms/index.html", "account_row", url_for("platforms.index"),
@@ -47,13 +58,8 @@ def create():
     form = NewAccountForm()
     if not form.validate():
         return _form_page(form, status=422)
-    try:
-        service.create_account(Platform(form.platform.data), **_values(form), actor=current_user)
-    except service.AccountError as exc:
-        getattr(form, exc.field).errors.append(exc.message)
-        return _form_page(form, status=422)
-    db.session.commit()
-    return redirect(url_for("platforms.index"), 303)
+    return _save(form, None, lambda: service.create_account(Platform(form.platform.data), **_values(form),
+                                                              actor=current_user))
 
 
 @bp.get("/<int:account_id>/edit")
@@ -71,13 +77,7 @@ def update(account_id):
     form.platform_value = account.platform
     if not form.validate():
         return _form_page(form, account, status=422)
-    try:
-        service.update_account(account, **_values(form), actor=current_user)
-    except service.AccountError as exc:
-        getattr(form, exc.field).errors.append(exc.message)
-        return _form_page(form, account, status=422)
-    db.session.commit()
-    return redirect(url_for("platforms.index"), 303)
+    return _save(form, account, lambda: service.update_account(account, **_values(form), actor=current_user))
 
 
 @bp.post("/<int:account_id>/active")

@@ -19,6 +19,7 @@ import meilisearch
 import pytest
 from meilisearch.errors import MeilisearchApiError, MeilisearchTimeoutError
 
+from app.search import meili as meili_engine
 from sandbox.meili import MeiliEmulatorConfig, start_meili_emulator
 
 MASTER_KEY = "test-master-key"
@@ -26,15 +27,8 @@ AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-MEDIA_SETTINGS = {
-    "searchableAttributes": ["title", "filename", "description", "tags"],
-    "filterableAttributes": ["kind", "tags", "uploader_id", "created_month", "created_at",
-                             "status"],
-    "sortableAttributes": ["created_at", "title"],
-    "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
-    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
-    "pagination": {"maxTotalHits": 1000},
-}
+# The settings the CMS applies (docs/external-apis.md §3): the emulator must accept them as sent.
+MEDIA_SETTINGS = meili_engine.MEDIA_SETTINGS
 # A small catalogue for filters, sort and facets.
 ITEMS = [
     {"id": 1, "kind": "image", "size": 10, "tags": ["salon", "été 2026"],
