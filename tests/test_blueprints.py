@@ -117,7 +117,10 @@ def test_a_refused_post_calls_back_failed_and_keeps_the_scenario_active(stack):
     emulator, receiver, callback_url = stack
     emulator.reset()
     receiver.calls.clear()
-    emulator.knobs(outcome="failed")
+    # A network's message may hold anything: the callback's JSON must survive quotes,
+    # backslashes and line breaks (module 14 serialises it before it is spliced in).
+    message = 'Le réseau a dit "non" \\ {"code": 190}\nretry later'
+    emulator.knobs(outcome="failed", failure_message=message)
     with MakeClient(MakeConfig.from_settings(emulator.settings())) as make:
         hook = make.create_hook("cms-test-failing")
         scenario = make.create_scenario(_rendered("instagram", hook["id"]))
@@ -131,5 +134,5 @@ def test_a_refused_post_calls_back_failed_and_keeps_the_scenario_active(stack):
     callback = json.loads(body)
     assert signature.verify(headers, body, [SECRET]) == "pub-8:failed:2"
     assert callback["status"] == "failed"
-    assert callback["error"]["code"] == "EMULATED_FAILURE" and callback["error"]["message"]
+    assert callback["error"] == {"code": "EMULATED_FAILURE", "message": message}
     assert callback["external_id"] is None and emulator.inspect("posts")["posts"] == []

@@ -44,6 +44,7 @@ class Knobs:
     callback_delay: float = 0.0          # seconds before a queued item is processed
     outcome: str = "published"           # what the network does with a new post
     failure_rate: float = 0.0            # chance (0..1, seeded) that a new post fails anyway
+    failure_message: str = ""            # the refused post's error message ("": a default one)
     drop_callbacks: bool = False         # http:MakeRequest modules send nothing (lost callback)
     break_interval_scale: float = 60.0
     rate_limit_per_minute: int | None = None   # API requests per minute, None = unlimited
@@ -76,6 +77,8 @@ def _knob_problem(name: str, value) -> str | None:
         return None if value in OUTCOMES else f"must be one of {OUTCOMES}"
     if name in ("drop_callbacks", "force_429"):
         return None if isinstance(value, bool) else "must be a boolean"
+    if name == "failure_message":
+        return None if isinstance(value, str) and len(value) <= 2000 else "must be a string (at most 2000 characters)"
     if name == "failure_rate":
         return None if is_number and 0 <= value <= 1 else "must be a number from 0 to 1"
     if name in ("callback_delay", "break_interval_scale"):

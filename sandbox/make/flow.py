@@ -14,6 +14,8 @@ Modules the runner knows (anything else ends the run as ``unsupported``, never g
   other ``datastore:*`` modules are accepted and do nothing, the platform module having
   already written the record.
 * ``util:SetVariables`` / ``util:SetVariable``: output ``{name: rendered value}``.
+* ``json:TransformToJSON``: output ``{"json": <the rendered mapper.object as JSON text>}``
+  (a string comes out quoted and escaped, so it can be spliced into a JSON body).
 * ``http:MakeRequest`` with ``inputMethod: jsonString``: sends the rendered body bytes as
   ``application/json``; a non-2xx answer or a connection error is a module error.
 * Directives at the end of an ``onerror`` route: ``builtin:Break`` (retry the failed module
@@ -167,6 +169,10 @@ class FlowRun:
             return {mapper.get("name"): self._render(mapper.get("value"))}
         if name == "http:MakeRequest":
             return self._http_request(module)
+        if name == "json:TransformToJSON":
+            # Make's "Transform to JSON": any value as JSON text, a string quoted and escaped.
+            value = self._render((module.get("mapper") or {}).get("object"))
+            return {"json": json.dumps(value, ensure_ascii=False, separators=(",", ":"))}
         if name.startswith("datastore:"):
             if name != "datastore:GetRecord":
                 return {}
@@ -203,8 +209,8 @@ class FlowRun:
             knobs = emulator.knobs
             if knobs.outcome == "failed" or (knobs.failure_rate
                                              and emulator.random() < knobs.failure_rate):
-                raise ModuleError("RuntimeError", f"the network refused the post on {app} "
-                                  "(emulated failure)", code="EMULATED_FAILURE")
+                raise ModuleError("RuntimeError", knobs.failure_message or f"the network refused "
+                                  f"the post on {app} (emulated failure)", code="EMULATED_FAILURE")
             external_id = emulator.random_digits(17)
             url = _POST_URLS.get(app, f"https://{app}.example.invalid/posts/{{id}}").format(
                 id=external_id)
