@@ -1,12 +1,13 @@
 """The campaign board and calendar: columns by status with counts, filters, and a number of
 queries that does not grow with the number of objects."""
+import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ObjectStatus, Platform
+from app.models import ObjectStatus, Platform, Publication, PublicationStatus
 from tests.objects_support import make_objects, seed_campaign
 
 EN = {"Accept-Language": "en"}
@@ -74,11 +75,44 @@ def test_filters_by_network_author_and_text(app, client, auth, make_user):
     assert cards() == 5
     assert cards(network="x") == 2 and cards(network="instagram") == 3
     assert cards(author=other_author) == 2
-    assert cards(q="post 1") == 2  # "Post 1" of each batch (ILIKE on title and message)
-    assert cards(q="100%") == 0  # wildcards typed are literal
+    # Through the search service: every word matches, the last one as a prefix, typos forgiven.
+    assert cards(q="post 1") == 2  # "Post 1" of each batch
+    assert cards(q="mesage 0") == 2  # one typo in "message"
+    assert cards(q="100%") == 0
     fragment = client.get(url, query_string={"network": "x"}, headers={"HX-Request": "true"})
     assert b"<html" not in fragment.data and b'id="board"' in fragment.data
     assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_cards_flag_failed_and_unknown_deliveries_of_the_newest_generation(app, client, auth):
+    auth.login("editor")
+    with app.app_context():
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.LINKEDIN, Platform.X),
+                             extra_statuses=(), media=0)
+        scenarios = [seed.scenarios[p] for p in ("instagram", "linkedin", "x")]
+        failed, published = make_objects(seed.campaign_id, scenarios, [], 2,
+                                         statuses=(ObjectStatus.FAILED, ObjectStatus.PUBLISHED))
+
+        def deliver(obj, scenario, generation, status):
+            db.session.add(Publication(object_id=obj, campaign_scenario_id=scenario, generation=generation,
+                                       idempotency_key=f"o{obj}-s{scenario}-g{generation}", fingerprint="f",
+                                       status=status))
+
+        deliver(failed, scenarios[0], 1, PublicationStatus.FAILED)      # retried since: history
+        deliver(failed, scenarios[0], 2, PublicationStatus.PUBLISHED)
+        deliver(failed, scenarios[1], 1, PublicationStatus.UNKNOWN)     # sent, no callback in time
+        deliver(failed, scenarios[2], 1, PublicationStatus.FAILED)
+        for scenario in scenarios:
+            deliver(published, scenario, 1, PublicationStatus.PUBLISHED)
+        db.session.commit()
+    html = client.get(f"/campaigns/{seed.campaign_id}/board", headers=EN).get_data(as_text=True)
+    flags = re.findall(r'data-object-id="(\d+)".*?(?:data-testid="delivery-flags">(.*?)</ul>|</li>)', html, re.S)
+    flagged = {int(object_id): re.findall(r'class="flag flag-(\w+)"><a href="([^"]+)">\s*([^<]+)</a>', body)
+               for object_id, body in flags if body}
+    assert list(flagged) == [failed]
+    assert [(kind, text.strip()) for kind, _, text in flagged[failed]] == [
+        ("unknown", "Outcome unknown on LinkedIn"), ("failed", "Failed on X")]
+    assert {href for _, href, _ in flagged[failed]} == {f"/reviews/objects/{failed}/history"}
 
 
 def test_calendar_lists_scheduled_objects_by_paris_day(app, client, auth):

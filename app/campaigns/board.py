@@ -1,6 +1,7 @@
 """The campaign board (objects as columns by status) and calendar, in a fixed number of queries
 whatever the number of objects: one for the objects with their authors, one for their targets,
-one for their media counts."""
+one for their media counts, one for the deliveries that need someone (failed, or unknown: sent
+with no callback in time, never re-sent on its own)."""
 from __future__ import annotations
 
 import calendar as cal
@@ -9,11 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.orm import aliased
 
 from app.campaigns.object_forms import local_zone
+from app import search
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus as S,
-                        Platform, SocialAccount, User, object_targets)
+                        Platform, Publication, PublicationStatus, SocialAccount, User, object_targets)
 
 COLUMNS = (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED, S.PUBLISHING,
            S.PUBLISHED, S.FAILED)
@@ -43,6 +46,8 @@ class Card:
     url: str
     platforms: list[Platform] = field(default_factory=list)
     media_count: int = 0
+    # Targets whose latest delivery failed or whose outcome is unknown, for the card's flag.
+    problems: list[tuple[Platform, PublicationStatus]] = field(default_factory=list)
 
 
 def _objects(campaign: Campaign, filters: Filters):
@@ -60,10 +65,9 @@ def _objects(campaign: Campaign, filters: Filters):
     if filters.author:
         query = query.where(ContentObject.author_id == filters.author)
     if filters.text:
-        # A plain ILIKE until the search service lands; % and _ typed by the user are literal.
-        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(sa.or_(ContentObject.title.ilike(pattern, escape="\\"),
-                                   ContentObject.message.ilike(pattern, escape="\\")))
+        # Through the search service: typo tolerant, accent-insensitive, whichever engine answers.
+        query = query.where(ContentObject.id.in_(
+            search.object_ids(filters.text, search.ObjectFilters(campaign_ids=(campaign.id,)))))
     return query
 
 
@@ -82,10 +86,31 @@ def _cards(query) -> list[Card]:
     counts = dict(db.session.execute(
         sa.select(ObjectMedia.object_id, sa.func.count()).where(ObjectMedia.object_id.in_(ids))
         .group_by(ObjectMedia.object_id)).all())
+    problems: dict[int, list[tuple[Platform, PublicationStatus]]] = {}
+    for object_id, platform, status in db.session.execute(_problem_deliveries(ids)):
+        problems.setdefault(object_id, []).append((platform, status))
     # One url_for, then the ids: the same address for each card at a fraction of the cost.
     base = url_for("campaigns.show_object", campaign_id=0, object_id=0)[:-len("/0/objects/0")]
     return [Card(row, row.author, f"{base}/{row.campaign_id}/objects/{row.id}", platforms.get(row.id, []),
-                 counts.get(row.id, 0)) for row in rows]
+                 counts.get(row.id, 0), problems.get(row.id, [])) for row in rows]
+
+
+def _problem_deliveries(ids):
+    """(object id, platform, status) of each target whose newest generation failed or is unknown.
+
+    Only objects that are publishing or failed can have one; older generations are history."""
+    newer = aliased(Publication)
+    return (sa.select(Publication.object_id, SocialAccount.platform, Publication.status)
+            .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
+            .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+            .join(ContentObject, ContentObject.id == Publication.object_id)
+            .where(Publication.object_id.in_(ids),
+                   ContentObject.status.in_((S.PUBLISHING, S.FAILED)),
+                   Publication.status.in_((PublicationStatus.FAILED, PublicationStatus.UNKNOWN)),
+                   ~sa.exists().where(newer.object_id == Publication.object_id,
+                                      newer.campaign_scenario_id == Publication.campaign_scenario_id,
+                                      newer.generation > Publication.generation))
+            .order_by(Publication.object_id, SocialAccount.platform))
 
 
 def board(campaign: Campaign, filters: Filters) -> dict[S, list[Card]]:

@@ -22,11 +22,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.search import circuit, meili, postgres, schema  # noqa: F401  (schema: the metadata)
-from app.search.types import (InvalidSearch, MediaFilters, ObjectFilters, SearchRequest,
-                              SearchResult)
+from app.search.types import (MAX_TOTAL_HITS, InvalidSearch, MediaFilters, ObjectFilters,
+                              SearchRequest, SearchResult)
 
 __all__ = ["InvalidSearch", "MediaFilters", "ObjectFilters", "SearchResult", "engine_status",
-           "schedule_media_sync", "schedule_object_sync", "search_media", "search_objects"]
+           "object_ids", "schedule_media_sync", "schedule_object_sync", "search_media", "search_objects"]
 
 
 def search_media(query: str = "", filters: MediaFilters | None = None, sort: str = "relevance",
@@ -39,6 +39,13 @@ def search_objects(query: str = "", filters: ObjectFilters | None = None,
                    sort: str = "relevance", page: int = 1, *, facets: bool = True) -> SearchResult:
     """Content objects; `sort` is relevance, updated or scheduled. Raises InvalidSearch."""
     return _search(SearchRequest.build("objects", query, filters, sort, page, facets))
+
+
+def object_ids(query: str, filters: ObjectFilters | None = None) -> list[int]:
+    """The ids of every matching content object, best first, up to MAX_TOTAL_HITS: for a page
+    that filters its own listing by text (the campaign board), without highlights or facets."""
+    return _search(SearchRequest.build("objects", query, filters, "relevance", 1, False,
+                                       limit=MAX_TOTAL_HITS, highlight=False)).ids
 
 
 def _search(request: SearchRequest) -> SearchResult:

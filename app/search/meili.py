@@ -21,7 +21,7 @@ import meilisearch
 from flask import current_app
 
 from app.search.highlight import POST, PRE, crop, to_html
-from app.search.types import PER_PAGE, Hit, SearchRequest, SearchResult
+from app.search.types import Hit, SearchRequest, SearchResult
 
 MEDIA_SETTINGS = {
     "searchableAttributes": ["title", "filename", "description", "tags"],
@@ -150,10 +150,11 @@ def _http(budget_ms: int) -> httpx.Client:
 def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
     # matchingStrategy "all": every word must match, as in PostgreSQL (Meilisearch's default
     # would drop the last words), so both engines agree on what a query means.
-    body = {"q": request.text, "offset": request.offset, "limit": PER_PAGE,
-            "matchingStrategy": "all",
-            "attributesToRetrieve": ["id"], "attributesToHighlight": list(TEXTS[request.index]),
-            "highlightPreTag": PRE, "highlightPostTag": POST}
+    body = {"q": request.text, "offset": request.offset, "limit": request.limit,
+            "matchingStrategy": "all", "attributesToRetrieve": ["id"]}
+    if request.highlight:
+        body.update(attributesToHighlight=list(TEXTS[request.index]), highlightPreTag=PRE,
+                    highlightPostTag=POST)
     expression = filter_expression(request, tz)
     if expression:
         body["filter"] = expression
@@ -172,13 +173,16 @@ def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
               for name, attribute in FACETS[request.index].items()} if request.facets else {}
     hits = []
     for hit in answer["hits"]:
+        if not request.highlight:
+            hits.append(Hit(id=int(hit["id"]), highlights={}))
+            continue
         marked = hit.get("_formatted", {})
         title, *snippets = TEXTS[request.index]
         hits.append(Hit(id=int(hit["id"]), highlights={
             title: to_html(marked.get(title)),
             **{name: to_html(crop(marked.get(name))) for name in snippets}}))
     return SearchResult(hits=hits, total=answer.get("estimatedTotalHits", 0), facets=facets,
-                        engine="meilisearch", page=request.page)
+                        engine="meilisearch", page=request.page, per_page=request.limit)
 
 
 def health(budget_ms: int) -> bool:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.search.highlight import POST, PRE, crop, to_html
-from app.search.types import MAX_TOTAL_HITS, PER_PAGE, Hit, SearchRequest, SearchResult
+from app.search.types import MAX_TOTAL_HITS, Hit, SearchRequest, SearchResult
 
 CANDIDATE_CAP = MAX_TOTAL_HITS   # Meilisearch cannot reach past its 1000th hit either
 MAX_FACET_VALUES = 100    # as the indexes' `faceting.maxValuesPerFacet`
@@ -145,7 +145,7 @@ def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
     else:
         rank, cap_order = "0", f"ORDER BY {spec.orders[sort]}"
     texts = {}
-    for position, (name, options) in enumerate(spec.texts):
+    for position, (name, options) in enumerate(spec.texts if request.highlight else ()):
         params[f"opt{position}"] = options
         texts[name] = _highlight(name, f":opt{position}") if searching else f"d.{name}"
     hit = ", ".join([f"'id', d.id"] + [f"'{name}', {sql}" for name, sql in texts.items()])
@@ -162,7 +162,7 @@ matches AS MATERIALIZED (
   WHERE {" AND ".join(conditions) or "TRUE"} {cap_order} LIMIT {CANDIDATE_CAP}),
 page AS (
   SELECT id, row_number() OVER (ORDER BY {spec.orders[sort]}) AS ord FROM matches
-  ORDER BY {spec.orders[sort]} LIMIT {PER_PAGE} OFFSET :offset)
+  ORDER BY {spec.orders[sort]} LIMIT {request.limit} OFFSET :offset)
 SELECT (SELECT count(*) FROM matches) AS total,
   (SELECT coalesce(json_agg(json_build_object({hit}) ORDER BY p.ord), '[]')
      FROM page p JOIN {spec.table} d ON d.id = p.id) AS hits,
@@ -181,4 +181,4 @@ def search(request: SearchRequest, tz: str) -> SearchResult:
         hits=[Hit(id=row["id"], highlights={
             name: to_html(value if name == title or request.words else crop(value))
             for name, value in row.items() if name != "id"}) for row in hits],
-        total=total, facets=facets or {}, engine="postgres", page=request.page)
+        total=total, facets=facets or {}, engine="postgres", page=request.page, per_page=request.limit)

@@ -139,9 +139,12 @@ class SearchRequest:
     sort: str
     page: int
     facets: bool
+    limit: int = PER_PAGE   # hits per page
+    highlight: bool = True  # False: ids only (the texts are neither marked nor returned)
 
     @classmethod
-    def build(cls, index: str, query, filters, sort, page, facets: bool) -> "SearchRequest":
+    def build(cls, index: str, query, filters, sort, page, facets: bool, *, limit: int = PER_PAGE,
+              highlight: bool = True) -> "SearchRequest":
         text = str(query or "")[:MAX_QUERY_CHARS]
         found = WORD.findall(text.lower())
         words = tuple(found[:MAX_QUERY_WORDS])
@@ -154,17 +157,19 @@ class SearchRequest:
             page = int(page or 1)
         except (TypeError, ValueError):
             raise InvalidSearch("page: a number") from None
-        if not 1 <= page <= math.ceil(MAX_TOTAL_HITS / PER_PAGE):
-            raise InvalidSearch(f"page: from 1 to {math.ceil(MAX_TOTAL_HITS / PER_PAGE)}")
+        if not 1 <= limit <= MAX_TOTAL_HITS:
+            raise InvalidSearch(f"limit: from 1 to {MAX_TOTAL_HITS}")
+        if not 1 <= page <= math.ceil(MAX_TOTAL_HITS / limit):
+            raise InvalidSearch(f"page: from 1 to {math.ceil(MAX_TOTAL_HITS / limit)}")
         expected = MediaFilters if index == "media" else ObjectFilters
         filters = filters if filters is not None else expected()
         if not isinstance(filters, expected):
             raise InvalidSearch(f"filters: a {expected.__name__}")
-        return cls(index, text, words, prefix, filters, sort, page, facets)
+        return cls(index, text, words, prefix, filters, sort, page, facets, limit, highlight)
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * PER_PAGE
+        return (self.page - 1) * self.limit
 
 
 @dataclass

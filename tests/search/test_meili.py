@@ -152,6 +152,9 @@ def test_actors_keep_the_index_in_sync(committed_app):
                 campaign_ids=[campaign_id], statuses=["draft"]))
             assert (found.engine, found.ids) == ("meilisearch", [post_id])
             assert found.facets["campaign"] == {str(campaign_id): 1}
+            # The board's ids-only form asks Meilisearch for no highlights and no facets.
+            assert search.object_ids("pavilon", search.ObjectFilters(campaign_ids=[campaign_id])) == [post_id]
+            assert search.engine_status()["engine"] == "meilisearch"
     finally:
         worker.stop()
 

@@ -57,6 +57,23 @@ def test_objects_by_title_message_and_campaign_name(app, objects):
         assert found(objects, search.search_objects("programation ")) == ["lineup"]   # a typo
 
 
+def test_object_ids_reach_past_one_page_without_highlights(app, objects):
+    with app.app_context():
+        campaign_id = objects[1]
+        db.session.add_all([ContentObject(campaign_id=campaign_id, title=f"Coulisses {n}",
+                                          message="Les coulisses du stand", status="draft")
+                            for n in range(search.types.PER_PAGE + 5)])
+        db.session.commit()
+        ids = search.object_ids("coulises", search.ObjectFilters(campaign_ids=(campaign_id,)))
+        assert len(ids) == search.types.PER_PAGE + 5     # a typo, and more than one page
+        assert search.object_ids("coulisses", search.ObjectFilters(campaign_ids=(campaign_id + 1,))) == []
+        request = search.SearchRequest.build("objects", "coulisses", None, "relevance", 1, False,
+                                             limit=3, highlight=False)
+        assert search.postgres.search(request, "Europe/Paris").hits[0].highlights == {}
+        with pytest.raises(search.InvalidSearch):
+            search.SearchRequest.build("objects", "x", None, "relevance", 1, False, limit=1001)
+
+
 def test_object_filters_and_facets(app, objects):
     with app.app_context():
         result = search.search_objects("", search.ObjectFilters(platforms=["instagram"]))
