@@ -83,7 +83,7 @@ def test_render_refuses_what_would_make_a_broken_scenario(kwargs, problem):
 
 def test_replace_secret_swaps_the_old_key_text():
     swapped, changed = blueprints.replace_secret(_rendered("facebook"), SECRET, "0d" * 32)
-    assert changed == 2 and SECRET not in json.dumps(swapped)  # the two signature headers
+    assert changed == 3 and SECRET not in json.dumps(swapped)  # the three signature headers
 
 
 @pytest.mark.parametrize("platform", blueprints.PLATFORMS)
@@ -104,6 +104,10 @@ def test_each_blueprint_publishes_once_and_calls_back_signed(stack, platform):
         wait_for(lambda: len(receiver.calls) == 2)
         assert make.get_scenario(scenario["id"])["isActive"] is True
     assert emulator.inspect("posts")["max_per_key"] == 1
+    # The second run took the "already published" route: the Data Store lookup and the
+    # filters kept it away from the network module (real Make would have posted again).
+    stats = emulator.inspect("stats")
+    assert stats["republish_blocked"] == 0 and stats["executions_by_status"] == {"success": 2}
     for headers, body in receiver.calls:
         # The CMS's own verifier (POST /hooks/make) accepts what the blueprint signed.
         assert signature.verify(headers, body, [SECRET]) == "pub-7:published:1"

@@ -9,6 +9,7 @@ import copy
 import json
 
 TRIGGER_MODULE = "gateway:CustomWebHook"
+ROUTER_MODULE = "builtin:BasicRouter"
 SCHEDULING_TYPES = ("immediately", "indefinitely", "once", "daily", "weekly", "monthly",
                     "yearly", "on-demand")
 
@@ -49,8 +50,12 @@ def blueprint_problems(blueprint) -> list[str]:
         if not isinstance(name, str) or ":" not in name:
             problems.append(f"module {module_id}: module must be \"app:Module\"")
         for key in ("parameters", "mapper"):
-            if key in module and not isinstance(module[key], dict):
+            # Exported routers carry "mapper": null; anything else must be an object.
+            if key in module and not isinstance(module[key], dict) and not (
+                    key == "mapper" and module[key] is None and name == ROUTER_MODULE):
                 problems.append(f"module {module_id}: {key} must be an object")
+        if "filter" in module and not _is_filter(module["filter"]):
+            problems.append(f"module {module_id}: filter must be {{\"name\", \"conditions\": [[...]]}}")
     first = flow[0]
     if isinstance(first, dict) and isinstance(first.get("parameters"), dict):
         hook = first["parameters"].get("hook")
@@ -71,6 +76,13 @@ def scheduling_problems(scheduling) -> list[str]:
                                    or interval <= 0):
         return ["scheduling.interval must be a positive integer for type indefinitely"]
     return []
+
+
+def _is_filter(value) -> bool:
+    conditions = value.get("conditions") if isinstance(value, dict) else None
+    return isinstance(conditions, list) and all(
+        isinstance(group, list) and all(isinstance(c, dict) and "o" in c for c in group)
+        for group in conditions)
 
 
 def walk_modules(flow: list):

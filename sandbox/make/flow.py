@@ -4,15 +4,24 @@ Modules the runner knows (anything else ends the run as ``unsupported``, never g
 
 * ``gateway:CustomWebHook`` as ``flow[0]``: its output is the webhook payload.
 * A **platform module**, i.e. any module whose ``parameters`` carry ``__IMTCONN__``: it
-  "publishes". It stands for the Data Store lookup, the network call and the Data Store write
-  of a real blueprint, done atomically on the payload's ``idempotency_key``: a key already
-  published returns the stored post without posting again. Output ``{"id", "url"}``
-  (reference it as ``{{N.id}}`` / ``{{N.url}}``). A failed post (knobs ``outcome`` /
-  ``failure_rate``) is a module error, which the module's ``onerror`` route handles; there
-  ``{{N.error.code}}``, ``{{N.error.message}}`` and ``{{N.error.type}}`` describe it.
-* ``datastore:GetRecord`` returns the stored post for its rendered ``mapper.key`` (or ``{}``);
-  other ``datastore:*`` modules are accepted and do nothing, the platform module having
-  already written the record.
+  "publishes" and records the post under the payload's ``idempotency_key`` (the Data Store
+  record). A key already published is not posted again: the stored post is returned and the
+  run's ``republish_blocked`` counter goes up, because a real network *would* have posted it
+  twice (a blueprint whose lookup and filter work never reaches that point). Output
+  ``{"id", "url"}`` (reference it as ``{{N.id}}`` / ``{{N.url}}``). A failed post (knobs
+  ``outcome`` / ``failure_rate`` / ``failure_message``) is a module error, which the
+  module's ``onerror`` route handles; there ``{{N.error.code}}``, ``{{N.error.message}}``
+  and ``{{N.error.type}}`` describe it.
+* ``datastore:GetRecord`` returns the record stored for its rendered ``mapper.key`` with the
+  fields of our Data Store structure, ``{"external_id", "external_url"}``, or ``{}``; other
+  ``datastore:*`` modules are accepted and do nothing, the platform module having already
+  written the record.
+* ``builtin:BasicRouter`` (last module of its route): runs each of its ``routes[].flow`` in
+  order on the same bundle.
+* A module's ``filter`` (``{"name", "conditions": [[{"a", "o", "b"?}, ...], ...]}``: OR of
+  AND groups, operators ``exist``, ``notexist``, ``text:equal``, ``text:notequal``) is
+  checked before the module runs; when it does not pass, that route ends there (the other
+  routes of a router still run).
 * ``util:SetVariables`` / ``util:SetVariable``: output ``{name: rendered value}``.
 * ``json:TransformToJSON``: output ``{"json": <the rendered mapper.object as JSON text>}``
   (a string comes out quoted and escaped, so it can be spliced into a JSON body).
@@ -31,7 +40,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from .blueprints import TRIGGER_MODULE
+from .blueprints import ROUTER_MODULE, TRIGGER_MODULE
 from .iml import IMLError, render_deep, to_text
 from .state import utc_now_iso
 
@@ -76,6 +85,7 @@ class FlowRun:
         self._attempts: dict[int, int] = {}
         self._dlq = False
         self.dropped_callbacks = 0
+        self.republish_blocked = 0
 
     def run(self, blueprint: dict) -> tuple[str, dict | None]:
         """Run to the end; returns (status, error) with status success, incomplete, error,
@@ -95,15 +105,43 @@ class FlowRun:
         """Run a route; a directive's signal ("stop" | "resume" | "break", arg) ends it."""
         for position, module in enumerate(modules):
             name = module.get("module", "")
+            if module.get("filter") and not self._passes(module["filter"]):
+                return None
+            if name == ROUTER_MODULE:
+                if position != len(modules) - 1:
+                    raise _unsupported(f"{name} must be the last module of its route")
+                for route in module.get("routes") or []:
+                    self._route(route.get("flow") or [])
+                return None
             if name.startswith("builtin:"):
                 if position != len(modules) - 1:
                     raise _unsupported(f"{name} must be the last module of its route")
                 return self._directive(module)
-            if module.get("filter") or module.get("routes"):
-                raise _unsupported(f"module {module['id']}: filters and routers are not emulated")
+            if module.get("routes"):
+                raise _unsupported(f"module {module['id']}: only {ROUTER_MODULE} has routes")
             if self._run_with_handler(module):
                 return ("stop", None)
         return None
+
+    def _passes(self, filter_: dict) -> bool:
+        """A Make filter: any group passes when all of its conditions hold."""
+        groups = filter_.get("conditions")
+        if not isinstance(groups, list) or not all(isinstance(group, list) for group in groups):
+            raise _unsupported("filter.conditions must be a list of lists of conditions")
+        return any(all(self._holds(condition) for condition in group) for group in groups)
+
+    def _holds(self, condition: dict) -> bool:
+        operator = condition.get("o")
+        value = self._render(condition.get("a"))
+        exists = value not in (None, "", [], {})
+        if operator == "exist":
+            return exists
+        if operator == "notexist":
+            return not exists
+        if operator in ("text:equal", "text:notequal"):
+            same = to_text(value) == to_text(self._render(condition.get("b")))
+            return same if operator == "text:equal" else not same
+        raise _unsupported(f"filter operator {operator!r} is not emulated")
 
     def _run_with_handler(self, module: dict) -> bool:
         """Run one module with its error handler; True when the route must stop."""
@@ -178,7 +216,8 @@ class FlowRun:
                 return {}
             key = to_text(self._render((module.get("mapper") or {}).get("key")))
             with self._emulator.state.read() as data:
-                return dict(data["datastore"].get(key) or {})
+                stored = data["datastore"].get(key)
+            return {"external_id": stored["id"], "external_url": stored["url"]} if stored else {}
         if "__IMTCONN__" in parameters:
             return self._publish(module)
         raise _unsupported(f"module {name} is not emulated")
@@ -205,6 +244,7 @@ class FlowRun:
                 raise _RunEnd("cancelled", None)
             stored = data["datastore"].get(key)
             if stored:
+                self.republish_blocked += 1
                 return {"id": stored["id"], "url": stored["url"]}
             knobs = emulator.knobs
             if knobs.outcome == "failed" or (knobs.failure_rate

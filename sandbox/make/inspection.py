@@ -1,7 +1,9 @@
 """``/_emulator/*``: what tests and benchmarks look at and turn, without authentication.
 
 The figure that matters most is ``posts_per_key``: a key must never be published twice,
-whatever the CMS retries. ``posts_per_delivery`` catches a CMS that changes the key when it
+whatever the CMS retries. ``republish_blocked`` counts the runs whose blueprint let a key
+already published reach the network module (the emulator refuses to post it again; real Make
+would not). ``posts_per_delivery`` catches a CMS that changes the key when it
 should not.
 """
 from __future__ import annotations
@@ -28,6 +30,9 @@ def stats():
             "callbacks": len(data["callbacks"]),
             "callbacks_by_status_code": _count(data["callbacks"], "status_code"),
             "executions_by_status": _count(data["executions"], "status"),
+            # Runs that reached a network module with a key already published: real Make
+            # would have posted again (the blueprint's lookup + filter should prevent it).
+            "republish_blocked": sum(e.get("republish_blocked", 0) for e in data["executions"]),
         })
 
 

@@ -101,7 +101,7 @@ class Runner:
             execution = {"id": state.allocate_id(data, "execution"), "scenario_id": scenario["id"],
                          "hook_id": hook_id, "idempotency_key": payload.get("idempotency_key"),
                          "delivery_id": payload.get("delivery_id"), "status": "running",
-                         "error": None, "dropped_callbacks": 0, "started_at": utc_now_iso(),
+                         "error": None, "dropped_callbacks": 0, "republish_blocked": 0, "started_at": utc_now_iso(),
                          "finished_at": None}
             data["executions"].append(execution)
             blueprint = copy.deepcopy(scenario["blueprint"])
@@ -112,7 +112,7 @@ class Runner:
             if cancel.is_set():
                 return
             execution.update(status=status, error=error, dropped_callbacks=run.dropped_callbacks,
-                             finished_at=utc_now_iso())
+                             republish_blocked=run.republish_blocked, finished_at=utc_now_iso())
             live = data["scenarios"].get(str(scenario["id"]))
             if live and status == "error":   # an instant trigger stops on its first error
                 live.update(isActive=False, islinked=False)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from sandbox.make import Knobs, MakeEmulatorConfig, create_app, emulator_of
+from sandbox.make.blueprints import walk_modules
 from sandbox.make.iml import IMLError, render
 from sandbox.server import BackgroundServer
 
@@ -487,6 +488,54 @@ def test_the_same_key_twice_publishes_once(emulator, cms):
     assert len(bodies) == 2 and bodies[0]["external_id"] == bodies[1]["external_id"]
     assert [h["webhook-id"] for h, _ in cms.requests] == ["pub-981:published:1",
                                                           "pub-981:published:2"]
+    # The example blueprint has no Data Store lookup: real Make would have posted twice.
+    assert emulator.inspect("stats")["republish_blocked"] == 1
+
+
+def _route_by_lookup(blueprint: dict) -> None:
+    """The example turned into lookup -> router: new key publishes, known key only calls back."""
+    trigger, publish, variables, request = blueprint["flow"]
+    found = "{{20.external_id}}"
+    publish["filter"] = {"name": "new", "conditions": [[{"a": found, "o": "notexist"}]]}
+    # The "known" route: the same two modules renumbered (+20), fed by the lookup's record.
+    known = json.loads(json.dumps([variables, request]).replace("{{2.id}}", found)
+                       .replace("{{2.url}}", "{{20.external_url}}").replace("3.", "23."))
+    for module in walk_modules(known):
+        module["id"] += 20
+    known[0]["filter"] = {"name": "known", "conditions": [
+        [{"a": found, "o": "exist"}, {"a": "{{1.platform}}", "b": "instagram", "o": "text:equal"}]]}
+    lookup = {"id": 20, "module": "datastore:GetRecord", "version": 1, "parameters": {"datastore": 1},
+              "mapper": {"key": "{{1.idempotency_key}}"}}
+    router = {"id": 21, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
+              "routes": [{"flow": [publish, variables, request]}, {"flow": known}]}
+    blueprint["flow"] = [trigger, lookup, router]
+
+
+def test_routers_and_filters_run_like_make(emulator, cms):
+    hook, _ = provision(emulator, _route_by_lookup)
+    emulator.send(hook, payload(cms))
+    emulator.wait_executions(1)
+    emulator.send(hook, payload(cms, attempt=2))
+    emulator.wait_executions(2)
+    stats = emulator.inspect("stats")
+    assert stats["posts"] == 1 and stats["republish_blocked"] == 0
+    assert stats["executions_by_status"] == {"success": 2}
+    first, second = [json.loads(body) for _, body in cms.requests]
+    assert second["external_id"] == first["external_id"] and second["status"] == "published"
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda b: b["flow"][1].update(filter={"name": "x", "conditions": [[{"a": "1", "o": "regex"}]]}),
+     "filter operator 'regex' is not emulated"),
+    (lambda b: b["flow"].insert(1, {"id": 30, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
+                                    "routes": []}), "must be the last module"),
+])
+def test_filters_and_routers_the_emulator_cannot_run_end_as_unsupported(emulator, cms, change, problem):
+    hook, _ = provision(emulator, change)
+    emulator.send(hook, payload(cms))
+    emulator.wait_executions(1)
+    execution = emulator.inspect("executions")["executions"][0]
+    assert execution["status"] == "unsupported" and problem in execution["error"]["message"]
 
 
 def test_failed_outcome_sends_a_failed_callback_and_stores_nothing(emulator, cms):
