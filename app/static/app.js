@@ -40,6 +40,36 @@
     event.target.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // Media viewer: <a data-viewer="image|video" href="..."> opens the medium full screen in a
+  // <dialog> (Escape, the close button or a tap beside the medium closes it); a modified click
+  // still opens the link itself.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-viewer]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    var dialog = document.createElement("dialog");
+    dialog.className = "media-viewer";
+    dialog.setAttribute("aria-label", link.getAttribute("aria-label") || "");
+    var medium = document.createElement(link.dataset.viewer === "video" ? "video" : "img");
+    medium.src = link.href;
+    if (medium.tagName === "VIDEO") {
+      medium.controls = true;
+      medium.playsInline = true;
+    } else {
+      medium.alt = link.querySelector(".media-thumb-title") ? link.querySelector(".media-thumb-title").textContent : "";
+    }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button media-viewer-close";
+    close.textContent = document.body.dataset.closeLabel || "Close";
+    close.addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("click", function (e) { if (e.target === dialog) dialog.close(); });
+    dialog.addEventListener("close", function () { dialog.remove(); link.focus(); });
+    dialog.append(close, medium);
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+
   document.addEventListener("htmx:sendError", function () {
     var flashes = document.getElementById("flashes");
     if (!flashes) return;

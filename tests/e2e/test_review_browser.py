@@ -1,13 +1,17 @@
 """An approver on a phone approves one post and sends another back with a comment."""
+import io
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform,
-                        Publication, Role, SocialAccount, object_targets)
+from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus,
+                        Platform, Publication, Role, SocialAccount, object_targets)
+from app.storage import media_root
+from tests.objects_support import make_asset
 from tests.e2e.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -37,6 +41,14 @@ def two_posts(live_app):
             db.session.flush()
             db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
             ids.append(obj.id)
+        # The teaser carries a poster with its derived thumbnail and preview, as processing makes them.
+        poster = make_asset("Affiche du salon", size=(1080, 1350))
+        for attribute, size in (("thumb_path", (256, 320)), ("preview_path", (864, 1080))):
+            relative = f"derived/review-{uuid.uuid4().hex}.webp"
+            (media_root() / relative).parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", size, (31, 95, 191)).save(media_root() / relative, "WEBP")
+            setattr(poster, attribute, relative)
+        db.session.add(ObjectMedia(object_id=ids[0], media_asset_id=poster.id, position=0))
         db.session.commit()
         return email, ids
 
@@ -54,6 +66,18 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     page.wait_for_url(live_server.url + "/reviews/", timeout=10_000)
     screenshot(page, "review-queue-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # The poster is shown as a thumbnail; a tap opens it full screen, "Fermer" closes it.
+    thumb = page.locator(f"#review-{approve_id}").get_by_test_id("media-thumb")
+    assert thumb.locator("img").evaluate("img => img.complete && img.naturalWidth") == 256
+    thumb.tap()
+    viewer = page.locator("dialog.media-viewer")
+    viewer.wait_for(timeout=5_000)
+    shown = viewer.locator("img").bounding_box()
+    assert shown["width"] >= PHONE["width"] - 1 and viewer.locator("img").evaluate("i => i.naturalWidth") == 864
+    screenshot(page, "review-media-fullscreen-phone")
+    viewer.get_by_role("button", name="Fermer").tap()
+    viewer.wait_for(state="detached", timeout=5_000)
 
     first = page.locator(f"#review-{approve_id}")
     approve_button = first.get_by_role("button", name="Approuver")
