@@ -53,6 +53,20 @@ def test_queue_shows_each_post_with_its_targets(client, auth, in_review):
     assert "2 posts wait for your decision." in html
 
 
+def test_per_network_previews_load_into_the_card_on_demand(client, auth, in_review):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    html = client.get("/reviews/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'hx-get="/reviews/objects/{object_id}/previews"' in html and 'data-testid="preview-' not in html
+    fragment = client.get(f"/reviews/objects/{object_id}/previews", headers={"Accept-Language": "en", "HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body
+    assert 'data-testid="preview-instagram"' in body and 'data-testid="preview-linkedin"' in body
+    instagram = body.split('data-testid="preview-instagram"')[1].split("</li>\n  \n")[0]
+    assert "This network needs at least one photo or video." in instagram  # the approver sees why
+    assert client.get("/reviews/objects/999999/previews").status_code == 404
+
+
 def test_approve_writes_the_outbox_in_the_same_transaction(app, client, auth, in_review):
     [object_id] = in_review(1)
     auth.login("approver")

@@ -70,3 +70,14 @@ def history(object_id):
     obj = db.get_or_404(ContentObject, object_id)
     return render("reviews/history.html", obj=obj, events=service.history(obj),
                   deliveries=service.deliveries(obj))
+
+
+@bp.get("/objects/<int:object_id>/previews")
+@role_required(Role.EDITOR, Role.APPROVER)
+def previews(object_id):
+    """The per-network previews of a post, loaded into its review card when the approver opens them."""
+    from app.campaigns import objects
+
+    obj = db.get_or_404(ContentObject, object_id)
+    media = objects.media_of(obj)
+    return render("campaigns/_previews.html", obj=obj, media=media, checks=objects.checks(obj, media))
