@@ -82,18 +82,20 @@ def _seed_social() -> None:
 
 
 def _seed_objects(campaign, editor) -> None:
-    """Two posts on the demo campaign: a draft, and one waiting for the approver."""
+    """Two posts with pictures on the demo campaign: a draft, and one waiting for the approver."""
     from app.campaigns import objects
+    from app.demo_media import seed_pictures
     from app.reviews import service as reviews
 
+    poster, backstage, banner = seed_pictures(editor)
     scenario = {s.social_account.platform: s.id for s in campaign.scenarios}
     objects.create_object(
         campaign, title="Programme des conférences", message="Le programme complet du salon est en ligne. #salon2026",
-        link="https://example.org/salon/programme", media=[], targets=list(scenario.values()),
+        link="https://example.org/salon/programme", media=[banner], targets=list(scenario.values()),
         scheduled_at=None, actor=editor)
     teaser = objects.create_object(
         campaign, title="J-30 : le salon approche", message="Plus que 30 jours avant l’ouverture ! Réservez votre badge. #salon2026",
-        link="https://example.org/salon", media=[],
+        link="https://example.org/salon", media=[poster, backstage],
         targets=[scenario[Platform.FACEBOOK], scenario[Platform.LINKEDIN]], scheduled_at=None, actor=editor)
     reviews.submit(teaser, by=editor)
 

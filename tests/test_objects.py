@@ -10,6 +10,7 @@ from app.models import (AuditEvent, ContentObject, ObjectMedia, ObjectStatus, Pl
                         object_targets)
 from app.reviews import service as reviews
 from tests.conftest import csrf_token
+from tests.media_support import media_root  # noqa: F401
 from tests.objects_support import make_asset, seed_campaign
 
 EN = {"Accept-Language": "en"}
@@ -193,15 +194,24 @@ def test_approvers_cannot_open_the_editor_pages(client, auth, seed):
     assert client.get(f"/campaigns/{seed.campaign_id}/board").status_code == 403
 
 
-def test_demo_seed_adds_a_draft_and_a_post_in_review(app):
+def test_demo_seed_adds_a_draft_and_a_post_in_review_with_pictures(app, media_root):
     from app.cli import seed_demo
+    from app.models import MediaAsset, ObjectMedia
 
     with app.app_context():
-        if db.session.scalar(sa.select(sa.func.count()).select_from(ContentObject)):
-            pytest.skip("objects already present")
+        before = set(db.session.scalars(sa.select(ContentObject.id)))
         seed_demo(social=True)
-        statuses = sorted(s.value for s in db.session.scalars(sa.select(ContentObject.status)))
-    assert statuses == ["draft", "in_review"]
+        seeded = db.session.scalars(sa.select(ContentObject).where(ContentObject.id.not_in(before))
+                                    .order_by(ContentObject.status)).all()
+        assert [obj.status.value for obj in seeded] == ["draft", "in_review"]
+        pictures = {obj.status.value: db.session.scalars(
+            sa.select(MediaAsset.filename).join(ObjectMedia).where(ObjectMedia.object_id == obj.id)
+            .order_by(ObjectMedia.position)).all() for obj in seeded}
+        assert pictures == {"draft": ["banniere-programme.jpg"],
+                            "in_review": ["affiche-salon-2026.jpg", "coulisses-du-stand.jpg"]}
+        poster = db.session.scalar(sa.select(MediaAsset).where(MediaAsset.filename == "affiche-salon-2026.jpg"))
+        assert poster.mime == "image/jpeg" and [t.name for t in poster.tags] == ["Affiche", "Salon 2026"]
+    assert len([f for f in media_root.joinpath("objects").rglob("*") if f.is_file()]) == 3  # stored like uploads
 
 
 def test_cut_keeps_what_the_network_counts_within_its_limit():
