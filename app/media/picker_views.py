@@ -2,8 +2,9 @@
 
 A host form places `<div hx-get="/media/picker?field=media_ids" hx-trigger="load">` (plus the
 ids already chosen, as `media_ids=3&media_ids=1`); the picker renders the ordered selection as
-hidden inputs named by `field`, with buttons to remove and reorder, and a filtered grid to add
-from. Its own filter fields are prefixed `picker_` and it holds no `<form>` of its own, so it
+hidden inputs named by `field`, with buttons to remove and reorder, and the library's instant
+search (words, filters, facet chips: `app.search.ui`) to add from; searching never touches the
+selection. Its own fields are prefixed `picker_` and it holds no `<form>` of its own, so it
 can sit inside the host's form. Without htmx, `/media/picker` is a page of its own whose form
 shows the ids it would send.
 """
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.media import bp, service
 from app.models import Role
 from app.rendering import render
+from app.search import ui
 from app.security import role_required
 
 FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
@@ -38,20 +40,20 @@ def _selected(field: str) -> list:
 @bp.get("/picker")
 @role_required(Role.EDITOR)
 def picker():
-    field, filters = _field(), service.Filters.from_args(request.args, PREFIX)
-    page = service.library_page(filters, limit=PAGE_SIZE)
-    return render("media/picker.html", block="picker", field=field, filters=filters, page=page,
-                  selected=_selected(field), title=_l("Choose media"))
+    field, state = _field(), ui.State.from_args(request.args, PREFIX)
+    return render("media/picker.html", block="picker", field=field, state=state, filters=state.filters,
+                  listing=ui.listing(state, limit=PAGE_SIZE, prefix=PREFIX), selected=_selected(field),
+                  title=_l("Choose media"))
 
 
 @bp.get("/picker/results")
 @role_required(Role.EDITOR)
 def picker_results():
-    field, filters = _field(), service.Filters.from_args(request.args, PREFIX)
-    cursor = request.args.get("cursor")
-    page = service.library_page(filters, cursor, limit=PAGE_SIZE)
-    return render("media/picker.html", block="picker_more" if cursor else "results", field=field,
-                  filters=filters, page=page, selected=[], title=_l("Choose media"))
+    field, state, cursor = _field(), ui.State.from_args(request.args, PREFIX), request.args.get("cursor")
+    more = bool(cursor) or state.page > 1
+    listing = ui.listing(state, cursor, limit=PAGE_SIZE, prefix=PREFIX, facets=not more)
+    return render("media/picker.html", block="picker_more" if more else "results", field=field, state=state,
+                  filters=state.filters, listing=listing, selected=[], title=_l("Choose media"))
 
 
 @bp.get("/picker/selection")
@@ -59,4 +61,5 @@ def picker_results():
 def picker_selection():
     field = _field()
     return render("media/picker.html", block="selection", field=field, selected=_selected(field),
-                  filters=service.Filters(), page=service.Page([], None), title=_l("Choose media"))
+                  state=ui.State(), filters=service.Filters(), listing=ui.Listing([], {}, None, []),
+                  title=_l("Choose media"))

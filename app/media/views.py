@@ -12,6 +12,7 @@ from app.media.sniff import Refused
 from app.media.streaming import version_response
 from app.models import MediaStatus, Role
 from app.rendering import render, wants_fragment
+from app.search import ui
 from app.security import role_required
 from app.storage import media_root
 
@@ -26,12 +27,16 @@ def _settled_status(asset) -> int:
 @bp.get("/")
 @role_required(Role.EDITOR)
 def index():
-    filters = service.Filters.from_args(request.args)
-    cursor = request.args.get("cursor")
-    page = service.library_page(filters, cursor)
-    return render("media/index.html", block="more" if cursor else "listing", page=page, filters=filters,
-                  uploaders=service.uploaders(), limits=uploads.limits(),
-                  can_manage_tags=current_user.has_role(Role.ADMIN))
+    """Browsing and instant search share the URL: the words, the filters, the next slice."""
+    state, cursor = ui.State.from_args(request.args), request.args.get("cursor")
+    more = bool(cursor) or state.page > 1
+    listing = ui.listing(state, cursor, facets=not more)
+    body, status, headers = render("media/index.html", block="more" if more else "listing", state=state,
+                                   filters=state.filters, listing=listing, uploaders=service.uploaders(),
+                                   limits=uploads.limits(), can_manage_tags=current_user.has_role(Role.ADMIN))
+    if wants_fragment() and not more:  # the address bar shows the state without the empty fields
+        headers["HX-Push-Url"] = url_for("media.index", **state.query_args())
+    return body, status, headers
 
 
 @bp.get("/<int:asset_id>/card")

@@ -8,9 +8,10 @@ Meilisearch answers when `MEILI_URL` is set and its circuit is closed; a Meilise
 or an answer slower than `SEARCH_BUDGET_MS` (no retry) sends that query to PostgreSQL and
 opens the circuit for `SEARCH_CIRCUIT_COOLDOWN_S` (see `circuit.py`), so users never get an
 error page because Meilisearch is down. PostgreSQL full-text search (`postgres.py`) serves
-everything otherwise. Writers keep Meilisearch in sync by calling `schedule_media_sync` /
-`schedule_object_sync` in the transaction that changed the rows; PostgreSQL needs no call
-(its triggers keep its vectors right).
+everything otherwise. Writers keep Meilisearch in sync by calling `schedule_media_sync` in
+the transaction that changed the rows; content objects need no call (`wiring.py` schedules
+`schedule_object_sync` from the session's flushes); PostgreSQL needs no call either (its
+triggers keep its vectors right).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.search import circuit, meili, postgres, schema  # noqa: F401  (schema: the metadata)
+# schema: the metadata; wiring: the session listeners that schedule content object syncs
+from app.search import circuit, meili, postgres, schema, wiring  # noqa: F401
 from app.search.types import (MAX_TOTAL_HITS, InvalidSearch, MediaFilters, ObjectFilters,
                               SearchRequest, SearchResult)
 

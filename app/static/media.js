@@ -174,4 +174,79 @@
   }
 
   document.querySelectorAll("[data-upload-url]").forEach(setUp);
+
+  // Instant search from the keyboard: "/" focuses the search box, the arrow keys walk the
+  // results (ArrowDown from the box enters them, ArrowUp from the first row goes back),
+  // Enter opens one (a card is a link), Escape clears the box or returns to it.
+  // <input data-search-input="<selector of the results>">; htmx does the searching.
+  var RESULTS = ".media-card, .picker-tile > .button";
+
+  function editable(node) {
+    return node.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(node.tagName);
+  }
+
+  function results(box) {
+    var list = document.querySelector(box.getAttribute("data-search-input"));
+    return list ? Array.prototype.slice.call(list.querySelectorAll(RESULTS)) : [];
+  }
+
+  function boxOf(node) {
+    var boxes = document.querySelectorAll("input[data-search-input]");
+    for (var i = 0; i < boxes.length; i++) {
+      var list = document.querySelector(boxes[i].getAttribute("data-search-input"));
+      if (list && list.contains(node)) return boxes[i];
+    }
+    return null;
+  }
+
+  function columns(items) {
+    var n = 1;
+    while (n < items.length && items[n].offsetTop === items[0].offsetTop) n++;
+    return n;
+  }
+
+  function clear(box) {
+    if (!box.value) return;
+    box.value = "";
+    box.dispatchEvent(new Event("input", { bubbles: true })); // htmx's "input changed" trigger
+  }
+
+  function moveFrom(box, current, key) {
+    var items = results(box);
+    var at = items.indexOf(current);
+    var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns(items), ArrowDown: columns(items) }[key];
+    var next = at + step;
+    if (next < 0 && key === "ArrowUp") return box.focus();
+    if (next >= 0 && next < items.length) items[next].focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    var target = event.target;
+    if (event.key === "/" && !editable(target)) {
+      var first = document.querySelector("input[data-search-input]");
+      if (!first) return;
+      event.preventDefault();
+      first.focus();
+      first.select();
+    } else if (target.matches("input[data-search-input]")) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        clear(target);
+      } else if (event.key === "ArrowDown" && results(target).length) {
+        event.preventDefault();
+        results(target)[0].focus();
+      }
+    } else if (target.matches(RESULTS)) {
+      var box = boxOf(target);
+      if (!box) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        box.focus();
+      } else if (/^Arrow(Up|Down|Left|Right)$/.test(event.key)) {
+        event.preventDefault();
+        moveFrom(box, target, event.key);
+      }
+    }
+  });
 })();
