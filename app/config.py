@@ -78,6 +78,12 @@ def load_config() -> dict:
         "AAD_AUTHORITY": _env("AAD_AUTHORITY", "https://login.microsoftonline.com"),
         "SHAREPOINT_LINK_TYPE": _env("SHAREPOINT_LINK_TYPE", "view"),
         "SHAREPOINT_LINK_SCOPE": _env("SHAREPOINT_LINK_SCOPE", "organization"),
+        # SharePoint backend (app/integrations/graph.py, app/storage/sharepoint.py)
+        "GRAPH_FOLDER": _env("GRAPH_FOLDER", "cms-media"),
+        "GRAPH_CA_BUNDLE": _env("GRAPH_CA_BUNDLE"),
+        "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024 ** 2),
+        "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": _int("GRAPH_SIMPLE_UPLOAD_MAX_BYTES", 4 * 1024 ** 2),
+        "GRAPH_RETRY_MAX_WAIT_S": float(_env("GRAPH_RETRY_MAX_WAIT_S", "300")),
         "MAKE_ZONE": _env("MAKE_ZONE", "eu1"),
         "MAKE_BASE_URL": _env("MAKE_BASE_URL"),
         "MAKE_HOOK_BASE_URL": _env("MAKE_HOOK_BASE_URL"),
@@ -101,11 +107,16 @@ def load_config() -> dict:
         "SCHEDULER_RELAY_INTERVAL_S": float(_env("SCHEDULER_RELAY_INTERVAL_S", "1")),
         "SCHEDULER_SWEEP_INTERVAL_S": float(_env("SCHEDULER_SWEEP_INTERVAL_S", "30")),
         "CALLBACK_RATE_LIMIT_PER_MINUTE": _int("CALLBACK_RATE_LIMIT_PER_MINUTE", 1200),
+        # A recorded callback still pending this long lost its message: the scheduler re-sends it
+        "CALLBACK_REQUEUE_AFTER_S": _int("CALLBACK_REQUEUE_AFTER_S", 10),
         "MEILI_URL": _env("MEILI_URL"),
         "MEILI_API_KEY": _env("MEILI_API_KEY"),
         "SEARCH_BUDGET_MS": _int("SEARCH_BUDGET_MS", 300),
         # Search (app/search): index names prefix; PostgreSQL serves alone this long after a failure
         "MEILI_INDEX_PREFIX": _env("MEILI_INDEX_PREFIX", ""),
         "SEARCH_CIRCUIT_COOLDOWN_S": _int("SEARCH_CIRCUIT_COOLDOWN_S", 30),
+        # Optional "draft the message" (app/campaigns/drafting.py): off while the URL is empty
         "N8N_WEBHOOK_URL": _env("N8N_WEBHOOK_URL"),
+        "N8N_TIMEOUT_S": float(_env("N8N_TIMEOUT_S", "20")),
+        "N8N_DRAFT_TTL_S": _int("N8N_DRAFT_TTL_S", 15 * 60),
     }

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.models import MediaAsset
+from app.storage import transfers
 
 SALT = "media-link"
 
@@ -38,7 +39,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def make_token(asset: MediaAsset) -> str:
-    return _serializer().dumps({"a": asset.id, "v": asset.storage_version})
+    """While the current version waits for its remote backend, the link names its staged file
+    (served from local disk meanwhile, from the backend once stored)."""
+    return _serializer().dumps({"a": asset.id, "v": transfers.link_version(asset)})
 
 
 def signed_media_url(asset: MediaAsset) -> str:
@@ -56,6 +59,8 @@ def resolve(token: str) -> LinkTarget:
     except BadSignature as exc:
         raise LinkInvalid() from exc
     asset = db.session.get(MediaAsset, data.get("a")) if isinstance(data, dict) else None
-    if asset is None or not isinstance(data.get("v"), str) or asset.storage_item_id is None:
+    if asset is None or not isinstance(data.get("v"), str):
+        raise LinkInvalid()
+    if asset.storage_item_id is None and not transfers.pending(asset):
         raise LinkInvalid()
     return LinkTarget(asset, data["v"])

@@ -23,7 +23,7 @@ from PIL import Image, ImageOps
 
 from app.extensions import db
 from app.models import MediaAsset, MediaKind, MediaStatus
-from app.storage import get_storage, media_root
+from app.storage import media_root, transfers
 from app.search import schedule_media_sync
 
 DecompressionBomb = Image.DecompressionBombError
@@ -149,11 +149,11 @@ def process(asset_id: int) -> None:
     asset = db.session.get(MediaAsset, asset_id)
     if asset is None or asset.status is not MediaStatus.PROCESSING:
         return
-    version, ref, stored, kind = asset.version, asset.storage_item_id, asset.storage_version, asset.kind
+    version, backend, kind = asset.version, asset.storage_backend, asset.kind
     db.session.rollback()  # hold no transaction while decoding
     folder, path, failure = media_root() / "derived" / str(asset_id), None, None
     try:
-        with get_storage().local_file(ref, stored) as path:
+        with transfers.current_file(asset_id, version, backend) as path:  # staged while it uploads
             found = EXTRACTORS[kind](path)
         thumb, preview = _derive(found.picture, folder, version)
     except Exception as exc:  # whatever a decoder raises about this file: recorded, not retried
@@ -167,7 +167,9 @@ def process(asset_id: int) -> None:
     asset.width, asset.height, asset.duration_s = found.width, found.height, found.duration_s
     asset.frame_rate, asset.video_codec, asset.page_count = found.frame_rate, found.video_codec, found.page_count
     asset.thumb_path, asset.preview_path = thumb, preview
-    asset.status, asset.failure_reason = MediaStatus.READY, None
+    # Ready once stored too: a version still uploading is made ready by its upload's end.
+    asset.status = MediaStatus.PROCESSING if transfers.pending(asset) else MediaStatus.READY
+    asset.failure_reason = None
     schedule_media_sync(db.session(), [asset.id])
     for old in folder.glob("v*"):
         if not old.name.startswith(f"v{version}-"):

@@ -16,7 +16,9 @@ from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
 from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Tag, User
-from app.storage import get_storage, media_root
+from app.storage import StorageUnavailable, get_storage, media_root, transfers
+from app.tasks import send_after_commit
+from app.tasks.media import discard_media
 from app.search import schedule_media_sync
 
 PAGE_SIZE = 24
@@ -153,18 +155,33 @@ def campaigns_using(asset: MediaAsset) -> list[Campaign]:
 def detail(asset: MediaAsset) -> dict:
     campaigns = campaigns_using(asset)
     return {"asset": asset, "campaigns": campaigns, "can_delete": not campaigns,
-            "versions": get_storage().versions(asset.storage_item_id) if asset.storage_item_id else [],
-            "public_link": signed_media_url(asset) if asset.storage_item_id else None,
+            "versions": _versions(asset), "uploading": transfers.pending(asset),
+            "public_link": signed_media_url(asset) if asset.storage_item_id or transfers.pending(asset) else None,
             "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
 
 
+def _versions(asset: MediaAsset) -> list:
+    """The stored versions, newest first; empty while the first one is still uploading, and
+    when the backend cannot be reached (the page still shows, without them)."""
+    if asset.storage_item_id is None:
+        return []
+    try:
+        return get_storage(asset.storage_backend).versions(asset.storage_item_id)
+    except StorageUnavailable:
+        return []
+
+
 def delete_asset(asset: MediaAsset, user) -> None:
-    """Remove the asset, its stored versions and previews; refused while a campaign uses it."""
+    """Remove the asset, its stored versions and previews; refused while a campaign uses it.
+    A remote backend's object (and a staged file) goes after the commit, through an actor."""
     if campaigns_using(asset):
         raise InUse()
     audit.record("media.deleted", asset, actor=user, data={"filename": asset.filename, "sha256": asset.sha256})
-    if asset.storage_item_id:
-        get_storage().delete(asset.storage_item_id)
+    storage = get_storage(asset.storage_backend)
+    if storage.deferred:
+        send_after_commit(db.session(), discard_media, asset.id, asset.storage_backend.value, asset.storage_item_id)
+    elif asset.storage_item_id:
+        storage.delete(asset.storage_item_id)
     shutil.rmtree(media_root() / "derived" / str(asset.id), ignore_errors=True)
     schedule_media_sync(db.session(), [asset.id])  # the index drops ids the database no longer has
     db.session.delete(asset)

@@ -3,17 +3,22 @@
 Shared by the public signed links and the signed-in file route. A single satisfiable range gets
 206 with `Content-Range`, an unsatisfiable one 416 with `Content-Range: bytes */size`; several
 ranges, or an `If-Range` that no longer matches, get the whole file (RFC 9110 allows both).
+A version still waiting for its remote backend is served from its staged file; any other from
+the backend that stored the asset, whichever backend new files go to now.
 """
 from __future__ import annotations
 
+import os
 import unicodedata
+from functools import partial
 from urllib.parse import quote
 
 from flask import Response, abort, request
 
 from app.media.sniff import SNIFF_BYTES, Refused, sniff
 from app.models import MediaAsset
-from app.storage import get_storage
+from app.storage.local import CHUNK
+from app.storage import StorageError, StorageUnavailable, get_storage, transfers
 
 
 def _disposition(name: str) -> str:
@@ -22,14 +27,40 @@ def _disposition(name: str) -> str:
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _mime(asset: MediaAsset, version: str) -> str:
-    if version == asset.storage_version:
+def _mime(storage, asset: MediaAsset, version: str) -> str:
+    if _is_current(asset, version):
         return asset.mime
-    head = b"".join(get_storage().read(asset.storage_item_id, version, 0, SNIFF_BYTES - 1))
+    head = b"".join(storage.read(asset.storage_item_id, version, 0, SNIFF_BYTES - 1))
     try:  # an older version may have been another type of the same kind
         return sniff(head).mime
     except Refused:
         return "application/octet-stream"
+
+
+def _is_current(asset: MediaAsset, version: str) -> bool:
+    """The stored current version, whose size and type the asset row already knows."""
+    return version == asset.storage_version and not transfers.pending(asset)
+
+
+def _stored_size(storage, asset: MediaAsset, version: str) -> int | None:
+    if _is_current(asset, version):
+        return asset.size_bytes  # no listing (a Graph call) for every range a video player asks
+    return next((v.size for v in storage.versions(asset.storage_item_id) if v.id == version), None)
+
+
+def _read_open(file, start: int = 0, end: int | None = None):
+    """Stream bytes start..end (inclusive) of an already open file, then close it."""
+    try:
+        file.seek(start)
+        remaining = (os.fstat(file.fileno()).st_size if end is None else end + 1) - start
+        while remaining > 0:
+            chunk = file.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
 
 
 def _wanted_range(size: int, etag: str):
@@ -47,22 +78,46 @@ def _wanted_range(size: int, etag: str):
     return span
 
 
-def version_response(asset: MediaAsset, version: str, *, cache_control: str | None = None) -> Response:
-    storage = get_storage()
-    stored = next((v for v in storage.versions(asset.storage_item_id) if v.id == version), None)
-    if stored is None:
-        abort(404)
+def version_response(asset: MediaAsset, version: str | None, *, cache_control: str | None = None) -> Response:
+    """Serve one version: a staged file from local disk while it waits for its remote backend,
+    else from the backend that stored the asset (SharePoint: Graph's download, with the range)."""
+    staged = transfers.open_staged(asset, version)
+    if staged is not None:
+        size, mime, read = os.fstat(staged.fileno()).st_size, asset.mime, partial(_read_open, staged)
+    else:
+        version = transfers.stored_version(asset, version)
+        if version is None or asset.storage_item_id is None:
+            abort(404)
+        storage = get_storage(asset.storage_backend)
+        try:
+            size = _stored_size(storage, asset, version)
+            if size is None:
+                abort(404)
+            mime = _mime(storage, asset, version)
+        except StorageUnavailable:
+            abort(503)
+        except StorageError:
+            abort(404)
+        read = partial(_read_stored, storage, asset.storage_item_id, version)
     etag = f"{asset.id}-{version}"
-    headers = {"Content-Type": _mime(asset, version), "Accept-Ranges": "bytes", "ETag": f'"{etag}"',
+    headers = {"Content-Type": mime, "Accept-Ranges": "bytes", "ETag": f'"{etag}"',
                "X-Content-Type-Options": "nosniff", "Content-Disposition": _disposition(asset.filename)}
     if cache_control:
         headers["Cache-Control"] = cache_control
-    span = _wanted_range(stored.size, etag)
+    span = _wanted_range(size, etag)
     if span is None:
-        headers["Content-Length"] = str(stored.size)
-        return Response(storage.read(asset.storage_item_id, version), 200, headers, direct_passthrough=True)
+        headers["Content-Length"] = str(size)
+        return Response(read(), 200, headers, direct_passthrough=True)
     start, stop = span
-    headers.update({"Content-Range": f"bytes {start}-{stop - 1}/{stored.size}",
-                    "Content-Length": str(stop - start)})
-    return Response(storage.read(asset.storage_item_id, version, start, stop - 1), 206, headers,
-                    direct_passthrough=True)
+    headers.update({"Content-Range": f"bytes {start}-{stop - 1}/{size}", "Content-Length": str(stop - start)})
+    return Response(read(start, stop - 1), 206, headers, direct_passthrough=True)
+
+
+def _read_stored(storage, ref: str, version: str, start: int = 0, end: int | None = None):
+    """The backend's stream, opened before the response starts (its errors become statuses)."""
+    try:
+        return storage.read(ref, version, start, end)
+    except StorageUnavailable:
+        abort(503)
+    except StorageError:
+        abort(404)

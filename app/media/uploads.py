@@ -29,7 +29,7 @@ from app.media import processing
 from app.media.display import filesize
 from app.media.sniff import SNIFF_BYTES, FileType, Refused, check_name, clean_filename, sniff
 from app.models import MediaAsset, MediaKind, MediaStatus
-from app.storage import get_storage, media_root
+from app.storage import get_storage, media_root, transfers
 from app.tasks import send_after_commit
 from app.tasks.media import process_media
 from app.search import schedule_media_sync
@@ -144,6 +144,17 @@ def _flush_or_none(asset: MediaAsset) -> bool:
         return False
 
 
+def _store(storage, asset: MediaAsset, received: Received) -> None:
+    """Local disk takes the file at once; a remote backend gets it from the `store_media`
+    actor, which uploads the staged file after the commit (no Graph call in a request)."""
+    if storage.deferred:
+        transfers.stage(asset, received.path)
+        return
+    stored = storage.put(received.path, name=received.name, ref=asset.storage_item_id)
+    asset.storage_item_id, asset.storage_version = stored.ref, stored.id
+    asset.share_url = storage.share_link(stored.ref)
+
+
 def add_asset(received: Received, user) -> tuple[MediaAsset, bool]:
     """The new asset, or the existing one holding the same bytes (`True`: a duplicate)."""
     try:
@@ -155,9 +166,7 @@ def add_asset(received: Received, user) -> tuple[MediaAsset, bool]:
                                sha256=received.sha256, storage_backend=storage.backend,
                                status=MediaStatus.PROCESSING, uploaded_by_id=user.id)
             if _flush_or_none(asset):
-                stored = storage.put(received.path, name=received.name)
-                asset.storage_item_id, asset.storage_version = stored.ref, stored.id
-                asset.share_url = storage.share_link(stored.ref)
+                _store(storage, asset, received)
                 audit.record("media.uploaded", asset, actor=user,
                              data={"filename": asset.filename, "size": asset.size_bytes, "sha256": asset.sha256})
                 send_after_commit(db.session(), process_media, asset.id)
@@ -186,11 +195,10 @@ def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
         asset.status, asset.failure_reason = MediaStatus.PROCESSING, None
         if not _flush_or_none(asset):
             raise Refused(_l("These exact bytes were just added to the library."), 409)
-        stored = get_storage().put(received.path, name=received.name, ref=asset.storage_item_id)
+        _store(get_storage(asset.storage_backend), asset, received)
     except BaseException:
         received.discard()
         raise
-    asset.storage_version = stored.id
     audit.record("media.replaced", asset, actor=user,
                  data={"filename": asset.filename, "version": asset.version, "size": asset.size_bytes})
     # What was approved is what gets published: posts approved with the old file go back to review.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -63,3 +64,29 @@ class MediaAsset(Timestamps, db.Model):
     )
 
     tags: Mapped[list[Tag]] = relationship(secondary=media_tags, order_by=Tag.normalized)
+    transfer: Mapped["MediaTransfer | None"] = relationship(back_populates="asset", cascade="all, delete-orphan",
+                                                            passive_deletes=True)
+
+
+class MediaTransfer(Timestamps, db.Model):
+    """A version on its way to a remote backend (revision 0003): where its bytes wait on local
+    disk, and how far the upload got, so that a retried or redelivered message resumes the
+    upload session instead of starting over. The row goes when the version is stored; a newer
+    version of the same asset takes the row over (one transfer per asset)."""
+    __tablename__ = "media_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("media_assets.id", ondelete="CASCADE"), unique=True)
+    version: Mapped[int]  # the asset's version number this transfer stores
+    staging_path: Mapped[str] = mapped_column(sa.String(255))  # relative to MEDIA_ROOT
+    item_name: Mapped[str] = mapped_column(sa.String(255))  # the file's name in the library folder
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    upload_url: Mapped[str | None] = mapped_column(sa.Text)
+    upload_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    next_offset: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # A lease, renewed with every chunk: a second delivery of the message waits for it to lapse.
+    claimed_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    asset: Mapped[MediaAsset] = relationship(back_populates="transfer")

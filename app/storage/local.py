@@ -24,6 +24,7 @@ _REF = re.compile(r"^[0-9a-f]{32}$")
 
 class LocalStorage:
     backend = StorageBackend.LOCAL
+    deferred = False  # a rename: the upload request stores the file itself
 
     def __init__(self, root: Path):
         self.root = root

@@ -1,4 +1,4 @@
-"""Media library actors: thin wrappers around app.media services, safe to run twice."""
+"""Media library actors: thin wrappers around app.media and app.storage services, safe to run twice."""
 from __future__ import annotations
 
 from app.tasks import actor
@@ -12,3 +12,31 @@ def process_media(asset_id: int) -> None:
 
     processing.process(asset_id)
     db.session.commit()
+
+
+@actor
+def store_media_gave_up(message: dict, retry_info: dict) -> None:
+    """Dramatiq's word that `store_media` exhausted its retries: the asset becomes failed."""
+    from app.storage import transfers
+
+    transfers.give_up(message["args"][0])
+
+
+# A 2 GiB video at a few MiB/s takes minutes: the time limit is generous, and each retry
+# resumes the upload session where the previous attempt stopped.
+@actor(max_retries=8, min_backoff=5_000, max_backoff=10 * 60_000, time_limit=2 * 3600_000,
+       on_retry_exhausted="store_media_gave_up")
+def store_media(asset_id: int) -> None:
+    """Upload the asset's staged version to its remote backend (SharePoint), resumably."""
+    from app.storage import transfers
+
+    transfers.store(asset_id)
+
+
+@actor(max_retries=8, min_backoff=5_000)
+def discard_media(asset_id: int, backend: str, ref: str | None) -> None:
+    """After an asset's deletion: its staged files and its object in the remote backend."""
+    from app.models import StorageBackend
+    from app.storage import transfers
+
+    transfers.discard(asset_id, StorageBackend(backend), ref)
