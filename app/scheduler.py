@@ -2,9 +2,11 @@
 
 A small loop: every `SCHEDULER_RELAY_INTERVAL_S` the outbox relay hands due publications
 (approved now, scheduled for now, retries whose back-off is over, rows whose actor died) to the
-`publish` actor; every `SCHEDULER_SWEEP_INTERVAL_S` sent publications without a callback in
-time become `unknown`. Run one scheduler per installation (several are safe: the relay locks
-rows with SKIP LOCKED, but one is enough). `make run` runs it in a thread of its process.
+`publish` actor, and recorded Make callbacks still pending past their `requeue_at` (their
+message was lost) to the `apply_callback` actor; every `SCHEDULER_SWEEP_INTERVAL_S` sent
+publications without a callback in time become `unknown`. Run one scheduler per installation
+(several are safe: both jobs lock rows with SKIP LOCKED, but one is enough). `make run` runs
+it in a thread of its process.
 """
 from __future__ import annotations
 
@@ -23,11 +25,12 @@ class Scheduler:
 
     def tick(self, now: float, last_sweep: float) -> float:
         from app.extensions import db
-        from app.publishing import relay
+        from app.publishing import relay, results
 
         with self.app.app_context():
             try:
                 relay.relay()
+                results.requeue_stranded()
                 if now - last_sweep >= self.app.config["SCHEDULER_SWEEP_INTERVAL_S"]:
                     relay.sweep_stuck()
                     last_sweep = now

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
-from flask import abort, current_app, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from app.models import Role
@@ -103,6 +103,15 @@ def set_security_headers(response):
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config["HSTS_ENABLED"]:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if _signed_in():
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _signed_in() -> bool:
+    """Whether a signed-in user made the request. A request without a login session (Make's
+    callbacks, health checks) cannot be one, so no user is loaded for it: no Redis lookup,
+    no identifier hashing on the hot public routes."""
+    if "_user_id" not in session:
+        return False
+    return bool(current_user and getattr(current_user, "is_authenticated", False))

@@ -1,5 +1,7 @@
 """Publication benchmark: N approved objects published through the Make emulator by 2 worker
-processes, then the callback endpoint alone against a bare Flask INSERT endpoint.
+processes, then the callback endpoint alone against a bare Flask INSERT endpoint. The endpoint
+records callbacks and the `apply_callback` actor applies them: `p95_callback_apply_ms` is the
+time from an event's arrival to its application during the publication run.
 
     .venv/bin/python bench/publish.py [--objects 5000] [--processes 2] [--threads 8]
 
@@ -23,7 +25,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from app.hooks.signature import sign  # noqa: E402
-from app.models import Approval, ContentObject, Publication, PublicationStatus, User  # noqa: E402
+from app.models import Approval, CallbackEvent, ContentObject, Publication, PublicationStatus, User  # noqa: E402
 from app.reviews import service as reviews  # noqa: E402
 from app.scheduler import Scheduler  # noqa: E402
 from tests.conftest import CALLBACK_SECRET  # noqa: E402
@@ -67,11 +69,15 @@ def publish_all(stack, objects: int, processes: int, threads: int, web_url: str)
         rows = db.session.execute(
             sa.select(Publication.idempotency_key, Publication.status, Publication.completed_at, Approval.created_at)
             .join(Approval, Approval.object_id == Publication.object_id)).all()
+        applied = db.session.execute(sa.select(CallbackEvent.received_at, CallbackEvent.applied_at)
+                                     .where(CallbackEvent.applied_at.is_not(None))).all()
     latencies = [(completed - approved).total_seconds() * 1000 for _, _, completed, approved in rows]
+    apply_lags = [(applied_at - received).total_seconds() * 1000 for received, applied_at in applied]
     posts = stack.emulator("posts")["per_key"]
     keys = {key for key, *_ in rows}
     return {"publications": len(rows), "per_second": round(len(rows) / elapsed, 1),
             "p95_end_to_end_ms": round(percentile(latencies, 95)),
+            "p95_callback_apply_ms": round(percentile(apply_lags, 95)),
             "published": sum(1 for _, status, *_ in rows if status is PublicationStatus.PUBLISHED),
             "lost": len(keys - set(posts)), "duplicated": sum(1 for n in posts.values() if n > 1),
             "elapsed_s": round(elapsed, 1), "latency": summary(latencies)}

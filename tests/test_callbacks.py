@@ -1,4 +1,9 @@
-"""POST /hooks/make: signed, deduplicated, forward-only; bad callbacks change nothing."""
+"""POST /hooks/make: signed, deduplicated, recorded by the request and applied by the
+`apply_callback` actor, forward-only; bad callbacks change nothing.
+
+The app fixture's changes live in a transaction a worker cannot see, so these tests run the
+actor's function in-process on what the request recorded; the real worker path is proven in
+tests/test_publication_pipeline.py."""
 import json
 import time
 
@@ -7,6 +12,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.hooks.signature import sign
+from app.publishing import results
+from app.tasks.callbacks import apply_callback
 from app.models import (AuditEvent, CallbackEvent, Campaign, CampaignScenario, ContentObject,
                         ObjectStatus, Platform, Publication, PublicationStatus, SocialAccount)
 from tests.conftest import CALLBACK_SECRET
@@ -40,8 +47,30 @@ def publishing(app):
         return {"object": obj.id, "publications": pubs}
 
 
+def apply_pending(app) -> list[str | None]:
+    """What the worker does with the messages the requests sent: apply each pending event,
+    oldest first; their outcomes."""
+    with app.app_context():
+        pending = db.session.scalars(sa.select(CallbackEvent.id).where(CallbackEvent.applied_at.is_(None))
+                                     .order_by(CallbackEvent.id)).all()
+        db.session.rollback()
+    outcomes = []
+    for event_id in pending:
+        with app.app_context():
+            apply_callback(event_id)
+        outcomes.append(outcome_of(app, event_id))
+    return outcomes
+
+
+def outcome_of(app, event: int | str):
+    """The recorded outcome of an event, by id or webhook id."""
+    column = CallbackEvent.id if isinstance(event, int) else CallbackEvent.webhook_id
+    with app.app_context():
+        return db.session.scalar(sa.select(CallbackEvent.outcome).where(column == event))
+
+
 def callback(client, pub_id, status="published", *, secret=CALLBACK_SECRET, attempt=1, age=0,
-             fingerprint=FINGERPRINT, key=None, webhook_id=None, body=None):
+             fingerprint=FINGERPRINT, key=None, webhook_id=None, body=None, apply=True):
     with client.application.app_context():
         publication = db.session.get(Publication, pub_id)
         key = key or publication.idempotency_key
@@ -53,9 +82,12 @@ def callback(client, pub_id, status="published", *, secret=CALLBACK_SECRET, atte
     raw = body if body is not None else json.dumps(payload).encode()
     webhook_id = webhook_id or f"pub-{pub_id}:{status}:{attempt}"
     timestamp = str(int(time.time()) - age)
-    return client.post("/hooks/make", data=raw, content_type="application/json", headers={
+    response = client.post("/hooks/make", data=raw, content_type="application/json", headers={
         "webhook-id": webhook_id, "webhook-timestamp": timestamp,
         "webhook-signature": sign(secret, webhook_id, timestamp, raw)})
+    if apply:
+        apply_pending(client.application)
+    return response
 
 
 def state(app, pub_id):
@@ -101,7 +133,23 @@ def test_statuses_only_move_forward(app, client, publishing):
     pub = publishing["publications"][0]
     callback(client, pub, "published", attempt=2)
     late = callback(client, pub, "failed", attempt=1)  # an older attempt's failure arrives late
-    assert late.status_code == 200 and late.json == {"outcome": "stale"}
+    assert late.status_code == 200 and late.json == {"outcome": "accepted"}
+    assert outcome_of(app, f"pub-{pub}:failed:1") == "stale"
+    assert state(app, pub)[0] is PublicationStatus.PUBLISHED
+
+
+def test_reordered_events_applied_by_the_actor_in_any_order(app, client, publishing):
+    """Both events recorded before the worker runs, the newer applied first: same result."""
+    pub = publishing["publications"][0]
+    callback(client, pub, "failed", attempt=1, apply=False)
+    callback(client, pub, "published", attempt=2, apply=False)
+    with app.app_context():
+        ids = db.session.scalars(sa.select(CallbackEvent.id).order_by(CallbackEvent.id.desc())).all()
+    for event_id in ids:
+        with app.app_context():
+            apply_callback(event_id)
+    assert outcome_of(app, f"pub-{pub}:published:2") == "applied"
+    assert outcome_of(app, f"pub-{pub}:failed:1") == "stale"
     assert state(app, pub)[0] is PublicationStatus.PUBLISHED
 
 
@@ -141,19 +189,28 @@ def test_oversized_body_is_refused(app, client, publishing):
     assert state(app, pub)[3] == 0
 
 
-def test_unknown_publication_is_recorded_and_answered_404(app, client, publishing):
+@pytest.mark.parametrize("delivery", ["wrong_key", "no_such_id", "not_a_pub_id"])
+def test_unknown_publication_is_recorded_and_answered_404(app, client, publishing, delivery):
     pub = publishing["publications"][0]
-    response = callback(client, pub, key="someone-elses-key")
+    if delivery == "wrong_key":
+        response = callback(client, pub, key="someone-elses-key", apply=False)
+    else:
+        body = {"delivery_id": "pub-999999999" if delivery == "no_such_id" else "pub-x1",
+                "idempotency_key": "k", "status": "published"}
+        response = callback(client, pub, body=json.dumps(body).encode(), apply=False)
     assert response.status_code == 404
     with app.app_context():
         event = db.session.scalar(sa.select(CallbackEvent))
         assert event.outcome == "unknown_publication" and event.publication_id is None
+        assert event.applied_at is not None  # settled in the request: nothing for the actor
     assert state(app, pub)[0] is PublicationStatus.SENT
 
 
 def test_fingerprint_mismatch_is_flagged(app, client, publishing):
     pub = publishing["publications"][0]
-    assert callback(client, pub, fingerprint="sha256:" + "00" * 32).json == {"outcome": "fingerprint_mismatch"}
+    assert callback(client, pub, fingerprint="sha256:" + "00" * 32).status_code == 200
+    assert outcome_of(app, f"pub-{pub}:published:1") == "fingerprint_mismatch"
+    assert state(app, pub)[0] is PublicationStatus.PUBLISHED  # the result is kept, flagged
     with app.app_context():
         assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "fingerprint_mismatch"))
 
@@ -168,3 +225,41 @@ def test_rate_limited_per_ip(app, client, publishing, monkeypatch):
 def test_malformed_json_with_a_valid_signature(app, client, publishing):
     pub = publishing["publications"][0]
     assert callback(client, pub, body=b"not json").status_code == 400
+
+
+def test_the_request_records_pending_and_the_actor_applies_once(app, client, publishing):
+    pub = publishing["publications"][0]
+    response = callback(client, pub, apply=False)
+    assert response.status_code == 200 and response.json == {"outcome": "accepted"}
+    with app.app_context():
+        event = db.session.scalar(sa.select(CallbackEvent))
+        assert (event.outcome, event.applied_at, event.publication_id) == ("pending", None, pub)
+        event_id = event.id
+    assert state(app, pub)[0] is PublicationStatus.SENT  # nothing applied in the request
+    with app.app_context():
+        assert results.apply(event_id) == "applied"
+    with app.app_context():
+        assert results.apply(event_id) is None  # a second delivery of the message: a no-op
+        audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+        event = db.session.get(CallbackEvent, event_id)
+        assert event.outcome == "applied" and event.applied_at is not None
+    assert state(app, pub)[:2] == (PublicationStatus.PUBLISHED, f"ext-{pub}")
+    assert callback(client, pub).json == {"outcome": "duplicate"}  # Make's retry, after the fact
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == audits
+
+
+def test_pending_events_past_requeue_at_are_handed_over_again_once_per_period(app, client, publishing):
+    pub = publishing["publications"][0]
+    callback(client, pub, apply=False)
+    with app.app_context():
+        assert results.requeue_stranded() == 0  # just recorded: its own message is on its way
+        db.session.execute(sa.update(CallbackEvent).values(requeue_at=sa.func.now() - sa.text("interval '1 s'")))
+        db.session.commit()
+    with app.app_context():
+        assert results.requeue_stranded() == 1
+    with app.app_context():
+        assert results.requeue_stranded() == 0  # pushed forward: not re-sent at every tick
+    assert apply_pending(app) == ["applied"]
+    with app.app_context():
+        assert results.requeue_stranded() == 0  # applied events are never re-sent

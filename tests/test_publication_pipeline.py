@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ContentObject, ObjectStatus, Publication, PublicationStatus, User
+from app.models import CallbackEvent, ContentObject, ObjectStatus, Publication, PublicationStatus, User
 from app.publishing import relay
 from app.reviews import service as reviews
 from app.scheduler import Scheduler
@@ -43,8 +43,8 @@ def publish_until(stack, statuses: dict, timeout: float = 30) -> None:
         worker.stop()
 
 
-def run_worker(stack, threads=2):
-    worker = dramatiq.Worker(stack.app.extensions["dramatiq"], worker_threads=threads)
+def run_worker(stack, threads=2, queues=None):
+    worker = dramatiq.Worker(stack.app.extensions["dramatiq"], worker_threads=threads, queues=queues)
     worker.start()
     return worker
 
@@ -122,3 +122,37 @@ def test_sent_without_callback_becomes_unknown_and_is_not_resent(stack):
         worker.stop()
     assert publication_statuses(stack) == {PublicationStatus.UNKNOWN: 1}
     assert len(stack.emulator("deliveries")["deliveries"]) == 1
+
+
+def callback_events(stack) -> list[tuple[str, bool]]:
+    with stack.app.app_context():
+        return [(outcome, applied_at is not None) for outcome, applied_at in db.session.execute(
+            sa.select(CallbackEvent.outcome, CallbackEvent.applied_at))]
+
+
+def test_the_callback_actor_applies_what_the_request_recorded(stack):
+    approver, objects = stack.seed(objects=1, targets=2)
+    approve_all(stack, approver, objects)
+    publish_until(stack, {PublicationStatus.PUBLISHED: 2})
+    assert sorted(callback_events(stack)) == [("applied", True), ("applied", True)]
+
+
+def test_a_callback_whose_message_was_lost_is_applied_after_the_scheduler_requeues_it(stack):
+    """The process dies between the commit and the enqueue (here: the message is flushed from
+    the broker): the event stays pending until the scheduler hands it over again."""
+    stack.app.config["CALLBACK_REQUEUE_AFTER_S"] = 1
+    approver, objects = stack.seed(objects=1, targets=1)
+    approve_all(stack, approver, objects)
+    publisher = run_worker(stack, queues={"publish"})  # nobody applies callbacks yet
+    try:
+        with stack.app.app_context():
+            relay.relay()
+        stack.wait_for(lambda: callback_events(stack) == [("pending", False)], 30)
+    finally:
+        publisher.stop()
+    stack.app.extensions["dramatiq"].flush("callbacks")  # the message is lost
+    assert publication_statuses(stack) == {PublicationStatus.SENT: 1}
+    publish_until(stack, {PublicationStatus.PUBLISHED: 1})
+    assert callback_events(stack) == [("applied", True)]
+    with stack.app.app_context():
+        assert db.session.get(ContentObject, objects[0]).status is ObjectStatus.PUBLISHED

@@ -1,5 +1,12 @@
-"""Make's status callbacks: verify, record once, move the publication forward, in one short
-transaction (nothing slow runs in the request)."""
+"""Make's status callbacks, the request's half: verify, record once, hand over (§1.6).
+
+Nothing slow runs in the request. The signature is checked on the raw bytes, the body parsed
+just enough to name the publication, and the raw event inserted by one statement that ignores
+a duplicate webhook id (a replay answers 200 "duplicate") and, in the same round trip, checks
+that the publication exists under that idempotency key (else 404, recorded as such). The
+committed event is handed to the `apply_callback` actor (app.publishing.results applies the
+rules); if that message is lost, the scheduler re-enqueues the still-pending event.
+"""
 from __future__ import annotations
 
 import json
@@ -7,17 +14,30 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB
 
-from app import audit
 from app.extensions import db, redis_store
 from app.hooks import signature
-from app.models import CallbackEvent, ContentObject, Publication, PublicationStatus
 from app.models.base import utcnow
-from app.publishing.status import moves_forward, sync_object_status
+from app.publishing.results import RESULT_STATUSES, requeue_after
 
-RESULT_STATUSES = {"published": PublicationStatus.PUBLISHED, "failed": PublicationStatus.FAILED}
 KEPT_HEADERS = ("webhook-id", "webhook-timestamp", "content-type", "user-agent")
+
+# One statement, one round trip: the LEFT JOIN finds the publication (primary key) only under
+# its idempotency key; an unknown one is recorded already settled, a known one pending.
+RECORD = sa.text("""
+    INSERT INTO callback_events (webhook_id, publication_id, status, outcome, headers, raw_body,
+                                 received_at, requeue_at, applied_at)
+    SELECT :webhook_id, p.id, :status,
+           CASE WHEN p.id IS NULL THEN 'unknown_publication' ELSE 'pending' END,
+           :headers, :raw_body, :now,
+           CASE WHEN p.id IS NOT NULL THEN CAST(:requeue_at AS timestamptz) END,
+           CASE WHEN p.id IS NULL THEN CAST(:now AS timestamptz) END
+    FROM (VALUES (1)) AS one
+    LEFT JOIN publications p ON p.id = :publication_id AND p.idempotency_key = :key
+    ON CONFLICT (webhook_id) DO NOTHING
+    RETURNING id, publication_id
+""").bindparams(sa.bindparam("headers", type_=JSONB))
 
 
 @dataclass
@@ -50,74 +70,44 @@ def receive(headers, body: bytes, ip: str) -> Answer:
         return Answer(401, "bad_signature")
     try:
         payload = json.loads(body)
-        target = RESULT_STATUSES[payload["status"]]
+        status = payload["status"]
+        if status not in RESULT_STATUSES:
+            raise ValueError(status)
         delivery_id = str(payload["delivery_id"])
     except (ValueError, KeyError, TypeError):
         return Answer(400, "malformed")
-    # The publication row is locked first, so the same event arriving twice at once is applied
-    # once: the second copy waits, sees the first one's effect, then meets the unique webhook id.
-    publication = _locked_publication(delivery_id, payload.get("idempotency_key"))
-    if publication is None:
-        current_app.logger.warning("Make callback for unknown publication %s", delivery_id)
-        outcome, status = "unknown_publication", 404
-    else:
-        outcome, status = _apply(publication, payload, target), 200
-    if _record_once(webhook_id, headers, body, payload.get("status"), outcome, publication) is None:
-        db.session.rollback()  # a replay: whatever it would have changed is undone
-        return Answer(200, "duplicate")
+    key = payload.get("idempotency_key")
+    now = utcnow()
+    row = db.session.execute(RECORD, {
+        "webhook_id": webhook_id, "status": status, "raw_body": body.decode("utf-8", "replace"),
+        "headers": {k: headers.get(k) for k in KEPT_HEADERS if headers.get(k)},
+        "publication_id": _publication_id(delivery_id), "key": key if isinstance(key, str) else None,
+        "now": now, "requeue_at": now + requeue_after()}).one_or_none()
     db.session.commit()
-    return Answer(status, outcome)
+    if row is None:
+        return Answer(200, "duplicate")
+    event_id, publication_id = row
+    if publication_id is None:
+        current_app.logger.warning("Make callback for unknown publication %s", delivery_id)
+        return Answer(404, "unknown_publication")
+    _hand_over(event_id)
+    return Answer(200, "accepted")
 
 
-def _record_once(webhook_id: str, headers, body: bytes, status: str | None, outcome: str,
-                 publication: Publication | None) -> int | None:
-    """Insert the raw event; None when this webhook id was already recorded (a replay)."""
-    statement = (insert(CallbackEvent)
-                 .values(webhook_id=webhook_id, status=str(status)[:32], outcome=outcome,
-                         publication_id=publication.id if publication else None,
-                         headers={k: headers.get(k) for k in KEPT_HEADERS if headers.get(k)},
-                         raw_body=body.decode("utf-8", "replace"))
-                 .on_conflict_do_nothing(index_elements=["webhook_id"])
-                 .returning(CallbackEvent.id))
-    return db.session.scalar(statement)
-
-
-def _locked_publication(delivery_id: str, idempotency_key) -> Publication | None:
-    """The publication named by `pub-<id>`, locked, if the idempotency key matches.
-
-    Its object is locked first: every writer takes the object's row before a publication's,
-    so callbacks, claims and edits never wait on each other in a circle."""
+def _publication_id(delivery_id: str) -> int | None:
+    """`pub-<id>` -> id (None for anything else, or past the integer column's range)."""
     prefix, _, number = delivery_id.partition("-")
-    if prefix != "pub" or not number.isdigit():
+    if prefix != "pub" or not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
-    object_id = db.session.scalar(sa.select(Publication.object_id).where(Publication.id == int(number)))
-    if object_id is None:
-        return None
-    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
-    publication = db.session.scalar(sa.select(Publication).where(Publication.id == int(number))
-                                    .with_for_update())
-    if publication is None or publication.idempotency_key != idempotency_key:
-        return None
-    return publication
+    return int(number)
 
 
-def _apply(publication: Publication, payload: dict, target: PublicationStatus) -> str:
-    if not moves_forward(publication.status, target):
-        return "stale"
-    publication.status = target
-    publication.completed_at = utcnow()
-    if target is PublicationStatus.PUBLISHED:
-        publication.external_id = str(payload.get("external_id") or "")[:255] or None
-        publication.external_url = payload.get("external_url")
-        publication.last_error = None
-    else:
-        error = payload.get("error") or {}
-        publication.last_error = f"{error.get('code', 'error')}: {error.get('message', '')}"[:2000]
-    outcome = "applied"
-    if payload.get("fingerprint") != publication.fingerprint:
-        # What was published is not what was approved: keep the result, flag it loudly.
-        outcome = "fingerprint_mismatch"
-        audit.record("fingerprint_mismatch", publication,
-                     data={"approved": publication.fingerprint, "callback": payload.get("fingerprint")})
-    sync_object_status(publication.object_id)
-    return outcome
+def _hand_over(event_id: int) -> None:
+    """Enqueue after the commit. A broker hiccup must not turn a recorded event into an error
+    (Make would send it again for nothing): the scheduler re-enqueues it at `requeue_at`."""
+    from app.tasks.callbacks import apply_callback
+
+    try:
+        apply_callback.send(event_id)
+    except Exception:
+        current_app.logger.exception("callback event %s recorded but not enqueued", event_id)

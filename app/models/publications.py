@@ -64,9 +64,16 @@ class Publication(Timestamps, db.Model):
 
 
 class CallbackEvent(db.Model):
-    """Every accepted Make callback, kept raw; `webhook_id` makes replays no-ops."""
+    """Every accepted Make callback, kept raw; `webhook_id` makes replays no-ops.
+
+    The request records it pending (`applied_at` NULL); the `apply_callback` actor applies it
+    and records the outcome. A pending event whose `requeue_at` has passed lost its message and
+    is handed to the actor again by the scheduler."""
 
     __tablename__ = "callback_events"
+    __table_args__ = (
+        sa.Index("ix_callback_events_pending", "requeue_at", postgresql_where=sa.text("applied_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -74,9 +81,12 @@ class CallbackEvent(db.Model):
         sa.ForeignKey("publications.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str | None] = mapped_column(sa.String(32))
-    outcome: Mapped[str] = mapped_column(sa.String(32))  # applied, stale, unknown_publication...
+    # pending, then applied, stale, fingerprint_mismatch, unknown_publication
+    outcome: Mapped[str] = mapped_column(sa.String(32))
     headers: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     raw_body: Mapped[str] = mapped_column(sa.Text)
     received_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now(), index=True
     )
+    applied_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    requeue_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

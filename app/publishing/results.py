@@ -1,0 +1,109 @@
+"""Apply Make's recorded callbacks to their publications (the `apply_callback` actor's work).
+
+The request only verified and recorded the event (app.hooks.callbacks); the rules run here,
+in one short transaction per event: the event row first (a copy of the message being applied
+elsewhere waits, then finds it applied), then the object, then the publication (the order every
+writer uses, so callbacks, claims and edits never wait on each other in a circle).
+Statuses only move forward, a fingerprint mismatch is flagged and audited, the object's status
+follows. The event is stamped `applied_at` in the same transaction: applying twice is a no-op.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import audit
+from app.extensions import db
+from app.models import CallbackEvent, ContentObject, Publication, PublicationStatus
+from app.models.base import utcnow
+from app.publishing.status import moves_forward, sync_object_status
+
+RESULT_STATUSES = {"published": PublicationStatus.PUBLISHED, "failed": PublicationStatus.FAILED}
+
+
+def apply(event_id: int) -> str | None:
+    """Apply one pending event; its outcome, or None when it was already applied."""
+    event = db.session.scalar(sa.select(CallbackEvent)
+                              .where(CallbackEvent.id == event_id, CallbackEvent.applied_at.is_(None))
+                              .with_for_update())
+    if event is None:
+        db.session.rollback()
+        return None
+    payload = json.loads(event.raw_body)
+    publication = _locked_publication(event.publication_id, payload.get("idempotency_key"))
+    if publication is None:
+        current_app.logger.warning("Make callback %s for an unknown publication", event.webhook_id)
+        event.outcome, event.publication_id = "unknown_publication", None
+    else:
+        event.outcome = _apply(publication, payload, RESULT_STATUSES[payload["status"]])
+    event.applied_at = utcnow()
+    db.session.commit()
+    return event.outcome
+
+
+def _locked_publication(publication_id: int | None, idempotency_key) -> Publication | None:
+    """The publication, locked after its object, if the idempotency key still matches.
+
+    FOR NO KEY UPDATE rather than FOR UPDATE: the request inserting the next event of this
+    publication takes a key-share lock through the foreign key and must never wait for us."""
+    if publication_id is None:
+        return None
+    object_id = db.session.scalar(sa.select(Publication.object_id).where(Publication.id == publication_id))
+    if object_id is None:
+        return None
+    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
+    publication = db.session.scalar(sa.select(Publication).where(Publication.id == publication_id)
+                                    .with_for_update(key_share=True))
+    if publication is None or publication.idempotency_key != idempotency_key:
+        return None
+    return publication
+
+
+def _apply(publication: Publication, payload: dict, target: PublicationStatus) -> str:
+    if not moves_forward(publication.status, target):
+        return "stale"
+    publication.status = target
+    publication.completed_at = utcnow()
+    if target is PublicationStatus.PUBLISHED:
+        publication.external_id = str(payload.get("external_id") or "")[:255] or None
+        publication.external_url = payload.get("external_url")
+        publication.last_error = None
+    else:
+        error = payload.get("error") or {}
+        publication.last_error = f"{error.get('code', 'error')}: {error.get('message', '')}"[:2000]
+    outcome = "applied"
+    if payload.get("fingerprint") != publication.fingerprint:
+        # What was published is not what was approved: keep the result, flag it loudly.
+        outcome = "fingerprint_mismatch"
+        audit.record("fingerprint_mismatch", publication,
+                     data={"approved": publication.fingerprint, "callback": payload.get("fingerprint")})
+    sync_object_status(publication.object_id)
+    return outcome
+
+
+def requeue_after() -> timedelta:
+    return timedelta(seconds=current_app.config["CALLBACK_REQUEUE_AFTER_S"])
+
+
+def requeue_stranded(limit: int = 500) -> int:
+    """Hand pending events whose `requeue_at` has passed to the actor again: their message was
+    lost (the process died between the commit and the enqueue, or the broker was flushed).
+    Each is pushed `CALLBACK_REQUEUE_AFTER_S` forward, so a long queue is not flooded with
+    copies; a copy applied after the original is a no-op anyway."""
+    from app.tasks.callbacks import apply_callback
+
+    now = utcnow()
+    ids = list(db.session.scalars(
+        sa.select(CallbackEvent.id)
+        .where(CallbackEvent.applied_at.is_(None), CallbackEvent.requeue_at <= now)
+        .order_by(CallbackEvent.requeue_at).limit(limit).with_for_update(skip_locked=True)))
+    if ids:
+        db.session.execute(sa.update(CallbackEvent).where(CallbackEvent.id.in_(ids))
+                           .values(requeue_at=now + requeue_after()))
+    db.session.commit()
+    for event_id in ids:
+        apply_callback.send(event_id)
+    return len(ids)
