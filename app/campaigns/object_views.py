@@ -2,16 +2,16 @@
 from datetime import date, datetime
 
 from flask import abort, redirect, request, url_for
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 from app import networks, workflow
-from app.campaigns import bp, objects, service
+from app.campaigns import bp, drafting, objects, service
 from app.campaigns import board as boards
 from app.campaigns.object_forms import ObjectForm, local_zone, to_local
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
-from app.rendering import render
+from app.rendering import render, wants_fragment
 from app.security import role_required
 
 
@@ -31,7 +31,7 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200):
     scenarios = objects.offered_scenarios(campaign, obj)
     return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
                   obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
-                  limits=_limits(), status=status)
+                  limits=_limits(), drafting=drafting.enabled(), status=status)
 
 
 def _values(form: ObjectForm, media: list[int]) -> dict:
@@ -120,6 +120,47 @@ def submit_object(campaign_id, object_id):
         abort(409)
     db.session.commit()
     return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>/draft")
+@role_required(Role.EDITOR)
+def draft_message(campaign_id, object_id):
+    """Ask N8N for a draft of the message, from what the form holds now (an actor calls it)."""
+    campaign = _active(campaign_id)
+    obj = objects.get_or_404(campaign, object_id)
+    if not drafting.enabled():
+        return _draft_box(campaign, obj, None, drafting.Draft("failed", error="not_configured"))
+    scenarios = objects.offered_scenarios(campaign, obj)
+    form = ObjectForm().set_targets(scenarios)
+    request_id = drafting.start(obj.id, drafting.context_of(campaign, obj, form, scenarios, str(get_locale())))
+    return _draft_box(campaign, obj, request_id, drafting.Draft("pending"))
+
+
+@bp.get("/<int:campaign_id>/objects/<int:object_id>/draft/<request_id>")
+@role_required(Role.EDITOR)
+def draft_status(campaign_id, object_id, request_id):
+    """Polled while N8N drafts; 286 stops the polling once the draft is ready or failed."""
+    campaign = service.get_or_404(campaign_id)
+    obj = objects.get_or_404(campaign, object_id)
+    return _draft_box(campaign, obj, request_id, drafting.get(obj.id, request_id))
+
+
+@bp.get("/<int:campaign_id>/objects/<int:object_id>/draft/<request_id>/message")
+@role_required(Role.EDITOR)
+def use_draft(campaign_id, object_id, request_id):
+    """The message field holding the draft, swapped in when the editor chooses to use it."""
+    campaign = service.get_or_404(campaign_id)
+    obj = objects.get_or_404(campaign, object_id)
+    draft = drafting.get(obj.id, request_id)
+    if draft.state != "ready":
+        abort(404)
+    form = ObjectForm(formdata=None, message=draft.message)
+    return render("campaigns/_draft_message.html", form=form, limits=_limits())
+
+
+def _draft_box(campaign, obj, request_id, draft):
+    return render("campaigns/_draft.html", campaign=campaign, obj=obj, request_id=request_id, draft=draft,
+                  problem=drafting.explain(draft), status=286 if draft.settled and wants_fragment() else 200)
 
 
 @bp.get("/<int:campaign_id>/board")

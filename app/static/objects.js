@@ -48,6 +48,11 @@
     var form = event.target.closest && event.target.closest("form[data-testid=object-form]");
     if (form) update(form);
   });
+  // A message swapped in by htmx (N8N's draft, "Use this draft") is counted at once.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-testid=object-form]");
+    if (form) update(form);
+  });
   function init() { document.querySelectorAll("form[data-testid=object-form]").forEach(update); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
