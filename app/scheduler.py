@@ -1,52 +1,94 @@
 """The periodic jobs (Dramatiq has no scheduler): `python -m app.scheduler`.
 
-A small loop: every `SCHEDULER_RELAY_INTERVAL_S` the outbox relay hands due publications
-(approved now, scheduled for now, retries whose back-off is over, rows whose actor died) to the
-`publish` actor, and recorded Make callbacks still pending past their `requeue_at` (their
-message was lost) to the `apply_callback` actor; every `SCHEDULER_SWEEP_INTERVAL_S` sent
-publications without a callback in time become `unknown`. Run one scheduler per installation
-(several are safe: both jobs lock rows with SKIP LOCKED, but one is enough). `make run` runs
-it in a thread of its process.
+A small loop over `JOBS`, each run when its interval (a config key) has passed:
+
+- every `SCHEDULER_RELAY_INTERVAL_S` (1 s) the outbox relay hands due publications (approved
+  now, scheduled for now, retries whose back-off is over, rows whose actor died) to the
+  `publish` actor, and recorded Make callbacks still pending past their `requeue_at` (their
+  message was lost) to the `apply_callback` actor;
+- every `SCHEDULER_SWEEP_INTERVAL_S` (30 s) sent publications without a callback in time
+  become `unknown`.
+
+A job does its own short database work or enqueues an actor for anything slow or remote (the
+loop must stay on time). Run one scheduler per installation (several are safe: the jobs lock
+rows with SKIP LOCKED or enqueue idempotent actors, but one is enough). `make run` runs it in
+a thread of its process.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
 
+def _relay() -> None:
+    from app.publishing import relay, results
+
+    relay.relay()
+    results.requeue_stranded()
+
+
+def _sweep_stuck() -> None:
+    from app.publishing import relay
+
+    relay.sweep_stuck()
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval_key: str          # config key holding the interval in seconds (0: never)
+    run: Callable[[], None]    # called inside an app context
+
+
+JOBS = (
+    Job("relay", "SCHEDULER_RELAY_INTERVAL_S", _relay),
+    Job("sweep_stuck", "SCHEDULER_SWEEP_INTERVAL_S", _sweep_stuck),
+)
+
+
 class Scheduler:
-    def __init__(self, app):
+    def __init__(self, app, jobs: tuple[Job, ...] = JOBS):
         self.app = app
+        self.jobs = jobs
+        self._last_run: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def tick(self, now: float, last_sweep: float) -> float:
+    def due(self, now: float) -> list[Job]:
+        due = []
+        for job in self.jobs:
+            interval = self.app.config[job.interval_key]
+            last = self._last_run.get(job.name)
+            if interval and (last is None or now - last >= interval):
+                due.append(job)
+        return due
+
+    def tick(self, now: float) -> None:
+        """Run the jobs that are due; one failing (a database hiccup) neither stops the others
+        nor the loop."""
         from app.extensions import db
-        from app.publishing import relay, results
 
         with self.app.app_context():
-            try:
-                relay.relay()
-                results.requeue_stranded()
-                if now - last_sweep >= self.app.config["SCHEDULER_SWEEP_INTERVAL_S"]:
-                    relay.sweep_stuck()
-                    last_sweep = now
-            except Exception:  # a database hiccup must not kill the loop
-                log.exception("scheduler tick failed")
-                db.session.rollback()
-            finally:
-                db.session.remove()
-        return last_sweep
+            for job in self.due(now):
+                self._last_run[job.name] = now
+                try:
+                    job.run()
+                except Exception:
+                    log.exception("scheduler job %s failed", job.name)
+                    db.session.rollback()
+            db.session.remove()
 
     def run(self) -> None:
-        last_sweep = 0.0
-        interval = self.app.config["SCHEDULER_RELAY_INTERVAL_S"]
+        tick = min(self.app.config[job.interval_key] for job in self.jobs
+                   if self.app.config[job.interval_key])
         while not self._stop.is_set():
-            last_sweep = self.tick(time.monotonic(), last_sweep)
-            self._stop.wait(interval)
+            self.tick(time.monotonic())
+            self._stop.wait(tick)
 
     def start(self) -> "Scheduler":
         self._thread = threading.Thread(target=self.run, name="scheduler", daemon=True)
