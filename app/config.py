@@ -72,7 +72,6 @@ def load_config() -> dict:
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
-        "GRAPH_SITE_ID": _env("GRAPH_SITE_ID"),
         "GRAPH_DRIVE_ID": _env("GRAPH_DRIVE_ID"),
         "GRAPH_BASE_URL": _env("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
         "AAD_AUTHORITY": _env("AAD_AUTHORITY", "https://login.microsoftonline.com"),
