@@ -42,9 +42,8 @@ def main(argv: list[str] | None = None) -> None:
           f"  GRAPH_CLIENT_ID={config.client_id}\n"
           f"  GRAPH_CLIENT_SECRET={config.client_secret}\n"
           f"  GRAPH_BASE_URL={running.graph_base}\n"
-          f"  GRAPH_SITE_ID={config.site_id}\n"
           f"  GRAPH_DRIVE_ID={config.drive_id}\n"
-          f"  CA bundle: {running.ca_path.resolve()}\n"
+          f"  GRAPH_CA_BUNDLE={running.ca_path.resolve()}\n"
           f"  scope: https://graph.microsoft.com/.default\n"
           f"  knobs and counters: {running.control_url}/state", flush=True)
     stop = threading.Event()
