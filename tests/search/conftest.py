@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -150,6 +151,30 @@ def meili_config(server: MeiliServer) -> dict:
     """App settings for this server, with index names of their own."""
     return {"MEILI_URL": server.url, "MEILI_API_KEY": server.key,
             "MEILI_INDEX_PREFIX": f"t{uuid.uuid4().hex[:8]}_"}
+
+
+@contextmanager
+def committed_search_app(servers, server: MeiliServer, name: str):
+    """An app on a database of its own (committed data, for real workers) and fresh indexes;
+    everything is dropped afterwards."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import create_database, drop_database, make_test_app
+
+    url = create_database(servers.database_url)
+    app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-{name}-{uuid.uuid4().hex[:8]}",
+                        **meili_config(server))
+    with app.app_context():
+        upgrade()
+    try:
+        yield app
+    finally:
+        drop_indexes(app)
+        app.extensions["dramatiq"].flush_all()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop_database(servers.database_url, url)
 
 
 def drop_indexes(app) -> None:

@@ -5,21 +5,20 @@ raise with their code, documents kept in sync by the actors on a real worker, an
 `flask search` commands that rebuild an index and report its drift.
 """
 import json
-import uuid
 from datetime import date
 
 import dramatiq
 import pytest
 import redis
-from flask_migrate import upgrade
 
 from app import search
 from app.extensions import db
 from app.models import Campaign, ContentObject, MediaAsset
 from app.search import indexing, meili
 from app.search.types import SearchRequest
-from tests.conftest import create_database, drop_database, make_test_app
-from tests.search.conftest import add_asset, drop_indexes, meili_config, seed_corpus, tag
+from tests.conftest import make_test_app
+from tests.search.conftest import (add_asset, committed_search_app, drop_indexes, meili_config, seed_corpus,
+                                  tag)
 
 
 @pytest.fixture
@@ -31,19 +30,8 @@ def meili_app(servers, test_database, meili_servers):
 
 @pytest.fixture
 def committed_app(servers, meili_servers):
-    """An app on a database of its own (committed data, a real worker) and fresh indexes."""
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-search-{uuid.uuid4().hex[:8]}",
-                        **meili_config(meili_servers))
-    with app.app_context():
-        upgrade()
-    yield app
-    drop_indexes(app)
-    app.extensions["dramatiq"].flush_all()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    with committed_search_app(servers, meili_servers, "search") as app:
+        yield app
 
 
 def test_settings_are_applied_idempotently(meili_app):

@@ -9,7 +9,6 @@ import uuid
 import dramatiq
 import pytest
 import redis
-from flask_migrate import upgrade
 
 from app.auth import service as accounts
 from app.campaigns import objects, service as campaigns
@@ -17,10 +16,9 @@ from app.extensions import db
 from app.models import Campaign, ContentObject, ObjectStatus, Platform, Role
 from app.search import indexing, tasks
 from app import workflow
-from tests.conftest import create_database, drop_database, make_test_app
 from tests.media_support import editor, image, media_root, upload  # noqa: F401  (fixtures)
 from tests.objects_support import seed_campaign
-from tests.search.conftest import drop_indexes, meili_config
+from tests.search.conftest import committed_search_app
 
 
 def _sync_messages(app, index="media") -> list[dict]:
@@ -108,22 +106,14 @@ def test_each_object_change_schedules_its_sync_after_commit(app, monkeypatch):
 
 @pytest.fixture
 def committed_app(servers, meili):
-    """An app on a database of its own (committed data, a real worker) and fresh indexes."""
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-wiring-{uuid.uuid4().hex[:8]}",
-                        **meili_config(meili))
-    with app.app_context():
-        upgrade()
-    worker = dramatiq.Worker(app.extensions["dramatiq"], queues={"search"}, worker_threads=1)
-    worker.start()
-    yield app
-    worker.stop()
-    drop_indexes(app)
-    app.extensions["dramatiq"].flush_all()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    """Committed data, fresh indexes and a real worker on the search queue."""
+    with committed_search_app(servers, meili, "wiring") as app:
+        worker = dramatiq.Worker(app.extensions["dramatiq"], queues={"search"}, worker_threads=1)
+        worker.start()
+        try:
+            yield app
+        finally:
+            worker.stop()
 
 
 def _indexed(app) -> dict[int, dict]:
