@@ -91,6 +91,10 @@ def _post(url: str | None, body: dict) -> tuple[str, str]:
 
 
 def _record(publication: Publication, outcome: str, detail: str) -> str:
+    # Object, then publication: the order of every writer (a callback applied at this moment
+    # takes the same two locks, and a failure below syncs the object's status).
+    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == publication.object_id)
+                       .with_for_update())
     publication = db.session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
     if publication.status is not P.SENDING:
         db.session.rollback()  # a callback already moved it on: never move it back
