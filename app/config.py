@@ -69,6 +69,9 @@ def load_config() -> dict:
         "MEDIA_MAX_DOCUMENT_BYTES": _int("MEDIA_MAX_DOCUMENT_BYTES", 100 * 1024 ** 2),
         "MEDIA_MAX_IMAGE_PIXELS": _int("MEDIA_MAX_IMAGE_PIXELS", 80_000_000),
         "MEDIA_LINK_MAX_AGE": _int("MEDIA_LINK_MAX_AGE", 24 * 3600),
+        # Orphan sweeper (app/media/sweeper.py): leftovers younger than this may still be in use
+        "MEDIA_ORPHAN_MIN_AGE_S": _int("MEDIA_ORPHAN_MIN_AGE_S", 24 * 3600),
+        "MEDIA_SWEEP_INTERVAL_S": float(_env("MEDIA_SWEEP_INTERVAL_S", "3600")),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
@@ -83,6 +86,8 @@ def load_config() -> dict:
         "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024 ** 2),
         "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": _int("GRAPH_SIMPLE_UPLOAD_MAX_BYTES", 4 * 1024 ** 2),
         "GRAPH_RETRY_MAX_WAIT_S": float(_env("GRAPH_RETRY_MAX_WAIT_S", "300")),
+        # How often the scheduler has the library's changes read (app/media/graph_sync.py); 0: never
+        "GRAPH_DELTA_INTERVAL_S": float(_env("GRAPH_DELTA_INTERVAL_S", "60")),
         "MAKE_ZONE": _env("MAKE_ZONE", "eu1"),
         "MAKE_BASE_URL": _env("MAKE_BASE_URL"),
         "MAKE_HOOK_BASE_URL": _env("MAKE_HOOK_BASE_URL"),

@@ -7,7 +7,11 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
   `publish` actor, and recorded Make callbacks still pending past their `requeue_at` (their
   message was lost) to the `apply_callback` actor;
 - every `SCHEDULER_SWEEP_INTERVAL_S` (30 s) sent publications without a callback in time
-  become `unknown`.
+  become `unknown`;
+- every `GRAPH_DELTA_INTERVAL_S` (60 s), with the SharePoint backend, the
+  `sync_library_changes` actor reads the library's change feed (app/media/graph_sync.py);
+- every `MEDIA_SWEEP_INTERVAL_S` (1 h) the `sweep_orphans` actor removes the media files
+  nothing references (app/media/sweeper.py).
 
 A job does its own short database work or enqueues an actor for anything slow or remote (the
 loop must stay on time). Run one scheduler per installation (several are safe: the jobs lock
@@ -38,6 +42,22 @@ def _sweep_stuck() -> None:
     relay.sweep_stuck()
 
 
+def _sweep_orphans() -> None:
+    from app.tasks.media import sweep_orphans
+
+    sweep_orphans.send()  # walking the media folders may take a while: the worker does it
+
+
+def _graph_delta() -> None:
+    from flask import current_app
+
+    from app.models import StorageBackend
+    from app.tasks.media import sync_library_changes
+
+    if current_app.config["STORAGE_BACKEND"] == StorageBackend.SHAREPOINT.value:
+        sync_library_changes.send()  # Graph calls and downloads: the worker does them
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -48,6 +68,8 @@ class Job:
 JOBS = (
     Job("relay", "SCHEDULER_RELAY_INTERVAL_S", _relay),
     Job("sweep_stuck", "SCHEDULER_SWEEP_INTERVAL_S", _sweep_stuck),
+    Job("graph_delta", "GRAPH_DELTA_INTERVAL_S", _graph_delta),
+    Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
 )
 
 

@@ -21,8 +21,9 @@ ALLOWED: dict[tuple[S, S], tuple] = {
     (S.IN_REVIEW, S.DRAFT): EDITORS,                     # withdrawn by its editor
     (S.IN_REVIEW, S.APPROVED): APPROVERS,
     (S.IN_REVIEW, S.CHANGES_REQUESTED): APPROVERS,
-    (S.APPROVED, S.IN_REVIEW): EDITORS,                  # edited after approval
-    (S.SCHEDULED, S.IN_REVIEW): EDITORS,
+    # Edited after approval, or a media file changed (a new version found in SharePoint: SYSTEM)
+    (S.APPROVED, S.IN_REVIEW): (*EDITORS, SYSTEM),
+    (S.SCHEDULED, S.IN_REVIEW): (*EDITORS, SYSTEM),
     (S.APPROVED, S.SCHEDULED): (SYSTEM,),
     (S.APPROVED, S.PUBLISHING): (SYSTEM,),
     (S.SCHEDULED, S.PUBLISHING): (SYSTEM,),
@@ -49,7 +50,8 @@ def can(obj: ContentObject, target: S, actor) -> bool:
         return False
     if actor is None:
         return SYSTEM in roles
-    return SYSTEM not in roles and actor.has_role(*roles)
+    people = tuple(role for role in roles if role != SYSTEM)
+    return bool(people) and actor.has_role(*people)
 
 
 def transition(obj: ContentObject, target: S, *, actor=None, comment: str | None = None,

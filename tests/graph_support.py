@@ -1,14 +1,21 @@
 """Where the Graph tests send their calls: the sandbox emulator, and a real SharePoint library
 when `GRAPH_TEST_TENANT_ID`, `GRAPH_TEST_CLIENT_ID`, `GRAPH_TEST_CLIENT_SECRET` and
-`GRAPH_TEST_DRIVE_ID` are set (the same tests, minus those that inject faults)."""
+`GRAPH_TEST_DRIVE_ID` are set (the same tests, minus those that inject faults); and the
+fixtures and helpers of the tests of the SharePoint backend (`graph`, `sharepoint`, ...)."""
 from __future__ import annotations
 
 import os
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
-from app.integrations.graph import FRAGMENT, GraphSettings
+from app.extensions import db
+from app.integrations.graph import FRAGMENT, GraphSettings, client_for
+from app.models import MediaAsset
+from app.models.media import MediaTransfer
+from app.storage import transfers
+from sandbox.graph import GraphEmulatorConfig, start_graph_emulator
 
 TENANT_VARIABLES = ("GRAPH_TEST_TENANT_ID", "GRAPH_TEST_CLIENT_ID", "GRAPH_TEST_CLIENT_SECRET", "GRAPH_TEST_DRIVE_ID")
 SIMPLE_MAX = 64 * 1024  # small limits, so that a few hundred KiB exercise every path
@@ -33,7 +40,73 @@ def tenant_settings(**overrides) -> GraphSettings:
     return GraphSettings(**{**values, **overrides})
 
 
-def clear_ca_overrides(monkeypatch) -> None:
-    """`requests` (inside MSAL) lets these variables override `verify=`."""
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="module")
+def graph():
+    """The Graph emulator over HTTPS, one per test module (thumbnails made at once)."""
+    with start_graph_emulator(GraphEmulatorConfig(thumbnail_delay_s=0)) as running:
+        yield running
+
+
+def app_config(settings: GraphSettings) -> dict:
+    """The app settings that store new files in that library."""
+    return {"STORAGE_BACKEND": "sharepoint", "GRAPH_TENANT_ID": settings.tenant_id,
+            "GRAPH_CLIENT_ID": settings.client_id, "GRAPH_CLIENT_SECRET": settings.client_secret,
+            "GRAPH_DRIVE_ID": settings.drive_id, "AAD_AUTHORITY": settings.authority_host,
+            "GRAPH_BASE_URL": settings.base_url, "GRAPH_CA_BUNDLE": settings.ca_bundle,
+            "GRAPH_FOLDER": settings.folder, "GRAPH_CHUNK_BYTES": settings.chunk_bytes,
+            "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": settings.simple_upload_max_bytes}
+
+
+def run(app, actor, *args):
+    """Run an actor's function in the app, as a worker would (no broker in between)."""
+    with app.app_context():
+        actor(*args)
+
+
+def transfer_of(app, asset_id) -> MediaTransfer | None:
+    with app.app_context():
+        found = db.session.scalar(sa.select(MediaTransfer).where(MediaTransfer.asset_id == asset_id))
+        db.session.expunge_all()
+        return found
+
+
+class Backend:
+    def __init__(self, app, settings, graph=None):
+        self.app, self.settings, self.graph = app, settings, graph
+
+    def counters(self) -> dict:
+        return self.graph.emulator.counters.snapshot()
+
+    @property
+    def faults(self):
+        return self.graph.emulator.faults
+
+    def client(self):
+        return client_for(GraphSettings.from_config(self.app.config))
+
+
+def configure(app, monkeypatch, settings):
+    for key, value in app_config(settings).items():
+        monkeypatch.setitem(app.config, key, value)
+
+
+@pytest.fixture
+def sharepoint(app, graph, monkeypatch, media_root):
+    """The app storing new files in the emulator's library, in a folder of this test's own."""
+    configure(app, monkeypatch, emulator_settings(graph))
+    graph.emulator.counters.reset()
+    graph.emulator.faults.clear()
+    yield Backend(app, emulator_settings(graph), graph)
+    graph.emulator.faults.clear()
+
+
+def asset_of(app, asset_id) -> MediaAsset:
+    with app.app_context():
+        asset = db.session.get(MediaAsset, asset_id)
+        db.session.expunge_all()
+        return asset
+
+
+def staged_path(app, asset_id, version):
+    with app.app_context():
+        return transfers.staging_path(asset_id, version)

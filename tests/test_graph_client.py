@@ -12,19 +12,7 @@ import pytest
 
 from app.integrations.graph import (FRAGMENT, GraphAuthError, GraphClient, GraphConflict, GraphNotFound,
                                     GraphThrottled, GraphUnavailable)
-from sandbox.graph import GraphEmulatorConfig, start_graph_emulator
-from tests.graph_support import SIMPLE_MAX, clear_ca_overrides, emulator_settings, tenant_settings
-
-
-@pytest.fixture(autouse=True)
-def _trust_the_given_ca(monkeypatch):
-    clear_ca_overrides(monkeypatch)
-
-
-@pytest.fixture(scope="module")
-def graph():
-    with start_graph_emulator(GraphEmulatorConfig(thumbnail_delay_s=0)) as running:
-        yield running
+from tests.graph_support import SIMPLE_MAX, emulator_settings, graph, tenant_settings  # noqa: F401
 
 
 @pytest.fixture
@@ -203,6 +191,20 @@ def test_a_wrong_secret_is_an_auth_error(emulator):
     with pytest.raises(GraphAuthError) as caught:
         client.item("01ANY")
     assert caught.value.code == "invalid_client" and not caught.value.retryable
+
+
+def test_the_configured_ca_wins_over_the_environment_bundles(emulator, monkeypatch, tmp_path):
+    """Many servers set REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE; requests would let them replace
+    GRAPH_CA_BUNDLE inside MSAL, and the token endpoint would fail TLS verification."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    client = GraphClient(emulator_settings(emulator))
+    try:
+        source = tmp_path / "ca.txt"
+        source.write_bytes(b"trusted")
+        assert client.item(client.upload(source, name=f"ca-{uuid.uuid4().hex}.txt")["id"])["size"] == 7
+    finally:
+        client.close()
 
 
 def _fragment_puts(target) -> int:

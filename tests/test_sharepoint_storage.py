@@ -15,68 +15,18 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.integrations.graph import FRAGMENT, GraphNotFound, GraphSettings, client_for
+from app.integrations.graph import FRAGMENT, GraphNotFound
 from app.media.links import signed_media_url
 from app.models import MediaAsset, MediaStatus, Role
 from app.models.media import MediaTransfer
 from app.storage import StorageUnavailable, transfers
 from app.tasks.media import discard_media, process_media, store_media, store_media_gave_up
-from sandbox.graph import GraphEmulatorConfig, start_graph_emulator
 from sandbox.server import BackgroundServer
 from tests.conftest import PASSWORD, SESSION_TAG, create_database, csrf_token, drop_database, make_test_app
-from tests.graph_support import clear_ca_overrides, emulator_settings, tenant_settings
+from tests.graph_support import (Backend, app_config, asset_of, configure, emulator_settings, graph,  # noqa: F401
+                                 run, sharepoint, staged_path, tenant_settings, transfer_of)
 from tests.media_live import signed_in
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, upload  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def _trust_the_given_ca(monkeypatch):
-    clear_ca_overrides(monkeypatch)
-
-
-@pytest.fixture(scope="module")
-def graph():
-    with start_graph_emulator(GraphEmulatorConfig(thumbnail_delay_s=0)) as running:
-        yield running
-
-
-def app_config(settings: GraphSettings) -> dict:
-    return {"STORAGE_BACKEND": "sharepoint", "GRAPH_TENANT_ID": settings.tenant_id,
-            "GRAPH_CLIENT_ID": settings.client_id, "GRAPH_CLIENT_SECRET": settings.client_secret,
-            "GRAPH_DRIVE_ID": settings.drive_id, "AAD_AUTHORITY": settings.authority_host,
-            "GRAPH_BASE_URL": settings.base_url, "GRAPH_CA_BUNDLE": settings.ca_bundle,
-            "GRAPH_FOLDER": settings.folder, "GRAPH_CHUNK_BYTES": settings.chunk_bytes,
-            "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": settings.simple_upload_max_bytes}
-
-
-class Backend:
-    def __init__(self, app, settings, graph=None):
-        self.app, self.settings, self.graph = app, settings, graph
-
-    def counters(self) -> dict:
-        return self.graph.emulator.counters.snapshot()
-
-    @property
-    def faults(self):
-        return self.graph.emulator.faults
-
-    def client(self):
-        return client_for(GraphSettings.from_config(self.app.config))
-
-
-def _configure(app, monkeypatch, settings):
-    for key, value in app_config(settings).items():
-        monkeypatch.setitem(app.config, key, value)
-
-
-@pytest.fixture
-def sharepoint(app, graph, monkeypatch, media_root):
-    """The app storing new files in the emulator's library, in a folder of this test's own."""
-    _configure(app, monkeypatch, emulator_settings(graph))
-    graph.emulator.counters.reset()
-    graph.emulator.faults.clear()
-    yield Backend(app, emulator_settings(graph), graph)
-    graph.emulator.faults.clear()
 
 
 @pytest.fixture(params=["emulator", "tenant"])
@@ -85,32 +35,8 @@ def any_sharepoint(request, app, monkeypatch, media_root):
         yield request.getfixturevalue("sharepoint")
         return
     settings = tenant_settings()
-    _configure(app, monkeypatch, settings)
+    configure(app, monkeypatch, settings)
     yield Backend(app, settings)
-
-
-def _asset(app, asset_id) -> MediaAsset:
-    with app.app_context():
-        asset = db.session.get(MediaAsset, asset_id)
-        db.session.expunge_all()
-        return asset
-
-
-def _run(app, actor, *args):
-    with app.app_context():
-        actor(*args)
-
-
-def _transfer(app, asset_id) -> MediaTransfer | None:
-    with app.app_context():
-        found = db.session.scalar(sa.select(MediaTransfer).where(MediaTransfer.asset_id == asset_id))
-        db.session.expunge_all()
-        return found
-
-
-def _staged(app, asset_id, version):
-    with app.app_context():
-        return transfers.staging_path(asset_id, version)
 
 
 def _link_path(app, asset_id) -> str:
@@ -125,24 +51,24 @@ def test_the_request_stages_the_file_and_the_actor_stores_it(app, client, editor
     asset_id = response.get_json()["id"]
     if any_sharepoint.graph:
         assert any_sharepoint.counters()["requests"] == {}  # not one call, not even for a token
-    asset, transfer = _asset(app, asset_id), _transfer(app, asset_id)
+    asset, transfer = asset_of(app, asset_id), transfer_of(app, asset_id)
     assert asset.status is MediaStatus.PROCESSING and asset.storage_item_id is None
-    staged = _staged(app, asset_id, 1)
+    staged = staged_path(app, asset_id, 1)
     assert staged.read_bytes() == data and transfer.size_bytes == len(data)
 
     link = _link_path(app, asset_id)  # made while staged: served from local disk meanwhile
     partial = app.test_client().get(link, headers={"Range": "bytes=10-29"})
     assert partial.status_code == 206 and partial.data == data[10:30]
 
-    _run(app, store_media, asset_id)
-    asset = _asset(app, asset_id)
+    run(app, store_media, asset_id)
+    asset = asset_of(app, asset_id)
     assert asset.storage_version == "1.0" and asset.storage_item_id
     assert asset.web_url.startswith("https://") and asset.share_url.startswith("https://")
-    assert _transfer(app, asset_id) is None and not staged.exists()
+    assert transfer_of(app, asset_id) is None and not staged.exists()
     assert asset.status is MediaStatus.PROCESSING  # previews not made yet
-    _run(app, process_media, asset_id)  # from SharePoint now: the staged file is gone
-    assert _asset(app, asset_id).status is MediaStatus.READY
-    _run(app, store_media, asset_id)  # a second delivery is a no-op
+    run(app, process_media, asset_id)  # from SharePoint now: the staged file is gone
+    assert asset_of(app, asset_id).status is MediaStatus.READY
+    run(app, store_media, asset_id)  # a second delivery is a no-op
 
     partial = app.test_client().get(link, headers={"Range": "bytes=10-29"})  # the same link, from Graph
     assert partial.status_code == 206 and partial.data == data[10:30]
@@ -155,17 +81,17 @@ def test_the_request_stages_the_file_and_the_actor_stores_it(app, client, editor
 def test_a_replacement_is_a_new_sharepoint_version_listed_on_the_detail_page(app, client, editor, any_sharepoint):
     first, second = noisy_jpeg((120, 90)), noisy_jpeg((500, 400))  # a simple PUT, then a session
     asset_id = upload(client, first, "hero.jpg").get_json()["id"]
-    _run(app, store_media, asset_id)
-    _run(app, process_media, asset_id)
+    run(app, store_media, asset_id)
+    run(app, process_media, asset_id)
     old_link = _link_path(app, asset_id)
     replaced = upload(client, second, "hero-v2.jpg", url=f"/media/{asset_id}/file")
     assert replaced.status_code == 200, replaced.get_data(as_text=True)
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
     assert "on its way to the storage" in page and "Version 2.0" not in page
-    _run(app, process_media, asset_id)  # previews first, from the staged file, this time
-    assert _asset(app, asset_id).status is MediaStatus.PROCESSING
-    _run(app, store_media, asset_id)
-    asset = _asset(app, asset_id)
+    run(app, process_media, asset_id)  # previews first, from the staged file, this time
+    assert asset_of(app, asset_id).status is MediaStatus.PROCESSING
+    run(app, store_media, asset_id)
+    asset = asset_of(app, asset_id)
     assert asset.status is MediaStatus.READY and asset.storage_version == "2.0" and asset.version == 2
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
     assert "Version 2.0" in page and "Version 1.0" in page and "on its way" not in page
@@ -181,14 +107,14 @@ def test_a_failed_chunk_is_resumed_by_the_retried_message(app, client, editor, s
     asset_id = upload(client, data, "big.jpg").get_json()["id"]
     sharepoint.faults.fail_fragment(2, status=500)
     with pytest.raises(StorageUnavailable):
-        _run(app, store_media, asset_id)
-    transfer = _transfer(app, asset_id)
+        run(app, store_media, asset_id)
+    transfer = transfer_of(app, asset_id)
     assert transfer.next_offset == FRAGMENT and transfer.upload_url and transfer.attempts == 1
     assert transfer.claimed_until is None and "500" in transfer.last_error
-    assert _asset(app, asset_id).status is MediaStatus.PROCESSING
+    assert asset_of(app, asset_id).status is MediaStatus.PROCESSING
     assert sharepoint.counters()["fragment_bytes_received"] == FRAGMENT
 
-    _run(app, store_media, asset_id)  # the retried message
+    run(app, store_media, asset_id)  # the retried message
     counters = sharepoint.counters()
     assert counters["fragment_bytes_received"] == len(data)  # not one byte sent twice
     assert counters["requests"]["POST item/createUploadSession"] == 1
@@ -200,9 +126,9 @@ def test_a_recorded_session_that_expired_starts_over(app, client, editor, sharep
     asset_id = upload(client, data, "late.jpg").get_json()["id"]
     sharepoint.faults.fail_fragment(2, status=500)
     with pytest.raises(StorageUnavailable):
-        _run(app, store_media, asset_id)
+        run(app, store_media, asset_id)
     assert sharepoint.graph.emulator.uploads.expire() == 1
-    _run(app, store_media, asset_id)
+    run(app, store_media, asset_id)
     assert sharepoint.counters()["requests"]["POST item/createUploadSession"] == 2
     assert app.test_client().get(_link_path(app, asset_id)).data == data
 
@@ -212,9 +138,9 @@ def test_a_file_committed_by_an_attempt_that_died_is_adopted_not_duplicated(app,
     asset_id = upload(client, data, "twice.jpg").get_json()["id"]
     with app.app_context():  # what an attempt killed between its last chunk and its commit left behind
         item = sharepoint.client().upload(transfers.staging_path(asset_id, 1),
-                                          name=_transfer(app, asset_id).item_name)
-    _run(app, store_media, asset_id)
-    asset = _asset(app, asset_id)
+                                          name=transfer_of(app, asset_id).item_name)
+    run(app, store_media, asset_id)
+    asset = asset_of(app, asset_id)
     assert asset.storage_item_id == item["id"] and asset.storage_version == "1.0"
     with app.app_context():
         assert [v["id"] for v in sharepoint.client().versions(item["id"])] == ["1.0"]
@@ -227,7 +153,7 @@ def test_a_second_delivery_waits_for_the_first_ones_lease(app, client, editor, s
         transfer.claimed_until = sa.func.now() + sa.text("interval '1 minute'")
         db.session.commit()
     with pytest.raises(transfers.TransferBusy):
-        _run(app, store_media, asset_id)
+        run(app, store_media, asset_id)
     assert sharepoint.counters()["requests"] == {}
 
 
@@ -235,40 +161,40 @@ def test_a_refusal_fails_the_asset_and_keeps_the_file_for_a_retry(app, client, e
     data = image("JPEG", size=(90, 70))
     asset_id = upload(client, data, "refused.jpg").get_json()["id"]
     sharepoint.faults.fail_requests(403, count=1)
-    _run(app, store_media, asset_id)  # no exception: retrying will not help
-    asset = _asset(app, asset_id)
+    run(app, store_media, asset_id)  # no exception: retrying will not help
+    asset = asset_of(app, asset_id)
     assert asset.status is MediaStatus.FAILED
     assert asset.failure_reason.startswith("Storing the file in SharePoint failed: 403 accessDenied")
-    assert _staged(app, asset_id, 1).read_bytes() == data
-    _run(app, process_media, asset_id)  # skipped: the asset is failed
-    _run(app, store_media, asset_id)  # sent again once the cause is fixed
-    asset = _asset(app, asset_id)
+    assert staged_path(app, asset_id, 1).read_bytes() == data
+    run(app, process_media, asset_id)  # skipped: the asset is failed
+    run(app, store_media, asset_id)  # sent again once the cause is fixed
+    asset = asset_of(app, asset_id)
     assert asset.status is MediaStatus.PROCESSING and asset.failure_reason is None
     assert asset.storage_version == "1.0"
-    _run(app, process_media, asset_id)
-    assert _asset(app, asset_id).status is MediaStatus.READY
+    run(app, process_media, asset_id)
+    assert asset_of(app, asset_id).status is MediaStatus.READY
 
 
 def test_exhausted_retries_fail_the_asset_with_the_last_reason(app, client, editor, sharepoint):
     asset_id = upload(client, image("JPEG", size=(50, 40)), "never.jpg").get_json()["id"]
     sharepoint.faults.fail_requests(503, count=50, retry_after=0)
     with pytest.raises(StorageUnavailable):
-        _run(app, store_media, asset_id)
-    _run(app, store_media_gave_up, {"args": [asset_id]}, {"retries": 8, "max_retries": 8})
-    asset = _asset(app, asset_id)
+        run(app, store_media, asset_id)
+    run(app, store_media_gave_up, {"args": [asset_id]}, {"retries": 8, "max_retries": 8})
+    asset = asset_of(app, asset_id)
     assert asset.status is MediaStatus.FAILED and "after every retry" in asset.failure_reason
-    assert "503" in asset.failure_reason and _staged(app, asset_id, 1).exists()
+    assert "503" in asset.failure_reason and staged_path(app, asset_id, 1).exists()
 
 
 def test_deleting_an_asset_discards_its_item_after_the_commit(app, client, editor, sharepoint):
     asset_id = upload(client, image("JPEG", size=(40, 30)), "gone.jpg").get_json()["id"]
-    _run(app, store_media, asset_id)
-    item_id = _asset(app, asset_id).storage_item_id
+    run(app, store_media, asset_id)
+    item_id = asset_of(app, asset_id).storage_item_id
     response = client.post(f"/media/{asset_id}/delete", data={"csrf_token": csrf_token(client, f"/media/{asset_id}")})
     assert response.status_code == 303
     with app.app_context():
         assert sharepoint.client().item(item_id)["id"] == item_id  # nothing called Graph in the request
-    _run(app, discard_media, asset_id, "sharepoint", item_id)
+    run(app, discard_media, asset_id, "sharepoint", item_id)
     with app.app_context(), pytest.raises(GraphNotFound):
         sharepoint.client().item(item_id)
 
@@ -277,7 +203,7 @@ def test_files_kept_on_local_disk_stay_served_after_the_switch(app, client, edit
     data = image("JPEG", size=(30, 20))
     asset_id = upload(client, data, "before.jpg").get_json()["id"]  # STORAGE_BACKEND=local
     link = _link_path(app, asset_id)
-    _configure(app, monkeypatch, emulator_settings(graph))
+    configure(app, monkeypatch, emulator_settings(graph))
     graph.emulator.counters.reset()
     partial = app.test_client().get(link, headers={"Range": "bytes=0-9"})
     assert partial.status_code == 206 and partial.data == data[:10]
@@ -325,9 +251,9 @@ def test_an_upload_over_http_is_stored_by_a_real_worker(live, graph):
     assert response.status_code == 200, response.text
     asset_id = response.json()["id"]
     deadline = time.monotonic() + 60
-    while _asset(app, asset_id).status is MediaStatus.PROCESSING and time.monotonic() < deadline:
+    while asset_of(app, asset_id).status is MediaStatus.PROCESSING and time.monotonic() < deadline:
         time.sleep(0.2)
-    asset = _asset(app, asset_id)
+    asset = asset_of(app, asset_id)
     assert asset.status is MediaStatus.READY, asset.failure_reason
     assert asset.storage_version == "1.0" and asset.share_url and asset.width == 900
     counters = graph.emulator.counters.snapshot()

@@ -19,6 +19,7 @@ docs/external-apis.md §2:
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import ssl
 import threading
@@ -64,6 +65,14 @@ class GraphNotFound(GraphError):
 
 class GraphConflict(GraphError):
     """409 `nameAlreadyExists` or 412 `resourceModified`."""
+
+
+class GraphResync(GraphError):
+    """410 Gone from `delta`: the service forgot the token (`resyncChangesApplyDifferences` or
+    `resyncChangesUploadDifferences`). The caller enumerates the drive again from `location`,
+    comparing every item with what it knows, since changes in between were not reported."""
+
+    location: str | None = None
 
 
 class GraphThrottled(GraphError):
@@ -118,12 +127,40 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class DeltaPage:
+    """One page of the drive's change feed: driveItems (deleted ones carry `"deleted": {}`),
+    and either the link to the next page or, on the last one, the link to resume from later."""
+    items: list[dict]
+    next_link: str | None
+    delta_link: str | None
+
+
+@dataclass(frozen=True)
 class UploadSession:
     """What a caller records to resume an upload: the pre-authenticated URL, when it lapses,
     and the first byte the service still expects."""
     url: str
     expires_at: datetime | None
     next_offset: int
+
+
+class _PinnedCASession(requests.Session):
+    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a session's own CA bundle
+    (they are set on many servers); a configured GRAPH_CA_BUNDLE must win over them."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        settings["verify"] = self.verify
+        return settings
+
+
+def _token_http(ca_bundle: str | None) -> requests.Session:
+    """MSAL's HTTP session: our CA bundle when one is configured, and timeouts on every call
+    (what MSAL itself does with its `verify` and `timeout` arguments)."""
+    session = _PinnedCASession() if ca_bundle else requests.Session()
+    session.verify = ca_bundle or True
+    session.request = functools.partial(session.request, timeout=(5, 30))
+    return session
 
 
 class _Tokens:
@@ -141,7 +178,7 @@ class _Tokens:
                 try:
                     self._app = msal.ConfidentialClientApplication(
                         s.client_id, client_credential=s.client_secret, authority=f"{s.authority_host}/{s.tenant_id}",
-                        instance_discovery=False, verify=s.ca_bundle or True, timeout=(5, 30))
+                        instance_discovery=False, http_client=_token_http(s.ca_bundle))
                 except ValueError as exc:  # the authority refused discovery (e.g. unknown tenant)
                     raise GraphAuthError(None, "invalid_authority", str(exc)) from exc
                 except requests.RequestException as exc:
@@ -249,6 +286,22 @@ class GraphClient:
         """Newest first, as Graph lists them (`"2.0"`, `"1.0"`)."""
         return self._json("GET", f"{self._item(item_id)}/versions")["value"]
 
+    def children(self) -> list[dict]:
+        """Every item of the configured folder (files and subfolders), all pages followed; none
+        while the folder does not exist yet. The bearer token follows only links into Graph."""
+        url = f"{self._by_name('')}/children" if self.settings.folder else f"{self._drive}/root/children"
+        found = []
+        try:
+            while url:
+                page = self._json("GET", url)
+                found += page["value"]
+                url = page.get("@odata.nextLink")
+                if url and not url.startswith(self.settings.base_url + "/"):
+                    raise GraphError(None, "foreignNextLink", f"a next page outside Graph: {url}")
+        except GraphNotFound:
+            return []
+        return found
+
     def create_link(self, item_id: str) -> str:
         """The sharing link of the configured type and scope (idempotent: the same link again)."""
         body = {"type": self.settings.link_type, "scope": self.settings.link_scope}
@@ -273,6 +326,27 @@ class GraphClient:
             response.close()
             raise GraphError(response.status_code, "invalidRange", "the range was not honoured")
         return _chunks(response)
+
+    # -- changes -----------------------------------------------------------------------------
+    def delta(self, link: str | None = None) -> DeltaPage:
+        """The page at `link` (a nextLink or deltaLink from an earlier page, or the `location`
+        of a `GraphResync`); without one, the empty first page of `token=latest`, whose
+        deltaLink reports changes from now on (no enumeration of the whole drive). A token the
+        service no longer knows raises `GraphResync`: restarting is the caller's decision, as
+        it must then compare everything it holds. The bearer token goes to Graph's own origin
+        only, whatever a link says."""
+        if link is None:
+            body = self._json("GET", f"{self._drive}/root/delta", params={"token": "latest"})
+        elif _origin(link) != _origin(self.settings.base_url):
+            raise GraphError(None, "foreignDeltaLink", f"a delta link outside Graph: {link}")
+        else:
+            try:
+                body = self._json("GET", link)
+            except GraphResync as exc:
+                exc.location = exc.location or f"{self._drive}/root/delta"  # no token: the whole drive
+                raise
+        return DeltaPage(items=body.get("value", []), next_link=body.get("@odata.nextLink"),
+                         delta_link=body.get("@odata.deltaLink"))
 
     # -- uploads ---------------------------------------------------------------------------
     def ensure_folder(self) -> None:
@@ -382,6 +456,11 @@ class GraphClient:
                 report(session)
 
 
+def _origin(url: str) -> tuple:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
 def _pieces(file, start: int, length: int) -> Iterator[bytes]:
     """A chunk read as it is sent, 1 MiB at a time: a 10 MiB chunk never sits whole in memory
     (with its copies in the HTTP stack, it would cost several times that in a worker)."""
@@ -421,8 +500,8 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
-ERRORS = {401: GraphAuthError, 403: GraphAuthError, 404: GraphNotFound, 409: GraphConflict, 412: GraphConflict,
-          429: GraphThrottled, 503: GraphThrottled}
+ERRORS = {401: GraphAuthError, 403: GraphAuthError, 404: GraphNotFound, 409: GraphConflict, 410: GraphResync,
+          412: GraphConflict, 429: GraphThrottled, 503: GraphThrottled}
 
 
 def _error(response: httpx.Response) -> GraphError:
@@ -437,5 +516,8 @@ def _error(response: httpx.Response) -> GraphError:
     status = response.status_code
     kind = ERRORS.get(status, GraphUnavailable if status >= 500 else GraphError)
     response.close()
-    return kind(status, error.get("code") or response.reason_phrase, error.get("message", ""),
-                inner_code=inner.get("code"), retry_after=_retry_after(response))
+    found = kind(status, error.get("code") or response.reason_phrase, error.get("message", ""),
+                 inner_code=inner.get("code"), retry_after=_retry_after(response))
+    if isinstance(found, GraphResync):
+        found.location = response.headers.get("Location")
+    return found

@@ -6,11 +6,12 @@ from app.models.campaigns import Campaign, CampaignScenario, ContentObject, Obje
 from app.models.media import MediaAsset, Tag, media_tags
 from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
+from app.models.storage import StorageCursor
 from app.models.users import User
 
 __all__ = [
     "AccountTestStatus", "AuditEvent", "Approval", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "Decision", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Role", "ScenarioStatus",
-    "SocialAccount", "StorageBackend", "Tag", "User", "media_tags", "object_targets",
+    "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
 ]

@@ -41,7 +41,7 @@ class MediaAsset(Timestamps, db.Model):
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
     storage_backend: Mapped[StorageBackend] = mapped_column(enum_column(StorageBackend, "storage_backend"))
-    storage_item_id: Mapped[str | None] = mapped_column(sa.String(255))
+    storage_item_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)  # the delta sync looks items up
     web_url: Mapped[str | None] = mapped_column(sa.Text)
     share_url: Mapped[str | None] = mapped_column(sa.Text)
     width: Mapped[int | None]

@@ -40,3 +40,26 @@ def discard_media(asset_id: int, backend: str, ref: str | None) -> None:
     from app.storage import transfers
 
     transfers.discard(asset_id, StorageBackend(backend), ref)
+
+
+@actor(max_retries=0, time_limit=30 * 60_000)
+def sweep_orphans() -> None:
+    """Remove the local media files nothing references (app/media/sweeper.py); the scheduler
+    sends it every `MEDIA_SWEEP_INTERVAL_S`, so a failed run is simply the next one's work."""
+    import logging
+
+    from app.media import sweeper
+
+    report = sweeper.sweep_local()
+    logging.getLogger(__name__).info("media orphans removed: %s", {
+        kind: (tally.count, tally.bytes) for kind, tally in report.kinds.items() if tally.count})
+
+
+# Sent by the `graph_delta` scheduler job every minute or so: the next message is the retry,
+# and a message arriving while another run reads the feed finds it locked and returns.
+@actor(max_retries=0, time_limit=60 * 60_000)
+def sync_library_changes() -> None:
+    """Record the files changed or deleted in the SharePoint library outside the CMS."""
+    from app.media import graph_sync
+
+    graph_sync.sync()
