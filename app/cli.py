@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask users create`, `flask demo seed`, `flask make ...`."""
+"""Flask CLI commands: `flask users create`, `flask demo seed`, `flask make ...`, `flask media sweep`."""
 from __future__ import annotations
 
 import click
@@ -110,9 +110,11 @@ def seed(social):
 
 def register(app: Flask) -> None:
     from app.campaigns.cli import make_cli
+    from app.media.cli import media_cli
     from app.search.cli import search_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(make_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(media_cli)

@@ -1,14 +1,16 @@
 """The library's questions and the asset-level changes: listing with filters and keyset
-pagination, the detail of one asset, the campaigns that use it, deleting it."""
+pagination, the detail of one asset, the campaigns that use it, deleting it, sending a failed
+upload again."""
 from __future__ import annotations
 
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from flask_babel import format_decimal, to_utc
+from flask_babel import format_decimal, lazy_gettext as _l, to_utc
 from sqlalchemy.orm import selectinload
 
 from app import audit
@@ -16,8 +18,8 @@ from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
 from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Tag, User
-from app.storage import StorageUnavailable, get_storage, media_root, transfers
-from app.tasks import send_after_commit
+from app.storage import StorageUnavailable, get_storage, media_root, transfers, version_cache
+from app.tasks import call_after_commit, send_after_commit
 from app.tasks.media import discard_media
 from app.search import schedule_media_sync
 
@@ -27,6 +29,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 class InUse(Exception):
     pass
+
+
+class CannotRetry(Exception):
+    """The asset has no failed upload to send again; the message says why, for the user."""
 
 
 def _int(value: str | None) -> int | None:
@@ -153,9 +159,9 @@ def campaigns_using(asset: MediaAsset) -> list[Campaign]:
 
 
 def detail(asset: MediaAsset) -> dict:
-    campaigns = campaigns_using(asset)
-    return {"asset": asset, "campaigns": campaigns, "can_delete": not campaigns,
-            "versions": _versions(asset), "uploading": transfers.pending(asset),
+    campaigns, storage_failure = campaigns_using(asset), transfers.storage_failure(asset)
+    return {"asset": asset, "campaigns": campaigns, "can_delete": not campaigns, "storage_failure": storage_failure,
+            "versions": _versions(asset), "uploading": transfers.pending(asset) and not storage_failure,
             "public_link": signed_media_url(asset) if asset.storage_item_id or transfers.pending(asset) else None,
             "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
 
@@ -165,15 +171,30 @@ def _versions(asset: MediaAsset) -> list:
     when the backend cannot be reached (the page still shows, without them)."""
     if asset.storage_item_id is None:
         return []
+    storage = get_storage(asset.storage_backend)
     try:
-        return get_storage(asset.storage_backend).versions(asset.storage_item_id)
+        if not storage.deferred:  # a folder listing: nothing to save
+            return storage.versions(asset.storage_item_id)
+        return version_cache.versions(asset.id, asset.storage_version,
+                                      partial(storage.versions, asset.storage_item_id))
     except StorageUnavailable:
         return []
 
 
+def retry_storing(asset: MediaAsset, user) -> None:
+    """Send the asset's failed upload again (the caller locked its row and commits)."""
+    if transfers.storage_failure(asset) is None:
+        raise CannotRetry(_l("This file is not waiting to be stored again."))
+    if not transfers.retry(asset):
+        raise CannotRetry(_l("No copy of the file is left waiting to be stored: upload it again."))
+    audit.record("media.storage_retried", asset, actor=user, data={"version": asset.version})
+
+
 def delete_asset(asset: MediaAsset, user) -> None:
     """Remove the asset, its stored versions and previews; refused while a campaign uses it.
-    A remote backend's object (and a staged file) goes after the commit, through an actor."""
+    Files go only once the deletion is committed, so a rollback never leaves a row without
+    its files: local ones right after the commit, a remote backend's object (and a staged
+    file) through an actor. A removal that never happens is left to the orphan sweeper."""
     if campaigns_using(asset):
         raise InUse()
     audit.record("media.deleted", asset, actor=user, data={"filename": asset.filename, "sha256": asset.sha256})
@@ -181,7 +202,7 @@ def delete_asset(asset: MediaAsset, user) -> None:
     if storage.deferred:
         send_after_commit(db.session(), discard_media, asset.id, asset.storage_backend.value, asset.storage_item_id)
     elif asset.storage_item_id:
-        storage.delete(asset.storage_item_id)
-    shutil.rmtree(media_root() / "derived" / str(asset.id), ignore_errors=True)
+        call_after_commit(db.session(), storage.delete, asset.storage_item_id)
+    call_after_commit(db.session(), partial(shutil.rmtree, ignore_errors=True), media_root() / "derived" / str(asset.id))
     schedule_media_sync(db.session(), [asset.id])  # the index drops ids the database no longer has
     db.session.delete(asset)

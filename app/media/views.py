@@ -11,7 +11,7 @@ from app.media import bp, service, uploads
 from app.media.sniff import Refused
 from app.media.streaming import version_response
 from app.models import MediaStatus, Role
-from app.rendering import render, wants_fragment
+from app.rendering import fragment_or_redirect, render, wants_fragment
 from app.search import ui
 from app.security import role_required
 from app.storage import media_root
@@ -52,6 +52,27 @@ def detail(asset_id):
     asset = service.get_asset(asset_id)
     return render("media/detail.html", block="panel", status=_settled_status(asset),
                   can_edit=current_user.has_role(Role.EDITOR), **service.detail(asset))
+
+
+@bp.post("/<int:asset_id>/retry-storing")
+@role_required(Role.EDITOR)
+def retry_storing(asset_id):
+    """The panel again, processing (and polling) once the upload is sent again; with the
+    reason beside the button when there is nothing to send."""
+    try:
+        service.retry_storing(service.get_asset(asset_id, lock=True), current_user)
+    except service.CannotRetry as exc:
+        db.session.rollback()
+        return _retried(asset_id, str(exc), "error", 422)
+    db.session.commit()
+    return _retried(asset_id, _("The file is being stored again."), "success", 200)
+
+
+def _retried(asset_id: int, message: str, category: str, status: int):
+    asset = service.get_asset(asset_id)
+    return fragment_or_redirect("media/detail.html", "panel", url_for("media.detail", asset_id=asset_id),
+                                message=message, category=category, status=status, can_edit=True,
+                                retry_message=message, retry_category=category, **service.detail(asset))
 
 
 def _derived(asset_id: int, path_attribute: str):

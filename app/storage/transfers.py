@@ -9,8 +9,9 @@ message resumes the session where it stopped instead of sending the bytes again.
 Until the version is stored, the staging file is its only copy: processing reads it
 (`current_file`), the public links serve it (`open_staged`), and it is removed only after the
 stored version is committed. A permanent refusal marks the asset failed with the reason and
-keeps the file and the row, so sending `store_media` again resumes. The asset becomes ready
-once both its previews are made and its bytes are stored, whichever comes last.
+keeps the file and the row, so sending `store_media` again resumes (`retry`: the detail page's
+"Retry storing"). The asset becomes ready once both its previews are made and its bytes are
+stored, whichever comes last.
 
 The progress commits here are on purpose: progress must outlive the worker that made it.
 """
@@ -34,10 +35,11 @@ from app.models import MediaAsset, MediaStatus, StorageBackend
 from app.models.base import utcnow
 from app.models.media import MediaTransfer
 from app.search import schedule_media_sync
-from app.storage import StorageError, StorageUnavailable, get_storage, media_root
-from app.tasks import send_after_commit
+from app.storage import StorageError, StorageUnavailable, get_storage, media_root, version_cache
+from app.tasks import call_after_commit, send_after_commit
 from app.tasks.media import process_media, store_media
 
+STORE_FAILED = "Storing the file in SharePoint failed"  # how every storage failure reason starts
 STAGED = "staged-"  # the link version of a staged file: `staged-<asset version>`
 LEASE = timedelta(minutes=5)  # renewed with every chunk; a dead worker's claim lapses
 _UNSAFE = re.compile(r'["*:<>?/\\|#%]')  # characters SharePoint refuses in file names
@@ -81,6 +83,7 @@ def stage(asset: MediaAsset, source: Path) -> None:
     transfer.upload_url = transfer.upload_expires_at = transfer.last_error = transfer.claimed_until = None
     transfer.attempts = 0
     send_after_commit(db.session(), store_media, asset.id)
+    call_after_commit(db.session(), version_cache.forget, asset.id)
 
 
 def store(asset_id: int) -> None:
@@ -100,7 +103,7 @@ def store(asset_id: int) -> None:
         _settle(claim, f"SharePoint did not answer; retrying: {exc}", failed=False)
         raise
     except (StorageError, FileNotFoundError) as exc:
-        _settle(claim, f"Storing the file in SharePoint failed: {exc}", failed=True)
+        _settle(claim, f"{STORE_FAILED}: {exc}", failed=True)
         return
     except BaseException as exc:  # a bug or a lost database: free the claim for the retry
         _settle(claim, f"{type(exc).__name__}: {exc}", failed=False)
@@ -115,8 +118,32 @@ def give_up(asset_id: int) -> None:
     transfer = _locked_transfer(asset_id)
     if transfer is not None:
         reason = transfer.last_error or "no answer from SharePoint"
-        _mark_failed(transfer, f"Storing the file in SharePoint failed after every retry: {reason}")
+        _mark_failed(transfer, f"{STORE_FAILED} after every retry: {reason}")
     db.session.commit()
+
+
+def storage_failure(asset: MediaAsset) -> str | None:
+    """Why the asset's bytes could not be stored (the reason after our own preamble), or None
+    when the asset did not fail storing (a processing failure, or no failure at all)."""
+    reason = asset.failure_reason or ""
+    if asset.status is not MediaStatus.FAILED or not reason.startswith(STORE_FAILED):
+        return None
+    return reason[len(STORE_FAILED):].lstrip(": ") or reason
+
+
+def retry(asset: MediaAsset) -> bool:
+    """Send a failed upload again (the caller holds the asset's row lock and commits): the
+    asset is processing again, `store_media` resumes the recorded session where it stopped, and
+    processing, skipped while the asset was failed, runs too. False when no staged file is left."""
+    transfer = asset.transfer
+    if transfer is None or not (media_root() / transfer.staging_path).is_file():
+        return False
+    asset.status, asset.failure_reason = MediaStatus.PROCESSING, None
+    if not _processed(asset):
+        send_after_commit(db.session(), process_media, asset.id)
+    send_after_commit(db.session(), store_media, asset.id)
+    schedule_media_sync(db.session(), [asset.id])
+    return True
 
 
 def _locked_transfer(asset_id: int) -> MediaTransfer | None:
@@ -188,6 +215,7 @@ def _finish(claim: Claim, uploaded, share_url: str | None) -> bool:
         db.session.delete(transfer)
         schedule_media_sync(db.session(), [asset.id])
     db.session.commit()
+    version_cache.forget(claim.asset_id)
     return True
 
 

@@ -3,7 +3,8 @@
 Declaring actors against a global broker at import time would silently create Dramatiq's
 default RabbitMQ broker; instead `@actor` records the function, and `init_broker(app)` binds
 every recorded actor to the Redis broker named by the app's configuration. Messages are sent
-only after the database transaction commits (`send_after_commit`).
+only after the database transaction commits (`send_after_commit`), as are the quick local
+changes that must not outrun it (`call_after_commit`).
 """
 from __future__ import annotations
 
@@ -103,12 +104,22 @@ def send_after_commit(session: Session, lazy_actor: LazyActor, *args, **kwargs) 
     session.info.setdefault("after_commit_messages", []).append((lazy_actor, args, kwargs))
 
 
+def call_after_commit(session: Session, fn, *args) -> None:
+    """Call `fn(*args)` in this process once `session` commits; a rollback drops it. For quick
+    local work that must not happen unless the change is kept, such as removing the files of a
+    deleted asset (anything slow or remote goes to an actor through `send_after_commit`)."""
+    session.info.setdefault("after_commit_calls", []).append((fn, args))
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _send_pending(session):
     for lazy_actor, args, kwargs in session.info.pop("after_commit_messages", []):
         lazy_actor.send(*args, **kwargs)
+    for fn, args in session.info.pop("after_commit_calls", []):
+        fn(*args)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _drop_pending(session):
     session.info.pop("after_commit_messages", None)
+    session.info.pop("after_commit_calls", None)
