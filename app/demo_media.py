@@ -9,14 +9,14 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
-# (file name, size, two gradient colours, headline, tags)
+# (file name, title, size, two gradient colours, headline, tags)
 DEMO_PICTURES = (
-    ("affiche-salon-2026.jpg", (1080, 1350), ((31, 95, 191), (14, 40, 89)), "Salon 2026",
-     ("Salon 2026", "Affiche")),
-    ("coulisses-du-stand.jpg", (1080, 1080), ((221, 107, 32), (120, 40, 20)), "Coulisses",
-     ("Salon 2026", "Coulisses")),
-    ("banniere-programme.jpg", (1200, 628), ((30, 123, 69), (10, 60, 35)), "Programme",
-     ("Programme",)),
+    ("affiche-salon-2026.jpg", "Affiche du salon 2026", (1080, 1350), ((31, 95, 191), (14, 40, 89)),
+     "Salon 2026", ("Salon 2026", "Affiche")),
+    ("coulisses-du-stand.jpg", "Coulisses du stand", (1080, 1080), ((221, 107, 32), (120, 40, 20)),
+     "Coulisses", ("Salon 2026", "Coulisses")),
+    ("banniere-programme.jpg", "Bannière du programme", (1200, 628), ((30, 123, 69), (10, 60, 35)),
+     "Programme", ("Programme",)),
 )
 
 
@@ -45,11 +45,12 @@ def seed_pictures(user) -> list[int]:
     from app.media import tags, uploads
 
     ids = []
-    for name, size, colours, headline, tag_names in DEMO_PICTURES:
+    for name, title, size, colours, headline, tag_names in DEMO_PICTURES:
         data = picture(size, colours, headline)
         received = uploads.receive(io.BytesIO(data), name, len(data))
         asset, duplicate = uploads.add_asset(received, user)
         if not duplicate:
+            asset.title = title
             for tag_name in tag_names:
                 tags.tag_assets([asset], tag_name, user)
         ids.append(asset.id)
