@@ -130,6 +130,7 @@ def register_templating(app: Flask) -> None:
         role_label=labels.role_label, platform_label=labels.platform_label,
         status_label=labels.status_label, event_label=labels.event_label,
         publication_status_label=labels.publication_status_label, PublicationStatus=PublicationStatus,
+        attempt_outcome_label=labels.attempt_outcome_label, callback_label=labels.callback_label,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

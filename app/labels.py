@@ -23,6 +23,8 @@ OBJECT_STATUS_LABELS = {
     ObjectStatus.PUBLISHED: _l("Published"), ObjectStatus.FAILED: _l("Failed"),
 }
 EVENT_LABELS = {
+    "object_created": _l("created the post"),
+    "object_updated": _l("edited the post"),
     "publication_retried": _l("publication retried"),
     "publication_settled": _l("publication settled by hand"),
     "publish_attempt": _l("sent to Make"),
@@ -50,3 +52,27 @@ PUBLICATION_STATUS_LABELS = {
 
 def publication_status_label(status: PublicationStatus) -> str:
     return str(PUBLICATION_STATUS_LABELS[status])
+
+# What became of one POST to Make's webhook (app.publishing.sender), and of one callback.
+ATTEMPT_OUTCOME_LABELS = {
+    "sent": _l("accepted by Make"), "retry": _l("refused for now, will be retried"),
+    "failed": _l("refused"), "superseded": _l("Make had already answered"),
+}
+CALLBACK_OUTCOME_LABELS = {
+    "pending": _l("being recorded"), "applied": _l("recorded"), "stale": _l("already known"),
+    "fingerprint_mismatch": _l("recorded, but the content differs from what was approved"),
+    "unknown_publication": _l("unknown publication"),
+}
+
+
+def attempt_outcome_label(outcome: str) -> str:
+    return str(ATTEMPT_OUTCOME_LABELS.get(outcome, outcome))
+
+
+def callback_label(status: str | None, outcome: str) -> str:
+    """"published (recorded)": the status Make reported, and what the CMS made of it."""
+    try:
+        reported = publication_status_label(PublicationStatus(status))
+    except ValueError:
+        reported = status or "?"
+    return f"{reported} ({CALLBACK_OUTCOME_LABELS.get(outcome, outcome)})"

@@ -104,3 +104,23 @@ def test_delivery_timeline_on_the_object_history(client, auth, troubled):
     html = client.get(f"/reviews/objects/{object_id}/history", headers=EN).get_data(as_text=True)
     assert 'data-testid="deliveries"' in html
     assert "Instagram · instagram FR" in html and "HTTP 400: bad media" in html
+
+
+def test_the_timeline_speaks_the_users_language(app, client, auth, troubled):
+    from app import audit
+    from app.models import CallbackEvent
+
+    object_id, ids = troubled
+    with app.app_context():
+        failed = db.session.get(Publication, ids[P.FAILED])
+        audit.record("publish_attempt", failed, data={"attempt": 1, "outcome": "failed", "detail": "HTTP 400"})
+        db.session.add(CallbackEvent(webhook_id=f"pub-{failed.id}:published:1", publication_id=failed.id,
+                                     status="published", outcome="stale", raw_body="{}"))
+        db.session.commit()
+    auth.login("editor")
+    english = client.get(f"/reviews/objects/{object_id}/history", headers=EN).get_data(as_text=True)
+    assert "Attempt 1: refused — HTTP 400" in english
+    assert "Make called back: Published (already known)" in english
+    french = client.get(f"/reviews/objects/{object_id}/history").get_data(as_text=True)
+    assert "Tentative 1 : refusée — HTTP 400" in french
+    assert "Retour de Make : Publié (déjà connu)" in french
