@@ -40,12 +40,16 @@ def test_a_storage_failure_is_told_apart_from_a_processing_failure(app, client, 
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
     assert "The file could not be stored in SharePoint: 403 accessDenied" in page
     assert "Processing failed." not in page and "Retry storing" in page
+    tile = client.get(f"/media/{asset_id}/card", headers=EN).get_data(as_text=True)
+    assert 'data-testid="status">Not stored<' in tile
 
     broken = upload(client, truncated_jpeg(), "broken.jpg").get_json()["id"]
     run(app, process_media, broken)  # decoding fails from the staged file
     page = client.get(f"/media/{broken}", headers=EN).get_data(as_text=True)
     assert "Processing failed." in page
     assert "could not be stored in SharePoint" not in page and "Retry storing" not in page
+    tile = client.get(f"/media/{broken}/card", headers=EN).get_data(as_text=True)
+    assert 'data-testid="status">Failed<' in tile
 
 
 def test_a_retry_resumes_the_recorded_session_and_the_asset_becomes_ready(app, client, editor, sharepoint):

@@ -11,7 +11,8 @@ def _register(state) -> None:
     from app.media.links import signed_media_url
 
     state.app.jinja_env.filters.update(filesize=display.filesize, duration=display.duration)
-    state.app.jinja_env.globals.update(media_kind_label=display.kind_label, media_status_label=display.status_label)
+    state.app.jinja_env.globals.update(media_kind_label=display.kind_label, media_status_label=display.status_label,
+                                       asset_status_label=display.asset_status_label)
     state.app.extensions.setdefault("media_url_builder", signed_media_url)
 
 

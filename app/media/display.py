@@ -36,3 +36,10 @@ def kind_label(kind: MediaKind) -> str:
 
 def status_label(status: MediaStatus) -> str:
     return str(STATUS_LABELS[status])
+
+
+def asset_status_label(asset) -> str:
+    """The tile's word: a file SharePoint refused reads "Not stored", not a processing failure."""
+    from app.storage.transfers import storage_failure
+
+    return str(_l("Not stored")) if storage_failure(asset) else status_label(asset.status)
