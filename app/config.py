@@ -80,7 +80,7 @@ def load_config() -> dict:
         "AAD_AUTHORITY": _env("AAD_AUTHORITY", "https://login.microsoftonline.com"),
         "SHAREPOINT_LINK_TYPE": _env("SHAREPOINT_LINK_TYPE", "view"),
         "SHAREPOINT_LINK_SCOPE": _env("SHAREPOINT_LINK_SCOPE", "organization"),
-        # SharePoint backend (app/integrations/graph.py, app/storage/sharepoint.py)
+        # SharePoint backend (app/integrations/graph/, app/storage/sharepoint.py)
         "GRAPH_FOLDER": _env("GRAPH_FOLDER", "cms-media"),
         "GRAPH_CA_BUNDLE": _env("GRAPH_CA_BUNDLE"),
         "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024 ** 2),
