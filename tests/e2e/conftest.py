@@ -14,6 +14,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "browser test password"
+
+
+def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form of an English-speaking browser; lands on the campaigns."""
+    page.goto(base + "/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/campaigns/", timeout=10_000)
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,10 @@ from app.models import Platform, Role
 from app.platforms import service as accounts
 from sandbox.server import BackgroundServer
 from tests.conftest import create_database, drop_database, make_test_app
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.make_sandbox import CONNECTIONS, ServedEmulator
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser test password"
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +53,6 @@ def stack(servers):
     emulator.stop()
 
 
-def _log_in(page, base: str, email: str):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(base + "/campaigns/", timeout=10_000)
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_editor_creates_a_campaign_and_sees_both_scenarios_become_ready(browser, stack, screenshot,
                                                                         viewport):
@@ -72,7 +63,7 @@ def test_editor_creates_a_campaign_and_sees_both_scenarios_become_ready(browser,
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _log_in(page, base, email)
+    log_in(page, base, email)
     page.get_by_role("link", name="New campaign").click()
     page.get_by_role("button", name="Create the campaign").click()  # empty: refused, kept
     expect(page.get_by_text("This field is required.")).to_be_visible()

@@ -10,11 +10,10 @@ import pytest
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, MediaKind, Role
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.media_support import image, noisy_jpeg, video
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser test password"
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +38,7 @@ def _login(browser, live_server, email, viewport):
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/campaigns/")
+    log_in(page, live_server.url, email)
     return context, page, errors
 
 

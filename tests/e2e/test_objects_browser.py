@@ -13,10 +13,9 @@ from app.auth import service as accounts
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, ObjectMedia, ObjectStatus,
                         Platform, Role, SocialAccount)
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser test password"
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +80,7 @@ def test_editor_writes_previews_and_submits_a_post(browser, live_server, live_ap
     errors, failed = [], []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/campaigns/")
+    log_in(page, live_server.url, email)
 
     page.goto(f"{live_server.url}/campaigns/{campaign_id}/board")
     page.get_by_test_id("new-object").click()

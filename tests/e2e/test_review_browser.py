@@ -1,5 +1,4 @@
 """An approver on a phone approves one post and sends another back with a comment."""
-import io
 import uuid
 
 import pytest

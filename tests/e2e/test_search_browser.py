@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, Role, User
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.search.conftest import seed_corpus
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser search password"
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +38,7 @@ def _login(browser, live_server, email, viewport):
     errors = []  # script errors and CSP violations; not the thumbnails other modules left without files
     page.on("console", lambda msg: errors.append(msg.text)
             if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/campaigns/")
+    log_in(page, live_server.url, email)
     return context, page, errors
 
 

@@ -10,12 +10,11 @@ from app.extensions import db
 from app.models import MediaAsset, MediaStatus, Role
 from app.tasks.media import process_media, store_media
 from tests.conftest import csrf_token
-from tests.e2e.conftest import DESKTOP
+from tests.e2e.conftest import DESKTOP, PASSWORD, log_in
 from tests.graph_support import app_config, emulator_settings, graph  # noqa: F401
 from tests.media_support import image, upload
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser test password"
 
 
 @pytest.fixture
@@ -44,11 +43,7 @@ def test_retry_storing_from_the_detail_page(browser, live_app, live_server, refu
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(live_server.url + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/campaigns/")
+    log_in(page, live_server.url, email)
 
     page.goto(f"{live_server.url}/media/{asset_id}")
     failure = page.get_by_test_id("storage-failure")
