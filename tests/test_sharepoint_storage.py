@@ -146,6 +146,21 @@ def test_a_file_committed_by_an_attempt_that_died_is_adopted_not_duplicated(app,
         assert [v["id"] for v in sharepoint.client().versions(item["id"])] == ["1.0"]
 
 
+def test_a_same_named_file_with_other_bytes_of_the_same_size_is_not_adopted(app, client, editor, sharepoint,
+                                                                             tmp_path):
+    data = noisy_jpeg((900, 800))
+    asset_id = upload(client, data, "lookalike.jpg").get_json()["id"]
+    impostor = tmp_path / "impostor.jpg"
+    impostor.write_bytes(bytes(reversed(data)))  # same size, other bytes, under our name
+    with app.app_context():
+        sharepoint.client().upload(impostor, name=transfer_of(app, asset_id).item_name)
+    run(app, store_media, asset_id)  # refused for good: a person must look at that folder
+    asset = asset_of(app, asset_id)
+    assert asset.status is MediaStatus.FAILED and asset.storage_item_id is None
+    assert "another file named" in asset.failure_reason
+    assert staged_path(app, asset_id, 1).read_bytes() == data  # nothing lost
+
+
 def test_a_second_delivery_waits_for_the_first_ones_lease(app, client, editor, sharepoint):
     asset_id = upload(client, image("PNG"), "logo.png").get_json()["id"]
     with app.app_context():

@@ -5,13 +5,16 @@ SharePoint's (`"1.0"`, `"2.0"`...), so replacing the file uploads to the same it
 by id, conflictBehavior `replace`) and SharePoint keeps the old bytes. New files are named by the caller (`<asset id>-<filename>`,
 unique per asset) and sent with conflictBehavior `fail`: when a first attempt committed the
 file but died before the database heard of it, the retry meets the name, finds the item and
-adopts it if it has the same size, rather than uploading a second copy.
+adopts it if it holds the same bytes (same size, then the same SHA-256 once downloaded: this
+happens rarely, and a file someone else put there must not pass for ours), rather than
+uploading a second copy.
 
 Graph errors become the protocol's: `StorageError` when the object or version does not exist
 or the service refuses for good, `StorageUnavailable` when trying later may work.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -58,12 +61,23 @@ class SharePointStorage:
                                           on_progress=on_progress)
             except GraphConflict:
                 item = self.client.item_by_name(name)
-                if item.get("size") != source.stat().st_size:
+                if not self._holds(item, source):
                     raise StorageError(f"another file named {name!r} is already in the SharePoint folder")
             current = self._versions(item["id"])[0]
         except GraphError as exc:
             raise _storage_error(exc) from exc
         return Uploaded(current, item.get("webUrl"))
+
+    def _holds(self, item: dict, source: Path) -> bool:
+        if item.get("size") != source.stat().st_size:
+            return False
+        theirs, ours = hashlib.sha256(), hashlib.sha256()
+        for chunk in self.client.download(item["id"]):
+            theirs.update(chunk)
+        with source.open("rb") as file:
+            while chunk := file.read(1024 * 1024):
+                ours.update(chunk)
+        return theirs.digest() == ours.digest()
 
     def read(self, ref: str, version: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         try:
