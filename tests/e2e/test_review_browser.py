@@ -78,7 +78,13 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     viewer.get_by_role("button", name="Fermer").tap()
     viewer.wait_for(state="detached", timeout=5_000)
 
+    # The per-network previews load into the card when the approver opens them.
     first = page.locator(f"#review-{approve_id}")
+    first.get_by_text("Aperçu par réseau").tap()
+    first.get_by_test_id("preview-instagram").wait_for(timeout=5_000)
+    assert "Convient à ce réseau" in first.get_by_test_id("preview-instagram").inner_text()
+    screenshot(page, "review-previews-phone")
+
     approve_button = first.get_by_role("button", name="Approuver")
     box = approve_button.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 300  # a large target for a thumb
