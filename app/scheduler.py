@@ -4,8 +4,8 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
 
 - every `SCHEDULER_RELAY_INTERVAL_S` (1 s) the outbox relay hands due publications (approved
   now, scheduled for now, retries whose back-off is over, rows whose actor died) to the
-  `publish` actor, and recorded Make callbacks still pending past their `requeue_at` (their
-  message was lost) to the `apply_callback` actor;
+  `publish` actor, and the recorded Make callbacks that are due (just recorded, or still
+  pending `CALLBACK_REQUEUE_AFTER_S` after their hand-over) to the `apply_callbacks` actor;
 - every `SCHEDULER_SWEEP_INTERVAL_S` (30 s) sent publications without a callback in time
   become `unknown`;
 - every `GRAPH_DELTA_INTERVAL_S` (60 s), with the SharePoint backend, the
@@ -33,7 +33,7 @@ def _relay() -> None:
     from app.publishing import relay, results
 
     relay.relay()
-    results.requeue_stranded()
+    results.hand_over_due()
 
 
 def _sweep_stuck() -> None:

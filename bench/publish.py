@@ -1,6 +1,6 @@
 """Publication benchmark: N approved objects published through the Make emulator by 2 worker
 processes, then the callback endpoint alone against a bare Flask INSERT endpoint. The endpoint
-records callbacks and the `apply_callback` actor applies them: `p95_callback_apply_ms` is the
+records callbacks, the scheduler hands them to the `apply_callbacks` actor: `p95_callback_apply_ms` is the
 time from an event's arrival to its application during the publication run.
 
     .venv/bin/python bench/publish.py [--objects 5000] [--processes 2] [--threads 8]

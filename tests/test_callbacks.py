@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.hooks.signature import sign
 from app.publishing import results
-from app.tasks.callbacks import apply_callback
+from app.tasks.callbacks import apply_callbacks
 from app.models import (AuditEvent, CallbackEvent, Campaign, CampaignScenario, ContentObject,
                         ObjectStatus, Platform, Publication, PublicationStatus, SocialAccount)
 from tests.conftest import CALLBACK_SECRET
@@ -48,8 +48,8 @@ def publishing(app):
 
 
 def apply_pending(app) -> list[str | None]:
-    """What the worker does with the messages the requests sent: apply each pending event,
-    oldest first; their outcomes."""
+    """What the relay and the worker do with recorded events: apply each pending one, oldest
+    first; their outcomes."""
     with app.app_context():
         pending = db.session.scalars(sa.select(CallbackEvent.id).where(CallbackEvent.applied_at.is_(None))
                                      .order_by(CallbackEvent.id)).all()
@@ -57,7 +57,7 @@ def apply_pending(app) -> list[str | None]:
     outcomes = []
     for event_id in pending:
         with app.app_context():
-            apply_callback(event_id)
+            apply_callbacks([event_id])
         outcomes.append(outcome_of(app, event_id))
     return outcomes
 
@@ -145,9 +145,8 @@ def test_reordered_events_applied_by_the_actor_in_any_order(app, client, publish
     callback(client, pub, "published", attempt=2, apply=False)
     with app.app_context():
         ids = db.session.scalars(sa.select(CallbackEvent.id).order_by(CallbackEvent.id.desc())).all()
-    for event_id in ids:
-        with app.app_context():
-            apply_callback(event_id)
+    with app.app_context():
+        apply_callbacks(ids)  # one message for both, the newer first
     assert outcome_of(app, f"pub-{pub}:published:2") == "applied"
     assert outcome_of(app, f"pub-{pub}:failed:1") == "stale"
     assert state(app, pub)[0] is PublicationStatus.PUBLISHED
@@ -249,17 +248,23 @@ def test_the_request_records_pending_and_the_actor_applies_once(app, client, pub
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == audits
 
 
-def test_pending_events_past_requeue_at_are_handed_over_again_once_per_period(app, client, publishing):
-    pub = publishing["publications"][0]
-    callback(client, pub, apply=False)
+def test_recorded_events_are_handed_over_at_once_then_again_once_per_period(app, client, publishing):
+    first, second = publishing["publications"]
+    callback(client, first, apply=False)
+    callback(client, second, apply=False)
+    broker = app.extensions["dramatiq"]
     with app.app_context():
-        assert results.requeue_stranded() == 0  # just recorded: its own message is on its way
+        assert results.hand_over_due() == 2  # due at once, in one message
+        assert results.hand_over_due() == 0  # handed over: not again at every tick
+        queued = broker.client.hlen(f"{broker.namespace}:callbacks.msgs")  # messages waiting
         db.session.execute(sa.update(CallbackEvent).values(requeue_at=sa.func.now() - sa.text("interval '1 s'")))
         db.session.commit()
     with app.app_context():
-        assert results.requeue_stranded() == 1
+        assert results.hand_over_due() == 2  # still pending after CALLBACK_REQUEUE_AFTER_S: again
+    assert queued == 1
+    assert apply_pending(app) == ["applied", "applied"]
     with app.app_context():
-        assert results.requeue_stranded() == 0  # pushed forward: not re-sent at every tick
-    assert apply_pending(app) == ["applied"]
-    with app.app_context():
-        assert results.requeue_stranded() == 0  # applied events are never re-sent
+        db.session.execute(sa.update(CallbackEvent).values(requeue_at=sa.func.now() - sa.text("interval '1 s'")))
+        db.session.commit()
+        assert results.hand_over_due() == 0  # applied events are never handed over again
+    broker.flush("callbacks")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CallbackEvent, ContentObject, ObjectStatus, Publication, PublicationStatus, User
-from app.publishing import relay
+from app.publishing import relay, results
 from app.reviews import service as reviews
 from app.scheduler import Scheduler
 from tests.publishing_stack import PublishingStack
@@ -138,8 +138,8 @@ def test_the_callback_actor_applies_what_the_request_recorded(stack):
 
 
 def test_a_callback_whose_message_was_lost_is_applied_after_the_scheduler_requeues_it(stack):
-    """The process dies between the commit and the enqueue (here: the message is flushed from
-    the broker): the event stays pending until the scheduler hands it over again."""
+    """The relay hands a recorded event over, and the message is lost (here: flushed from the
+    broker): the event stays pending until the relay hands it over again."""
     stack.app.config["CALLBACK_REQUEUE_AFTER_S"] = 1
     approver, objects = stack.seed(objects=1, targets=1)
     approve_all(stack, approver, objects)
@@ -148,6 +148,8 @@ def test_a_callback_whose_message_was_lost_is_applied_after_the_scheduler_requeu
         with stack.app.app_context():
             relay.relay()
         stack.wait_for(lambda: callback_events(stack) == [("pending", False)], 30)
+        with stack.app.app_context():
+            assert results.hand_over_due() == 1
     finally:
         publisher.stop()
     stack.app.extensions["dramatiq"].flush("callbacks")  # the message is lost

@@ -1,11 +1,13 @@
-"""Make's status callbacks, the request's half: verify, record once, hand over (§1.6).
+"""Make's status callbacks, the request's half: verify and record once (§1.6).
 
 Nothing slow runs in the request. The signature is checked on the raw bytes, the body parsed
 just enough to name the publication, and the raw event inserted by one statement that ignores
 a duplicate webhook id (a replay answers 200 "duplicate") and, in the same round trip, checks
 that the publication exists under that idempotency key (else 404, recorded as such). The
-committed event is handed to the `apply_callback` actor (app.publishing.results applies the
-rules); if that message is lost, the scheduler re-enqueues the still-pending event.
+recorded event is pending and due at once: the scheduler's relay hands pending events to the
+`apply_callbacks` actor in batches every second, as it does the outbox's publications, and
+app.publishing.results applies the rules. No message is sent from the request, so none can be
+lost between the commit and the broker.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from app.extensions import db, redis_store
 from app.hooks import signature
 from app.models.base import utcnow
-from app.publishing.results import RESULT_STATUSES, requeue_after
+from app.publishing.results import RESULT_STATUSES
 
 KEPT_HEADERS = ("webhook-id", "webhook-timestamp", "content-type", "user-agent")
 
@@ -31,7 +33,7 @@ RECORD = sa.text("""
     SELECT :webhook_id, p.id, :status,
            CASE WHEN p.id IS NULL THEN 'unknown_publication' ELSE 'pending' END,
            :headers, :raw_body, :now,
-           CASE WHEN p.id IS NOT NULL THEN CAST(:requeue_at AS timestamptz) END,
+           CASE WHEN p.id IS NOT NULL THEN CAST(:now AS timestamptz) END,
            CASE WHEN p.id IS NULL THEN CAST(:now AS timestamptz) END
     FROM (VALUES (1)) AS one
     LEFT JOIN publications p ON p.id = :publication_id AND p.idempotency_key = :key
@@ -82,15 +84,13 @@ def receive(headers, body: bytes, ip: str) -> Answer:
         "webhook_id": webhook_id, "status": status, "raw_body": body.decode("utf-8", "replace"),
         "headers": {k: headers.get(k) for k in KEPT_HEADERS if headers.get(k)},
         "publication_id": _publication_id(delivery_id), "key": key if isinstance(key, str) else None,
-        "now": now, "requeue_at": now + requeue_after()}).one_or_none()
+        "now": now}).one_or_none()
     db.session.commit()
     if row is None:
         return Answer(200, "duplicate")
-    event_id, publication_id = row
-    if publication_id is None:
+    if row.publication_id is None:
         current_app.logger.warning("Make callback for unknown publication %s", delivery_id)
         return Answer(404, "unknown_publication")
-    _hand_over(event_id)
     return Answer(200, "accepted")
 
 
@@ -100,14 +100,3 @@ def _publication_id(delivery_id: str) -> int | None:
     if prefix != "pub" or not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
     return int(number)
-
-
-def _hand_over(event_id: int) -> None:
-    """Enqueue after the commit. A broker hiccup must not turn a recorded event into an error
-    (Make would send it again for nothing): the scheduler re-enqueues it at `requeue_at`."""
-    from app.tasks.callbacks import apply_callback
-
-    try:
-        apply_callback.send(event_id)
-    except Exception:
-        current_app.logger.exception("callback event %s recorded but not enqueued", event_id)

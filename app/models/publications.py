@@ -66,9 +66,10 @@ class Publication(Timestamps, db.Model):
 class CallbackEvent(db.Model):
     """Every accepted Make callback, kept raw; `webhook_id` makes replays no-ops.
 
-    The request records it pending (`applied_at` NULL); the `apply_callback` actor applies it
-    and records the outcome. A pending event whose `requeue_at` has passed lost its message and
-    is handed to the actor again by the scheduler."""
+    The request records it pending (`applied_at` NULL) and due (`requeue_at` now); the
+    scheduler's relay hands due events to the `apply_callbacks` actor, which applies them and
+    records the outcome. Each hand-over moves `requeue_at` forward, so an event whose message
+    was lost is handed over again later."""
 
     __tablename__ = "callback_events"
     __table_args__ = (

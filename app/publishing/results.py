@@ -1,4 +1,4 @@
-"""Apply Make's recorded callbacks to their publications (the `apply_callback` actor's work).
+"""Apply Make's recorded callbacks to their publications (the `apply_callbacks` actor's work).
 
 The request only verified and recorded the event (app.hooks.callbacks); the rules run here,
 in one short transaction per event: the event row first (a copy of the message being applied
@@ -88,22 +88,23 @@ def requeue_after() -> timedelta:
     return timedelta(seconds=current_app.config["CALLBACK_REQUEUE_AFTER_S"])
 
 
-def requeue_stranded(limit: int = 500) -> int:
-    """Hand pending events whose `requeue_at` has passed to the actor again: their message was
-    lost (the process died between the commit and the enqueue, or the broker was flushed).
-    Each is pushed `CALLBACK_REQUEUE_AFTER_S` forward, so a long queue is not flooded with
-    copies; a copy applied after the original is a no-op anyway."""
-    from app.tasks.callbacks import apply_callback
+def hand_over_due(limit: int = 1000, batch: int = 50) -> int:
+    """Hand the pending events that are due to the `apply_callbacks` actor, `batch` ids per
+    message (the relay job, every second). An event is due when just recorded, and again
+    `CALLBACK_REQUEUE_AFTER_S` after each hand-over while it stays pending (its message was
+    lost, or the actor kept failing): `requeue_at` moves forward with each hand-over, so a
+    long queue is not flooded with copies, and a copy applied after the original is a no-op."""
+    from app.tasks.callbacks import apply_callbacks
 
     now = utcnow()
     ids = list(db.session.scalars(
         sa.select(CallbackEvent.id)
         .where(CallbackEvent.applied_at.is_(None), CallbackEvent.requeue_at <= now)
-        .order_by(CallbackEvent.requeue_at).limit(limit).with_for_update(skip_locked=True)))
+        .order_by(CallbackEvent.requeue_at, CallbackEvent.id).limit(limit).with_for_update(skip_locked=True)))
     if ids:
         db.session.execute(sa.update(CallbackEvent).where(CallbackEvent.id.in_(ids))
                            .values(requeue_at=now + requeue_after()))
     db.session.commit()
-    for event_id in ids:
-        apply_callback.send(event_id)
+    for start in range(0, len(ids), batch):
+        apply_callbacks.send(ids[start:start + batch])
     return len(ids)
