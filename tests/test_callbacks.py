@@ -1,5 +1,5 @@
 """POST /hooks/make: signed, deduplicated, recorded by the request and applied by the
-`apply_callback` actor, forward-only; bad callbacks change nothing.
+`apply_callbacks` actor, forward-only; bad callbacks change nothing.
 
 The app fixture's changes live in a transaction a worker cannot see, so these tests run the
 actor's function in-process on what the request recorded; the real worker path is proven in
