@@ -249,4 +249,26 @@
       }
     }
   });
+
+  // Filters folded on phones, open on wider screens; the bulk tagging bar only once a file is
+  // selected (or while it shows the outcome of an action). Both re-run after htmx swaps.
+  var WIDE = window.matchMedia("(min-width: 48rem)");
+
+  function arrange() {
+    if (WIDE.matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (panel) { panel.open = true; });
+    }
+    var bar = document.getElementById("bulk-form");
+    if (bar) {
+      var result = document.getElementById("bulk-result");
+      bar.hidden = !document.querySelector(".tile-select:checked") && !(result && result.textContent.trim());
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches(".tile-select")) arrange();
+  });
+  document.addEventListener("htmx:afterSettle", arrange);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", arrange);
+  else arrange();
 })();

@@ -99,7 +99,9 @@ def test_upload_watch_tag_and_filter(browser, live_server, media_stack, screensh
         page.goto(live_server.url + path)
         page.wait_for_selector("#media-grid .media-card img")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
-        assert page.evaluate("""() => [...document.querySelectorAll('.card, .bulk-bar')].every(box => {
+        # Every shown box keeps its fields inside (the bulk bar waits, hidden, for a selection).
+        assert page.evaluate("""() => [...document.querySelectorAll('.card, .bulk-bar')]
+            .filter(box => box.getClientRects().length).every(box => {
             const edge = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
             return [...box.querySelectorAll('input:not([type=hidden]), select, button')]
                 .every(field => field.getBoundingClientRect().right <= edge + 1);
