@@ -34,6 +34,10 @@ def check_config(config) -> None:
         raise ConfigurationError(
             f"missing setting(s): {', '.join(missing)}. Set them in the environment "
             "(see .env.example), or use `make run`, which starts embedded servers.")
+    if config.get("MEDIA_ORPHAN_MIN_AGE_S", 3600) < 3600:
+        # The sweeper deletes what nothing references and is older than this: a shorter age
+        # could take the file of an upload or a processing still running.
+        raise ConfigurationError("MEDIA_ORPHAN_MIN_AGE_S must be at least 3600 (one hour).")
 
 
 def _select_locale():

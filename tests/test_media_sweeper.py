@@ -201,3 +201,11 @@ def test_a_sharepoint_folder_not_made_yet_has_no_orphans(app, sharepoint, runner
         assert sharepoint.client().children() == []
     result = runner.invoke(args=["media", "sweep", "--sharepoint-delete"])
     assert result.exit_code == 0 and "sharepoint: 0 item(s) of no asset" in result.output
+
+
+def test_a_minimum_age_under_an_hour_is_refused_at_start(servers, test_database):
+    from app import ConfigurationError
+    from tests.conftest import make_test_app
+
+    with pytest.raises(ConfigurationError, match="MEDIA_ORPHAN_MIN_AGE_S must be at least 3600"):
+        make_test_app(servers, test_database, MEDIA_ORPHAN_MIN_AGE_S=60)
