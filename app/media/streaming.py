@@ -17,7 +17,7 @@ from flask import Response, abort, request
 
 from app.media.sniff import SNIFF_BYTES, Refused, sniff
 from app.models import MediaAsset
-from app.storage.local import CHUNK
+from app.storage.local import read_open
 from app.storage import StorageError, StorageUnavailable, get_storage, transfers
 
 
@@ -48,21 +48,6 @@ def _stored_size(storage, asset: MediaAsset, version: str) -> int | None:
     return next((v.size for v in storage.versions(asset.storage_item_id) if v.id == version), None)
 
 
-def _read_open(file, start: int = 0, end: int | None = None):
-    """Stream bytes start..end (inclusive) of an already open file, then close it."""
-    try:
-        file.seek(start)
-        remaining = (os.fstat(file.fileno()).st_size if end is None else end + 1) - start
-        while remaining > 0:
-            chunk = file.read(min(CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        file.close()
-
-
 def _wanted_range(size: int, etag: str):
     """(start, stop) to serve, None for the whole file; aborts with 416 when unsatisfiable."""
     ranges = request.range
@@ -83,7 +68,7 @@ def version_response(asset: MediaAsset, version: str | None, *, cache_control: s
     else from the backend that stored the asset (SharePoint: Graph's download, with the range)."""
     staged = transfers.open_staged(asset, version)
     if staged is not None:
-        size, mime, read = os.fstat(staged.fileno()).st_size, asset.mime, partial(_read_open, staged)
+        size, mime, read = os.fstat(staged.fileno()).st_size, asset.mime, partial(read_open, staged)
     else:
         version = transfers.stored_version(asset, version)
         if version is None or asset.storage_item_id is None:

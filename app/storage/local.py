@@ -59,16 +59,7 @@ class LocalStorage:
         return self._version(ref, target, current=True)
 
     def read(self, ref: str, version: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        path = self._file(ref, version)
-        remaining = (path.stat().st_size if end is None else end + 1) - start
-        with path.open("rb") as f:
-            f.seek(start)
-            while remaining > 0:
-                chunk = f.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                yield chunk
+        return read_open(self._file(ref, version).open("rb"), start, end)
 
     @contextmanager
     def local_file(self, ref: str, version: str):
@@ -90,3 +81,18 @@ class LocalStorage:
         stat = path.stat()
         return StoredVersion(ref=ref, id=path.name, size=stat.st_size, current=current,
                              modified_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+
+
+def read_open(file, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Stream bytes `start`..`end` (inclusive; `None`: to the end) of an open file, then close it."""
+    try:
+        file.seek(start)
+        remaining = (os.fstat(file.fileno()).st_size if end is None else end + 1) - start
+        while remaining > 0:
+            chunk = file.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        file.close()
