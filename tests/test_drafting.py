@@ -58,10 +58,11 @@ def post(app):
 
 
 def ask(client, post, **form):
+    """The draft button, from the edit form of the post (from "New post": object_id="")."""
     seed, object_id = post
     data = {"title": "Teaser salon", "message": "", "targets": [seed.scenarios["instagram"]],
-            "csrf_token": csrf_token(client, "/campaigns/"), **form}
-    return client.post(f"/campaigns/{seed.campaign_id}/objects/{object_id}/draft", data=data, headers=HTMX)
+            "object_id": object_id, "csrf_token": csrf_token(client, "/campaigns/"), **form}
+    return client.post(f"/campaigns/{seed.campaign_id}/draft", data=data, headers=HTMX)
 
 
 def poll(client, response, timeout=15):
@@ -85,6 +86,17 @@ def test_the_button_is_hidden_while_n8n_is_not_configured(app, client, auth, pos
     assert refused.status_code == 286 and b"Drafting with N8N is not configured." in refused.data
     monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", "http://127.0.0.1:9/draft")
     assert b'data-testid="draft-button"' in client.get(edit, headers=EN).data
+    assert b'data-testid="draft-button"' in client.get(f"/campaigns/{seed.campaign_id}/objects/new",
+                                                       headers=EN).data
+
+
+def test_a_post_not_saved_yet_gets_a_draft_too(app, client, auth, post, n8n, worker, monkeypatch):
+    monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", n8n.url + "/draft")
+    auth.login("editor")
+    ready = poll(client, ask(client, post, object_id="", title="Nouvelle publication"))
+    assert "Brouillon : Nouvelle publication" in ready.get_data(as_text=True)
+    assert n8n.received[-1]["object"] == {"id": None, "title": "Nouvelle publication", "message": "",
+                                          "link": None}
 
 
 def test_a_draft_from_n8n_is_offered_and_put_in_the_form_only_on_request(app, client, auth, post, n8n, worker,
@@ -134,7 +146,7 @@ def test_an_unknown_or_expired_draft_is_said_so(app, client, auth, post, monkeyp
     seed, object_id = post
     monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", "http://127.0.0.1:9/draft")
     auth.login("editor")
-    base = f"/campaigns/{seed.campaign_id}/objects/{object_id}/draft/{'0' * 32}"
+    base = f"/campaigns/{seed.campaign_id}/draft/{'0' * 32}"
     gone = client.get(base, headers=HTMX)
     assert gone.status_code == 286 and b"This draft is no longer available." in gone.data
     assert client.get(base + "/message", headers=HTMX).status_code == 404

@@ -3,8 +3,9 @@
 Outbound calls to third parties never run in a web request: the button's request stores a
 pending record in Redis and enqueues the `draft_message` actor, which POSTs the post's context
 to N8N (httpx, `N8N_TIMEOUT_S`) and stores the answer, or why there is none, under the same
-key (object + request id, expiring after `N8N_DRAFT_TTL_S`). The page polls that record and
-shows the draft; the editor decides to put it in the message and still saves the post.
+key (campaign + a random request id, expiring after `N8N_DRAFT_TTL_S`), so a post being
+written, not saved yet, can have a draft too. The page polls that record and shows the draft;
+the editor decides to put it in the message and still saves the post.
 """
 from __future__ import annotations
 
@@ -57,40 +58,41 @@ def enabled() -> bool:
     return bool(current_app.config["N8N_WEBHOOK_URL"])
 
 
-def _key(object_id: int, request_id: str) -> str:
-    return redis_store.key(f"drafts:{object_id}:{request_id}")
+def _key(campaign_id: int, request_id: str) -> str:
+    return redis_store.key(f"drafts:c{campaign_id}:{request_id}")
 
 
-def _store(object_id: int, request_id: str, record: dict) -> None:
-    redis_store.client.set(_key(object_id, request_id), json.dumps(record),
+def _store(campaign_id: int, request_id: str, record: dict) -> None:
+    redis_store.client.set(_key(campaign_id, request_id), json.dumps(record),
                            ex=current_app.config["N8N_DRAFT_TTL_S"])
 
 
 def context_of(campaign, obj, form, scenarios, locale: str) -> dict:
-    """What N8N drafts from: the post as the editor sees it in the form (saved or not)."""
+    """What N8N drafts from: the post as the editor sees it in the form (saved or not; `obj`
+    None while it is being written)."""
     ticked = set(form.targets.data or [])
     return {"campaign": {"id": campaign.id, "name": campaign.name},
-            "object": {"id": obj.id, "title": form.title.data or "", "message": form.message.data or "",
-                       "link": form.link.data or None},
+            "object": {"id": obj.id if obj else None, "title": form.title.data or "",
+                       "message": form.message.data or "", "link": form.link.data or None},
             "platforms": sorted({s.social_account.platform.value for s in scenarios if s.id in ticked}),
             "language": locale}
 
 
-def start(object_id: int, context: dict) -> str:
+def start(campaign_id: int, context: dict) -> str:
     """Record a pending draft and hand the call to the actor; the request id to poll."""
     from app.tasks.drafting import draft_message
 
     request_id = uuid.uuid4().hex
-    _store(object_id, request_id, {"state": "pending", "started": time.time()})
-    draft_message.send(object_id, request_id, context)
+    _store(campaign_id, request_id, {"state": "pending", "started": time.time()})
+    draft_message.send(campaign_id, request_id, context)
     return request_id
 
 
-def get(object_id: int, request_id: str) -> Draft:
+def get(campaign_id: int, request_id: str) -> Draft:
     """The draft a poll asks about; an id that `start` cannot have made is simply not there."""
     if not REQUEST_ID.fullmatch(request_id):
         return Draft("expired")
-    raw = redis_store.client.get(_key(object_id, request_id))
+    raw = redis_store.client.get(_key(campaign_id, request_id))
     if raw is None:
         return Draft("expired")
     record = json.loads(raw)
@@ -101,9 +103,9 @@ def get(object_id: int, request_id: str) -> Draft:
                  status_code=record.get("status_code"))
 
 
-def run(object_id: int, request_id: str, context: dict) -> None:
+def run(campaign_id: int, request_id: str, context: dict) -> None:
     """The actor's work: ask N8N, store the draft or the reason there is none."""
-    _store(object_id, request_id, ask_n8n(context))
+    _store(campaign_id, request_id, ask_n8n(context))
 
 
 def ask_n8n(context: dict) -> dict:

@@ -122,44 +122,44 @@ def submit_object(campaign_id, object_id):
     return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
 
 
-@bp.post("/<int:campaign_id>/objects/<int:object_id>/draft")
+@bp.post("/<int:campaign_id>/draft")
 @role_required(Role.EDITOR)
-def draft_message(campaign_id, object_id):
-    """Ask N8N for a draft of the message, from what the form holds now (an actor calls it)."""
+def draft_message(campaign_id):
+    """Ask N8N for a draft of the message, from what the form holds now (an actor calls it);
+    the form of a new post has no `object_id` yet."""
     campaign = _active(campaign_id)
-    obj = objects.get_or_404(campaign, object_id)
+    object_id = request.form.get("object_id", type=int)
+    obj = objects.get_or_404(campaign, object_id) if object_id else None
     if not drafting.enabled():
-        return _draft_box(campaign, obj, None, drafting.Draft("failed", error="not_configured"))
+        return _draft_box(campaign, None, drafting.Draft("failed", error="not_configured"))
     scenarios = objects.offered_scenarios(campaign, obj)
     form = ObjectForm().set_targets(scenarios)
-    request_id = drafting.start(obj.id, drafting.context_of(campaign, obj, form, scenarios, str(get_locale())))
-    return _draft_box(campaign, obj, request_id, drafting.Draft("pending"))
+    request_id = drafting.start(campaign.id, drafting.context_of(campaign, obj, form, scenarios, str(get_locale())))
+    return _draft_box(campaign, request_id, drafting.Draft("pending"))
 
 
-@bp.get("/<int:campaign_id>/objects/<int:object_id>/draft/<request_id>")
+@bp.get("/<int:campaign_id>/draft/<request_id>")
 @role_required(Role.EDITOR)
-def draft_status(campaign_id, object_id, request_id):
+def draft_status(campaign_id, request_id):
     """Polled while N8N drafts; 286 stops the polling once the draft is ready or failed."""
     campaign = service.get_or_404(campaign_id)
-    obj = objects.get_or_404(campaign, object_id)
-    return _draft_box(campaign, obj, request_id, drafting.get(obj.id, request_id))
+    return _draft_box(campaign, request_id, drafting.get(campaign.id, request_id))
 
 
-@bp.get("/<int:campaign_id>/objects/<int:object_id>/draft/<request_id>/message")
+@bp.get("/<int:campaign_id>/draft/<request_id>/message")
 @role_required(Role.EDITOR)
-def use_draft(campaign_id, object_id, request_id):
+def use_draft(campaign_id, request_id):
     """The message field holding the draft, swapped in when the editor chooses to use it."""
     campaign = service.get_or_404(campaign_id)
-    obj = objects.get_or_404(campaign, object_id)
-    draft = drafting.get(obj.id, request_id)
+    draft = drafting.get(campaign.id, request_id)
     if draft.state != "ready":
         abort(404)
     form = ObjectForm(formdata=None, message=draft.message)
     return render("campaigns/_draft_message.html", form=form, limits=_limits())
 
 
-def _draft_box(campaign, obj, request_id, draft):
-    return render("campaigns/_draft.html", campaign=campaign, obj=obj, request_id=request_id, draft=draft,
+def _draft_box(campaign, request_id, draft):
+    return render("campaigns/_draft.html", campaign=campaign, request_id=request_id, draft=draft,
                   problem=drafting.explain(draft), status=286 if draft.settled and wants_fragment() else 200)
 
 

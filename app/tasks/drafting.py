@@ -4,6 +4,6 @@ from app.tasks import actor
 
 
 @actor(queue_name="drafts", max_retries=0, time_limit=120_000)
-def draft_message(object_id: int, request_id: str, context: dict) -> None:
+def draft_message(campaign_id: int, request_id: str, context: dict) -> None:
     """No retry: the editor is waiting and can click again; the outcome is stored either way."""
-    drafting.run(object_id, request_id, context)
+    drafting.run(campaign_id, request_id, context)
