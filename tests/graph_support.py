@@ -110,3 +110,18 @@ def asset_of(app, asset_id) -> MediaAsset:
 def staged_path(app, asset_id, version):
     with app.app_context():
         return transfers.staging_path(asset_id, version)
+
+
+def interrupted_upload(app, client, sharepoint, name: str) -> tuple[int, bytes]:
+    """An uploaded picture larger than two fragments whose `store_media` stopped at the second
+    fragment (a 500, left to the actor's retry): the asset id and the bytes."""
+    from app.storage import StorageUnavailable
+    from app.tasks.media import store_media
+    from tests.media_support import noisy_jpeg, upload
+
+    data = noisy_jpeg((900, 800))
+    asset_id = upload(client, data, name).get_json()["id"]
+    sharepoint.faults.fail_fragment(2, status=500)
+    with pytest.raises(StorageUnavailable):
+        run(app, store_media, asset_id)
+    return asset_id, data

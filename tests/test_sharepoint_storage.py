@@ -24,7 +24,8 @@ from app.tasks.media import discard_media, process_media, store_media, store_med
 from sandbox.server import BackgroundServer
 from tests.conftest import PASSWORD, SESSION_TAG, create_database, csrf_token, drop_database, make_test_app
 from tests.graph_support import (Backend, app_config, asset_of, configure, emulator_settings, graph,  # noqa: F401
-                                 run, sharepoint, staged_path, tenant_settings, transfer_of)
+                                 interrupted_upload, run, sharepoint, staged_path, tenant_settings,
+                                 transfer_of)
 from tests.media_live import signed_in
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, upload  # noqa: F401
 
@@ -102,12 +103,8 @@ def test_a_replacement_is_a_new_sharepoint_version_listed_on_the_detail_page(app
 
 
 def test_a_failed_chunk_is_resumed_by_the_retried_message(app, client, editor, sharepoint):
-    data = noisy_jpeg((900, 800))
+    asset_id, data = interrupted_upload(app, client, sharepoint, "big.jpg")
     assert len(data) > 2 * FRAGMENT
-    asset_id = upload(client, data, "big.jpg").get_json()["id"]
-    sharepoint.faults.fail_fragment(2, status=500)
-    with pytest.raises(StorageUnavailable):
-        run(app, store_media, asset_id)
     transfer = transfer_of(app, asset_id)
     assert transfer.next_offset == FRAGMENT and transfer.upload_url and transfer.attempts == 1
     assert transfer.claimed_until is None and "500" in transfer.last_error
@@ -122,11 +119,7 @@ def test_a_failed_chunk_is_resumed_by_the_retried_message(app, client, editor, s
 
 
 def test_a_recorded_session_that_expired_starts_over(app, client, editor, sharepoint):
-    data = noisy_jpeg((900, 800))
-    asset_id = upload(client, data, "late.jpg").get_json()["id"]
-    sharepoint.faults.fail_fragment(2, status=500)
-    with pytest.raises(StorageUnavailable):
-        run(app, store_media, asset_id)
+    asset_id, data = interrupted_upload(app, client, sharepoint, "late.jpg")
     assert sharepoint.graph.emulator.uploads.expire() == 1
     run(app, store_media, asset_id)
     assert sharepoint.counters()["requests"]["POST item/createUploadSession"] == 2

@@ -3,16 +3,14 @@ upload again from the detail page (it resumes the recorded session), and the ver
 detail page shows is cached in Redis until a version is stored or replaced."""
 from __future__ import annotations
 
-import pytest
-
 from app.extensions import db
 from app.integrations.graph import FRAGMENT
 from app.models import MediaAsset, MediaStatus
-from app.storage import StorageUnavailable
 from app.tasks.media import process_media, store_media, store_media_gave_up
 from tests.conftest import csrf_token
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, truncated_jpeg, upload  # noqa: F401
-from tests.graph_support import asset_of, graph, run, sharepoint, staged_path, transfer_of  # noqa: F401
+from tests.graph_support import (asset_of, graph, interrupted_upload, run, sharepoint,  # noqa: F401
+                                 staged_path, transfer_of)
 
 HTMX = {"HX-Request": "true", **EN}
 
@@ -53,11 +51,7 @@ def test_a_storage_failure_is_told_apart_from_a_processing_failure(app, client, 
 
 
 def test_a_retry_resumes_the_recorded_session_and_the_asset_becomes_ready(app, client, editor, sharepoint):
-    data = noisy_jpeg((900, 800))
-    asset_id = upload(client, data, "big.jpg").get_json()["id"]
-    sharepoint.faults.fail_fragment(2, status=500)
-    with pytest.raises(StorageUnavailable):
-        run(app, store_media, asset_id)
+    asset_id, data = interrupted_upload(app, client, sharepoint, "big.jpg")
     run(app, store_media_gave_up, {"args": [asset_id]}, {"retries": 8, "max_retries": 8})
     assert transfer_of(app, asset_id).next_offset == FRAGMENT
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)

@@ -60,7 +60,7 @@ def create_object(campaign_id):
         return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
     obj = objects.create_object(campaign, **_values(form, media), actor=current_user)
     db.session.commit()
-    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+    return _to_object(campaign, obj)
 
 
 @bp.get("/<int:campaign_id>/objects/<int:object_id>")
@@ -104,7 +104,7 @@ def update_object(campaign_id, object_id):
     except objects.NotEditable:
         abort(409)
     db.session.commit()
-    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+    return _to_object(campaign, obj)
 
 
 @bp.post("/<int:campaign_id>/objects/<int:object_id>/submit")
@@ -119,7 +119,7 @@ def submit_object(campaign_id, object_id):
     except workflow.InvalidTransition:
         abort(409)
     db.session.commit()
-    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+    return _to_object(campaign, obj)
 
 
 @bp.post("/<int:campaign_id>/draft")
@@ -156,6 +156,11 @@ def use_draft(campaign_id, request_id):
         abort(404)
     form = ObjectForm(formdata=None, message=draft.message)
     return render("campaigns/_draft_message.html", form=form, limits=_limits())
+
+
+def _to_object(campaign, obj):
+    """After a change to the post: its page (303, so a reload does not post again)."""
+    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
 
 
 def _draft_box(campaign, request_id, draft):
