@@ -52,6 +52,8 @@ class CampaignScenario(Timestamps, db.Model):
         enum_column(ScenarioStatus, "scenario_status"), default=ScenarioStatus.PROVISIONING
     )
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The last signed `dry_run_ok` callback: the hook, Data Store, mapping and HMAC all worked.
+    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     campaign: Mapped[Campaign] = relationship(back_populates="scenarios")
     social_account: Mapped["SocialAccount"] = relationship()

@@ -60,6 +60,8 @@ class Publication(Timestamps, db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The first webhook attempt: transient errors are retried until PUBLISH_RETRY_WINDOW_S after it.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
@@ -91,3 +93,6 @@ class CallbackEvent(db.Model):
     )
     applied_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     requeue_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Failed applications of the event; past CALLBACK_MAX_APPLY_ATTEMPTS it is set aside.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
