@@ -113,6 +113,8 @@ def load_config() -> dict:
         "CALLBACK_RATE_LIMIT_PER_MINUTE": _int("CALLBACK_RATE_LIMIT_PER_MINUTE", 1200),
         # A recorded callback still pending this long lost its message: the scheduler re-sends it
         "CALLBACK_REQUEUE_AFTER_S": _int("CALLBACK_REQUEUE_AFTER_S", 10),
+        # A recorded callback that failed to apply this many times is set aside (could_not_apply)
+        "CALLBACK_MAX_APPLY_ATTEMPTS": _int("CALLBACK_MAX_APPLY_ATTEMPTS", 5),
         "MEILI_URL": _env("MEILI_URL"),
         "MEILI_API_KEY": _env("MEILI_API_KEY"),
         "SEARCH_BUDGET_MS": _int("SEARCH_BUDGET_MS", 300),

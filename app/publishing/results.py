@@ -6,6 +6,11 @@ elsewhere waits, then finds it applied), then the object, then the publication (
 writer uses, so callbacks, claims and edits never wait on each other in a circle).
 Statuses only move forward, a fingerprint mismatch is flagged and audited, the object's status
 follows. The event is stamped `applied_at` in the same transaction: applying twice is a no-op.
+
+The rules run inside a savepoint: an event that cannot apply (a shape the request should have
+refused, a value the database rejects) rolls back only its own changes, counts a failed attempt
+with the error, and after `CALLBACK_MAX_APPLY_ATTEMPTS` is set aside as `could_not_apply`
+(listed on the publishing health page) instead of holding the events handed over with it.
 """
 from __future__ import annotations
 
@@ -32,6 +37,18 @@ def apply(event_id: int) -> str | None:
     if event is None:
         db.session.rollback()
         return None
+    try:
+        with db.session.begin_nested():
+            _apply_event(event)
+    except Exception as exc:  # noqa: BLE001 - whatever one event raises must not hold the others
+        _count_failure(event, exc)
+    else:
+        event.applied_at = utcnow()
+    db.session.commit()
+    return event.outcome
+
+
+def _apply_event(event: CallbackEvent) -> None:
     payload = json.loads(event.raw_body)
     publication = _locked_publication(event.publication_id, payload.get("idempotency_key"))
     if publication is None:
@@ -39,9 +56,20 @@ def apply(event_id: int) -> str | None:
         event.outcome, event.publication_id = "unknown_publication", None
     else:
         event.outcome = _apply(publication, payload, RESULT_STATUSES[payload["status"]])
-    event.applied_at = utcnow()
-    db.session.commit()
-    return event.outcome
+    db.session.flush()  # a value the database refuses fails here, inside the savepoint
+
+
+def _count_failure(event: CallbackEvent, exc: Exception) -> None:
+    """The savepoint is rolled back (the event row stays locked): count the attempt, keep the
+    error, and set the event aside once it has failed too often."""
+    event.attempts = (event.attempts or 0) + 1
+    event.last_error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:2000]
+    give_up = event.attempts >= current_app.config["CALLBACK_MAX_APPLY_ATTEMPTS"]
+    if give_up:
+        event.outcome, event.applied_at = "could_not_apply", utcnow()
+    current_app.logger.warning("Make callback %s could not be applied (attempt %d%s): %s",
+                               event.webhook_id, event.attempts, ", set aside" if give_up else "",
+                               event.last_error)
 
 
 def _locked_publication(publication_id: int | None, idempotency_key) -> Publication | None:
