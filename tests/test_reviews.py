@@ -1,4 +1,5 @@
 """The review queue: approve in one tap (writing the outbox), request changes with a comment."""
+import re
 import uuid
 
 import pytest
@@ -90,7 +91,7 @@ def test_request_changes_needs_a_comment_and_keeps_it(app, client, auth, in_revi
     token = csrf_token(client, "/reviews/")
     empty = client.post(f"/reviews/{object_id}/changes", data={"comment": "  "}, headers={**HX, "X-CSRFToken": token})
     assert empty.status_code == 422
-    assert "Say what should change" in empty.get_data(as_text=True)
+    assert "A comment is required: say what should change" in empty.get_data(as_text=True)
     done = client.post(f"/reviews/{object_id}/changes", data={"comment": "Le visuel est flou"},
                        headers={**HX, "X-CSRFToken": token})
     assert done.status_code == 200
@@ -175,3 +176,135 @@ def test_a_post_already_publishing_is_not_sent_back(app, in_review, make_user):
         db.session.commit()
         assert service.reopen_after_change([object_id], by=db.session.get(User, editor_id), reason="edit") == []
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.PUBLISHING
+
+
+# -- What an approver may read (issue 16.8) ----------------------------------------------------
+
+def _with_status(app, object_id, status):
+    with app.app_context():
+        db.session.get(ContentObject, object_id).status = status
+        db.session.commit()
+
+
+def _reviews_routes(object_id):
+    """Every route of the reviews area that takes a post's id, with its method."""
+    return [("get", f"/reviews/objects/{object_id}/history"), ("get", f"/reviews/objects/{object_id}/previews"),
+            ("post", f"/reviews/{object_id}/approve"), ("post", f"/reviews/{object_id}/changes")]
+
+
+def test_every_reviews_route_taking_an_id_is_listed(app):
+    with app.test_request_context():
+        rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("reviews.")
+                 and "object_id" in rule.arguments}
+    assert rules == {path.replace("/1/", "/<int:object_id>/") for _, path in _reviews_routes(1)}
+
+
+def _page_text(response) -> str:
+    """The answer without what changes on every request (CSP nonce, CSRF token)."""
+    return re.sub(r'(nonce|value|content|hx-headers)=("[^"]*"|'"'"'[^'"'"']*'"'"')', "", response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("method,path", _reviews_routes("{id}"))
+def test_an_approver_is_not_told_a_draft_exists(app, client, auth, in_review, method, path):
+    [object_id] = in_review(1)
+    _with_status(app, object_id, ObjectStatus.DRAFT)
+    auth.login("approver")
+    headers = {"X-CSRFToken": csrf_token(client, "/reviews/"), "Accept-Language": "en"}
+    draft = getattr(client, method)(path.format(id=object_id), data={"comment": "Trop long"}, headers=headers)
+    missing = getattr(client, method)(path.format(id=999999), data={"comment": "Trop long"}, headers=headers)
+    assert draft.status_code == missing.status_code == 404
+    assert _page_text(draft) == _page_text(missing)
+    assert "Teaser 0" not in draft.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.DRAFT
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Approval)) == 0
+
+
+@pytest.mark.parametrize("status", [s for s in ObjectStatus if s is not ObjectStatus.DRAFT])
+def test_an_approver_reads_what_is_in_review_or_decided(app, client, auth, in_review, status):
+    [object_id] = in_review(1)
+    _with_status(app, object_id, status)
+    auth.login("approver")
+    for path in (f"/reviews/objects/{object_id}/history", f"/reviews/objects/{object_id}/previews"):
+        response = client.get(path, headers={"Accept-Language": "en"})
+        assert response.status_code == 200 and "Teaser 0" in response.get_data(as_text=True), path
+
+
+@pytest.mark.parametrize("role", ["editor", "admin"])
+def test_editors_and_admins_still_read_drafts(app, client, auth, in_review, role):
+    [object_id] = in_review(1)
+    _with_status(app, object_id, ObjectStatus.DRAFT)
+    auth.login(role)
+    for path in (f"/reviews/objects/{object_id}/history", f"/reviews/objects/{object_id}/previews"):
+        assert client.get(path).status_code == 200, path
+
+
+# -- "Request changes" refused, and the previews opened without htmx (issue 15.1, 15.6) ---------
+
+def _add_poster(app, object_id):
+    from app.models import ObjectMedia
+    from tests.objects_support import make_asset
+
+    with app.app_context():
+        poster = make_asset("Affiche du salon", thumb_path="derived/none.webp")
+        db.session.add(ObjectMedia(object_id=object_id, media_asset_id=poster.id, position=0))
+        db.session.commit()
+        return poster.id
+
+
+@pytest.mark.parametrize("comment", ["", "   \n  "])
+def test_a_blank_comment_comes_back_in_its_card_with_its_media(app, client, auth, in_review, comment):
+    [object_id] = in_review(1)
+    poster_id = _add_poster(app, object_id)
+    auth.login("approver")
+    token = csrf_token(client, "/reviews/")
+    response = client.post(f"/reviews/{object_id}/changes", data={"comment": comment},
+                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in html
+    assert html.lstrip().startswith(f'<li class="card review-card" id="review-{object_id}"')
+    assert "Un commentaire est requis" in html and 'aria-invalid="true"' in html
+    assert "<details class=\"changes\" open>" in html
+    assert f"/media/{poster_id}/thumb" in html  # the card keeps its media thumbnails
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW
+
+
+def test_without_javascript_a_refused_comment_shows_the_queue_with_that_card_open(app, client, auth, in_review):
+    first, second = in_review(2)
+    auth.login("approver")
+    long_comment = "x" * 2001
+    response = client.post(f"/reviews/{second}/changes",
+                           data={"comment": long_comment, "csrf_token": csrf_token(client, "/reviews/")},
+                           headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in html
+    assert html.count('data-testid="review-card"') == 2
+    refused = html.split(f'id="review-{second}"')[1]
+    assert long_comment in refused and "at most 2000" in refused.replace("longer than", "at most")
+    assert 'aria-invalid="true"' not in html.split(f'id="review-{first}"')[1].split("</li>\n")[0]
+
+
+def test_previews_opened_directly_are_a_whole_page(client, auth, in_review):
+    [object_id] = in_review(1)
+    auth.login("approver")
+    page = client.get(f"/reviews/objects/{object_id}/previews", headers={"Accept-Language": "en"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in body and "objects.css" in body
+    assert 'data-testid="preview-instagram"' in body and "<h1>Teaser 0</h1>" in body
+    assert "HX-Request" in page.headers["Vary"]
+    fragment = client.get(f"/reviews/objects/{object_id}/previews", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and "HX-Request" in fragment.headers["Vary"]
+    for header in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
+        whole = client.get(f"/reviews/objects/{object_id}/previews", headers={"HX-Request": "true", **header})
+        assert "<html" in whole.get_data(as_text=True), header
+
+
+def test_reviews_pages_answer_a_plain_request_with_the_whole_page(client, auth, in_review):
+    """Every GET of the reviews area, opened directly, is a page (not a bare fragment)."""
+    [object_id] = in_review(1)
+    auth.login("approver")
+    for path in ("/reviews/", f"/reviews/objects/{object_id}/history", f"/reviews/objects/{object_id}/previews"):
+        response = client.get(path)
+        assert response.status_code == 200 and "<html" in response.get_data(as_text=True), path
+        assert "HX-Request" in response.headers["Vary"], path

@@ -6,4 +6,4 @@ from wtforms.validators import DataRequired, Length
 
 class ChangesForm(FlaskForm):
     comment = TextAreaField(_l("What should change?"), validators=[
-        DataRequired(message=_l("Say what should change: the editor will read it.")), Length(max=2000)])
+        DataRequired(message=_l("A comment is required: say what should change, the editor will read it.")), Length(max=2000)])

@@ -9,11 +9,10 @@ from sqlalchemy.orm import joinedload
 from app import workflow
 from app.extensions import db
 from app.models import (Approval, AuditEvent, CallbackEvent, CampaignScenario, ContentObject, Decision,
-                        MediaAsset, ObjectMedia, ObjectStatus, Publication, SocialAccount, User,
+                        MediaAsset, ObjectMedia, ObjectStatus, Publication, Role, SocialAccount, User,
                         object_targets)
 from app.models.base import utcnow
 from app.publishing import outbox
-
 
 
 def queue_page(page: int, per_page: int = 20):
@@ -88,11 +87,24 @@ def media_by_object(object_ids: list[int]) -> dict[int, list[MediaAsset]]:
     return grouped
 
 
-def get_for_review(object_id: int) -> ContentObject:
-    obj = db.session.get(ContentObject, object_id, with_for_update=True)
-    if obj is None:
+def may_read(obj: ContentObject, user) -> bool:
+    """Editors (and admins) read every post; approvers read what was submitted to them, in
+    review or decided since, never a draft."""
+    return user.has_role(Role.EDITOR) or obj.status is not ObjectStatus.DRAFT
+
+
+def get_readable(object_id: int, user, *, lock: bool = False) -> ContentObject:
+    """The post `user` may read, or 404: a draft answers an approver exactly as a missing id
+    does, so its existence is not revealed."""
+    obj = db.session.get(ContentObject, object_id, with_for_update=lock)
+    if obj is None or not may_read(obj, user):
         abort(404)
     return obj
+
+
+def get_for_review(object_id: int, user) -> ContentObject:
+    """The post to decide on, locked until the decision commits."""
+    return get_readable(object_id, user, lock=True)
 
 
 def history(obj: ContentObject):

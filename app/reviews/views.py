@@ -4,8 +4,8 @@ from flask_login import current_user
 
 from app import workflow
 from app.extensions import db
-from app.models import ContentObject, Role
-from app.rendering import fragment_or_redirect, render
+from app.models import Role
+from app.rendering import fragment_or_redirect, render, wants_fragment
 from app.reviews import bp, service
 from app.reviews.forms import ChangesForm
 from app.security import role_required
@@ -27,18 +27,25 @@ def _decided(obj, message, status=200):
                                 obj=obj, outcome=message)
 
 
-def _card(obj, form, status=422):
-    return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"),
-                                message=_("Say what should change: the editor will read it."),
-                                category="error", status=status, obj=obj, form=form,
-                                targets=service.targets_by_object([obj.id]),
-                                media=service.media_by_object([obj.id]))
+def _refused_card(obj, form):
+    """A comment refused: htmx re-renders the card with the error and what was typed; without
+    JavaScript the queue comes back with that card first, open on the same error (422 both)."""
+    if wants_fragment():
+        return render("reviews/index.html", block="card", status=422, obj=obj, form=form,
+                      targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
+    page = service.queue_page(1)
+    if obj not in page.items:
+        page.items = [obj, *page.items]
+    ids = [item.id for item in page.items]
+    return render("reviews/index.html", status=422, page=page, form=ChangesForm(formdata=None),
+                  refused={obj.id: form}, targets=service.targets_by_object(ids),
+                  media=service.media_by_object(ids))
 
 
 @bp.post("/<int:object_id>/approve")
 @role_required(Role.APPROVER)
 def approve(object_id):
-    obj = service.get_for_review(object_id)
+    obj = service.get_for_review(object_id, current_user)
     try:
         service.approve(obj, by=current_user)
     except workflow.InvalidTransition:
@@ -51,10 +58,10 @@ def approve(object_id):
 @bp.post("/<int:object_id>/changes")
 @role_required(Role.APPROVER)
 def request_changes(object_id):
-    obj = service.get_for_review(object_id)
+    obj = service.get_for_review(object_id, current_user)
     form = ChangesForm()
     if not form.validate():
-        return _card(obj, form)
+        return _refused_card(obj, form)
     try:
         service.request_changes(obj, by=current_user, comment=form.comment.data)
     except workflow.InvalidTransition:
@@ -67,7 +74,7 @@ def request_changes(object_id):
 @bp.get("/objects/<int:object_id>/history")
 @role_required(Role.EDITOR, Role.APPROVER)
 def history(object_id):
-    obj = db.get_or_404(ContentObject, object_id)
+    obj = service.get_readable(object_id, current_user)
     return render("reviews/history.html", obj=obj, events=service.history(obj),
                   deliveries=service.deliveries(obj))
 
@@ -75,9 +82,11 @@ def history(object_id):
 @bp.get("/objects/<int:object_id>/previews")
 @role_required(Role.EDITOR, Role.APPROVER)
 def previews(object_id):
-    """The per-network previews of a post, loaded into its review card when the approver opens them."""
+    """The per-network previews of a post: loaded into its review card when the approver opens
+    them (htmx), a page of their own when the link is opened directly."""
     from app.campaigns import objects
 
-    obj = db.get_or_404(ContentObject, object_id)
+    obj = service.get_readable(object_id, current_user)
     media = objects.media_of(obj)
-    return render("campaigns/_previews.html", obj=obj, media=media, checks=objects.checks(obj, media))
+    return render("reviews/previews.html", block="previews", obj=obj, media=media,
+                  checks=objects.checks(obj, media))
