@@ -135,6 +135,8 @@ def register_templating(app: Flask) -> None:
         status_label=labels.status_label, event_label=labels.event_label,
         publication_status_label=labels.publication_status_label, PublicationStatus=PublicationStatus,
         attempt_outcome_label=labels.attempt_outcome_label, callback_label=labels.callback_label,
+        callback_outcome_label=labels.callback_outcome_label, reported_status_label=labels.reported_status_label,
+        apply_error_label=labels.apply_error_label, note_label=labels.note_label,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -62,6 +62,7 @@ CALLBACK_OUTCOME_LABELS = {
     "pending": _l("being recorded"), "applied": _l("recorded"), "stale": _l("already known"),
     "fingerprint_mismatch": _l("recorded, but the content differs from what was approved"),
     "unknown_publication": _l("unknown publication"),
+    "could_not_apply": _l("could not be applied"),
 }
 
 
@@ -71,8 +72,46 @@ def attempt_outcome_label(outcome: str) -> str:
 
 def callback_label(status: str | None, outcome: str) -> str:
     """"published (recorded)": the status Make reported, and what the CMS made of it."""
+    return f"{reported_status_label(status)} ({callback_outcome_label(outcome)})"
+
+
+def callback_outcome_label(outcome: str) -> str:
+    return str(CALLBACK_OUTCOME_LABELS.get(outcome, outcome))
+
+
+def reported_status_label(status: str | None) -> str:
+    """The status a Make callback reported, in words (as received when it is not one of ours)."""
     try:
-        reported = publication_status_label(PublicationStatus(status))
+        return publication_status_label(PublicationStatus(status))
     except ValueError:
-        reported = status or "?"
-    return f"{reported} ({CALLBACK_OUTCOME_LABELS.get(outcome, outcome)})"
+        return status or "?"
+
+
+# Why a recorded callback could not be applied (app.publishing.results keeps "<Exception>: ...").
+APPLY_ERROR_LABELS = {
+    "AttributeError": _l("Make's message does not have the expected shape"),
+    "KeyError": _l("Make's message does not have the expected shape"),
+    "TypeError": _l("Make's message does not have the expected shape"),
+    "JSONDecodeError": _l("Make's message is not readable JSON"),
+    "DataError": _l("A value in Make's message cannot be stored"),
+    "IntegrityError": _l("A value in Make's message cannot be stored"),
+}
+
+
+def apply_error_label(last_error: str | None) -> str:
+    kind = (last_error or "").split(":", 1)[0]
+    return str(APPLY_ERROR_LABELS.get(kind, _l("An unexpected error stopped it from being applied")))
+
+
+# Notes the system writes into a post's history, kept in English and shown in the reader's
+# language (older rows hold the same words). Notes typed by people are shown as typed.
+SYSTEM_NOTE_LABELS = {
+    "retry": _l("publication retried"),
+    "media file replaced by a new version": _l("a media file was replaced by a new version"),
+    "new version found in SharePoint": _l("a new version of a media file was found in SharePoint"),
+    "marked failed by hand": _l("marked as not published by hand"),
+}
+
+
+def note_label(note: str | None) -> str:
+    return str(SYSTEM_NOTE_LABELS[note]) if note in SYSTEM_NOTE_LABELS else (note or "")

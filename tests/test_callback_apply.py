@@ -84,14 +84,14 @@ POISONS = {
     # A signed callback whose `error` is a string: AttributeError in the old code, every retry.
     "error_as_string": ("failed", {"error": "Media rejected"}),
     # A value only the database refuses (NUL in text): psycopg DataError at flush.
-    "nul_in_url": ("published", {"external_id": "1", "external_url": "https://x.example/\u0000p"}),
+    "nul_in_id": ("published", {"external_id": "17841\u00004", "external_url": "https://x.example/p"}),
     # An unknown status recorded before the endpoint checked it.
     "unknown_status": ("deleted", {}),
 }
 
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
-def test_a_poison_event_does_not_hold_its_batch_and_is_set_aside(app, publishing, poison):
+def test_a_poison_event_does_not_hold_its_batch_and_is_set_aside(app, client, auth, publishing, poison):
     bad_pub, good_pub = publishing["publications"]
     status, fields = POISONS[poison]
     bad = record(app, bad_pub, status, **fields)
@@ -120,6 +120,13 @@ def test_a_poison_event_does_not_hold_its_batch_and_is_set_aside(app, publishing
         assert results.hand_over_due() == 0  # the relay stops handing it over
     app.extensions["dramatiq"].flush("callbacks")
 
+    auth.login("admin")  # visible on the publishing health page, in words
+    html = client.get("/hooks/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    card = html[html.index(f'data-testid="could-not-apply-{bad}"'):]
+    card = card[:card.index("</li>")]
+    assert "Affiche de rentrée" in card and "Instagram · Compte instagram" in card
+    assert "could not be applied" in card and f"<code>{status}</code>" in card
+
 
 def test_the_attempt_limit_is_a_setting(app, publishing, monkeypatch):
     monkeypatch.setitem(app.config, "CALLBACK_MAX_APPLY_ATTEMPTS", 1)
@@ -140,3 +147,12 @@ def test_an_event_that_applies_after_a_failure_keeps_its_count(app, publishing):
     row = event_row(app, event)
     assert (row.outcome, row.attempts) == ("applied", 2)
     assert publication_status(app, pub) is PublicationStatus.PUBLISHED
+
+
+def test_an_unsafe_address_recorded_before_the_rule_is_not_kept(app, publishing):
+    pub = publishing["publications"][0]
+    event = record(app, pub, "published", external_id="9", external_url="javascript:alert(document.domain)")
+    run_actor(app, [event])
+    with app.app_context():
+        publication = db.session.get(Publication, pub)
+        assert (publication.status, publication.external_url) == (PublicationStatus.PUBLISHED, None)

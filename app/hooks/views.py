@@ -3,9 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import csrf, db
-from app.hooks import bp, callbacks, service
+from app.hooks import bp, callbacks
 from app.models import Role
-from app.publishing import manual
+from app.publishing import manual, results
 from app.rendering import render
 from app.security import public, role_required
 
@@ -13,11 +13,17 @@ from app.security import public, role_required
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
+    return _health_page()
+
+
+def _health_page(*, status: int = 200, settle: dict | None = None):
+    """The publishing health page; `settle` re-renders a refused "settle by hand" form as typed."""
     page = request.args.get("page", 1, type=int)
     attention, attention_total = manual.needing_attention(page)
-    return render("hooks/index.html", block="listing", page=service.list_page(1, per_page=20),
+    set_aside, set_aside_total = results.set_aside()
+    return render("hooks/index.html", block="listing", status=status, callbacks=results.recent(),
                   health=manual.health(), attention=attention, attention_total=attention_total,
-                  attention_page=page)
+                  attention_page=page, set_aside=set_aside, set_aside_total=set_aside_total, settle=settle)
 
 
 @bp.post("/publications/<int:publication_id>/retry")
@@ -39,16 +45,17 @@ def retry(publication_id):
 @bp.post("/publications/<int:publication_id>/settle")
 @role_required(Role.ADMIN)
 def settle(publication_id):
-    published = request.form.get("published") == "1"
-    url = (request.form.get("external_url") or "").strip() or None
-    if published and url and not url.startswith(("https://", "http://")):
-        flash(_("The address of the post must start with https://"), "error")
-        return redirect(url_for("hooks.index"), 303)
+    typed = {"publication_id": publication_id, "published": request.form.get("published") == "1",
+             "external_url": (request.form.get("external_url") or "").strip(),
+             "reason": (request.form.get("reason") or "").strip()}
     try:
-        manual.settle(publication_id, published=published, actor=current_user, external_url=url,
-                      reason=(request.form.get("reason") or "").strip() or None)
+        manual.settle(publication_id, published=typed["published"], actor=current_user,
+                      external_url=typed["external_url"] or None, reason=typed["reason"] or None)
     except LookupError:
         abort(404)
+    except manual.InvalidAddress as exc:
+        db.session.rollback()
+        return _health_page(status=422, settle=typed | {"error": str(exc)})
     except manual.ManualActionError as exc:
         db.session.rollback()
         flash(str(exc), "error")

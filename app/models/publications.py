@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import Decision, PublicationStatus, Timestamps, enum_column, utcnow
+from app.publishing.urls import safe_external_url
 
 
 class Approval(db.Model):
@@ -63,6 +64,12 @@ class Publication(Timestamps, db.Model):
     # The first webhook attempt: transient errors are retried until PUBLISH_RETRY_WINDOW_S after it.
     first_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def live_url(self) -> str | None:
+        """The live post's address when it is safe to show as a link; older rows may hold
+        whatever a callback sent (`javascript:`...), shown as text only."""
+        return safe_external_url(self.external_url) if self.external_url else None
 
 
 class CallbackEvent(db.Model):

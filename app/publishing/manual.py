@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from app import audit, workflow
 from app.extensions import db
@@ -18,10 +19,19 @@ from app.models import (CampaignScenario, ContentObject, ObjectStatus, Publicati
 from app.models.base import utcnow
 from app.publishing import outbox
 from app.publishing.status import sync_object_status
+from app.publishing.urls import safe_external_url
+
+
+# The publication a row of the attention list is about, as opposed to its newer generations.
+Latest = aliased(Publication, name="latest")
 
 
 class ManualActionError(Exception):
     pass
+
+
+class InvalidAddress(ManualActionError):
+    """The address typed for the live post is not one we may show as a link."""
 
 
 def _locked(publication_id: int) -> Publication:
@@ -66,7 +76,10 @@ def retry(publication_id: int, *, actor) -> Publication:
 
 def settle(publication_id: int, *, published: bool, actor, external_url: str | None = None,
            reason: str | None = None) -> Publication:
-    """Record by hand what a person checked on the network for an `unknown` publication."""
+    """Record by hand what a person checked on the network for an `unknown` publication.
+    The address follows the callbacks' rule (app.publishing.urls): https only."""
+    if published and external_url and safe_external_url(external_url) is None:
+        raise InvalidAddress(_l("Enter the full address of the live post, starting with https://"))
     publication = _locked(publication_id)
     if publication.status is not P.UNKNOWN:
         raise ManualActionError(_l("Only a publication without news from Make can be settled by hand."))
@@ -98,13 +111,19 @@ def health(days: int = 7):
 
 
 def needing_attention(page: int, per_page: int = 30):
-    query = (sa.select(Publication, ContentObject.title, SocialAccount.platform, SocialAccount.label)
-             .join(ContentObject, ContentObject.id == Publication.object_id)
-             .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
+    """Targets whose latest generation failed or has no answer: a failure that a retry (a newer
+    generation of the same post and target) has since taken over is history, not a task."""
+    newer = sa.select(Publication.id).where(
+        Publication.object_id == Latest.object_id,
+        Publication.campaign_scenario_id == Latest.campaign_scenario_id,
+        Publication.generation > Latest.generation).exists()
+    needing = sa.and_(Latest.status.in_([P.FAILED, P.UNKNOWN]), ~newer)
+    query = (sa.select(Latest, ContentObject.title, SocialAccount.platform, SocialAccount.label)
+             .join(ContentObject, ContentObject.id == Latest.object_id)
+             .join(CampaignScenario, CampaignScenario.id == Latest.campaign_scenario_id)
              .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-             .where(Publication.status.in_([P.FAILED, P.UNKNOWN]))
-             .order_by(Publication.updated_at.desc(), Publication.id.desc()))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                              .where(Publication.status.in_([P.FAILED, P.UNKNOWN])))
+             .where(needing)
+             .order_by(Latest.updated_at.desc(), Latest.id.desc()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Latest).where(needing))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return rows, total

@@ -22,9 +22,11 @@ from flask import current_app
 
 from app import audit
 from app.extensions import db
-from app.models import CallbackEvent, ContentObject, Publication, PublicationStatus
+from app.models import (CallbackEvent, CampaignScenario, ContentObject, Publication, PublicationStatus,
+                        SocialAccount)
 from app.models.base import utcnow
 from app.publishing.status import moves_forward, sync_object_status
+from app.publishing.urls import safe_external_url
 
 RESULT_STATUSES = {"published": PublicationStatus.PUBLISHED, "failed": PublicationStatus.FAILED}
 
@@ -97,7 +99,8 @@ def _apply(publication: Publication, payload: dict, target: PublicationStatus) -
     publication.completed_at = utcnow()
     if target is PublicationStatus.PUBLISHED:
         publication.external_id = str(payload.get("external_id") or "")[:255] or None
-        publication.external_url = payload.get("external_url")
+        # Events recorded before the endpoint checked the address may hold anything.
+        publication.external_url = safe_external_url(payload.get("external_url"))
         publication.last_error = None
     else:
         error = payload.get("error") or {}
@@ -136,3 +139,30 @@ def hand_over_due(limit: int = 1000, batch: int = 50) -> int:
     for start in range(0, len(ids), batch):
         apply_callbacks.send(ids[start:start + batch])
     return len(ids)
+
+
+def _described(query):
+    """Callback events with what people recognise them by: the post, the network, the account
+    (outer joins: an event for an unknown publication has none)."""
+    return (query.outerjoin(Publication, Publication.id == CallbackEvent.publication_id)
+            .outerjoin(ContentObject, ContentObject.id == Publication.object_id)
+            .outerjoin(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
+            .outerjoin(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id))
+
+
+def recent(limit: int = 20):
+    """The latest callbacks, newest first: (event, post id, post title, platform, account label)."""
+    return db.session.execute(_described(
+        sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform, SocialAccount.label))
+        .order_by(CallbackEvent.received_at.desc(), CallbackEvent.id.desc()).limit(limit)).all()
+
+
+def set_aside(limit: int = 50):
+    """Events given up after CALLBACK_MAX_APPLY_ATTEMPTS, newest first, and how many there are."""
+    query = _described(sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform,
+                                 SocialAccount.label)).where(CallbackEvent.outcome == "could_not_apply")
+    rows = db.session.execute(query.order_by(CallbackEvent.applied_at.desc(), CallbackEvent.id.desc())
+                              .limit(limit)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent)
+                              .where(CallbackEvent.outcome == "could_not_apply"))
+    return rows, total
