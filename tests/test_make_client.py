@@ -5,6 +5,7 @@ too for the clone). Tests that turn the emulator's fault knobs run against the e
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import random
 import threading
@@ -173,7 +174,95 @@ def test_a_refused_blueprint_is_a_validation_error_with_suberrors(client):
     assert "999999999" in str(raised.value)
 
 
+def test_the_token_its_scopes_and_the_team(client, target):
+    assert client.me()["id"]
+    authorization = client.current_authorization()
+    assert authorization["authUsed"] == "token" and "scenarios:write" in authorization["scope"]
+    team = client.get_team(target[0].team_id)
+    assert team["id"] == target[0].team_id
+    if target[0].organization_id:
+        assert client.get_organization(team["organizationId"])["id"] == team["organizationId"]
+
+
 # -- emulator only: the fault knobs -------------------------------------------------------
+def test_a_connection_and_the_data_store_with_its_structure(emulator, emulated):
+    assert emulated.get_connection(CONNECTIONS["linkedin"])["teamId"] == 215
+    store = emulated.get_data_store(1)
+    spec = emulated.get_data_structure(store["datastructureId"])["spec"]
+    assert {field["name"] for field in spec} >= {"external_id", "external_url"}
+    http = emulator._http
+    token = {"Authorization": emulated._http.headers["Authorization"]}
+    assert http.delete("/api/v2/data-stores/1?confirmed=true", headers=token).status_code == 200
+    assert http.delete(f"/api/v2/connections/{CONNECTIONS['linkedin']}", headers=token).status_code == 200
+    for missing in (lambda: emulated.get_data_store(1),
+                    lambda: emulated.get_connection(CONNECTIONS["linkedin"])):
+        with pytest.raises(mk.MakeNotFound):
+            missing()
+
+
+class _Recorder:
+    """A loopback HTTP server that answers from a script and records each request."""
+
+    def __init__(self, answers):
+        self.requests, self._answers = [], list(answers)
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}/api/v2"
+
+    def _app(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        self.requests.append({"path": environ["PATH_INFO"], "query": environ["QUERY_STRING"],
+                              "authorization": environ.get("HTTP_AUTHORIZATION"),
+                              "body": environ["wsgi.input"].read(length)})
+        status, body = self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    def client(self, sleeps) -> mk.MakeClient:
+        return mk.MakeClient(mk.MakeConfig(api_token=str(uuid.uuid4()), team_id=215,
+                                           organization_id=11, hook_base_url="", base_url=self.url),
+                             sleep=sleeps.append)
+
+    def stop(self):
+        self._server.shutdown()
+
+
+def test_blueprint_validation_goes_without_the_token_and_reports_403_and_429(sleeps):
+    errors = [{"path": "flow[1].module", "problem": "Unknown module x:Y", "fix": "Use a real one"}]
+    server = _Recorder([("429 Too Many Requests", {"message": "limited"}),
+                        ("200 OK", {"valid": False, "errors": errors})])
+    try:
+        with server.client(sleeps) as make:
+            answer = make.validate_blueprint({"name": "x", "flow": []})
+        assert answer == {"valid": False, "errors": errors} and len(sleeps) == 1
+        assert [r["authorization"] for r in server.requests] == [None, None]
+        assert json.loads(server.requests[0]["body"]) == {"blueprint": {"name": "x", "flow": []}}
+        assert server.requests[0]["path"] == "/api/v2/blueprints/validate"
+    finally:
+        server.stop()
+    off = _Recorder([("403 Forbidden", {"message": "Permission denied", "code": "SC403"})])
+    try:
+        with off.client(sleeps) as make, pytest.raises(mk.MakePermissionError):
+            make.validate_blueprint({"name": "x", "flow": []})
+    finally:
+        off.stop()
+
+
+@pytest.mark.parametrize("envelope", ["wrapped", "bare"])
+def test_a_clone_answer_is_read_wrapped_or_bare(sleeps, envelope):
+    scenario = {"id": 931, "name": "clone", "teamId": 215, "isActive": False, "isinvalid": False}
+    blueprint = {"name": "tpl", "flow": [{"id": 1, "module": "gateway:CustomWebHook", "version": 1,
+                                          "parameters": {"hook": 4700}}]}
+    server = _Recorder([("200 OK", {"code": "OK", "response": {"blueprint": blueprint}}),
+                        ("200 OK", {"scenario": scenario} if envelope == "wrapped" else scenario)])
+    try:
+        with server.client(sleeps) as make:
+            assert make.clone_scenario(930, "clone", hook_id=4711, connection_id=77) == scenario
+        assert json.loads(server.requests[1]["body"])["hook"] == {"4700": 4711}
+    finally:
+        server.stop()
+
+
 def test_a_token_without_scope_is_a_permission_error(emulator, sleeps):
     config = mk.MakeConfig.from_settings({**emulator.settings(), "MAKE_API_TOKEN": NO_SCOPE_TOKEN})
     with mk.MakeClient(config, sleep=sleeps.append) as make, \

@@ -200,13 +200,52 @@ class MakeClient:
         """Where the CMS posts payloads: the hook's `url`, else the base URL and its udid."""
         return hook.get("url") or f"{self.config.hook_base_url.rstrip('/')}/{hook['udid']}"
 
-    # -- connections ------------------------------------------------------------------------
+    # -- the token, the organisation, the team ---------------------------------------------
+    def me(self) -> dict:
+        """The user the token belongs to (`GET /users/me` → `authUser`)."""
+        return self._call("GET", "/users/me")["authUser"]
+
+    def current_authorization(self) -> dict:
+        """How this request was authenticated and the token's scopes: `{"authUsed", "scope"}`."""
+        return self._call("GET", "/users/me/current-authorization")["authorization"]
+
+    def get_organization(self, organization_id: int) -> dict:
+        return self._call("GET", f"/organizations/{organization_id}")["organization"]
+
+    def get_team(self, team_id: int) -> dict:
+        return self._call("GET", f"/teams/{team_id}")["team"]
+
+    # -- connections and the Data Store ------------------------------------------------------
     def find_connection(self, connection_id: int) -> dict | None:
         for connection in self._pages("/connections", "connections",
                                       {"teamId": self.config.team_id}):
             if connection.get("id") == connection_id:
                 return connection
         return None
+
+    def get_connection(self, connection_id: int) -> dict:
+        """One connection; `accountName` is its type (the app it connects, e.g. `linkedin2`)."""
+        return self._call("GET", f"/connections/{connection_id}")["connection"]
+
+    def get_data_store(self, data_store_id: int) -> dict:
+        return self._call("GET", f"/data-stores/{data_store_id}")["dataStore"]
+
+    def get_data_structure(self, data_structure_id: int) -> dict:
+        """A record's fields, `spec: [{"name", "type", ...}]`."""
+        return self._call("GET", f"/data-structures/{data_structure_id}")["dataStructure"]
+
+    # -- blueprints ---------------------------------------------------------------------------
+    def validate_blueprint(self, blueprint: dict) -> dict:
+        """Make's public blueprint validation (`POST /blueprints/validate`, no token): `{"valid",
+        "errors": [{"path", "problem", "fix"}]}`. 403 (`MakePermissionError`) when the zone has
+        it switched off; 429 is retried like any other call, then `MakeRateLimited`."""
+        answer = self._call("POST", "/blueprints/validate", json={"blueprint": blueprint},
+                            authenticated=False)
+        if not isinstance(answer.get("valid"), bool):
+            raise MakeServerError("the blueprint validation answered without a valid flag")
+        return {"valid": answer["valid"], "errors": [
+            {key: str(error.get(key) or "") for key in ("path", "problem", "fix")}
+            for error in answer.get("errors") or () if isinstance(error, dict)]}
 
     # -- scenarios --------------------------------------------------------------------------
     def find_scenario(self, name: str) -> dict | None:
@@ -233,8 +272,11 @@ class MakeClient:
                 "account": {str(conn): connection_id for conn in connections},
                 "key": {}, "device": {}, "udt": {}, "datastore": {}}
         params = {"organizationId": self.config.organization_id, "confirmed": "true"}
-        return self._call("POST", f"/scenarios/{template_id}/clone", params=params, json=body,
-                          idempotent=False)["scenario"]
+        answer = self._call("POST", f"/scenarios/{template_id}/clone", params=params, json=body,
+                            idempotent=False)
+        # Public evidence does not settle the envelope: `{"scenario": {...}}` like the other
+        # scenario calls, or the bare scenario (one copy of the API reference).
+        return answer["scenario"] if isinstance(answer.get("scenario"), dict) else answer
 
     def get_scenario(self, scenario_id: int) -> dict:
         return self._call("GET", f"/scenarios/{scenario_id}")["scenario"]
@@ -271,10 +313,14 @@ class MakeClient:
                 return
             offset += PAGE_SIZE
 
-    def _call(self, method: str, path: str, *, params=None, json=None, idempotent=True) -> dict:
+    def _call(self, method: str, path: str, *, params=None, json=None, idempotent=True,
+              authenticated=True) -> dict:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response = self._http.request(method, path, params=params, json=json)
+                request = self._http.build_request(method, path, params=params, json=json)
+                if not authenticated:
+                    del request.headers["Authorization"]
+                response = self._http.send(request)
             except httpx.TransportError as exc:
                 unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 cls = MakeTimeout if isinstance(exc, httpx.TimeoutException) else MakeConnectionError

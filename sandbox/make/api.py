@@ -1,19 +1,45 @@
-"""``/api/v2``: organisations, teams, connections and hooks (scenarios are in ``scenarios.py``)."""
+"""``/api/v2``: the user and the token, organisations, teams, connections, data stores and their
+structures, and hooks (scenarios are in ``scenarios.py``).
+
+Shapes follow Make's API as the official TypeScript SDK reads it (``integromat/make-typescript-sdk``
+``src/endpoints/*.ts`` and ``test/mocks/*``): ``{"authUser"}`` for ``/users/me``,
+``{"authorization": {"authUsed", "scope"}}`` for the token's scopes, ``{"dataStore"}`` and
+``{"dataStructure"}`` (``spec`` lists the record's fields), ``{"connection"}`` whose
+``accountName`` is the connection's type.
+"""
 from __future__ import annotations
 
 import secrets
 import string
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from . import core
 from .apiutil import ApiError, before_api_request, bool_arg, int_arg, json_body, paginate, requires
+from .blueprints import connection_ids
 
 bp = Blueprint("make_api", __name__, url_prefix="/api/v2")
 bp.before_request(before_api_request)
 
 HOOK_TYPES = ("gateway-webhook",)
+# The seeded Data Store of published keys (id 1 in the first team) and its structure: the CMS
+# needs the text fields external_id and external_url (docs/make-modules.md).
+DATA_STORE_ID = DATA_STRUCTURE_ID = 1
+DATA_STRUCTURE_SPEC = [{"name": "external_id", "type": "text", "label": "External id", "required": False},
+                       {"name": "external_url", "type": "text", "label": "External URL", "required": False}]
 _UDID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@bp.get("/users/me")
+def get_me():
+    """Any valid token may ask who it belongs to."""
+    return jsonify({"authUser": {"id": 1, "name": "Sandbox Maker", "email": "maker@sandbox.invalid",
+                                 "language": "en", "timezone": "Europe/Paris", "locale": "fr"}})
+
+
+@bp.get("/users/me/current-authorization")
+def current_authorization():
+    return jsonify({"authorization": {"authUsed": "token", "scope": list(g.scopes)}})
 
 
 @bp.get("/organizations")
@@ -39,12 +65,103 @@ def list_teams():
     return paginate(teams, "teams")
 
 
+@bp.get("/teams/<int:team_id>")
+@requires("teams:read")
+def get_team(team_id):
+    return jsonify({"team": team_or_404(team_id)})
+
+
 @bp.get("/connections")
 @requires("connections:read")
 def list_connections():
     team_id = team_or_404(int_arg("teamId", required=True))["id"]
-    connections = [c for c in core.current().connections.values() if c["teamId"] == team_id]
+    with core.current().state.read() as data:
+        connections = [c for c in live_connections(data).values() if c["teamId"] == team_id]
     return paginate(connections, "connections")
+
+
+@bp.get("/connections/<int:connection_id>")
+@requires("connections:read")
+def get_connection(connection_id):
+    with core.current().state.read() as data:
+        connection = live_connections(data).get(connection_id)
+    if connection is None:
+        raise ApiError(404, f"Connection {connection_id} not found.")
+    return jsonify({"connection": {**connection, "accountLabel": connection["name"],
+                                   "accountType": "oauth", "scoped": True, "editable": False}})
+
+
+@bp.delete("/connections/<int:connection_id>")
+@requires("connections:write")
+def delete_connection(connection_id):
+    """Scenarios that use it become invalid, as when a connection is removed in Make."""
+    with core.current().state.change() as data:
+        if connection_id not in live_connections(data):
+            raise ApiError(404, f"Connection {connection_id} not found.")
+        data.setdefault("deleted_connections", []).append(connection_id)
+        for scenario in data["scenarios"].values():
+            if connection_id in connection_ids(scenario["blueprint"]):
+                scenario["isinvalid"] = True
+    return jsonify({"connection": connection_id})
+
+
+def live_connections(data: dict) -> dict:
+    """The seeded connections minus those deleted through the API (kept in the state)."""
+    gone = set(data.get("deleted_connections", ()))
+    return {cid: conn for cid, conn in core.current().connections.items() if cid not in gone}
+
+
+@bp.get("/data-stores")
+@requires("datastores:read")
+def list_data_stores():
+    team_id = team_or_404(int_arg("teamId", required=True))["id"]
+    with core.current().state.read() as data:
+        stores = [store for store in _data_stores(data).values() if store["teamId"] == team_id]
+    return paginate(stores, "dataStores")
+
+
+@bp.get("/data-stores/<int:data_store_id>")
+@requires("datastores:read")
+def get_data_store(data_store_id):
+    with core.current().state.read() as data:
+        store = _data_stores(data).get(data_store_id)
+    if store is None:
+        raise ApiError(404, f"Data store {data_store_id} not found.")
+    return jsonify({"dataStore": store})
+
+
+@bp.delete("/data-stores/<int:data_store_id>")
+@requires("datastores:write")
+def delete_data_store(data_store_id):
+    if not bool_arg("confirmed"):
+        raise ApiError(400, "Deleting a data store needs confirmed=true.")
+    with core.current().state.change() as data:
+        if data_store_id not in _data_stores(data):
+            raise ApiError(404, f"Data store {data_store_id} not found.")
+        data.setdefault("deleted_data_stores", []).append(data_store_id)
+    return jsonify({"dataStore": data_store_id})
+
+
+@bp.get("/data-structures/<int:data_structure_id>")
+@requires("datastores:read")
+def get_data_structure(data_structure_id):
+    if data_structure_id != DATA_STRUCTURE_ID:
+        raise ApiError(404, f"Data structure {data_structure_id} not found.")
+    return jsonify({"dataStructure": {"id": DATA_STRUCTURE_ID, "name": "cms-published",
+                                      "teamId": _first_team_id(), "spec": DATA_STRUCTURE_SPEC,
+                                      "strict": False}})
+
+
+def _data_stores(data: dict) -> dict:
+    if DATA_STORE_ID in data.get("deleted_data_stores", ()):
+        return {}
+    return {DATA_STORE_ID: {"id": DATA_STORE_ID, "name": "cms-published-keys",
+                            "records": len(data["datastore"]), "size": "0", "maxSize": "1048576",
+                            "teamId": _first_team_id(), "datastructureId": DATA_STRUCTURE_ID}}
+
+
+def _first_team_id() -> int:
+    return next(iter(core.current().teams))
 
 
 @bp.post("/hooks")

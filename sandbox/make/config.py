@@ -10,7 +10,9 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 
-ALL_SCOPES = ("teams:read", "organizations:read", "connections:read", "hooks:read", "hooks:write",
+# "datastores:read" as in the SDK's current-authorization mock; the two writes by analogy.
+ALL_SCOPES = ("teams:read", "organizations:read", "connections:read", "connections:write",
+              "datastores:read", "datastores:write", "hooks:read", "hooks:write",
               "scenarios:read", "scenarios:write", "scenarios:run")
 
 OUTCOMES = ("published", "failed")

@@ -12,7 +12,7 @@ import copy
 from flask import Blueprint, jsonify
 
 from . import core
-from .api import team_or_404
+from .api import live_connections, team_or_404
 from .apiutil import ApiError, before_api_request, bool_arg, int_arg, json_body, paginate, requires
 from .blueprints import (CLONE_MAPS, blueprint_problems, connection_ids, parse_json_string,
                          remap, scheduling_problems, trigger_hook_id, used_packages)
@@ -131,7 +131,7 @@ def start_scenario(scenario_id):
     with emulator.state.change() as data:
         scenario = scenario_or_404(data, scenario_id)
         problems = [f"connection {conn} does not exist in team {scenario['teamId']}"
-                    for conn in missing_connections(scenario["blueprint"], scenario["teamId"])]
+                    for conn in missing_connections(data, scenario["blueprint"], scenario["teamId"])]
         hook = data["hooks"].get(str(scenario["hookId"]))
         if hook is None:
             problems.append("the scenario's webhook does not exist")
@@ -175,9 +175,9 @@ def scenario_or_404(data: dict, scenario_id: int) -> dict:
     return scenario
 
 
-def missing_connections(blueprint: dict, team_id: int) -> list:
-    """Connection ids the blueprint names that the team does not have."""
-    connections = core.current().connections
+def missing_connections(data: dict, blueprint: dict, team_id: int) -> list:
+    """Connection ids the blueprint names that the team does not have (or no longer has)."""
+    connections = live_connections(data)
     return [conn for conn in connection_ids(blueprint)
             if conn not in connections or connections[conn]["teamId"] != team_id]
 
@@ -239,7 +239,7 @@ def _set_blueprint(data: dict, scenario: dict, blueprint: dict):
     hook_id = trigger_hook_id(blueprint)
     scenario.update(blueprint=blueprint, name=blueprint["name"], hookId=hook_id,
                     usedPackages=used_packages(blueprint),
-                    isinvalid=bool(missing_connections(blueprint, scenario["teamId"])))
+                    isinvalid=bool(missing_connections(data, blueprint, scenario["teamId"])))
     if hook_id is not None:
         data["hooks"][str(hook_id)]["scenarioId"] = scenario["id"]
 
