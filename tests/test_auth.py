@@ -1,4 +1,5 @@
 """Login, logout, sessions the server can revoke, throttling, invitations, user admin."""
+import re
 import time
 
 import sqlalchemy as sa
@@ -226,3 +227,44 @@ def test_invitation_link_uses_the_public_base_url_and_renewal_kills_the_old_link
     visitor = app.test_client()
     assert visitor.get("/" + first.split("/", 3)[3]).status_code == 410
     assert visitor.get("/" + second.split("/", 3)[3]).status_code == 200
+
+
+def _focused(html: str, field_id: str) -> bool:
+    tag = re.search(rf'<input[^>]*\sid="{field_id}"[^>]*>', html).group(0)
+    return re.search(r"\sautofocus[\s>]", tag) is not None
+
+
+def test_login_page_focuses_one_field_and_never_renders_none(client, make_user):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'autofocus="' not in html
+    assert _focused(html, "email") and not _focused(html, "password")
+    _, email = make_user("editor")
+    refused = _post_login(client, email, "not the password at all").get_data(as_text=True)
+    # The e-mail is kept, so the password field takes the focus (a bare attribute, not the address).
+    assert 'autofocus="' not in refused
+    assert _focused(refused, "password") and not _focused(refused, "email")
+
+
+def test_language_chosen_on_the_login_page_becomes_the_saved_preference(app, client, make_user):
+    user_id, email = make_user("editor")
+    token = csrf_token(client)
+    client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token},
+                headers={"Accept-Language": "fr"})
+    assert _post_login(client, email, PASSWORD).status_code == 303
+    assert "No campaigns yet" in client.get("/campaigns/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "en"
+    # Another device, a French browser, no choice made there: the saved preference wins.
+    other = app.test_client()
+    assert _post_login(other, email, PASSWORD).status_code == 303
+    assert "No campaigns yet" in other.get("/campaigns/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+
+def test_logging_in_without_choosing_keeps_the_saved_preference(app, client, make_user):
+    user_id, email = make_user("editor")
+    with app.app_context():
+        db.session.get(User, user_id).locale = "en"
+        db.session.commit()
+    assert _post_login(client, email, PASSWORD).status_code == 303
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "en"

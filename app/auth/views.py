@@ -53,7 +53,10 @@ def login_post():
         if result.retry_after:
             headers["Retry-After"] = str(result.retry_after)
         return body, status, headers
+    chosen = session.get("lang")  # a language chosen on the login page; log_in starts a new session
     service.log_in(result.user)
+    if chosen in current_app.config["LANGUAGES"]:
+        result.user.locale = chosen  # it becomes the saved preference, on every device
     db.session.commit()
     target = _safe_next(form.next.data)
     if target is None or not may_open(target, result.user):
