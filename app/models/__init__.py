@@ -4,6 +4,7 @@ from app.models.base import (AccountTestStatus, CampaignStatus, Decision, MediaK
                              Platform, PublicationStatus, Role, ScenarioStatus, StorageBackend)
 from app.models.campaigns import Campaign, CampaignScenario, ContentObject, ObjectMedia, object_targets
 from app.models.media import MediaAsset, Tag, media_tags
+from app.models.make_checks import MakeCheck
 from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
 from app.models.storage import StorageCursor
@@ -11,7 +12,7 @@ from app.models.users import User
 
 __all__ = [
     "AccountTestStatus", "AuditEvent", "Approval", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
-    "ContentObject", "Decision", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
+    "ContentObject", "Decision", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
 ]
