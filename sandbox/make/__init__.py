@@ -4,7 +4,8 @@
 :class:`sandbox.server.BackgroundServer`. It offers:
 
 * ``/api/v2/...``: the endpoints of external-apis.md §1.2, with Make's wrappers, error shape,
-  ``Authorization: Token <uuid>``, scopes, pagination and the 429 switch;
+  ``Authorization: Token <uuid>``, scopes, pagination and the 429 switch, and the public
+  ``POST /api/v2/blueprints/validate`` (``validation.py``, no token);
 * ``/hook/<udid>``: the webhook gateway, whose queued items the scenario's blueprint processes
   in background threads, ending in a signed HTTP callback to the CMS (see ``flow.py`` for the
   modules it interprets and ``blueprint_example.json`` for a complete blueprint);
@@ -19,7 +20,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, gateway, inspection, scenarios
+from . import api, gateway, inspection, scenarios, validation
 from .apiutil import ApiError, error_response
 from .config import Knobs, MakeEmulatorConfig
 from .core import EXTENSION_KEY, Emulator
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 def create_app(config: MakeEmulatorConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.extensions[EXTENSION_KEY] = Emulator(config or MakeEmulatorConfig())
-    for blueprint in (api.bp, scenarios.bp, gateway.bp, inspection.bp):
+    for blueprint in (api.bp, scenarios.bp, validation.bp, gateway.bp, inspection.bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     return app

@@ -56,6 +56,9 @@ class Knobs:
     api_fail_count: int = 0
     hook_fail_status: int | None = None  # the next hook_fail_count webhook POSTs answer this
     hook_fail_count: int = 0
+    validate_endpoint: bool = True       # POST /api/v2/blueprints/validate offered (else 403)
+    validate_rate_limit_per_minute: int | None = None   # beyond it the endpoint answers 429
+    clock_offset_s: float = 0.0          # a run's clock starts this far from real time (late runs)
 
     def updated(self, changes: dict) -> "Knobs":
         """A copy with ``changes`` applied, or ``ValueError`` naming each bad field."""
@@ -77,7 +80,7 @@ def _knob_problem(name: str, value) -> str | None:
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if name == "outcome":
         return None if value in OUTCOMES else f"must be one of {OUTCOMES}"
-    if name in ("drop_callbacks", "force_429"):
+    if name in ("drop_callbacks", "force_429", "validate_endpoint"):
         return None if isinstance(value, bool) else "must be a boolean"
     if name == "failure_message":
         return None if isinstance(value, str) and len(value) <= 2000 else "must be a string (at most 2000 characters)"
@@ -90,7 +93,9 @@ def _knob_problem(name: str, value) -> str | None:
     if name in ("api_fail_status", "hook_fail_status"):
         ok = value is None or (is_int and 400 <= value <= 599)
         return None if ok else "must be null or an HTTP error status (400-599)"
-    if name in ("rate_limit_per_minute", "retry_after"):
+    if name == "clock_offset_s":
+        return None if is_number and abs(value) <= 7 * 86400 else "must be a number of seconds (at most a week)"
+    if name in ("rate_limit_per_minute", "retry_after", "validate_rate_limit_per_minute"):
         return None if value is None or (is_int and value > 0) else "must be null or an integer > 0"
     return None
 

@@ -33,6 +33,7 @@ class Emulator:
         self._knobs = config.knobs
         self._rng = random.Random(config.seed)
         self._api_calls: deque[float] = deque()
+        self._validate_calls: deque[float] = deque()
         self._hook_calls: dict[int, deque[float]] = {}
         self.runner = Runner(self)
         self.runner.recover()
@@ -65,6 +66,12 @@ class Emulator:
         with self._lock:
             return limit is None or _admit(self._api_calls, limit, 60.0)
 
+    def allow_validate_call(self) -> bool:
+        """Count one call of the public validation endpoint against its per-minute limit."""
+        limit = self._knobs.validate_rate_limit_per_minute
+        with self._lock:
+            return limit is None or _admit(self._validate_calls, limit, 60.0)
+
     def allow_hook_call(self, hook_id: int) -> bool:
         """Count one webhook POST against the per-hook limit (300 per 10 s by default)."""
         with self._lock:
@@ -93,6 +100,7 @@ class Emulator:
             self._knobs = self.config.knobs
             self._rng = random.Random(self.config.seed)
             self._api_calls.clear()
+            self._validate_calls.clear()
             self._hook_calls.clear()
         self.state.replace(fresh_state())
 

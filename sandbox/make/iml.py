@@ -1,19 +1,22 @@
-"""A tiny interpreter for the part of Make's IML that the CMS's blueprints use.
+"""Make's mapping language (IML) inside ``{{ … }}``: parsing, linting and the part the
+emulator evaluates. What Make accepts is described in docs/make-modules.md ("Mapping
+language"), from Make's own guidance (integromat/make-skills, iml-functions.md) and real
+exports.
 
-Supported inside ``{{ … }}``:
+Syntax understood:
 
-* references ``N.path`` (N = module id, path = dotted keys, a key may be back-quoted:
-  ``1.`my key```); a missing key gives an empty value, as in Make, but an unknown module id
-  is an error, so a typo in a blueprint shows up in tests;
-* quoted literals ``"."``, numbers, the keywords ``now``, ``true``, ``false``, ``null``; any
-  other bare word is text (``X``, ``base64``, a hex secret);
-* ``a + b``: numbers add, anything else concatenates as text;
-* ``formatDate(date; X|x)`` (Unix seconds or milliseconds) and
-  ``sha256(text; [hex|base64]; [key]; [text|hex|base64])`` (an HMAC-SHA256 when a key is given).
+* references ``N.path``: ``N`` is a module id (or `` `N` `` for the whole bundle); the path
+  has keys (``.name``, ``.`any key```), 1-based array indexes (``[1]``) and ``[]`` for every
+  item of an array. A dot followed by digits (``1.media.1.url``) is parsed as a key named
+  "1", as Make reads it, and never indexes an array: :func:`lint` reports it;
+* quoted literals ``"text"``, numbers, keywords and variables (``now``, ``newline``…);
+* function calls with ``;``-separated arguments; binary operators ``+ - * / % = != < > <= >=
+  & |`` (only ``+``, ``=`` and ``!=`` are evaluated).
 
-A function argument that is not an expression (``formatDate(now; YYYY-MM-DD HH:mm)``) is taken
-as raw text, as Make does. Anything else raises :class:`IMLError`, which the runner turns into
-a module error: the emulator refuses what it cannot evaluate faithfully rather than guess.
+:func:`lint` lists what Make would refuse or what evidence never shows (a dot-indexed array,
+an unquoted word used as a string, an unknown function) and the references an expression
+makes; :func:`render` evaluates. Anything the emulator cannot evaluate raises
+:class:`IMLError`: it refuses rather than guesses.
 """
 from __future__ import annotations
 
@@ -22,27 +25,58 @@ import functools
 import hashlib
 import hmac
 import json
+import math
+import random
 import re
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 
 class IMLError(ValueError):
-    """An expression the emulator cannot parse or evaluate."""
+    """An expression that does not parse, or that the emulator cannot evaluate."""
 
 
-_TOKEN = re.compile(r"""
+# Keywords and variables of IML (make-skills iml-functions.md, "Variables and keywords").
+KEYWORDS = {"null": None, "true": True, "false": False, "emptystring": "", "space": " ",
+            "tab": "\t", "newline": "\n", "nbsp": "\xa0", "carriagereturn": "\r"}
+VARIABLES = ("now", "timestamp", "pi", "random", "uuid", "executionId", "emptyarray", "ignore",
+             "erase")
+# Every built-in function the same page lists; anything else fails a run with "Unknown function".
+FUNCTIONS = frozenset("""
+if ifempty switch get pick omit equal
+length lower upper capitalize startcase trim replace substring split indexOf contains toString
+stripHTML escapeHTML encodeURL decodeURL ascii base64 toBinary md5 sha1 sha256 sha512
+replaceEmojiCharacters formatDate parseDate addDays addHours addMinutes addSeconds addMonths
+addYears setDate setDay setMonth setYear setHour setMinute setSecond round ceil floor trunc abs
+min max sum average median parseNumber formatNumber stdevS stdevP first last map join add remove
+sort reverse shuffle merge slice flatten distinct deduplicate keys toArray toCollection
+""".split())
+
+_PATH_PART = r"\.(?:`[^`]*`|[A-Za-z_$][\w$]*|\d+)|\[\d*\]"
+_TOKEN = re.compile(rf"""
     (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<ref>\d+\.(?:`[^`]*`|[A-Za-z_]\w*)(?:\.(?:`[^`]*`|\w+))*)
-  | (?P<number>(?:0|[1-9]\d*)(?:\.\d+)?)(?![\w-])
-  | (?P<word>[\w-]+)
+  | (?P<ref>`\d+`(?:{_PATH_PART})*|\d+(?:\.(?:`[^`]*`|[A-Za-z_$][\w$]*)|\[\d*\])(?:{_PATH_PART})*)
+  | (?P<number>\d+(?:\.\d+)?)(?![\w`])
+  | (?P<word>[A-Za-z_$][\w$]*)
+  | (?P<op>!=|<=|>=|[-+*/%=<>&|])
 """, re.VERBOSE)
+_PATH_ITEM = re.compile(r"\.`([^`]*)`|\.(\d+)|\.([A-Za-z_$][\w$]*)|\[(\d*)\]")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One reference: the module id and its path, each step ``(kind, value)`` with kind
+    ``key``, ``dotindex`` (a key made of digits), ``index`` (1-based) or ``all``."""
+    module_id: int
+    path: tuple
 
 
 def render(template, bundles: dict, now: datetime | None = None):
-    """Evaluate every ``{{…}}`` in ``template`` against module outputs ``bundles``.
+    """Evaluate every ``{{…}}`` of ``template`` against module outputs ``bundles``.
 
-    A template that is exactly one expression keeps the value's type (as Make maps a number to
-    a number); mixed text and expressions give text. Non-strings are returned unchanged.
+    A template that is exactly one expression keeps the value's type (Make maps a number to a
+    number); mixed text and expressions give text. Non-strings are returned unchanged.
     """
     if not isinstance(template, str):
         return template
@@ -76,11 +110,60 @@ def to_text(value) -> str:
         return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
             "+00:00", "Z")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return str(value)
 
 
-@functools.lru_cache(maxsize=2048)
+def lint(template: str) -> tuple[list[Ref], list[tuple[str, str]]]:
+    """The references of a template and its problems, each ``(problem, fix)``."""
+    try:
+        parts = _split(template)
+    except IMLError as exc:
+        return [], [(f"the expression does not parse: {exc}",
+                     "balance the braces, parentheses and quotes")]
+    refs, problems = [], []
+    for part in parts:
+        if isinstance(part, tuple):
+            _lint_node(part, refs, problems)
+    return refs, problems
+
+
+def _lint_node(node: tuple, refs: list, problems: list) -> None:
+    kind = node[0]
+    if kind == "ref":
+        refs.append(Ref(node[1], node[2]))
+        if any(step[0] == "dotindex" for step in node[2]):
+            fixed = _format_ref(node[1], node[2], fix=True)
+            problems.append((f"{{{{{_format_ref(node[1], node[2])}}}}} indexes an array with a "
+                             "dot; Make reads that as a key and maps nothing",
+                             f"index arrays with brackets, 1-based: {{{{{fixed}}}}}"))
+    elif kind == "raw" or (kind == "word" and node[1] not in KEYWORDS and node[1] not in VARIABLES):
+        problems.append((f"the bare text {node[1]} is not a keyword, a variable or a reference",
+                         f'quote text arguments: "{node[1]}"'))
+    elif kind == "call":
+        if node[1] not in FUNCTIONS:
+            problems.append((f"{node[1]}() is not an IML function",
+                             "use a function from Make's list (formatDate, sha256, replace, …)"))
+        for argument in node[2]:
+            _lint_node(argument, refs, problems)
+    elif kind == "op":
+        _lint_node(node[2], refs, problems)
+        _lint_node(node[3], refs, problems)
+
+
+def _format_ref(module_id: int, path: tuple, fix: bool = False) -> str:
+    text = str(module_id)
+    for kind, value in path:
+        if kind == "index" or (fix and kind == "dotindex"):
+            text += f"[{value}]"
+        elif kind == "all":
+            text += "[]"
+        else:
+            text += f".{value}" if re.fullmatch(r"[A-Za-z_$][\w$]*|\d+", str(value)) else f".`{value}`"
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
 def _split(template: str) -> tuple:
     """Text pieces (str) and parsed expressions (tuples), in order."""
     parts, position = [], 0
@@ -96,11 +179,8 @@ def _split(template: str) -> tuple:
 
 
 def _closing_braces(text: str, position: int) -> int:
-    """Index of the ``}}`` closing the expression that starts at ``position``.
-
-    Quotes and parentheses are skipped, so ``{{formatDate(now; X)}}}`` (an expression followed
-    by the ``}`` of a JSON object) closes at the right place.
-    """
+    """Index of the ``}}`` closing the expression that starts at ``position``; quotes and
+    parentheses are skipped, so ``{{formatDate(now; "X")}}}`` closes at the right place."""
     depth, index = 0, position
     while index < len(text):
         char = text[index]
@@ -128,25 +208,6 @@ def _end_of_string(text: str, start: int) -> int:
     raise IMLError(f"unterminated string in {text!r}")
 
 
-def _split_arguments(text: str) -> list[str]:
-    """Split a call's inside at the ``;`` that are outside quotes and nested calls."""
-    pieces, depth, start, index = [], 0, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char == '"':
-            index = _end_of_string(text, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == ";" and depth == 0:
-            pieces.append(text[start:index])
-            start = index + 1
-        index += 1
-    pieces.append(text[start:])
-    return pieces
-
-
 class _Parser:
     """Recursive descent over one expression, producing nested tuples."""
 
@@ -154,7 +215,7 @@ class _Parser:
         self.text, self.position = text, 0
 
     def parse(self) -> tuple:
-        node = self._concat()
+        node = self._binary()
         self._skip_spaces()
         if self.position != len(self.text):
             raise IMLError(f"unexpected {self.text[self.position:]!r} in {self.text!r}")
@@ -164,36 +225,37 @@ class _Parser:
         while self.position < len(self.text) and self.text[self.position].isspace():
             self.position += 1
 
-    def _concat(self) -> tuple:
-        operands = [self._primary()]
-        self._skip_spaces()
-        while self.text.startswith("+", self.position):
-            self.position += 1
-            operands.append(self._primary())
+    def _binary(self) -> tuple:
+        node = self._primary()
+        while True:
             self._skip_spaces()
-        return operands[0] if len(operands) == 1 else ("plus", tuple(operands))
+            match = _TOKEN.match(self.text, self.position)
+            if not match or not match["op"]:
+                return node
+            self.position = match.end()
+            node = ("op", match["op"], node, self._primary())
 
     def _primary(self) -> tuple:
         self._skip_spaces()
         if self.text.startswith("(", self.position):
-            inside = self._balanced()
-            return _Parser(inside).parse()
+            return _Parser(self._balanced()).parse()
         match = _TOKEN.match(self.text, self.position)
-        if not match:
-            raise IMLError(f"cannot parse {self.text[self.position:]!r}")
+        if not match or match["op"]:
+            raise IMLError(f"cannot parse {self.text[self.position:]!r} in {self.text!r}")
         self.position = match.end()
         if match["string"]:
             return ("literal", re.sub(r"\\(.)", r"\1", match["string"][1:-1]))
         if match["ref"]:
-            module_id, *path = re.findall(r"`[^`]*`|[^.]+", match["ref"])
-            return ("ref", int(module_id), tuple(key.strip("`") for key in path))
+            return _ref(match["ref"])
         if match["number"]:
             text = match["number"]
             return ("literal", float(text) if "." in text else int(text))
         word = match["word"]
         self._skip_spaces()
         if self.text.startswith("(", self.position):
-            arguments = tuple(_argument(piece) for piece in _split_arguments(self._balanced()))
+            inside = self._balanced()
+            arguments = () if not inside.strip() else tuple(
+                _argument(piece) for piece in _split_arguments(inside))
             return ("call", word, arguments)
         return ("word", word)
 
@@ -215,27 +277,57 @@ class _Parser:
         raise IMLError(f"unbalanced parentheses in {self.text!r}")
 
 
+def _ref(text: str) -> tuple:
+    head = re.match(r"`?(\d+)`?", text)
+    path = []
+    for quoted, digits, name, index in _PATH_ITEM.findall(text[head.end():]):
+        if digits:
+            path.append(("dotindex", digits))
+        elif quoted or name:
+            path.append(("key", quoted or name))
+        else:
+            path.append(("index", int(index)) if index else ("all", None))
+    return ("ref", int(head[1]), tuple(path))
+
+
 def _argument(piece: str) -> tuple:
-    """A function argument: an expression if it parses as one, else its raw text."""
+    """A function argument; one that is not an expression (``formatDate(now; YYYY-MM-DD)``)
+    is kept as its raw text, which the emulator evaluates as text and ``lint`` refuses."""
     try:
         return _Parser(piece).parse()
     except IMLError:
-        return ("literal", piece.strip())
+        return ("raw", piece.strip())
+
+
+def _split_arguments(text: str) -> list[str]:
+    """Split a call's inside at the ``;`` that are outside quotes and nested calls."""
+    pieces, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            index = _end_of_string(text, index)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == ";" and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+        index += 1
+    pieces.append(text[start:])
+    return pieces
 
 
 def _evaluate(node: tuple, bundles: dict, now: datetime):
     kind = node[0]
-    if kind == "literal":
+    if kind in ("literal", "raw"):
         return node[1]
     if kind == "word":
-        return {"now": now, "true": True, "false": False, "null": None}.get(node[1], node[1])
+        return _word(node[1], now)
     if kind == "ref":
         return _lookup(bundles, node[1], node[2])
-    if kind == "plus":
-        values = [_evaluate(operand, bundles, now) for operand in node[1]]
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            return sum(values)
-        return "".join(to_text(value) for value in values)
+    if kind == "op":
+        return _operate(node[1], _evaluate(node[2], bundles, now), _evaluate(node[3], bundles, now))
     name, arguments = node[1], [_evaluate(arg, bundles, now) for arg in node[2]]
     function = _FUNCTIONS.get(name)
     if function is None:
@@ -243,18 +335,48 @@ def _evaluate(node: tuple, bundles: dict, now: datetime):
     return function(*arguments)
 
 
+def _word(name: str, now: datetime):
+    if name in KEYWORDS:
+        return KEYWORDS[name]
+    variables = {"now": lambda: now, "timestamp": lambda: int(now.timestamp()),
+                 "pi": lambda: math.pi, "random": random.random, "uuid": lambda: str(uuid.uuid4()),
+                 "emptyarray": list}
+    if name in variables:
+        return variables[name]()
+    # Any other bare word is evaluated as its text; the validator refuses it before a run
+    # (``lint``), since Make's examples always quote text.
+    return name
+
+
+def _operate(operator: str, left, right):
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+    if operator == "+":
+        return left + right if numbers else to_text(left) + to_text(right)
+    if operator in ("=", "!="):
+        same = left == right if numbers else to_text(left) == to_text(right)
+        return same if operator == "=" else not same
+    raise IMLError(f"the operator {operator} is not emulated")
+
+
 def _lookup(bundles: dict, module_id: int, path: tuple):
     if module_id not in bundles:
         raise IMLError(f"module {module_id} has no output at this point of the run")
-    value = bundles[module_id]
-    for key in path:
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and 1 <= int(key) <= len(value):
-            value = value[int(key) - 1]  # IML arrays are 1-based
+    value, mapped = bundles[module_id], False
+    for kind, key in path:
+        if kind == "all":
+            value, mapped = (value if isinstance(value, list) else []), True
+        elif mapped:
+            value = [_step(item, kind, key) for item in value]
         else:
-            return None
+            value = _step(value, kind, key)
     return value
+
+
+def _step(value, kind: str, key):
+    if kind == "index":   # IML arrays are 1-based
+        return value[key - 1] if isinstance(value, list) and 1 <= key <= len(value) else None
+    # A key (a dot-index too): only collections have keys, an array does not.
+    return value.get(str(key)) if isinstance(value, dict) else None
 
 
 def _format_date(date=None, format_=None, *_timezone):
@@ -270,7 +392,7 @@ def _format_date(date=None, format_=None, *_timezone):
         return str(int(date.timestamp()))
     if format_ == "x":
         return str(int(date.timestamp() * 1000))
-    raise IMLError(f"formatDate format {format_!r} is not emulated (only X and x)")
+    raise IMLError(f"formatDate format {format_!r} is not emulated (only \"X\" and \"x\")")
 
 
 _ENCODERS = {"hex": lambda digest: digest.hex(),
@@ -280,7 +402,7 @@ _KEY_DECODERS = {"text": lambda key: key.encode("utf-8"), "hex": bytes.fromhex,
 
 
 def _sha256(text=None, encoding=None, key=None, key_encoding=None):
-    """``sha256``: a plain digest, or an HMAC-SHA256 when ``key`` is given."""
+    """``sha256(text; [encoding]; [key]; [keyEncoding])``: an HMAC-SHA256 when a key is given."""
     encoder = _ENCODERS.get(encoding or "hex")
     decoder = _KEY_DECODERS.get(key_encoding or "text")
     if encoder is None or decoder is None:
@@ -292,4 +414,37 @@ def _sha256(text=None, encoding=None, key=None, key_encoding=None):
     return encoder(hmac.new(decoder(to_text(key)), message, hashlib.sha256).digest())
 
 
-_FUNCTIONS = {"formatDate": _format_date, "sha256": _sha256}
+def _replace(text=None, search=None, replacement=None):
+    """``replace``: plain text, or a regular expression written ``/pattern/flags``."""
+    text, search, replacement = to_text(text), to_text(search), to_text(replacement)
+    pattern = re.fullmatch(r"/(.*)/([gi]*)", search, re.S)
+    if pattern:
+        flags = re.I if "i" in pattern[2] else 0
+        return re.sub(pattern[1], replacement, text, count=0 if "g" in pattern[2] else 1,
+                      flags=flags)
+    return text.replace(search, replacement)
+
+
+def _length(value=None):
+    if isinstance(value, (list, dict)):
+        return len(value)
+    return len(to_text(value))
+
+
+def _empty(value) -> bool:
+    return value in (None, "", [], {})
+
+
+_FUNCTIONS = {
+    "formatDate": _format_date, "sha256": _sha256, "replace": _replace, "length": _length,
+    "if": lambda test=None, then=None, otherwise=None: then if test not in (None, False, "",
+                                                                              "false") else otherwise,
+    "ifempty": lambda value=None, fallback=None: fallback if _empty(value) else value,
+    "lower": lambda text=None: to_text(text).lower(),
+    "upper": lambda text=None: to_text(text).upper(),
+    "trim": lambda text=None: to_text(text).strip(),
+    "toString": to_text,
+    "contains": lambda where=None, what=None: (what in where if isinstance(where, list)
+                                               else to_text(what) in to_text(where)),
+    "first": lambda items=None: items[0] if isinstance(items, list) and items else None,
+}
