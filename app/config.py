@@ -39,6 +39,10 @@ def load_config() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
         "REDIS_KEY_PREFIX": _env("REDIS_KEY_PREFIX", "cms:"),
+        # Redis answers in well under a millisecond: past these a request stops waiting and gets
+        # the "temporarily unavailable" page (503, app/errors.py) instead of hanging
+        "REDIS_CONNECT_TIMEOUT_S": float(_env("REDIS_CONNECT_TIMEOUT_S", "1")),
+        "REDIS_SOCKET_TIMEOUT_S": float(_env("REDIS_SOCKET_TIMEOUT_S", "1")),
         "DRAMATIQ_NAMESPACE": _env("DRAMATIQ_NAMESPACE", "dramatiq"),
         # Sessions (OWASP ASVS 3.3): server-side records in Redis, revocable.
         "SESSION_IDLE_TIMEOUT": _int("SESSION_IDLE_TIMEOUT", 30 * 60),

@@ -1,11 +1,12 @@
 """Error pages in the user's language; htmx requests get a small fragment instead."""
 from __future__ import annotations
 
-from flask import jsonify, request
+import redis
+from flask import current_app, g, jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.rendering import render
 
 MESSAGES = {
@@ -17,7 +18,10 @@ MESSAGES = {
     413: _l("The file or request is too large."),
     429: _l("Too many requests. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Your data was not changed; try again."),
+    503: _l("The service is temporarily unavailable. Try again in a moment; nothing you saved was lost."),
 }
+# Seconds a client is told to wait when Redis (sessions, login throttling) does not answer.
+RETRY_AFTER_S = 5
 
 
 def _error_response(status: int, message):
@@ -42,3 +46,16 @@ def register(app) -> None:
     def server_error(exc):
         db.session.rollback()
         return _error_response(500, MESSAGES[500])
+
+    @app.errorhandler(redis.exceptions.RedisError)
+    def redis_unavailable(exc):
+        """Redis down or stalled (connection refused, timeout: REDIS_*_TIMEOUT_S). Sessions and
+        login throttling live there, so the request cannot go on: say so in the user's language.
+        The page is drawn as for a visitor who is not logged in, so drawing it (navigation,
+        language) asks nothing more of Redis."""
+        current_app.logger.warning("Redis unavailable during %s %s: %s", request.method, request.path, exc)
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()
+        response = make_response(_error_response(503, MESSAGES[503]))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response

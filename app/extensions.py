@@ -35,8 +35,11 @@ class RedisClient:
         import redis
 
         url = app.config["REDIS_URL"]
+        # Short timeouts: a Redis outage or stall costs a request about a second, then the
+        # product's "temporarily unavailable" page (app/errors.py), not a hang.
         app.extensions["redis"] = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, decode_responses=True
+            url, socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT_S"],
+            socket_timeout=app.config["REDIS_SOCKET_TIMEOUT_S"], decode_responses=True
         ) if url else None
 
     @staticmethod
