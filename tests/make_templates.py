@@ -34,7 +34,9 @@ def _callback(module_id: int, variables: int, secret: str) -> dict:
             "parameters": {"authenticationType": "noAuth"},
             "mapper": {"url": "{{1.callback_url}}", "method": "post", "contentType": "json",
                        "inputMethod": "jsonString", "jsonStringBodyContent": "{{%d.cb}}" % variables,
-                       "parseResponse": True, "stopOnHttpError": True, "queryParameters": [],
+                       "parseResponse": True, "stopOnHttpError": True, "allowRedirects": False,
+                       "shareCookies": False, "requestCompressedContent": True,
+                       "queryParameters": [],
                        "headers": [{"name": "webhook-id", "value": "{{%d.wid}}" % variables},
                                    {"name": "webhook-timestamp", "value": "{{%d.ts}}" % variables},
                                    {"name": "webhook-signature", "value": signature}]},
@@ -43,10 +45,10 @@ def _callback(module_id: int, variables: int, secret: str) -> dict:
 
 def contract_template(network_module: dict, *, secret: str, hook_id: int | None = None,
                       datastore_id: int = 1, name: str = "template") -> dict:
-    """A blueprint around `network_module` (renumbered 10; its output read as `{{10.id}}` and
-    `{{10.url}}`): webhook, Data Store lookup, then a router with three routes: publish (not
-    published yet, not a dry run), call back the stored result (already published), and the
-    dry run (`dry_run_ok`, nothing posted)."""
+    """A blueprint around `network_module` (renumbered 10; its output read as `{{10.id}}`, the
+    one output evidenced for publish modules): webhook, Data Store lookup, then a router with
+    three routes: publish (not published yet, not a dry run), call back the stored result
+    (already published), and the dry run (`dry_run_ok`, nothing posted)."""
     network = copy.deepcopy(network_module)
     network.update(id=10, filter={"name": "Not published yet, not a dry run", "conditions": [
         [{"a": "{{2.external_id}}", "o": "notexist"}, _NOT_DRY]]})
@@ -54,16 +56,16 @@ def contract_template(network_module: dict, *, secret: str, hook_id: int | None 
         {"id": 11, "module": "json:TransformToJSON", "version": 1, "parameters": {"space": ""},
          "mapper": {"object": "{{10.error.message}}"}},
         _variables(12, "failed", '"external_id":null,"external_url":null,'
-                                 '"error":{"code":"{{10.error.type}}","message":{{11.json}}}'),
+                                 '"error":{"code":"network_error","message":{{11.json}}}'),
         _callback(13, 12, secret),
         {"id": 14, "module": "builtin:Ignore", "version": 1}]
     publish = [network,
                {"id": 20, "module": "datastore:AddRecord", "version": 1,
                 "parameters": {"datastore": datastore_id},
                 "mapper": {"key": "{{1.idempotency_key}}", "overwrite": True,
-                           "data": {"external_id": "{{10.id}}", "external_url": "{{10.url}}"}},
+                           "data": {"external_id": "{{10.id}}", "external_url": ""}},
                 "onerror": _break(120)},
-               _variables(21, "published", '"external_id":"{{10.id}}","external_url":"{{10.url}}",'
+               _variables(21, "published", '"external_id":"{{10.id}}","external_url":null,'
                                            '"error":null'),
                _callback(22, 21, secret)]
     stored = [_variables(30, "published", '"external_id":"{{2.external_id}}",'
@@ -74,7 +76,7 @@ def contract_template(network_module: dict, *, secret: str, hook_id: int | None 
     dry = [_variables(40, "dry_run_ok", '"external_id":null,"external_url":null,"error":null',
                       {"name": "Dry run: post nothing", "conditions": [[_DRY]]}),
            _callback(41, 40, secret)]
-    return {
+    blueprint = {
         "name": name,
         "flow": [
             {"id": 1, "module": "gateway:CustomWebHook", "version": 1,
@@ -90,6 +92,9 @@ def contract_template(network_module: dict, *, secret: str, hook_id: int | None 
                                   "autoCommitTriggerLast": True, "sequential": True,
                                   "confidential": True, "dataloss": False, "dlq": True,
                                   "freshVariables": False}}}
+    for number, module in enumerate(modules(blueprint).values()):  # where the editor drew it
+        module.setdefault("metadata", {})["designer"] = {"x": 300 * number, "y": 0}
+    return blueprint
 
 
 def modules(blueprint: dict):

@@ -124,3 +124,17 @@ def test_make_validation_errors_are_shown_as_problems_too():
         [{"path": "flow[2]", "problem": "Module not found", "fix": "Use linkedin:CreateTextShare"}])
     assert template_check.describe(problem.as_dict()) == ("Module not found",
                                                           "Use linkedin:CreateTextShare")
+
+
+def test_makes_validation_accepts_the_corrected_copy():
+    """The corrected copy is also a blueprint Make's validation endpoint accepts (the emulator's,
+    built from the same public exports)."""
+    from app.integrations import make
+    from tests.make_sandbox import ServedEmulator
+
+    emulator = ServedEmulator()
+    try:
+        with make.MakeClient(make.MakeConfig.from_settings(emulator.settings())) as client:
+            assert client.validate_blueprint(_corrected()) == {"valid": True, "errors": []}
+    finally:
+        emulator.stop()
