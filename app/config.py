@@ -103,6 +103,11 @@ def load_config() -> dict:
         "MAKE_CALLBACK_SECRET": _env("MAKE_CALLBACK_SECRET"),
         "MAKE_CALLBACK_SECRET_PREVIOUS": _env("MAKE_CALLBACK_SECRET_PREVIOUS"),
         "CALLBACK_MAX_BYTES": _int("CALLBACK_MAX_BYTES", 64 * 1024),
+        # Oldest signed callback accepted (Make's Break retries resend the first run's timestamp);
+        # callback_events rows must be kept at least twice this long (they are the replay guard)
+        "CALLBACK_MAX_AGE_S": _int("CALLBACK_MAX_AGE_S", 48 * 3600),
+        # The callback endpoint's own Redis timeout: past it, the rate limit is skipped (fail open)
+        "CALLBACK_REDIS_TIMEOUT_S": float(_env("CALLBACK_REDIS_TIMEOUT_S", "0.25")),
         # Outbox and publication (app/publishing): attempts, back-off, timeouts, periodic jobs
         "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 8),
         "PUBLISH_BACKOFF_BASE_S": float(_env("PUBLISH_BACKOFF_BASE_S", "2")),

@@ -70,11 +70,8 @@ def settle(publication_id):
 @csrf.exempt
 def make_callback():
     limit = current_app.config["CALLBACK_MAX_BYTES"]
-    if (request.content_length or 0) > limit:
-        abort(413)
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        abort(413)
+    body = b"" if (request.content_length or 0) > limit else request.stream.read(limit + 1)
+    if (request.content_length or 0) > limit or len(body) > limit:
+        return jsonify(outcome="too_large"), 413
     answer = callbacks.receive(request.headers, body, request.remote_addr or "?")
-    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
-    return jsonify(outcome=answer.outcome), answer.status, headers
+    return jsonify(answer.body()), answer.status, answer.headers()
