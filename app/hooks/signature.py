@@ -1,4 +1,5 @@
-"""Standard Webhooks signatures, as the Make scenarios compute them (docs/external-apis.md §1.6).
+"""Standard Webhooks signatures, as the Make scenarios compute them (docs/external-apis.md,
+"Make status callbacks").
 
 `webhook-signature: v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{raw body}">`,
 keyed with the secret's text (IML's `sha256(text; base64; key)` takes the key as text). Several

@@ -10,11 +10,14 @@ See docs/external-apis.md, "Make status callbacks".
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 MAX_LENGTH = 2048
+# Visible ASCII (! to ~) except the backslash, which browsers read as "/" in web addresses.
+VISIBLE = re.compile(r"[!-\[\]-~]+")
 
 
 def http_allowed() -> bool:
@@ -30,7 +33,7 @@ def safe_external_url(value, *, allow_http: bool | None = None) -> str | None:
     if not isinstance(value, str) or not 0 < len(value) <= MAX_LENGTH:
         return None
     # Visible ASCII only: no space, tab, newline, NUL, DEL, backslash, or look-alike Unicode.
-    if not all("!" <= char <= "~" for char in value) or "\\" in value:
+    if not VISIBLE.fullmatch(value):
         return None
     try:
         parts = urlsplit(value)
