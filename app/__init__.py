@@ -5,10 +5,8 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from app.config import load_config
-
-
-class ConfigurationError(RuntimeError):
-    pass
+from app import settings_check
+from app.settings_check import ConfigurationError  # noqa: F401  (raised by create_app)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -23,21 +21,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_templating(app)
     register_errors(app)
     register_cli(app)
+    app.cli.add_command(settings_check.check_config_command)
     return app
 
 
 def check_config(config) -> None:
-    missing = [name for name, key in (("SECRET_KEY", "SECRET_KEY"),
-                                      ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
-                                      ("REDIS_URL", "REDIS_URL")) if not config.get(key)]
-    if missing:
-        raise ConfigurationError(
-            f"missing setting(s): {', '.join(missing)}. Set them in the environment "
-            "(see .env.example), or use `make run`, which starts embedded servers.")
-    if config.get("MEDIA_ORPHAN_MIN_AGE_S", 3600) < 3600:
-        # The sweeper deletes what nothing references and is older than this: a shorter age
-        # could take the file of an upload or a processing still running.
-        raise ConfigurationError("MEDIA_ORPHAN_MIN_AGE_S must be at least 3600 (one hour).")
+    """Every setting problem at once, before anything starts (app/settings_check.py)."""
+    settings_check.resolve_defaults(config)
+    settings_check.enforce(config)
 
 
 def _select_locale():

@@ -104,7 +104,14 @@ def _seed_objects(campaign, editor) -> None:
 @click.option("--social/--no-social", default=True,
               help="Also the six social accounts (the Make emulator's connections) and a campaign.")
 def seed(social):
-    """Seed the demo data (idempotent)."""
+    """Seed the demo data (idempotent). Development only: it creates accounts whose passwords
+    are printed in the README."""
+    from flask import current_app
+
+    if current_app.config["APP_ENV"] != "development":
+        raise click.ClickException(
+            f"the demo data has known passwords: it is seeded only with APP_ENV=development "
+            f"(this is {current_app.config['APP_ENV']})")
     click.echo("demo data created" if seed_demo(social) else "demo data already present")
 
 

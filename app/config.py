@@ -2,6 +2,21 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
+
+# Words a boolean setting accepts (any case). Anything else is refused, naming the variable:
+# a typo such as "ture" must not silently mean False.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+# The problems found while `load_config` reads the environment, all reported together.
+_problems: ContextVar[list[str] | None] = ContextVar("config_problems", default=None)
+
+
+def _refuse(message: str) -> None:
+    problems = _problems.get()
+    if problems is None:
+        raise ValueError(message)
+    problems.append(message)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -10,11 +25,48 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def _int(name: str, default: int) -> int:
-    return int(_env(name, str(default)))
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        _refuse(f"{name}={raw!r} is not a whole number")
+        return default
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw.strip())
+    except ValueError:
+        _refuse(f"{name}={raw!r} is not a number")
+        return default
 
 
 def _bool(name: str, default: bool) -> bool:
-    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+    raw = _env(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        _refuse(f"{name}={raw!r} is not a boolean (use one of {', '.join(TRUE_WORDS + FALSE_WORDS)})")
+        return default
+    return word in TRUE_WORDS
+
+
+def _list(name: str) -> list[str]:
+    """A comma-separated setting; blanks around the items and empty items are dropped."""
+    return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
+
+
+def signing_keys(config) -> list[str]:
+    """What itsdangerous serializers sign with: the old keys of `SECRET_KEY_FALLBACKS` still
+    verify during a rotation, the last key (`SECRET_KEY`) signs; the order Flask uses for its
+    session cookie."""
+    return [*config.get("SECRET_KEY_FALLBACKS", ()), config["SECRET_KEY"]]
 
 
 def database_url(url: str | None) -> str | None:
@@ -28,12 +80,26 @@ def database_url(url: str | None) -> str | None:
 
 
 def load_config() -> dict:
-    """Build the configuration from the environment at call time (never at import)."""
+    """Build the configuration from the environment at call time (never at import). A value
+    that cannot be read is listed under `CONFIG_ERRORS` (with every other one) instead of
+    stopping at the first: `app.settings_check` reports them with the other checks."""
+    token = _problems.set([])
+    try:
+        config = _read()
+        config["CONFIG_ERRORS"] = list(_problems.get())
+    finally:
+        _problems.reset(token)
+    return config
+
+
+def _read() -> dict:
     app_env = _env("APP_ENV", "production")
     local = app_env in ("development", "test")
     return {
         "APP_ENV": app_env,
         "SECRET_KEY": _env("SECRET_KEY"),
+        # Old keys kept valid during a rotation (sessions, invitations, media links, CSRF tokens)
+        "SECRET_KEY_FALLBACKS": _list("SECRET_KEY_FALLBACKS"),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SQLALCHEMY_DATABASE_URI": database_url(_env("DATABASE_URL")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -41,9 +107,18 @@ def load_config() -> dict:
         "REDIS_KEY_PREFIX": _env("REDIS_KEY_PREFIX", "cms:"),
         # Redis answers in well under a millisecond: past these a request stops waiting and gets
         # the "temporarily unavailable" page (503, app/errors.py) instead of hanging
-        "REDIS_CONNECT_TIMEOUT_S": float(_env("REDIS_CONNECT_TIMEOUT_S", "1")),
-        "REDIS_SOCKET_TIMEOUT_S": float(_env("REDIS_SOCKET_TIMEOUT_S", "1")),
+        "REDIS_CONNECT_TIMEOUT_S": _float("REDIS_CONNECT_TIMEOUT_S", 1.0),
+        "REDIS_SOCKET_TIMEOUT_S": _float("REDIS_SOCKET_TIMEOUT_S", 1.0),
         "DRAMATIQ_NAMESPACE": _env("DRAMATIQ_NAMESPACE", "dramatiq"),
+        # Operations (app/observability.py, app/metrics.py, app/scheduler.py; docs/operations.md)
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": _env("LOG_FORMAT"),  # json or text; unset: json in production
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),  # unset: /metrics answers 404
+        "SENTRY_DSN": _env("SENTRY_DSN"),
+        "SENTRY_TRACES_SAMPLE_RATE": _float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        "SCHEDULER_HEARTBEAT_S": _float("SCHEDULER_HEARTBEAT_S", 5.0),
+        # Unset: two heartbeats and 5 s (not checked under APP_ENV=test); 0: never checked
+        "SCHEDULER_STALE_AFTER_S": _float("SCHEDULER_STALE_AFTER_S", None),
         # Sessions (OWASP ASVS 3.3): server-side records in Redis, revocable.
         "SESSION_IDLE_TIMEOUT": _int("SESSION_IDLE_TIMEOUT", 30 * 60),
         "SESSION_ABSOLUTE_TIMEOUT": _int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600),
@@ -75,7 +150,7 @@ def load_config() -> dict:
         "MEDIA_LINK_MAX_AGE": _int("MEDIA_LINK_MAX_AGE", 24 * 3600),
         # Orphan sweeper (app/media/sweeper.py): leftovers younger than this may still be in use
         "MEDIA_ORPHAN_MIN_AGE_S": _int("MEDIA_ORPHAN_MIN_AGE_S", 24 * 3600),
-        "MEDIA_SWEEP_INTERVAL_S": float(_env("MEDIA_SWEEP_INTERVAL_S", "3600")),
+        "MEDIA_SWEEP_INTERVAL_S": _float("MEDIA_SWEEP_INTERVAL_S", 3600.0),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
@@ -89,9 +164,9 @@ def load_config() -> dict:
         "GRAPH_CA_BUNDLE": _env("GRAPH_CA_BUNDLE"),
         "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024 ** 2),
         "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": _int("GRAPH_SIMPLE_UPLOAD_MAX_BYTES", 4 * 1024 ** 2),
-        "GRAPH_RETRY_MAX_WAIT_S": float(_env("GRAPH_RETRY_MAX_WAIT_S", "300")),
+        "GRAPH_RETRY_MAX_WAIT_S": _float("GRAPH_RETRY_MAX_WAIT_S", 300.0),
         # How often the scheduler has the library's changes read (app/media/graph_sync.py); 0: never
-        "GRAPH_DELTA_INTERVAL_S": float(_env("GRAPH_DELTA_INTERVAL_S", "60")),
+        "GRAPH_DELTA_INTERVAL_S": _float("GRAPH_DELTA_INTERVAL_S", 60.0),
         "MAKE_ZONE": _env("MAKE_ZONE", "eu1"),
         "MAKE_BASE_URL": _env("MAKE_BASE_URL"),
         "MAKE_HOOK_BASE_URL": _env("MAKE_HOOK_BASE_URL"),
@@ -107,18 +182,18 @@ def load_config() -> dict:
         # callback_events rows must be kept at least twice this long (they are the replay guard)
         "CALLBACK_MAX_AGE_S": _int("CALLBACK_MAX_AGE_S", 48 * 3600),
         # The callback endpoint's own Redis timeout: past it, the rate limit is skipped (fail open)
-        "CALLBACK_REDIS_TIMEOUT_S": float(_env("CALLBACK_REDIS_TIMEOUT_S", "0.25")),
+        "CALLBACK_REDIS_TIMEOUT_S": _float("CALLBACK_REDIS_TIMEOUT_S", 0.25),
         # Outbox and publication (app/publishing): attempts, back-off, timeouts, periodic jobs
         "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 8),
-        "PUBLISH_BACKOFF_BASE_S": float(_env("PUBLISH_BACKOFF_BASE_S", "2")),
-        "PUBLISH_BACKOFF_MAX_S": float(_env("PUBLISH_BACKOFF_MAX_S", "300")),
-        "PUBLISH_CONNECT_TIMEOUT_S": float(_env("PUBLISH_CONNECT_TIMEOUT_S", "5")),
-        "PUBLISH_READ_TIMEOUT_S": float(_env("PUBLISH_READ_TIMEOUT_S", "30")),
+        "PUBLISH_BACKOFF_BASE_S": _float("PUBLISH_BACKOFF_BASE_S", 2.0),
+        "PUBLISH_BACKOFF_MAX_S": _float("PUBLISH_BACKOFF_MAX_S", 300.0),
+        "PUBLISH_CONNECT_TIMEOUT_S": _float("PUBLISH_CONNECT_TIMEOUT_S", 5.0),
+        "PUBLISH_READ_TIMEOUT_S": _float("PUBLISH_READ_TIMEOUT_S", 30.0),
         "PUBLISH_CLAIM_TIMEOUT_S": _int("PUBLISH_CLAIM_TIMEOUT_S", 120),
         "PUBLISH_REQUEUE_AFTER_S": _int("PUBLISH_REQUEUE_AFTER_S", 180),
         "PUBLISH_CALLBACK_TIMEOUT_S": _int("PUBLISH_CALLBACK_TIMEOUT_S", 1800),
-        "SCHEDULER_RELAY_INTERVAL_S": float(_env("SCHEDULER_RELAY_INTERVAL_S", "1")),
-        "SCHEDULER_SWEEP_INTERVAL_S": float(_env("SCHEDULER_SWEEP_INTERVAL_S", "30")),
+        "SCHEDULER_RELAY_INTERVAL_S": _float("SCHEDULER_RELAY_INTERVAL_S", 1.0),
+        "SCHEDULER_SWEEP_INTERVAL_S": _float("SCHEDULER_SWEEP_INTERVAL_S", 30.0),
         "CALLBACK_RATE_LIMIT_PER_MINUTE": _int("CALLBACK_RATE_LIMIT_PER_MINUTE", 1200),
         # A recorded callback still pending this long lost its message: the scheduler re-sends it
         "CALLBACK_REQUEUE_AFTER_S": _int("CALLBACK_REQUEUE_AFTER_S", 10),
@@ -132,6 +207,6 @@ def load_config() -> dict:
         "SEARCH_CIRCUIT_COOLDOWN_S": _int("SEARCH_CIRCUIT_COOLDOWN_S", 30),
         # Optional "draft the message" (app/campaigns/drafting.py): off while the URL is empty
         "N8N_WEBHOOK_URL": _env("N8N_WEBHOOK_URL"),
-        "N8N_TIMEOUT_S": float(_env("N8N_TIMEOUT_S", "20")),
+        "N8N_TIMEOUT_S": _float("N8N_TIMEOUT_S", 20.0),
         "N8N_DRAFT_TTL_S": _int("N8N_DRAFT_TTL_S", 15 * 60),
     }

@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app import audit
 from app.auth import passwords, sessions, throttle
+from app.config import signing_keys
 from app.extensions import db
 from app.models import Role, User
 from app.models.base import utcnow
@@ -73,7 +74,7 @@ def create_user(email: str, name: str, role: Role, password: str | None = None, 
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invitation")
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt="invitation")
 
 
 def invitation_token(user: User) -> str:

@@ -3,8 +3,9 @@
 Networks such as Instagram download media from a public URL, so the publication payload carries
 these links (docs/external-apis.md §4.1). The token names the asset and the backend's version
 it was made for: a link made when a post was approved keeps serving the approved bytes even if
-the file is replaced later. It is signed with `SECRET_KEY` (itsdangerous, its own salt) and
-expires after `MEDIA_LINK_MAX_AGE` seconds (default 24 h).
+the file is replaced later. It is signed with `SECRET_KEY` (itsdangerous, its own salt; the keys of
+`SECRET_KEY_FALLBACKS` still verify during a rotation) and expires after `MEDIA_LINK_MAX_AGE`
+seconds (default 24 h).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.config import signing_keys
 from app.extensions import db
 from app.models import MediaAsset
 from app.storage import transfers
@@ -35,7 +37,7 @@ class LinkTarget:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt=SALT)
 
 
 def make_token(asset: MediaAsset) -> str:
