@@ -110,6 +110,7 @@ SYSTEM_NOTE_LABELS = {
     "media file replaced by a new version": _l("a media file was replaced by a new version"),
     "new version found in SharePoint": _l("a new version of a media file was found in SharePoint"),
     "marked failed by hand": _l("marked as not published by hand"),
+    "no callback from Make in time": _l("no answer from Make in time"),
 }
 
 
