@@ -147,6 +147,8 @@ def _read() -> dict:
         "MEDIA_MAX_IMAGE_BYTES": _int("MEDIA_MAX_IMAGE_BYTES", 50 * 1024 ** 2),
         "MEDIA_MAX_DOCUMENT_BYTES": _int("MEDIA_MAX_DOCUMENT_BYTES", 100 * 1024 ** 2),
         "MEDIA_MAX_IMAGE_PIXELS": _int("MEDIA_MAX_IMAGE_PIXELS", 80_000_000),
+        # Seconds an upload may go without receiving a byte of its body before it is ended (0: no limit)
+        "UPLOAD_READ_TIMEOUT_S": _float("UPLOAD_READ_TIMEOUT_S", 30.0),
         "MEDIA_LINK_MAX_AGE": _int("MEDIA_LINK_MAX_AGE", 24 * 3600),
         # Orphan sweeper (app/media/sweeper.py): leftovers younger than this may still be in use
         "MEDIA_ORPHAN_MIN_AGE_S": _int("MEDIA_ORPHAN_MIN_AGE_S", 24 * 3600),

@@ -2,6 +2,7 @@
 the web process's memory (tests/test_media_upload_live.py and bench/media_upload.py)."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -16,8 +17,6 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
-# An MP4 file type box: enough for the upload to be taken as a video; the rest is streamed zeros.
-FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 
 
 def free_port() -> int:
@@ -26,9 +25,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@functools.cache
+def _clip() -> bytes:
+    from tests.media_support import video
+
+    return video("mp4", "libx264", frames=10)
+
+
 def video_body(total: int, nonce: bytes, digest=None, chunk: int = MiB) -> Iterator[bytes]:
-    """`total` bytes made on demand (never held whole): a video header, a nonce, zeros."""
-    head = FTYP + nonce
+    """`total` bytes made on demand (never held whole): a real MP4 (the upload decodes it),
+    then a `free` box (ISO/IEC 14496-12 §8.1.2, skipped by readers) of a nonce and zeros."""
+    clip = _clip()
+    head = clip + (total - len(clip)).to_bytes(4, "big") + b"free" + nonce
     zeros = bytes(chunk)
     if digest:
         digest.update(head)

@@ -1,5 +1,7 @@
 """Uploads over a real socket to the app under gunicorn: a 300 MiB upload streams with bounded
-memory in the web process, a limit stops a body mid-way, an aborted upload leaves nothing."""
+memory in the web process, a limit stops a body mid-way, an aborted upload leaves nothing, and
+a body that stops arriving is ended after UPLOAD_READ_TIMEOUT_S, under gunicorn's threaded
+worker as under the development server (Werkzeug's, in this process)."""
 import hashlib
 import os
 import re
@@ -13,9 +15,10 @@ import sqlalchemy as sa
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, Role
+from sandbox.server import BackgroundServer
 from tests.conftest import PASSWORD, SESSION_TAG, create_database, drop_database, make_test_app
 from tests.media_live import MiB, WebProcess, signed_in, upload_stream, video_body
-from tests.media_support import SVG, noisy_jpeg, stored_files
+from tests.media_support import SVG, noisy_jpeg, stored_files, video
 
 IMAGE_LIMIT = 2 * MiB
 
@@ -150,4 +153,62 @@ def test_an_aborted_upload_leaves_nothing(live):
         db.session.remove()
     sock.close()  # the browser's cancel button does this
     assert held == 0
+    assert _wait_for_no_temporary_file(root) == [] and _rows(app) == before
+
+
+READ_TIMEOUT = 2
+
+
+@pytest.fixture(params=["gunicorn", "werkzeug"])
+def stalling_server(request, live, servers):
+    """The same app and database behind a server whose uploads time out after 2 s."""
+    app, web, _, _, root = live
+    if request.param == "gunicorn":
+        server = WebProcess({**web.env, "UPLOAD_READ_TIMEOUT_S": str(READ_TIMEOUT)}, threads=2)
+    else:  # the development server of `make run`, here in a thread of this process
+        app.config["UPLOAD_READ_TIMEOUT_S"] = READ_TIMEOUT
+        server = BackgroundServer(app)
+    with server:
+        client, token = signed_in(server.url, live_email(app), PASSWORD)
+        yield app, client, token, root
+        client.close()
+
+
+def live_email(app) -> str:
+    from app.models import User
+
+    with app.app_context():
+        email = db.session.scalar(sa.select(User.email).where(User.name == "Live editor"))
+        db.session.remove()
+        return email
+
+
+def _until_closed(sock, limit: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and when it closed it."""
+    started, data = time.monotonic(), b""
+    sock.settimeout(limit)
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except TimeoutError:
+        pass
+    finally:
+        sock.close()
+    return data, time.monotonic() - started
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_stalled_body_is_ended_after_the_read_timeout(stalling_server, framing):
+    """A client that sends the headers and part of the body, then nothing (1,000 bytes short
+    of its Content-Length, or a chunked body with no last chunk), holds no thread for long."""
+    app, client, token, root = stalling_server
+    before = _rows(app)
+    clip = video(frames=20)
+    sock = _raw_upload(client, token, "stalled.mp4", clip, len(clip) + 1000 if framing == "content-length" else None)
+    answer, elapsed = _until_closed(sock, READ_TIMEOUT + 8)
+    text = answer.decode("latin-1")
+    print(f"\n{framing}: answered and closed {elapsed:.2f} s after the last byte")
+    assert text.startswith("HTTP/1.1 408"), text[:300]
+    assert text.endswith('{"error":"No data arrived for 2 seconds: the upload was stopped. Try again."}\n')
+    assert READ_TIMEOUT - 0.5 <= elapsed <= READ_TIMEOUT + 3  # then the connection is closed, not kept
     assert _wait_for_no_temporary_file(root) == [] and _rows(app) == before

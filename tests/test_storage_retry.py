@@ -41,7 +41,8 @@ def test_a_storage_failure_is_told_apart_from_a_processing_failure(app, client, 
     tile = client.get(f"/media/{asset_id}/card", headers=EN).get_data(as_text=True)
     assert 'data-testid="status">Not stored<' in tile
 
-    broken = upload(client, truncated_jpeg(), "broken.jpg").get_json()["id"]
+    broken = upload(client, noisy_jpeg((60, 40)), "broken.jpg").get_json()["id"]
+    staged_path(app, broken, 1).write_bytes(truncated_jpeg())  # damaged after the upload's check
     run(app, process_media, broken)  # decoding fails from the staged file
     page = client.get(f"/media/{broken}", headers=EN).get_data(as_text=True)
     assert "Processing failed." in page

@@ -28,7 +28,7 @@ from app.search import schedule_media_sync
 
 DecompressionBomb = Image.DecompressionBombError
 THUMB_SIZE, PREVIEW_SIZE = 320, 1280
-_pdfium_lock = threading.Lock()  # PDFium is not thread-safe; the worker runs threads
+pdfium_lock = threading.Lock()  # PDFium is not thread-safe; the worker runs threads
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _video(path: Path) -> Extracted:
 def _pdf(path: Path) -> Extracted:
     import pypdfium2 as pdfium
 
-    with _pdfium_lock:
+    with pdfium_lock:
         pdf = pdfium.PdfDocument(str(path))
         try:
             if len(pdf) == 0:

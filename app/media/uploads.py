@@ -8,12 +8,21 @@ bounded by `Content-Length` or ended by the server for a chunked body) in 1 MiB 
 into a temporary file. No form parser runs, so nothing buffers the body; the type is known from the first chunk, so the size limit of
 that kind is enforced from then on, while streaming, and a body larger than every limit is
 refused from its `Content-Length` before a byte is read. A refused upload removes its file.
+
+Once the body is in, `app.media.inspection` checks the whole file (decoded, or its container
+parsed) before anything is kept: a file that only starts like an accepted type leaves no row
+and no file. A client that stops sending in the middle of a body would hold the server thread
+until it gives up: `read_timeout()` ends the upload after `UPLOAD_READ_TIMEOUT_S` without a
+byte (408), through the connection's socket, which the development server (`werkzeug.socket`)
+and gunicorn (`gunicorn.socket`) put in the WSGI environ; behind another server, the reverse
+proxy's body timeout is the only one (see the README).
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,10 +31,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_decimal, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import ClientDisconnected
 
 from app import audit
 from app.extensions import db
-from app.media import processing
+from app.media import inspection
 from app.media.display import filesize
 from app.media.sniff import SNIFF_BYTES, FileType, Refused, check_name, clean_filename, sniff
 from app.models import MediaAsset, MediaKind, MediaStatus
@@ -77,9 +87,8 @@ def receive(stream: BinaryIO, raw_name: str, declared_length: int | None) -> Rec
         with os.fdopen(fd, "wb") as out:
             found, size, digest = _copy(stream, out, name, declared_length)
         if declared_length is not None and size != declared_length:
-            raise Refused(_l("The upload was interrupted before the end of the file."), 400)
-        if found.kind is MediaKind.IMAGE:
-            _check_pixels(path)
+            raise Refused(INTERRUPTED, 400)
+        inspection.check(path, found)
         return Received(path, name, found, size, digest)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -100,33 +109,58 @@ def _copy(stream, out, name, declared_length):
             raise _too_large(limit, found)
         digest.update(chunk)
         out.write(chunk)
-        chunk = stream.read(CHUNK)
+        chunk = _read(stream, CHUNK)
     return found, size, digest.hexdigest()
 
 
 def _read_head(stream) -> bytes:
     head = b""
     while len(head) < SNIFF_BYTES:
-        chunk = stream.read(SNIFF_BYTES - len(head))
+        chunk = _read(stream, SNIFF_BYTES - len(head))
         if not chunk:
             break
         head += chunk
     return head
 
 
-def _check_pixels(path: Path) -> None:
-    """Refuse decompression bombs from the header alone (nothing is decoded here)."""
-    limit = current_app.config["MEDIA_MAX_IMAGE_PIXELS"]
+INTERRUPTED = _l("The upload was interrupted before the end of the file.")
+
+
+def _read(stream, size: int) -> bytes:
+    """The next bytes of the body; a stalled or broken connection becomes a `Refused`."""
     try:
-        width, height = processing.image_size(path)
-        if width * height <= limit:
-            return
-    except processing.DecompressionBomb:  # so many pixels that Pillow will not even say how many
-        pass
-    except Exception:  # an unreadable header: processing will record why it failed
+        return stream.read(size)
+    except (OSError, ClientDisconnected) as exc:  # werkzeug wraps the socket's error, gunicorn does not
+        if not _timed_out(exc):
+            raise Refused(INTERRUPTED, 400) from None
+        seconds = current_app.config["UPLOAD_READ_TIMEOUT_S"]
+        raise Refused(_l("No data arrived for %(seconds)s seconds: the upload was stopped. Try again.",
+                         seconds=format_decimal(seconds, format="#,##0.#")), 408) from None
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+@contextmanager
+def read_timeout(environ):
+    """Bound the wait for each piece of the body to `UPLOAD_READ_TIMEOUT_S` (0: no bound)."""
+    seconds = current_app.config["UPLOAD_READ_TIMEOUT_S"]
+    connection = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if not seconds or connection is None:
+        yield
         return
-    raise Refused(_l("The image has too many pixels: the limit is %(limit)s million.",
-                     limit=format_decimal(limit / 1e6, format="#,##0.#")), 422)
+    previous = connection.gettimeout()
+    connection.settimeout(seconds)
+    try:
+        yield
+    finally:
+        with suppress(OSError):  # closed meanwhile
+            connection.settimeout(previous)
 
 
 def _same_bytes(sha256: str) -> MediaAsset | None:

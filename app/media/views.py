@@ -105,21 +105,29 @@ def file(asset_id):
     return version_response(asset, request.args.get("version", asset.storage_version))
 
 
-def _raw_body():
-    """(stream, name, length) of a raw-body upload (see app.media.uploads for why raw)."""
+def _received() -> uploads.Received:
+    """The raw body of the request (see app.media.uploads for why raw), on disk and checked."""
     if request.mimetype != "application/octet-stream":
         raise Refused(_("Send the file as the raw body of the request (application/octet-stream)."), 415)
     db.session.rollback()  # give the connection back to the pool while the body streams in (minutes)
-    return request.stream, unquote(request.headers.get("X-Filename", "")), request.content_length
+    with uploads.read_timeout(request.environ):
+        return uploads.receive(request.stream, unquote(request.headers.get("X-Filename", "")),
+                               request.content_length)
+
+
+def _refused(exc: Refused):
+    # A stalled body leaves the connection unusable: the server must not wait for another request on it.
+    headers = {"Connection": "close"} if exc.status == 408 else {}
+    return jsonify(error=str(exc.message)), exc.status, headers
 
 
 @bp.post("/upload")
 @role_required(Role.EDITOR)
 def upload():
     try:
-        asset, duplicate = uploads.add_asset(uploads.receive(*_raw_body()), current_user)
+        asset, duplicate = uploads.add_asset(_received(), current_user)
     except Refused as exc:
-        return jsonify(error=str(exc.message)), exc.status
+        return _refused(exc)
     db.session.commit()
     message = (_("Already in the library as “%(title)s”: the existing file is used, nothing was copied.",
                  title=asset.title) if duplicate else _("Uploaded; previews are being made."))
@@ -132,9 +140,9 @@ def upload():
 def replace(asset_id):
     service.get_asset(asset_id)  # 404 before reading the body
     try:
-        asset = uploads.replace_file(asset_id, uploads.receive(*_raw_body()), current_user)
+        asset = uploads.replace_file(asset_id, _received(), current_user)
     except Refused as exc:
-        return jsonify(error=str(exc.message)), exc.status
+        return _refused(exc)
     db.session.commit()
     flash(_("The file was replaced; the previous one is kept as version %(n)d.", n=asset.version - 1), "success")
     return jsonify(id=asset.id, message=_("Replaced."), url=url_for("media.detail", asset_id=asset.id))
