@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, CallbackEvent, ContentObject, ObjectStatus, Platform,
-                        Publication, PublicationStatus, SocialAccount)
+from app.models import CallbackEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication, PublicationStatus
 from app.models.base import utcnow
 from app.publishing import results
 from app.tasks.callbacks import apply_callbacks
+from tests.targets_support import add_target
 
 FINGERPRINT = "sha256:" + "cd" * 32
 
@@ -31,16 +31,10 @@ def publishing(app):
                             status=ObjectStatus.PUBLISHING)
         db.session.add(obj)
         pubs = []
-        for n, platform in enumerate((Platform.INSTAGRAM, Platform.FACEBOOK)):
-            account = SocialAccount(platform=platform, label=f"Compte {platform.value}",
-                                    make_connection_id=80 + n, account_identifier=f"1784150000000{n}")
-            db.session.add(account)
-            db.session.flush()
-            scenario = CampaignScenario(campaign=campaign, social_account_id=account.id, status="ready")
-            db.session.add(scenario)
-            db.session.flush()
-            pub = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, fingerprint=FINGERPRINT,
-                              idempotency_key=f"apply-{scenario.id}-g1", status=PublicationStatus.SENT)
+        for platform in (Platform.INSTAGRAM, Platform.FACEBOOK):
+            scenario = add_target(campaign, platform, f"Compte {platform.value}")
+            pub = Publication(object_id=obj.id, campaign_scenario_id=scenario, fingerprint=FINGERPRINT,
+                              idempotency_key=f"apply-{scenario}-g1", status=PublicationStatus.SENT)
             db.session.add(pub)
             db.session.flush()
             pubs.append(pub.id)

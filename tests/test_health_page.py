@@ -8,30 +8,19 @@
   the post's history shows an unsafe address recorded earlier as text, never as a link."""
 import json
 import re
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (CallbackEvent, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform,
-                        Publication, PublicationStatus as P, SocialAccount)
+from app.models import (CallbackEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication,
+                        PublicationStatus as P)
 from app.models.base import utcnow
 from tests.conftest import csrf_token
+from tests.targets_support import add_target
 
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}
-
-
-def _scenario(campaign: Campaign, platform: Platform, label: str) -> int:
-    account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                            account_identifier=str(uuid.uuid4().int % 10**12))
-    db.session.add(account)
-    db.session.flush()
-    scenario = CampaignScenario(campaign=campaign, social_account_id=account.id, status="ready")
-    db.session.add(scenario)
-    db.session.flush()
-    return scenario.id
 
 
 @pytest.fixture
@@ -44,9 +33,9 @@ def desk(app):
         second = ContentObject(campaign=campaign, title="Programme", message="m", status=ObjectStatus.FAILED)
         db.session.add_all([first, second])
         db.session.flush()
-        instagram = _scenario(campaign, Platform.INSTAGRAM, "Insta FR")
-        facebook = _scenario(campaign, Platform.FACEBOOK, "Page FR")
-        linkedin = _scenario(campaign, Platform.LINKEDIN, "Page LinkedIn")
+        instagram = add_target(campaign, Platform.INSTAGRAM, "Insta FR")
+        facebook = add_target(campaign, Platform.FACEBOOK, "Page FR")
+        linkedin = add_target(campaign, Platform.LINKEDIN, "Page LinkedIn")
 
         def publication(obj, scenario, status, generation=1, **fields):
             row = Publication(object_id=obj.id, campaign_scenario_id=scenario, fingerprint="sha256:x",

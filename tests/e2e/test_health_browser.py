@@ -12,12 +12,11 @@ import pytest
 
 from app.auth import service as users
 from app.extensions import db
-from app.models import (CallbackEvent, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform,
-                        Publication, PublicationStatus as P, Role, SocialAccount)
+from app.models import (CallbackEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication,
+                        PublicationStatus as P, Role)
 from app.models.base import utcnow
-from sandbox.server import BackgroundServer
-from tests.conftest import create_database, drop_database, make_test_app
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
+from tests.targets_support import add_target
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +30,7 @@ def _seed() -> dict:
     db.session.flush()
     ids = {"email": email}
     for platform, label in ((Platform.INSTAGRAM, "Insta Salon"), (Platform.FACEBOOK, "Page Salon")):
-        account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**12))
-        db.session.add(account)
-        db.session.flush()
-        scenario = CampaignScenario(campaign=campaign, social_account_id=account.id, status="ready")
-        db.session.add(scenario)
-        db.session.flush()
-        ids[platform.value] = scenario.id
+        ids[platform.value] = add_target(campaign, platform, label)
 
     def publication(scenario, status, generation=1, **fields):
         row = Publication(object_id=first.id, campaign_scenario_id=scenario, generation=generation,
@@ -66,19 +58,11 @@ def _seed() -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(servers):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url)
-    with app.app_context():
-        upgrade()
+def stack(live_app, live_server):
+    """The shared live app, with a campaign of its own (nothing else reads the health page)."""
+    with live_app.app_context():
         ids = _seed()
-    with BackgroundServer(app) as server:
-        yield server.url, ids
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    return live_server.url, ids
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
