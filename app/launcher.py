@@ -63,10 +63,14 @@ def start_make(stack: list, token: str, real_account: bool) -> dict:
     return emulator.settings()
 
 
-def write_local_env(env: dict) -> None:
-    """So `flask` commands reach the same servers: `set -a; . instance/local.env; set +a`."""
-    lines = [f"{k}={v}" for k, v in sorted(env.items())]
-    (INSTANCE / "local.env").write_text("\n".join(lines) + "\n")
+def write_local_env(path: Path, env: dict) -> None:
+    """So `flask` commands reach the same servers: `set -a; . instance/local.env; set +a`.
+    Values are shell-quoted: the embedded database URL holds a `&` (and the folder may hold
+    spaces), which a shell would otherwise take as an operator."""
+    import shlex
+
+    lines = [f"{k}={shlex.quote(v)}" for k, v in sorted(env.items())]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -105,7 +109,7 @@ def main() -> int:
                **start_services(stack), **start_make(stack, emulator_token, real_make)}
         for key, value in env.items():
             os.environ.setdefault(key, value)
-        write_local_env({k: os.environ[k] for k in env})
+        write_local_env(INSTANCE / "local.env", {k: os.environ[k] for k in env})
         from app import create_app
 
         app = create_app()
