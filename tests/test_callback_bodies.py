@@ -3,11 +3,10 @@ never a 500, and nothing recorded; the ones that can apply still do (app.hooks.s
 import json
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CallbackEvent, PublicationStatus
-from tests.test_callbacks import FINGERPRINT, callback, publishing, state  # noqa: F401
+from app.models import PublicationStatus
+from tests.test_callbacks import FINGERPRINT, callback, publishing, recorded_events, state  # noqa: F401
 
 
 def body_for(pub_id: int, **changes) -> dict:
@@ -24,17 +23,12 @@ def key_of(app, pub_id):
         return db.session.get(Publication, pub_id).idempotency_key
 
 
-def recorded(app) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent))
-
-
 def refused(client, pub_id, raw: bytes, reason: str, field: str | None = None):
     response = callback(client, pub_id, body=raw, apply=False)
     assert response.status_code == 400, response.get_data(as_text=True)
     expected = {"outcome": "malformed", "reason": reason, **({"field": field} if field else {})}
     assert response.json == expected
-    assert recorded(client.application) == 0
+    assert recorded_events(client.application) == 0
     return response
 
 
@@ -189,4 +183,4 @@ def test_webhook_ids_that_could_shift_the_signed_text_are_refused(app, client, p
     pub = publishing["publications"][0]
     response = callback(client, pub, webhook_id=webhook_id, apply=False)
     assert response.status_code == 401
-    assert recorded(app) == 0
+    assert recorded_events(app) == 0

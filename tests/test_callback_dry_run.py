@@ -6,13 +6,13 @@ import secrets
 import time
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db, redis_store
 from app.hooks import dry_run
 from app.hooks.signature import sign
-from app.models import CallbackEvent, Campaign, CampaignScenario, Platform, SocialAccount
+from app.models import Campaign, CampaignScenario, Platform, SocialAccount
 from tests.conftest import CALLBACK_SECRET
+from tests.test_callbacks import recorded_events
 
 
 @pytest.fixture
@@ -46,18 +46,13 @@ def verified_at(app, scenario_id):
         return db.session.get(CampaignScenario, scenario_id).verified_at
 
 
-def events(app) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent))
-
-
 def test_the_stored_key_verifies_the_scenario_and_is_spent(app, client, scenario):
     response = confirm(client, scenario["id"], scenario["key"], scenario_id=4521, execution_id="a1b2c3")
     assert response.status_code == 200 and response.json == {"outcome": "verified"}
     assert verified_at(app, scenario["id"]) is not None
     with app.app_context():
         assert redis_store.client.get(dry_run.key(scenario["id"])) is None
-    assert events(app) == 0  # no publication involved: nothing in callback_events
+    assert recorded_events(app) == 0  # no publication involved: nothing in callback_events
     again = confirm(client, scenario["id"], scenario["key"], webhook_id=f"dry-{scenario['id']}:dry_run_ok:2")
     assert again.status_code == 404 and again.json == {"outcome": "unknown_dry_run"}
 
@@ -82,7 +77,7 @@ def test_anything_but_the_stored_key_is_unknown_and_changes_nothing(app, client,
     response = confirm(client, "x1" if case == "not_a_dry_run_id" else scenario_id, key)
     assert response.status_code == 404 and response.json == {"outcome": "unknown_dry_run"}
     assert verified_at(app, scenario["id"]) is None
-    assert events(app) == 0
+    assert recorded_events(app) == 0
 
 
 def test_a_dry_run_confirmation_must_be_signed(app, client, scenario):

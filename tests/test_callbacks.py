@@ -69,6 +69,12 @@ def outcome_of(app, event: int | str):
         return db.session.scalar(sa.select(CallbackEvent.outcome).where(column == event))
 
 
+def recorded_events(app) -> int:
+    """How many callbacks were recorded."""
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent))
+
+
 def callback(client, pub_id, status="published", *, secret=CALLBACK_SECRET, attempt=1, age=0,
              fingerprint=FINGERPRINT, key=None, webhook_id=None, body=None, apply=True):
     with client.application.app_context():
