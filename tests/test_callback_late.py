@@ -37,6 +37,20 @@ def test_a_break_retry_after_the_callback_was_refused_still_counts(app, client, 
     assert state(app, second)[2] is ObjectStatus.PUBLISHED
 
 
+def test_a_late_callback_settles_a_publication_already_marked_unknown(app, client, publishing):
+    """30 minutes without an answer made the publication `unknown`; Make's retry 3 h later
+    still brings the result in."""
+    from app.extensions import db
+    from app.models import Publication
+
+    pub = publishing["publications"][0]
+    with app.app_context():
+        db.session.get(Publication, pub).status = PublicationStatus.UNKNOWN
+        db.session.commit()
+    assert callback(client, pub, age=3 * HOUR).json == {"outcome": "accepted"}
+    assert state(app, pub)[:2] == (PublicationStatus.PUBLISHED, f"ext-{pub}")
+
+
 @pytest.mark.parametrize("age, expected", [(49 * HOUR, 401), (-6 * 60, 401), (-4 * 60, 200),
                                            (6 * 60, 200), (47 * HOUR, 200)],
                          ids=["49_h_old", "6_min_future", "4_min_future", "6_min_old", "47_h_old"])
