@@ -1,9 +1,10 @@
 """What the parts of the callback endpoint share: the answer it gives, and a Redis client that
 gives up fast (app.hooks.callbacks for the rate limit, app.hooks.dry_run for the dry-run key).
 
-The app's main client waits up to 5 s on a stalled Redis; the callback endpoint must not, so it
-uses its own client with `CALLBACK_REDIS_TIMEOUT_S` for connecting and for each answer, and no
-retry. A callback never waits on Redis for more than that.
+The app's main client gives a stalled Redis `REDIS_SOCKET_TIMEOUT_S` (a second) before the
+"temporarily unavailable" page; a callback must not wait that long for a rate limit it can do
+without, so the endpoint has its own client with `CALLBACK_REDIS_TIMEOUT_S` (0.25 s) for
+connecting and for each answer, and no retry.
 """
 from __future__ import annotations
 
