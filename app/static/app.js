@@ -70,6 +70,22 @@
     dialog.showModal();
   });
 
+  // A search re-run for the address already shown (Enter after the as-you-type search, or the
+  // debounced request landing after Enter) must not push that address a second time, or Back
+  // would need two presses: htmx replaces the entry instead. Parameters in any order are the
+  // same address.
+  function sameAddress(a, b) {
+    var x = new URL(a, location.href), y = new URL(b, location.href);
+    x.searchParams.sort();
+    y.searchParams.sort();
+    return x.href === y.href;
+  }
+
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var update = event.detail.history;
+    if (update && update.type === "push" && sameAddress(update.path, location.href)) update.type = "replace";
+  });
+
   document.addEventListener("htmx:sendError", function () {
     var flashes = document.getElementById("flashes");
     if (!flashes) return;

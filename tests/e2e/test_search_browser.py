@@ -152,3 +152,41 @@ def test_search_at_phone_width_and_in_the_picker(browser, live_server, library, 
     screenshot(page, "search-picker-phone")
     assert errors == [], errors
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_enter_in_the_search_box_adds_no_history_entry(browser, live_server, library, viewport):
+    """Typing searches and puts the query in the address; Enter on the same query then must not
+    push it a second time: one Back returns to the state before the search."""
+    email, corpus = library
+    context, page, errors = _login(browser, live_server, email, viewport)
+    page.goto(live_server.url + "/media/?q=campgane")
+    _wait_for_titles(page, ["Campagne recrutement printemps"])
+    depth = page.evaluate("() => history.length")
+
+    page.locator("#media-q").fill("lyon")
+    _wait_for_titles(page, LYON)
+    page.wait_for_url("**/media/?q=lyon")
+    with page.expect_response(lambda r: "/media/?q=lyon" in r.url and r.request.headers.get("hx-request")):
+        page.locator("#media-q").press("Enter")
+    page.wait_for_load_state("networkidle")
+    _wait_for_titles(page, LYON)
+    assert page.evaluate("() => history.length") == depth + 1       # one entry for the search
+
+    page.go_back()
+    page.wait_for_url("**/media/?q=campgane")
+    _wait_for_titles(page, ["Campagne recrutement printemps"])
+    assert page.locator("#media-q").input_value() == "campgane"
+
+    # Enter pressed while the typed query is still waiting for its debounce: still one entry.
+    page.locator("#media-q").fill("marathon")
+    page.locator("#media-q").press("Enter")
+    page.wait_for_url("**/media/?q=marathon")
+    _wait_for_titles(page, ["Marathon de Lyon"])
+    page.wait_for_timeout(400)                                       # the debounced request lands too
+    page.wait_for_load_state("networkidle")
+    page.go_back()
+    page.wait_for_url("**/media/?q=campgane")
+    _wait_for_titles(page, ["Campagne recrutement printemps"])
+    assert errors == [], errors
+    context.close()
