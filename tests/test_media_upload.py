@@ -147,6 +147,7 @@ def test_an_interrupted_body_leaves_nothing(app, client, editor, media_root):
     body = CountingStream(data, len(data))
     response = _stream_upload(client, body, "cut.png", len(data) + 1000)  # the client went away
     assert response.status_code == 400
+    assert response.get_json() == {"error": "The upload was interrupted before the end of the file."}
     assert stored_files(media_root) == []
     with app.app_context():
         assert _count() == 0
