@@ -308,3 +308,16 @@ def test_reviews_pages_answer_a_plain_request_with_the_whole_page(client, auth, 
         response = client.get(path)
         assert response.status_code == 200 and "<html" in response.get_data(as_text=True), path
         assert "HX-Request" in response.headers["Vary"], path
+
+
+@pytest.mark.parametrize("role,shown", [("approver", False), ("editor", True)])
+def test_the_media_page_links_to_the_library_only_for_who_may_open_it(app, client, auth, role, shown):
+    from tests.objects_support import make_asset
+
+    with app.app_context():
+        asset_id = make_asset("Affiche du salon").id
+        db.session.commit()
+    auth.login(role)
+    html = client.get(f"/media/{asset_id}").get_data(as_text=True)
+    assert ('href="/media/"' in html) is shown
+    assert (client.get("/media/").status_code == 200) is shown   # the link never leads to a 403
