@@ -157,7 +157,7 @@ def test_clone_maps_the_hook(client, target):
 def test_connections_are_listed(client, target):
     assert client.find_connection(-1) is None
     if target[1] is not None:
-        assert client.find_connection(CONNECTIONS["instagram"])["accountName"] == "instagram-business"
+        assert client.find_connection(CONNECTIONS["instagram"])["accountName"] == "facebook"
 
 
 def test_a_bad_token_is_an_auth_error(target, sleeps):

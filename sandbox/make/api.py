@@ -107,8 +107,7 @@ def delete_connection(connection_id):
 
 def live_connections(data: dict) -> dict:
     """The seeded connections minus those deleted through the API (kept in the state)."""
-    gone = set(data.get("deleted_connections", ()))
-    return {cid: conn for cid, conn in core.current().connections.items() if cid not in gone}
+    return core.current().live_connections(data)
 
 
 @bp.get("/data-stores")

@@ -27,9 +27,12 @@ def _default_teams() -> list[dict]:
 
 
 def _default_connections() -> list[dict]:
-    """One connection per network the CMS targets, in the default team."""
-    accounts = [(77, "IG prod", "instagram-business"), (78, "FB page", "facebook-pages"),
-                (79, "LinkedIn page", "linkedin"), (80, "YouTube channel", "youtube"),
+    """One connection per network the CMS targets, in the default team. ``accountName`` is the
+    connection's type as exports name it (docs/make-modules.md): Facebook Pages and Instagram
+    for Business share ``facebook``, LinkedIn is ``linkedin2``; ``youtube`` is unverified and X
+    and TikTok have no module the repository uses (templates bring their own)."""
+    accounts = [(77, "IG prod", "facebook"), (78, "FB page", "facebook"),
+                (79, "LinkedIn page", "linkedin2"), (80, "YouTube channel", "youtube"),
                 (81, "X account", "twitter"), (82, "TikTok account", "tiktok")]
     return [{"id": cid, "name": name, "accountName": account, "teamId": 215}
             for cid, name, account in accounts]

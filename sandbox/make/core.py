@@ -88,6 +88,11 @@ class Emulator:
             return str(self._rng.randrange(10 ** (length - 1), 10 ** length))
 
     # -- helpers -----------------------------------------------------------------------------
+    def live_connections(self, data: dict) -> dict:
+        """The seeded connections minus those deleted through the API (kept in the state)."""
+        gone = set(data.get("deleted_connections", ()))
+        return {cid: conn for cid, conn in self.connections.items() if cid not in gone}
+
     def hook_url(self, udid: str, own_root: str) -> str:
         """The hook's public address: the configured base, else this server's ``/hook``."""
         base = self.config.hook_base_url or own_root.rstrip("/") + "/hook"

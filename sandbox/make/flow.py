@@ -1,66 +1,42 @@
 """One scenario run: the blueprint's modules interpreted in order on one trigger bundle.
 
-Modules the runner knows (anything else ends the run as ``unsupported``, never guessed):
+Every module is run by what the catalogue says it is (``catalogue.py``, ``actions.py``); a
+module the catalogue does not know ends the run as ``unsupported`` (validation refuses such a
+blueprint before it can run at all). The rules Make applies and the emulator follows:
 
 * ``gateway:CustomWebHook`` as ``flow[0]``: its output is the webhook payload.
-* A **platform module**, i.e. any module whose ``parameters`` carry ``__IMTCONN__``: it
-  "publishes" and records the post under the payload's ``idempotency_key`` (the Data Store
-  record). A key already published is not posted again: the stored post is returned and the
-  run's ``republish_blocked`` counter goes up, because a real network *would* have posted it
-  twice (a blueprint whose lookup and filter work never reaches that point). Output
-  ``{"id", "url"}`` (reference it as ``{{N.id}}`` / ``{{N.url}}``). A failed post (knobs
-  ``outcome`` / ``failure_rate`` / ``failure_message``) is a module error, which the
-  module's ``onerror`` route handles; there ``{{N.error.code}}``, ``{{N.error.message}}``
-  and ``{{N.error.type}}`` describe it.
-* ``datastore:GetRecord`` returns the record stored for its rendered ``mapper.key`` with the
-  fields of our Data Store structure, ``{"external_id", "external_url"}``, or ``{}``; other
-  ``datastore:*`` modules are accepted and do nothing, the platform module having already
-  written the record.
-* ``builtin:BasicRouter`` (last module of its route): runs each of its ``routes[].flow`` in
-  order on the same bundle.
-* A module's ``filter`` (``{"name", "conditions": [[{"a", "o", "b"?}, ...], ...]}``: OR of
-  AND groups, operators ``exist``, ``notexist``, ``text:equal``, ``text:notequal``) is
-  checked before the module runs; when it does not pass, that route ends there (the other
-  routes of a router still run).
-* ``util:SetVariables`` / ``util:SetVariable``: output ``{name: rendered value}``.
-* ``json:TransformToJSON``: output ``{"json": <the rendered mapper.object as JSON text>}``
-  (a string comes out quoted and escaped, so it can be spliced into a JSON body).
-* ``http:MakeRequest`` with ``inputMethod: jsonString``: sends the rendered body bytes as
-  ``application/json``; a non-2xx answer or a connection error is a module error.
-* Directives at the end of an ``onerror`` route: ``builtin:Break`` (retry the failed module
-  ``count`` times, ``interval`` minutes apart, then store the run as incomplete; it needs
-  ``metadata.scenario.dlq``), ``builtin:Resume``, ``builtin:Ignore``, ``builtin:Commit``, and
-  ``builtin:Rollback`` (an error). A route without a directive ends like Ignore.
+* A module's ``filter`` (OR of AND groups) is checked before it runs; when it fails, that route
+  ends there (the other routes of a router still run, in order).
+* ``builtin:BasicRouter`` (last module of its route) runs each route on the same bundles.
+* ``builtin:BasicFeeder`` ... ``builtin:BasicAggregator`` (its ``feeder``), in one route: the
+  modules between run once per item, the aggregator outputs ``{"array": [...]}``.
+* Data Store modules read and write the emulated store (``datastore``); a network module
+  (``kind`` publish) checks its input, then "publishes" once per idempotency key: a key the
+  network already took is not posted again (``republish_blocked`` counts those runs, which real
+  Make would have posted twice).
+* A module error goes to the module's ``onerror`` route, where ``{{N.error.message}}`` is its
+  message. Directives end that route: ``builtin:Break`` re-runs the failed module ``count``
+  times, ``interval`` minutes apart, with the values computed before (timestamps included),
+  then stores the run as incomplete (needs ``metadata.scenario.dlq``); ``Resume``, ``Ignore``,
+  ``Commit``, ``Rollback``. A route without a directive ends like Ignore. An error with no
+  ``onerror`` ends the run in ``error`` and the runner deactivates the scenario, as Make does
+  for an instant trigger.
 
-A module error with no ``onerror`` is unhandled: the run ends in ``error`` and the runner
-deactivates the scenario, as Make does for an instant trigger.
+Each run has its own clock: it starts at real time plus the knob ``clock_offset_s`` and moves
+on by the simulated length of each Break pause (a pause lasts ``interval`` x
+``break_interval_scale`` real seconds), so a test can retry a callback "hours later".
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
-from .blueprints import ROUTER_MODULE, TRIGGER_MODULE
+from . import actions, catalogue
+from .actions import ModuleError
+from .blueprints import TRIGGER_MODULE
 from .iml import IMLError, render_deep, to_text
 from .state import utc_now_iso
-
-_POST_URLS = {
-    "instagram-business": "https://www.instagram.com/p/{id}/",
-    "facebook-pages": "https://www.facebook.com/{id}",
-    "linkedin": "https://www.linkedin.com/feed/update/urn:li:share:{id}/",
-    "youtube": "https://www.youtube.com/watch?v={id}",
-    "twitter": "https://x.com/i/status/{id}",
-    "tiktok": "https://www.tiktok.com/@sandbox/video/{id}",
-}
-_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-class ModuleError(Exception):
-    """A module failed the way a Make module fails: it has a type, a code and a message."""
-
-    def __init__(self, kind: str, message: str, code: str | None = None):
-        super().__init__(message)
-        self.bundle = {"type": kind, "code": code or kind, "message": message}
 
 
 class _RunEnd(Exception):
@@ -82,10 +58,17 @@ class FlowRun:
         self._scenario_id, self._team_id, self._execution_id = scenario_id, team_id, execution_id
         self._payload = payload
         self._bundles: dict[int, object] = {}
-        self._attempts: dict[int, int] = {}
         self._dlq = False
+        self._started = time.monotonic()
+        self._origin = datetime.now(timezone.utc) + timedelta(
+            seconds=emulator.knobs.clock_offset_s)
+        self._skipped = 0.0           # simulated seconds added by Break pauses
         self.dropped_callbacks = 0
         self.republish_blocked = 0
+
+    def now(self) -> datetime:
+        """The run's clock (see the module's docstring)."""
+        return self._origin + timedelta(seconds=time.monotonic() - self._started + self._skipped)
 
     def run(self, blueprint: dict) -> tuple[str, dict | None]:
         """Run to the end; returns (status, error) with status success, incomplete, error,
@@ -103,63 +86,105 @@ class FlowRun:
 
     def _route(self, modules: list) -> tuple | None:
         """Run a route; a directive's signal ("stop" | "resume" | "break", arg) ends it."""
-        for position, module in enumerate(modules):
-            name = module.get("module", "")
+        position = 0
+        while position < len(modules):
+            module = modules[position]
+            known = catalogue.find(module.get("module", ""))
+            if known is None:
+                raise _unsupported(f"module {module.get('module')} is not in the catalogue")
             if module.get("filter") and not self._passes(module["filter"]):
                 return None
-            if name == ROUTER_MODULE:
-                if position != len(modules) - 1:
-                    raise _unsupported(f"{name} must be the last module of its route")
+            last = position == len(modules) - 1
+            if known.kind == "router":
+                if not last:
+                    raise _unsupported("a router must be the last module of its route")
                 for route in module.get("routes") or []:
                     self._route(route.get("flow") or [])
                 return None
-            if name.startswith("builtin:"):
-                if position != len(modules) - 1:
-                    raise _unsupported(f"{name} must be the last module of its route")
+            if known.kind == "directive":
+                if not last:
+                    raise _unsupported(f"{known.id} must be the last module of its route")
                 return self._directive(module)
-            if module.get("routes"):
-                raise _unsupported(f"module {module['id']}: only {ROUTER_MODULE} has routes")
-            if self._run_with_handler(module):
+            if known.kind == "feeder":
+                position = self._iterate(modules, position)
+                if position is None:
+                    return None
+                continue
+            if self._run_with_handler(module, known):
                 return ("stop", None)
+            position += 1
         return None
 
     def _passes(self, filter_: dict) -> bool:
         """A Make filter: any group passes when all of its conditions hold."""
-        groups = filter_.get("conditions")
-        if not isinstance(groups, list) or not all(isinstance(group, list) for group in groups):
-            raise _unsupported("filter.conditions must be a list of lists of conditions")
-        return any(all(self._holds(condition) for condition in group) for group in groups)
+        return any(all(self._holds(condition) for condition in group)
+                   for group in filter_.get("conditions") or [])
 
     def _holds(self, condition: dict) -> bool:
         operator = condition.get("o")
-        value = self._render(condition.get("a"))
-        exists = value not in (None, "", [], {})
-        if operator == "exist":
-            return exists
-        if operator == "notexist":
-            return not exists
-        if operator in ("text:equal", "text:notequal"):
-            same = to_text(value) == to_text(self._render(condition.get("b")))
-            return same if operator == "text:equal" else not same
-        raise _unsupported(f"filter operator {operator!r} is not emulated")
+        a, b = self._render(condition.get("a")), self._render(condition.get("b"))
+        exists = a not in (None, "", [], {})
+        text_a, text_b = to_text(a), to_text(b)
+        tests = {
+            "exist": lambda: exists, "notexist": lambda: not exists,
+            "text:equal": lambda: text_a == text_b, "text:notequal": lambda: text_a != text_b,
+            "text:equal:ci": lambda: text_a.lower() == text_b.lower(),
+            "text:contain": lambda: text_b in text_a, "text:notcontain": lambda: text_b not in text_a,
+            "text:startswith": lambda: text_a.startswith(text_b),
+            "text:endswith": lambda: text_a.endswith(text_b),
+            "boolean:equal": lambda: _boolean(a) == _boolean(b),
+            "number:equal": lambda: _number(a) == _number(b),
+            "number:notequal": lambda: _number(a) != _number(b),
+            "number:greater": lambda: _number(a) > _number(b),
+            "number:less": lambda: _number(a) < _number(b),
+        }
+        if operator not in tests:
+            raise _unsupported(f"filter operator {operator!r} is not emulated")
+        try:
+            return tests[operator]()
+        except TypeError:   # a number operator on something that is not a number
+            return False
 
-    def _run_with_handler(self, module: dict) -> bool:
+    def _iterate(self, modules: list, position: int) -> int | None:
+        """Feeder to its aggregator; returns the position after the aggregator (None: the
+        feeder gave no item, so nothing after it runs, as in Make)."""
+        feeder = modules[position]
+        end = next((i for i in range(position + 1, len(modules))
+                    if (modules[i].get("parameters") or {}).get("feeder") == feeder["id"]), None)
+        if end is None:
+            raise _unsupported(f"feeder {feeder['id']} has no aggregator on its route")
+        items = self._render((feeder.get("mapper") or {}).get("array"))
+        items = items if isinstance(items, list) else [] if items in (None, "") else [items]
+        collected = []
+        for index, item in enumerate(items, start=1):
+            self._bundles[feeder["id"]] = ({**item, "__IMTINDEX__": index} if isinstance(item, dict)
+                                           else {"value": item, "__IMTINDEX__": index})
+            for module in modules[position + 1:end]:
+                if self._run_with_handler(module, catalogue.find(module["module"])):
+                    return None
+            collected.append(self._render(modules[end].get("mapper") or {}))
+        if not collected:
+            return None
+        self._bundles[modules[end]["id"]] = {"array": collected, "__IMTAGGLENGTH__": len(collected)}
+        return end + 1
+
+    def _run_with_handler(self, module: dict, known) -> bool:
         """Run one module with its error handler; True when the route must stop."""
         try:
-            self._bundles[module["id"]] = self._execute(module)
+            self._bundles[module["id"]] = self._execute(module, known)
             return False
         except ModuleError as failure:
             error = failure.bundle
         if not module.get("onerror"):
             raise _RunEnd("error", error)
-        self._bundles[module["id"]] = {"error": error}
+        self._bundles[module["id"]] = {"error": {"message": error["message"], "type": error["type"]}}
         signal = self._route(module["onerror"])
         if signal is None or signal[0] == "stop":
             return True
         if signal[0] == "resume":
             self._bundles[module["id"]] = signal[1]
             return False
-        return self._retry(module, signal[1], error)
+        return self._retry(module, known, signal[1], error)
 
     def _directive(self, module: dict) -> tuple:
         name, mapper = module["module"], module.get("mapper") or {}
@@ -169,13 +194,12 @@ class FlowRun:
             return ("resume", self._render(mapper))
         if name == "builtin:Break":
             return ("break", mapper)
-        if name == "builtin:Rollback":
-            raise _RunEnd("error", {"type": "Rollback", "code": "ROLLBACK",
-                                    "message": "the error handler rolled the run back"})
-        raise _unsupported(f"directive {name} is not emulated")
+        raise _RunEnd("error", {"type": "Rollback", "code": "ROLLBACK",
+                                "message": "the error handler rolled the run back"})
 
-    def _retry(self, module: dict, mapper: dict, error: dict) -> bool:
-        """``builtin:Break``: retry the failed module, then store the run as incomplete."""
+    def _retry(self, module: dict, known, mapper: dict, error: dict) -> bool:
+        """``builtin:Break``: re-run the failed module with the values computed before, after
+        each pause, then store the run as incomplete."""
         if not self._dlq:
             raise _RunEnd("error", {**error, "message": error["message"] + " (Break needs "
                                     "metadata.scenario.dlq=true to store the run)"})
@@ -186,125 +210,85 @@ class FlowRun:
         except (TypeError, ValueError):
             raise _unsupported("builtin:Break count and interval must be numbers") from None
         for _ in range(count):
-            if self._cancel.wait(interval * self._emulator.knobs.break_interval_scale):
+            pause = interval * self._emulator.knobs.break_interval_scale
+            if self._cancel.wait(pause):
                 raise _RunEnd("cancelled", None)
+            self._skipped += max(interval * 60 - pause, 0)
             try:
-                self._bundles[module["id"]] = self._execute(module)
+                self._bundles[module["id"]] = self._execute(module, known)
                 return False
             except ModuleError as failure:
                 error = failure.bundle
         raise _RunEnd("incomplete", error)
 
-    def _execute(self, module: dict):
-        name = module["module"]
-        parameters = module.get("parameters") or {}
-        if name == "util:SetVariables":
-            now = datetime.now(timezone.utc)  # one "now" per module, as one operation sees it
-            variables = (module.get("mapper") or {}).get("variables") or []
-            return {item["name"]: self._render(item.get("value"), now) for item in variables}
-        if name == "util:SetVariable":
-            mapper = module.get("mapper") or {}
-            return {mapper.get("name"): self._render(mapper.get("value"))}
-        if name == "http:MakeRequest":
-            return self._http_request(module)
-        if name == "json:TransformToJSON":
-            # Make's "Transform to JSON": any value as JSON text, a string quoted and escaped.
-            value = self._render((module.get("mapper") or {}).get("object"))
-            return {"json": json.dumps(value, ensure_ascii=False, separators=(",", ":"))}
-        if name.startswith("datastore:"):
-            if name != "datastore:GetRecord":
+    def _execute(self, module: dict, known):
+        kind, mapper = known.kind, module.get("mapper") or {}
+        if kind == "publish":
+            return self._publish(module, known)
+        rendered = self._render(mapper)
+        if kind in ("variables", "variable"):
+            return (actions.set_variables(rendered) if kind == "variables"
+                    else {rendered.get("name"): rendered.get("value")})
+        if kind == "to_json":
+            return actions.to_json(rendered)
+        if kind == "http":
+            if self._emulator.knobs.drop_callbacks:
+                self.dropped_callbacks += 1
                 return {}
-            key = to_text(self._render((module.get("mapper") or {}).get("key")))
-            with self._emulator.state.read() as data:
-                stored = data["datastore"].get(key)
-            return {"external_id": stored["id"], "external_url": stored["url"]} if stored else {}
-        if "__IMTCONN__" in parameters:
-            return self._publish(module)
-        raise _unsupported(f"module {name} is not emulated")
+            return actions.http_request(self._http, rendered, self._log_callback)
+        if kind == "download":
+            return actions.download(self._http, rendered)
+        if kind.startswith("datastore"):
+            with self._emulator.state.change() as data:
+                actions.check_data_store(data, (module.get("parameters") or {}).get("datastore"))
+                if kind == "datastore_add":
+                    return actions.datastore_add(data, rendered)
+                found = actions.datastore_get(data, rendered)
+            return {"exist": bool(found)} if kind == "datastore_exist" else found
+        raise _unsupported(f"module {module['module']} is not emulated")
 
-    def _render(self, value, now=None):
+    def _render(self, value):
         try:
-            return render_deep(value, self._bundles, now)
+            return render_deep(value, self._bundles, self.now())
         except IMLError as exc:
-            raise ModuleError("DataError", str(exc), code="IML") from exc
+            raise ModuleError("DataError", str(exc)) from exc
 
-    def _publish(self, module: dict) -> dict:
-        connection_id = module["parameters"]["__IMTCONN__"]
-        connection = self._emulator.connections.get(connection_id)
-        if connection is None or connection["teamId"] != self._team_id:
-            raise ModuleError("InvalidConfigurationError", f"connection {connection_id} not found")
-        published_input = self._render(module.get("mapper") or {})
+    def _publish(self, module: dict, known) -> dict:
+        rendered = self._render(module.get("mapper") or {})
+        connection_id = (module.get("parameters") or {}).get("__IMTCONN__")
+        with self._emulator.state.read() as data:
+            connection = self._emulator.live_connections(data).get(connection_id)
+        if connection is not None and connection["teamId"] != self._team_id:
+            connection = None
+        actions.check_input(known, rendered, connection)
         key = self._payload.get("idempotency_key")
         if not isinstance(key, str) or not key:
-            raise ModuleError("DataError", "the payload has no idempotency_key", code="NO_KEY")
-        app = module["module"].split(":", 1)[0]
+            raise ModuleError("DataError", "the payload has no idempotency_key")
         emulator = self._emulator
         with emulator.state.change() as data:
             if self._cancel.is_set():
                 raise _RunEnd("cancelled", None)
-            stored = data["datastore"].get(key)
-            if stored:
+            taken = data["network"].get(key)
+            if taken:
                 self.republish_blocked += 1
-                return {"id": stored["id"], "url": stored["url"]}
+                return {"id": taken["id"]}
             knobs = emulator.knobs
             if knobs.outcome == "failed" or (knobs.failure_rate
                                              and emulator.random() < knobs.failure_rate):
-                raise ModuleError("RuntimeError", knobs.failure_message or f"the network refused "
-                                  f"the post on {app} (emulated failure)", code="EMULATED_FAILURE")
-            external_id = emulator.random_digits(17)
-            url = _POST_URLS.get(app, f"https://{app}.example.invalid/posts/{{id}}").format(
-                id=external_id)
-            data["datastore"][key] = {"id": external_id, "url": url}
-            data["posts"].append({
-                "id": emulator.state.allocate_id(data, "post"), "idempotency_key": key,
-                "delivery_id": self._payload.get("delivery_id"), "scenario_id": self._scenario_id,
-                "execution_id": self._execution_id, "module": module["module"],
-                "connection_id": connection_id, "external_id": external_id, "external_url": url,
-                "input": published_input, "published_at": utc_now_iso()})
-        return {"id": external_id, "url": url}
+                raise ModuleError("RuntimeError", knobs.failure_message or "the network refused "
+                                  f"the post on {known.id} (emulated failure)",
+                                  code="EMULATED_FAILURE")
+            external_id = actions.new_post_id(known.id, rendered, emulator.random_digits)
+            post = actions.post_record(
+                known.id, external_id, id=emulator.state.allocate_id(data, "post"),
+                idempotency_key=key, delivery_id=self._payload.get("delivery_id"),
+                scenario_id=self._scenario_id, execution_id=self._execution_id,
+                connection_id=connection_id, input=rendered)
+            data["network"][key] = {"id": external_id, "url": post["external_url"]}
+            data["posts"].append(post)
+        return {"id": external_id}
 
-    def _http_request(self, module: dict) -> dict:
-        mapper = module.get("mapper") or {}
-        method = str(mapper.get("method") or "get").upper()
-        if method not in _HTTP_METHODS:
-            raise ModuleError("DataError", f"method {method} is not supported")
-        url = to_text(self._render(mapper.get("url")))
-        if not url.startswith(("http://", "https://")):
-            raise ModuleError("DataError", f"url {url!r} is not an http(s) URL")
-        headers = {"User-Agent": "Make/production"}
-        body = None
-        if "jsonStringBodyContent" in mapper:
-            if mapper.get("inputMethod") != "jsonString" or mapper.get("contentType") != "json":
-                raise _unsupported("http:MakeRequest bodies are emulated only with "
-                                   "contentType json and inputMethod jsonString")
-            body = to_text(self._render(mapper["jsonStringBodyContent"])).encode("utf-8")
-            headers["Content-Type"] = "application/json"
-        for header in mapper.get("headers") or []:
-            headers[to_text(self._render(header["name"]))] = to_text(self._render(header["value"]))
-        params = [(to_text(self._render(item["name"])), to_text(self._render(item["value"])))
-                  for item in mapper.get("queryParameters") or []]
-        if self._emulator.knobs.drop_callbacks:
-            self.dropped_callbacks += 1
-            return {}
-        self._attempts[module["id"]] = attempt = self._attempts.get(module["id"], 0) + 1
-        try:
-            response = self._http.request(method, url, params=params, headers=headers,
-                                          content=body)
-        except Exception as exc:  # any transport failure is Make's ConnectionError
-            self._log_callback(url, headers, body, attempt, None, f"{type(exc).__name__}: {exc}")
-            raise ModuleError("ConnectionError", f"{type(exc).__name__}: {exc}") from exc
-        self._log_callback(url, headers, body, attempt, response.status_code, None)
-        if not 200 <= response.status_code < 300:
-            raise ModuleError("RuntimeError", f"[{response.status_code}] {response.text[:200]}",
-                              code=str(response.status_code))
-        try:
-            parsed = response.json() if mapper.get("parseResponse") else response.text
-        except ValueError:
-            parsed = response.text
-        return {"statusCode": response.status_code, "data": parsed,
-                "headers": [{"name": k, "value": v} for k, v in response.headers.items()]}
-
-    def _log_callback(self, url, headers, body, attempt, status_code, error):
+    def _log_callback(self, url, headers, body, status_code, error):
         """Record one request sent, with what the CMS answered (the inspection log)."""
         try:
             sent_status = json.loads(body).get("status") if body else None
@@ -315,10 +299,23 @@ class FlowRun:
         with self._emulator.state.change() as data:
             if self._cancel.is_set():
                 return
+            attempt = 1 + sum(1 for c in data["callbacks"] if c["execution_id"] == self._execution_id
+                              and c["webhook_id"] == webhook_id)
             data["callbacks"].append({
                 "execution_id": self._execution_id, "scenario_id": self._scenario_id,
                 "idempotency_key": self._payload.get("idempotency_key"),
                 "delivery_id": self._payload.get("delivery_id"), "url": url,
-                "webhook_id": webhook_id, "status": sent_status,
-                "attempt": attempt, "status_code": status_code, "error": error,
-                "body": body.decode("utf-8") if body else None, "sent_at": utc_now_iso()})
+                "webhook_id": webhook_id, "status": sent_status, "attempt": attempt,
+                "status_code": status_code, "error": error,
+                "body": body.decode("utf-8") if body else None, "sent_at": utc_now_iso(),
+                "run_clock": self.now().isoformat(timespec="seconds")})
+
+
+def _boolean(value) -> bool:
+    return value is True or to_text(value).strip().lower() == "true"
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or value in (None, ""):
+        raise TypeError(value)
+    return float(value)

@@ -2,8 +2,8 @@
 
 The strict parts of the contract live here: blueprint and scheduling arrive as JSON strings,
 ``hookId`` comes from ``flow[0].parameters.hook``, a hook serves one scenario only, a missing
-connection makes the scenario ``isinvalid``, and ``start`` refuses an invalid scenario or one
-whose hook is missing or disabled.
+connection or any problem ``validation.validate`` finds makes the scenario ``isinvalid`` (and
+stops it), and ``start`` refuses an invalid scenario or one whose hook is missing or disabled.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .apiutil import ApiError, before_api_request, bool_arg, int_arg, json_body,
 from .blueprints import (CLONE_MAPS, blueprint_problems, connection_ids, parse_json_string,
                          remap, scheduling_problems, trigger_hook_id, used_packages)
 from .state import utc_now_iso
+from .validation import validate
 
 bp = Blueprint("make_scenarios", __name__, url_prefix="/api/v2/scenarios")
 bp.before_request(before_api_request)
@@ -132,6 +133,7 @@ def start_scenario(scenario_id):
         scenario = scenario_or_404(data, scenario_id)
         problems = [f"connection {conn} does not exist in team {scenario['teamId']}"
                     for conn in missing_connections(data, scenario["blueprint"], scenario["teamId"])]
+        problems += [f"{error['path']}: {error['problem']}" for error in validate(scenario["blueprint"])]
         hook = data["hooks"].get(str(scenario["hookId"]))
         if hook is None:
             problems.append("the scenario's webhook does not exist")
@@ -237,9 +239,11 @@ def _new_scenario(data, team_id, folder_id, blueprint, scheduling) -> dict:
 def _set_blueprint(data: dict, scenario: dict, blueprint: dict):
     """Store the blueprint and everything derived from it, and link its hook."""
     hook_id = trigger_hook_id(blueprint)
+    invalid = bool(missing_connections(data, blueprint, scenario["teamId"]) or validate(blueprint))
     scenario.update(blueprint=blueprint, name=blueprint["name"], hookId=hook_id,
-                    usedPackages=used_packages(blueprint),
-                    isinvalid=bool(missing_connections(data, blueprint, scenario["teamId"])))
+                    usedPackages=used_packages(blueprint), isinvalid=invalid)
+    if invalid:   # an invalid scenario does not run (validation.py, docs/make-modules.md)
+        scenario.update(isActive=False, islinked=False)
     if hook_id is not None:
         data["hooks"][str(hook_id)]["scenarioId"] = scenario["id"]
 

@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def fresh_state() -> dict:
@@ -25,7 +25,8 @@ def fresh_state() -> dict:
         "hooks": {},          # str(id) -> hook record, with its FIFO "queue" of payloads
         "scenarios": {},      # str(id) -> scenario record, with its parsed "blueprint"
         "installed_apps": [],  # apps installed by a confirmed=true create/clone/patch
-        "datastore": {},      # idempotency_key -> {"id", "url", ...} of the published post
+        "datastore": {},      # Make's Data Store: key -> the record datastore:AddRecord wrote
+        "network": {},        # what the networks took: idempotency_key -> {"id", "url"}
         "posts": [],          # one entry per post actually made on a (pretend) network
         "deliveries": [],     # one entry per webhook POST accepted
         "executions": [],     # one entry per scenario run
@@ -77,6 +78,8 @@ class State:
             return None
         with open(self._path, encoding="utf-8") as handle:
             data = json.load(handle)
+        if data.get("version") == 1:
+            data = _from_version_1(data)
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"{self._path}: state version {data.get('version')!r}, "
                              f"expected {STATE_VERSION}; delete the file to start afresh")
@@ -96,3 +99,12 @@ class State:
         except BaseException:
             os.unlink(tmp_path)
             raise
+
+
+def _from_version_1(data: dict) -> dict:
+    """Version 1 kept one map for both the Data Store and the networks' posts, written by the
+    network module itself; version 2 keeps the records the blueprint's AddRecord writes."""
+    posted = data.pop("datastore", {})
+    data.update(version=2, network=posted, datastore={
+        key: {"external_id": post["id"], "external_url": post["url"]} for key, post in posted.items()})
+    return data

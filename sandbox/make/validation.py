@@ -3,10 +3,10 @@
 :func:`validate` returns ``[{"path", "problem", "fix"}]`` (empty when the blueprint is valid):
 
 * the structural rules of Make's own ``scripts/validate.mjs`` (integromat/make-blueprints):
-  top-level keys, ``metadata.version`` 1, ``metadata.scenario``, ``metadata.designer.orphans``,
-  integer module ids >= 1 and unique, ``app:Module`` ids, positive versions, designer
-  coordinates, routers (``mapper: null``, non-empty routes, no filter), aggregator feeders,
-  no filter on the first module, every ``{{N.…}}`` naming an existing module;
+  top-level keys, ``metadata.version`` 1, ``metadata.scenario``, integer module ids >= 1 and
+  unique, ``app:Module`` ids, positive versions, routers (``mapper: null``, non-empty routes,
+  no filter, last of their route), aggregator feeders, no filter on the first module, every
+  ``{{N.…}}`` naming an existing module;
 * the module catalogue (``catalogue.py``): unknown module or version, a required field
   missing or empty, a value outside its list, a reference to an output the module does not
   have (``{{3.url}}`` of a module that outputs ``id``; only ``error.message`` on an error
@@ -15,8 +15,10 @@
   Make's examples always quote (``formatDate(now; X)``), an unknown function;
 * ``builtin:Break`` needs ``metadata.scenario.dlq`` (incomplete executions stored).
 
-``shareable=True`` adds the rules for an importable blueprint (validate.mjs again): no account
-bindings (``__IMTCONN__``, ``hook``, ``datastore``…) and no exporter-only module metadata.
+``shareable=True`` adds the rules validate.mjs sets for a published, importable blueprint:
+designer coordinates on every module and ``metadata.designer.orphans``, no account bindings
+(``__IMTCONN__``, ``hook``, ``datastore``…) and no exporter-only module metadata. Make's API
+takes blueprints without designer data (a layout), so they do not make a scenario invalid.
 
 ``POST /api/v2/blueprints/validate`` with ``{"blueprint": {...}}`` answers
 ``{"valid", "errors"}`` without authentication, 403 when the knob ``validate_endpoint`` is off
@@ -98,7 +100,7 @@ class _Check:
         if not isinstance(metadata.get("scenario"), dict):
             self.fail("metadata.scenario", "metadata.scenario is required",
                       "add the scenario settings (roundtrips, maxErrors, autoCommit, …)")
-        if not isinstance((metadata.get("designer") or {}).get("orphans"), list):
+        if self.shareable and not isinstance((metadata.get("designer") or {}).get("orphans"), list):
             self.fail("metadata.designer.orphans", "metadata.designer.orphans is required",
                       "add \"designer\": {\"orphans\": []}")
 
@@ -110,6 +112,9 @@ class _Check:
                 continue
             self.module(module, where, first=path == "flow" and index == 0,
                         upstream=upstream, dlq=dlq, error_of=error_of)
+            if module.get("module") == "builtin:BasicRouter" and index != len(flow) - 1:
+                self.fail(where, "a router must be the last module of its route",
+                          "move the modules after it into its routes")
             if isinstance(module.get("onerror"), list):
                 self.flow(module["onerror"], f"{where}.onerror", dlq=dlq,
                           upstream=upstream + (module.get("id"),),
@@ -160,7 +165,7 @@ class _Check:
     def designer(self, module: dict, where: str) -> None:
         metadata = module.get("metadata") if isinstance(module.get("metadata"), dict) else {}
         designer = metadata.get("designer") or {}
-        if not all(isinstance(designer.get(axis), (int, float)) for axis in ("x", "y")):
+        if self.shareable and not all(isinstance(designer.get(axis), (int, float)) for axis in ("x", "y")):
             self.fail(f"{where}.metadata.designer", "metadata.designer.x/y coordinates are required",
                       "add \"metadata\": {\"designer\": {\"x\": 0, \"y\": 0}}")
         if self.shareable:

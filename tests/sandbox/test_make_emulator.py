@@ -20,6 +20,7 @@ import pytest
 from sandbox.make import Knobs, MakeEmulatorConfig, create_app, emulator_of
 from sandbox.make.blueprints import walk_modules
 from sandbox.make.iml import IMLError, render
+from sandbox.make.state import fresh_state
 from sandbox.server import BackgroundServer
 
 TOKEN = "00000000-0000-4000-8000-000000000001"
@@ -101,12 +102,14 @@ def make_config(tmp_path=None, **overrides) -> MakeEmulatorConfig:
         tokens=(TOKEN,), scoped_tokens={NO_SCOPE_TOKEN: ()}, workers=4,
         teams=[{"id": TEAM, "name": "Media", "organizationId": ORG},
                {"id": OTHER_TEAM, "name": "Brand", "organizationId": ORG}],
-        connections=[{"id": 77, "name": "IG prod", "accountName": "instagram-business",
+        connections=[{"id": 77, "name": "IG prod", "accountName": "facebook",
                       "teamId": TEAM},
-                     {"id": 78, "name": "IG test", "accountName": "instagram-business",
+                     {"id": 78, "name": "IG test", "accountName": "facebook",
                       "teamId": TEAM},
-                     {"id": 90, "name": "IG brand", "accountName": "instagram-business",
-                      "teamId": OTHER_TEAM}],
+                     {"id": 90, "name": "IG brand", "accountName": "facebook",
+                      "teamId": OTHER_TEAM},
+                     {"id": 91, "name": "LinkedIn page", "accountName": "linkedin2",
+                      "teamId": TEAM}],
         knobs=Knobs(break_interval_scale=0.01))   # a Break "minute" lasts 10 ms
     settings.update(overrides)
     return MakeEmulatorConfig(**settings)
@@ -184,7 +187,8 @@ def provision(emulator: Emulator, blueprint_change=None) -> tuple[dict, dict]:
 
 def payload(cms: Receiver, key: str = "pub-981-g1", delivery: str = "pub-981", attempt=1):
     return {"delivery_id": delivery, "idempotency_key": key, "attempt": attempt,
-            "fingerprint": "sha256:5c1e", "platform": "instagram", "text": "Rendez-vous",
+            "fingerprint": "sha256:5c1e", "platform": "facebook", "text": "Rendez-vous",
+            "account_identifier": "104857600000000", "link": "https://cms.example.org/salon",
             "media": [{"url": "https://cms.example.org/m/1", "mime": "image/jpeg"}],
             "callback_url": cms.url, "sent_at": 1767261600}
 
@@ -236,7 +240,7 @@ def test_organizations_teams_and_connections_are_wrapped(emulator):
     teams = emulator.api.get("/teams", params={"organizationId": ORG}).json()["teams"]
     assert {team["id"] for team in teams} == {TEAM, OTHER_TEAM}
     connections = emulator.api.get("/connections", params={"teamId": TEAM}).json()
-    assert {c["id"] for c in connections["connections"]} == {77, 78}
+    assert {c["id"] for c in connections["connections"]} == {77, 78, 91}
 
 
 def test_pagination_echoes_pg_and_pages(emulator):
@@ -319,7 +323,7 @@ def test_scenario_lifecycle(emulator):
                                                                                  False, False)
     assert emulator.api.get(f"/hooks/{hook['id']}").json()["hook"]["scenarioId"] == scenario["id"]
     listed = emulator.api.get("/scenarios", params={"teamId": TEAM}).json()["scenarios"]
-    assert [s["name"] for s in listed] == ["cms-prod-c42-a7-instagram"]
+    assert [s["name"] for s in listed] == ["cms-prod-c42-a7-facebook"]
     stored = emulator.api.get(f"/scenarios/{scenario['id']}/blueprint").json()
     assert stored["code"] == "OK" and stored["response"]["scheduling"] == {"type": "immediately"}
     assert stored["response"]["blueprint"]["flow"][0]["parameters"]["hook"] == hook["id"]
@@ -359,7 +363,7 @@ def test_apps_outside_the_organisation_need_confirmation(emulator):
     response = emulator.api.post("/scenarios", json={
         "teamId": TEAM, "blueprint": json.dumps(example_blueprint(hook["id"])),
         "scheduling": IMMEDIATELY})
-    assert "instagram-business" in assert_error_shape(response, 400)["suberrors"][0]["message"]
+    assert "facebook-pages" in assert_error_shape(response, 400)["suberrors"][0]["message"]
 
 
 def test_a_hook_serves_one_scenario_only(emulator):
@@ -472,7 +476,8 @@ def test_published_callback_is_signed_per_standard_webhooks(emulator, cms):
                         "fingerprint": "sha256:5c1e", "status": "published",
                         "external_id": post["external_id"], "external_url": post["external_url"],
                         "error": None, "sent_at": int(headers["webhook-timestamp"])}
-    assert post["input"]["caption"] == "Rendez-vous"
+    assert post["input"] == {"page_id": "104857600000000", "message": "Rendez-vous",
+                             "link": "https://cms.example.org/salon"}
 
 
 def test_the_same_key_twice_publishes_once(emulator, cms):
@@ -493,21 +498,28 @@ def test_the_same_key_twice_publishes_once(emulator, cms):
 
 
 def _route_by_lookup(blueprint: dict) -> None:
-    """The example turned into lookup -> router: new key publishes, known key only calls back."""
+    """The example turned into lookup -> router: a new key publishes and is stored, a known key
+    only calls back what the Data Store holds."""
     trigger, publish, variables, request = blueprint["flow"]
     found = "{{20.external_id}}"
     publish["filter"] = {"name": "new", "conditions": [[{"a": found, "o": "notexist"}]]}
+    store = {"id": 22, "module": "datastore:AddRecord", "version": 1, "parameters": {"datastore": 1},
+             "mapper": {"key": "{{1.idempotency_key}}", "overwrite": True,
+                        "data": {"external_id": "{{2.id}}"}},
+             "metadata": {"designer": {"x": 600, "y": 0}}}
     # The "known" route: the same two modules renumbered (+20), fed by the lookup's record.
     known = json.loads(json.dumps([variables, request]).replace("{{2.id}}", found)
-                       .replace("{{2.url}}", "{{20.external_url}}").replace("3.", "23."))
+                       .replace("3.", "23."))
     for module in walk_modules(known):
         module["id"] += 20
     known[0]["filter"] = {"name": "known", "conditions": [
-        [{"a": found, "o": "exist"}, {"a": "{{1.platform}}", "b": "instagram", "o": "text:equal"}]]}
+        [{"a": found, "o": "exist"}, {"a": "{{1.platform}}", "b": "facebook", "o": "text:equal"}]]}
     lookup = {"id": 20, "module": "datastore:GetRecord", "version": 1, "parameters": {"datastore": 1},
-              "mapper": {"key": "{{1.idempotency_key}}"}}
+              "mapper": {"key": "{{1.idempotency_key}}", "returnWrapped": False},
+              "metadata": {"designer": {"x": 300, "y": 0}}}
     router = {"id": 21, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
-              "routes": [{"flow": [publish, variables, request]}, {"flow": known}]}
+              "metadata": {"designer": {"x": 600, "y": 0}},
+              "routes": [{"flow": [publish, store, variables, request]}, {"flow": known}]}
     blueprint["flow"] = [trigger, lookup, router]
 
 
@@ -526,16 +538,37 @@ def test_routers_and_filters_run_like_make(emulator, cms):
 
 @pytest.mark.parametrize("change, problem", [
     (lambda b: b["flow"][1].update(filter={"name": "x", "conditions": [[{"a": "1", "o": "regex"}]]}),
-     "filter operator 'regex' is not emulated"),
-    (lambda b: b["flow"].insert(1, {"id": 30, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
-                                    "routes": []}), "must be the last module"),
+     "unknown filter operator 'regex'"),
+    (lambda b: b["flow"].insert(1, {"id": 30, "module": "builtin:BasicRouter", "version": 1,
+                                    "mapper": None, "metadata": {"designer": {"x": 0, "y": 0}},
+                                    "routes": [{"flow": [b["flow"].pop(2)]}]}),
+     "a router must be the last module of its route"),
+    (lambda b: b["flow"][1]["mapper"].update(link="{{1.media.1.url}}"), "indexes an array with a dot"),
 ])
-def test_filters_and_routers_the_emulator_cannot_run_end_as_unsupported(emulator, cms, change, problem):
-    hook, _ = provision(emulator, change)
-    emulator.send(hook, payload(cms))
-    emulator.wait_executions(1)
-    execution = emulator.inspect("executions")["executions"][0]
-    assert execution["status"] == "unsupported" and problem in execution["error"]["message"]
+def test_a_scenario_from_an_invalid_blueprint_is_stored_invalid_and_never_starts(emulator, change,
+                                                                               problem):
+    hook = create_hook(emulator.api)
+    blueprint = example_blueprint(hook["id"])
+    change(blueprint)
+    scenario = create_scenario(emulator.api, blueprint).json()["scenario"]
+    assert scenario["isinvalid"] is True
+    refused = assert_error_shape(emulator.api.post(f"/scenarios/{scenario['id']}/start"), 400)
+    assert any(problem in item["message"] for item in refused["suberrors"])
+    fixed = emulator.api.patch(f"/scenarios/{scenario['id']}", json={
+        "blueprint": json.dumps(example_blueprint(hook["id"]))}).json()["scenario"]
+    assert fixed["isinvalid"] is False
+    assert emulator.api.post(f"/scenarios/{scenario['id']}/start").status_code == 200
+
+
+def test_patching_an_active_scenario_with_an_invalid_blueprint_stops_it(emulator, cms):
+    hook, scenario = provision(emulator)
+    broken = example_blueprint(hook["id"])
+    broken["flow"][1]["version"] = 1
+    patched = emulator.api.patch(f"/scenarios/{scenario['id']}",
+                                 json={"blueprint": json.dumps(broken)}).json()["scenario"]
+    assert (patched["isinvalid"], patched["isActive"]) == (True, False)
+    assert emulator.send(hook, payload(cms)).status_code == 200    # queued, never run
+    assert emulator.inspect("stats")["queued"] == 1
 
 
 def test_failed_outcome_sends_a_failed_callback_and_stores_nothing(emulator, cms):
@@ -547,7 +580,8 @@ def test_failed_outcome_sends_a_failed_callback_and_stores_nothing(emulator, cms
     callback = json.loads(body)
     assert signature_is_valid(headers, body) and headers["webhook-id"] == "pub-981:failed:1"
     assert (callback["status"], callback["external_id"]) == ("failed", None)
-    assert callback["error"]["code"] == "EMULATED_FAILURE" and callback["error"]["message"]
+    assert callback["error"] == {"message": "the network refused the post on "
+                                            "facebook-pages:CreatePost (emulated failure)"}
     assert emulator.inspect("posts")["posts"] == []
     emulator.knobs(outcome="published")      # a failed key was not stored: it can publish
     emulator.send(hook, payload(cms, attempt=2))
@@ -609,6 +643,16 @@ def test_an_unhandled_callback_error_deactivates_the_scenario(emulator, cms):
     assert emulator.api.get(f"/scenarios/{scenario['id']}").json()["scenario"]["isActive"] is False
 
 
+def test_a_connection_of_another_type_fails_the_network_module(emulator, cms):
+    hook, _ = provision(emulator, lambda b: b["flow"][1]["parameters"].update(__IMTCONN__=91))
+    emulator.send(hook, payload(cms))
+    emulator.wait_executions(1)
+    callback = json.loads(cms.requests[0][1])
+    assert callback["status"] == "failed" and callback["error"] == {
+        "message": "connection 91 is a linkedin2 connection; facebook-pages:CreatePost needs facebook"}
+    assert emulator.inspect("posts")["posts"] == []
+
+
 def test_dropped_callback_still_publishes(emulator, cms):
     hook, _ = provision(emulator)
     emulator.knobs(drop_callbacks=True)
@@ -650,6 +694,26 @@ def test_state_survives_a_restart(tmp_path, cms):
         assert len(cms.requests) == 2 and len(external_ids) == 1
     finally:
         second.stop()
+
+
+def test_a_state_file_of_version_1_is_carried_over(tmp_path, cms):
+    """Version 1 kept what the networks took in "datastore"; version 2 keeps it in "network"
+    and the Data Store holds the records a blueprint's AddRecord wrote."""
+    path = tmp_path / "make-emulator.json"
+    old = fresh_state()
+    old.update(version=1, datastore={"pub-1-g1": {"id": "42", "url": "https://x.example/42"}})
+    del old["network"]
+    path.write_text(json.dumps(old))
+    restarted = Emulator(make_config(state_path=str(path)))
+    try:
+        hook, _ = provision(restarted, _route_by_lookup)
+        restarted.send(hook, payload(cms, key="pub-1-g1"))
+        restarted.wait_executions(1)
+        assert json.loads(cms.requests[0][1])["external_id"] == "42"
+        assert restarted.inspect("stats")["posts"] == 0
+        assert json.loads(path.read_text())["version"] == 2
+    finally:
+        restarted.stop()
 
 
 # -- IML ------------------------------------------------------------------------------------

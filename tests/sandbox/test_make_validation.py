@@ -112,8 +112,6 @@ def _first_http(blueprint):
     (lambda b: b.update(extra=1), "extra", "unexpected top-level key 'extra'"),
     (lambda b: b["metadata"].update(version=2), "metadata.version", "metadata.version must be 1"),
     (lambda b: b["metadata"].pop("scenario"), "metadata.scenario", "metadata.scenario is required"),
-    (lambda b: b["metadata"]["designer"].pop("orphans"), "metadata.designer.orphans",
-     "metadata.designer.orphans is required"),
     (lambda b: b["flow"][2].update(id=2), "flow[2].id", "duplicate module id 2"),
     (lambda b: b["flow"][2].update(id=0), "flow[2].id", "module id must be an integer >= 1 (got 0)"),
     (lambda b: b["flow"][2].update(module="util.SetVariables"), "flow[2].module",
@@ -121,8 +119,6 @@ def _first_http(blueprint):
     (lambda b: b["flow"][2].update(module="util:SetVariablez"), "flow[2].module",
      "module util:SetVariablez does not exist in Make's app catalogue"),
     (lambda b: b["flow"][2].update(version=3), "flow[2].version", "util:SetVariables has no version 3"),
-    (lambda b: b["flow"][2]["metadata"].pop("designer"), "flow[2].metadata.designer",
-     "metadata.designer.x/y coordinates are required"),
     (lambda b: b["flow"][0].update(filter={"name": "f", "conditions": [[{"a": "1", "o": "exist"}]]}),
      "flow[0].filter", "the first module of a scenario must not have a filter"),
     (lambda b: b["flow"][2]["mapper"].update(scope="forever"), "flow[2].mapper.scope",
@@ -181,7 +177,11 @@ def test_an_aggregator_names_its_feeder():
 def test_an_importable_blueprint_carries_no_account_binding_and_no_exporter_metadata():
     blueprint = small_blueprint()
     blueprint["flow"][0]["metadata"]["restore"] = {}
+    blueprint["flow"][2]["metadata"].pop("designer")
+    blueprint["metadata"]["designer"].pop("orphans")
     found = problems(blueprint, shareable=True)
+    assert ("flow[2].metadata.designer", "metadata.designer.x/y coordinates are required") in found
+    assert ("metadata.designer.orphans", "metadata.designer.orphans is required") in found
     assert ("flow[0].parameters.hook", "parameters.hook is an account binding") in found
     assert ("flow[1].parameters.datastore", "parameters.datastore is an account binding") in found
     assert ("flow[0].metadata.restore", "module metadata.restore is exporter-only") in found

@@ -1,31 +1,67 @@
-"""The project's Make scenario blueprints, one JSON file per platform (see README.md here).
+"""The project's Make scenario blueprints, one per network with a Make module public evidence
+vouches for (README.md here, docs/make-modules.md).
 
-The files carry no installation-specific value: `render()` fills the webhook id, the network
-connection id, the Data Store id, the callback secret and the scenario name.
+`load()` builds a platform's blueprint with placeholders, `render()` fills what belongs to one
+installation and campaign (webhook, connection, Data Store, callback secret, name), `starter()`
+gives the importable file without account bindings (`starters/`). Facebook, Instagram,
+LinkedIn and YouTube are native; X and TikTok have no Make module any public export shows, so
+`native_supported()` is False for them: their accounts publish through a template scenario the
+account's owner builds in Make, and `render()` refuses them.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import cache
 from pathlib import Path
 
+from app.integrations.blueprints.networks import NETWORKS
+from app.integrations.blueprints.scenario import SECRET_PLACEHOLDER, build, dumps
+
 PLATFORMS = ("facebook", "instagram", "youtube", "linkedin", "x", "tiktok")
-SECRET_PLACEHOLDER = "__CALLBACK_SECRET__"
+NATIVE_PLATFORMS = tuple(platform for platform in PLATFORMS if platform in NETWORKS)
+STARTERS_DIR = Path(__file__).resolve().parent / "starters"
+BINDINGS = ("hook", "__IMTCONN__", "datastore")
+EXPORTER_METADATA = ("restore", "parameters", "expect", "interface", "advanced")
 # Hex, at least 24 bytes (external-apis.md §1.6): no quoting issue inside IML.
 _SECRET = re.compile(r"[0-9a-fA-F]{48,}")
-_HERE = Path(__file__).resolve().parent
+
+__all__ = ["BlueprintError", "NATIVE_PLATFORMS", "PLATFORMS", "SECRET_PLACEHOLDER", "bindings",
+           "check_secret", "connection_types", "load", "native_supported", "render",
+           "replace_secret", "requires_template", "starter", "walk_modules"]
 
 
 class BlueprintError(ValueError):
     pass
 
 
+def native_supported(platform: str) -> bool:
+    """Whether the repository ships a blueprint for the platform; when False, an account of it
+    needs a template scenario (its `template_scenario_id`) to publish."""
+    return platform in NETWORKS
+
+
+def requires_template(platform: str) -> bool:
+    return not native_supported(platform)
+
+
+def connection_types(platform: str) -> tuple[str, ...]:
+    """The Make connection types (a connection's `accountName`) the platform's modules accept;
+    empty for a platform published through a template."""
+    network = NETWORKS.get(platform)
+    return network.connection_types if network else ()
+
+
 @cache
 def _template(platform: str) -> str:
     if platform not in PLATFORMS:
         raise BlueprintError(f"no blueprint for platform {platform!r}")
-    return (_HERE / f"{platform}.json").read_text(encoding="utf-8")
+    if not native_supported(platform):
+        raise BlueprintError(
+            f"no Make module publishes to {platform} in any public export: accounts of this "
+            "network publish through a template scenario built in Make (set its template)")
+    return json.dumps(build(NETWORKS[platform]))
 
 
 def load(platform: str) -> dict:
@@ -60,8 +96,8 @@ def render(platform: str, *, name: str, hook_id: int, connection_id: int, datast
            secret: str) -> dict:
     """The blueprint to send to Make for one campaign and social account.
 
-    The secret is inlined as the HMAC key's text (IML's `sha256(...; base64; key)` reads a
-    bare key as text), so the scenario must stay `confidential`.
+    The secret is inlined as the HMAC key's text (IML's `sha256(…; "base64"; "key")` reads a
+    key as text), so the scenario must stay `confidential`.
     """
     for label, value in (("hook id", hook_id), ("connection id", connection_id),
                          ("Data Store id", datastore_id)):
@@ -82,6 +118,31 @@ def render(platform: str, *, name: str, hook_id: int, connection_id: int, datast
     return blueprint
 
 
+def starter(platform: str) -> dict:
+    """The importable file of a platform: no webhook, connection or Data Store (Make asks for
+    them on import), no exporter-only metadata, the secret's placeholder to replace with the
+    installation's callback secret (docs/make-starters.md)."""
+    blueprint = load(platform)
+    blueprint["name"] = f"CMS {platform} publication (starter)"
+    for module in walk_modules(blueprint["flow"]):
+        for key in BINDINGS:
+            (module.get("parameters") or {}).pop(key, None)
+        for key in EXPORTER_METADATA:
+            module["metadata"].pop(key, None)
+    return blueprint
+
+
+def write_starters(directory: Path = STARTERS_DIR) -> list[Path]:
+    """Write every native platform's starter file (`python -m app.integrations.blueprints`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for platform in NATIVE_PLATFORMS:
+        path = directory / f"{platform}.json"
+        path.write_text(dumps(starter(platform)), encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def replace_secret(blueprint: dict, old: str, new: str) -> tuple[dict, int]:
     """A copy of a blueprint not rendered here (a cloned template) with the callback secret
     `old` replaced by `new`, and how many strings changed."""
@@ -100,4 +161,4 @@ def replace_secret(blueprint: dict, old: str, new: str) -> tuple[dict, int]:
             return value.replace(old, new)
         return value
 
-    return swap(blueprint), changed
+    return swap(copy.deepcopy(blueprint)), changed
