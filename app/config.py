@@ -186,7 +186,8 @@ def _read() -> dict:
         # The callback endpoint's own Redis timeout: past it, the rate limit is skipped (fail open)
         "CALLBACK_REDIS_TIMEOUT_S": _float("CALLBACK_REDIS_TIMEOUT_S", 0.25),
         # Outbox and publication (app/publishing): attempts, back-off, timeouts, periodic jobs
-        "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 8),
+        # Transient webhook failures are retried until this long after the first attempt (6 h)
+        "PUBLISH_RETRY_WINDOW_S": _int("PUBLISH_RETRY_WINDOW_S", 6 * 3600),
         "PUBLISH_BACKOFF_BASE_S": _float("PUBLISH_BACKOFF_BASE_S", 2.0),
         "PUBLISH_BACKOFF_MAX_S": _float("PUBLISH_BACKOFF_MAX_S", 300.0),
         "PUBLISH_CONNECT_TIMEOUT_S": _float("PUBLISH_CONNECT_TIMEOUT_S", 5.0),

@@ -57,7 +57,7 @@ def test_a_misspelt_boolean_stops_the_app_in_any_environment(servers, test_datab
 
 @pytest.mark.parametrize("name,raw,words", [
     ("SESSION_IDLE_TIMEOUT", "30m", "is not a whole number"),
-    ("PUBLISH_MAX_ATTEMPTS", "8.5", "is not a whole number"),
+    ("PUBLISH_RETRY_WINDOW_S", "6h", "is not a whole number"),
     ("SCHEDULER_RELAY_INTERVAL_S", "fast", "is not a number"),
     ("GRAPH_DELTA_INTERVAL_S", "1 minute", "is not a number"),
 ])
