@@ -35,6 +35,8 @@ class MediaAsset(Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # What the image shows, for people who cannot see it (LinkedIn `altText`); migration 0008.
+    alt_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     filename: Mapped[str] = mapped_column(sa.String(255))
     mime: Mapped[str] = mapped_column(sa.String(100))
     kind: Mapped[MediaKind] = mapped_column(enum_column(MediaKind, "media_kind"), index=True)
