@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ContentObject, ObjectStatus, Publication, PublicationStatus as P
+from app.models import ContentObject, ObjectStatus, Publication, PublicationStatus as P, User
 from app.models.base import utcnow
-from app.publishing import sender
+from app.publishing import manual, sender
 from app.publishing.status import wrong_statuses
 from tests.objects_support import make_objects, seed_campaign
 from tests.publishing_stack import PublishingStack
@@ -91,6 +91,22 @@ def test_transient_errors_are_retried_for_the_window_then_fail_with_the_last_rea
     assert publication.status is P.FAILED and publication.last_error.startswith("ConnectError")
     with app.app_context():
         assert db.session.get(ContentObject, publication.object_id).status is ObjectStatus.FAILED
+
+
+def test_a_person_retrying_an_unknown_publication_gets_a_whole_window(app, closed_port_publication, make_user):
+    """Sent, no callback in time (unknown), retried by a person two days later under the same
+    key while the network is down: retried again, not failed at once for an old window."""
+    with app.app_context():
+        db.session.execute(sa.update(Publication).where(Publication.id == closed_port_publication).values(
+            status=P.UNKNOWN, attempts=1, first_attempt_at=utcnow() - timedelta(days=2),
+            sent_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+        editor = db.session.get(User, make_user("editor")[0])
+        manual.retry(closed_port_publication, actor=editor)
+        db.session.commit()
+    with app.app_context():
+        assert sender.send(closed_port_publication) == "retry"
+    assert row(app, closed_port_publication).status is P.PENDING
 
 
 def test_backoff_doubles_up_to_its_cap_with_jitter(app):

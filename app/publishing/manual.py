@@ -51,6 +51,7 @@ def retry(publication_id: int, *, actor) -> Publication:
     publication = _locked(publication_id)
     if publication.status is P.UNKNOWN:
         publication.status, publication.next_attempt_at = P.PENDING, utcnow()
+        publication.first_attempt_at = None  # a person's retry gets a whole retry window (sender)
         audit.record("publication_retried", publication, actor=actor, data={"same_key": True})
         _reopen_object(publication, actor)
         return publication
