@@ -63,3 +63,42 @@ def test_wrong_password_shows_the_error_and_keeps_the_email(browser, live_server
     assert page.get_by_label("Adresse e-mail").input_value() == people[Role.APPROVER]
     screenshot(page, "login-error-phone")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_english_chosen_on_the_login_page_is_kept_after_logging_in(browser, live_server, live_app, screenshot,
+                                                                   viewport):
+    """A French browser, EN pressed on the login page: the pages after the login are in English,
+    and so is the next login from another French browser (the choice became the preference)."""
+    with live_app.app_context():
+        email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
+        accounts.create_user(email, "Person editor", Role.EDITOR, "browser test password")
+        db.session.commit()
+    context = browser.new_context(viewport=viewport, locale="fr-FR")
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server.url + "/login")
+    assert page.evaluate("document.activeElement.id") == "email"           # focused, no autofocus="None"
+    page.get_by_role("button", name="EN", exact=True).click()
+    page.wait_for_url(live_server.url + "/login")
+    assert page.get_by_role("heading", level=1).inner_text() == "Log in"
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill("browser test password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/campaigns/", timeout=10_000)
+    assert page.get_by_role("heading", level=1).inner_text() == "Campaigns"
+    assert page.locator("html").get_attribute("lang") == "en"
+    screenshot(page, f"login-language-kept-{'phone' if viewport is PHONE else 'desktop'}")
+    assert errors == [], errors
+    context.close()
+
+    other = browser.new_context(viewport=viewport, locale="fr-FR")
+    page = other.new_page()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("browser test password")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(live_server.url + "/campaigns/", timeout=10_000)
+    assert page.get_by_role("heading", level=1).inner_text() == "Campaigns"
+    other.close()

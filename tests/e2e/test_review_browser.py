@@ -11,7 +11,7 @@ from app.models import (Approval, Campaign, CampaignScenario, ContentObject, Obj
                         Platform, Publication, Role, SocialAccount, object_targets)
 from app.storage import media_root
 from tests.objects_support import make_asset
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,7 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     thumb.tap()
     viewer = page.locator("dialog.media-viewer")
     viewer.wait_for(timeout=5_000)
+    page.wait_for_function("() => document.querySelector('dialog.media-viewer img').complete", timeout=5_000)
     shown = viewer.locator("img").bounding_box()
     assert shown["width"] >= PHONE["width"] - 1 and viewer.locator("img").evaluate("i => i.naturalWidth") == 864
     screenshot(page, "review-media-fullscreen-phone")
@@ -113,3 +114,64 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
             == "Le visuel est flou, merci de le remplacer."
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
                                  .where(Publication.object_id == approve_id)) == 1
+
+
+def _log_in_as_approver(browser, live_server, email, viewport):
+    context = browser.new_context(viewport=viewport, locale="fr-FR", has_touch=True, is_mobile=viewport is PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("browser test password")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(live_server.url + "/reviews/", timeout=10_000)
+    return context, page, errors
+
+
+@pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
+def test_a_blank_comment_is_refused_in_the_card_on_a_phone(browser, live_server, live_app, two_posts, screenshot,
+                                                           blank):
+    """The post with a poster: a blank comment used to answer 500 (the card could not render its
+    thumbnails alone) and the phone showed nothing."""
+    email, (poster_id, _) = two_posts
+    context, page, errors = _log_in_as_approver(browser, live_server, email, PHONE)
+    card = page.locator(f"#review-{poster_id}")
+    card.get_by_text("Demander des modifications").tap()
+    card.get_by_label("Que faut-il changer ?").fill(blank)
+    with page.expect_response(lambda r: r.url.endswith(f"/reviews/{poster_id}/changes")) as answer:
+        card.get_by_role("button", name="Renvoyer à l’éditeur").tap()
+    assert answer.value.status == 422
+    error = card.locator(".field-error")
+    error.wait_for(timeout=5_000)
+    assert "Un commentaire est requis" in error.inner_text()
+    assert card.get_by_label("Que faut-il changer ?").is_visible()           # the form stays open, in place
+    assert page.evaluate("document.activeElement.id") == f"comment-{poster_id}"  # ready to type
+    assert card.get_by_test_id("media-thumb").count() == 1                   # nothing lost from the card
+    assert card.get_by_role("button", name="Approuver").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, f"review-comment-required-{'spaces' if blank else 'empty'}-phone")
+
+    card.get_by_label("Que faut-il changer ?").fill("Recadrer l’affiche, merci.")
+    card.get_by_role("button", name="Renvoyer à l’éditeur").tap()
+    page.locator(f"#review-{poster_id}[data-testid=review-decided]").wait_for(timeout=10_000)
+    assert [e for e in errors if "status of 422" not in e and "status of 404" not in e] == [], errors
+    context.close()
+    with live_app.app_context():
+        assert db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == poster_id)) \
+            == "Recadrer l’affiche, merci."
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_previews_link_opened_directly_is_a_whole_page(browser, live_server, two_posts, screenshot, viewport):
+    email, (poster_id, _) = two_posts
+    context, page, errors = _log_in_as_approver(browser, live_server, email, viewport)
+    page.goto(live_server.url + f"/reviews/objects/{poster_id}/previews")
+    assert page.get_by_role("heading", level=1).inner_text() == "Teaser du salon"
+    assert page.get_by_test_id("whoami").is_visible()                        # the site's header: a page
+    assert page.get_by_test_id("preview-instagram").is_visible()
+    assert page.evaluate("getComputedStyle(document.body).margin") != "8px"  # styled, not a bare fragment
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"review-previews-page-{'phone' if viewport is PHONE else 'desktop'}")
+    assert [e for e in errors if "status of 404" not in e] == [], errors
+    context.close()
