@@ -273,6 +273,18 @@ def test_a_dry_run_posts_nothing_stores_nothing_and_answers_dry_run_ok(stack, pl
     assert len(emulator.inspect("posts")["posts"]) == 1
 
 
+def _publish_once(stack, platform: str, key: str, **changes) -> tuple[dict, bytes]:
+    """One payload through a fresh scenario of the platform; the callback it produced."""
+    emulator, receiver, cms = stack
+    make, hook = _provision(emulator, platform)
+    with make:
+        httpx.post(make.hook_url(hook), json=_payload(cms, platform, key, **changes))
+        wait_for(lambda: receiver.calls)
+        scenario = make.find_scenario(f"cms-test-c1-a1-{platform}")
+        assert make.get_scenario(scenario["id"])["isActive"] is True
+    return receiver.calls[0]
+
+
 def test_a_refused_post_calls_back_failed_and_keeps_the_scenario_active(stack):
     emulator, receiver, cms = stack
     emulator.reset()
@@ -281,14 +293,7 @@ def test_a_refused_post_calls_back_failed_and_keeps_the_scenario_active(stack):
     # backslashes and line breaks (TransformToJSON serialises it before it is spliced in).
     message = 'Le réseau a dit "non" \\ {"code": 190}\nretry later'
     emulator.knobs(outcome="failed", failure_message=message)
-    make, hook = _provision(emulator, "instagram")
-    with make:
-        httpx.post(make.hook_url(hook), json=_payload(cms, "instagram", "pub-8-g1", delivery_id="pub-8",
-                                                      attempt=2))
-        wait_for(lambda: receiver.calls)
-        scenario = make.find_scenario("cms-test-c1-a1-instagram")
-        assert make.get_scenario(scenario["id"])["isActive"] is True
-    headers, body = receiver.calls[0]
+    headers, body = _publish_once(stack, "instagram", "pub-8-g1", delivery_id="pub-8", attempt=2)
     callback = json.loads(body)
     assert signature.verify(headers, body, [SECRET]) == "pub-8:failed:2"
     assert callback["status"] == "failed" and callback["error"] == {"message": message}
@@ -299,25 +304,19 @@ def test_a_media_link_that_cannot_be_downloaded_calls_back_failed(stack):
     emulator, receiver, cms = stack
     emulator.reset()
     receiver.calls.clear()
-    make, hook = _provision(emulator, "youtube")
-    with make:
-        httpx.post(make.hook_url(hook), json=_payload(cms, "youtube", "pub-9-g1", media=_media(
-            cms, "forbidden", mime="video/mp4")))
-        wait_for(lambda: receiver.calls)
-    callback = json.loads(receiver.calls[0][1])
+    _, body = _publish_once(stack, "youtube", "pub-9-g1",
+                            media=_media(cms, "forbidden", mime="video/mp4"))
+    callback = json.loads(body)
     assert callback["status"] == "failed" and "[403]" in callback["error"]["message"]
     assert emulator.inspect("posts")["posts"] == []
 
 
 def test_a_post_missing_what_the_network_requires_fails_with_makes_reason(stack):
-    emulator, receiver, cms = stack
+    emulator, receiver, _ = stack
     emulator.reset()
     receiver.calls.clear()
-    make, hook = _provision(emulator, "instagram")
-    with make:
-        httpx.post(make.hook_url(hook), json=_payload(cms, "instagram", "pub-10-g1", media=[]))
-        wait_for(lambda: receiver.calls)
-    assert json.loads(receiver.calls[0][1])["error"] == {
+    _, body = _publish_once(stack, "instagram", "pub-10-g1", media=[])
+    assert json.loads(body)["error"] == {
         "message": "Validation failed for 1 parameter(s). Missing value of required parameter "
                    "'image_url'."}
 

@@ -58,6 +58,7 @@ class FlowRun:
         self._scenario_id, self._team_id, self._execution_id = scenario_id, team_id, execution_id
         self._payload = payload
         self._bundles: dict[int, object] = {}
+        self._attempts: dict[str | None, int] = {}   # requests sent per webhook id
         self._dlq = False
         self._started = time.monotonic()
         self._origin = datetime.now(timezone.utc) + timedelta(
@@ -299,8 +300,7 @@ class FlowRun:
         with self._emulator.state.change() as data:
             if self._cancel.is_set():
                 return
-            attempt = 1 + sum(1 for c in data["callbacks"] if c["execution_id"] == self._execution_id
-                              and c["webhook_id"] == webhook_id)
+            attempt = self._attempts[webhook_id] = self._attempts.get(webhook_id, 0) + 1
             data["callbacks"].append({
                 "execution_id": self._execution_id, "scenario_id": self._scenario_id,
                 "idempotency_key": self._payload.get("idempotency_key"),

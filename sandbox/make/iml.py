@@ -181,19 +181,24 @@ def _split(template: str) -> tuple:
 def _closing_braces(text: str, position: int) -> int:
     """Index of the ``}}`` closing the expression that starts at ``position``; quotes and
     parentheses are skipped, so ``{{formatDate(now; "X")}}}`` closes at the right place."""
-    depth, index = 0, position
+    for index in _top_level(text, position):
+        if text.startswith("}}", index):
+            return index
+    raise IMLError(f"unterminated {{{{ in {text!r}")
+
+
+def _top_level(text: str, start: int = 0):
+    """The indexes of the characters outside quotes and parentheses, from ``start`` on."""
+    depth, index = 0, start
     while index < len(text):
         char = text[index]
         if char == '"':
             index = _end_of_string(text, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif depth == 0 and text.startswith("}}", index):
-            return index
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif depth == 0:
+            yield index
         index += 1
-    raise IMLError(f"unterminated {{{{ in {text!r}")
 
 
 def _end_of_string(text: str, start: int) -> int:
@@ -301,21 +306,8 @@ def _argument(piece: str) -> tuple:
 
 def _split_arguments(text: str) -> list[str]:
     """Split a call's inside at the ``;`` that are outside quotes and nested calls."""
-    pieces, depth, start, index = [], 0, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char == '"':
-            index = _end_of_string(text, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == ";" and depth == 0:
-            pieces.append(text[start:index])
-            start = index + 1
-        index += 1
-    pieces.append(text[start:])
-    return pieces
+    cuts = [index for index in _top_level(text) if text[index] == ";"]
+    return [text[start + 1:end] for start, end in zip([-1, *cuts], [*cuts, len(text)])]
 
 
 def _evaluate(node: tuple, bundles: dict, now: datetime):

@@ -554,6 +554,10 @@ def test_a_scenario_from_an_invalid_blueprint_is_stored_invalid_and_never_starts
     assert scenario["isinvalid"] is True
     refused = assert_error_shape(emulator.api.post(f"/scenarios/{scenario['id']}/start"), 400)
     assert any(problem in item["message"] for item in refused["suberrors"])
+    clone = emulator.api.post(f"/scenarios/{scenario['id']}/clone", params={"organizationId": ORG},
+                              json={"name": "clone", "teamId": TEAM, "states": False,
+                                    "hook": {str(hook["id"]): create_hook(emulator.api, "c")["id"]}})
+    assert clone.json()["scenario"]["isinvalid"] is True     # a clone of it is invalid too
     fixed = emulator.api.patch(f"/scenarios/{scenario['id']}", json={
         "blueprint": json.dumps(example_blueprint(hook["id"]))}).json()["scenario"]
     assert fixed["isinvalid"] is False
