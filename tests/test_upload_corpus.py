@@ -5,6 +5,7 @@ the request stages the file for the worker (the check comes before anything is s
 from __future__ import annotations
 
 import io
+import struct
 import time
 from functools import cache
 
@@ -71,6 +72,30 @@ def mpo(cut: int = 0) -> bytes:
     data = saved(Image.new("RGB", (64, 48), (1, 2, 3)), "MPO", save_all=True,
                  append_images=[Image.new("RGB", (64, 48), (200, 2, 3))])
     return data[:len(data) - cut]
+
+
+def samsung_trailer(*blocks: tuple[int, bytes, bytes]) -> bytes:
+    """Galaxy phones' SEF trailer, laid out as ExifTool reads it (Samsung.pm, ProcessSamsung)."""
+    out, entries = b"", []
+    for kind, name, payload in blocks:
+        block = b"\0\0" + struct.pack("<HI", kind, len(name)) + name + payload
+        entries.append((kind, len(out), len(block)))
+        out += block
+    directory = b"SEFH" + struct.pack("<II", 106, len(entries)) + b"".join(
+        b"\0\0" + struct.pack("<HII", kind, len(out) - at, size) for kind, at, size in entries)
+    return out + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
+SAMSUNG_TIME = (0x0A01, b"Image_UTC_Data", b"1780000000000")
+
+
+def motion_photo(declared: int, tail: bytes) -> bytes:
+    """A JPEG whose XMP declares a motion photo's video of `declared` bytes, then `tail`."""
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GCamera:MotionPhoto="1" '
+           b'GCamera:MicroVideoOffset="%d"/></rdf:RDF></x:xmpmeta>' % declared)
+    segment = b"http://ns.adobe.com/xap/1.0/\0" + xmp
+    picture = noisy_jpeg((64, 64))
+    return picture[:2] + b"\xff\xe1" + struct.pack(">H", 2 + len(segment)) + segment + picture[2:] + tail
 
 
 def audio_only(container: str, codec: str) -> bytes:
@@ -202,6 +227,11 @@ BAD = {
     "html-after-eoi.jpg": (lambda: jpeg() + HTML, trailing("JPEG")),
     "php-after-eoi.jpg": (lambda: jpeg() + PHP, trailing("JPEG")),
     "magic-then-html.jpg": (lambda: b"\xff\xd8\xff\xe0" + HTML, damaged("JPEG")),
+    "markup-in-samsung-trailer.jpg": (lambda: jpeg() + samsung_trailer((0x0A01, b"Image_UTC_Data", HTML)),
+                                      trailing("JPEG")),
+    "html-before-samsung-trailer.jpg": (lambda: jpeg() + HTML + samsung_trailer(SAMSUNG_TIME), trailing("JPEG")),
+    "undeclared-video.jpg": (lambda: jpeg() + mp4(), trailing("JPEG")),
+    "motion-photo-of-html.jpg": (lambda: motion_photo(len(HTML), HTML), trailing("JPEG")),
     "mpo-cut.jpg": (lambda: mpo(cut=40), damaged("JPEG")),
     "mpo-then-html.jpg": (lambda: mpo() + HTML, trailing("JPEG")),
     "truncated.png": (lambda: image("PNG", size=(300, 200))[:-400], damaged("PNG")),
@@ -254,6 +284,8 @@ GOOD = {
     "progressive.jpg": lambda: saved(Image.new("RGB", (300, 200), (5, 6, 7)), "JPEG", progressive=True),
     "padded-with-zeros.jpg": lambda: noisy_jpeg((64, 64)) + bytes(512),
     "stereo.jpg": mpo,
+    "galaxy.jpg": lambda: jpeg() + samsung_trailer(SAMSUNG_TIME, (0x0AA1, b"MCC_Data", b"208")),
+    "motion-photo.jpg": lambda: motion_photo(len(mp4()), mp4()),
     "scan.png": lambda: image("PNG", size=(300, 200)),
     "interlaced.png": lambda: saved(Image.new("RGB", (90, 60), (9, 9, 9)), "PNG", interlace=1),
     "animated.png": lambda: animated("PNG"),

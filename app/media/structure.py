@@ -6,7 +6,8 @@ walk finds that end from the format's own framing and `ends()` compares it with 
 
 - JPEG (ITU T.81 annex B): marker segments, entropy-coded data up to the next marker, EOI.
   A multi-picture file (CIPA DC-007 "MPO": an APP2 `MPF` segment in the first picture) is a
-  chain of complete JPEGs, each walked the same way;
+  chain of complete JPEGs, each walked the same way; what phones append after it and declare
+  (`app.media.trailers`) belongs to the file too;
 - PNG (ISO/IEC 15948 §5): length, type, data and CRC-32 of every chunk (checked), up to IEND;
 - GIF (GIF89a §§17-27): blocks and their sub-blocks up to the trailer `;`;
 - WebP (RIFF): the RIFF size;
@@ -24,6 +25,8 @@ from __future__ import annotations
 import mmap
 import zlib
 from pathlib import Path
+
+from app.media import trailers
 
 MAX_ZERO_PADDING = 64 * 1024
 
@@ -89,7 +92,7 @@ def _jpeg(data) -> int:
         if start >= len(data) or data[start:start + 2] != b"\xff\xd8":
             break
         end, _ = _one_jpeg(data, start)
-    return end
+    return trailers.end(data, end, iso=_iso) if end < len(data) else end
 
 
 def _one_jpeg(data, start: int) -> tuple[int, bool]:
@@ -200,8 +203,7 @@ TOP_BOXES = {b"ftyp", b"styp", b"moov", b"mdat", b"meta", b"free", b"skip", b"wi
              b"moof", b"mfra", b"sidx", b"ssix", b"prft", b"emsg", b"pdin", b"udta", b"idat", b"iinf"}
 
 
-def _iso(data) -> int:
-    pos = 0
+def _iso(data, pos: int = 0) -> int:
     while pos + 8 <= len(data):
         size, kind = _u32(data, pos), data[pos + 4:pos + 8]
         if kind not in TOP_BOXES:
