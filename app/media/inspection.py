@@ -14,6 +14,8 @@ language) otherwise:
   first frames must decode, and the container's top-level structure must end where the file
   ends. Only the first packets are read, so a 2 GiB video costs what a small one does;
 - PDFs: see `app.media.pdf_check`.
+
+What each check accepts and refuses, and the public sources of the formats: docs/uploads.md.
 """
 from __future__ import annotations
 

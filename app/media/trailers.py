@@ -14,7 +14,8 @@ for every byte up to the end of the file:
   the `Item:Length` of the Container directory's last item); its boxes must tile the rest.
 
 Anything else after EOI (an HTML page, a script, an archive) is still refused, and so is a
-trailer block that starts like markup.
+trailer block that starts like markup. Sources, and what no real file has confirmed yet:
+docs/uploads.md.
 """
 from __future__ import annotations
 
