@@ -2,9 +2,10 @@
 processes, then the callback endpoint alone against a bare Flask INSERT endpoint, in alternating
 rounds (the medians and their ratio). The endpoint records callbacks and the scheduler hands
 them to the `apply_callbacks` actor: `p95_callback_apply_ms` is the time from an event's
-arrival to its application during the publication run.
+arrival to its application during the publication run. `wrong_status` counts the posts whose
+status is not the function of their own latest publications at the end (must be 0).
 
-    .venv/bin/python bench/publish.py [--objects 5000] [--processes 2] [--threads 8]
+    .venv/bin/python bench/publish.py [--objects 5000] [--targets 1] [--processes 2] [--threads 8]
 
 Uses TEST_DATABASE_URL / TEST_REDIS_URL when set, else embedded servers. The last line is JSON.
 """
@@ -28,6 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.hooks.signature import sign  # noqa: E402
 from app.models import Approval, CallbackEvent, ContentObject, Publication, PublicationStatus, User  # noqa: E402
+from app.publishing.status import wrong_statuses  # noqa: E402
 from app.reviews import service as reviews  # noqa: E402
 from app.scheduler import Scheduler  # noqa: E402
 from tests.conftest import CALLBACK_SECRET  # noqa: E402
@@ -43,14 +45,15 @@ def app_env(stack, public_url: str | None = None) -> dict:
             "CALLBACK_RATE_LIMIT_PER_MINUTE": "100000000"}
 
 
-def publish_all(stack, objects: int, processes: int, threads: int, web_url: str) -> dict:
-    approver_id, _ = stack.seed(objects=objects, targets=1)
+def publish_all(stack, objects: int, targets: int, processes: int, threads: int, web_url: str) -> dict:
+    approver_id, _ = stack.seed(objects=objects, targets=targets)
     with stack.app.app_context():
         approver = db.session.get(User, approver_id)
         for obj in db.session.scalars(sa.select(ContentObject)):
             reviews.approve(obj, by=approver)
         db.session.commit()
-    print(f"approved {objects} objects; publishing with {processes} worker processes x {threads} threads")
+    print(f"approved {objects} objects on {targets} accounts each; publishing with {processes} worker "
+          f"processes x {threads} threads")
     started = time.monotonic()
     scheduler = Scheduler(stack.app).start()
     worker = subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", str(processes),
@@ -60,7 +63,8 @@ def publish_all(stack, objects: int, processes: int, threads: int, web_url: str)
         def done():
             with stack.app.app_context():
                 return db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
-                    Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED]))) == objects
+                    Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED]))) \
+                    == objects * targets
         stack.wait_for(done, timeout=max(600, objects / 5), interval=0.5)
     finally:
         scheduler.stop()
@@ -73,6 +77,7 @@ def publish_all(stack, objects: int, processes: int, threads: int, web_url: str)
             .join(Approval, Approval.object_id == Publication.object_id)).all()
         applied = db.session.execute(sa.select(CallbackEvent.received_at, CallbackEvent.applied_at)
                                      .where(CallbackEvent.applied_at.is_not(None))).all()
+        wrong = wrong_statuses()
     latencies = [(completed - approved).total_seconds() * 1000 for _, _, completed, approved in rows]
     apply_lags = [(applied_at - received).total_seconds() * 1000 for received, applied_at in applied]
     posts = stack.emulator("posts")["per_key"]
@@ -82,6 +87,7 @@ def publish_all(stack, objects: int, processes: int, threads: int, web_url: str)
             "p95_callback_apply_ms": round(percentile(apply_lags, 95)),
             "published": sum(1 for _, status, *_ in rows if status is PublicationStatus.PUBLISHED),
             "lost": len(keys - set(posts)), "duplicated": sum(1 for n in posts.values() if n > 1),
+            "wrong_status": len(wrong),
             "elapsed_s": round(elapsed, 1), "latency": summary(latencies)}
 
 
@@ -153,6 +159,7 @@ def callback_rates(stack, web_url: str, count: int, rounds: int = 3) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--objects", type=int, default=5000)
+    parser.add_argument("--targets", type=int, default=1, help="accounts each post is published to")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--callbacks", type=int, default=3000)
@@ -163,7 +170,7 @@ def main() -> None:
     try:
         web, web_url = gunicorn("wsgi:app", app_env(stack))
         stack.app.config["PUBLIC_BASE_URL"] = web_url
-        result = publish_all(stack, args.objects, args.processes, args.threads, web_url)
+        result = publish_all(stack, args.objects, args.targets, args.processes, args.threads, web_url)
         print(f"publication: {result.pop('latency')} (end to end, approval -> callback)")
         result.update(callback_rates(stack, web_url, args.callbacks))
         print(f"callbacks: {result['callback_rps']} req/s vs bare INSERT endpoint {result['bare_rps']} req/s")
