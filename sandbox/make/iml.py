@@ -1,5 +1,5 @@
-"""Make's mapping language (IML) inside ``{{ … }}``: parsing, linting and the part the
-emulator evaluates. What Make accepts is described in docs/make-modules.md ("Mapping
+"""Make's mapping language (IML) inside ``{{ … }}``: parsing and the part the emulator
+evaluates. What Make accepts is described in docs/make-modules.md ("Mapping
 language"), from Make's own guidance (integromat/make-skills, iml-functions.md) and real
 exports.
 
@@ -8,23 +8,19 @@ Syntax understood:
 * references ``N.path``: ``N`` is a module id (or `` `N` `` for the whole bundle); the path
   has keys (``.name``, ``.`any key```), 1-based array indexes (``[1]``) and ``[]`` for every
   item of an array. A dot followed by digits (``1.media.1.url``) is parsed as a key named
-  "1", as Make reads it, and never indexes an array: :func:`lint` reports it;
+  "1", as Make reads it, and never indexes an array (``iml_lint`` reports it);
 * quoted literals ``"text"``, numbers, keywords and variables (``now``, ``newline``…);
 * function calls with ``;``-separated arguments; binary operators ``+ - * / % = != < > <= >=
   & |`` (only ``+``, ``=`` and ``!=`` are evaluated).
 
-:func:`lint` lists what Make would refuse or what evidence never shows (a dot-indexed array,
-an unquoted word used as a string, an unknown function) and the references an expression
-makes; :func:`render` evaluates. Anything the emulator cannot evaluate raises
-:class:`IMLError`: it refuses rather than guesses.
+:func:`render` evaluates (the functions are in ``iml_functions.py``); ``iml_lint.lint`` lists
+what Make would refuse or what evidence never shows (a dot-indexed array, an unquoted word used
+as a string, an unknown function) and the references an expression makes. Anything the emulator
+cannot evaluate raises :class:`IMLError`: it refuses rather than guesses.
 """
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import hmac
-import json
 import math
 import random
 import re
@@ -32,26 +28,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .iml_functions import EMULATED, KEYWORDS, IMLError, to_text
 
-class IMLError(ValueError):
-    """An expression that does not parse, or that the emulator cannot evaluate."""
-
-
-# Keywords and variables of IML (make-skills iml-functions.md, "Variables and keywords").
-KEYWORDS = {"null": None, "true": True, "false": False, "emptystring": "", "space": " ",
-            "tab": "\t", "newline": "\n", "nbsp": "\xa0", "carriagereturn": "\r"}
-VARIABLES = ("now", "timestamp", "pi", "random", "uuid", "executionId", "emptyarray", "ignore",
-             "erase")
-# Every built-in function the same page lists; anything else fails a run with "Unknown function".
-FUNCTIONS = frozenset("""
-if ifempty switch get pick omit equal
-length lower upper capitalize startcase trim replace substring split indexOf contains toString
-stripHTML escapeHTML encodeURL decodeURL ascii base64 toBinary md5 sha1 sha256 sha512
-replaceEmojiCharacters formatDate parseDate addDays addHours addMinutes addSeconds addMonths
-addYears setDate setDay setMonth setYear setHour setMinute setSecond round ceil floor trunc abs
-min max sum average median parseNumber formatNumber stdevS stdevP first last map join add remove
-sort reverse shuffle merge slice flatten distinct deduplicate keys toArray toCollection
-""".split())
+__all__ = ["IMLError", "Ref", "render", "render_deep", "split", "to_text"]
 
 _PATH_PART = r"\.(?:`[^`]*`|[A-Za-z_$][\w$]*|\d+)|\[\d*\]"
 _TOKEN = re.compile(rf"""
@@ -81,7 +60,7 @@ def render(template, bundles: dict, now: datetime | None = None):
     if not isinstance(template, str):
         return template
     moment = now or datetime.now(timezone.utc)
-    parts = _split(template)
+    parts = split(template)
     values = [_evaluate(part, bundles, moment) if isinstance(part, tuple) else part
               for part in parts]
     if len(values) == 1 and isinstance(parts[0], tuple):
@@ -98,73 +77,8 @@ def render_deep(value, bundles: dict, now: datetime | None = None):
     return render(value, bundles, now)
 
 
-def to_text(value) -> str:
-    """How Make prints a value inside text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z")
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    return str(value)
-
-
-def lint(template: str) -> tuple[list[Ref], list[tuple[str, str]]]:
-    """The references of a template and its problems, each ``(problem, fix)``."""
-    try:
-        parts = _split(template)
-    except IMLError as exc:
-        return [], [(f"the expression does not parse: {exc}",
-                     "balance the braces, parentheses and quotes")]
-    refs, problems = [], []
-    for part in parts:
-        if isinstance(part, tuple):
-            _lint_node(part, refs, problems)
-    return refs, problems
-
-
-def _lint_node(node: tuple, refs: list, problems: list) -> None:
-    kind = node[0]
-    if kind == "ref":
-        refs.append(Ref(node[1], node[2]))
-        if any(step[0] == "dotindex" for step in node[2]):
-            fixed = _format_ref(node[1], node[2], fix=True)
-            problems.append((f"{{{{{_format_ref(node[1], node[2])}}}}} indexes an array with a "
-                             "dot; Make reads that as a key and maps nothing",
-                             f"index arrays with brackets, 1-based: {{{{{fixed}}}}}"))
-    elif kind == "raw" or (kind == "word" and node[1] not in KEYWORDS and node[1] not in VARIABLES):
-        problems.append((f"the bare text {node[1]} is not a keyword, a variable or a reference",
-                         f'quote text arguments: "{node[1]}"'))
-    elif kind == "call":
-        if node[1] not in FUNCTIONS:
-            problems.append((f"{node[1]}() is not an IML function",
-                             "use a function from Make's list (formatDate, sha256, replace, …)"))
-        for argument in node[2]:
-            _lint_node(argument, refs, problems)
-    elif kind == "op":
-        _lint_node(node[2], refs, problems)
-        _lint_node(node[3], refs, problems)
-
-
-def _format_ref(module_id: int, path: tuple, fix: bool = False) -> str:
-    text = str(module_id)
-    for kind, value in path:
-        if kind == "index" or (fix and kind == "dotindex"):
-            text += f"[{value}]"
-        elif kind == "all":
-            text += "[]"
-        else:
-            text += f".{value}" if re.fullmatch(r"[A-Za-z_$][\w$]*|\d+", str(value)) else f".`{value}`"
-    return text
-
-
 @functools.lru_cache(maxsize=4096)
-def _split(template: str) -> tuple:
+def split(template: str) -> tuple:
     """Text pieces (str) and parsed expressions (tuples), in order."""
     parts, position = [], 0
     while (start := template.find("{{", position)) >= 0:
@@ -321,7 +235,7 @@ def _evaluate(node: tuple, bundles: dict, now: datetime):
     if kind == "op":
         return _operate(node[1], _evaluate(node[2], bundles, now), _evaluate(node[3], bundles, now))
     name, arguments = node[1], [_evaluate(arg, bundles, now) for arg in node[2]]
-    function = _FUNCTIONS.get(name)
+    function = EMULATED.get(name)
     if function is None:
         raise IMLError(f"function {name}() is not emulated")
     return function(*arguments)
@@ -371,72 +285,3 @@ def _step(value, kind: str, key):
     return value.get(str(key)) if isinstance(value, dict) else None
 
 
-def _format_date(date=None, format_=None, *_timezone):
-    """``formatDate``; only the Unix forms ``X`` and ``x`` are emulated."""
-    if isinstance(date, str):
-        try:
-            date = datetime.fromisoformat(date.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise IMLError(f"formatDate: {date!r} is not a date") from exc
-    if not isinstance(date, datetime):
-        raise IMLError(f"formatDate: {date!r} is not a date")
-    if format_ == "X":
-        return str(int(date.timestamp()))
-    if format_ == "x":
-        return str(int(date.timestamp() * 1000))
-    raise IMLError(f"formatDate format {format_!r} is not emulated (only \"X\" and \"x\")")
-
-
-_ENCODERS = {"hex": lambda digest: digest.hex(),
-             "base64": lambda digest: base64.b64encode(digest).decode("ascii")}
-_KEY_DECODERS = {"text": lambda key: key.encode("utf-8"), "hex": bytes.fromhex,
-                 "base64": base64.b64decode}
-
-
-def _sha256(text=None, encoding=None, key=None, key_encoding=None):
-    """``sha256(text; [encoding]; [key]; [keyEncoding])``: an HMAC-SHA256 when a key is given."""
-    encoder = _ENCODERS.get(encoding or "hex")
-    decoder = _KEY_DECODERS.get(key_encoding or "text")
-    if encoder is None or decoder is None:
-        raise IMLError(f"sha256: encoding {encoding!r} / key encoding {key_encoding!r} "
-                       "is not emulated")
-    message = to_text(text).encode("utf-8")
-    if key in (None, ""):
-        return encoder(hashlib.sha256(message).digest())
-    return encoder(hmac.new(decoder(to_text(key)), message, hashlib.sha256).digest())
-
-
-def _replace(text=None, search=None, replacement=None):
-    """``replace``: plain text, or a regular expression written ``/pattern/flags``."""
-    text, search, replacement = to_text(text), to_text(search), to_text(replacement)
-    pattern = re.fullmatch(r"/(.*)/([gi]*)", search, re.S)
-    if pattern:
-        flags = re.I if "i" in pattern[2] else 0
-        return re.sub(pattern[1], replacement, text, count=0 if "g" in pattern[2] else 1,
-                      flags=flags)
-    return text.replace(search, replacement)
-
-
-def _length(value=None):
-    if isinstance(value, (list, dict)):
-        return len(value)
-    return len(to_text(value))
-
-
-def _empty(value) -> bool:
-    return value in (None, "", [], {})
-
-
-_FUNCTIONS = {
-    "formatDate": _format_date, "sha256": _sha256, "replace": _replace, "length": _length,
-    "if": lambda test=None, then=None, otherwise=None: then if test not in (None, False, "",
-                                                                              "false") else otherwise,
-    "ifempty": lambda value=None, fallback=None: fallback if _empty(value) else value,
-    "lower": lambda text=None: to_text(text).lower(),
-    "upper": lambda text=None: to_text(text).upper(),
-    "trim": lambda text=None: to_text(text).strip(),
-    "toString": to_text,
-    "contains": lambda where=None, what=None: (what in where if isinstance(where, list)
-                                               else to_text(what) in to_text(where)),
-    "first": lambda items=None: items[0] if isinstance(items, list) and items else None,
-}

@@ -33,7 +33,7 @@ from flask import Blueprint, jsonify, request
 
 from . import catalogue, core
 from .apiutil import ApiError, RATE_LIMIT_MESSAGE
-from .iml import lint
+from .iml_lint import lint
 
 MODULE_ID = re.compile(r"^[a-z][a-z0-9-]*:[A-Za-z0-9]+$")
 TOP_LEVEL = ("name", "description", "flow", "metadata")
