@@ -70,3 +70,38 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
         assert time.monotonic() < deadline, f"timed out after {timeout} s"
         time.sleep(interval)
     return value
+
+
+class RecordingProxy:
+    """A loopback HTTP proxy in front of the emulator that records each API call as
+    "METHOD /path", to check which calls the CMS made and in which order."""
+
+    def __init__(self, target: str):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.calls: list[str] = []
+        self._target = httpx.Client(base_url=target, trust_env=False)
+        self._server = make_server("127.0.0.1", 0, self._forward, threaded=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}/api/v2"
+
+    def _forward(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        self.calls.append(f"{request.method} {request.path}")
+        answer = self._target.request(
+            request.method, request.full_path if request.query_string else request.path,
+            content=request.get_data(),
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"})
+        return Response(answer.content, answer.status_code,
+                        [(k, v) for k, v in answer.headers.items()
+                         if k.lower() not in ("content-length", "transfer-encoding",
+                                              "content-encoding", "connection")])(
+            environ, start_response)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._target.close()

@@ -44,7 +44,8 @@ def _callback(module_id: int, variables: int, secret: str) -> dict:
 
 
 def contract_template(network_module: dict, *, secret: str, hook_id: int | None = None,
-                      datastore_id: int = 1, name: str = "template") -> dict:
+                      datastore_id: int = 1, name: str = "template",
+                      external_id: str = "{{10.id}}") -> dict:
     """A blueprint around `network_module` (renumbered 10; its output read as `{{10.id}}`, the
     one output evidenced for publish modules): webhook, Data Store lookup, then a router with
     three routes: publish (not published yet, not a dry run), call back the stored result
@@ -63,9 +64,9 @@ def contract_template(network_module: dict, *, secret: str, hook_id: int | None 
                {"id": 20, "module": "datastore:AddRecord", "version": 1,
                 "parameters": {"datastore": datastore_id},
                 "mapper": {"key": "{{1.idempotency_key}}", "overwrite": True,
-                           "data": {"external_id": "{{10.id}}", "external_url": ""}},
+                           "data": {"external_id": external_id, "external_url": ""}},
                 "onerror": _break(120)},
-               _variables(21, "published", '"external_id":"{{10.id}}","external_url":null,'
+               _variables(21, "published", f'"external_id":"{external_id}","external_url":null,'
                                            '"error":null'),
                _callback(22, 21, secret)]
     stored = [_variables(30, "published", '"external_id":"{{2.external_id}}",'
@@ -106,3 +107,21 @@ def modules(blueprint: dict):
             for route in module.get("routes") or []:
                 yield from walk(route.get("flow"))
     return {module["id"]: module for module in walk(blueprint["flow"])}
+
+
+def instagram_photo(connection_id: int) -> dict:
+    """The Instagram photo post of public exports (docs/make-modules.md), fed from the payload."""
+    return {"id": 3, "module": "instagram-business:CreatePostPhoto", "version": 1,
+            "parameters": {"__IMTCONN__": connection_id},
+            "mapper": {"accountId": "{{1.account_identifier}}", "image_url": "{{1.media[1].url}}",
+                       "caption": "{{1.text}}"}}
+
+
+def http_post(url: str) -> dict:
+    """A network's API called directly (how teams post where Make has no module of its own)."""
+    return {"id": 3, "module": "http:MakeRequest", "version": 4,
+            "parameters": {"authenticationType": "noAuth"},
+            "mapper": {"url": url, "method": "post", "contentType": "json",
+                       "inputMethod": "jsonString", "jsonStringBodyContent": '{"text": "{{1.text}}"}',
+                       "parseResponse": True, "stopOnHttpError": True, "allowRedirects": False,
+                       "shareCookies": False, "requestCompressedContent": True}}

@@ -4,6 +4,14 @@ Provisioning is idempotent (external-apis.md §1.5): names are deterministic, th
 scenario are looked up by name before being created, and each id is committed as soon as Make
 returns it, so a retried or duplicated message resumes where the last one stopped. A Redis lock
 per scenario row keeps two workers from racing on the same find-then-create.
+
+Nothing reaches Make unchecked (docs/make-operations.md): an account's template must pass the
+template check (app/integrations/template_check.py) before it is cloned, and the blueprint to
+create or clone goes through Make's validation endpoint where the zone offers it (a 403 skips
+it with a logged notice; a 429 is retried later like any other). Once created, the scenario is
+read back: invalid or inactive, provisioning fails with Make's reason and the scenario is
+deleted, so that a retry after a fix starts afresh. The reasons are kept for the campaign page
+(`make_checks`, kind `scenario`).
 """
 from __future__ import annotations
 
@@ -13,16 +21,29 @@ from functools import partial
 import dramatiq
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from app.campaigns.service import transition
 from app.extensions import db, redis_store
-from app.integrations import blueprints, make
+from app.integrations import blueprints, checks, make, template_check
 from app.models import CampaignScenario, ScenarioStatus, SocialAccount
 from app.platforms.service import make_client
 
 LOCK_SECONDS = 30 * 60  # longer than the worst run of client retries
 BUSY_RETRY_MS = 5_000
 S = ScenarioStatus
+
+
+class ScenarioRefused(Exception):
+    """Make cannot run the scenario as it is; `problems` (template_check.Problem) say why."""
+
+    retryable = False
+
+    def __init__(self, message: str, problems=()):
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(f"{message} ({count} problem{'s' if count > 1 else ''}, listed below)"
+                         if count else message)
 
 
 def scenario_name(scenario: CampaignScenario) -> str:
@@ -48,12 +69,14 @@ def provision(scenario_id: int) -> None:
                 _ensure_hook(client, scenario)
                 _ensure_scenario(client, scenario)
                 client.start_scenario(scenario.make_scenario_id)
+                _read_back(client, scenario, started=True)
                 if _still_provisioning(scenario):
                     transition(scenario, S.READY)
+                    checks.forget("scenario", scenario.id)
                 else:  # stopped while we worked: leave it stopped in Make too
                     client.stop_scenario(scenario.make_scenario_id)
             db.session.commit()
-        except (make.MakeError, blueprints.BlueprintError) as exc:
+        except (make.MakeError, blueprints.BlueprintError, ScenarioRefused) as exc:
             _record_failure(scenario_id, exc)
             if getattr(exc, "retryable", False):
                 raise
@@ -93,9 +116,12 @@ def stop(scenario_id: int) -> None:
 
 
 def rerender_ready_scenarios(echo) -> tuple[int, int]:
-    """PATCH every ready scenario with the current callback secret (after a rotation); with
-    MAKE_CALLBACK_SECRET_PREVIOUS set, clones and the accounts' templates get the old secret
-    swapped too. Returns (updated, failed); a failure does not stop the others."""
+    """Re-render every ready scenario with the current callback secret (after a rotation, or to
+    bring a drifted scenario back to the repo's blueprint): stop it, PATCH its blueprint, start
+    it again (started again also when the PATCH fails, so it keeps running on the old one).
+    With MAKE_CALLBACK_SECRET_PREVIOUS set, clones and the accounts' templates (patched only:
+    they do not run) get the old secret swapped too. Returns (updated, failed); a failure does
+    not stop the others."""
     current, previous = (current_app.config["MAKE_CALLBACK_SECRET"],
                          current_app.config["MAKE_CALLBACK_SECRET_PREVIOUS"])
     ready = db.session.scalars(sa.select(CampaignScenario).where(
@@ -106,12 +132,13 @@ def rerender_ready_scenarios(echo) -> tuple[int, int]:
         if previous else []
     updated = failed = 0
     with make_client() as client:
-        jobs = [(s.make_scenario_id, scenario_name(s),
+        jobs = [(s.make_scenario_id, scenario_name(s), True,
                  partial(_current_blueprint, client, s, previous, current)) for s in ready]
-        jobs += [(t, "template", partial(_swapped, client, t, previous, current)) for t in templates]
-        for scenario_id, label, build in jobs:
+        jobs += [(t, "template", False, partial(_swapped, client, t, previous, current))
+                 for t in templates]
+        for scenario_id, label, restart, build in jobs:
             try:
-                client.update_blueprint(scenario_id, build())
+                _patch(client, scenario_id, build(), restart=restart)
             except (make.MakeError, blueprints.BlueprintError) as exc:
                 echo(f"FAILED scenario {scenario_id} ({label}): {exc}")
                 failed += 1
@@ -119,6 +146,17 @@ def rerender_ready_scenarios(echo) -> tuple[int, int]:
                 echo(f"updated scenario {scenario_id} ({label})")
                 updated += 1
     return updated, failed
+
+
+def _patch(client, scenario_id: int, blueprint: dict, *, restart: bool) -> None:
+    if not restart:
+        client.update_blueprint(scenario_id, blueprint)
+        return
+    client.stop_scenario(scenario_id)
+    try:
+        client.update_blueprint(scenario_id, blueprint)
+    finally:
+        client.start_scenario(scenario_id)
 
 
 def _current_blueprint(client, scenario: CampaignScenario, previous, current) -> dict:
@@ -164,14 +202,73 @@ def _ensure_scenario(client: make.MakeClient, scenario: CampaignScenario) -> Non
     name, account = scenario_name(scenario), scenario.social_account
     found = client.find_scenario(name)
     if found is None and account.template_scenario_id:
+        template = client.get_blueprint(account.template_scenario_id)
+        problems = template_check.check(template, secrets=callback_secrets())
+        if problems:
+            raise ScenarioRefused(f"template scenario {account.template_scenario_id} does not "
+                                  f"follow the CMS's contract", problems)
+        validate(client, template, f"template scenario {account.template_scenario_id}")
         found = client.clone_scenario(account.template_scenario_id, name,
                                       hook_id=scenario.make_hook_id,
-                                      connection_id=account.make_connection_id)
+                                      connection_id=account.make_connection_id,
+                                      blueprint=template)
         scenario.make_template_id = account.template_scenario_id
     elif found is None:
-        found = client.create_scenario(_render(scenario, name))
+        blueprint = _render(scenario, name)
+        validate(client, blueprint, f"the {account.platform.value} blueprint")
+        found = client.create_scenario(blueprint)
     scenario.make_scenario_id = found["id"]
     db.session.commit()
+    _read_back(client, scenario, started=False)
+
+
+def callback_secrets() -> list[str]:
+    """The secrets a callback may be signed with: the current one and, during a rotation, the
+    previous one."""
+    config = current_app.config
+    return [s for s in (config["MAKE_CALLBACK_SECRET"], config["MAKE_CALLBACK_SECRET_PREVIOUS"]) if s]
+
+
+def validate(client: make.MakeClient, blueprint: dict, what: str) -> None:
+    """Make's own validation of a blueprint, where the zone offers it; `ScenarioRefused` with
+    Make's errors when it finds any."""
+    try:
+        answer = client.validate_blueprint(blueprint)
+    except (make.MakePermissionError, make.MakeNotFound) as exc:
+        current_app.logger.info("Make's blueprint validation is not offered here (%s): %s "
+                                "not validated", exc.status, what)
+        return
+    if not answer["valid"]:
+        problems = template_check.from_make_errors(answer["errors"])
+        raise ScenarioRefused(f"Make's validation refused {what}", problems)
+
+
+def _read_back(client: make.MakeClient, scenario: CampaignScenario, *, started: bool) -> None:
+    """Make's own view of the new scenario: invalid, or inactive once started, fails the row
+    with Make's reason (its validation's errors when it gives them), after deleting the
+    scenario so that a retry creates it afresh."""
+    found = client.get_scenario(scenario.make_scenario_id)
+    if found.get("isinvalid"):
+        reason, problems = f"Make marks scenario {found['id']} invalid", []
+        try:
+            validate(client, client.get_blueprint(found["id"]), f"scenario {found['id']}")
+        except ScenarioRefused as refused:
+            reason, problems = str(refused), refused.problems
+    elif started and not found.get("isActive"):
+        reason, problems = f"Make did not activate scenario {found['id']}", []
+    else:
+        return
+    client.delete_scenario(found["id"])
+    scenario.make_scenario_id = scenario.make_template_id = None
+    db.session.commit()
+    raise ScenarioRefused(reason, problems)
+
+
+def _summary(problems) -> str:
+    """For the log and `last_error` (English); the campaign page lists the problems themselves
+    in the reader's language."""
+    with force_locale("en"):
+        return "; ".join(template_check.describe(problem)[0] for problem in problems)
 
 
 def _still_provisioning(scenario: CampaignScenario) -> bool:
@@ -187,6 +284,12 @@ def _record_failure(scenario_id: int, exc: Exception) -> None:
             scenario.last_error = str(exc)  # shown as "retrying" while the status is provisioning
         else:
             transition(scenario, S.FAILED, error=str(exc))
+        problems = getattr(exc, "problems", [])
+        if problems:
+            current_app.logger.warning("campaign scenario %s refused: %s", scenario_id,
+                                       _summary(problems))
+        checks.record("scenario", scenario_id, ok=not problems,
+                      results={"problems": [problem.as_dict() for problem in problems]})
     db.session.commit()
 
 

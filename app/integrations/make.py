@@ -261,12 +261,13 @@ class MakeClient:
                           idempotent=False)["scenario"]
 
     def clone_scenario(self, template_id: int, name: str, *, hook_id: int,
-                       connection_id: int) -> dict:
+                       connection_id: int, blueprint: dict | None = None) -> dict:
         """Clone a template scenario (§1.5b): its webhook and every connection it uses are
-        mapped to `hook_id` and `connection_id`."""
+        mapped to `hook_id` and `connection_id` (read from `blueprint`, the template's, when
+        the caller has it already)."""
         if self.config.organization_id is None:
             raise MakeConfigError("MAKE_ORGANIZATION_ID must be set to clone a template scenario")
-        template_hook, connections = blueprints.bindings(self.get_blueprint(template_id))
+        template_hook, connections = blueprints.bindings(blueprint or self.get_blueprint(template_id))
         body = {"name": name, "teamId": self.config.team_id, "states": False,
                 "hook": {str(template_hook): hook_id} if template_hook is not None else {},
                 "account": {str(conn): connection_id for conn in connections},
