@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from app.campaigns import bp as campaigns_bp
     from app.health import bp as health_bp
     from app.hooks import bp as hooks_bp
+    from app.make_checks import bp as make_checks_bp
     from app.media import bp as media_bp
     from app.media.public import bp as media_links_bp
     from app.platforms import bp as platforms_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
     app.register_blueprint(platforms_bp, url_prefix="/platforms")
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
+    app.register_blueprint(make_checks_bp, url_prefix="/make")
     app.register_blueprint(search_bp)  # /media/search.json
 
 

@@ -179,6 +179,8 @@ def _read() -> dict:
         "MAKE_DATASTORE_ID": _env("MAKE_DATASTORE_ID"),
         "MAKE_CALLBACK_SECRET": _env("MAKE_CALLBACK_SECRET"),
         "MAKE_CALLBACK_SECRET_PREVIOUS": _env("MAKE_CALLBACK_SECRET_PREVIOUS"),
+        "MAKE_DRY_RUN_TIMEOUT_S": _int("MAKE_DRY_RUN_TIMEOUT_S", 120),
+        "MAKE_DOCTOR_INTERVAL_S": _float("MAKE_DOCTOR_INTERVAL_S", 24 * 3600.0),
         "CALLBACK_MAX_BYTES": _int("CALLBACK_MAX_BYTES", 64 * 1024),
         # Oldest signed callback accepted (Make's Break retries resend the first run's timestamp);
         # callback_events rows must be kept at least twice this long (they are the replay guard)

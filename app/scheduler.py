@@ -11,7 +11,9 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
 - every `GRAPH_DELTA_INTERVAL_S` (60 s), with the SharePoint backend, the
   `sync_library_changes` actor reads the library's change feed (app/media/graph_sync.py);
 - every `MEDIA_SWEEP_INTERVAL_S` (1 h) the `sweep_orphans` actor removes the media files
-  nothing references (app/media/sweeper.py).
+  nothing references (app/media/sweeper.py);
+- every `MAKE_DOCTOR_INTERVAL_S` (24 h) the `run_make_doctor` actor checks the Make side and
+  keeps the report, drift included (app/integrations/doctor.py).
 
 A job does its own short database work or enqueues an actor for anything slow or remote (the
 loop must stay on time). Run one scheduler per installation (several are safe: the jobs lock
@@ -58,6 +60,12 @@ def _graph_delta() -> None:
         sync_library_changes.send()  # Graph calls and downloads: the worker does them
 
 
+def _make_doctor() -> None:
+    from app.tasks.make import run_make_doctor
+
+    run_make_doctor.send()  # Make API calls, one per scenario: the worker does them
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -70,6 +78,7 @@ JOBS = (
     Job("sweep_stuck", "SCHEDULER_SWEEP_INTERVAL_S", _sweep_stuck),
     Job("graph_delta", "GRAPH_DELTA_INTERVAL_S", _graph_delta),
     Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
+    Job("make_doctor", "MAKE_DOCTOR_INTERVAL_S", _make_doctor),
 )
 
 

@@ -1,4 +1,4 @@
-"""`flask make ...`: the scenario blueprints from the shell."""
+"""`flask make ...`: the scenario blueprints and the Make side's health from the shell."""
 from __future__ import annotations
 
 import json
@@ -6,11 +6,14 @@ import json
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from app.campaigns import provisioning
-from app.integrations import blueprints, make
+from app.extensions import db
+from app.integrations import blueprints, doctor as make_doctor, make
 
-make_cli = AppGroup("make", help="Make.com scenarios: render blueprints, re-render after a secret rotation.")
+make_cli = AppGroup("make", help="Make.com scenarios: render blueprints, re-render them, check "
+                                 "the installation against Make (doctor).")
 
 
 @make_cli.command("render-blueprint")
@@ -41,3 +44,19 @@ def rerender_scenarios():
     if failed:
         raise click.ClickException(f"{failed} scenario(s) could not be updated: run it again "
                                    "before dropping MAKE_CALLBACK_SECRET_PREVIOUS")
+
+
+@make_cli.command("doctor")
+def doctor():
+    """Check the token, its scopes, the ids, the Data Store, each account's connection and each
+    ready scenario (active, valid, bound to its hook, not drifted, last dry run); one line per
+    check, exit status 1 when any fails. The report is kept for the admin page."""
+    lines = make_doctor.run_and_record()
+    db.session.commit()
+    with force_locale("en"):
+        for line in lines:
+            click.echo(f"{line.status.upper():<4}  {line.check:<12}  {make_doctor.describe(line)}")
+    failures = sum(line.status == "fail" for line in lines)
+    if failures:
+        raise click.ClickException(f"{failures} check(s) failed")
+    click.echo(f"{len(lines)} check(s), none failed")

@@ -8,4 +8,5 @@ from app.tasks import callbacks  # noqa: F401,E402
 from app.tasks import media  # noqa: F401,E402
 from app.tasks import campaigns  # noqa: F401,E402
 from app.tasks import drafting  # noqa: F401,E402
+from app.tasks import make  # noqa: F401,E402
 from app.search import tasks as search_tasks  # noqa: F401,E402
