@@ -4,6 +4,7 @@ import redis
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.integrations import checks
 from app.models import AccountTestStatus, AuditEvent, Platform, SocialAccount
 from app.platforms import service
 from app.platforms.identifiers import RULES, identifier_problem
@@ -21,8 +22,9 @@ def admin(client, auth):
     return client
 
 
-def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/platforms/new")})
+def _post(client, path, data, headers=None):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/platforms/new")},
+                       headers=headers)
 
 
 def _account(app, **values) -> int:
@@ -157,3 +159,51 @@ def test_editors_cannot_manage_accounts(client, auth):
     auth.login("editor")
     assert client.get("/platforms/new").status_code == 403
     assert client.post("/platforms/", data={**VALID, "csrf_token": csrf_token(client, "/")}).status_code == 403
+
+
+@pytest.mark.parametrize("network,identifier,label", [("x", "783214", "X"),
+                                                      ("tiktok", "-000IZH5RhY1JBtw2jeBqgZh2GQwSXq1EGV2",
+                                                       "TikTok")])
+def test_a_network_without_a_make_module_needs_a_template(app, admin, network, identifier, label):
+    typed = {**VALID, "platform": network, "account_identifier": identifier}
+    refused = _post(admin, "/platforms/", typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f"{label} needs a template scenario" in html
+    assert "no public Make scenario shows a Make module that publishes there" in html
+    assert f'value="{identifier}"' in html  # nothing typed is lost
+    assert _one(app, sa.select(sa.func.count()).select_from(SocialAccount)) == 0
+    assert "Except for X, TikTok" in admin.get("/platforms/new").get_data(as_text=True)
+    french = _post(admin, "/platforms/", typed, headers={"Accept-Language": "fr"})
+    assert f"{label} a besoin d’un scénario modèle" in french.get_data(as_text=True)
+
+
+def test_a_saved_template_is_tested_at_once(app, admin):
+    before = _queued(app)
+    created = _post(admin, "/platforms/", {**VALID, "platform": "x", "account_identifier": "783214",
+                                           "template_scenario_id": "931"})
+    assert created.status_code == 303 and _queued(app) == before + 1
+    account = _one(app, sa.select(SocialAccount).where(SocialAccount.platform == Platform.X))
+    assert account.test_status is AccountTestStatus.PENDING
+    unchanged = _post(admin, f"/platforms/{account.id}", {**VALID, "account_identifier": "783214",
+                                                          "template_scenario_id": "931"})
+    assert unchanged.status_code == 303 and _queued(app) == before + 1
+    changed = _post(admin, f"/platforms/{account.id}", {**VALID, "account_identifier": "783214",
+                                                        "template_scenario_id": "932"})
+    assert changed.status_code == 303 and _queued(app) == before + 2
+
+
+def test_the_row_lists_what_the_template_lacks_with_its_fix(app, admin):
+    account_id = _account(app, template_scenario_id=930)
+    with app.app_context():
+        account = db.session.get(SocialAccount, account_id)
+        account.test_status, account.test_message = AccountTestStatus.FAILED, "connection 78; …"
+        checks.record("account", account_id, ok=False, results={"dry_run": None, "problems": [
+            {"rule": "stop_on_http_error", "path": "flow[2]", "params": {"module": "6 (http:MakeRequest)"}}]})
+        db.session.commit()
+    html = admin.get("/platforms/").get_data(as_text=True)
+    assert "What the template lacks:" in html
+    assert "The callback in module 6 (http:MakeRequest) does not stop on an HTTP error" in html
+    assert "stopOnHttpError: true" in html
+    row = admin.get(f"/platforms/{account_id}/row", headers={"HX-Request": "true",
+                                                             "Accept-Language": "fr"})
+    assert "Le rappel du module 6 (http:MakeRequest) ne s’arrête pas" in row.get_data(as_text=True)

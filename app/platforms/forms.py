@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from app.labels import PLATFORM_LABELS
+from app.integrations import blueprints
+from app.labels import PLATFORM_LABELS, platform_label
 from app.models import Platform
 from app.platforms.identifiers import identifier_problem
 
@@ -41,6 +42,19 @@ class AccountForm(FlaskForm):
             problem = identifier_problem(self.platform_value, field.data)
             if problem:
                 raise ValidationError(problem)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        platform = self.platform_value
+        if platform is not None and not self.template_scenario_id.data \
+                and blueprints.requires_template(platform.value):
+            self.template_scenario_id.errors = list(self.template_scenario_id.errors) + [_l(
+                "%(network)s needs a template scenario: no public Make scenario shows a Make "
+                "module that publishes there, so the CMS ships none. Build the publishing step "
+                "in a Make scenario with your own connection, following the starter blueprints, "
+                "and enter that scenario's number here.", network=platform_label(platform))]
+            return False
+        return valid
 
 
 class NewAccountForm(AccountForm):

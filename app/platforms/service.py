@@ -1,4 +1,10 @@
-"""The registry of social accounts connected in Make, and the admin's "test" against Make."""
+"""The registry of social accounts connected in Make, and the admin's "test" against Make.
+
+The test (a worker's job, docs/make-operations.md) checks that the account's connection exists
+and is of the type its network module needs, that its template scenario (if any) exists and
+passes the template check and Make's validation, and sends a dry run through one of its ready
+campaign scenarios. A template id saved in the form is tested at once.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,12 +13,13 @@ from flask_babel import lazy_gettext as _l
 
 from app import audit
 from app.extensions import db
-from app.integrations import make
+from app.integrations import checks, dry_run, make, template_check
 from app.labels import platform_label
-from app.models import AccountTestStatus, Platform, SocialAccount
+from app.models import AccountTestStatus, CampaignScenario, Platform, ScenarioStatus, SocialAccount
 from app.models.base import utcnow
 from app.tasks import send_after_commit
 from app.tasks.campaigns import test_social_account
+from app.tasks.make import send_dry_run
 
 
 class AccountError(Exception):
@@ -67,6 +74,8 @@ def create_account(platform: Platform, *, label: str, make_connection_id: int,
     audit.record("social_account_created", account, actor=actor,
                  data={"platform": platform.value, "identifier": account_identifier,
                        "connection": make_connection_id, "template": template_scenario_id})
+    if template_scenario_id:
+        request_test(account, actor=actor)
     return account
 
 
@@ -81,6 +90,8 @@ def update_account(account: SocialAccount, *, label: str, make_connection_id: in
     for name, value in changed.items():
         setattr(account, name, value)
     audit.record("social_account_updated", account, actor=actor, data=changed)
+    if changed.get("template_scenario_id"):
+        request_test(account, actor=actor)
 
 
 def set_active(account: SocialAccount, active: bool, *, actor) -> None:
@@ -100,38 +111,82 @@ def request_test(account: SocialAccount, *, actor) -> None:
 
 
 def run_test(account_id: int) -> None:
-    """The worker's half of the test: the connection (and the template) must exist in Make."""
+    """The worker's half of the test; the caller commits."""
     account = db.session.get(SocialAccount, account_id)
     if account is None or account.test_status is not AccountTestStatus.PENDING:
         return
+    problems, through = [], None
     try:
         with make_client() as client:
-            found = _check_in_make(client, account)
-        status, message = AccountTestStatus.OK, found
+            found, problems = _check_in_make(client, account)
+        status = AccountTestStatus.FAILED if problems else AccountTestStatus.OK
+        message = found + (f"; the template breaks {len(problems)} rule(s), listed below"
+                           if problems else "")
+        through = None if problems else _dry_run_through(account)
     except _Missing as missing:
         status, message = AccountTestStatus.FAILED, str(missing)
     except make.MakeError as exc:
         status, message = AccountTestStatus.FAILED, str(exc)
     account.test_status, account.test_message, account.tested_at = status, message, utcnow()
+    checks.record("account", account.id, ok=not problems, results={
+        "problems": [problem.as_dict() for problem in problems],
+        "dry_run": {"scenario_id": through.id, "campaign_id": through.campaign_id} if through else None})
     audit.record("social_account_tested", account, data={"status": status.value, "message": message})
+
+
+def test_results(accounts) -> dict[int, dict]:
+    """For each account, what its last test found beyond its message: the template's problems
+    in the reader's language, and the campaign scenario its dry run went through."""
+    found = checks.last_of("account", [account.id for account in accounts])
+    return {account_id: {"problems": [template_check.describe(p) for p in check.results["problems"]],
+                         "dry_run": check.results.get("dry_run")}
+            for account_id, check in found.items()}
 
 
 class _Missing(Exception):
     pass
 
 
-def _check_in_make(client: make.MakeClient, account: SocialAccount) -> str:
-    """What Make has for the account, as a sentence; `_Missing` when something is absent."""
+def _check_in_make(client: make.MakeClient, account: SocialAccount) -> tuple[str, list]:
+    """What Make has for the account, as a sentence, and what its template breaks;
+    `_Missing` when something is absent or of the wrong kind."""
+    from app.campaigns import provisioning
+    from app.integrations import doctor
+
     team = client.config.team_id
     connection = client.find_connection(account.make_connection_id)
     if connection is None:
         raise _Missing(f"connection {account.make_connection_id} not found in Make team {team}")
     found = f"connection {connection['id']} “{connection.get('name')}” ({connection.get('accountName')})"
-    if account.template_scenario_id:
+    expected = doctor.expected_connection_types(client, account)
+    if expected and connection.get("accountName") not in expected:
+        raise _Missing(f"{found} found, but the scenario's module needs a connection of type "
+                       f"{' or '.join(sorted(expected))}")
+    if not account.template_scenario_id:
+        return found, []
+    try:
+        template = client.get_scenario(account.template_scenario_id)
+        blueprint = client.get_blueprint(account.template_scenario_id)
+    except make.MakeNotFound:
+        raise _Missing(f"{found} found, but template scenario "
+                       f"{account.template_scenario_id} does not exist") from None
+    found += f"; template scenario {template['id']} “{template.get('name')}”"
+    problems = template_check.check(blueprint, secrets=provisioning.callback_secrets())
+    if not problems:
         try:
-            template = client.get_scenario(account.template_scenario_id)
-        except make.MakeNotFound:
-            raise _Missing(f"{found} found, but template scenario "
-                           f"{account.template_scenario_id} does not exist") from None
-        found += f"; template scenario {template['id']} “{template.get('name')}”"
-    return found
+            provisioning.validate(client, blueprint, f"template scenario {template['id']}")
+        except provisioning.ScenarioRefused as refused:
+            problems = refused.problems
+    return found, problems
+
+
+def _dry_run_through(account: SocialAccount) -> CampaignScenario | None:
+    """A dry run through the account's most recent ready campaign scenario (the template's
+    clone when it has one), sent after the commit; None when it has no ready scenario yet."""
+    scenario = db.session.scalar(sa.select(CampaignScenario).where(
+        CampaignScenario.social_account_id == account.id,
+        CampaignScenario.status == ScenarioStatus.READY,
+        CampaignScenario.webhook_url.isnot(None)).order_by(CampaignScenario.id.desc()).limit(1))
+    if scenario is not None:
+        send_after_commit(db.session(), send_dry_run, scenario.id, dry_run.start(scenario.id))
+    return scenario

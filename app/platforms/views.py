@@ -2,6 +2,8 @@ from flask import redirect, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
+from app.integrations import blueprints
+from app.labels import platform_label
 from app.models import Platform, Role
 from app.platforms import bp, service
 from app.platforms.forms import AccountForm, ActiveForm, NewAccountForm
@@ -19,6 +21,7 @@ def _values(form) -> dict:
 
 def _form_page(form, account=None, status=200):
     return render("platforms/form.html", form=form, account=account, rules=IDENTIFIER_RULES,
+                  templated=[platform_label(p) for p in Platform if blueprints.requires_template(p.value)],
                   status=status)
 
 
@@ -36,14 +39,16 @@ def _save(form, account, save):
 def _row(account, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
     return fragment_or_redirect("platforms/index.html", "account_row", url_for("platforms.index"),
-                                status=status, account=account)
+                                status=status, account=account,
+                                results=service.test_results([account]))
 
 
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
     page = service.list_page(request.args.get("page", 1, type=int))
-    return render("platforms/index.html", block="listing", page=page)
+    return render("platforms/index.html", block="listing", page=page,
+                  results=service.test_results(page.items))
 
 
 @bp.get("/new")
