@@ -286,9 +286,9 @@ def test_every_post_status_follows_its_own_latest_publications(app, client, make
     order, sweeps to `unknown`, retries, settlements and edits after approval. After every step
     each post's status is `object_status_from` its own latest publications."""
 
-    @settings(max_examples=30, deadline=None, derandomize=True,
+    @settings(max_examples=40, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(posts=st.integers(2, 5), targets=st.integers(1, 3), length=st.integers(5, 30), data=st.data())
+    @given(posts=st.integers(2, 5), targets=st.integers(1, 3), length=st.integers(5, 35), data=st.data())
     def run(posts, targets, length, data):
         example = Example(app, client, make, people, seed(app, make, posts, targets))
         options = example.check()
