@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.hooks import signature
-from app.integrations import blueprints
+from app.integrations import blueprints, template_check
 from app.integrations.make import MakeClient, MakeConfig
 from sandbox.make.validation import validate
 from sandbox.server import BackgroundServer
@@ -102,6 +102,12 @@ def test_each_rendered_blueprint_passes_the_emulators_validation_endpoint(stack,
     answer = httpx.post(f"{emulator.url}/api/v2/blueprints/validate",
                         json={"blueprint": _rendered(platform)})
     assert answer.json() == {"valid": True, "errors": []}
+
+
+@pytest.mark.parametrize("platform", blueprints.NATIVE_PLATFORMS)
+def test_each_rendered_blueprint_honours_the_template_contract(platform):
+    """What the CMS demands of a template built in Make's editor, ours meet too."""
+    assert template_check.check(_rendered(platform), secrets=[SECRET]) == []
 
 
 @pytest.mark.parametrize("platform", ["x", "tiktok"])
