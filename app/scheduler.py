@@ -16,19 +16,35 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
   keeps the report, drift included (app/integrations/doctor.py).
 
 A job does its own short database work or enqueues an actor for anything slow or remote (the
-loop must stay on time). Run one scheduler per installation (several are safe: the jobs lock
-rows with SKIP LOCKED or enqueue idempotent actors, but one is enough). `make run` runs it in
-a thread of its process.
+loop must stay on time). `make run` runs it in a thread of its process.
+
+Several schedulers may run at once (one per host, for availability): each job runs under a
+PostgreSQL advisory lock of its own, taken with a try-lock (a scheduler that finds it taken skips
+the job), and the time of its last run is kept in Redis, so that whichever scheduler comes next
+runs it once per interval, never twice. Each tick writes a heartbeat in Redis: `/readyz` turns
+503 and the `cms_scheduler_heartbeat_age_seconds` metric grows when no scheduler is alive
+(docs/operations.md).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
+import sqlalchemy as sa
+
 log = logging.getLogger(__name__)
+HEARTBEAT_KEY = "scheduler:heartbeat"
+LAST_RUN_KEY = "scheduler:last-run:"
+# A job counts as run for this share of its interval: two schedulers ticking out of phase never
+# both run it within one interval, and one scheduler waking a few ms early does not skip a turn.
+RUN_SPACING = 0.75
 
 
 def _relay() -> None:
@@ -99,24 +115,27 @@ class Scheduler:
                 due.append(job)
         return due
 
-    def tick(self, now: float) -> None:
-        """Run the jobs that are due; one failing (a database hiccup) neither stops the others
-        nor the loop."""
+    def tick(self, now: float) -> list[str]:
+        """Run the jobs that are due, each under its lock; one failing (a database hiccup)
+        neither stops the others nor the loop. Returns the names of the jobs this scheduler ran."""
         from app.extensions import db
 
+        ran = []
         with self.app.app_context():
+            write_heartbeat()
             for job in self.due(now):
                 self._last_run[job.name] = now
-                try:
-                    job.run()
-                except Exception:
-                    log.exception("scheduler job %s failed", job.name)
-                    db.session.rollback()
+                if run_exclusively(job, self.app.config[job.interval_key]):
+                    ran.append(job.name)
             db.session.remove()
+        return ran
 
     def run(self) -> None:
-        tick = min(self.app.config[job.interval_key] for job in self.jobs
-                   if self.app.config[job.interval_key])
+        tick = min([self.app.config[job.interval_key] for job in self.jobs
+                    if self.app.config[job.interval_key]] + [self.app.config["SCHEDULER_HEARTBEAT_S"]])
+        log.info("scheduler started: %s", ", ".join(
+            f"{job.name} every {self.app.config[job.interval_key]:g} s" for job in self.jobs
+            if self.app.config[job.interval_key]))
         while not self._stop.is_set():
             self.tick(time.monotonic())
             self._stop.wait(tick)
@@ -132,13 +151,91 @@ class Scheduler:
             self._thread.join(timeout=10)
 
 
+def lock_key(job_name: str) -> int:
+    """The job's advisory lock id: a stable 64-bit number from its name."""
+    digest = hashlib.blake2b(f"cms-scheduler:{job_name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def run_exclusively(job: Job, interval: float) -> bool:
+    """Run `job` unless another scheduler holds its lock or ran it less than an interval ago.
+
+    The lock is a transaction-level advisory lock on a connection of its own, held while the
+    job runs (the job commits on the app's session; a crash releases the lock with the
+    connection)."""
+    from app.extensions import db
+
+    with db.engine.connect() as connection, connection.begin():
+        if not connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(job.name)))):
+            return False
+        if not _claim_turn(job.name, interval):
+            return False
+        try:
+            job.run()
+        except Exception:
+            log.exception("scheduler job %s failed", job.name)
+            db.session.rollback()
+        return True
+
+
+def _redis_now(client) -> float:
+    seconds, micros = client.time()  # one clock for every scheduler host
+    return seconds + micros / 1e6
+
+
+def _claim_turn(job_name: str, interval: float) -> bool:
+    """Record this run in Redis unless another scheduler's run is too recent (called under the
+    job's lock, so reading and writing cannot interleave). Without Redis the job still runs:
+    the lock alone keeps two runs apart."""
+    from app.extensions import redis_store
+
+    try:
+        client = redis_store.client
+        key = redis_store.key(LAST_RUN_KEY + job_name)
+        now, last = _redis_now(client), client.get(key)
+        if last is not None and now - float(last) < RUN_SPACING * interval:
+            return False
+        client.set(key, repr(now), ex=max(60, int(interval * 3)))
+    except Exception:
+        log.warning("scheduler: last run of %s unknown (Redis), running it", job_name, exc_info=True)
+    return True
+
+
+def write_heartbeat() -> None:
+    from flask import current_app
+
+    from app.extensions import redis_store
+
+    try:
+        client = redis_store.client
+        beat = {"at": _redis_now(client), "host": socket.gethostname(), "pid": os.getpid()}
+        ttl = max(60, int(10 * current_app.config["SCHEDULER_HEARTBEAT_S"]))
+        client.set(redis_store.key(HEARTBEAT_KEY), json.dumps(beat), ex=ttl)
+    except Exception:
+        log.warning("scheduler heartbeat not written (Redis)", exc_info=True)
+
+
+def heartbeat_age() -> float | None:
+    """Seconds since a scheduler last ticked (by Redis's clock); None when none is on record."""
+    from app.extensions import redis_store
+
+    client = redis_store.client
+    raw = client.get(redis_store.key(HEARTBEAT_KEY))
+    if raw is None:
+        return None
+    return max(0.0, _redis_now(client) - json.loads(raw)["at"])
+
+
 def main() -> None:
     import signal
 
-    from app import create_app
+    from app import ConfigurationError, create_app
 
-    logging.basicConfig(level=logging.INFO)
-    scheduler = Scheduler(create_app())
+    try:
+        app = create_app()
+    except ConfigurationError as exc:
+        raise SystemExit(f"scheduler: {exc}")
+    scheduler = Scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler._stop.set())
     try:
         scheduler.run()
