@@ -15,13 +15,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     check_config(app.config)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
     register_templating(app)
     register_errors(app)
     register_cli(app)
-    app.cli.add_command(settings_check.check_config_command)
+    register_operations(app)
     return app
 
 
@@ -29,6 +30,26 @@ def check_config(config) -> None:
     """Every setting problem at once, before anything starts (app/settings_check.py)."""
     settings_check.resolve_defaults(config)
     settings_check.enforce(config)
+
+
+def register_observability(app: Flask) -> None:
+    """Logging and error reporting first: what follows may already log or fail."""
+    from app import observability
+
+    observability.configure_logging(app)
+    observability.init_sentry(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Request ids, request latency, /metrics, the messages' log context, `flask check-config`."""
+    from app import metrics, observability
+
+    app.before_request_funcs.setdefault(None, []).insert(0, observability.start_request)
+    app.after_request(metrics.observe_request)
+    app.after_request(observability.finish_request)
+    app.register_blueprint(metrics.bp)
+    observability.install_message_context(app.extensions["dramatiq"])
+    app.cli.add_command(settings_check.check_config_command)
 
 
 def _select_locale():

@@ -9,9 +9,11 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Alembic's own logging setup only when nothing configured logging yet: the app's factory does
+# (app/observability.py), and replacing its handlers here would silence or reformat every line
+# of a process that migrates (`flask db upgrade`, `make run`, the tests).
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

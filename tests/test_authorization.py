@@ -17,7 +17,7 @@ from tests.conftest import csrf_token
 # The architecture's open routes (+ the language switch and invitation acceptance, see README).
 OPEN_ENDPOINTS = {"static", "auth.login", "auth.login_post", "auth.set_language",
                   "auth.accept_invitation", "health.healthz", "health.readyz", "hooks.make_callback",
-                  "media_links.serve"}
+                  "media_links.serve", "metrics.metrics"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that take no CSRF token because a signature is their proof.
 CSRF_EXEMPT = {"hooks.make_callback"}
