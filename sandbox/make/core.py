@@ -35,8 +35,18 @@ class Emulator:
         self._api_calls: deque[float] = deque()
         self._validate_calls: deque[float] = deque()
         self._hook_calls: dict[int, deque[float]] = {}
+        self._revalidate()
         self.runner = Runner(self)
         self.runner.recover()
+
+    def _revalidate(self) -> None:
+        """Scenarios kept from an earlier run whose blueprint the catalogue now refuses are
+        invalid and stopped, as a scenario created from it today would be."""
+        from .validation import validate
+        with self.state.change() as data:
+            for scenario in data["scenarios"].values():
+                if not scenario["isinvalid"] and validate(scenario["blueprint"]):
+                    scenario.update(isinvalid=True, isActive=False, islinked=False)
 
     # -- knobs -------------------------------------------------------------------------------
     @property

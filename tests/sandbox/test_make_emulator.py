@@ -707,9 +707,15 @@ def test_a_state_file_of_version_1_is_carried_over(tmp_path, cms):
     old = fresh_state()
     old.update(version=1, datastore={"pub-1-g1": {"id": "42", "url": "https://x.example/42"}})
     del old["network"]
+    legacy = {"id": 900, "name": "old", "teamId": TEAM, "hookId": None, "isinvalid": False,
+              "isActive": True, "islinked": True, "scheduling": {"type": "immediately"},
+              "blueprint": json.loads(EXAMPLE.read_text().replace('"version": 6', '"version": 1'))}
+    old["scenarios"]["900"] = legacy
     path.write_text(json.dumps(old))
     restarted = Emulator(make_config(state_path=str(path)))
     try:
+        kept = restarted.api.get("/scenarios/900").json()["scenario"]
+        assert (kept["isinvalid"], kept["isActive"]) == (True, False)   # the catalogue refuses it
         hook, _ = provision(restarted, _route_by_lookup)
         restarted.send(hook, payload(cms, key="pub-1-g1"))
         restarted.wait_executions(1)
