@@ -215,7 +215,7 @@ class _Check:
                 self.fail(f"{where}.filter", "router must not carry a filter",
                           "put the filter on the first module inside a route")
         elif module.get("routes"):
-            self.fail(f"{where}.routes", f"only builtin:BasicRouter has routes",
+            self.fail(f"{where}.routes", "only builtin:BasicRouter has routes",
                       "use a router to branch")
         if known.kind == "aggregator":
             feeder = (module.get("parameters") or {}).get("feeder")
