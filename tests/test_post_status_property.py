@@ -191,8 +191,9 @@ class Example:
     posts: list[int]
 
     def check(self) -> dict[str, list]:
-        """Assert that every post's status follows its own latest publications; what can
-        happen next, by action."""
+        """Assert that every post's status follows its own latest publications, and that the
+        publishing page's attention list shows the latest generation of each post's own
+        targets; what can happen next, by action."""
         with self.app.app_context():
             assert wrong_statuses(self.posts) == []
             statuses = dict(db.session.execute(sa.select(ContentObject.id, ContentObject.status)
@@ -203,7 +204,13 @@ class Example:
                 sa.select(CallbackEvent.id).join(Publication, Publication.id == CallbackEvent.publication_id)
                 .where(Publication.object_id.in_(self.posts), CallbackEvent.applied_at.is_(None))
                 .order_by(CallbackEvent.id)).all()
+            attention = {publication.id for publication, *_ in manual.needing_attention(1, per_page=100_000)[0]
+                         if publication.object_id in self.posts}
             db.session.expunge_all()
+        latest = {}
+        for pub in pubs:  # ordered by id: a newer generation comes after the older ones
+            latest[pub.object_id, pub.campaign_scenario_id] = pub
+        assert attention == {p.id for p in latest.values() if p.status in (P.FAILED, P.UNKNOWN)}
         options = {
             "approve": [o for o in self.posts if statuses[o] is ObjectStatus.IN_REVIEW],
             "edit": [o for o in self.posts if statuses[o] is ObjectStatus.APPROVED],
