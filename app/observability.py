@@ -101,6 +101,19 @@ def formatter_for(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a line is written (a test runner or Dramatiq's
+    worker may replace it after the handler was made)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def configure_logging(app) -> None:
     """The root logger writes through one handler in the chosen format, with the context filter.
     A handler `logging.basicConfig` installed (Dramatiq's worker does, on its log pipe) is
@@ -111,7 +124,7 @@ def configure_logging(app) -> None:
     root = logging.getLogger()
     handlers = [h for h in root.handlers if getattr(h, HANDLER_MARK, False) or type(h) is logging.StreamHandler]
     if not handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         setattr(handler, HANDLER_MARK, True)
         root.addHandler(handler)
         handlers = [handler]

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
            "DRAMATIQ_NAMESPACE": "bench-search", "MEILI_URL": ""}
     web = None
     try:
-        app = create_app({"SECRET_KEY": env["SECRET_KEY"], "SQLALCHEMY_DATABASE_URI": url,
+        app = create_app({"APP_ENV": "test", "SECRET_KEY": env["SECRET_KEY"], "SQLALCHEMY_DATABASE_URI": url,
                           "REDIS_URL": env["REDIS_URL"], "MEILI_URL": None})
         rng = random.Random(7)
         assets = corpus.generate(args.assets, list(range(UPLOADERS)))

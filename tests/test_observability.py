@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -98,6 +99,14 @@ def test_an_exception_goes_into_the_line(log_lines):
         logging.getLogger("app.test").exception("it failed")
     [line] = [entry for entry in log_lines() if entry["logger"] == "app.test"]
     assert line["level"] == "ERROR" and "ValueError: broken" in line["exception"]
+
+
+def test_lines_go_to_the_current_stderr(app, monkeypatch):
+    """A runner (pytest, Dramatiq's worker) may swap sys.stderr after the app was built."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logging.getLogger("app.test").warning("to the stderr of now")
+    assert "to the stderr of now" in stream.getvalue()
 
 
 touched = []
