@@ -131,3 +131,46 @@ def test_calendar_lists_scheduled_objects_by_paris_day(app, client, auth):
     empty = client.get(url, query_string={"month": f"{year}-08"}, headers=EN).get_data(as_text=True)
     assert 'data-testid="calendar-empty"' in empty
     assert client.get(url, query_string={"month": "garbage"}).status_code == 200
+
+
+def test_cards_show_the_first_thumbnail_and_live_links_in_the_same_queries(app, client, auth):
+    auth.login("editor")
+    with app.app_context():
+        from tests.objects_support import make_asset
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.LINKEDIN), extra_statuses=(), media=0)
+        pdf = make_asset("Programme", mime="application/pdf", kind="document").id
+        poster = make_asset("Affiche", thumb_path="derived/affiche.webp").id
+        scenarios = [seed.scenarios["instagram"], seed.scenarios["linkedin"]]
+        published = make_objects(seed.campaign_id, scenarios, [poster, pdf], 1, statuses=(ObjectStatus.PUBLISHED,))[0]
+        document_first = make_objects(seed.campaign_id, scenarios, [pdf, poster], 1, statuses=(ObjectStatus.DRAFT,))[0]
+        for generation, (scenario, url) in enumerate(((scenarios[0], "https://www.instagram.com/p/old/"),
+                                                      (scenarios[0], "https://www.instagram.com/p/new/"),
+                                                      (scenarios[1], "javascript:alert(1)")), 1):
+            db.session.add(Publication(object_id=published, campaign_scenario_id=scenario, generation=generation,
+                                       idempotency_key=f"board-live-{published}-{generation}", fingerprint="f",
+                                       status=PublicationStatus.PUBLISHED, external_url=url))
+        db.session.commit()
+    url = f"/campaigns/{seed.campaign_id}/board"
+    client.get(url)
+    with counting(app) as queries:
+        html = client.get(url, headers=EN).get_data(as_text=True)
+    assert len(queries) <= 12
+    cards = dict(re.findall(r'data-object-id="(\d+)">(.*?)</li>\s*(?=<li class="card|</ul>\s*</section>)', html, re.S))
+    first = cards[str(published)]
+    assert f'src="/media/{poster}/thumb?v=1"' in first and first.index("card-thumb") < first.index("object-title")
+    assert '"https://www.instagram.com/p/new/"' in first and ">Live on Instagram<" in first
+    assert "/p/old/" not in first and "javascript:" not in html  # the newest generation; unsafe addresses never linked
+    assert 'data-testid="card-thumb"' in cards[str(document_first)] and "<img" not in cards[str(document_first)]
+
+
+def test_board_queries_stay_seven_with_thumbnails_and_live_links(app, client, auth):
+    """Objects with their authors, targets, media (count and first thumbnail), deliveries (flags
+    and live links), authors for the filter: the same statements for 10 and 500 posts."""
+    auth.login("editor")
+    seed = _seed(app, 10)
+    url = f"/campaigns/{seed.campaign_id}/board"
+    client.get(url)
+    with counting(app) as queries:
+        client.get(url)
+    board_queries = [q for q in queries if "content_objects" in q or "object_media" in q or "publications" in q]
+    assert len(board_queries) == 5, board_queries

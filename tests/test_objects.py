@@ -25,7 +25,7 @@ def seed(app):
 def _form(seed, **overrides):
     data = {"title": "Teaser", "message": "Rendez-vous au salon #salon", "link": "https://example.org/salon",
             "media_ids": seed.media, "targets": [seed.scenarios["instagram"], seed.scenarios["linkedin"]],
-            "scheduled_at": ""}
+            "scheduled_date": "", "scheduled_time": ""}
     data.update(overrides)
     return data
 
@@ -56,7 +56,7 @@ def test_create_keeps_media_order_targets_and_schedule_in_utc(app, client, auth,
     assert "/media/picker?field=media_ids" in form_page
     year = datetime.now(timezone.utc).year + 1
     response = _post(client, url, _form(seed, media_ids=list(reversed(seed.media)),
-                                        scheduled_at=f"{year}-07-14T12:00"))
+                                        scheduled_date=f"14/07/{year}", scheduled_time="12:00"))
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     obj, media, targets = _obj(app)
     assert media == list(reversed(seed.media))
@@ -73,7 +73,11 @@ def test_create_keeps_media_order_targets_and_schedule_in_utc(app, client, auth,
     ({"link": "javascript:alert(1)"}, "starting with http:// or https://"),
     ({"link": "ftp://example.org/x"}, "starting with http:// or https://"),
     ({"targets": []}, "Choose at least one account"),
-    ({"scheduled_at": "2020-01-01T10:00"}, "Choose a moment in the future."),
+    ({"scheduled_date": "01/01/2020", "scheduled_time": "10:00"}, "Choose a moment in the future."),
+    ({"scheduled_date": "31/02/2030", "scheduled_time": "10:00"}, "Enter the date as DD/MM/YYYY"),
+    ({"scheduled_date": "14/07/2030", "scheduled_time": "25:00"}, "Enter the time as HH:MM"),
+    ({"scheduled_date": "14/07/2030"}, "Enter the time as well as the date."),
+    ({"scheduled_time": "09:30"}, "Enter the date as well as the time."),
 ])
 def test_invalid_form_comes_back_as_typed_with_422(client, auth, seed, overrides, message):
     auth.login("editor")
@@ -126,15 +130,19 @@ def test_submit_is_refused_with_the_problems_then_accepted(app, client, auth, se
     url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
     token = csrf_token(client, url)
     refused = client.post(url + "/submit", data={"csrf_token": token}, headers=EN)
-    html = refused.get_data(as_text=True)
-    assert refused.status_code == 422
-    assert 'data-testid="submit-refused"' in html
+    # Back to the post's own address (not …/submit), with the refusal and each network's problem.
+    assert refused.status_code == 303 and refused.headers["Location"] == url
+    html = client.get(url, headers=EN).get_data(as_text=True)
+    assert 'role="alert" data-testid="flash">Not sent to review: fix what the networks below would refuse.' in html
     assert "This network needs at least one photo or video." in html
     assert _obj(app, object_id)[0].status is ObjectStatus.DRAFT
     # Fix it (add the media), then submit.
-    assert _post(client, url, _form(seed, targets=[seed.scenarios["instagram"]])).status_code == 303
+    saved = _post(client, url, _form(seed, targets=[seed.scenarios["instagram"]]))
+    assert saved.status_code == 303
+    assert ">Post saved.</p>" in client.get(url, headers=EN).get_data(as_text=True)
     done = client.post(url + "/submit", data={"csrf_token": token}, headers=EN)
     assert done.status_code == 303
+    assert "Sent to review" in client.get(url, headers=EN).get_data(as_text=True)
     assert _obj(app, object_id)[0].status is ObjectStatus.IN_REVIEW
     again = client.post(url + "/submit", data={"csrf_token": token}, headers=EN)
     assert again.status_code == 409
@@ -226,7 +234,64 @@ def test_cut_keeps_what_the_network_counts_within_its_limit():
 def test_the_edit_form_shows_the_schedule_in_paris_time(app, client, auth, seed):
     auth.login("editor")
     year = datetime.now(timezone.utc).year + 1
-    object_id = _create(client, seed, scheduled_at=f"{year}-01-20T09:30")
+    object_id = _create(client, seed, scheduled_date=f"20.1.{year}", scheduled_time="9h30")  # as typed on a phone
     assert _obj(app, object_id)[0].scheduled_at == datetime(year, 1, 20, 8, 30, tzinfo=timezone.utc)  # winter: UTC+1
     html = client.get(f"/campaigns/{seed.campaign_id}/objects/{object_id}/edit", headers=EN).get_data(as_text=True)
-    assert f'value="{year}-01-20T09:30"' in html
+    assert f'value="20/01/{year}"' in html and 'value="09:30"' in html
+    assert 'lang="en"' in html and "DD/MM/YYYY" in html  # a visible hint of the format
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("14/07/2027", (2027, 7, 14)), ("14.07.2027", (2027, 7, 14)), ("14-7-2027", (2027, 7, 14)),
+    ("14072027", (2027, 7, 14)), ("2027-07-14", (2027, 7, 14)), (" 1 / 2 / 2027 ", (2027, 2, 1)),
+    ("07/14/2027", None), ("14/07/27", None), ("demain", None)])
+def test_dates_are_read_day_first_and_leniently(text, expected):
+    from datetime import date
+
+    from app.campaigns.object_forms import parse_date
+
+    assert parse_date(text) == (date(*expected) if expected else None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("09:30", (9, 30)), ("9:30", (9, 30)), ("9h30", (9, 30)), ("9h", (9, 0)), ("0930", (9, 30)),
+    ("930", (9, 30)), ("9.30", (9, 30)), ("23:59", (23, 59)), ("24:00", None), ("9:7", None), ("midi", None)])
+def test_times_are_read_leniently(text, expected):
+    from datetime import time
+
+    from app.campaigns.object_forms import parse_time
+
+    assert parse_time(text) == (time(*expected) if expected else None)
+
+
+def test_saving_and_submitting_over_htmx_say_so_on_the_post_page(app, client, auth, seed):
+    auth.login("editor")
+    object_id = _create(client, seed, targets=[seed.scenarios["instagram"]])
+    url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
+    token = csrf_token(client, url)
+    done = client.post(url + "/submit", data={"csrf_token": token}, headers={**EN, "HX-Request": "true"})
+    assert done.status_code == 204 and done.headers["HX-Location"] == url
+    assert "Sent to review" in client.get(url, headers=EN).get_data(as_text=True)
+
+
+def test_the_post_page_links_each_live_post_and_shows_no_seconds(app, client, auth, seed):
+    auth.login("editor")
+    year = datetime.now(timezone.utc).year + 1
+    object_id = _create(client, seed, scheduled_date=f"14/07/{year}", scheduled_time="12:00")
+    with app.app_context():
+        db.session.execute(sa.update(ContentObject).where(ContentObject.id == object_id)
+                           .values(status=ObjectStatus.PUBLISHED))
+        for generation, (scenario, url) in enumerate(((seed.scenarios["instagram"], "https://www.instagram.com/p/old/"),
+                                                      (seed.scenarios["instagram"], "https://www.instagram.com/p/new/"),
+                                                      (seed.scenarios["linkedin"], "javascript:alert(1)")), 1):
+            db.session.add(Publication(object_id=object_id, campaign_scenario_id=scenario, generation=generation,
+                                       idempotency_key=f"live-{object_id}-{generation}", fingerprint="f",
+                                       status="published", external_url=url))
+        db.session.commit()
+    html = client.get(f"/campaigns/{seed.campaign_id}/objects/{object_id}",
+                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    live = html[html.index('data-testid="live-links"'):]
+    live = live[:live.index("</ul>")]
+    assert 'href="https://www.instagram.com/p/new/"' in live and "/p/old/" not in live  # the newest generation
+    assert "javascript:" not in html and "sans adresse utilisable" in live
+    assert f"14/07/{year} 12:00" in html and f"14/07/{year} 12:00:00" not in html

@@ -1,7 +1,8 @@
 """The campaign board (objects as columns by status) and calendar, in a fixed number of queries
 whatever the number of objects: one for the objects with their authors, one for their targets,
-one for their media counts, one for the deliveries that need someone (failed, or unknown: sent
-with no callback in time, never re-sent on its own)."""
+one for their media (the count and the first medium, for the card's thumbnail), one for the
+newest delivery of each target that has news for the card (failed, or unknown: sent with no
+callback in time, never re-sent on its own; or published, with the live post's address)."""
 from __future__ import annotations
 
 import calendar as cal
@@ -10,13 +11,15 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from app.campaigns.object_forms import local_zone
 from app import search
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus as S,
-                        Platform, Publication, PublicationStatus, SocialAccount, User, object_targets)
+from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaKind, ObjectMedia,
+                        ObjectStatus as S, Platform, Publication, PublicationStatus, SocialAccount, User,
+                        object_targets)
 
 COLUMNS = (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED, S.PUBLISHING,
            S.PUBLISHED, S.FAILED)
@@ -40,14 +43,31 @@ class Filters:
 
 
 @dataclass
+class Thumb:
+    """The first medium of a post, as its card shows it."""
+    url: str | None      # the thumbnail's address, None while there is none (a PDF, processing)
+    kind: MediaKind
+    title: str
+
+
+@dataclass
+class LiveLink:
+    platform: Platform
+    label: str           # the account's label
+    url: str | None      # None when the address given is not safe to show as a link
+
+
+@dataclass
 class Card:
     obj: sa.Row          # id, campaign_id, title, status, scheduled_at
     author: str | None
     url: str
     platforms: list[Platform] = field(default_factory=list)
     media_count: int = 0
+    thumb: Thumb | None = None
     # Targets whose latest delivery failed or whose outcome is unknown, for the card's flag.
     problems: list[tuple[Platform, PublicationStatus]] = field(default_factory=list)
+    live: list[LiveLink] = field(default_factory=list)
 
 
 def _objects(campaign: Campaign, filters: Filters):
@@ -83,34 +103,65 @@ def _cards(query) -> list[Card]:
             .where(object_targets.c.object_id.in_(ids))
             .order_by(object_targets.c.object_id, SocialAccount.platform)):
         platforms.setdefault(object_id, []).append(platform)
-    counts = dict(db.session.execute(
-        sa.select(ObjectMedia.object_id, sa.func.count()).where(ObjectMedia.object_id.in_(ids))
-        .group_by(ObjectMedia.object_id)).all())
+    counts, thumbs = {}, {}
+    thumb_base = url_for("media.thumb", asset_id=0)[:-len("/0/thumb")]
+    for object_id, count, asset_id, version, kind, title, thumb_path in db.session.execute(_first_media(ids)):
+        counts[object_id] = count
+        url = f"{thumb_base}/{asset_id}/thumb?v={version}" if thumb_path else None
+        thumbs[object_id] = Thumb(url, kind, title)
     problems: dict[int, list[tuple[Platform, PublicationStatus]]] = {}
-    for object_id, platform, status in db.session.execute(_problem_deliveries(ids)):
-        problems.setdefault(object_id, []).append((platform, status))
+    live: dict[int, list[LiveLink]] = {}
+    for object_id, platform, label, status, publication in db.session.execute(latest_deliveries(ids)):
+        if status is PublicationStatus.PUBLISHED:
+            live.setdefault(object_id, []).append(LiveLink(platform, label, publication.live_url))
+        else:
+            problems.setdefault(object_id, []).append((platform, status))
     # One url_for, then the ids: the same address for each card at a fraction of the cost.
     base = url_for("campaigns.show_object", campaign_id=0, object_id=0)[:-len("/0/objects/0")]
     return [Card(row, row.author, f"{base}/{row.campaign_id}/objects/{row.id}", platforms.get(row.id, []),
-                 counts.get(row.id, 0), problems.get(row.id, [])) for row in rows]
+                 counts.get(row.id, 0), thumbs.get(row.id), problems.get(row.id, []), live.get(row.id, []))
+            for row in rows]
 
 
-def _problem_deliveries(ids):
-    """(object id, platform, status) of each target whose newest generation failed or is unknown.
+def _first_media(ids):
+    """(object id, media count, first medium's id, version, kind, title, thumbnail) per object:
+    the count is a window over all of the object's media, DISTINCT ON keeps the first by position."""
+    count = sa.func.count().over(partition_by=ObjectMedia.object_id)
+    return (sa.select(ObjectMedia.object_id, count, MediaAsset.id, MediaAsset.version, MediaAsset.kind,
+                      MediaAsset.title, MediaAsset.thumb_path)
+            .join(MediaAsset, MediaAsset.id == ObjectMedia.media_asset_id)
+            .where(ObjectMedia.object_id.in_(ids))
+            .ext(distinct_on(ObjectMedia.object_id))
+            .order_by(ObjectMedia.object_id, ObjectMedia.position))
 
-    Only objects that are publishing or failed can have one; older generations are history."""
+
+def latest_deliveries(ids):
+    """(object id, platform, account label, status, publication) of each target whose newest
+    generation failed, is unknown, or is published (its live link).
+
+    Only objects that are publishing, published or failed can have one; older generations are
+    history. `ids` is a list or a subquery of object ids."""
     newer = aliased(Publication)
-    return (sa.select(Publication.object_id, SocialAccount.platform, Publication.status)
+    return (sa.select(Publication.object_id, SocialAccount.platform, SocialAccount.label, Publication.status,
+                      Publication)
             .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
             .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
             .join(ContentObject, ContentObject.id == Publication.object_id)
             .where(Publication.object_id.in_(ids),
-                   ContentObject.status.in_((S.PUBLISHING, S.FAILED)),
-                   Publication.status.in_((PublicationStatus.FAILED, PublicationStatus.UNKNOWN)),
+                   ContentObject.status.in_((S.PUBLISHING, S.PUBLISHED, S.FAILED)),
+                   Publication.status.in_((PublicationStatus.FAILED, PublicationStatus.UNKNOWN,
+                                           PublicationStatus.PUBLISHED)),
                    ~sa.exists().where(newer.object_id == Publication.object_id,
                                       newer.campaign_scenario_id == Publication.campaign_scenario_id,
                                       newer.generation > Publication.generation))
-            .order_by(Publication.object_id, SocialAccount.platform))
+            .order_by(Publication.object_id, SocialAccount.platform, SocialAccount.label))
+
+
+def live_links(object_id: int) -> list[LiveLink]:
+    """The published targets of one post with their live addresses (the post page)."""
+    return [LiveLink(platform, label, publication.live_url)
+            for _, platform, label, status, publication in db.session.execute(latest_deliveries([object_id]))
+            if status is PublicationStatus.PUBLISHED]
 
 
 def board(campaign: Campaign, filters: Filters) -> dict[S, list[Card]]:

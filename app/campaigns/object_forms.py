@@ -1,11 +1,12 @@
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, time, timezone
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 
@@ -18,12 +19,53 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(local_zone()).replace(tzinfo=None) if moment else None
 
 
+# The date and the time are two text fields, in the order French (and British) readers write
+# them, whatever the browser's own locale: a native date input would show "mm/dd/yyyy" to a
+# browser set to US English. What phones and hands type is accepted: 14/07/2027, 14.07.2027,
+# 14-07-2027, 14072027, 2027-07-14 (ISO); 9:30, 09h30, 9h, 0930.
+DATE_FORMAT = "%d/%m/%Y"
+TIME_FORMAT = "%H:%M"
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_TIME = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?")
+
+
+def parse_date(text: str) -> date | None:
+    text = text.strip()
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:2]}/{text[2:4]}/{text[4:]}"
+    try:
+        if match := _DAY_FIRST.fullmatch(text):
+            day, month, year = map(int, match.groups())
+            return date(year, month, day)
+        if match := _ISO.fullmatch(text):
+            return date(*map(int, match.groups()))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_time(text: str) -> time | None:
+    text = text.strip()
+    if re.fullmatch(r"\d{3,4}", text):
+        text = f"{text[:-2]}:{text[-2:]}"
+    match = _TIME.fullmatch(text)
+    if not match:
+        return None
+    try:
+        return time(int(match.group(1)), int(match.group(2) or 0))
+    except ValueError:
+        return None
+
+
 class ObjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     message = TextAreaField(_l("Message"), validators=[Optional(), Length(max=70_000)])
     link = StringField(_l("Link"), validators=[Optional(), Length(max=2000)])
-    scheduled_at = DateTimeLocalField(_l("Publish at (Paris time)"), format="%Y-%m-%dT%H:%M",
-                                      validators=[Optional()])
+    scheduled_date = StringField(_l("Publication date"), validators=[Length(max=20)],
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("DD/MM/YYYY")})
+    scheduled_time = StringField(_l("Time (Paris)"), validators=[Length(max=10)],
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("HH:MM")})
     # Choices: the campaign's scenarios the view offers (`set_targets`); rendered as checkboxes.
     targets = SelectMultipleField(_l("Target accounts"), coerce=int, choices=[])
 
@@ -42,12 +84,33 @@ class ObjectForm(FlaskForm):
         if not field.data:
             raise ValidationError(_l("Choose at least one account to publish to."))
 
-    def validate_scheduled_at(self, field):
-        if field.data and self.scheduled_utc() <= datetime.now(timezone.utc):
+    def set_schedule(self, moment: datetime | None) -> "ObjectForm":
+        """Show a stored UTC moment as the local date and time the editor types."""
+        local = to_local(moment)
+        self.scheduled_date.data = local.strftime(DATE_FORMAT) if local else ""
+        self.scheduled_time.data = local.strftime(TIME_FORMAT) if local else ""
+        return self
+
+    def validate_scheduled_date(self, field):
+        if field.data and parse_date(field.data) is None:
+            raise ValidationError(_l("Enter the date as DD/MM/YYYY, for example 14/07/2027."))
+        if not field.data and self.scheduled_time.data:
+            raise ValidationError(_l("Enter the date as well as the time."))
+        moment = self.scheduled_utc()
+        if moment and moment <= datetime.now(timezone.utc):
             raise ValidationError(_l("Choose a moment in the future."))
 
+    def validate_scheduled_time(self, field):
+        if field.data and parse_time(field.data) is None:
+            raise ValidationError(_l("Enter the time as HH:MM, for example 09:30."))
+        if not field.data and self.scheduled_date.data:
+            raise ValidationError(_l("Enter the time as well as the date."))
+
     def scheduled_utc(self) -> datetime | None:
-        """The typed wall-clock time read in Paris (or the configured zone), as UTC."""
-        if not self.scheduled_at.data:
+        """The typed wall-clock date and time read in Paris (or the configured zone), as UTC;
+        None when empty or not understood (the validators say why)."""
+        day = parse_date(self.scheduled_date.data or "")
+        at = parse_time(self.scheduled_time.data or "")
+        if day is None or at is None:
             return None
-        return self.scheduled_at.data.replace(tzinfo=local_zone()).astimezone(timezone.utc)
+        return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)

@@ -1,14 +1,14 @@
 """Content objects of a campaign, its board and its calendar (editors)."""
 from datetime import date, datetime
 
-from flask import abort, redirect, request, url_for
-from flask_babel import get_locale, ngettext
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 
 from app import networks, workflow
 from app.campaigns import bp, drafting, objects, service
 from app.campaigns import board as boards
-from app.campaigns.object_forms import ObjectForm, local_zone, to_local
+from app.campaigns.object_forms import ObjectForm, local_zone
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
 from app.rendering import render, wants_fragment
@@ -60,7 +60,7 @@ def create_object(campaign_id):
         return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
     obj = objects.create_object(campaign, **_values(form, media), actor=current_user)
     db.session.commit()
-    return _to_object(campaign, obj)
+    return _to_object(campaign, obj, _("Post saved as a draft."))
 
 
 @bp.get("/<int:campaign_id>/objects/<int:object_id>")
@@ -71,10 +71,10 @@ def show_object(campaign_id, object_id):
     return _object_page(campaign, obj)
 
 
-def _object_page(campaign, obj, refused=False, status=200):
+def _object_page(campaign, obj):
     media = objects.media_of(obj)
     return render("campaigns/object.html", block="object", campaign=campaign, obj=obj, media=media,
-                  checks=objects.checks(obj, media), refused=refused, status=status,
+                  checks=objects.checks(obj, media), live=boards.live_links(obj.id),
                   editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
                   can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE)
 
@@ -86,8 +86,7 @@ def edit_object(campaign_id, object_id):
     obj = objects.get_or_404(campaign, object_id)
     if obj.status not in objects.EDITABLE:
         abort(409)
-    form = ObjectForm(obj=obj, targets=objects.target_ids(obj))
-    form.scheduled_at.data = to_local(obj.scheduled_at)  # `obj` would win over a keyword: UTC
+    form = ObjectForm(obj=obj, targets=objects.target_ids(obj)).set_schedule(obj.scheduled_at)
     return _form_page(campaign, form, obj, media=objects.media_ids(obj))
 
 
@@ -100,11 +99,14 @@ def update_object(campaign_id, object_id):
     if not valid:
         return _form_page(campaign, form, obj, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
     try:
-        objects.update_object(obj, **_values(form, media), actor=current_user)
+        reopened = obj.status in objects.REOPENED_BY_EDIT
+        changed = objects.update_object(obj, **_values(form, media), actor=current_user)
     except objects.NotEditable:
         abort(409)
     db.session.commit()
-    return _to_object(campaign, obj)
+    message = (_("Post saved: it goes back to review.") if changed and reopened
+               else _("Post saved.") if changed else _("Nothing changed."))
+    return _to_object(campaign, obj, message)
 
 
 @bp.post("/<int:campaign_id>/objects/<int:object_id>/submit")
@@ -114,12 +116,16 @@ def submit_object(campaign_id, object_id):
     obj = objects.get_or_404(campaign, object_id, lock=True)
     try:
         objects.submit(obj, actor=current_user)
-    except objects.NotReady:
-        return _object_page(campaign, obj, refused=True, status=422)
+    except objects.NotReady as refused:
+        # Back to the post's own address (not …/submit), where its previews show each problem.
+        message = _("Not sent to review: fix what the networks below would refuse.")
+        if not refused.checks:
+            message += " " + _("Choose at least one account to publish to.")
+        return _to_object(campaign, obj, message, "error")
     except workflow.InvalidTransition:
         abort(409)
     db.session.commit()
-    return _to_object(campaign, obj)
+    return _to_object(campaign, obj, _("Sent to review: the approvers see it in their queue."))
 
 
 @bp.post("/<int:campaign_id>/draft")
@@ -158,9 +164,14 @@ def use_draft(campaign_id, request_id):
     return render("campaigns/_draft_message.html", form=form, limits=_limits())
 
 
-def _to_object(campaign, obj):
-    """After a change to the post: its page (303, so a reload does not post again)."""
-    return redirect(url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id), 303)
+def _to_object(campaign, obj, message: str, category: str = "success"):
+    """After a change to the post: its page with what happened (303, so a reload does not post
+    again, and the address bar shows the post). For htmx, HX-Location does the same."""
+    flash(message, category)
+    url = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
+    if wants_fragment():
+        return "", 204, {"HX-Location": url}
+    return redirect(url, 303)
 
 
 def _draft_box(campaign, request_id, draft):

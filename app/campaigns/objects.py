@@ -21,6 +21,7 @@ from app.reviews import service as reviews
 
 EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED}
 SUBMITTABLE = {S.DRAFT, S.CHANGES_REQUESTED}
+REOPENED_BY_EDIT = {S.APPROVED, S.SCHEDULED}  # a change sends these back to review
 OFFERED = (ScenarioStatus.READY, ScenarioStatus.PROVISIONING)
 # Networks whose scenario posts the link as its own field (a link card): the blueprints map
 # `link` only there (app/integrations/blueprints/); elsewhere only the text is posted.
@@ -130,7 +131,7 @@ def update_object(obj: ContentObject, *, title: str, message: str, link: str | N
     for key, value in values.items():
         setattr(obj, key, value)
     audit.record("object_updated", obj, actor=actor, data=changed)
-    if obj.status in (S.APPROVED, S.SCHEDULED):
+    if obj.status in REOPENED_BY_EDIT:
         db.session.flush()
         reviews.reopen_after_change([obj.id], by=actor, reason=str(_l("Edited after approval")))
     return True
