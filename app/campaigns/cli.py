@@ -55,7 +55,8 @@ def doctor():
     db.session.commit()
     with force_locale("en"):
         for line in lines:
-            click.echo(f"{line.status.upper():<4}  {line.check:<12}  {make_doctor.describe(line)}")
+            label = {"ok": "OK", "warn": "NOTE", "fail": "FAIL"}[line.status]
+            click.echo(f"{label:<4}  {line.check:<12}  {make_doctor.describe(line)}")
     failures = sum(line.status == "fail" for line in lines)
     if failures:
         raise click.ClickException(f"{failures} check(s) failed")
