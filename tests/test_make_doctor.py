@@ -235,3 +235,42 @@ def _modules(blueprint):
             for route in module.get("routes") or []:
                 yield from walk(route.get("flow"))
     return list(walk(blueprint["flow"]))
+
+
+def test_make_runs_emulator_and_demo_data_pass_every_check(servers, tmp_path, monkeypatch):
+    """What `make run` starts (app/embedded_make.py) and seeds (`seed_demo`), provisioned: the
+    doctor finds nothing failing; only the dry runs not made yet are noted."""
+    import socket
+
+    from flask_migrate import upgrade
+
+    from app.cli import seed_demo
+    from app.embedded_make import MakeEmulator, new_token
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("MAKE_EMULATOR_PORT", str(sock.getsockname()[1]))
+    emulator = MakeEmulator(tmp_path / "make-emulator.json", new_token()).start()
+    url = create_database(servers.database_url)
+    try:
+        app = make_test_app(servers, url, **emulator.settings(), MAKE_CALLBACK_SECRET=SECRET,
+                            MEDIA_ROOT=str(tmp_path / "media"))
+        with app.app_context():
+            upgrade()
+            seed_demo(social=True)
+            for row in db.session.scalars(sa.select(CampaignScenario)).all():
+                provisioning.provision(row.id)
+            assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} == \
+                {ScenarioStatus.READY}
+        code, output = _doctor(app)
+        app.extensions["dramatiq"].flush_all()
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        emulator.stop()
+        drop_database(servers.database_url, url)
+    lines = output.splitlines()
+    assert code == 0 and not [line for line in lines if line.startswith("FAIL")], output
+    assert {line.split()[1] for line in lines if line.startswith("NOTE")} == {"dry_run"}
+    assert sum(line.split()[1] == "connection" for line in lines) == 6
+    assert sum(line.split()[1] == "drift" for line in lines) == 3
