@@ -36,6 +36,19 @@ def start_worker_process(stack, **settings) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def fault_stack(servers) -> PublishingStack:
+    return PublishingStack(servers, PUBLISH_CLAIM_TIMEOUT_S=2, PUBLISH_REQUEUE_AFTER_S=3,
+                           SCHEDULER_RELAY_INTERVAL_S=0.2)
+
+
+def stop(worker: subprocess.Popen | None, scheduler: Scheduler | None) -> None:
+    if worker is not None and worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+    if scheduler is not None:
+        scheduler.stop()
+
+
 def counts(stack) -> dict:
     with stack.app.app_context():
         return {s.value: n for s, n in db.session.execute(
@@ -63,8 +76,7 @@ def sink_figures(stack) -> dict:
 
 
 def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers):
-    stack = PublishingStack(servers, PUBLISH_CLAIM_TIMEOUT_S=2, PUBLISH_REQUEUE_AFTER_S=3,
-                            SCHEDULER_RELAY_INTERVAL_S=0.2)
+    stack = fault_stack(servers)
     worker = scheduler = None
     try:
         approver_id, object_ids = stack.seed(objects=500, targets=2)
@@ -78,11 +90,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers):
         worker = start_worker_process(stack)
         stack.wait_for(lambda: counts(stack) == {"published": 1000}, 240, interval=0.2)
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(30)
-        if scheduler is not None:
-            scheduler.stop()
+        stop(worker, scheduler)
     try:
         figures = sink_figures(stack)
         deliveries = stack.emulator("deliveries")["per_key"]
@@ -106,8 +114,7 @@ def test_make_outage_then_recovery_loses_nothing_and_doubles_nothing(servers):
     """Make's webhooks answer 503 for "an hour" (the first attempts moved an hour back) and for
     more attempts than the old limit of eight; then Make recovers: every publication published
     once, none failed or unknown for a person to retry, every post `published`."""
-    stack = PublishingStack(servers, PUBLISH_CLAIM_TIMEOUT_S=2, PUBLISH_REQUEUE_AFTER_S=3,
-                            SCHEDULER_RELAY_INTERVAL_S=0.2)
+    stack = fault_stack(servers)
     worker = scheduler = None
     try:
         approver_id, object_ids = stack.seed(objects=50, targets=2)
@@ -125,11 +132,7 @@ def test_make_outage_then_recovery_loses_nothing_and_doubles_nothing(servers):
         stack.knobs(hook_fail_status=None, hook_fail_count=0)  # Make is back
         stack.wait_for(lambda: counts(stack) == {"published": 100}, 120, interval=0.2)
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(30)
-        if scheduler is not None:
-            scheduler.stop()
+        stop(worker, scheduler)
     try:
         figures = sink_figures(stack)
         with stack.app.app_context():
