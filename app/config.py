@@ -86,10 +86,20 @@ def load_config() -> dict:
     token = _problems.set([])
     try:
         config = _read()
+        _check_retention(config)
         config["CONFIG_ERRORS"] = list(_problems.get())
     finally:
         _problems.reset(token)
     return config
+
+
+def _check_retention(config: dict) -> None:
+    """Recorded callbacks are the `webhook-id` replay guard: pruning one that Make may still
+    resend (its signed timestamp accepted for `CALLBACK_MAX_AGE_S`) would apply it twice."""
+    days, max_age = config["CALLBACK_RETENTION_DAYS"], config["CALLBACK_MAX_AGE_S"]
+    if days * 86400 < 2 * max_age:
+        _refuse(f"CALLBACK_RETENTION_DAYS={days} is shorter than twice CALLBACK_MAX_AGE_S "
+                f"({2 * max_age} s): callbacks Make may still resend would be applied twice")
 
 
 def _read() -> dict:
@@ -110,6 +120,18 @@ def _read() -> dict:
         "REDIS_CONNECT_TIMEOUT_S": _float("REDIS_CONNECT_TIMEOUT_S", 1.0),
         "REDIS_SOCKET_TIMEOUT_S": _float("REDIS_SOCKET_TIMEOUT_S", 1.0),
         "DRAMATIQ_NAMESPACE": _env("DRAMATIQ_NAMESPACE", "dramatiq"),
+        # Dramatiq's broker: redis://… or amqp://… (RabbitMQ); unset: the app's REDIS_URL
+        "BROKER_URL": _env("BROKER_URL"),
+        # Prefix of every RabbitMQ queue name (parallel test runs on one vhost); empty in production
+        "RABBITMQ_QUEUE_PREFIX": _env("RABBITMQ_QUEUE_PREFIX", ""),
+        # Recovery (app/recovery.py): work whose message was lost is re-sent after this long
+        "RECOVERY_AFTER_S": _int("RECOVERY_AFTER_S", 15 * 60),
+        "RECOVERY_INTERVAL_S": _float("RECOVERY_INTERVAL_S", 60.0),
+        # Retention (app/retention.py): applied callbacks, audit events (0: kept for ever)
+        "CALLBACK_RETENTION_DAYS": _int("CALLBACK_RETENTION_DAYS", 30),
+        "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 0),
+        "AUDIT_ARCHIVE_DIR": _env("AUDIT_ARCHIVE_DIR"),  # unset: instance/audit-archive
+        "RETENTION_INTERVAL_S": _float("RETENTION_INTERVAL_S", 3600.0),
         # Operations (app/observability.py, app/metrics.py, app/scheduler.py; docs/operations.md)
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO").upper(),
         "LOG_FORMAT": _env("LOG_FORMAT"),  # json or text; unset: json in production

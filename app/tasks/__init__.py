@@ -2,16 +2,26 @@
 
 Declaring actors against a global broker at import time would silently create Dramatiq's
 default RabbitMQ broker; instead `@actor` records the function, and `init_broker(app)` binds
-every recorded actor to the Redis broker named by the app's configuration. Messages are sent
-only after the database transaction commits (`send_after_commit`), as are the quick local
-changes that must not outrun it (`call_after_commit`).
+every recorded actor to the broker `BROKER_URL` names: Redis (`redis://`, the default being
+`REDIS_URL`) or RabbitMQ (`amqp://`, `amqps://`; docs/operations.md). Messages are sent only
+after the database transaction commits (`send_after_commit`), as are the quick local changes
+that must not outrun it (`call_after_commit`). A message that cannot be sent then (the broker
+down) is logged, never raised: the change is committed, and the scheduler's recovery job
+(app/recovery.py) re-sends the work of rows left waiting.
 """
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qs, urlsplit
+
 import dramatiq
+import redis
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import q_name, xq_name
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 _declared: list["LazyActor"] = []
 
@@ -23,8 +33,13 @@ class LazyActor:
         self.actor_name = options.get("actor_name", fn.__name__)
         self._bound: dramatiq.Actor | None = None
 
-    def bind(self, broker) -> dramatiq.Actor:
-        self._bound = dramatiq.actor(self.fn, broker=broker, **self.options)
+    @property
+    def queue_name(self) -> str:
+        return self.options.get("queue_name", "default")
+
+    def bind(self, broker, queue_prefix: str = "") -> dramatiq.Actor:
+        options = {**self.options, "queue_name": queue_prefix + self.queue_name}
+        self._bound = dramatiq.actor(self.fn, broker=broker, **options)
         return self._bound
 
     @property
@@ -87,16 +102,111 @@ class AppContextMiddleware(dramatiq.Middleware):
         self._pop(message)
 
 
+def broker_url(config) -> str:
+    return config.get("BROKER_URL") or config["REDIS_URL"]
+
+
+def uses_rabbitmq(config) -> bool:
+    return urlsplit(broker_url(config)).scheme in ("amqp", "amqps")
+
+
+# pika waits for ever by default on a RabbitMQ that blocks publishers (memory or disk alarm):
+# these bound every wait unless the URL sets them itself (pika's URLParameters names)
+RABBITMQ_URL_DEFAULTS = {"connection_attempts": "1", "socket_timeout": "5", "stack_timeout": "10",
+                         "blocked_connection_timeout": "10", "heartbeat": "60"}
+
+
+def _rabbitmq_url(url: str) -> str:
+    given = parse_qs(urlsplit(url).query)
+    missing = "&".join(f"{k}={v}" for k, v in RABBITMQ_URL_DEFAULTS.items() if k not in given)
+    if not missing:
+        return url
+    return url + ("&" if "?" in url else "?") + missing
+
+
+def _build_broker(app, namespace: str) -> tuple[dramatiq.Broker, str]:
+    """The broker and the prefix of its queue names (RabbitMQ has no key namespace: parallel
+    test runs on one vhost keep apart by `RABBITMQ_QUEUE_PREFIX`)."""
+    config = app.config
+    url = broker_url(config)
+    if uses_rabbitmq(config):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=_rabbitmq_url(url), confirm_delivery=True), config.get("RABBITMQ_QUEUE_PREFIX") or ""
+    # Short timeouts: a Redis stall must not hang a request that enqueues after its commit
+    client = redis.Redis.from_url(url, socket_connect_timeout=config["REDIS_CONNECT_TIMEOUT_S"],
+                                  socket_timeout=config["REDIS_SOCKET_TIMEOUT_S"])
+    return RedisBroker(client=client, namespace=namespace), ""
+
+
 def init_broker(app, *, namespace: str = "dramatiq") -> dramatiq.Broker:
-    """Build the Redis broker from `REDIS_URL`, make it global, bind the declared actors."""
+    """Build the broker `BROKER_URL` names, make it global, bind the declared actors; on
+    RabbitMQ, declare their queues (each with its delay queue `.DQ` and dead-letter queue `.XQ`)."""
     from app.tasks import actors  # noqa: F401  (declares the project's actors)
 
-    broker = RedisBroker(url=app.config["REDIS_URL"], namespace=namespace)
+    broker, prefix = _build_broker(app, namespace)
     broker.add_middleware(AppContextMiddleware(app))
     dramatiq.set_broker(broker)
-    app.extensions["dramatiq_actors"] = {lazy.actor_name: lazy.bind(broker) for lazy in _declared}
+    app.extensions["dramatiq_actors"] = {lazy.actor_name: lazy.bind(broker, prefix) for lazy in _declared}
     app.extensions["dramatiq"] = broker
+    app.extensions["dramatiq_queue_prefix"] = prefix
+    if uses_rabbitmq(app.config):
+        declare_queues(broker)
     return broker
+
+
+def declare_queues(broker) -> bool:
+    """Create every declared queue on RabbitMQ now rather than at its first message, so that a
+    worker pool started on some queues and producers find them all (and their `.XQ`). The
+    connection used is closed (not inherited by a forked process). False, logged, when RabbitMQ
+    cannot be reached: the queues are then declared by the first send or worker."""
+    try:
+        for queue in sorted(broker.get_declared_queues()):
+            broker.declare_queue(queue, ensure=True)
+        return True
+    except Exception:
+        log.warning("RabbitMQ queues not declared at start (unreachable?)", exc_info=True)
+        return False
+    finally:
+        del broker.connection
+
+
+def queue_name(app, name: str) -> str:
+    """The broker's name for the project's queue `name` (with the RabbitMQ prefix, if any)."""
+    return app.extensions.get("dramatiq_queue_prefix", "") + name
+
+
+def queue_counts(broker=None) -> dict[str, tuple[int, int, int]]:
+    """Per queue of the project's actors (named without any test prefix): messages waiting,
+    delayed (retries, delays) and dead-lettered. Works on both brokers."""
+    from flask import current_app
+
+    broker = broker or current_app.extensions["dramatiq"]
+    prefix = current_app.extensions.get("dramatiq_queue_prefix", "")
+    queues = sorted({q_name(q) for q in broker.get_declared_queues()})
+    if isinstance(broker, RedisBroker):
+        # Redis keeps each queue as a list `<ns>:<queue>`, its delayed messages in `<queue>.DQ`
+        # and the dead-lettered ids in the sorted set `<queue>.XQ` (dramatiq/brokers/redis/dispatch.lua)
+        client, ns = broker.client, broker.namespace
+        with client.pipeline(transaction=False) as pipe:
+            for queue in queues:
+                pipe.llen(f"{ns}:{queue}")
+                pipe.llen(f"{ns}:{queue}.DQ")
+                pipe.zcard(f"{ns}:{xq_name(queue)}")
+            found = pipe.execute()
+        counts = {queue: tuple(found[3 * i:3 * i + 3]) for i, queue in enumerate(queues)}
+    else:  # RabbitMQ: a (re)declaration answers each queue's message count
+        try:
+            counts = {queue: tuple(broker.get_queue_message_counts(queue)) for queue in queues}
+        finally:
+            del broker.connection
+    return {queue.removeprefix(prefix): value for queue, value in counts.items()}
+
+
+def dead_letter_counts(broker=None) -> dict[str, int]:
+    """Dead-lettered messages per queue (a message whose retries ran out; each broker keeps
+    them 7 days), on Redis or RabbitMQ alike: what the `cms_dead_letter_messages` gauge shows."""
+    return {queue: dead for queue, (_, _, dead) in queue_counts(broker).items()}
 
 
 def send_after_commit(session: Session, lazy_actor: LazyActor, *args, **kwargs) -> None:
@@ -114,7 +224,13 @@ def call_after_commit(session: Session, fn, *args) -> None:
 @sa.event.listens_for(Session, "after_commit")
 def _send_pending(session):
     for lazy_actor, args, kwargs in session.info.pop("after_commit_messages", []):
-        lazy_actor.send(*args, **kwargs)
+        try:
+            lazy_actor.send(*args, **kwargs)
+        except Exception:
+            # The change is committed: the caller must not answer "nothing was changed". The
+            # row waits, and the recovery job (app/recovery.py) re-sends its message later.
+            log.exception("message %s%r not sent after the commit (broker unavailable); "
+                          "the recovery job will re-send it", lazy_actor.actor_name, args)
     for fn, args in session.info.pop("after_commit_calls", []):
         fn(*args)
 
