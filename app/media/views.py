@@ -75,25 +75,32 @@ def _retried(asset_id: int, message: str, category: str, status: int):
                                 retry_message=message, retry_category=category, **service.detail(asset))
 
 
-def _derived(asset_id: int, path_attribute: str):
-    path = getattr(service.get_asset(asset_id), path_attribute)
+DERIVED_MAX_AGE = 3600  # an hour fresh, then revalidated: a 304 costs headers only
+
+
+def _derived(asset_id: int, kind: str):
+    """A thumbnail or preview, cacheable by the browser alone (signed-in content), with an ETag
+    that changes with the asset's version, so a warm visit revalidates in a 304 or not at all."""
+    asset = service.get_asset(asset_id)
+    path = getattr(asset, f"{kind}_path")
     if not path or not (media_root() / path).is_file():
         abort(404)
-    response = send_file(media_root() / path, mimetype="image/webp", max_age=3600, conditional=True)
-    response.cache_control.public, response.cache_control.private = False, True  # signed-in content
+    response = send_file(media_root() / path, mimetype="image/webp", max_age=DERIVED_MAX_AGE, conditional=True,
+                         etag=f"{asset.id}-v{asset.version}-{kind}", last_modified=None)
+    response.cache_control.public, response.cache_control.private = False, True
     return response
 
 
 @bp.get("/<int:asset_id>/thumb")
 @role_required(*VIEWERS)
 def thumb(asset_id):
-    return _derived(asset_id, "thumb_path")
+    return _derived(asset_id, "thumb")
 
 
 @bp.get("/<int:asset_id>/preview")
 @role_required(*VIEWERS)
 def preview(asset_id):
-    return _derived(asset_id, "preview_path")
+    return _derived(asset_id, "preview")
 
 
 @bp.get("/<int:asset_id>/file")
