@@ -23,7 +23,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     register_operations(app)
-    register_static(app)
     return app
 
 
@@ -112,13 +111,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)  # /media/search.json
 
 
-def register_static(app: Flask) -> None:
-    """Hashed, pre-compressed static files served by WhiteNoise (app/static_files.py)."""
-    from app import static_files
-
-    static_files.register(app)
-
-
 def register_security(app: Flask) -> None:
     from app import security
 
@@ -151,7 +143,7 @@ def register_templating(app: Flask) -> None:
     from app.models import PublicationStatus
 
     app.jinja_env.globals.update(
-        csp_nonce=security.csp_nonce, nav_items=navigation.nav_items,
+        csp_nonce=security.csp_nonce, nav_items=navigation.nav_items, show_internals=navigation.show_internals,
         current_locale=lambda: str(get_locale()), htmx_config=lambda: HTMX_CONFIG,
         role_label=labels.role_label, platform_label=labels.platform_label,
         status_label=labels.status_label, event_label=labels.event_label,

@@ -27,3 +27,9 @@ def nav_items() -> list[dict]:
          "active": current.split(".")[0] == endpoint.split(".")[0]}
         for endpoint, label, roles in NAV if current_user.has_role(*roles)
     ]
+
+
+def show_internals() -> bool:
+    """Engine names, timings and Make's ids help whoever runs the service, not the people who
+    write and approve posts: only admins see them."""
+    return current_user.is_authenticated and current_user.role is Role.ADMIN

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, ContentObject, ObjectMedia, ObjectStatus, Platform, Publication,
+from app.models import (AuditEvent, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus, Platform, Publication,
                         object_targets)
 from app.reviews import service as reviews
 from tests.conftest import csrf_token
@@ -295,3 +295,30 @@ def test_the_post_page_links_each_live_post_and_shows_no_seconds(app, client, au
     assert 'href="https://www.instagram.com/p/new/"' in live and "/p/old/" not in live  # the newest generation
     assert "javascript:" not in html and "sans adresse utilisable" in live
     assert f"14/07/{year} 12:00" in html and f"14/07/{year} 12:00:00" not in html
+
+
+def test_french_quotes_take_non_breaking_spaces():
+    """« … » with a non-breaking space inside, so a line never starts with a lone guillemet."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parent.parent / "app/translations/fr/LC_MESSAGES/messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    wrong = [message.id for message in catalog if message.id
+             for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+             if text and ("« " in text or " »" in text or "“" in text or "”" in text)]
+    assert wrong == []
+
+
+def test_make_ids_only_for_admins(app, client, auth, seed):
+    with app.app_context():
+        db.session.execute(sa.update(CampaignScenario).where(CampaignScenario.id == seed.scenarios["instagram"])
+                           .values(make_scenario_id=926))
+        db.session.commit()
+    for role, shown in (("editor", False), ("admin", True)):
+        auth.login(role)
+        html = client.get(f"/campaigns/{seed.campaign_id}", headers=EN).get_data(as_text=True)
+        assert ("Make scenario 926" in html) is shown, role
+        auth.logout()

@@ -118,14 +118,24 @@ def submit_object(campaign_id, object_id):
         objects.submit(obj, actor=current_user)
     except objects.NotReady as refused:
         # Back to the post's own address (not …/submit), where its previews show each problem.
-        message = _("Not sent to review: fix what the networks below would refuse.")
+        back = _back_to_board(campaign)
+        message = (_("“%(title)s” was not sent to review: open it to see what the networks would refuse.",
+                     title=obj.title) if back else _("Not sent to review: fix what the networks below would refuse."))
         if not refused.checks:
             message += " " + _("Choose at least one account to publish to.")
-        return _to_object(campaign, obj, message, "error")
+        return _to_object(campaign, obj, message, "error", back=back)
     except workflow.InvalidTransition:
         abort(409)
     db.session.commit()
-    return _to_object(campaign, obj, _("Sent to review: the approvers see it in their queue."))
+    return _to_object(campaign, obj, _("Sent to review: the approvers see it in their queue."),
+                      back=_back_to_board(campaign))
+
+
+def _back_to_board(campaign) -> str | None:
+    """The board's quick action comes back to the board it was pressed on, with its filters."""
+    if request.form.get("back") != "board":
+        return None
+    return url_for("campaigns.board", campaign_id=campaign.id, **boards.Filters.from_args(request.form).query_args())
 
 
 @bp.post("/<int:campaign_id>/draft")
@@ -164,11 +174,11 @@ def use_draft(campaign_id, request_id):
     return render("campaigns/_draft_message.html", form=form, limits=_limits())
 
 
-def _to_object(campaign, obj, message: str, category: str = "success"):
-    """After a change to the post: its page with what happened (303, so a reload does not post
-    again, and the address bar shows the post). For htmx, HX-Location does the same."""
+def _to_object(campaign, obj, message: str, category: str = "success", back: str | None = None):
+    """After a change to the post: its page (or `back`) with what happened (303, so a reload does
+    not post again, and the address bar shows the post). For htmx, HX-Location does the same."""
     flash(message, category)
-    url = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
+    url = back or url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
     if wants_fragment():
         return "", 204, {"HX-Location": url}
     return redirect(url, 303)

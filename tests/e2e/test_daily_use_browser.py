@@ -142,3 +142,67 @@ def test_french_admin_header_fits_on_one_line_at_1280(browser, live_server, worl
     assert clipped == []
     assert page.locator(".mainnav").evaluate("n => n.scrollWidth <= n.clientWidth")
     context.close()
+
+
+CONTRAST = """el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+  return {background: style.backgroundColor, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+}"""
+
+
+@pytest.mark.parametrize("viewport, name", [(PHONE, "phone"), (DESKTOP, "desktop")])
+def test_saving_and_submitting_a_post_say_what_happened(browser, live_server, world, screenshot, viewport, name):
+    """As a French reader on a US-English browser: the schedule is typed day first with a visible
+    hint, saving and a refused submit say so, the address is the post's, times have no seconds."""
+    from datetime import date
+
+    context = browser.new_context(viewport=viewport, locale="en-US", has_touch=viewport is PHONE,
+                                  is_mobile=viewport is PHONE)
+    page = context.new_page()
+    log_in_any(page, live_server.url, world.admin)
+    page.goto(f"{live_server.url}/campaigns/{world.campaign_id}/objects/new")
+    day = page.get_by_label("Date de publication")
+    assert day.get_attribute("type") == "text" and day.get_attribute("lang") == "fr"
+    assert day.get_attribute("placeholder") == "JJ/MM/AAAA"
+    assert "JJ/MM/AAAA" in page.get_by_test_id("schedule").inner_text()
+    page.get_by_label("Titre", exact=True).fill(f"Annonce {name}")
+    page.get_by_label("Message", exact=True).fill("Le salon ouvre ses portes !")
+    page.get_by_label("Instagram — Marque FR").check()  # no photo: Instagram will refuse it
+    year = date.today().year + 1
+    day.fill(f"14/07/{year}")
+    page.get_by_label("Heure (Paris)").fill("9h30")
+    screenshot(page, f"post-form-fr-{name}")
+    width, inner = no_sideways_scroll(page)
+    assert width <= inner
+    page.get_by_role("button", name="Enregistrer la publication").click()
+    page.get_by_test_id("object-page").wait_for()
+    post_url = page.url
+    assert re.search(r"/objects/\d+$", post_url)
+    assert page.get_by_test_id("flash").inner_text() == "Publication enregistrée comme brouillon."
+    text = page.locator("main").inner_text()
+    assert f"14/07/{year} 09:30" in text and not re.search(r"\d\d:\d\d:\d\d", text)
+    page.get_by_test_id("submit-object").click()
+    page.wait_for_load_state("load")
+    assert page.url == post_url  # not …/submit
+    refusal = page.locator("[data-testid=flash][role=alert]")
+    assert refusal.inner_text().startswith("Non envoyé en relecture")
+    assert page.get_by_test_id("object-status").inner_text() == "Brouillon"
+    screenshot(page, f"post-refused-fr-{name}")
+    page.reload()
+    assert page.get_by_test_id("flash").count() == 0  # said once
+    # French quotes take non-breaking spaces.
+    page.goto(post_url + "/edit")
+    assert "Modifier «\u00a0Annonce" in page.locator("h1").inner_text()
+    assert page.get_by_label("Date de publication").input_value() == f"14/07/{year}"
+    assert page.get_by_label("Heure (Paris)").input_value() == "09:30"
+    # "Publié" and "Échec" in distinct colours, each readable (WCAG AA: 4.5:1).
+    page.goto(f"{live_server.url}/campaigns/{world.campaign_id}/board")
+    published = page.get_by_test_id("column-published").get_by_test_id("count").evaluate(CONTRAST)
+    failed = page.get_by_test_id("column-failed").get_by_test_id("count").evaluate(CONTRAST)
+    assert published["background"] != failed["background"]
+    assert published["ratio"] >= 4.5 and failed["ratio"] >= 4.5, (published, failed)
+    context.close()
