@@ -82,6 +82,11 @@ def _make_doctor() -> None:
     run_make_doctor.send()  # Make API calls, one per scenario: the worker does them
 
 
+def _call(module: str, function: str):
+    """A job that calls `module.function()` (imported when it runs, as the app is ready by then)."""
+    return lambda: getattr(__import__(module, fromlist=[function]), function)()
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -95,6 +100,7 @@ JOBS = (
     Job("graph_delta", "GRAPH_DELTA_INTERVAL_S", _graph_delta),
     Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
     Job("make_doctor", "MAKE_DOCTOR_INTERVAL_S", _make_doctor),
+    Job("recovery", "RECOVERY_INTERVAL_S", _call("app.recovery", "resend_stuck")),  # lost messages (app/recovery.py)
 )
 
 

@@ -115,18 +115,23 @@ def run_test(account_id: int) -> None:
     account = db.session.get(SocialAccount, account_id)
     if account is None or account.test_status is not AccountTestStatus.PENDING:
         return
-    problems, through = [], None
+    problems = []
     try:
         with make_client() as client:
             found, problems = _check_in_make(client, account)
         status = AccountTestStatus.FAILED if problems else AccountTestStatus.OK
         message = found + (f"; the template breaks {len(problems)} rule(s), listed below"
                            if problems else "")
-        through = None if problems else _dry_run_through(account)
     except _Missing as missing:
         status, message = AccountTestStatus.FAILED, str(missing)
     except make.MakeError as exc:
         status, message = AccountTestStatus.FAILED, str(exc)
+    # A duplicate message (re-sent by app/recovery.py) may have run alongside: the first to
+    # lock the row still pending writes the outcome, the other leaves it
+    account = db.session.get(SocialAccount, account_id, with_for_update=True, populate_existing=True)
+    if account is None or account.test_status is not AccountTestStatus.PENDING:
+        return
+    through = _dry_run_through(account) if status is AccountTestStatus.OK else None
     account.test_status, account.test_message, account.tested_at = status, message, utcnow()
     checks.record("account", account.id, ok=not problems, results={
         "problems": [problem.as_dict() for problem in problems],

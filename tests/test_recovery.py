@@ -1,0 +1,160 @@
+"""Nothing stays stuck, on the real stack: a broker that cannot take the message after the
+commit is logged and the request answers as done (the change was committed); the recovery job
+re-sends the message of rows left waiting (media processing, SharePoint store, provisioning,
+account test), once per RECOVERY_AFTER_S, never for a store whose lease is alive."""
+import logging
+import socket
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import redis
+import sqlalchemy as sa
+from dramatiq.brokers.redis import RedisBroker
+
+from app import recovery
+from app.extensions import db
+from app.models import (AccountTestStatus, Campaign, CampaignScenario, MediaAsset, MediaStatus, Platform,
+                        ScenarioStatus, SocialAccount)
+from app.models.base import utcnow
+from app.models.media import MediaTransfer
+from app.platforms import service as accounts
+from app.tasks import _declared, queue_counts
+from tests.conftest import csrf_token
+from tests.media_support import editor, image, media_root, upload  # noqa: F401
+
+
+@contextmanager
+def broker_down(app):
+    """The app's actors bound to a Redis broker on a port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = RedisBroker(client=redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5,
+                                          socket_timeout=0.5), namespace="nowhere")
+    real = app.extensions["dramatiq_actors"]
+    app.extensions["dramatiq_actors"] = {lazy.actor_name: lazy.bind(dead) for lazy in _declared}
+    try:
+        yield
+    finally:
+        app.extensions["dramatiq_actors"] = real
+        for lazy in _declared:
+            lazy._bound = real[lazy.actor_name]
+
+
+def waiting(app, queue: str = "default") -> int:
+    with app.app_context():
+        return queue_counts()[queue][0]
+
+
+def resend(app) -> dict:
+    with app.app_context():
+        return {kind: n for kind, n in recovery.resend_stuck().items() if n}
+
+
+def not_sent_logged(caplog, actor_name: str) -> bool:
+    return any(r.levelno == logging.ERROR and "not sent after the commit" in r.getMessage()
+               and actor_name in r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture
+def admin(client, auth):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    auth.login("admin")
+    return client
+
+
+def _account(app, **values) -> int:
+    with app.app_context():
+        account = accounts.create_account(Platform.FACEBOOK, label="FB", make_connection_id=78,
+                                          account_identifier="104857600000001", template_scenario_id=None)
+        for name, value in values.items():
+            setattr(account, name, value)
+        db.session.commit()
+        return account.id
+
+
+def test_an_account_test_asked_while_the_broker_is_down_answers_as_done_and_is_resent(app, admin, caplog,
+                                                                                       monkeypatch):
+    account_id = _account(app)
+    token = csrf_token(admin, "/platforms/")
+    with broker_down(app):
+        row = admin.post(f"/platforms/{account_id}/test", headers={"HX-Request": "true"},
+                         data={"csrf_token": token})
+    assert row.status_code == 200 and "Testing in Make" in row.get_data(as_text=True)
+    assert not_sent_logged(caplog, "test_social_account")
+    with app.app_context():
+        assert db.session.get(SocialAccount, account_id).test_status is AccountTestStatus.PENDING
+    before = waiting(app)
+    assert resend(app) == {}  # not waiting long enough yet (RECOVERY_AFTER_S: 15 min)
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    assert resend(app) == {"account_test": 1}
+    assert waiting(app) == before + 1
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 1)
+    assert resend(app) == {}  # re-sent once per RECOVERY_AFTER_S, not every run
+
+
+def test_an_upload_while_the_broker_is_down_is_kept_and_its_processing_resent(app, client, editor, media_root,
+                                                                            caplog, monkeypatch):
+    with broker_down(app):
+        response = upload(client, image("PNG"), "down.png")
+    assert response.status_code == 200 and response.get_json()["duplicate"] is False
+    asset_id = response.get_json()["id"]
+    assert not_sent_logged(caplog, "process_media")
+    with app.app_context():
+        assert db.session.get(MediaAsset, asset_id).status is MediaStatus.PROCESSING
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    before = waiting(app)
+    assert resend(app) == {"media_processing": 1}
+    assert waiting(app) == before + 1
+    from app.tasks.media import process_media
+
+    with app.app_context():  # what the re-sent message does
+        process_media(asset_id)
+        assert db.session.get(MediaAsset, asset_id).status is MediaStatus.READY
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    assert resend(app) == {}
+
+
+def test_a_store_not_progressing_is_resent_and_one_under_a_live_lease_is_not(app, client, editor, media_root,
+                                                                           monkeypatch):
+    ids = [upload(client, image("PNG", color=(n, 9, 9)), f"s{n}.png").get_json()["id"] for n in (1, 2)]
+    with app.app_context():
+        for n, asset_id in enumerate(ids):
+            db.session.get(MediaAsset, asset_id).status = MediaStatus.PROCESSING
+            db.session.add(MediaTransfer(asset_id=asset_id, version=1, staging_path=f"staging/{asset_id}",
+                                         item_name=f"s{n}.png", size_bytes=10,
+                                         claimed_until=utcnow() + timedelta(minutes=10) if n else None))
+        # processing done (previews made): only the store waits
+        db.session.execute(sa.update(MediaAsset).where(MediaAsset.id.in_(ids)).values(thumb_path="x/v1-t.webp"))
+        db.session.commit()
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    assert resend(app) == {"media_store": 1}
+    with app.app_context():
+        db.session.execute(sa.update(MediaTransfer).values(claimed_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert resend(app) == {"media_store": 1}  # the lease lapsed: the other one now
+
+
+def test_a_scenario_left_provisioning_is_resent(app, monkeypatch):
+    account_id = _account(app)
+    with app.app_context():
+        campaign = Campaign(name="Salon")
+        db.session.add(campaign)
+        db.session.flush()
+        stuck = CampaignScenario(campaign_id=campaign.id, social_account_id=account_id,
+                                 status=ScenarioStatus.PROVISIONING)
+        db.session.add(stuck)
+        db.session.commit()
+        stuck_id = stuck.id
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    before = waiting(app)
+    assert resend(app) == {"provisioning": 1}
+    assert waiting(app) == before + 1
+    with app.app_context():
+        db.session.get(CampaignScenario, stuck_id).status = ScenarioStatus.READY
+        db.session.commit()
+    with app.app_context():
+        app.extensions["redis"] if False else None
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    assert resend(app) == {}
