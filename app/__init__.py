@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     register_operations(app)
+    register_static(app)
     return app
 
 
@@ -109,6 +110,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
     app.register_blueprint(make_checks_bp, url_prefix="/make")
     app.register_blueprint(search_bp)  # /media/search.json
+
+
+def register_static(app: Flask) -> None:
+    """Hashed, pre-compressed static files served by WhiteNoise (app/static_files.py)."""
+    from app import static_files
+
+    static_files.register(app)
 
 
 def register_security(app: Flask) -> None:
