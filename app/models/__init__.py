@@ -5,13 +5,16 @@ from app.models.base import (AccountTestStatus, CampaignStatus, Decision, MediaK
 from app.models.campaigns import Campaign, CampaignScenario, ContentObject, ObjectMedia, object_targets
 from app.models.media import MediaAsset, Tag, media_tags
 from app.models.make_checks import MakeCheck
+from app.models.notifications import (Channel, Comment, MailState, Notification, NotificationEvent,
+                                      NotificationPreference, TeamsMessage)
 from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
 from app.models.storage import StorageCursor
 from app.models.users import User
 
 __all__ = [
-    "AccountTestStatus", "AuditEvent", "Approval", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
+    "AccountTestStatus", "AuditEvent", "Approval", "Channel", "Comment", "MailState", "Notification",
+    "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "Decision", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",

@@ -27,6 +27,8 @@ class Campaign(Timestamps, db.Model):
     )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # A Teams Workflows webhook: review, approval and publication cards go to that channel.
+    teams_webhook_url: Mapped[str | None] = mapped_column(sa.Text)
 
     scenarios: Mapped[list["CampaignScenario"]] = relationship(back_populates="campaign")
 
