@@ -41,6 +41,8 @@ def test_role_logs_in_and_sees_its_home(browser, live_server, people, screenshot
     path, heading = HOMES[role]
     page.wait_for_url(live_server.url + path, timeout=10_000)
     assert page.get_by_role("heading", level=1).inner_text() == heading
+    if viewport is PHONE:  # the session tools are in the menu, behind its button
+        page.locator(".menu-button").click()
     assert page.get_by_test_id("whoami").is_visible()
     # Usable at phone width: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
