@@ -158,3 +158,97 @@ def test_a_scenario_left_provisioning_is_resent(app, monkeypatch):
         app.extensions["redis"] if False else None
     monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
     assert resend(app) == {}
+
+
+# -- Lock order: post, then publication, in every writer ---------------------------------------
+
+@pytest.fixture
+def committed_app(servers):
+    """An app on a database of its own whose rows are really committed (two connections see them)."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import create_database, drop_database, make_test_app
+
+    database = create_database(servers.database_url)
+    app = make_test_app(servers, database)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop_database(servers.database_url, database)
+
+
+def _post_with_publication(app, status) -> tuple[int, int]:
+    from app.models import ContentObject, ObjectStatus, Publication
+
+    account_id = _account(app)
+    with app.app_context():
+        campaign = Campaign(name="Salon")
+        db.session.add(campaign)
+        db.session.flush()
+        scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account_id,
+                                    status=ScenarioStatus.READY, webhook_url="https://hook.example.org/x")
+        obj = ContentObject(campaign_id=campaign.id, title="Post", message="Bonjour",
+                            status=ObjectStatus.PUBLISHING)
+        db.session.add_all([scenario, obj])
+        db.session.flush()
+        publication = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, generation=1,
+                                  idempotency_key=f"o{obj.id}-s{scenario.id}-g1", fingerprint="f", status=status,
+                                  attempts=1, sent_at=utcnow() - timedelta(hours=2))
+        db.session.add(publication)
+        db.session.commit()
+        return obj.id, publication.id
+
+
+@pytest.mark.parametrize("action", ["retry", "settle", "sweep_stuck"])
+def test_manual_actions_and_the_sweep_lock_the_post_first_and_never_deadlock_with_a_writer(committed_app, action):
+    """A writer in the order of the others (post, then publication, as a callback or a send
+    does) holds the post; the action starts meanwhile. Locking the publication first (the old
+    order) and then waiting for the post deadlocks as soon as the writer reaches for the
+    publication: PostgreSQL aborts one of the two. In the right order the action waits, then runs."""
+    import threading
+    import time
+
+    from app.models import Publication, PublicationStatus
+    from app.publishing import manual, relay
+
+    app = committed_app
+    app.config["PUBLISH_CALLBACK_TIMEOUT_S"] = 60
+    status = PublicationStatus.SENT if action == "sweep_stuck" else PublicationStatus.UNKNOWN
+    object_id, publication_id = _post_with_publication(app, status)
+    errors, held = [], threading.Event()
+
+    def writer():
+        try:
+            with engine.connect() as conn, conn.begin():
+                conn.execute(sa.text("SET lock_timeout = '10s'"))
+                conn.execute(sa.text("SELECT id FROM content_objects WHERE id = :id FOR UPDATE"), {"id": object_id})
+                held.set()
+                time.sleep(1.0)  # the action starts and takes what it takes first
+                conn.execute(sa.text("SELECT id FROM publications WHERE id = :id FOR UPDATE"),
+                             {"id": publication_id})
+        except Exception as exc:
+            errors.append(exc)
+
+    with app.app_context():
+        engine = db.engine
+        thread = threading.Thread(target=writer)
+        thread.start()
+        held.wait(10)
+        try:
+            if action == "retry":
+                manual.retry(publication_id, actor=None)
+            elif action == "settle":
+                manual.settle(publication_id, published=False, actor=None, reason="checked")
+            else:
+                assert relay.sweep_stuck() == 1
+            db.session.commit()
+        except Exception as exc:
+            errors.append(exc)
+            db.session.rollback()
+        thread.join(30)
+        assert errors == []
+        expected = {"retry": PublicationStatus.PENDING, "settle": PublicationStatus.FAILED,
+                    "sweep_stuck": PublicationStatus.UNKNOWN}[action]
+        assert db.session.get(Publication, publication_id).status is expected

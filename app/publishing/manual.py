@@ -35,7 +35,14 @@ class InvalidAddress(ManualActionError):
 
 
 def _locked(publication_id: int) -> Publication:
-    publication = db.session.get(Publication, publication_id, with_for_update=True)
+    """The publication, locked after its post: the order of every other writer (post, then
+    publication: app/publishing/sender.py, status.py), so that a retry or a settlement never
+    deadlocks with a callback or a send on the same post."""
+    object_id = db.session.scalar(sa.select(Publication.object_id).where(Publication.id == publication_id))
+    if object_id is None:
+        raise LookupError(publication_id)
+    db.session.get(ContentObject, object_id, with_for_update=True, populate_existing=True)
+    publication = db.session.get(Publication, publication_id, with_for_update=True, populate_existing=True)
     if publication is None:
         raise LookupError(publication_id)
     return publication

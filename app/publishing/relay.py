@@ -13,7 +13,7 @@ from flask import current_app
 
 from app import audit
 from app.extensions import db
-from app.models import Publication, PublicationStatus as P
+from app.models import ContentObject, Publication, PublicationStatus as P
 from app.models.base import utcnow
 from app.publishing.status import sync_object_status
 
@@ -47,18 +47,32 @@ def relay(limit: int = 500) -> int:
 
 def sweep_stuck(limit: int = 500) -> int:
     """`sent` with no callback in time -> `unknown`: flagged, never re-sent automatically
-    (a duplicate post on a brand's page is worse than a late one)."""
+    (a duplicate post on a brand's page is worse than a late one).
+
+    Each row in a short transaction of its own that locks the post before the publication,
+    the order of every other writer (app/publishing/sender.py, status.py): taking them the
+    other way round deadlocks with a callback applied to the same post at the same moment."""
     cutoff = utcnow() - timedelta(seconds=current_app.config["PUBLISH_CALLBACK_TIMEOUT_S"])
-    stuck = db.session.scalars(
-        sa.select(Publication).where(Publication.status == P.SENT, Publication.sent_at < cutoff)
-        .order_by(Publication.sent_at).limit(limit).with_for_update(skip_locked=True)).all()
-    for publication in stuck:
-        publication.status = P.UNKNOWN
-        publication.last_error = "no callback from Make in time"
-        audit.record("publication_unknown", publication, data={"sent_at": publication.sent_at.isoformat()})
-        sync_object_status(publication.object_id)
-    db.session.commit()
-    return len(stuck)
+    candidates = db.session.execute(
+        sa.select(Publication.id, Publication.object_id)
+        .where(Publication.status == P.SENT, Publication.sent_at < cutoff)
+        .order_by(Publication.sent_at).limit(limit)).all()
+    db.session.rollback()
+    swept = 0
+    for publication_id, object_id in candidates:
+        db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
+        publication = db.session.scalar(
+            sa.select(Publication).where(Publication.id == publication_id, Publication.status == P.SENT,
+                                         Publication.sent_at < cutoff)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        if publication is not None:  # a callback did not land meanwhile
+            publication.status = P.UNKNOWN
+            publication.last_error = "no callback from Make in time"
+            audit.record("publication_unknown", publication, data={"sent_at": publication.sent_at.isoformat()})
+            sync_object_status(publication.object_id)
+            swept += 1
+        db.session.commit()
+    return swept
 
 
 def stuck_count() -> int:
