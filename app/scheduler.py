@@ -110,6 +110,7 @@ class Scheduler:
         self.jobs = jobs
         self._last_run: dict[str, float] = {}
         self._stop = threading.Event()
+    Job("retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")),  # old callbacks and audit (app/retention.py)
         self._thread: threading.Thread | None = None
 
     def due(self, now: float) -> list[Job]:
