@@ -175,8 +175,6 @@ def _read() -> dict:
         # Orphan sweeper (app/media/sweeper.py): leftovers younger than this may still be in use
         "MEDIA_ORPHAN_MIN_AGE_S": _int("MEDIA_ORPHAN_MIN_AGE_S", 24 * 3600),
         "MEDIA_SWEEP_INTERVAL_S": _float("MEDIA_SWEEP_INTERVAL_S", 3600.0),
-        # Images need an alt text before their post goes to review (app/media/service.py)
-        "MEDIA_ALT_TEXT_REQUIRED": _bool("MEDIA_ALT_TEXT_REQUIRED", False),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),
@@ -221,6 +219,9 @@ def _read() -> dict:
         "PUBLISH_CLAIM_TIMEOUT_S": _int("PUBLISH_CLAIM_TIMEOUT_S", 120),
         "PUBLISH_REQUEUE_AFTER_S": _int("PUBLISH_REQUEUE_AFTER_S", 180),
         "PUBLISH_CALLBACK_TIMEOUT_S": _int("PUBLISH_CALLBACK_TIMEOUT_S", 1800),
+        # The calendar (app/calendar): an approved post moved to another moment keeps its approval
+        # (its unsent publications move with it) only when this is on; else it goes back to review
+        "CALENDAR_RESCHEDULE_KEEPS_APPROVAL": _bool("CALENDAR_RESCHEDULE_KEEPS_APPROVAL", False),
         "SCHEDULER_RELAY_INTERVAL_S": _float("SCHEDULER_RELAY_INTERVAL_S", 1.0),
         "SCHEDULER_SWEEP_INTERVAL_S": _float("SCHEDULER_SWEEP_INTERVAL_S", 30.0),
         "CALLBACK_RATE_LIMIT_PER_MINUTE": _int("CALLBACK_RATE_LIMIT_PER_MINUTE", 1200),

@@ -10,6 +10,7 @@ from app.models import Role
 # (endpoint, label, roles that see it)
 NAV = (
     ("campaigns.index", _l("Campaigns"), (Role.EDITOR,)),
+    ("calendar.index", _l("Calendar"), (Role.EDITOR, Role.APPROVER)),
     ("media.index", _l("Media"), (Role.EDITOR,)),
     ("reviews.index", _l("Review"), (Role.APPROVER,)),
     ("platforms.index", _l("Accounts"), (Role.ADMIN,)),

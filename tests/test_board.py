@@ -1,8 +1,7 @@
-"""The campaign board and calendar: columns by status with counts, filters, and a number of
+"""The campaign board: columns by status with counts, filters, and a number of
 queries that does not grow with the number of objects."""
 import re
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -113,24 +112,6 @@ def test_cards_flag_failed_and_unknown_deliveries_of_the_newest_generation(app, 
     assert [(kind, text.strip()) for kind, _, text in flagged[failed]] == [
         ("unknown", "Outcome unknown on LinkedIn"), ("failed", "Failed on X")]
     assert {href for _, href, _ in flagged[failed]} == {f"/reviews/objects/{failed}/history"}
-
-
-def test_calendar_lists_scheduled_objects_by_paris_day(app, client, auth):
-    auth.login("editor")
-    year = datetime.now(timezone.utc).year + 1
-    with app.app_context():
-        seed = seed_campaign(platforms=(Platform.INSTAGRAM,), extra_statuses=(), media=0)
-        # 23:30 UTC on 14 July is 01:30 on 15 July in Paris.
-        make_objects(seed.campaign_id, [], [], 1, scheduled_at=datetime(year, 7, 14, 23, 30, tzinfo=timezone.utc),
-                     statuses=(ObjectStatus.SCHEDULED,))
-    url = f"/campaigns/{seed.campaign_id}/calendar"
-    html = client.get(url, query_string={"month": f"{year}-07"}, headers=EN).get_data(as_text=True)
-    day = html.index(f'data-testid="day-{year}-07-15"')
-    assert html.index("Post 0", day) < html.index(f'data-testid="day-{year}-07-16"')
-    assert "01:30" in html
-    empty = client.get(url, query_string={"month": f"{year}-08"}, headers=EN).get_data(as_text=True)
-    assert 'data-testid="calendar-empty"' in empty
-    assert client.get(url, query_string={"month": "garbage"}).status_code == 200
 
 
 def test_cards_show_the_first_thumbnail_and_live_links_in_the_same_queries(app, client, auth):

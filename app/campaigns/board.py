@@ -1,20 +1,17 @@
-"""The campaign board (objects as columns by status) and calendar, in a fixed number of queries
+"""The campaign board (objects as columns by status), in a fixed number of queries
 whatever the number of objects: one for the objects with their authors, one for their targets,
 one for their media (the count and the first medium, for the card's thumbnail), one for the
 newest delivery of each target that has news for the card (failed, or unknown: sent with no
 callback in time, never re-sent on its own; or published, with the live post's address)."""
 from __future__ import annotations
 
-import calendar as cal
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
-from app.campaigns.object_forms import local_zone
 from app import search
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaKind, ObjectMedia,
@@ -178,35 +175,3 @@ def authors(campaign: Campaign) -> list[tuple[int, str]]:
         sa.select(User.id, User.name).where(User.id.in_(
             sa.select(ContentObject.author_id).where(ContentObject.campaign_id == campaign.id)))
         .order_by(User.name)).all()
-
-
-@dataclass
-class Month:
-    first: date
-    weeks: list[list[date | None]]
-    days: dict[date, list[Card]]
-
-    @property
-    def previous(self) -> date:
-        return (self.first - timedelta(days=1)).replace(day=1)
-
-    @property
-    def next(self) -> date:
-        return (self.first + timedelta(days=32)).replace(day=1)
-
-
-def month(campaign: Campaign, first: date, filters: Filters) -> Month:
-    """Scheduled objects of the month, by local day (Monday-first weeks)."""
-    zone = local_zone()
-    start = datetime(first.year, first.month, 1, tzinfo=zone)
-    end = datetime(first.year + (first.month == 12), first.month % 12 + 1, 1, tzinfo=zone)
-    query = (_objects(campaign, filters)
-             .where(ContentObject.scheduled_at >= start.astimezone(timezone.utc),
-                    ContentObject.scheduled_at < end.astimezone(timezone.utc))
-             .order_by(ContentObject.scheduled_at, ContentObject.id))
-    days: dict[date, list[Card]] = {}
-    for card in _cards(query):
-        days.setdefault(card.obj.scheduled_at.astimezone(zone).date(), []).append(card)
-    weeks = [[d if d.month == first.month else None for d in week]
-             for week in cal.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)]
-    return Month(first, weeks, days)

@@ -1,4 +1,4 @@
-"""Content objects of a campaign, its board and its calendar (editors)."""
+"""Content objects of a campaign and its board (editors)."""
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, url_for
@@ -204,13 +204,11 @@ def board(campaign_id):
 
 
 @bp.get("/<int:campaign_id>/calendar")
-@role_required(Role.EDITOR)
+@role_required(Role.EDITOR, Role.APPROVER)
 def calendar(campaign_id):
+    """The calendar of every campaign (app/calendar), filtered on this one: old links keep working."""
     campaign = service.get_or_404(campaign_id)
-    filters = boards.Filters.from_args(request.args)
-    try:
-        first = date.fromisoformat(request.args.get("month", "") + "-01")
-    except ValueError:
-        first = datetime.now(local_zone()).date().replace(day=1)
-    return render("campaigns/calendar.html", block="calendar", campaign=campaign, filters=filters,
-                  month=boards.month(campaign, first, filters), today=datetime.now(local_zone()).date())
+    args = {"campaign": campaign.id, "network": request.args.get("network") or None}
+    if month := request.args.get("month"):
+        args["day"] = f"{month}-01"
+    return redirect(url_for("calendar.index", **{k: v for k, v in args.items() if v}))
