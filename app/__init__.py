@@ -90,8 +90,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
+    from app import notifications
     from app.campaigns import bp as campaigns_bp
-    from app.calendar import bp as calendar_bp
+    from app.comments import bp as comments_bp
     from app.health import bp as health_bp
     from app.hooks import bp as hooks_bp
     from app.make_checks import bp as make_checks_bp
@@ -110,8 +111,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(platforms_bp, url_prefix="/platforms")
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
     app.register_blueprint(make_checks_bp, url_prefix="/make")
-    app.register_blueprint(calendar_bp)  # /calendar/: every campaign's posts by day
     app.register_blueprint(search_bp)  # /media/search.json
+    app.register_blueprint(comments_bp)  # /posts/<id>/conversation
+    notifications.register(app)  # /notifications, /posts/<id>, and /dev/mail in local development
 
 
 def register_static(app: Flask) -> None:

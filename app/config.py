@@ -240,3 +240,18 @@ def _read() -> dict:
         "N8N_TIMEOUT_S": _float("N8N_TIMEOUT_S", 20.0),
         "N8N_DRAFT_TTL_S": _int("N8N_DRAFT_TTL_S", 15 * 60),
     }
+        # Notifications (app/notifications, docs/notifications.md): mail over SMTP, Teams, digest
+        "SMTP_URL": _env("SMTP_URL"),  # smtp://user:pass@host:587?starttls=1, smtps://host:465; unset: no mail
+        "SMTP_TIMEOUT_S": _float("SMTP_TIMEOUT_S", 10.0),
+        "SMTP_CA_FILE": _env("SMTP_CA_FILE"),  # a private CA for the SMTP server's certificate
+        "MAIL_FROM": _env("MAIL_FROM", "CMS Campagnes <cms@localhost>"),
+        "MAIL_REPLY_TO": _env("MAIL_REPLY_TO"),
+        "NOTIFY_MAIL_BATCH": _int("NOTIFY_MAIL_BATCH", 50),  # mails per actor message (one SMTP connection)
+        "NOTIFY_CLAIM_TIMEOUT_S": _int("NOTIFY_CLAIM_TIMEOUT_S", 120),  # a dead worker's rows go again after this
+        "NOTIFY_BACKOFF_BASE_S": _float("NOTIFY_BACKOFF_BASE_S", 30.0),
+        "NOTIFY_BACKOFF_MAX_S": _float("NOTIFY_BACKOFF_MAX_S", 3600.0),
+        "NOTIFY_RELAY_INTERVAL_S": _float("NOTIFY_RELAY_INTERVAL_S", 15.0),
+        "NOTIFY_DIGEST_INTERVAL_S": _float("NOTIFY_DIGEST_INTERVAL_S", 24 * 3600.0),
+        "TEAMS_TIMEOUT_S": _float("TEAMS_TIMEOUT_S", 10.0),
+        # Local development only (`make run`): the folder where the local SMTP sink keeps mails for /dev/mail
+        "DEV_MAIL_DIR": _env("DEV_MAIL_DIR"),

@@ -13,7 +13,10 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
 - every `MEDIA_SWEEP_INTERVAL_S` (1 h) the `sweep_orphans` actor removes the media files
   nothing references (app/media/sweeper.py);
 - every `MAKE_DOCTOR_INTERVAL_S` (24 h) the `run_make_doctor` actor checks the Make side and
-  keeps the report, drift included (app/integrations/doctor.py).
+  keeps the report, drift included (app/integrations/doctor.py);
+- every `NOTIFY_RELAY_INTERVAL_S` (15 s) the notification mails and Teams cards due again (after
+  an SMTP or Teams error, or a lost message) go to their actors, and every
+  `NOTIFY_DIGEST_INTERVAL_S` (24 h) each user's daily digest (app/notifications/delivery.py).
 
 A job does its own short database work or enqueues an actor for anything slow or remote (the
 loop must stay on time). `make run` runs it in a thread of its process.
@@ -87,6 +90,12 @@ def _call(module: str, function: str):
     return lambda: getattr(__import__(module, fromlist=[function]), function)()
 
 
+def _notifications(what: str) -> None:
+    from app.notifications import delivery
+
+    getattr(delivery, what)()  # mails and Teams cards due again, or the daily digests: actors send them
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -101,6 +110,8 @@ JOBS = (
     Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
     Job("make_doctor", "MAKE_DOCTOR_INTERVAL_S", _make_doctor),
     Job("recovery", "RECOVERY_INTERVAL_S", _call("app.recovery", "resend_stuck")),  # lost messages (app/recovery.py)
+    Job("notifications", "NOTIFY_RELAY_INTERVAL_S", lambda: _notifications("relay")),
+    Job("mail_digest", "NOTIFY_DIGEST_INTERVAL_S", lambda: _notifications("digest")),
 )
 
 

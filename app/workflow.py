@@ -8,6 +8,7 @@ transaction; the caller commits.
 from __future__ import annotations
 
 from app import audit
+from app.notifications import events as notifications
 from app.models import ContentObject, ObjectStatus as S, Role
 
 SYSTEM = "system"
@@ -67,3 +68,4 @@ def transition(obj: ContentObject, target: S, *, actor=None, comment: str | None
     obj.status = target
     audit.record(f"status:{target.value}", obj, actor=actor, comment=comment,
                  data={"from": previous.value, **(data or {})})
+    notifications.on_transition(obj, previous, target, actor=actor, comment=comment)  # rows, same transaction

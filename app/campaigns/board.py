@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from app import search
+from app.comments import service as conversation
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaKind, ObjectMedia,
                         ObjectStatus as S, Platform, Publication, PublicationStatus, SocialAccount, User,
@@ -65,12 +66,14 @@ class Card:
     # Targets whose latest delivery failed or whose outcome is unknown, for the card's flag.
     problems: list[tuple[Platform, PublicationStatus]] = field(default_factory=list)
     live: list[LiveLink] = field(default_factory=list)
+    comments: int = 0    # messages in the post's conversation
 
 
 def _objects(campaign: Campaign, filters: Filters):
     # Columns, not entities: the cards need five fields, and 500 ORM objects cost more than the SQL.
     query = (sa.select(ContentObject.id, ContentObject.campaign_id, ContentObject.title, ContentObject.status,
-                       ContentObject.scheduled_at, User.name.label("author"))
+                       ContentObject.scheduled_at, User.name.label("author"),
+                       conversation.count_of(ContentObject.id).label("comments"))
              .outerjoin(User, User.id == ContentObject.author_id)
              .where(ContentObject.campaign_id == campaign.id))
     if filters.network:
@@ -116,7 +119,8 @@ def _cards(query) -> list[Card]:
     # One url_for, then the ids: the same address for each card at a fraction of the cost.
     base = url_for("campaigns.show_object", campaign_id=0, object_id=0)[:-len("/0/objects/0")]
     return [Card(row, row.author, f"{base}/{row.campaign_id}/objects/{row.id}", platforms.get(row.id, []),
-                 counts.get(row.id, 0), thumbs.get(row.id), problems.get(row.id, []), live.get(row.id, []))
+                 counts.get(row.id, 0), thumbs.get(row.id), problems.get(row.id, []), live.get(row.id, []),
+                 row.comments)
             for row in rows]
 
 

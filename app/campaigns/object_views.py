@@ -8,6 +8,7 @@ from flask_login import current_user
 from app import networks, workflow
 from app.campaigns import bp, drafting, objects, service
 from app.campaigns import board as boards
+from app.comments import service as comments
 from app.campaigns.object_forms import ObjectForm, local_zone
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
@@ -31,7 +32,8 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200):
     scenarios = objects.offered_scenarios(campaign, obj)
     return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
                   obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
-                  limits=_limits(), drafting=drafting.enabled(), status=status)
+                  limits=_limits(), drafting=drafting.enabled(), status=status,
+                  **(comments.context(obj) if obj else {}))
 
 
 def _values(form: ObjectForm, media: list[int]) -> dict:
@@ -76,7 +78,8 @@ def _object_page(campaign, obj):
     return render("campaigns/object.html", block="object", campaign=campaign, obj=obj, media=media,
                   checks=objects.checks(obj, media), live=boards.live_links(obj.id),
                   editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
-                  can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE)
+                  can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE,
+                  **comments.context(obj))
 
 
 @bp.get("/<int:campaign_id>/objects/<int:object_id>/edit")

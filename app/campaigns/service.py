@@ -82,9 +82,10 @@ def transition(scenario: CampaignScenario, to: ScenarioStatus, *, actor=None,
 
 
 def create_campaign(*, name: str, description: str, starts_on: date | None,
-                    ends_on: date | None, account_ids: list[int], actor) -> Campaign:
+                    ends_on: date | None, account_ids: list[int], actor, teams_webhook_url: str = "") -> Campaign:
     campaign = Campaign(name=name.strip(), description=description or "", starts_on=starts_on,
-                        ends_on=ends_on, created_by_id=getattr(actor, "id", None))
+                        ends_on=ends_on, created_by_id=getattr(actor, "id", None),
+                        teams_webhook_url=teams_webhook_url or None)
     db.session.add(campaign)
     db.session.flush()
     audit.record("campaign_created", campaign, actor=actor, data={"accounts": account_ids})
@@ -93,16 +94,17 @@ def create_campaign(*, name: str, description: str, starts_on: date | None,
 
 
 def update_campaign(campaign: Campaign, *, name: str, description: str, starts_on: date | None,
-                    ends_on: date | None, account_ids: list[int], actor) -> None:
+                    ends_on: date | None, account_ids: list[int], actor, teams_webhook_url: str = "") -> None:
     _require_active(campaign)
     values = {"name": name.strip(), "description": description or "", "starts_on": starts_on,
-              "ends_on": ends_on}
+              "ends_on": ends_on, "teams_webhook_url": teams_webhook_url or None}
     changed = {key: value for key, value in values.items() if getattr(campaign, key) != value}
     for key, value in changed.items():
         setattr(campaign, key, value)
     if changed:
         audit.record("campaign_updated", campaign, actor=actor,
-                     data={key: str(value) for key, value in changed.items()})
+                     data={key: "(secret)" if key == "teams_webhook_url" and value else str(value)
+                           for key, value in changed.items()})
     _set_targets(campaign, account_ids, actor=actor)
 
 

@@ -12,7 +12,7 @@ from app.security import role_required
 def _values(form: CampaignForm) -> dict:
     return {"name": form.name.data, "description": form.description.data,
             "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
-            "account_ids": form.accounts.data or []}
+            "account_ids": form.accounts.data or [], "teams_webhook_url": (form.teams_webhook_url.data or "").strip()}
 
 
 def _form_page(form, campaign=None, status=200):
