@@ -239,7 +239,6 @@ def _read() -> dict:
         "N8N_WEBHOOK_URL": _env("N8N_WEBHOOK_URL"),
         "N8N_TIMEOUT_S": _float("N8N_TIMEOUT_S", 20.0),
         "N8N_DRAFT_TTL_S": _int("N8N_DRAFT_TTL_S", 15 * 60),
-    }
         # Notifications (app/notifications, docs/notifications.md): mail over SMTP, Teams, digest
         "SMTP_URL": _env("SMTP_URL"),  # smtp://user:pass@host:587?starttls=1, smtps://host:465; unset: no mail
         "SMTP_TIMEOUT_S": _float("SMTP_TIMEOUT_S", 10.0),
@@ -255,3 +254,4 @@ def _read() -> dict:
         "TEAMS_TIMEOUT_S": _float("TEAMS_TIMEOUT_S", 10.0),
         # Local development only (`make run`): the folder where the local SMTP sink keeps mails for /dev/mail
         "DEV_MAIL_DIR": _env("DEV_MAIL_DIR"),
+    }
