@@ -85,15 +85,15 @@ def _make_doctor() -> None:
     run_make_doctor.send()  # Make API calls, one per scenario: the worker does them
 
 
-def _call(module: str, function: str):
-    """A job that calls `module.function()` (imported when it runs, as the app is ready by then)."""
-    return lambda: getattr(__import__(module, fromlist=[function]), function)()
-
-
 def _notifications(what: str) -> None:
     from app.notifications import delivery
 
     getattr(delivery, what)()  # mails and Teams cards due again, or the daily digests: actors send them
+
+
+def _call(module: str, function: str):
+    """A job that calls `module.function()` (imported when it runs, as the app is ready by then)."""
+    return lambda: getattr(__import__(module, fromlist=[function]), function)()
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ JOBS = (
     Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
     Job("make_doctor", "MAKE_DOCTOR_INTERVAL_S", _make_doctor),
     Job("recovery", "RECOVERY_INTERVAL_S", _call("app.recovery", "resend_stuck")),  # lost messages (app/recovery.py)
+    Job("retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")),  # old callbacks and audit (app/retention.py)
     Job("notifications", "NOTIFY_RELAY_INTERVAL_S", lambda: _notifications("relay")),
     Job("mail_digest", "NOTIFY_DIGEST_INTERVAL_S", lambda: _notifications("digest")),
 )
@@ -121,7 +122,6 @@ class Scheduler:
         self.jobs = jobs
         self._last_run: dict[str, float] = {}
         self._stop = threading.Event()
-    Job("retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")),  # old callbacks and audit (app/retention.py)
         self._thread: threading.Thread | None = None
 
     def due(self, now: float) -> list[Job]:
