@@ -175,6 +175,8 @@ def _read() -> dict:
         # Orphan sweeper (app/media/sweeper.py): leftovers younger than this may still be in use
         "MEDIA_ORPHAN_MIN_AGE_S": _int("MEDIA_ORPHAN_MIN_AGE_S", 24 * 3600),
         "MEDIA_SWEEP_INTERVAL_S": _float("MEDIA_SWEEP_INTERVAL_S", 3600.0),
+        # Images need an alt text before their post goes to review (app/media/service.py)
+        "MEDIA_ALT_TEXT_REQUIRED": _bool("MEDIA_ALT_TEXT_REQUIRED", False),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),

@@ -145,3 +145,132 @@ def test_approvers_see_assets_but_not_the_library_or_the_editing_tools(app, clie
 @pytest.mark.parametrize("path", ["/media/999999", "/media/999999/card", "/media/999999/thumb", "/media/999999/file"])
 def test_unknown_assets_are_404(client, editor, path):
     assert client.get(path).status_code == 404
+
+
+# -- Title, description and alt text -------------------------------------------------------
+
+def _field_post(client, asset_id, name, value, htmx=True):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, f"/media/{asset_id}")
+    headers = {"HX-Request": "true", **EN} if htmx else EN
+    return client.post(f"/media/{asset_id}/fields/{name}", data={"value": value, "csrf_token": token}, headers=headers)
+
+
+def test_each_field_saves_on_its_own_in_place(app, client, editor):
+    with app.app_context():
+        asset_id = make_asset("IMG 2041").id
+        db.session.commit()
+    page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
+    for name in ("title", "description", "alt_text"):
+        assert f'id="field-{name}"' in page and f'hx-post="/media/{asset_id}/fields/{name}"' in page
+
+    saved = _field_post(client, asset_id, "title", "  Affiche   du salon ")
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "<html" not in html
+    assert html.count('id="field-') == 1 and 'value="Affiche du salon"' in html and 'data-testid="saved"' in html
+    assert '<h1 id="asset-title" class="asset-title" hx-swap-oob="true">Affiche du salon</h1>' in html
+    alt = _field_post(client, asset_id, "alt_text", "Une affiche bleue,\nle logo du salon en haut.")
+    assert alt.status_code == 200 and 'id="field-alt_text"' in alt.get_data(as_text=True)
+    assert "hx-swap-oob" not in alt.get_data(as_text=True)
+    with app.app_context():
+        asset = db.session.get(MediaAsset, asset_id)
+        assert (asset.title, asset.alt_text) == ("Affiche du salon", "Une affiche bleue,\nle logo du salon en haut.")
+        actions = db.session.scalars(sa.text("SELECT action FROM audit_events WHERE subject_id = :id "
+                                             "AND subject_type = 'media_assets' ORDER BY id"), {"id": asset_id}).all()
+        assert actions == ["media.title_changed", "media.alt_text_changed"]
+
+
+def test_a_refused_field_keeps_what_was_typed_with_the_error(app, client, editor):
+    with app.app_context():
+        asset_id = make_asset("poster").id
+        db.session.commit()
+    empty = _field_post(client, asset_id, "title", "   ")
+    assert empty.status_code == 422 and "The title cannot be empty." in empty.get_data(as_text=True)
+    assert 'aria-invalid="true"' in empty.get_data(as_text=True)
+    long = _field_post(client, asset_id, "alt_text", "x" * 1001)
+    assert long.status_code == 422 and "At most 1000 characters." in long.get_data(as_text=True)
+    assert "x" * 1001 in long.get_data(as_text=True)  # nothing typed is lost
+    # Without JavaScript: the whole page, with the error beside the field, 422; then a save goes back.
+    plain = _field_post(client, asset_id, "title", "", htmx=False)
+    assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)
+    assert "The title cannot be empty." in plain.get_data(as_text=True)
+    ok = _field_post(client, asset_id, "description", "Salon 2026, stand B", htmx=False)
+    assert ok.status_code == 303 and ok.headers["Location"] == f"/media/{asset_id}"
+    assert _field_post(client, asset_id, "filename", "x").status_code == 404
+    with app.app_context():
+        asset = db.session.get(MediaAsset, asset_id)
+        assert (asset.title, asset.description, asset.alt_text) == ("poster", "Salon 2026, stand B", "")
+
+
+def test_the_fields_are_read_only_for_approvers(app, client, auth):
+    with app.app_context():
+        asset = make_asset("poster")
+        asset.alt_text = "Une affiche"
+        db.session.commit()
+        asset_id = asset.id
+    auth.login("approver")
+    html = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
+    assert "Une affiche" in html and "/fields/" not in html
+    assert _field_post(client, asset_id, "title", "x").status_code == 403
+
+
+@pytest.mark.parametrize("filename, title", [
+    ("IMG_20260312_093045.jpg", "IMG 20260312 093045"), ("affiche-salon--finale.v2.PNG", "affiche salon finale v2"),
+    ("Plan d'accès.pdf", "Plan d'accès"), ("noext", "noext"),
+])
+def test_a_new_upload_is_titled_after_its_cleaned_file_name(filename, title):
+    assert service.clean_title(filename) == title
+
+
+def test_uploads_get_the_cleaned_title(app, client, editor, media_root):
+    response = upload(client, image("png"), "Salon_2026-affiche_finale.png")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(MediaAsset, response.json["id"]).title == "Salon 2026 affiche finale"
+
+
+def test_alt_text_is_required_before_review_when_the_setting_says_so(app, client, auth, monkeypatch):
+    from tests.objects_support import seed_campaign
+    from tests.test_objects import _create
+
+    with app.app_context():
+        seed = seed_campaign()
+        db.session.get(MediaAsset, seed.media[1]).alt_text = "Le stand B"
+        db.session.commit()
+    auth.login("editor")
+    object_id = _create(client, seed)
+    url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
+    from tests.conftest import csrf_token
+
+    monkeypatch.setitem(app.config, "MEDIA_ALT_TEXT_REQUIRED", True)
+    refused = client.post(url + "/submit", data={"csrf_token": csrf_token(client, url)}, headers=EN)
+    assert refused.status_code == 303
+    html = client.get(url, headers=EN).get_data(as_text=True)
+    assert "“Affiche 0” has no alt text" in html and "“Affiche 1” has no alt text" not in html
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status.value == "draft"
+        db.session.get(MediaAsset, seed.media[0]).alt_text = "Une affiche"
+        db.session.commit()
+    done = client.post(url + "/submit", data={"csrf_token": csrf_token(client, url)}, headers=EN)
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status.value == "in_review"
+
+
+def test_the_payload_carries_each_media_alt_text(app):
+    from app.models import Publication
+    from app.publishing import payload
+    from tests.objects_support import make_objects, seed_campaign
+
+    with app.test_request_context():
+        seed = seed_campaign(media=0)
+        flyer = make_asset("flyer", kind=MediaKind.DOCUMENT)  # sent as it is, with no rendition
+        flyer.alt_text = "Le programme du salon, jour par jour"
+        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["linkedin"]], [flyer.id], 1)
+        publication = Publication(object_id=object_id, campaign_scenario_id=seed.scenarios["linkedin"],
+                                  idempotency_key="alt-text-1", fingerprint="f")
+        db.session.add(publication)
+        db.session.flush()
+        [item] = payload.build(publication)["media"]
+        assert item["alt_text"] == "Le programme du salon, jour par jour"

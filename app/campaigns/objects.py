@@ -181,6 +181,11 @@ def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[Ta
         result.append(TargetCheck(scenario, account, networks.text_length(text, rules.counting),
                                   rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
                                   networks.check(account.platform, text, media_facts)))
+    from app.media.service import alt_text_problems  # the admin's rule, whatever the network
+
+    missing = alt_text_problems(media)
+    for check in result:
+        check.problems = check.problems + missing
     return result
 
 

@@ -1,8 +1,9 @@
 """The library's questions and the asset-level changes: listing with filters and keyset
-pagination, the detail of one asset, the campaigns that use it, deleting it, sending a failed
-upload again."""
+pagination, the detail of one asset, the campaigns that use it, its title, description and alt
+text, deleting it, sending a failed upload again."""
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,6 +34,36 @@ class InUse(Exception):
 
 class CannotRetry(Exception):
     """The asset has no failed upload to send again; the message says why, for the user."""
+
+
+class FieldError(Exception):
+    """A title, description or alt text refused; the message says why, for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One of the asset's words, edited inline on its page and saved on its own."""
+    name: str
+    label: str
+    hint: str
+    multiline: bool
+    max_length: int
+    required: bool = False
+
+
+# X takes alt texts of 1,000 characters at most (POST /2/media/metadata, `alt_text.text`,
+# docs.x.com "Create Media metadata"), the shortest limit of the networks that take one.
+FIELDS = {f.name: f for f in (
+    Field("title", _l("Title"), _l("How the file is named in the library and in search results."), False, 200,
+          required=True),
+    Field("description", _l("Description"), _l("Notes for the team: where, who, rights, credits."), True, 5000),
+    Field("alt_text", _l("Alt text"), _l("What the image shows, for people who cannot see it. Sent to the "
+                                         "networks that take it."), True, 1000),
+)}
 
 
 def _int(value: str | None) -> int | None:
@@ -160,7 +191,7 @@ def campaigns_using(asset: MediaAsset) -> list[Campaign]:
 
 def detail(asset: MediaAsset) -> dict:
     campaigns, storage_failure = campaigns_using(asset), transfers.storage_failure(asset)
-    return {"asset": asset, "campaigns": campaigns, "can_delete": not campaigns, "storage_failure": storage_failure,
+    return {"asset": asset, "fields": field_rows(asset), "campaigns": campaigns, "can_delete": not campaigns, "storage_failure": storage_failure,
             "versions": _versions(asset), "uploading": transfers.pending(asset) and not storage_failure,
             "public_link": signed_media_url(asset) if asset.storage_item_id or transfers.pending(asset) else None,
             "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
@@ -179,6 +210,62 @@ def _versions(asset: MediaAsset) -> list:
                                       partial(storage.versions, asset.storage_item_id))
     except StorageUnavailable:
         return []
+
+
+def clean_title(filename: str) -> str:
+    """A file's name as a title: no extension, separators as spaces ("IMG_2041-final.jpg" ->
+    "IMG 2041 final")."""
+    stem = filename.rpartition(".")[0] if "." in filename.strip(".") else filename
+    words = " ".join(re.sub(r"[_.\-+]+", " ", stem).split())
+    return (words or filename)[:FIELDS["title"].max_length]
+
+
+def name_upload(asset: MediaAsset) -> None:
+    """A new upload is titled after its file's name, cleaned (the caller commits)."""
+    asset.title = clean_title(asset.filename)
+
+
+def field_rows(asset: MediaAsset, *, values: dict | None = None, errors: dict | None = None,
+               saved: str | None = None) -> list[dict]:
+    """The page's editable fields with their value (what was typed, after a refusal), error and
+    whether it was just saved."""
+    values, errors = values or {}, errors or {}
+    return [{"field": f, "value": values.get(f.name, getattr(asset, f.name)), "error": errors.get(f.name),
+             "saved": saved == f.name} for f in FIELDS.values()]
+
+
+def update_field(asset: MediaAsset, name: str, value: str, user) -> bool:
+    """Set one of the asset's words (the caller commits); whether it changed."""
+    field = FIELDS.get(name)
+    if field is None:
+        abort(404)
+    value = value.strip() if field.multiline else " ".join(value.split())
+    if field.required and not value:
+        raise FieldError(_l("The title cannot be empty."))
+    if len(value) > field.max_length:
+        raise FieldError(_l("At most %(n)d characters.", n=field.max_length))
+    if getattr(asset, name) == value:
+        return False
+    audit.record(f"media.{name}_changed", asset, actor=user, data={"from": getattr(asset, name), "to": value})
+    setattr(asset, name, value)
+    schedule_media_sync(db.session(), [asset.id])
+    return True
+
+
+def missing_alt_text(assets: list[MediaAsset]) -> list[MediaAsset]:
+    """The images among `assets` without an alt text, when the setting requires one (else none)."""
+    if not current_app.config.get("MEDIA_ALT_TEXT_REQUIRED"):
+        return []
+    return [a for a in assets if a.kind is MediaKind.IMAGE and not (a.alt_text or "").strip()]
+
+
+def alt_text_problems(assets: list[MediaAsset]) -> list:
+    """A post's images without alt text, as problems that keep it from review (one per image)."""
+    from app.networks import Problem
+
+    return [Problem("alt_text_missing", str(_l("“%(title)s” has no alt text: add one on its page in the media "
+                                               "library before sending the post to review.", title=asset.title)))
+            for asset in missing_alt_text(assets)]
 
 
 def retry_storing(asset: MediaAsset, user) -> None:

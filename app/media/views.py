@@ -112,6 +112,33 @@ def file(asset_id):
     return version_response(asset, request.args.get("version", asset.storage_version))
 
 
+@bp.post("/<int:asset_id>/fields/<name>")
+@role_required(Role.EDITOR)
+def update_field(asset_id, name):
+    """The title, the description or the alt text, saved on its own: htmx swaps that field (and
+    the heading for the title); without JavaScript, back to the page, or the page again with
+    the error beside what was typed (422 both ways)."""
+    asset, value = service.get_asset(asset_id, lock=True), request.form.get("value", "")
+    try:
+        service.update_field(asset, name, value, current_user)
+    except service.FieldError as exc:
+        db.session.rollback()
+        return _field(service.get_asset(asset_id), name, 422, values={name: value}, errors={name: exc.message})
+    db.session.commit()
+    return _field(asset, name, 200, saved=name)
+
+
+def _field(asset, name: str, status: int, **state):
+    rows = service.field_rows(asset, **state)
+    if wants_fragment():
+        return render("media/detail.html", block="field", status=status, asset=asset, can_edit=True,
+                      row=next(row for row in rows if row["field"].name == name))
+    if status == 200:
+        flash(_("Saved."), "success")
+        return redirect(url_for("media.detail", asset_id=asset.id), 303)
+    return render("media/detail.html", status=status, can_edit=True, **dict(service.detail(asset), fields=rows))
+
+
 def _received() -> uploads.Received:
     """The raw body of the request (see app.media.uploads for why raw), on disk and checked."""
     if request.mimetype != "application/octet-stream":
@@ -135,6 +162,8 @@ def upload():
         asset, duplicate = uploads.add_asset(_received(), current_user)
     except Refused as exc:
         return _refused(exc)
+    if not duplicate:
+        service.name_upload(asset)
     db.session.commit()
     message = (_("Already in the library as “%(title)s”: the existing file is used, nothing was copied.",
                  title=asset.title) if duplicate else _("Uploaded; previews are being made."))

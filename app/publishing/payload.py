@@ -41,7 +41,7 @@ def build(publication: Publication) -> dict:
         "account_identifier": account.account_identifier,
         "text": obj.message,
         "link": obj.link,
-        "media": [_media(asset) for asset in assets],
+        "media": [dict(_media(asset), alt_text=asset.alt_text) for asset in assets],
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
         "sent_at": int(time.time()),
     }

@@ -26,7 +26,7 @@ BATCH_SIZE = 500
 TABLES = {"media": "media_assets", "objects": "content_objects"}
 
 MEDIA_SQL = sa.text("""
-SELECT d.id, d.title, d.filename, d.description, d.kind, d.status, d.uploaded_by_id,
+SELECT d.id, d.title, d.filename, d.description, d.alt_text, d.kind, d.status, d.uploaded_by_id,
        d.created_at,
        ARRAY(SELECT t.name FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
               WHERE mt.media_asset_id = d.id ORDER BY t.name) AS tags
@@ -52,7 +52,7 @@ def documents(index: str, ids) -> list[dict]:
     if index == "media":
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         return [{"id": r.id, "title": r.title, "filename": r.filename,
-                 "description": r.description, "tags": list(r.tags), "kind": r.kind,
+                 "description": r.description, "alt_text": r.alt_text, "tags": list(r.tags), "kind": r.kind,
                  "status": r.status, "uploader_id": r.uploaded_by_id,
                  "created_at": _epoch(r.created_at),
                  "created_month": r.created_at.astimezone(zone).strftime("%Y-%m")}

@@ -24,7 +24,7 @@ from app.search.highlight import POST, PRE, crop, to_html
 from app.search.types import Hit, SearchRequest, SearchResult
 
 MEDIA_SETTINGS = {
-    "searchableAttributes": ["title", "filename", "description", "tags"],
+    "searchableAttributes": ["title", "filename", "description", "alt_text", "tags"],
     "filterableAttributes": ["kind", "tags", "uploader_id", "created_month", "created_at",
                              "status"],
     "sortableAttributes": ["created_at", "title"],

@@ -199,3 +199,15 @@ def test_reindex_and_check_commands(committed_app):
 def test_commands_need_meilisearch(runner):
     result = runner.invoke(args=["search", "setup"])
     assert result.exit_code == 1 and "MEILI_URL is not set" in result.output
+
+
+def test_alt_text_is_indexed_and_searchable(committed_app):
+    with committed_app.app_context():
+        asset = add_asset("Affiche du stand", "stand.jpg")
+        asset.alt_text = "Une girafe orange devant le pavillon"
+        db.session.commit()
+        indexing.sync("media", [asset.id])
+        assert indexing.documents("media", [asset.id])[0]["alt_text"] == asset.alt_text
+        result = search.search_media("girafe")
+        assert (result.engine, result.ids) == ("meilisearch", [asset.id])
+        assert indexing.drift("media").clean

@@ -216,3 +216,17 @@ def test_hostile_input_is_only_text(app, corpus):
 def test_invalid_requests_are_refused(app, call):
     with app.app_context(), pytest.raises(search.InvalidSearch):
         call()
+
+
+def test_alt_text_is_searchable(app, corpus):
+    with app.app_context():
+        asset = add_asset("Affiche du stand", "stand.jpg")
+        asset.alt_text = "Une girafe orange devant le pavillon"
+        db.session.flush()
+        result = search.search_media("girafe orange")
+        assert result.ids == [asset.id] and result.engine == "postgres"
+        assert search.search_media("girafe", search.MediaFilters(kinds=["video"])).ids == []
+        # A word of the title ranks its asset above one that has it only in its alt text.
+        other = add_asset("Girafe en peluche", "peluche.jpg")
+        db.session.flush()
+        assert search.search_media("girafe").ids == [other.id, asset.id]
