@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app import notifications
+    from app.calendar import bp as calendar_bp
     from app.campaigns import bp as campaigns_bp
     from app.comments import bp as comments_bp
     from app.health import bp as health_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp, url_prefix="/media")
     app.register_blueprint(media_links_bp)  # /m/<token>: signed public media links
     app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
+    app.register_blueprint(calendar_bp)  # /calendar/: every campaign's posts by day
     app.register_blueprint(reviews_bp, url_prefix="/reviews")
     app.register_blueprint(platforms_bp, url_prefix="/platforms")
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
