@@ -1,5 +1,6 @@
 """A whole publication stack for pipeline tests and benchmarks: a database of its own, the app
-served on loopback (for Make's callbacks), the Make emulator, a real Redis broker and workers."""
+served on loopback (for Make's callbacks), the Make emulator, a real broker (Redis, or RabbitMQ
+with `BROKER_URL`) and workers."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ from app.models import (Campaign, CampaignScenario, ContentObject, ObjectStatus,
 from sandbox.make import MakeEmulatorConfig, create_app as create_make, emulator_of
 from sandbox.make.config import Knobs
 from sandbox.server import BackgroundServer
+from tests.brokers import delete_queues
 from tests.conftest import CALLBACK_SECRET, create_database, drop_database, make_test_app
 
 EXAMPLE_BLUEPRINT = Path(__file__).resolve().parent.parent / "sandbox" / "make" / "blueprint_example.json"
@@ -109,7 +111,7 @@ class PublishingStack:
         self.make.stop()
         emulator_of(self.make_app).shutdown()
         self.web.stop()
-        self.app.extensions["dramatiq"].flush_all()
+        delete_queues(self.app.extensions["dramatiq"])
         with self.app.app_context():
             db.engine.dispose()
         drop_database(self.servers.database_url, self.database)

@@ -17,6 +17,7 @@ from app.models import ContentObject, ObjectStatus, Publication, PublicationStat
 from app.publishing.status import wrong_statuses
 from app.reviews import service as reviews
 from app.scheduler import Scheduler
+from tests.brokers import BROKERS, broker_env, broker_settings
 from tests.conftest import CALLBACK_SECRET
 from tests.publishing_stack import PublishingStack
 
@@ -30,15 +31,16 @@ def start_worker_process(stack, **settings) -> subprocess.Popen:
            "REDIS_KEY_PREFIX": app.config["REDIS_KEY_PREFIX"],
            "DRAMATIQ_NAMESPACE": app.config["DRAMATIQ_NAMESPACE"],
            "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"], "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
-           "PUBLISH_CLAIM_TIMEOUT_S": "2", **{name: str(value) for name, value in settings.items()}}
+           "PUBLISH_CLAIM_TIMEOUT_S": "2", **broker_env(app.config),
+           **{name: str(value) for name, value in settings.items()}}
     return subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", "1", "--threads", "8"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
 
-def fault_stack(servers) -> PublishingStack:
+def fault_stack(servers, broker_kind: str = "redis") -> PublishingStack:
     return PublishingStack(servers, PUBLISH_CLAIM_TIMEOUT_S=2, PUBLISH_REQUEUE_AFTER_S=3,
-                           SCHEDULER_RELAY_INTERVAL_S=0.2)
+                           SCHEDULER_RELAY_INTERVAL_S=0.2, **broker_settings(broker_kind))
 
 
 def stop(worker: subprocess.Popen | None, scheduler: Scheduler | None) -> None:
@@ -75,8 +77,9 @@ def sink_figures(stack) -> dict:
             "max_per_key": posts["max_per_key"], "posts": len(posts["posts"]), "wrong_status": len(wrong)}
 
 
-def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers):
-    stack = fault_stack(servers)
+@BROKERS
+def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers, broker_kind):
+    stack = fault_stack(servers, broker_kind)
     worker = scheduler = None
     try:
         approver_id, object_ids = stack.seed(objects=500, targets=2)
@@ -95,7 +98,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers):
         figures = sink_figures(stack)
         deliveries = stack.emulator("deliveries")["per_key"]
         resent = sum(1 for n in deliveries.values() if n > 1)
-        print(f"\n[faults] at SIGKILL: {killed_at}; after restart: 1000 published, {figures}, "
+        print(f"\n[faults, {broker_kind}] at SIGKILL: {killed_at}; after restart: 1000 published, {figures}, "
               f"keys delivered more than once={resent}, max deliveries per key={max(deliveries.values())}")
         assert figures == {"lost": 0, "doubled": 0, "max_per_key": 1, "posts": 1000, "wrong_status": 0}
     finally:

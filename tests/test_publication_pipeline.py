@@ -1,5 +1,6 @@
 """Approve -> outbox -> relay -> publish actor -> Make emulator -> signed callback -> published,
-on a real Redis broker with a real Dramatiq worker. Nothing lost, nothing published twice."""
+on a real broker (Redis and RabbitMQ, each test on both) with a real Dramatiq worker. Nothing
+lost, nothing published twice."""
 import dramatiq
 import pytest
 import sqlalchemy as sa
@@ -9,12 +10,14 @@ from app.models import CallbackEvent, ContentObject, ObjectStatus, Publication, 
 from app.publishing import relay, results
 from app.reviews import service as reviews
 from app.scheduler import Scheduler
+from app.tasks import queue_name
+from tests.brokers import broker_settings
 from tests.publishing_stack import PublishingStack
 
 
-@pytest.fixture
-def stack(servers):
-    stack = PublishingStack(servers, SCHEDULER_RELAY_INTERVAL_S=0.1)
+@pytest.fixture(params=["redis", "rabbitmq"])
+def stack(servers, request):
+    stack = PublishingStack(servers, SCHEDULER_RELAY_INTERVAL_S=0.1, **broker_settings(request.param))
     yield stack
     stack.close()
 
@@ -44,6 +47,8 @@ def publish_until(stack, statuses: dict, timeout: float = 30) -> None:
 
 
 def run_worker(stack, threads=2, queues=None):
+    if queues is not None:
+        queues = {queue_name(stack.app, queue) for queue in queues}
     worker = dramatiq.Worker(stack.app.extensions["dramatiq"], worker_threads=threads, queues=queues)
     worker.start()
     return worker
@@ -152,7 +157,7 @@ def test_a_callback_whose_message_was_lost_is_applied_after_the_scheduler_requeu
             assert results.hand_over_due() == 1
     finally:
         publisher.stop()
-    stack.app.extensions["dramatiq"].flush("callbacks")  # the message is lost
+    stack.app.extensions["dramatiq"].flush(queue_name(stack.app, "callbacks"))  # the message is lost
     assert publication_statuses(stack) == {PublicationStatus.SENT: 1}
     publish_until(stack, {PublicationStatus.PUBLISHED: 1})
     assert callback_events(stack) == [("applied", True)]
