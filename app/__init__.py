@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from app.make_checks import bp as make_checks_bp
     from app.media import bp as media_bp
     from app.media.public import bp as media_links_bp
+    from app.renditions.views import bp as rendition_links_bp
     from app.platforms import bp as platforms_bp
     from app.reviews import bp as reviews_bp
     from app.search.views import bp as search_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(media_bp, url_prefix="/media")
     app.register_blueprint(media_links_bp)  # /m/<token>: signed public media links
+    app.register_blueprint(rendition_links_bp)  # /m/r/<token>: the renditions' links
     app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
     app.register_blueprint(calendar_bp)  # /calendar/: every campaign's posts by day
     app.register_blueprint(reviews_bp, url_prefix="/reviews")

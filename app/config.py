@@ -177,6 +177,10 @@ def _read() -> dict:
         "MEDIA_SWEEP_INTERVAL_S": _float("MEDIA_SWEEP_INTERVAL_S", 3600.0),
         # Images need an alt text before their post goes to review (app/media/service.py)
         "MEDIA_ALT_TEXT_REQUIRED": _bool("MEDIA_ALT_TEXT_REQUIRED", False),
+        # Renditions (app/renditions): the file each network gets, made on the `renditions` queue
+        "RENDITION_TIMEOUT_S": _float("RENDITION_TIMEOUT_S", 600.0),
+        "RENDITION_KEEP_METADATA": _bool("RENDITION_KEEP_METADATA", False),
+        "RENDITION_WAIT_S": _float("RENDITION_WAIT_S", 5.0),
         "GRAPH_TENANT_ID": _env("GRAPH_TENANT_ID"),
         "GRAPH_CLIENT_ID": _env("GRAPH_CLIENT_ID"),
         "GRAPH_CLIENT_SECRET": _env("GRAPH_CLIENT_SECRET"),

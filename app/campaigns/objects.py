@@ -51,6 +51,8 @@ class TargetCheck:
     overflow: str
     link_card: bool
     problems: list[networks.Problem] = field(default_factory=list)
+    # What the renditions will change in the files for this network (not a reason to refuse).
+    notes: list[networks.Problem] = field(default_factory=list)
 
 
 def get_or_404(campaign: Campaign, object_id: int, *, lock: bool = False) -> ContentObject:
@@ -180,7 +182,8 @@ def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[Ta
         unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
         result.append(TargetCheck(scenario, account, networks.text_length(text, rules.counting),
                                   rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
-                                  networks.check(account.platform, text, media_facts)))
+                                  networks.check(account.platform, text, media_facts),
+                                  networks.adaptations(account.platform, media_facts)))
     from app.media.service import alt_text_problems  # the admin's rule, whatever the network
 
     missing = alt_text_problems(media)
@@ -204,10 +207,17 @@ def cut(text: str, counting: str, limit: int) -> tuple[str, str]:
 
 
 def submit(obj: ContentObject, *, actor) -> None:
-    """Send the post to review, unless a target network would refuse it."""
+    """Send the post to review, unless a target network would refuse it even adapted. The
+    renditions it needs are queued now, so they are ready by the time it is approved."""
+    from app.renditions import service as renditions
+
     if obj.status not in SUBMITTABLE:
         raise workflow.InvalidTransition(obj.status, S.IN_REVIEW, "not a draft")
-    found = checks(obj)
+    media = media_of(obj)
+    found = checks(obj, media)
     if not found or any(check.problems for check in found):
         raise NotReady(found)
+    for asset in media:
+        for platform in {check.account.platform for check in found}:
+            renditions.request(asset, platform)
     reviews.submit(obj, by=actor)

@@ -20,6 +20,7 @@ from app.models import MediaAsset
 from app.storage import transfers
 
 SALT = "media-link"
+RENDITION_SALT = "rendition-link"  # a rendition's links: `/m/r/<token>` (app/renditions/views.py)
 
 
 class LinkExpired(Exception):
@@ -36,8 +37,8 @@ class LinkTarget:
     version: str  # the storage backend's version id
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(current_app.config), salt=SALT)
+def _serializer(salt: str = SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt=salt)
 
 
 def make_token(asset: MediaAsset) -> str:
@@ -66,3 +67,26 @@ def resolve(token: str) -> LinkTarget:
     if asset.storage_item_id is None and not transfers.pending(asset):
         raise LinkInvalid()
     return LinkTarget(asset, data["v"])
+
+
+def signed_rendition_url(rendition) -> str:
+    """The public URL of a ready rendition (the file a network gets), as `signed_media_url`:
+    the token names the rendition and its stored version, expires like the others."""
+    token = _serializer(RENDITION_SALT).dumps({"r": rendition.id, "v": rendition.storage_version})
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/m/r/{token}"
+
+
+def resolve_rendition(token: str):
+    """The ready rendition a token names; `LinkExpired` or `LinkInvalid` otherwise."""
+    from app.models import Rendition
+
+    try:
+        data = _serializer(RENDITION_SALT).loads(token, max_age=current_app.config["MEDIA_LINK_MAX_AGE"])
+    except SignatureExpired as exc:
+        raise LinkExpired() from exc
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    rendition = db.session.get(Rendition, data.get("r")) if isinstance(data, dict) else None
+    if rendition is None or not rendition.ready or rendition.storage_version != data.get("v"):
+        raise LinkInvalid()
+    return rendition

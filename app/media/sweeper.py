@@ -4,7 +4,8 @@ Every way a file reaches `MEDIA_ROOT` is a file first and a committed row second
 or a worker that dies in between leaves a file behind: a dead upload's `tmp/upload-*` (or a
 download's `tmp/download-*`), a staged file whose transfer row was rolled back (or an older
 version's, taken over by a newer one and never stored), an object folder whose asset row never
-committed, a `derived/<id>` folder whose removal after a deletion never happened. The same goes
+committed, a `derived/<id>` folder whose removal after a deletion never happened, the file of a
+rendition whose row went with its asset (or was forgotten for an older version of it). The same goes
 for SharePoint: a file committed in Graph whose asset row was rolled back or deleted meanwhile.
 
 Orphans are judged by what the database says *now* plus their age: only files older than
@@ -23,7 +24,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -112,7 +113,8 @@ def _referenced(root: Path) -> dict[str, set[str]]:
     staged = db.session.scalars(sa.select(MediaTransfer.staging_path))
     refs = db.session.scalars(sa.select(MediaAsset.storage_item_id).where(MediaAsset.storage_item_id.is_not(None)))
     ids = db.session.scalars(sa.select(MediaAsset.id))
-    return {"tmp": set(), "staging": {(root / p).name for p in staged}, "objects": set(refs),
+    return {"tmp": set(), "staging": {(root / p).name for p in staged},
+            "objects": set(refs) | _rendition_refs(),
             "derived": {str(i) for i in ids}}
 
 
@@ -141,9 +143,33 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _rendition_refs() -> set[str]:
+    """The stored files of renditions (app/renditions): kept while their row exists."""
+    from app.models import Rendition
+
+    return set(db.session.scalars(sa.select(Rendition.storage_item_id)
+                                  .where(Rendition.storage_item_id.is_not(None))))
+
+
+def forget_superseded_renditions() -> int:
+    """Rows of renditions made for an older version of their asset, untouched for the minimum
+    age (a replaced file sends its posts back to review: nothing sends them any more). Their
+    files become orphans, removed by the next sweep once old enough."""
+    from app.models import Rendition
+
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=_min_age())
+    gone = db.session.execute(sa.delete(Rendition).where(
+        Rendition.asset_id == MediaAsset.id, Rendition.asset_version < MediaAsset.version,
+        Rendition.updated_at < cutoff)).rowcount
+    db.session.commit()
+    return gone
+
+
 def sweep_local(*, dry_run: bool = False) -> Report:
     """Remove the local orphans old enough (none in a dry run); what was removed, per kind."""
     report = Report(dry_run=dry_run)
+    if not dry_run:
+        forget_superseded_renditions()
     for orphan in local_orphans():
         if not dry_run:
             _remove(orphan.path)
@@ -162,6 +188,7 @@ def sharepoint_orphans(client) -> list[dict]:
     than the minimum age (subfolders are never ours)."""
     items = [item for item in client.children() if "file" in item]
     refs = set(db.session.scalars(sa.select(MediaAsset.storage_item_id).where(MediaAsset.storage_item_id.is_not(None))))
+    refs |= _rendition_refs()
     adoptable = {name.casefold() for name in db.session.scalars(sa.select(MediaTransfer.item_name))}
     db.session.rollback()
     now = datetime.now(timezone.utc)

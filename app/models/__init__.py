@@ -9,6 +9,7 @@ from app.models.notifications import (Channel, Comment, MailState, Notification,
                                       NotificationPreference, TeamsMessage)
 from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
+from app.models.renditions import Rendition, RenditionStatus
 from app.models.storage import StorageCursor
 from app.models.users import User
 
@@ -16,6 +17,6 @@ __all__ = [
     "AccountTestStatus", "AuditEvent", "Approval", "Channel", "Comment", "MailState", "Notification",
     "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "Decision", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
-    "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Role", "ScenarioStatus",
+    "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Rendition", "RenditionStatus", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
 ]

@@ -41,13 +41,24 @@ def build(publication: Publication) -> dict:
         "account_identifier": account.account_identifier,
         "text": obj.message,
         "link": obj.link,
-        "media": [dict(_media(asset), alt_text=asset.alt_text) for asset in assets],
+        "media": [dict(_media(asset, account.platform), alt_text=asset.alt_text) for asset in assets],
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
         "sent_at": int(time.time()),
     }
 
 
-def _media(asset: MediaAsset) -> dict:
+def _media(asset: MediaAsset, platform) -> dict:
+    """Images and videos are sent as their rendition for the network (app/renditions): its
+    signed URL and its own type, size and dimensions. `RenditionPending` while it is being made
+    (the sender waits for it), `RenditionFailed` if it could not be: never the original instead."""
+    from app.media.links import signed_rendition_url
+    from app.renditions import service as renditions
+
+    rendition = renditions.for_payload(asset, platform)
+    if rendition is not None:
+        return {"url": signed_rendition_url(rendition), "mime": rendition.mime, "size": rendition.size_bytes,
+                "width": rendition.width, "height": rendition.height,
+                "duration_s": float(rendition.duration_s) if rendition.duration_s is not None else None}
     builder = media_url_builder()
     if builder is None:
         raise LookupError("no public media URL builder is configured")

@@ -28,6 +28,7 @@ from app.models import CampaignScenario, ContentObject, ObjectStatus, Publicatio
 from app.models.base import utcnow
 from app.publishing import media_check, payload
 from app.publishing.status import sync_object_status
+from app.renditions.service import RenditionPending
 from app import workflow
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -74,14 +75,16 @@ def retry_deadline(publication: Publication) -> datetime:
 
 
 def send(publication_id: int) -> str:
-    """Returns what happened: not_claimed, sent, retry, failed."""
+    """Returns what happened: not_claimed, sent, retry, waiting (for a rendition), failed."""
     publication = claim(publication_id)
     if publication is None:
         return "not_claimed"
     scenario = db.session.get(CampaignScenario, publication.campaign_scenario_id)
     try:
         body = payload.build(publication)
-    except LookupError as exc:  # media without a public URL
+    except RenditionPending as exc:  # the file for this network is being made: wait for it
+        return _wait_for_rendition(publication, exc)
+    except LookupError as exc:  # media without a public URL, or a rendition that failed
         return _record(publication, "permanent", str(exc))
     urls = [item["url"] for item in body["media"]]
     blocked = media_check.unreachable(urls) if urls else []
@@ -90,6 +93,30 @@ def send(publication_id: int) -> str:
         return _record(publication, "retryable", "media not publicly reachable: " + "; ".join(blocked))
     outcome, detail = _post(scenario.webhook_url, body)
     return _record(publication, outcome, detail)
+
+
+def _wait_for_rendition(publication: Publication, pending: RenditionPending) -> str:
+    """Back to the outbox for `RENDITION_WAIT_S`, as if never claimed: the attempt is not
+    counted and the retry window has not started (nothing was sent). The payload recorded the
+    missing rendition and queued it; one pending for longer than it may take is queued again
+    (its message was lost)."""
+    from app.renditions import service as renditions
+
+    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == publication.object_id)
+                       .with_for_update())  # the order of every writer: object, then publication
+    publication = db.session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
+    if publication.status is not P.SENDING:
+        db.session.rollback()
+        return "superseded"
+    publication.status = P.PENDING
+    publication.attempts -= 1
+    if publication.attempts == 0:
+        publication.first_attempt_at = None
+    publication.last_error = f"waiting for {pending}"
+    publication.next_attempt_at = utcnow() + timedelta(seconds=current_app.config["RENDITION_WAIT_S"])
+    renditions.requeue_if_stale(pending.rendition_id)
+    db.session.commit()
+    return "waiting"
 
 
 def _post(url: str | None, body: dict) -> tuple[str, str]:

@@ -11,3 +11,4 @@ from app.tasks import drafting  # noqa: F401,E402
 from app.tasks import make  # noqa: F401,E402
 from app.search import tasks as search_tasks  # noqa: F401,E402
 from app.notifications import tasks as notification_tasks  # noqa: F401,E402
+from app.renditions import tasks as rendition_tasks  # noqa: F401,E402

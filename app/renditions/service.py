@@ -1,0 +1,224 @@
+"""Which rendition a post's file needs for a network, recording it, making it, finding it.
+
+A rendition is keyed by (asset, asset version, profile, crop). The profile is the network's
+name and a digest of its media rules, so every post to that network with that file shares one
+rendition, and a change of the rules (app/networks.py) makes new ones. Images and videos always
+get one (metadata stripped, orientation applied, format and sizes made to fit); documents are
+sent as they are (LinkedIn takes a PDF within its limits).
+
+`request` records the missing rows in the caller's transaction and sends the `make_rendition`
+actor after the commit; `make` does the work without holding a transaction, then records the
+result: ready with its file in the asset's storage backend, or failed with the reason. A post
+is never sent with the original in place of a missing or failed rendition (app/publishing/).
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import asdict
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import insert
+
+from app import networks
+from app.extensions import db
+from app.models import MediaAsset, MediaKind, Platform, Rendition, RenditionStatus as R
+from app.models.base import utcnow
+from app.renditions import image, runner, video
+from app.storage import get_storage, media_root, transfers
+from app.tasks import send_after_commit
+
+DEFAULT_CROP = "auto"
+
+
+class RenditionPending(LookupError):
+    """The rendition is not made yet: the publication waits for it."""
+
+    def __init__(self, rendition_id: int):
+        super().__init__(f"rendition {rendition_id} is not ready yet")
+        self.rendition_id = rendition_id
+
+
+class RenditionFailed(LookupError):
+    """The rendition could not be made: the publication fails with the reason."""
+
+
+def needs_rendition(asset: MediaAsset) -> bool:
+    return asset.kind in (MediaKind.IMAGE, MediaKind.VIDEO)
+
+
+def profile(platform: Platform) -> str:
+    rules = networks.RULES[platform]
+    media_rules = {k: v for k, v in asdict(rules).items() if k.startswith(("image", "video", "gif"))}
+    digest = hashlib.sha256(repr(sorted(media_rules.items())).encode()).hexdigest()[:8]
+    return f"{platform.value}-{digest}"
+
+
+def platform_of(profile_name: str) -> Platform:
+    return Platform(profile_name.rsplit("-", 1)[0])
+
+
+def find(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
+    return db.session.scalar(sa.select(Rendition).where(
+        Rendition.asset_id == asset.id, Rendition.asset_version == asset.version,
+        Rendition.profile == profile(platform), Rendition.crop == crop))
+
+
+def request(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
+    """The rendition of the asset's current version for `platform`, recorded if missing (and
+    made after the commit); None when the file is sent as it is."""
+    if not needs_rendition(asset):
+        return None
+    found = find(asset, platform, crop)
+    if found is not None:
+        return found
+    inserted = db.session.scalar(
+        insert(Rendition).values(asset_id=asset.id, asset_version=asset.version, profile=profile(platform),
+                                 crop=crop, status=R.PENDING, storage_backend=asset.storage_backend,
+                                 created_at=utcnow(), updated_at=utcnow())
+        .on_conflict_do_nothing(constraint="uq_renditions_key").returning(Rendition.id))
+    if inserted is not None:
+        from app.renditions.tasks import make_rendition
+
+        send_after_commit(db.session(), make_rendition, inserted)
+    return find(asset, platform, crop)
+
+
+def for_payload(asset: MediaAsset, platform: Platform) -> Rendition | None:
+    """The ready rendition to send; `RenditionPending` (recorded and queued if it was missing)
+    or `RenditionFailed` otherwise. None: the original is sent (a document)."""
+    rendition = request(asset, platform)
+    if rendition is None:
+        return None
+    if rendition.status is R.FAILED:
+        raise RenditionFailed(f"the file “{asset.title}” could not be adapted for {platform.value}: "
+                              f"{rendition.failure_reason}")
+    if rendition.status is not R.READY:
+        raise RenditionPending(rendition.id)
+    return rendition
+
+
+def requeue_if_stale(rendition_id: int) -> None:
+    """Queue a pending rendition again when nothing has touched it for longer than making it
+    may take (its message was lost): the caller commits."""
+    from app.renditions.tasks import make_rendition
+
+    limit = timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 60)
+    stale = db.session.scalar(sa.update(Rendition).where(
+        Rendition.id == rendition_id, Rendition.status == R.PENDING, Rendition.updated_at < utcnow() - limit)
+        .values(updated_at=utcnow()).returning(Rendition.id))
+    if stale is not None:
+        send_after_commit(db.session(), make_rendition, stale)
+
+
+def give_up(rendition_id: int, reason: str) -> None:
+    """The actor's retries are exhausted (the storage kept failing): the rendition fails."""
+    db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
+                       .values(status=R.FAILED, failure_reason=reason, updated_at=utcnow()))
+    db.session.commit()
+
+
+def retry(rendition: Rendition) -> None:
+    """Try a failed rendition again (the post page's button)."""
+    if rendition.status is R.FAILED:
+        rendition.status, rendition.failure_reason = R.PENDING, None
+        from app.renditions.tasks import make_rendition
+
+        send_after_commit(db.session(), make_rendition, rendition.id)
+
+
+def make(rendition_id: int) -> str:
+    """Make one rendition; safe to run twice. Returns ready, failed, or skipped."""
+    rendition = db.session.get(Rendition, rendition_id)
+    if rendition is None or rendition.status is not R.PENDING:
+        db.session.rollback()
+        return "skipped"
+    asset = db.session.get(MediaAsset, rendition.asset_id)
+    if asset is None or asset.version != rendition.asset_version:
+        db.session.rollback()
+        return "skipped"  # replaced meanwhile: the new version has rows of its own
+    kind, backend, version = asset.kind, asset.storage_backend, asset.version
+    platform, focal = platform_of(rendition.profile), (0.5, 0.5)
+    settings = (image.Settings(focal=focal, keep_metadata=current_app.config["RENDITION_KEEP_METADATA"])
+                if kind is MediaKind.IMAGE else video.Settings(focal=focal))
+    suffix = ".mp4" if kind is MediaKind.VIDEO else ""
+    tmp = media_root() / "tmp" / f"download-rendition-{uuid.uuid4().hex}{suffix}"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    db.session.rollback()  # hold no transaction while the file is decoded
+    result, failure, stored = None, None, None
+    try:
+        with transfers.current_file(asset.id, version, backend) as source:
+            result = runner.run(kind.value, str(source), str(tmp), networks.RULES[platform], settings,
+                                current_app.config["RENDITION_TIMEOUT_S"])
+        stored = get_storage(backend).put(tmp, name=f"rendition-{rendition_id}-{platform.value}{_ext(result)}")
+    except runner.RenditionError as exc:
+        failure = str(exc)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _record(rendition_id, result, stored, failure)
+
+
+def _ext(result: dict) -> str:
+    return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "video/mp4": ".mp4"}.get(
+        result["mime"], "")
+
+
+def _record(rendition_id: int, result: dict | None, stored, failure: str | None) -> str:
+    rendition = db.session.get(Rendition, rendition_id, with_for_update=True, populate_existing=True)
+    if rendition is None:
+        db.session.rollback()
+        return "skipped"  # the asset went meanwhile; its file is an orphan for the sweeper
+    rendition.attempts += 1
+    if failure is not None:
+        rendition.status, rendition.failure_reason = R.FAILED, failure
+    else:
+        rendition.status, rendition.failure_reason, rendition.made_at = R.READY, None, utcnow()
+        rendition.storage_item_id, rendition.storage_version = stored.ref, stored.id
+        rendition.mime, rendition.size_bytes = result["mime"], result["size"]
+        rendition.width, rendition.height = result["width"], result["height"]
+        if "duration" in result:
+            rendition.duration_s = Decimal(str(round(result["duration"], 3)))
+            rendition.frame_rate = Decimal(str(round(result["fps"], 3)))
+        rendition.changes = result["changes"]
+    db.session.commit()
+    return rendition.status.value
+
+
+def facts(rendition: Rendition) -> networks.MediaFacts:
+    """The rendition as the network check sees it."""
+    kind = "video" if rendition.mime and rendition.mime.startswith("video/") else "image"
+    return networks.MediaFacts(kind=kind, mime=rendition.mime, size=rendition.size_bytes, width=rendition.width,
+                               height=rendition.height,
+                               duration_s=float(rendition.duration_s) if rendition.duration_s is not None else None,
+                               fps=float(rendition.frame_rate) if rendition.frame_rate is not None else None)
+
+
+def note(rendition: Rendition) -> str:
+    """What was done, for the post page: « redimensionnée à 1440 px, convertie en JPEG, 2,1 Mo »."""
+    if rendition.status is R.FAILED:
+        return str(_l("Could not be adapted: %(reason)s", reason=rendition.failure_reason))
+    if rendition.status is not R.READY:
+        return str(_l("Being adapted…"))
+    changes, parts = rendition.changes or {}, []
+    if changes.get("resized"):
+        parts.append(str(_l("resized to %(w)d px", w=rendition.width)))
+    if changes.get("cropped"):
+        parts.append(str(_l("cropped to %(w)d×%(h)d", w=rendition.width, h=rendition.height)))
+    if changes.get("letterboxed"):
+        parts.append(str(_l("letterboxed to %(w)d×%(h)d", w=rendition.width, h=rendition.height)))
+    if changes.get("converted") or rendition.mime == "video/mp4":
+        parts.append(str(_l("converted to %(type)s", type=rendition.mime.split("/")[1].upper())))
+    parts.append(str(networks._mb(rendition.size_bytes)))
+    return ", ".join(parts)
+
+
+def stored_refs(backend=None) -> set[str]:
+    """The storage objects renditions hold (the sweeper keeps them)."""
+    query = sa.select(Rendition.storage_item_id).where(Rendition.storage_item_id.is_not(None))
+    if backend is not None:
+        query = query.where(Rendition.storage_backend == backend)
+    return set(db.session.scalars(query))
