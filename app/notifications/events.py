@@ -40,7 +40,7 @@ def on_transition(obj: ContentObject, previous: S, target: S, *, actor=None, com
     recipients = _approvers(actor) if audience == "approvers" else _author(obj, actor)
     notify(recipients, event, obj, actor=actor, data=data)
     if event in TEAMS_EVENTS:
-        _teams(obj, event, data)
+        _teams(obj, event, {**data, "by": getattr(actor, "name", None)})
 
 
 def _details(obj: ContentObject, event: E, comment: str | None) -> dict:

@@ -37,7 +37,7 @@ def _first_image(object_id: int) -> str | None:
 
 def card(message: TeamsMessage, text: str, image: str | None) -> dict:
     data = message.data
-    body = [{"type": "TextBlock", "text": messages.summary(message.event, data, None), "weight": "Bolder",
+    body = [{"type": "TextBlock", "text": messages.summary(message.event, data, data.get("by")), "weight": "Bolder",
              "size": "Medium", "wrap": True}]
     if text:
         body.append({"type": "TextBlock", "text": text, "wrap": True})
