@@ -13,7 +13,8 @@ from PIL import Image
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus as S, Platform,
-                        Publication, PublicationStatus, Role, SocialAccount, Tag, User, object_targets)
+                        MediaAsset, Publication, PublicationStatus, Role, SocialAccount, Tag, User,
+                        media_tags, object_targets)
 from app.storage import media_root
 from tests.objects_support import make_asset
 from tests.e2e.conftest import PASSWORD
@@ -28,6 +29,8 @@ class World:
     posts: dict[str, int]      # title -> id
     scenarios: dict[str, int]  # platform -> scenario id
     live: dict[str, str]       # platform -> live address of the published post
+    assets: list[int]
+    accounts: list[int]
 
 
 def seed(app) -> World:
@@ -95,8 +98,24 @@ def seed(app) -> World:
                                    idempotency_key=f"daily-{tag}-failed", fingerprint="f",
                                    status=PublicationStatus.FAILED, last_error="HTTP 400"))
         db.session.commit()
+        accounts_ = list(db.session.scalars(sa.select(CampaignScenario.social_account_id)
+                                            .where(CampaignScenario.campaign_id == campaign.id)))
         return World(emails[Role.EDITOR], emails[Role.APPROVER], emails[Role.ADMIN], campaign.id, posts,
-                     scenarios, live)
+                     scenarios, live, [poster.id, camera.id], accounts_)
+
+
+def remove(app, world: World) -> None:
+    """The live app's database is shared by every browser module: leave no post, account or file
+    behind for the next (the library tests start from an empty library)."""
+    with app.app_context():
+        objects = sa.select(ContentObject.id).where(ContentObject.campaign_id == world.campaign_id)
+        db.session.execute(sa.delete(Publication).where(Publication.object_id.in_(objects)))
+        db.session.execute(sa.delete(Campaign).where(Campaign.id == world.campaign_id))  # posts, scenarios
+        db.session.execute(sa.delete(SocialAccount).where(SocialAccount.id.in_(world.accounts)))
+        tags = sa.select(media_tags.c.tag_id).where(media_tags.c.media_asset_id.in_(world.assets))
+        db.session.execute(sa.delete(Tag).where(Tag.id.in_(tags)))
+        db.session.execute(sa.delete(MediaAsset).where(MediaAsset.id.in_(world.assets)))
+        db.session.commit()
 
 
 def no_sideways_scroll(page) -> tuple[int, int]:

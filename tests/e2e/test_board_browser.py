@@ -4,7 +4,7 @@ thumbnail, and the live posts linked from the card and from the post page."""
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
-from tests.e2e.daily_seed import no_sideways_scroll, seed
+from tests.e2e.daily_seed import no_sideways_scroll, remove, seed
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +13,9 @@ COLUMNS = ("draft", "in_review", "changes_requested", "approved", "scheduled", "
 
 @pytest.fixture(scope="module")
 def world(live_app):
-    return seed(live_app)
+    world = seed(live_app)
+    yield world
+    remove(live_app, world)
 
 
 def _page(browser, live_server, world, viewport):
@@ -81,7 +83,8 @@ def test_filters_stay_in_the_address(browser, live_server, world):
     page.reload()
     assert page.get_by_label("Network").input_value() == "linkedin"
     assert page.get_by_label("Text").input_value() == "programme"
-    assert "network=linkedin" in page.get_by_role("link", name="Calendar").get_attribute("href")
+    views = page.get_by_role("navigation", name="Campaign views")
+    assert "network=linkedin" in views.get_by_role("link", name="Calendar").get_attribute("href")
     # Back from a post to the board, the filters are still there.
     page.get_by_role("link", name="Programme des conférences").click()
     page.get_by_test_id("object-page").wait_for()

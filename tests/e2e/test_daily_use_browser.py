@@ -6,14 +6,16 @@ import re
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
-from tests.e2e.daily_seed import no_sideways_scroll, seed
+from tests.e2e.daily_seed import no_sideways_scroll, remove, seed
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def world(live_app):
-    return seed(live_app)
+    world = seed(live_app)
+    yield world
+    remove(live_app, world)
 
 
 def _context(browser, viewport, **options):
@@ -102,8 +104,9 @@ def test_the_menu_works_without_javascript(browser, live_server, world):
     log_in_any(page, live_server.url, world.approver)
     assert page.locator("header.topbar").bounding_box()["height"] <= 64
     page.locator(".menu-button").click()
-    page.locator(".mainnav a").first.wait_for(state="visible")
-    page.locator(".mainnav a").first.click()
+    review = page.locator(".mainnav a", has_text="Review")
+    review.wait_for(state="visible")
+    review.click()
     page.wait_for_url("**/reviews/")
     context.close()
 
