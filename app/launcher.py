@@ -63,6 +63,16 @@ def start_make(stack: list, token: str, real_account: bool) -> dict:
     return emulator.settings()
 
 
+def start_mail_sink(stack: list) -> dict:
+    """A local SMTP sink on a free port, the mails shown on /dev/mail (none with SMTP_URL set)."""
+    if os.environ.get("SMTP_URL"):
+        return {}
+    from app.notifications.sink import MailSink
+
+    stack.append(sink := MailSink(INSTANCE / "dev-mail").start())
+    return {"SMTP_URL": sink.url(), "DEV_MAIL_DIR": str(sink.folder)}
+
+
 def write_local_env(path: Path, env: dict) -> None:
     """So `flask` commands reach the same servers: `set -a; . instance/local.env; set +a`.
     Values are shell-quoted: the embedded database URL holds a `&` (and the folder may hold
@@ -106,7 +116,7 @@ def main() -> int:
         generated = load_secrets()
         emulator_token = generated.pop("MAKE_EMULATOR_TOKEN")
         env = {"APP_ENV": "development", "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}", **generated,
-               **start_services(stack), **start_make(stack, emulator_token, real_make)}
+               **start_services(stack), **start_make(stack, emulator_token, real_make), **start_mail_sink(stack)}
         for key, value in env.items():
             os.environ.setdefault(key, value)
         write_local_env(INSTANCE / "local.env", {k: os.environ[k] for k in env})
@@ -163,6 +173,8 @@ def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
     emulator = next((s for s in stack if isinstance(s, MakeEmulator)), None)
     print(f"  Make: the emulator at {emulator.url} (inspect {emulator.url}/_emulator/stats)"
           if emulator else "  Make: the real account of MAKE_API_TOKEN")
+    if os.environ.get("DEV_MAIL_DIR"):
+        print(f"  Mail: a local SMTP sink ({os.environ['SMTP_URL']}); received mails on {url}/dev/mail")
     print("  demo logins" + (" (just created):" if seeded else ":"))
     for email, _name, role, password in users:
         print(f"    {role.value:<9} {email:<22} {password}")
