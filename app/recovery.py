@@ -7,13 +7,16 @@ before it acknowledged. Rows that waited longer than `RECOVERY_AFTER_S` get thei
 - an asset `processing` with no transfer pending and not touched since -> `process_media`;
 - a SharePoint transfer not progressing (no chunk recorded since, no live lease) -> `store_media`;
 - a campaign scenario still `provisioning` -> `provision_scenario`;
-- an account test still `pending` -> `test_social_account`.
+- an account test still `pending` -> `test_social_account`;
+- a rendition still `pending` (and older than its time limit, `RENDITION_TIMEOUT_S`, too: making
+  it may take that long) -> `make_rendition` (app/renditions).
 
 Every one of these actors is safe to run twice (each re-reads its row and does nothing once it
 moved on; processing re-checks the version under a row lock; a store holds a lease, renewed with
 each chunk, that a second delivery waits for; provisioning holds a Redis lock per row and finds
 before it creates; an account test writes its outcome only while the row is still pending, under
-its row lock). A re-sent row is marked in Redis for `RECOVERY_AFTER_S`, so that a slow run is
+its row lock; a rendition is made only while pending, its maker killed past its time limit).
+A re-sent row is marked in Redis for `RECOVERY_AFTER_S`, so that a slow run is
 not sent again every minute (docs/operations.md).
 """
 from __future__ import annotations
@@ -25,8 +28,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db, redis_store
-from app.models import (AccountTestStatus, CampaignScenario, MediaAsset, MediaStatus, ScenarioStatus,
-                        SocialAccount)
+from app.models import (AccountTestStatus, CampaignScenario, MediaAsset, MediaStatus, Rendition,
+                        RenditionStatus, ScenarioStatus, SocialAccount)
 from app.models.base import utcnow
 from app.models.media import MediaTransfer
 
@@ -64,14 +67,24 @@ def _account_tests(cutoff, now, limit):
         .order_by(SocialAccount.updated_at).limit(limit)).all()
 
 
+def _renditions(cutoff, now, limit):
+    making = now - timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 60)
+    return db.session.scalars(
+        sa.select(Rendition.id).where(Rendition.status == RenditionStatus.PENDING,
+                                      Rendition.updated_at < min(cutoff, making))
+        .order_by(Rendition.updated_at).limit(limit)).all()
+
+
 def _actors():
+    from app.renditions.tasks import make_rendition
     from app.tasks.campaigns import provision_scenario, test_social_account
     from app.tasks.media import process_media, store_media
 
     return (("media_processing", _media_processing, process_media),
             ("media_store", _media_stores, store_media),
             ("provisioning", _provisioning, provision_scenario),
-            ("account_test", _account_tests, test_social_account))
+            ("account_test", _account_tests, test_social_account),
+            ("rendition", _renditions, make_rendition))
 
 
 def _first_resend(kind: str, row_id: int, ttl: int) -> bool:

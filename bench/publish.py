@@ -32,6 +32,7 @@ from app.models import Approval, CallbackEvent, ContentObject, Publication, Publ
 from app.publishing.status import wrong_statuses  # noqa: E402
 from app.reviews import service as reviews  # noqa: E402
 from app.scheduler import Scheduler  # noqa: E402
+from tests.brokers import broker_env  # noqa: E402
 from tests.conftest import CALLBACK_SECRET  # noqa: E402
 from tests.publishing_stack import PublishingStack  # noqa: E402
 
@@ -42,35 +43,29 @@ def app_env(stack, public_url: str | None = None) -> dict:
             "REDIS_URL": config["REDIS_URL"], "REDIS_KEY_PREFIX": config["REDIS_KEY_PREFIX"],
             "DRAMATIQ_NAMESPACE": config["DRAMATIQ_NAMESPACE"], "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
             "PUBLIC_BASE_URL": public_url or config["PUBLIC_BASE_URL"],
-            "CALLBACK_RATE_LIMIT_PER_MINUTE": "100000000"}
+            "CALLBACK_RATE_LIMIT_PER_MINUTE": "100000000", **broker_env(config)}
 
 
-def publish_all(stack, objects: int, targets: int, processes: int, threads: int, web_url: str) -> dict:
+def seed_approved(stack, objects: int, targets: int) -> None:
+    """`objects` posts on `targets` accounts each, approved: their publications wait in the outbox."""
     approver_id, _ = stack.seed(objects=objects, targets=targets)
     with stack.app.app_context():
         approver = db.session.get(User, approver_id)
         for obj in db.session.scalars(sa.select(ContentObject)):
             reviews.approve(obj, by=approver)
         db.session.commit()
-    print(f"approved {objects} objects on {targets} accounts each; publishing with {processes} worker "
-          f"processes x {threads} threads")
-    started = time.monotonic()
-    scheduler = Scheduler(stack.app).start()
-    worker = subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", str(processes),
-                               "--threads", str(threads)], cwd=ROOT, env={**os.environ, **app_env(stack, web_url)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        def done():
-            with stack.app.app_context():
-                return db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
-                    Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED]))) \
-                    == objects * targets
-        stack.wait_for(done, timeout=max(600, objects / 5), interval=0.5)
-    finally:
-        scheduler.stop()
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(60)
-    elapsed = time.monotonic() - started
+
+
+def settled(stack) -> int:
+    """Publications published or failed (nothing more will happen to them)."""
+    with stack.app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
+            Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED])))
+
+
+def outcome(stack, elapsed: float) -> dict:
+    """What the run did, counted at the emulator's sink (one post per idempotency key) and in
+    the database: publications, throughput, latencies, lost and doubled posts, wrong statuses."""
     with stack.app.app_context():
         rows = db.session.execute(
             sa.select(Publication.idempotency_key, Publication.status, Publication.completed_at, Approval.created_at)
@@ -89,6 +84,24 @@ def publish_all(stack, objects: int, targets: int, processes: int, threads: int,
             "lost": len(keys - set(posts)), "duplicated": sum(1 for n in posts.values() if n > 1),
             "wrong_status": len(wrong),
             "elapsed_s": round(elapsed, 1), "latency": summary(latencies)}
+
+
+def publish_all(stack, objects: int, targets: int, processes: int, threads: int, web_url: str) -> dict:
+    seed_approved(stack, objects, targets)
+    print(f"approved {objects} objects on {targets} accounts each; publishing with {processes} worker "
+          f"processes x {threads} threads")
+    started = time.monotonic()
+    scheduler = Scheduler(stack.app).start()
+    worker = subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", str(processes),
+                               "--threads", str(threads)], cwd=ROOT, env={**os.environ, **app_env(stack, web_url)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stack.wait_for(lambda: settled(stack) == objects * targets, timeout=max(600, objects / 5), interval=0.5)
+    finally:
+        scheduler.stop()
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+    return outcome(stack, time.monotonic() - started)
 
 
 def signed_requests(count: int, stack, batch: int) -> list[tuple[bytes, dict]]:

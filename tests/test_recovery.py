@@ -252,3 +252,23 @@ def test_manual_actions_and_the_sweep_lock_the_post_first_and_never_deadlock_wit
         expected = {"retry": PublicationStatus.PENDING, "settle": PublicationStatus.FAILED,
                     "sweep_stuck": PublicationStatus.UNKNOWN}[action]
         assert db.session.get(Publication, publication_id).status is expected
+
+
+def test_a_rendition_left_pending_past_its_time_limit_is_resent(app, client, editor, media_root, monkeypatch):
+    from app.models import Rendition, RenditionStatus
+
+    asset_id = upload(client, image("PNG", color=(3, 4, 5)), "r.png").get_json()["id"]
+    old = utcnow() - timedelta(seconds=app.config["RENDITION_TIMEOUT_S"] + 120)
+    with app.app_context():
+        asset = db.session.get(MediaAsset, asset_id)
+        asset.status = MediaStatus.READY  # processed: only its renditions wait
+        for platform, updated in (("instagram-x", old), ("facebook-x", utcnow())):
+            db.session.add(Rendition(asset_id=asset_id, asset_version=asset.version, profile=platform,
+                                     status=RenditionStatus.PENDING, storage_backend=asset.storage_backend,
+                                     created_at=updated, updated_at=updated))
+        db.session.commit()
+    monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
+    before = waiting(app, "renditions")
+    # the recent one may still be in the making (RENDITION_TIMEOUT_S): only the old one goes again
+    assert resend(app) == {"rendition": 1}
+    assert waiting(app, "renditions") == before + 1

@@ -132,6 +132,7 @@ def _build_broker(app, namespace: str) -> tuple[dramatiq.Broker, str]:
     if uses_rabbitmq(config):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
+        logging.getLogger("pika").setLevel(logging.WARNING)  # a line per connection at INFO
         return RabbitmqBroker(url=_rabbitmq_url(url), confirm_delivery=True), config.get("RABBITMQ_QUEUE_PREFIX") or ""
     # Short timeouts: a Redis stall must not hang a request that enqueues after its commit
     client = redis.Redis.from_url(url, socket_connect_timeout=config["REDIS_CONNECT_TIMEOUT_S"],
