@@ -136,17 +136,23 @@ def test_a_store_not_progressing_is_resent_and_one_under_a_live_lease_is_not(app
     assert resend(app) == {"media_store": 1}  # the lease lapsed: the other one now
 
 
+def _scenario(status, **values) -> CampaignScenario:
+    """A campaign scenario of a new campaign on a new account, flushed (the caller commits)."""
+    account = accounts.create_account(Platform.FACEBOOK, label="FB", make_connection_id=78,
+                                      account_identifier="104857600000001", template_scenario_id=None)
+    campaign = Campaign(name="Salon")
+    db.session.add(campaign)
+    db.session.flush()
+    scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status=status, **values)
+    db.session.add(scenario)
+    db.session.flush()
+    return scenario
+
+
 def test_a_scenario_left_provisioning_is_resent(app, monkeypatch):
-    account_id = _account(app)
     with app.app_context():
-        campaign = Campaign(name="Salon")
-        db.session.add(campaign)
-        db.session.flush()
-        stuck = CampaignScenario(campaign_id=campaign.id, social_account_id=account_id,
-                                 status=ScenarioStatus.PROVISIONING)
-        db.session.add(stuck)
+        stuck_id = _scenario(ScenarioStatus.PROVISIONING).id
         db.session.commit()
-        stuck_id = stuck.id
     monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
     before = waiting(app)
     assert resend(app) == {"provisioning": 1}
@@ -182,16 +188,11 @@ def committed_app(servers):
 def _post_with_publication(app, status) -> tuple[int, int]:
     from app.models import ContentObject, ObjectStatus, Publication
 
-    account_id = _account(app)
     with app.app_context():
-        campaign = Campaign(name="Salon")
-        db.session.add(campaign)
-        db.session.flush()
-        scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account_id,
-                                    status=ScenarioStatus.READY, webhook_url="https://hook.example.org/x")
-        obj = ContentObject(campaign_id=campaign.id, title="Post", message="Bonjour",
+        scenario = _scenario(ScenarioStatus.READY, webhook_url="https://hook.example.org/x")
+        obj = ContentObject(campaign_id=scenario.campaign_id, title="Post", message="Bonjour",
                             status=ObjectStatus.PUBLISHING)
-        db.session.add_all([scenario, obj])
+        db.session.add(obj)
         db.session.flush()
         publication = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, generation=1,
                                   idempotency_key=f"o{obj.id}-s{scenario.id}-g1", fingerprint="f", status=status,
