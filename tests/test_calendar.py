@@ -151,7 +151,7 @@ def test_the_policy_can_keep_the_approval_and_move_the_publications(app, client,
         step = _move(client, object_id, f"{YEAR}-01-12", "18:45", confirm=False).get_data(as_text=True)
         assert 'data-consequence="kept"' in step and "The approval is kept" in step
         assert _move(client, object_id, f"{YEAR}-01-12", "18:45", headers={**EN, "HX-Request": "true"}) \
-            .headers["HX-Location"] == "/calendar/?view=week"
+            .headers["HX-Redirect"] == "/calendar/?view=week"
         new = datetime(YEAR, 1, 12, 17, 45, tzinfo=timezone.utc)  # 18:45 in Paris (winter time)
         status, scheduled_at, due, actions = _state(app, object_id)
         assert status is ObjectStatus.SCHEDULED and scheduled_at == new

@@ -54,8 +54,8 @@ def move(object_id):
            "kept": _("“%(title)s” moved to %(when)s: the approval is kept.", title=obj.title, when=when),
            "none": _("“%(title)s” moved to %(when)s.", title=obj.title, when=when)}[outcome], "success")
     back = _back(form.back.data)
-    if wants_fragment():
-        return "", 204, {"HX-Location": back}
+    if wants_fragment():  # the whole page again, with the flash (the calendar block has none)
+        return "", 204, {"HX-Redirect": back}
     return redirect(back, 303)
 
 
