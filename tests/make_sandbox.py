@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import httpx
 
@@ -105,3 +106,66 @@ class RecordingProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._target.close()
+
+
+@contextmanager
+def emulated_app(servers, settings: dict, *, worker_threads: int = 0, serve: bool = False,
+                 **config):
+    """An app on a database of its own, pointed at a Make emulator by `settings`; `serve` also
+    serves it on loopback (Make calls it back at PUBLIC_BASE_URL), `worker_threads` runs a
+    Dramatiq worker on its broker. Its Redis keys and queues are its own (apps of other modules
+    run in the same session). Everything is torn down on exit."""
+    import uuid
+
+    import dramatiq
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+    from sandbox.server import BackgroundServer
+    from tests.conftest import (SESSION_TAG, _clear_redis, create_database, drop_database,
+                                make_test_app)
+
+    url = create_database(servers.database_url)
+    own = f"cms-test-{SESSION_TAG}-{uuid.uuid4().hex[:6]}"  # Redis keys and queues of its own
+    app = make_test_app(servers, url, **{"REDIS_KEY_PREFIX": f"{own}:", "DRAMATIQ_NAMESPACE": own,
+                                         **settings, **config})
+    with app.app_context():
+        upgrade()
+    web = BackgroundServer(app).start() if serve else None
+    if web:
+        app.config["PUBLIC_BASE_URL"] = web.url
+    broker = app.extensions["dramatiq"]
+    broker.flush_all()  # nothing left over from other tests' apps sharing the namespace
+    worker = dramatiq.Worker(broker, worker_threads=worker_threads) if worker_threads else None
+    if worker:
+        worker.start()
+    try:
+        yield app
+    finally:
+        if worker:
+            worker.stop()
+        if web:
+            web.stop()
+        broker.flush_all()
+        _clear_redis(app.config["REDIS_URL"], app.config["REDIS_KEY_PREFIX"])
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(servers.database_url, url)
+
+
+def signed_in(app, role, language: str = "en"):
+    """A test client signed in as a new user with `role`, its browser asking for `language`."""
+    import uuid
+
+    from app.auth import service as users
+    from app.extensions import db
+    from tests.conftest import PASSWORD, csrf_token
+
+    with app.app_context():
+        users.create_user(email := f"{role}-{uuid.uuid4().hex[:6]}@example.org", "Tester", role,
+                          PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    return client

@@ -13,7 +13,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from app.auth import service as users
 from app.campaigns import provisioning
 from app.campaigns import service as campaigns
 from app.extensions import db
@@ -22,9 +21,9 @@ from app.models import CampaignScenario, Platform, Role, ScenarioStatus, SocialA
 from app.models.base import utcnow
 from app.platforms import service as accounts
 from app.scheduler import JOBS
-from tests.conftest import PASSWORD, create_database, csrf_token, drop_database, make_test_app
-from tests.make_sandbox import CONNECTIONS, SECRET, TOKEN, ServedEmulator
-from tests.make_templates import contract_template, instagram_photo
+from tests.conftest import csrf_token
+from tests.make_sandbox import CONNECTIONS, SECRET, TOKEN, ServedEmulator, emulated_app, signed_in
+from tests.make_templates import contract_template, instagram_photo, modules
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +37,8 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def app(servers, emulator):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url, **emulator.settings())
-    with app.app_context():
-        upgrade()
-    app.extensions["dramatiq"].flush_all()
-    yield app
-    app.extensions["dramatiq"].flush_all()
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    with emulated_app(servers, emulator.settings()) as app:
+        yield app
 
 
 @pytest.fixture(autouse=True)
@@ -171,12 +160,7 @@ def test_a_token_without_the_scopes_and_a_refused_token(app, emulator):
 def test_the_admin_page_shows_the_last_report_and_runs_it_again(app, emulator):
     _api(emulator, "DELETE", "/data-stores/1", params={"confirmed": "true"})
     _doctor(app)
-    with app.app_context():
-        users.create_user(email := f"a{uuid.uuid4().hex[:6]}@example.org", "A", Role.ADMIN, PASSWORD)
-        db.session.commit()
-    admin = app.test_client()
-    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
-    admin.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(admin)})
+    admin = signed_in(app, Role.ADMIN, "fr")
     page = admin.get("/make/doctor")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Santé de Make" in html and "Quelque chose échoue" in html
@@ -205,11 +189,7 @@ def test_the_publishing_page_shows_the_drift(app, emulator, installation):
     with app.app_context():
         doctor.run_and_record()
         db.session.commit()
-        users.create_user(email := f"a{uuid.uuid4().hex[:6]}@example.org", "A", Role.ADMIN, PASSWORD)
-        db.session.commit()
-    admin = app.test_client()
-    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    admin.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(admin)})
+    admin = signed_in(app, Role.ADMIN)
     assert 'hx-get="/make/drift"' in admin.get("/hooks/").get_data(as_text=True)
     drift = admin.get("/make/drift", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "no longer match what the CMS renders" in drift
@@ -228,21 +208,13 @@ def test_the_scheduler_runs_the_doctor_every_day(app):
 
 
 def _modules(blueprint):
-    def walk(flow):
-        for module in flow or []:
-            yield module
-            yield from walk(module.get("onerror"))
-            for route in module.get("routes") or []:
-                yield from walk(route.get("flow"))
-    return list(walk(blueprint["flow"]))
+    return list(modules(blueprint).values())
 
 
 def test_make_runs_emulator_and_demo_data_pass_every_check(servers, tmp_path, monkeypatch):
     """What `make run` starts (app/embedded_make.py) and seeds (`seed_demo`), provisioned: the
     doctor finds nothing failing; only the dry runs not made yet are noted."""
     import socket
-
-    from flask_migrate import upgrade
 
     from app.cli import seed_demo
     from app.embedded_make import MakeEmulator, new_token
@@ -251,24 +223,18 @@ def test_make_runs_emulator_and_demo_data_pass_every_check(servers, tmp_path, mo
         sock.bind(("127.0.0.1", 0))
         monkeypatch.setenv("MAKE_EMULATOR_PORT", str(sock.getsockname()[1]))
     emulator = MakeEmulator(tmp_path / "make-emulator.json", new_token()).start()
-    url = create_database(servers.database_url)
     try:
-        app = make_test_app(servers, url, **emulator.settings(), MAKE_CALLBACK_SECRET=SECRET,
-                            MEDIA_ROOT=str(tmp_path / "media"))
-        with app.app_context():
-            upgrade()
-            seed_demo(social=True)
-            for row in db.session.scalars(sa.select(CampaignScenario)).all():
-                provisioning.provision(row.id)
-            assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} == \
-                {ScenarioStatus.READY}
-        code, output = _doctor(app)
-        app.extensions["dramatiq"].flush_all()
-        with app.app_context():
-            db.engine.dispose()
+        with emulated_app(servers, emulator.settings(), MAKE_CALLBACK_SECRET=SECRET,
+                          MEDIA_ROOT=str(tmp_path / "media")) as app:
+            with app.app_context():
+                seed_demo(social=True)
+                for row in db.session.scalars(sa.select(CampaignScenario)).all():
+                    provisioning.provision(row.id)
+                assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} \
+                    == {ScenarioStatus.READY}
+            code, output = _doctor(app)
     finally:
         emulator.stop()
-        drop_database(servers.database_url, url)
     lines = output.splitlines()
     assert code == 0 and not [line for line in lines if line.startswith("FAIL")], output
     assert {line.split()[1] for line in lines if line.startswith("NOTE")} == {"dry_run"}

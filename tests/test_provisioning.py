@@ -7,11 +7,9 @@ import logging
 import uuid
 from pathlib import Path
 
-import dramatiq
 import pytest
 import sqlalchemy as sa
 
-from app.auth import service as users
 from app.campaigns import provisioning
 from app.campaigns import service as campaigns
 from app.extensions import db
@@ -20,8 +18,9 @@ from app.models import (AccountTestStatus, AuditEvent, CampaignScenario, Platfor
                         ScenarioStatus, SocialAccount)
 from app.platforms import service as accounts
 from app.tasks.campaigns import provision_scenario, scenario_provisioning_gave_up
-from tests.conftest import PASSWORD, create_database, csrf_token, drop_database, make_test_app
-from tests.make_sandbox import CONNECTIONS, SECRET, RecordingProxy, ServedEmulator, wait_for
+from tests.conftest import csrf_token
+from tests.make_sandbox import (CONNECTIONS, SECRET, RecordingProxy, ServedEmulator,
+                                emulated_app, signed_in, wait_for)
 from tests.make_templates import contract_template, http_post, instagram_photo
 
 S = ScenarioStatus
@@ -36,22 +35,8 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def app(servers, emulator):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url, **emulator.settings())
-    with app.app_context():
-        upgrade()
-    broker = app.extensions["dramatiq"]
-    broker.flush_all()  # nothing left over from other tests' apps sharing the namespace
-    worker = dramatiq.Worker(broker, worker_threads=4)
-    worker.start()
-    yield app
-    worker.stop()
-    broker.flush_all()
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    with emulated_app(servers, emulator.settings(), worker_threads=4) as app:
+        yield app
 
 
 @pytest.fixture(autouse=True)
@@ -143,11 +128,7 @@ def test_make_refusing_ends_failed_with_the_error_and_retry_makes_it_ready(app, 
     campaign_id = _campaign(app, ids)
     [row] = _settle(app, campaign_id, S.FAILED, 1)
     assert "Make 400 SC400" in row.last_error and "Forced failure 400" in row.last_error
-    with app.app_context():
-        users.create_user(email := f"e{uuid.uuid4().hex[:6]}@example.org", "E", Role.EDITOR, PASSWORD)
-        db.session.commit()
-    client = app.test_client()
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    client = signed_in(app, Role.EDITOR)
     response = client.post(f"/campaigns/{campaign_id}/scenarios/{row.id}/retry",
                            data={"csrf_token": csrf_token(client, f"/campaigns/{campaign_id}")})
     assert response.status_code == 303

@@ -9,7 +9,6 @@ import json
 import uuid
 from pathlib import Path
 
-import dramatiq
 import pytest
 import sqlalchemy as sa
 
@@ -19,10 +18,8 @@ from app.extensions import db
 from app.integrations import doctor
 from app.models import CampaignScenario, Platform, Role, ScenarioStatus
 from app.platforms import service as accounts
-from sandbox.server import BackgroundServer
-from tests.conftest import create_database, drop_database, make_test_app
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
-from tests.make_sandbox import CONNECTIONS, SECRET, ServedEmulator, wait_for
+from tests.make_sandbox import CONNECTIONS, SECRET, ServedEmulator, emulated_app, wait_for
 from tests.make_templates import contract_template, instagram_photo
 
 pytestmark = pytest.mark.browser
@@ -31,27 +28,12 @@ EXPORT = Path(__file__).resolve().parent.parent / "fixtures/make/rss-to-social.b
 
 @pytest.fixture(scope="module")
 def stack(servers):
-    from flask_migrate import upgrade
-
     emulator = ServedEmulator()
-    url = create_database(servers.database_url)
-    app = make_test_app(servers, url, **emulator.settings())
-    with app.app_context():
-        upgrade()
-    web = BackgroundServer(app).start()
-    app.config["PUBLIC_BASE_URL"] = web.url
-    broker = app.extensions["dramatiq"]
-    broker.flush_all()
-    worker = dramatiq.Worker(broker, worker_threads=2)
-    worker.start()
-    yield app, web.url, emulator
-    worker.stop()
-    web.stop()
-    emulator.stop()
-    broker.flush_all()
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(servers.database_url, url)
+    try:
+        with emulated_app(servers, emulator.settings(), worker_threads=2, serve=True) as app:
+            yield app, app.config["PUBLIC_BASE_URL"], emulator
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture(scope="module")
