@@ -21,7 +21,8 @@ def _values(form) -> dict:
 
 def _form_page(form, account=None, status=200):
     return render("platforms/form.html", form=form, account=account, rules=IDENTIFIER_RULES,
-                  templated=[platform_label(p) for p in Platform if blueprints.requires_template(p.value)],
+                  templated=[platform_label(p) for p in Platform
+                             if blueprints.requires_template(p.value)],
                   status=status)
 
 
