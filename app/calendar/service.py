@@ -18,11 +18,11 @@ from flask_babel import get_locale, lazy_gettext as _l
 from babel.dates import get_day_names
 
 from app import audit, workflow
+from app.campaigns import board as boards
 from app.campaigns.object_forms import local_zone
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignScenario, CampaignStatus, ContentObject, Decision,
-                        ObjectStatus as S, Platform, Role, SocialAccount,
-                        object_targets)
+from app.models import (Approval, Campaign, CampaignStatus, ContentObject, Decision, ObjectStatus as S,
+                        Platform, Role)
 from app.models.base import utcnow
 from app.publishing import outbox
 from app.reviews import service as reviews
@@ -162,11 +162,7 @@ def _posts(filters: Filters, user):
     if filters.campaign:
         query = query.where(ContentObject.campaign_id == filters.campaign)
     if filters.network:
-        query = query.where(sa.exists(
-            sa.select(1).select_from(object_targets)
-            .join(CampaignScenario, CampaignScenario.id == object_targets.c.campaign_scenario_id)
-            .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-            .where(object_targets.c.object_id == ContentObject.id, SocialAccount.platform == filters.network)))
+        query = query.where(boards.targets_network(filters.network))
     return query
 
 

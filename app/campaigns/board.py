@@ -77,11 +77,7 @@ def _objects(campaign: Campaign, filters: Filters):
              .outerjoin(User, User.id == ContentObject.author_id)
              .where(ContentObject.campaign_id == campaign.id))
     if filters.network:
-        query = query.where(sa.exists(
-            sa.select(1).select_from(object_targets)
-            .join(CampaignScenario, CampaignScenario.id == object_targets.c.campaign_scenario_id)
-            .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-            .where(object_targets.c.object_id == ContentObject.id, SocialAccount.platform == filters.network)))
+        query = query.where(targets_network(filters.network))
     if filters.author:
         query = query.where(ContentObject.author_id == filters.author)
     if filters.text:
@@ -89,6 +85,15 @@ def _objects(campaign: Campaign, filters: Filters):
         query = query.where(ContentObject.id.in_(
             search.object_ids(filters.text, search.ObjectFilters(campaign_ids=(campaign.id,)))))
     return query
+
+
+def targets_network(network: Platform):
+    """Whether a post has a target on `network` (the board's and the calendar's filter)."""
+    return sa.exists(
+        sa.select(1).select_from(object_targets)
+        .join(CampaignScenario, CampaignScenario.id == object_targets.c.campaign_scenario_id)
+        .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+        .where(object_targets.c.object_id == ContentObject.id, SocialAccount.platform == network))
 
 
 def _cards(query) -> list[Card]:

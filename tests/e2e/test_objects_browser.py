@@ -121,7 +121,7 @@ def test_editor_writes_previews_and_submits_a_post(browser, live_server, live_ap
     page.get_by_label("Text").fill("teaser")
     page.get_by_test_id("column-in_review").get_by_test_id("object-card").wait_for()
     assert page.get_by_test_id("column-scheduled").get_by_test_id("object-card").count() == 0  # no LinkedIn target
-    page.get_by_role("link", name="Calendar").click()
+    page.get_by_role("navigation", name="Campaign views").get_by_role("link", name="Calendar").click()
     page.get_by_role("link", name="Next month").click()
     page.get_by_text("Ouverture des portes").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
