@@ -7,7 +7,8 @@ Two kinds (each explained, with what to do when it turns red, in docs/operations
   each scrape sees only the worker that answered.
 - gauges read at scrape time from PostgreSQL and Redis (the state of the whole installation,
   whichever process answers): outbox lag, callbacks not applied, publications `unknown`,
-  dead-lettered messages, queue and processing backlogs, the scheduler's heartbeat age.
+  dead-lettered messages, queue, media processing and renditions backlogs, the scheduler's
+  heartbeat age.
 
 The workers' own figures (messages processed, failed, retried, in flight) come from Dramatiq's
 Prometheus middleware, served by each worker pool on its own port (worker.py).
@@ -139,6 +140,9 @@ MEDIA_SQL = sa.text("""
            coalesce(extract(epoch FROM now() - min(updated_at)), 0) AS oldest,
            (SELECT count(*) FROM media_transfers) AS storing
     FROM media_assets WHERE status = 'processing'""")
+RENDITIONS_SQL = sa.text("""
+    SELECT count(*) AS pending, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
+    FROM renditions WHERE status = 'pending'""")
 
 
 def _database_gauges():
@@ -147,6 +151,7 @@ def _database_gauges():
     outbox = db.session.execute(OUTBOX_SQL).one()
     callbacks = db.session.execute(CALLBACKS_SQL).one()
     media = db.session.execute(MEDIA_SQL).one()
+    renditions = db.session.execute(RENDITIONS_SQL).one()
     db.session.rollback()  # read only: end the transaction the scrape opened
     return [
         _gauge("cms_outbox_lag_seconds", "Age of the oldest publication due and still pending.",
@@ -159,31 +164,27 @@ def _database_gauges():
                float(callbacks.oldest)),
         _gauge("cms_callbacks_set_aside", "Callbacks that could not be applied (listed on the "
                "publishing health page).", callbacks.set_aside),
-        _gauge("cms_media_processing_assets", "Assets waiting for their metadata and renditions "
-               "(thumbnail, preview).", media.processing),
+        _gauge("cms_media_processing_assets", "Assets waiting for their metadata, thumbnail and "
+               "preview.", media.processing),
         _gauge("cms_media_processing_oldest_seconds", "Age of the oldest asset still processing.",
                float(media.oldest)),
         _gauge("cms_media_store_backlog", "File versions waiting to be stored in SharePoint.",
                media.storing),
+        _gauge("cms_renditions_pending", "Files being made to fit a network, not ready yet.",
+               renditions.pending),
+        _gauge("cms_renditions_pending_oldest_seconds", "Age of the oldest rendition still pending.",
+               float(renditions.oldest)),
     ]
 
 
 def _broker_gauges():
-    """Dramatiq's Redis broker keeps each queue as a list `<namespace>:<queue>` (its delayed
-    messages in `<queue>.DQ`) and the dead-lettered ids in the sorted set `<queue>.XQ`
-    (dramatiq/brokers/redis/dispatch.lua)."""
-    broker = current_app.extensions["dramatiq"]
-    client, namespace = broker.client, broker.namespace
-    queues = sorted({q.removesuffix(".DQ") for q in broker.get_declared_queues()})
-    with client.pipeline(transaction=False) as pipe:
-        for queue in queues:
-            pipe.llen(f"{namespace}:{queue}")
-            pipe.llen(f"{namespace}:{queue}.DQ")
-            pipe.zcard(f"{namespace}:{queue}.XQ")
-        counts = pipe.execute()
-    waiting = [([queue], counts[3 * i]) for i, queue in enumerate(queues)]
-    delayed = [([queue], counts[3 * i + 1]) for i, queue in enumerate(queues)]
-    dead = [([queue], counts[3 * i + 2]) for i, queue in enumerate(queues)]
+    """Waiting, delayed and dead-lettered messages per queue, on Redis or RabbitMQ."""
+    from app.tasks import queue_counts
+
+    counts = sorted(queue_counts().items())
+    waiting = [([queue], numbers[0]) for queue, numbers in counts]
+    delayed = [([queue], numbers[1]) for queue, numbers in counts]
+    dead = [([queue], numbers[2]) for queue, numbers in counts]
     return [
         _gauge("cms_queue_messages", "Messages waiting in a Dramatiq queue.", waiting, {"queue"}),
         _gauge("cms_queue_delayed_messages", "Messages waiting for their retry or delay.", delayed, {"queue"}),

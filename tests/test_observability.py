@@ -16,7 +16,8 @@ import pytest
 from flask_login import login_user
 
 from app.extensions import db
-from app.models import CallbackEvent, MediaStatus, Publication, PublicationStatus as P, User
+from app.models import (CallbackEvent, MediaStatus, Publication, PublicationStatus as P, Rendition,
+                        StorageBackend, User)
 from app.models.base import utcnow
 from app.observability import ContextFilter, JsonFormatter, start_request
 from app.scheduler import Job, Scheduler
@@ -175,7 +176,8 @@ def _scrape(client) -> dict:
 @pytest.fixture
 def troubled_installation(app):
     """A publication due for 2 minutes, one unknown, a callback pending for a minute and one
-    set aside, an asset processing for 5 minutes, a message dead-lettered."""
+    set aside, an asset processing for 5 minutes, a rendition pending for 3, a message
+    dead-lettered."""
     with app.app_context():
         seed = seed_campaign(media=0)
         [object_id] = make_objects(seed.campaign_id, [], [], 1)
@@ -195,6 +197,8 @@ def troubled_installation(app):
         ])
         asset = make_asset("En cours", status=MediaStatus.PROCESSING)
         asset.updated_at = now - timedelta(minutes=5)
+        db.session.add(Rendition(asset_id=asset.id, asset_version=1, profile="instagram-test",
+                                 storage_backend=StorageBackend.LOCAL, created_at=now - timedelta(minutes=3)))
         db.session.commit()
         always_fails.send()
     worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=1, queues={"observability-test"})
@@ -226,6 +230,8 @@ def test_metrics_show_every_gauge(app, client, monkeypatch, troubled_installatio
     assert values["cms_media_processing_assets"] == 1
     assert 295 < values["cms_media_processing_oldest_seconds"] < 600
     assert values["cms_media_store_backlog"] == 0
+    assert values["cms_renditions_pending"] == 1
+    assert 175 < values["cms_renditions_pending_oldest_seconds"] < 500
     assert values['cms_dead_letter_messages{queue="observability-test"}'] == 1
     assert values['cms_queue_messages{queue="publish"}'] == 0
     assert 'cms_queue_delayed_messages{queue="default"}' in values
@@ -256,10 +262,15 @@ class _Envelopes(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("Content-Encoding") == "gzip":
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
             import gzip
 
             body = gzip.decompress(body)
+        elif encoding == "br":  # the SDK's choice when Brotli is installed
+            import brotli
+
+            body = brotli.decompress(body)
         type(self).received.append((self.path, body))
         self.send_response(200)
         self.end_headers()
