@@ -80,7 +80,7 @@ def test_the_filter_form_swaps_the_listing_and_pushes_the_url(app, client, edito
 
 def test_empty_library(client, editor):
     html = client.get("/media/", headers=EN).get_data(as_text=True)
-    assert "No media yet" in html and "Drop photos, videos or PDFs here" in html
+    assert "No media yet" in html and "Or drop files anywhere on the library." in html
 
 
 def test_a_processing_tile_polls_until_it_settles(app, client, editor):
@@ -274,3 +274,38 @@ def test_the_payload_carries_each_media_alt_text(app):
         db.session.flush()
         [item] = payload.build(publication)["media"]
         assert item["alt_text"] == "Le programme du salon, jour par jour"
+
+
+def test_the_facets_fetch_themselves_again_after_changes(app, client, editor):
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        ids = [make_asset(name, tags=["Salon"]).id for name in ("one", "two")]
+        make_asset("clip", kind=MediaKind.VIDEO)
+        db.session.commit()
+    page = client.get("/media/?kind=image", headers=EN).get_data(as_text=True)
+    assert 'hx-get="/media/facets?kind=image"' in page and 'hx-trigger="media-changed from:body delay:300ms"' in page
+    fragment = client.get("/media/facets?kind=image", headers={"HX-Request": "true", **EN})
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in html and html.count('id="media-facets"') == 1
+    assert 'data-facet="tags"' in html and "Video" not in html  # the counts of the search shown
+    assert client.get("/media/facets?kind=image", headers=EN).headers["Location"] == "/media/?kind=image"
+    # Bulk tagging announces the change, so the counts follow it.
+    tagged = client.post("/media/bulk-tags", data={"ids": ids, "tag": "Presse", "action": "add",
+                                                   "csrf_token": csrf_token(client, "/media/")},
+                         headers={"HX-Request": "true", **EN})
+    assert tagged.status_code == 200 and tagged.headers["HX-Trigger"] == "media-changed"
+    refused = client.post("/media/bulk-tags", data={"ids": ids, "tag": "", "action": "add",
+                                                    "csrf_token": csrf_token(client, "/media/")},
+                          headers={"HX-Request": "true", **EN})
+    assert refused.status_code == 422 and "HX-Trigger" not in refused.headers
+
+
+def test_a_video_tile_has_a_play_mark(app, client, editor):
+    with app.app_context():
+        clip = make_asset("clip", kind=MediaKind.VIDEO)
+        clip.thumb_path, clip.duration_s = "derived/x/thumb.webp", 75
+        make_asset("photo").thumb_path = "derived/y/thumb.webp"
+        db.session.commit()
+    html = client.get("/media/", headers=EN).get_data(as_text=True)
+    assert html.count('data-testid="play-mark"') == 1 and '<span class="tile-duration">1:15</span>' in html

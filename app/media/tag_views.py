@@ -58,8 +58,11 @@ def bulk_tags():
     if not wants_fragment():
         flash(str(error or message), "error" if error else "success")
         return redirect(url_for("media.index"), 303)
-    return render("media/index.html", block="bulk_result", assets=assets, message=message, error=error,
-                  status=422 if error else 200)
+    body, status, headers = render("media/index.html", block="bulk_result", assets=assets, message=message,
+                                   error=error, status=422 if error else 200)
+    if not error:
+        headers["HX-Trigger"] = "media-changed"  # the facet counts fetch themselves again
+    return body, status, headers
 
 
 @bp.get("/tags")

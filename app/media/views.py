@@ -39,6 +39,17 @@ def index():
     return body, status, headers
 
 
+@bp.get("/facets")
+@role_required(Role.EDITOR)
+def facets():
+    """The facet chips and the count of the library's current search, fetched again after an
+    upload or a bulk tagging changed them; a plain request goes to the library itself."""
+    state = ui.State.from_args(request.args)
+    if not wants_fragment():
+        return redirect(url_for("media.index", **state.query_args()))
+    return render("media/index.html", block="facets", state=state, listing=ui.listing(state, facets=True))
+
+
 @bp.get("/<int:asset_id>/card")
 @role_required(*VIEWERS)
 def card(asset_id):

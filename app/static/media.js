@@ -77,6 +77,8 @@
     }
   };
 
+  // A finished row: a success waits for its tile to be ready and then leaves the list
+  // (settleRows); a refusal, a duplicate or a cancel stays until dismissed.
   Uploader.prototype.finish = function (job, state, message, href) {
     job.row.classList.add("upload-" + state);
     job.status.textContent = "";
@@ -88,7 +90,34 @@
       job.status.textContent = message;
     }
     job.cancel.remove();
+    if (state !== "done") dismissable(job.row, this.text("dismiss"));
   };
+
+  function dismissable(row, label) {
+    if (row.querySelector(".upload-dismiss")) return;
+    var button = el("button", "link-button upload-dismiss", "\u00d7");
+    button.type = "button";
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.addEventListener("click", function () { row.remove(); });
+    row.appendChild(button);
+  }
+
+  // Rows of uploaded files whose tile has settled: gone once ready, red if processing failed.
+  function settleRows() {
+    document.querySelectorAll(".upload-row.upload-done[data-asset-id]").forEach(function (row) {
+      var card = document.getElementById("asset-" + row.getAttribute("data-asset-id"));
+      if (!card || card.classList.contains("status-processing")) return;
+      if (card.classList.contains("status-ready")) {
+        row.remove();
+        return;
+      }
+      var panel = row.closest("[data-upload-url]");
+      row.classList.replace("upload-done", "upload-error");
+      row.querySelector(".upload-status").textContent = panel.getAttribute("data-text-failed");
+      dismissable(row, panel.getAttribute("data-text-dismiss"));
+    });
+  }
 
   Uploader.prototype.send = function (job) {
     var self = this;
@@ -131,9 +160,12 @@
       this.finish(job, "error", data.error || this.text("interrupted"));
       return;
     }
+    job.row.setAttribute("data-asset-id", data.id);
     this.finish(job, data.duplicate ? "duplicate" : "done", data.message, data.url);
     if (data.tile) {
       showTile(data.id, data.tile);
+      settleRows();
+      document.body.dispatchEvent(new CustomEvent("media-changed", { bubbles: true })); // the facet counts
     } else if (data.url) {
       window.location.assign(data.url); // a replaced file: the detail page shows the new version
     }
@@ -156,13 +188,17 @@
       uploader.add(input.files);
       input.value = "";
     });
-    var zone = panel.querySelector("[data-dropzone]");
+    // The library names its drop zone (the whole listing); the replace form has none.
+    var target = panel.getAttribute("data-dropzone-target");
+    var zone = target ? document.querySelector(target) : panel.querySelector("[data-dropzone]");
     if (!zone) return;
     zone.addEventListener("dragover", function (event) {
       event.preventDefault();
       zone.classList.add("dragging");
     });
-    zone.addEventListener("dragleave", function () { zone.classList.remove("dragging"); });
+    zone.addEventListener("dragleave", function (event) {
+      if (!zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+    });
     zone.addEventListener("drop", function (event) {
       event.preventDefault();
       zone.classList.remove("dragging");
@@ -174,6 +210,21 @@
   }
 
   document.querySelectorAll("[data-upload-url]").forEach(setUp);
+
+  // An asset field saves when left (change) and with its button (submit). Pressing the button
+  // leaves the field first: that save is already on its way with the same value, so the
+  // button's would only abort it and send it again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form.meta-field")) form.setAttribute("data-sent", form.elements.value.value);
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("form.meta-field.htmx-request") && form.getAttribute("data-sent") === form.elements.value.value) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
 
   // Instant search from the keyboard: "/" focuses the search box, the arrow keys walk the
   // results (ArrowDown from the box enters them, ArrowUp from the first row goes back),
@@ -261,14 +312,31 @@
     var bar = document.getElementById("bulk-form");
     if (bar) {
       var result = document.getElementById("bulk-result");
-      bar.hidden = !document.querySelector(".tile-select:checked") && !(result && result.textContent.trim());
+      var selected = document.querySelectorAll(".tile-select:checked").length;
+      bar.hidden = !selected && !(result && result.textContent.trim());
+      var count = bar.querySelector(".bulk-count");
+      count.textContent = selected === 1 ? count.getAttribute("data-text-one")
+        : selected ? count.getAttribute("data-text-many").replace("{n}", selected) : "";
+      bar.querySelector("[data-select-all]").hidden = selected === document.querySelectorAll(".tile-select").length;
+      bar.querySelector("[data-select-none]").hidden = !selected;
     }
   }
 
+  // "Select all" takes the files shown on the page; "Clear the selection" lets them all go.
+  document.addEventListener("click", function (event) {
+    var all = event.target.closest("[data-select-all], [data-select-none]");
+    if (!all) return;
+    var on = all.hasAttribute("data-select-all");
+    document.querySelectorAll(".tile-select").forEach(function (box) { box.checked = on; });
+    arrange();
+  });
   document.addEventListener("change", function (event) {
     if (event.target.matches(".tile-select")) arrange();
   });
-  document.addEventListener("htmx:afterSettle", arrange);
+  document.addEventListener("htmx:afterSettle", function () {
+    arrange();
+    settleRows();
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", arrange);
   else arrange();
 })();
