@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import MailState, Notification, TeamsMessage, User
 from app.models.base import utcnow
 from app.notifications import mail, messages
+from app.notifications.service import actor_names
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,6 @@ def render_mail(user: User, notifications: list[Notification], actors: dict[int,
             render_template("notifications/mail.html", **context)
 
 
-def _actor_names(notifications) -> dict[int, str]:
-    ids = {n.actor_id for n in notifications if n.actor_id}
-    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
-
-
 def deliver_mail(ids: list[int]) -> int:
     """Mail the claimed rows over one SMTP connection; returns how many were sent."""
     claimed = claim_mail(ids)
@@ -80,7 +76,7 @@ def deliver_mail(ids: list[int]) -> int:
         return 0
     rows = db.session.execute(sa.select(Notification, User).join(User, User.id == Notification.user_id)
                               .where(Notification.id.in_(claimed)).order_by(Notification.id)).all()
-    actors = _actor_names([n for n, _ in rows])
+    actors = actor_names([n for n, _ in rows])
     sent = 0
     try:
         client = mail.connect(mail.settings())
@@ -135,7 +131,7 @@ def send_digest(user_id: int) -> int:
     if not rows or user is None or not user.active:
         db.session.rollback()
         return 0
-    subject, text, html = render_mail(user, rows, _actor_names(rows), digest=True)
+    subject, text, html = render_mail(user, rows, actor_names(rows), digest=True)
     client = mail.connect(mail.settings())   # an SMTP error: the rows stay for the actor's retry
     try:
         client.send_message(mail.build(mail.address(user.name, user.email), subject, text, html))

@@ -37,6 +37,18 @@ def people_and_post(live_app):
         return {"editor": editor.email, "approver": approver.email, "campaign": seed.campaign_id, "object": ids[0]}
 
 
+@pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
+def viewport(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, viewport):
+    context = browser.new_context(viewport=viewport, locale="en-GB")
+    yield context.new_page()
+    context.close()
+
+
 def sign_in(page, base, email):
     page.goto(base + "/login")
     page.get_by_label("E-mail address").fill(email)
@@ -45,10 +57,7 @@ def sign_in(page, base, email):
     page.wait_for_load_state("networkidle")
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_bell_and_the_list(browser, live_server, people_and_post, screenshot, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-GB")
-    page = context.new_page()
+def test_the_bell_and_the_list(page, live_server, people_and_post, screenshot, viewport):
     base = live_server.url
     sign_in(page, base, people_and_post["approver"])
     badge = page.get_by_test_id("unread-count")
@@ -67,13 +76,9 @@ def test_the_bell_and_the_list(browser, live_server, people_and_post, screenshot
     screenshot(page, f"notifications-list-{viewport['width']}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"sideways scroll: {width}px"
-    context.close()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_conversation_on_the_post_page(browser, live_server, people_and_post, screenshot, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-GB")
-    page = context.new_page()
+def test_the_conversation_on_the_post_page(page, live_server, people_and_post, screenshot, viewport):
     base = live_server.url
     sign_in(page, base, people_and_post["editor"])
     page.goto(f"{base}/campaigns/{people_and_post['campaign']}/objects/{people_and_post['object']}")
@@ -91,4 +96,3 @@ def test_the_conversation_on_the_post_page(browser, live_server, people_and_post
     screenshot(page, f"conversation-post-{viewport['width']}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"sideways scroll: {width}px"
-    context.close()
