@@ -241,3 +241,23 @@ def test_a_thousand_recipients_do_not_slow_the_request(app, make_user):
     # without anyone to notify is the yardstick: a per-recipient insert or send would cost ten
     # times as much, not three.
     assert min(crowd) < 100 or min(crowd) < 3 * min(alone), (alone, crowd)
+
+
+def test_a_failed_post_tells_its_author_why_in_words(app, make_user):
+    from app import workflow
+    from app.models import CampaignScenario, ContentObject, Publication, PublicationStatus
+
+    (editor_id, editor), _ = people(make_user)
+    campaign_id, object_id = a_post(app, editor_id, status=ObjectStatus.PUBLISHING)
+    with app.app_context():
+        scenario_id = db.session.scalar(sa.select(CampaignScenario.id).where(CampaignScenario.campaign_id == campaign_id))
+        db.session.add(Publication(object_id=object_id, campaign_scenario_id=scenario_id, idempotency_key=f"k-{object_id}",
+                                   fingerprint="f", status=PublicationStatus.FAILED,
+                                   last_error="HTTP 410: the hook was deleted"))
+        workflow.transition(db.session.get(ContentObject, object_id), ObjectStatus.FAILED)
+        db.session.commit()
+    [note] = rows(app, event=E.FAILED)
+    assert note.user_id == editor_id and note.data["reasons"][0]["reason"] == "HTTP 410: the hook was deleted"
+    page = login(app, editor).get("/notifications/", headers=EN).get_data(as_text=True)
+    assert "“Post 0” could not be published." in page
+    assert "LinkedIn (linkedin ready): the network or Make refused the post (HTTP 410: the hook was deleted)" in page
