@@ -1,5 +1,5 @@
 """Static files as a phone on a slow network wants them: compressed, named by their content and
-cached for a year.
+cached for a year (docs/operations.md, "Static files and compression").
 
 At start the files of `app/static` are copied once into a build folder named by the digest of
 them all, each under its own content-hashed name (`app.css` -> `app.3f9c0a1b2d4e.css`) as well as
