@@ -1,4 +1,4 @@
-"""What each social network accepts, in one place (docs/network-rules.md), and the check of a
+"""What each social network accepts, in one place (docs/architecture.md §3.7), and the check of a
 post against it before it is submitted, with messages an editor can act on.
 
 Sources disagree and networks change their limits: the stricter value is kept, and each figure

@@ -5,7 +5,8 @@ Retries follow the client rules of external-apis.md: connection errors, 429, 502
 backoff with ±20 % jitter, 5 attempts in all; other 4xx never. Calls that create something
 (a hook, a scenario, a clone) are not idempotent: they are re-sent only when the request surely
 did not take effect (connection refused, 429, 502, 503); a read timeout, 500 or 504 surfaces as
-a retryable error so that the caller repeats its find-by-name check first (§1.8).
+a retryable error so that the caller repeats its find-by-name check first
+(docs/external-apis.md §1.8).
 """
 from __future__ import annotations
 
@@ -262,9 +263,9 @@ class MakeClient:
 
     def clone_scenario(self, template_id: int, name: str, *, hook_id: int,
                        connection_id: int, blueprint: dict | None = None) -> dict:
-        """Clone a template scenario (§1.5b): its webhook and every connection it uses are
-        mapped to `hook_id` and `connection_id` (read from `blueprint`, the template's, when
-        the caller has it already)."""
+        """Clone a template scenario (docs/external-apis.md §1.5b): its webhook and every
+        connection it uses are mapped to `hook_id` and `connection_id` (read from `blueprint`,
+        the template's, when the caller has it already)."""
         if self.config.organization_id is None:
             raise MakeConfigError("MAKE_ORGANIZATION_ID must be set to clone a template scenario")
         template_hook, connections = blueprints.bindings(blueprint or self.get_blueprint(template_id))

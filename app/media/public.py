@@ -1,6 +1,6 @@
 """`/m/<token>`: a signed, expiring link that serves one stored version without a login.
 
-Its signature and expiry are its proof (docs/architecture.md, routes open without a login).
+Its signature and expiry are its proof (docs/architecture.md, "Routes open without a login").
 A forged or unknown token gets 404 and an expired one 410, each with a one-line body that says
 nothing about the asset.
 """

@@ -47,7 +47,7 @@ class CampaignScenario(Timestamps, db.Model):
     make_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     make_hook_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     make_hook_udid: Mapped[str | None] = mapped_column(sa.String(64))
-    # The account's template scenario when the scenario was cloned from it (§1.5b).
+    # The account's template scenario when the scenario was cloned from it (docs/external-apis.md §1.5b).
     make_template_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     webhook_url: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[ScenarioStatus] = mapped_column(

@@ -78,7 +78,7 @@ def _ensure_once(admin) -> None:
 
 
 def _delete(admin, uid: str, ids: list[int]) -> int:
-    # POST /documents/delete-batch (§3.2); the client marks its `ids` form deprecated.
+    # POST /documents/delete-batch (docs/external-apis.md §3.2); the client marks its `ids` form deprecated.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return admin.index(uid).delete_documents(ids=ids).task_uid

@@ -45,7 +45,7 @@ FACETS = {"media": {"tags": "tags", "kind": "kind", "uploader": "uploader_id",
 TEXTS = {"media": ("title", "description"), "objects": ("title", "message")}
 SORTS = {"newest": "created_at:desc", "oldest": "created_at:asc", "title": "title:asc",
          "updated": "updated_at:desc", "scheduled": "scheduled_at:asc"}
-TASK_TIMEOUT_MS = 60_000   # workers and commands wait long (§3.6)
+TASK_TIMEOUT_MS = 60_000   # workers and commands wait long (docs/external-apis.md §3.6)
 
 
 class MeiliUnavailable(Exception):

@@ -35,7 +35,7 @@ class GraphEmulatorConfig:
     root_item_id: str = "01LBKF4VN6Y2GOVW7725BZO354PWSELRRZ"
     quota_total_bytes: int = 1 << 40
 
-    # Limits from the contract (§2.4)
+    # Limits from the contract (docs/external-apis.md §2.4)
     simple_upload_max_bytes: int = 4 * MIB
     fragment_max_bytes: int = 60 * MIB
     fragment_granularity: int = FRAGMENT_GRANULARITY

@@ -1,6 +1,6 @@
 """Reading and checking blueprints and scheduling, the two JSON strings a scenario travels with.
 
-These helpers know the blueprint's shape (§1.4 of external-apis.md) and nothing of HTTP: they
+These helpers know the blueprint's shape (docs/external-apis.md §1.4) and nothing of HTTP: they
 return lists of problems, which the API turns into 400 ``suberrors``.
 """
 from __future__ import annotations
