@@ -14,7 +14,7 @@ from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, MediaKind, Role
 from app.storage import media_root
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, DESKTOP, PASSWORD, PHONE, log_in
 from tests.media_support import image
 from tests.objects_support import make_asset
 
@@ -68,6 +68,12 @@ def _drop_on(page, selector, name, data, mime):
     }""", [selector, name, base64.b64encode(data).decode(), mime])
 
 
+# The kind facet's count of images, as shown (it follows uploads without a reload).
+IMAGES_COUNTED = """(n) => { const chip = [...document.querySelectorAll('[data-facet=kind] .facet-chip')]
+    .find(c => c.textContent.includes('Image'));
+    return chip && +chip.querySelector('.facet-count').textContent === n; }"""
+
+
 def _kind_count(page, label):
     chip = page.locator("[data-facet=kind] .facet-chip", has_text=label)
     return int(chip.locator(".facet-count").inner_text()) if chip.count() else 0
@@ -78,7 +84,7 @@ def test_library_daily_use_on_a_desktop(browser, live_server, library, screensho
     context, page, errors = _login(browser, live_server, email, DESKTOP)
     page.goto(live_server.url + "/media/")
     page.wait_for_function("() => [...document.querySelectorAll('#media-grid img')].slice(0, 5).every(i => i.complete)")
-    page.screenshot(path="test-artifacts/library-desktop-fold.png")  # the first screen only
+    page.screenshot(path=str(ARTIFACTS / "library-desktop-fold.png"))  # the first screen only
     # A whole row of tiles shows before any scrolling.
     first = page.locator("#media-grid .media-tile").first.bounding_box()
     assert first["y"] + first["height"] <= DESKTOP["height"], first
@@ -109,18 +115,14 @@ def test_library_daily_use_on_a_desktop(browser, live_server, library, screensho
         && document.querySelector('#media-grid .media-tile .media-card.status-ready')""", timeout=30_000)
     assert "previews are being made" not in page.locator("#upload-panel").inner_text()
     assert page.locator(".media-card", has_text="Salon 2026 affiche").get_attribute("class").count("status-ready")
-    page.wait_for_function(f"""() => {{ const chip = [...document.querySelectorAll('[data-facet=kind] .facet-chip')]
-        .find(c => c.textContent.includes('Image'));
-        return chip && +chip.querySelector('.facet-count').textContent === {images + 1}; }}""", timeout=10_000)
+    page.wait_for_function(IMAGES_COUNTED, arg=images + 1, timeout=10_000)
     error_row.get_by_role("button", name="Close").click()
     assert page.locator(".upload-row").count() == 0
 
     # A file dropped anywhere on the grid is uploaded too, and counted.
     _drop_on(page, "#media-grid", "dropped_on_grid.png", image("PNG", size=(300, 300), color=(200, 60, 20)), "image/png")
     page.locator(".media-tile", has_text="dropped on grid").wait_for(timeout=10_000)
-    page.wait_for_function(f"""() => {{ const chip = [...document.querySelectorAll('[data-facet=kind] .facet-chip')]
-        .find(c => c.textContent.includes('Image'));
-        return chip && +chip.querySelector('.facet-count').textContent === {images + 2}; }}""", timeout=10_000)
+    page.wait_for_function(IMAGES_COUNTED, arg=images + 2, timeout=10_000)
     page.wait_for_function("() => !document.querySelector('.upload-row')", timeout=30_000)
 
     # The selection: counted, "select all" on the page, "clear".
