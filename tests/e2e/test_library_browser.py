@@ -212,3 +212,35 @@ def test_asset_words_are_edited_in_place(browser, live_server, live_app, library
     with live_app.app_context():
         asset = db.session.get(MediaAsset, asset_id)
         assert (asset.title, asset.description) == (f"Affiche officielle {tag}", "Salon 2026, stand B")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_images_without_alt_text_keep_a_post_from_review(browser, live_server, live_app, library, screenshot,
+                                                         viewport):
+    from app.models import ContentObject, Platform
+    from tests.objects_support import make_objects, seed_campaign
+
+    email, tag, ids = library
+    with live_app.app_context():
+        seed = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0)
+        described = db.session.get(MediaAsset, ids[5])
+        described.alt_text = "Le stand vu de l'allée centrale"
+        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["linkedin"]], [ids[4], ids[5]], 1)
+        db.session.commit()
+    live_app.config["MEDIA_ALT_TEXT_REQUIRED"] = True
+    try:
+        context, page, errors = _login(browser, live_server, email, viewport)
+        url = f"{live_server.url}/campaigns/{seed.campaign_id}/objects/{object_id}"
+        page.goto(url)
+        page.get_by_test_id("submit-object").click()
+        page.wait_for_url(url)
+        problems = page.get_by_test_id("problems").inner_text()
+        assert f"“Salon {tag} photo 4” has no alt text" in problems and f"photo 5”" not in problems
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+        screenshot(page, f"post-alt-text-missing-{'phone' if viewport is PHONE else 'desktop'}")
+        with live_app.app_context():
+            assert db.session.get(ContentObject, object_id).status.value == "draft"
+        assert errors == [], errors
+        context.close()
+    finally:
+        live_app.config["MEDIA_ALT_TEXT_REQUIRED"] = False
