@@ -85,7 +85,6 @@ def test_forged_or_unknown_links_are_not_found(app, client, clip, forge):
     asset_id, _, url = clip
     token = url.rsplit("/", 1)[1]
     with app.app_context():
-        asset = db.session.get(MediaAsset, asset_id)
         forged = {
             "tampered": token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
             "other-secret": URLSafeTimedSerializer("not the key", salt=SALT).dumps({"a": asset_id, "v": "1"}),

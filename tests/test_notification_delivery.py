@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import trustme
 
 from app.extensions import db
-from app.models import MailState, Notification, NotificationEvent as E, ObjectStatus, Role, TeamsMessage
+from app.models import MailState, Notification, NotificationEvent as E, Role, TeamsMessage
 from app.models.base import utcnow
 from app.notifications import delivery, teams
 from app.notifications.sink import MailSink

@@ -7,7 +7,6 @@ with SIGSTOP (the kernel still accepts connections, nothing answers: what a Redi
 long command or a saturated host looks like); "down" stops it (the port is closed)."""
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess

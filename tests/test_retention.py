@@ -4,7 +4,6 @@ setting that would break the guard refused; old audit events archived to JSON li
 import json
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app import retention

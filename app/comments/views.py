@@ -1,4 +1,4 @@
-from flask import redirect, request, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 
 from app.comments import bp, service

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import (CampaignStatus, ObjectStatus, ScenarioStatus, Timestamps,
                              enum_column)
+
+if TYPE_CHECKING:  # the relationship below names it; SQLAlchemy resolves it by name
+    from app.models.platforms import SocialAccount
 
 
 class Campaign(Timestamps, db.Model):

@@ -9,7 +9,6 @@ events here: a recipient list and the words of the message, nothing else changes
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db

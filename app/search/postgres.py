@@ -158,7 +158,7 @@ def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
     for position, (name, options) in enumerate(spec.texts if request.highlight else ()):
         params[f"opt{position}"] = options
         texts[name] = _highlight(name, f":opt{position}") if searching else f"d.{name}"
-    hit = ", ".join([f"'id', d.id"] + [f"'{name}', {sql}" for name, sql in texts.items()])
+    hit = ", ".join(["'id', d.id"] + [f"'{name}', {sql}" for name, sql in texts.items()])
     facets = "NULL"
     if request.facets:
         facets = "json_build_object({})".format(", ".join(

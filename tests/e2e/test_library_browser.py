@@ -235,7 +235,7 @@ def test_images_without_alt_text_keep_a_post_from_review(browser, live_server, l
         page.get_by_test_id("submit-object").click()
         page.wait_for_url(url)
         problems = page.get_by_test_id("problems").inner_text()
-        assert f"“Salon {tag} photo 4” has no alt text" in problems and f"photo 5”" not in problems
+        assert f"“Salon {tag} photo 4” has no alt text" in problems and "photo 5”" not in problems
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
         screenshot(page, f"post-alt-text-missing-{'phone' if viewport is PHONE else 'desktop'}")
         with live_app.app_context():

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from app.auth import service as users
 from app.campaigns import service as campaigns
 from app.extensions import db
-from app.integrations import doctor
 from app.models import CampaignScenario, Platform, Role, ScenarioStatus
 from app.platforms import service as accounts
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE

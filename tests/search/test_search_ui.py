@@ -86,7 +86,7 @@ def test_a_full_load_of_a_pushed_url_renders_the_same_state(client, editor, corp
     assert 'value="lyon"' in page and '<option value="image" selected>' in page
     assert f'<option value="{corpus.uploaders[1]}" selected>' in page
     assert chips(page) == chips(fragment)
-    assert chips(page)["Uploader 1"] == (f"/media/?q=lyon&kind=image", True)
+    assert chips(page)["Uploader 1"] == ("/media/?q=lyon&kind=image", True)
 
 
 def test_no_match_says_so_and_offers_to_clear(client, editor, corpus):  # noqa: F811
