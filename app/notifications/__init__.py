@@ -3,7 +3,9 @@
 shows, and in local development the page of the mails the local SMTP sink received."""
 from flask import Blueprint
 
-bp = Blueprint("notifications", __name__)
+# The mails' templates live apart from the pages': mail clients need inline styles, which the
+# pages' CSP forbids (tests/test_security_headers.py checks app/templates only).
+bp = Blueprint("notifications", __name__, template_folder="mail_templates")
 
 
 def register(app) -> None:
