@@ -261,3 +261,22 @@ def test_a_failed_post_tells_its_author_why_in_words(app, make_user):
     page = login(app, editor).get("/notifications/", headers=EN).get_data(as_text=True)
     assert "“Post 0” could not be published." in page
     assert "LinkedIn (linkedin ready): the network or Make refused the post (HTTP 410: the hook was deleted)" in page
+
+
+def test_the_bell_survives_a_database_error_on_an_error_page(app, make_user):
+    """The bell is on every page, error pages included: a failing count (here a transaction the
+    database already aborted) leaves the bell without a number instead of failing the page."""
+    import psycopg
+    from flask_login import login_user
+
+    from app.notifications.views import unread_badge
+
+    (editor_id, editor), _ = people(make_user)
+    with app.test_request_context("/"):
+        login_user(db.session.get(User, editor_id))
+        try:
+            db.session.execute(sa.text("SELECT 1/0"))
+        except sa.exc.DBAPIError as exc:
+            assert isinstance(exc.orig, psycopg.errors.DivisionByZero)
+        html = str(unread_badge())
+        assert 'id="unread-badge"' in html and "unread-count" not in html

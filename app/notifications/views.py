@@ -2,6 +2,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import Channel
@@ -20,7 +21,12 @@ def unread_badge() -> Markup:
     """The navigation's bell with the unread count (a global of every page; one cheap count)."""
     if not current_user.is_authenticated:
         return Markup("")
-    return Markup(render_template("notifications/_badge.html", unread=service.unread_count(current_user.id)))
+    try:
+        unread = service.unread_count(current_user.id)
+    except SQLAlchemyError:   # an error page while the database is away: the bell, without a count
+        db.session.rollback()
+        unread = 0
+    return Markup(render_template("notifications/_badge.html", unread=unread))
 
 
 @bp.get("/notifications/")
