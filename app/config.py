@@ -225,6 +225,8 @@ def _read() -> dict:
         "PUBLISH_CLAIM_TIMEOUT_S": _int("PUBLISH_CLAIM_TIMEOUT_S", 120),
         "PUBLISH_REQUEUE_AFTER_S": _int("PUBLISH_REQUEUE_AFTER_S", 180),
         "PUBLISH_CALLBACK_TIMEOUT_S": _int("PUBLISH_CALLBACK_TIMEOUT_S", 1800),
+        # After "Approve", nothing is sent for this long: the approver may undo (app/reviews)
+        "APPROVAL_UNDO_S": _int("APPROVAL_UNDO_S", 30),
         # The calendar (app/calendar): an approved post moved to another moment keeps its approval
         # (its unsent publications move with it) only when this is on; else it goes back to review
         "CALENDAR_RESCHEDULE_KEEPS_APPROVAL": _bool("CALENDAR_RESCHEDULE_KEEPS_APPROVAL", False),

@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "publish_attempt": _l("sent to Make"),
     "publication_unknown": _l("no answer from Make in time"),
     "fingerprint_mismatch": _l("published content differs from what was approved"),
+    "published_now": _l("asked to publish now"),
 }
 
 
@@ -111,6 +112,8 @@ SYSTEM_NOTE_LABELS = {
     "new version found in SharePoint": _l("a new version of a media file was found in SharePoint"),
     "marked failed by hand": _l("marked as not published by hand"),
     "no callback from Make in time": _l("no answer from Make in time"),
+    "approval undone": _l("approval undone"),
+    "unscheduled": _l("unscheduled: nothing is sent until the post has a date again or is published now"),
 }
 
 

@@ -22,10 +22,13 @@ ALLOWED: dict[tuple[S, S], tuple] = {
     (S.IN_REVIEW, S.DRAFT): EDITORS,                     # withdrawn by its editor
     (S.IN_REVIEW, S.APPROVED): APPROVERS,
     (S.IN_REVIEW, S.CHANGES_REQUESTED): APPROVERS,
-    # Edited after approval, or a media file changed (a new version found in SharePoint: SYSTEM)
-    (S.APPROVED, S.IN_REVIEW): (*EDITORS, SYSTEM),
-    (S.SCHEDULED, S.IN_REVIEW): (*EDITORS, SYSTEM),
+    # Edited after approval, or a media file changed (a new version found in SharePoint: SYSTEM),
+    # or the approval undone by its approver within APPROVAL_UNDO_S (app.reviews.service.undo_approval
+    # checks that it is their approval and that the window is open)
+    (S.APPROVED, S.IN_REVIEW): (*EDITORS, *APPROVERS, SYSTEM),
+    (S.SCHEDULED, S.IN_REVIEW): (*EDITORS, *APPROVERS, SYSTEM),
     (S.APPROVED, S.SCHEDULED): (SYSTEM,),
+    (S.SCHEDULED, S.APPROVED): EDITORS,                  # unscheduled: approved, without a date
     (S.APPROVED, S.PUBLISHING): (SYSTEM,),
     (S.SCHEDULED, S.PUBLISHING): (SYSTEM,),
     (S.PUBLISHING, S.PUBLISHED): (SYSTEM,),

@@ -30,8 +30,10 @@ class PublishingStack:
 
         self.servers = servers
         self.database = create_database(servers.database_url)
+        # The undo window after an approval (APPROVAL_UNDO_S) is off unless a test asks for it:
+        # these tests are about what happens once a publication is due.
         self.app = make_test_app(servers, self.database, PUBLISH_BACKOFF_BASE_S=0.05,
-                                 PUBLISH_BACKOFF_MAX_S=0.2, **config)
+                                 PUBLISH_BACKOFF_MAX_S=0.2, **{"APPROVAL_UNDO_S": 0, **config})
         with self.app.app_context():
             upgrade()
         self.web = BackgroundServer(self.app).start()

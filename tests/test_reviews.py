@@ -189,7 +189,8 @@ def _with_status(app, object_id, status):
 def _reviews_routes(object_id):
     """Every route of the reviews area that takes a post's id, with its method."""
     return [("get", f"/reviews/objects/{object_id}/history"), ("get", f"/reviews/objects/{object_id}/previews"),
-            ("post", f"/reviews/{object_id}/approve"), ("post", f"/reviews/{object_id}/changes")]
+            ("post", f"/reviews/{object_id}/approve"), ("post", f"/reviews/{object_id}/changes"),
+            ("post", f"/reviews/{object_id}/undo")]
 
 
 def test_every_reviews_route_taking_an_id_is_listed(app):

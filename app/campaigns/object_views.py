@@ -12,6 +12,7 @@ from app.comments import service as comments
 from app.campaigns.object_forms import ObjectForm, local_zone
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
+from app.publishing import control
 from app.rendering import render, wants_fragment
 from app.security import role_required
 
@@ -79,6 +80,8 @@ def _object_page(campaign, obj):
                   checks=objects.checks(obj, media), live=boards.live_links(obj.id),
                   editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
                   can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE,
+                  deliveries=control.deliveries(obj),
+                  controls=control.available(obj) if campaign.status is CampaignStatus.ACTIVE else {},
                   **comments.context(obj))
 
 
@@ -215,3 +218,44 @@ def calendar(campaign_id):
     if month := request.args.get("month"):
         args["day"] = f"{month}-01"
     return redirect(url_for("calendar.index", **{k: v for k, v in args.items() if v}))
+
+
+# -- Delivery control from the post page (app/publishing/control.py) ------------------------
+
+def _controlled(campaign_id: int, object_id: int, action, done: str):
+    """Lock the post, run `action(obj)`, commit, and say `done` on the post's page. A refusal
+    (the post moved on meanwhile, a retry already made) comes back on the page with 409."""
+    campaign = _active(campaign_id)
+    obj = objects.get_or_404(campaign, object_id, lock=True)
+    try:
+        action(obj)
+    except control.ControlError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        body, _status, headers = _object_page(campaign, objects.get_or_404(campaign, object_id))
+        return body, 409, headers
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    return _to_object(campaign, obj, done)
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>/unschedule")
+@role_required(Role.EDITOR)
+def unschedule_object(campaign_id, object_id):
+    return _controlled(campaign_id, object_id, lambda obj: control.unschedule(obj, actor=current_user),
+                       _("Unscheduled: nothing will be sent. The post stays approved, without a date."))
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>/publish-now")
+@role_required(Role.EDITOR)
+def publish_object_now(campaign_id, object_id):
+    return _controlled(campaign_id, object_id, lambda obj: control.publish_now(obj, actor=current_user),
+                       _("Publishing now: the networks receive it in a moment."))
+
+
+@bp.post("/<int:campaign_id>/objects/<int:object_id>/publications/<int:publication_id>/retry")
+@role_required(Role.EDITOR)
+def retry_publication(campaign_id, object_id, publication_id):
+    return _controlled(campaign_id, object_id, lambda obj: control.retry(obj, publication_id, actor=current_user),
+                       _("Retrying: this network receives the post again in a moment."))

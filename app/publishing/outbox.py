@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia, Publication,
@@ -39,6 +40,18 @@ def target_scenarios(obj: ContentObject) -> list[CampaignScenario]:
         sa.select(CampaignScenario).join(object_targets,
                                          object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .where(object_targets.c.object_id == obj.id).order_by(CampaignScenario.id)))
+
+
+def undo_deadline(approved_at: datetime) -> datetime:
+    """Until this moment the approval may be undone (app.reviews.service.undo_approval)."""
+    return approved_at + timedelta(seconds=current_app.config["APPROVAL_UNDO_S"])
+
+
+def due_after_approval(obj: ContentObject, approved_at: datetime) -> datetime:
+    """An approval's publications are due at the post's schedule, but never before its undo
+    window has closed: nothing leaves while the approver may still take it back."""
+    window_end = undo_deadline(approved_at)
+    return max(obj.scheduled_at, window_end) if obj.scheduled_at else window_end
 
 
 def add_publications(obj: ContentObject, approved_fingerprint: str,

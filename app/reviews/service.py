@@ -2,8 +2,12 @@
 changes. Every status change goes through app.workflow.transition (checked and audited)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app import workflow
@@ -38,15 +42,84 @@ def approve(obj: ContentObject, *, by) -> Approval:
     """Approve what is there now: its fingerprint goes into the approval and the outbox rows."""
     _require_review(obj, ObjectStatus.APPROVED)
     fingerprint = outbox.fingerprint(obj)
+    now = utcnow()
     workflow.transition(obj, ObjectStatus.APPROVED, actor=by)
     approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.APPROVED,
-                        fingerprint=fingerprint)
+                        fingerprint=fingerprint, created_at=now)
     db.session.add(approval)
-    scheduled = obj.scheduled_at is not None and obj.scheduled_at > utcnow()
-    outbox.add_publications(obj, fingerprint, due_at=obj.scheduled_at if scheduled else None)
+    scheduled = obj.scheduled_at is not None and obj.scheduled_at > now
+    # Due once the undo window has closed (or at the schedule): nothing leaves meanwhile.
+    outbox.add_publications(obj, fingerprint, due_at=outbox.due_after_approval(obj, now))
     if scheduled:
         workflow.transition(obj, ObjectStatus.SCHEDULED)
     return approval
+
+
+class UndoRefused(Exception):
+    """Said to the person who pressed "Undo" (409): why the approval stays."""
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """What the undo bar needs: where to post, and how long it may still be pressed."""
+    object_id: int
+    seconds_left: float
+
+
+def latest_approval(obj: ContentObject) -> Approval | None:
+    return db.session.scalar(sa.select(Approval).where(Approval.object_id == obj.id)
+                             .order_by(Approval.created_at.desc(), Approval.id.desc()).limit(1))
+
+
+def undo_offer(obj: ContentObject, approval: Approval) -> UndoOffer | None:
+    left = (outbox.undo_deadline(approval.created_at) - utcnow()).total_seconds()
+    return UndoOffer(obj.id, left) if left > 0 else None
+
+
+@dataclass(frozen=True)
+class RecentApproval:
+    title: str
+    offer: UndoOffer
+
+
+def recent_approval(user) -> RecentApproval | None:
+    """`user`'s last approval if it may still be undone: the queue offers the undo again (after
+    a reload, or without JavaScript, where the approval answered with a redirect)."""
+    since = utcnow() - timedelta(seconds=current_app.config["APPROVAL_UNDO_S"])
+    row = db.session.execute(
+        sa.select(Approval, ContentObject).join(ContentObject, ContentObject.id == Approval.object_id)
+        .where(Approval.decided_by_id == user.id, Approval.decision == Decision.APPROVED,
+               Approval.created_at > since,
+               ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]))
+        .order_by(Approval.created_at.desc()).limit(1)).first()
+    offer = row and undo_offer(row.ContentObject, row.Approval)
+    return RecentApproval(row.ContentObject.title, offer) if offer else None
+
+
+def undo_approval(obj: ContentObject, *, by) -> int:
+    """Take an approval back within APPROVAL_UNDO_S: its unsent publications are deleted and the
+    post is in review again. Only its approver or an admin may; the caller holds the post's row
+    lock (get_for_review), and the publications are locked after it, the order of every writer
+    (app/publishing/sender.py): a publication claimed meanwhile has moved the post to
+    `publishing`, which refuses the undo. Returns how many publications were withdrawn."""
+    approval = latest_approval(obj)
+    if (obj.status not in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED) or approval is None
+            or approval.decision is not Decision.APPROVED):
+        raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
+    if approval.decided_by_id != by.id and not by.has_role(Role.ADMIN):
+        raise UndoRefused(_l("Only the person who approved this post, or an admin, can undo the approval."))
+    if undo_offer(obj, approval) is None:
+        raise UndoRefused(_l("Too late to undo: the %(seconds)d seconds have passed. An editor can still "
+                             "unschedule the post or edit it, which sends it back to review.",
+                             seconds=current_app.config["APPROVAL_UNDO_S"]))
+    db.session.scalars(sa.select(Publication.id).where(Publication.object_id == obj.id)
+                       .with_for_update()).all()
+    withdrawn = outbox.withdraw_pending(obj)
+    data = {"undone_approval": approval.id, "approved_at": approval.created_at.isoformat(),
+            "approved_by": approval.decided_by_id, "withdrawn_publications": withdrawn}
+    db.session.delete(approval)  # the post needs a new decision; the audit trail keeps this one
+    workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by, comment="approval undone", data=data)
+    return withdrawn
 
 
 def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:

@@ -17,14 +17,16 @@ def index():
     page = service.queue_page(request.args.get("page", 1, type=int))
     ids = [obj.id for obj in page.items]
     return render("reviews/index.html", block="listing", page=page, form=ChangesForm(),
-                  targets=service.targets_by_object(ids), media=service.media_by_object(ids))
+                  targets=service.targets_by_object(ids), media=service.media_by_object(ids),
+                  recent=service.recent_approval(current_user))
 
 
-def _decided(obj, message, status=200):
-    """htmx swaps the card for the outcome; without JavaScript, back to the queue."""
+def _decided(obj, message, status=200, undo=None):
+    """htmx swaps the card for the outcome (with the undo bar after an approval); without
+    JavaScript, back to the queue, whose flash offers the same undo."""
     return fragment_or_redirect("reviews/index.html", "decided", url_for("reviews.index"), message=message,
                                 category="success" if status == 200 else "error", status=status,
-                                obj=obj, outcome=message)
+                                obj=obj, outcome=message, undo=undo)
 
 
 def _refused_card(obj, form):
@@ -47,12 +49,31 @@ def _refused_card(obj, form):
 def approve(object_id):
     obj = service.get_for_review(object_id, current_user)
     try:
-        service.approve(obj, by=current_user)
+        approval = service.approve(obj, by=current_user)
     except workflow.InvalidTransition:
         db.session.rollback()
         return _decided(obj, _("This post was already handled by someone else."), status=409)
     db.session.commit()
-    return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title))
+    return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title),
+                    undo=service.undo_offer(obj, approval))
+
+
+@bp.post("/<int:object_id>/undo")
+@role_required(Role.APPROVER)
+def undo_approval(object_id):
+    """The undo bar's button: the post comes back to the queue, as its card (htmx) or in the
+    queue's page; after the window, or for someone else's approval, 409 says why."""
+    obj = service.get_for_review(object_id, current_user)
+    try:
+        service.undo_approval(obj, by=current_user)
+    except service.UndoRefused as refused:
+        db.session.rollback()
+        return _decided(obj, str(refused), status=409)
+    db.session.commit()
+    notice = _("Approval undone: “%(title)s” is back in the queue and nothing was sent.", title=obj.title)
+    return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"), message=notice,
+                                category="success", obj=obj, form=ChangesForm(formdata=None), notice=notice,
+                                targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
 
 
 @bp.post("/<int:object_id>/changes")
