@@ -280,3 +280,19 @@ def test_the_bell_survives_a_database_error_on_an_error_page(app, make_user):
             assert isinstance(exc.orig, psycopg.errors.DivisionByZero)
         html = str(unread_badge())
         assert 'id="unread-badge"' in html and "unread-count" not in html
+
+
+def test_mention_suggestions_offer_the_posts_readers(app, make_user):
+    (editor_id, editor), (approver_id, approver) = people(make_user)
+    campaign_id, object_id = a_post(app, editor_id)                   # a draft: approvers cannot read it
+    client = login(app, editor)
+    assert client.get(f"/posts/{object_id}/mentions?q=pa").get_json() == {"people": []}
+    with app.app_context():
+        from app.models import ContentObject
+
+        db.session.get(ContentObject, object_id).status = ObjectStatus.IN_REVIEW
+        db.session.commit()
+    people_found = client.get(f"/posts/{object_id}/mentions?q=pa").get_json()["people"]
+    assert people_found == [{"name": "Paul Durand", "handle": approver.split("@")[0]}]
+    assert client.get(f"/posts/{object_id}/mentions?q=dur").get_json()["people"][0]["name"] == "Paul Durand"
+    assert client.get(f"/posts/{object_id}/mentions?q=zz").get_json() == {"people": []}

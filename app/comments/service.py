@@ -43,6 +43,21 @@ def readers(obj: ContentObject):
     return sa.select(User).where(User.active, User.role.in_(roles))
 
 
+def suggestions(obj: ContentObject, prefix: str, author, limit: int = 6) -> list[dict]:
+    """People who may read the post whose name or e-mail local part starts with `prefix`:
+    what the @ autocomplete offers (the handle inserted is the e-mail local part)."""
+    prefix = prefix.casefold().strip()
+    found = []
+    for user in db.session.scalars(readers(obj).order_by(User.name)):
+        local = user.email.split("@", 1)[0]
+        words = [local.casefold(), *(part.casefold() for part in user.name.split())]
+        if user.id != getattr(author, "id", None) and any(word.startswith(prefix) for word in words):
+            found.append({"name": user.name, "handle": local})
+        if len(found) == limit:
+            break
+    return found
+
+
 def mentioned(obj: ContentObject, body: str, author) -> list[int]:
     """The readers named after an @: "@Marie Dupont", "@marie" or "@marie.dupont" (local part)."""
     text = body.casefold()

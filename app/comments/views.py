@@ -1,4 +1,4 @@
-from flask import redirect, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from app.comments import bp, service
@@ -20,6 +20,14 @@ def _thread(obj, form, status=200):
 def show(object_id):
     obj = get_readable(object_id, current_user)
     return _thread(obj, CommentForm(formdata=None))
+
+
+@bp.get("/posts/<int:object_id>/mentions")
+@role_required(Role.EDITOR, Role.APPROVER)
+def mentions(object_id):
+    """Who an @ in this post's conversation may name (JSON for app/static/comments.js)."""
+    obj = get_readable(object_id, current_user)
+    return jsonify(people=service.suggestions(obj, request.args.get("q", "")[:60], current_user))
 
 
 @bp.post("/posts/<int:object_id>/comments")

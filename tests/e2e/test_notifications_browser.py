@@ -87,7 +87,13 @@ def test_the_conversation_on_the_post_page(page, live_server, people_and_post, s
     assert thread.get_by_test_id("pinned-comment").count() == 1
     page.get_by_test_id("comment-send").click()                      # empty: refused, nothing lost
     page.get_by_text("Write something before sending.").wait_for()
-    page.get_by_test_id("comment-body").fill("C’est remplacé, @Paul peux-tu revoir ?")
+    body = page.get_by_test_id("comment-body")
+    handle = people_and_post["approver"].split("@")[0]                # approver-<tag>: one person
+    body.press_sequentially(f"C’est remplacé, @{handle[:-1]}", delay=20)   # the @ autocomplete
+    page.get_by_role("option", name=f"Paul Durand (@{handle})").wait_for()
+    body.press("Enter")
+    assert body.input_value() == f"C’est remplacé, @{handle} "
+    body.fill("C’est remplacé, @Paul peux-tu revoir ?")
     page.get_by_test_id("comment-send").click()
     page.get_by_text("C’est remplacé").wait_for()
     assert page.get_by_test_id("comment").count() == 2
