@@ -157,6 +157,19 @@ def test_a_60_fps_landscape_clip_is_reencoded_for_facebook_with_moov_first(tmp_p
     assert fits(Platform.FACEBOOK, result) == []
 
 
+def test_the_sound_is_resampled_to_48_khz_stereo_aac(tmp_path):
+    from bench.renditions import _clip
+
+    source = tmp_path / "with-sound.mp4"
+    _clip(source, (320, 180), 25, 3.2)  # H.264 with an AAC stereo track
+    result, data = render(tmp_path, "video", source.read_bytes(), Platform.INSTAGRAM)
+    with av.open(io.BytesIO(data)) as container:
+        [sound] = container.streams.audio
+        assert sound.codec_context.name == "aac" and sound.rate == 48_000 and sound.channels == 2
+        assert abs(float(sound.duration * sound.time_base) - 3.2) < 0.15
+    assert fits(Platform.INSTAGRAM, result) == []
+
+
 def test_a_very_tall_clip_is_letterboxed_or_cropped_into_xs_range(tmp_path):
     clip = make_video(size=(160, 640), fps=25, frames=20)  # 1:4, X takes 1:3 at most
     result, data = render(tmp_path, "video", clip, Platform.X)

@@ -99,7 +99,7 @@ def _encode(picture: Image.Image, mime: str, quality: int | None, exif: bytes | 
     elif mime == WEBP:
         picture.save(out, "WEBP", quality=quality, method=4, **kwargs)
     else:
-        picture.save(out, FORMAT_OF.get(mime, "PNG"), optimize=mime == PNG)
+        picture.save(out, FORMAT_OF.get(mime, "PNG"), compress_level=6)
     return out.getvalue()
 
 

@@ -8,6 +8,7 @@ killed after `timeout` seconds and reported as `RenditionError` with the reason.
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import traceback
 
 _context = None
@@ -31,7 +32,9 @@ def _child(kind: str, source: str, target: str, rules, settings, pipe) -> None:
             from app.renditions import image as work
         else:
             from app.renditions import video as work
-        pipe.send(("ok", work.render(source, target, rules, settings)))
+        result = work.render(source, target, rules, settings)
+        result["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # this child's
+        pipe.send(("ok", result))
     except BaseException as exc:  # whatever the decoder says: the parent records it
         last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
         where = f" ({last[0].name})" if last else ""

@@ -21,6 +21,12 @@ LONG_SIDE_MAX = 1920  # networks recompress anyway; bigger renditions only cost 
 PRESET, CRF = "veryfast", "23"
 AUDIO_RATE, AUDIO_BITRATE = 48_000, 128_000
 BITRATE_CEILING = 20_000_000  # what CRF 23 never reaches at 1920 px
+# Slice threads: one decoding context. Frame threads each keep their own reference frames,
+# 100 MiB more for a 4K HEVC clip for no gain on a worker that runs several renditions.
+THREAD_TYPE = "SLICE"
+# x264 keeps each frame in flight with its half-pixel planes (about 4x the picture): fewer frame
+# threads and a shorter look-ahead bound what a 1080p encode holds.
+X264_MEMORY = {"threads": "2", "rc-lookahead": "5"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
         chain.append(graph.add("transpose", turn))
     elif rotation in (180, -180):
         chain += [graph.add("hflip"), graph.add("vflip")]
+    chain.append(graph.add("fps", str(p.fps)))  # first: frames dropped are never scaled
     if p.crop:
         w, h, x, y = p.crop
         chain.append(graph.add("crop", f"{w}:{h}:{x}:{y}"))
@@ -91,7 +98,7 @@ def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
         chain.append(graph.add("pad", f"{p.width}:{p.height}:(ow-iw)/2:(oh-ih)/2:black"))
     else:
         chain.append(graph.add("scale", f"{p.width}:{p.height}"))
-    chain += [graph.add("fps", str(p.fps)), graph.add("format", "yuv420p"), graph.add("buffersink")]
+    chain += [graph.add("format", "yuv420p"), graph.add("buffersink")]
     for a, b in zip(chain, chain[1:]):
         a.link_to(b)
     graph.configure()
@@ -104,7 +111,7 @@ def open_output(target: str, p: Plan, with_audio: bool):
     output = av.open(target, "w", format="mp4", options={"movflags": "+faststart"})
     video = output.add_stream("libx264", rate=p.fps)
     video.width, video.height, video.pix_fmt = p.width, p.height, "yuv420p"
-    options = {"preset": PRESET, "crf": CRF, "g": str(max(1, round(float(p.fps) * 2)))}
+    options = {"preset": PRESET, "crf": CRF, "g": str(max(1, round(float(p.fps) * 2))), **X264_MEMORY}
     if p.max_bitrate and p.max_bitrate > 0:
         options.update(maxrate=str(p.max_bitrate), bufsize=str(p.max_bitrate * 2))
     video.options = options
@@ -119,6 +126,7 @@ def open_output(target: str, p: Plan, with_audio: bool):
 def probe(source: str) -> dict:
     with av.open(source) as container:
         stream = container.streams.video[0]
+        stream.thread_type = THREAD_TYPE
         duration = (float(stream.duration * stream.time_base) if stream.duration
                     else (container.duration or 0) / 1_000_000)
         fps = float(stream.average_rate or stream.guessed_rate or 30)
@@ -139,7 +147,7 @@ def render(source: str, target: str, rules: Rules, settings: Settings = Settings
     frames = 0
     with av.open(source) as container:
         vin = container.streams.video[0]
-        vin.thread_type = "AUTO"
+        vin.thread_type = THREAD_TYPE
         ain = container.streams.audio[0] if container.streams.audio else None
         output, vout, aout = open_output(target, p, ain is not None)
         graph = _graph(vin, facts["rotation"], p, (facts["width"], facts["height"]))
