@@ -17,7 +17,16 @@ from tests.conftest import csrf_token
 # The architecture's open routes (+ the language switch and invitation acceptance, see README).
 OPEN_ENDPOINTS = {"static", "auth.login", "auth.login_post", "auth.set_language",
                   "auth.accept_invitation", "health.healthz", "health.readyz", "hooks.make_callback",
-                  "media_links.serve", "metrics.metrics"}
+                  "media_links.serve", "rendition_links.serve", "metrics.metrics"}
+# What approvers may open beyond the shared pages (notifications, their preferences, the dev mail
+# box): the queue and its decisions, the posts submitted to them with their conversation, the
+# calendar, a campaign's page, and the assets of those posts read-only (the page, its tile,
+# thumbnail, preview and file). The library, its search and every editing route stay closed.
+APPROVER_ENDPOINTS = {"reviews.index", "reviews.approve", "reviews.undo_approval", "reviews.request_changes",
+                      "reviews.history", "reviews.previews", "comments.show", "comments.create", "comments.mentions",
+                      "calendar.index", "campaigns.show", "campaigns.calendar",
+                      "media.detail", "media.card", "media.thumb", "media.preview", "media.file"}
+SHARED_PREFIXES = ("auth.", "notifications.", "devmail.")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that take no CSRF token because a signature is their proof.
 CSRF_EXEMPT = {"hooks.make_callback"}
@@ -65,6 +74,16 @@ def test_a_route_without_a_rule_is_refused(servers, test_database):
     app = make_test_app(servers, test_database)
     app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
     assert app.test_client().get("/forgotten").status_code == 403
+
+
+def test_approvers_open_what_they_review_and_nothing_else(app):
+    """The rules as declared: an endpoint outside the shared ones opens to approvers exactly
+    when it is listed in APPROVER_ENDPOINTS (a new approver route must be added there)."""
+    with app.test_request_context():
+        rules = {endpoint: access_rule(endpoint) for endpoint, _, _ in _routes(app)}
+    approver = {endpoint for endpoint, rule in rules.items()
+                if rule not in (None, "public") and Role.APPROVER in rule and not endpoint.startswith(SHARED_PREFIXES)}
+    assert approver == APPROVER_ENDPOINTS
 
 
 def test_anonymous_matrix(app, client):

@@ -114,7 +114,7 @@ def test_the_detail_page_lists_the_campaigns_using_the_asset(app, client, editor
         db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset_id, position=0))
         db.session.commit()
     html = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
-    assert "<li>Salon 2026</li>" in html and "Delete this file" not in html
+    assert ">Salon 2026</a></li>" in html and "Delete this file" not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     refused = client.post(f"/media/{asset_id}/delete", data={"csrf_token": token}, headers=EN, follow_redirects=True)
     assert "used in a campaign and cannot be deleted" in refused.get_data(as_text=True)
@@ -132,9 +132,22 @@ def test_deleting_removes_the_row_the_versions_and_the_previews(app, client, edi
         assert db.session.get(MediaAsset, asset_id) is None
 
 
+def _in_review_with(asset) -> None:
+    """Approvers open the assets of the posts submitted to them (tests/test_approver_access.py)."""
+    campaign = Campaign(name="Salon")
+    db.session.add(campaign)
+    db.session.flush()
+    obj = ContentObject(campaign_id=campaign.id, title="Teaser", status="in_review")
+    db.session.add(obj)
+    db.session.flush()
+    db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset.id, position=0))
+
+
 def test_approvers_see_assets_but_not_the_library_or_the_editing_tools(app, client, auth, media_root):
     with app.app_context():
-        asset_id = make_asset("for review").id
+        asset = make_asset("for review")
+        _in_review_with(asset)
+        asset_id = asset.id
         db.session.commit()
     auth.login("approver")
     assert client.get("/media/").status_code == 403
@@ -207,6 +220,7 @@ def test_the_fields_are_read_only_for_approvers(app, client, auth):
     with app.app_context():
         asset = make_asset("poster")
         asset.alt_text = "Une affiche"
+        _in_review_with(asset)
         db.session.commit()
         asset_id = asset.id
     auth.login("approver")

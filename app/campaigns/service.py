@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, CampaignStatus, ScenarioStatus,
+from app.models import (Campaign, CampaignScenario, CampaignStatus, ContentObject, ObjectStatus, ScenarioStatus,
                         SocialAccount)
 from app.models.base import utcnow
 from app.platforms import service as accounts
@@ -49,6 +49,20 @@ def scenarios_of(campaign: Campaign) -> list[CampaignScenario]:
              .where(CampaignScenario.campaign_id == campaign.id)
              .order_by(SocialAccount.platform, SocialAccount.label, CampaignScenario.id))
     return list(db.session.scalars(query))
+
+
+def reader_page(campaign: Campaign) -> dict:
+    """What an approver reads of a campaign: its target accounts and the posts submitted to
+    them (in review or decided since, never a draft: reviews.may_read), newest first, each
+    with its media in order."""
+    from app.reviews.service import media_by_object
+
+    posts = list(db.session.scalars(
+        sa.select(ContentObject).where(ContentObject.campaign_id == campaign.id,
+                                       ContentObject.status != ObjectStatus.DRAFT)
+        .order_by(ContentObject.scheduled_at.desc().nulls_last(), ContentObject.id.desc())))
+    targets = [s.social_account for s in scenarios_of(campaign) if s.status is not S.STOPPED]
+    return {"targets": targets, "posts": posts, "media": media_by_object([p.id for p in posts])}
 
 
 def target_ids(campaign: Campaign) -> list[int]:

@@ -51,9 +51,14 @@ def create():
 
 
 @bp.get("/<int:campaign_id>")
-@role_required(Role.EDITOR)
+@role_required(Role.EDITOR, Role.APPROVER)
 def show(campaign_id):
+    """Editors manage the campaign here; approvers read it: its targets and the posts submitted
+    to them (reviews.may_read), without drafts or controls."""
     campaign = service.get_or_404(campaign_id)
+    if not current_user.has_role(Role.EDITOR):
+        return render("campaigns/show.html", campaign=campaign, readonly=True,
+                      editable=campaign.status is CampaignStatus.ACTIVE, **service.reader_page(campaign))
     return render("campaigns/show.html", block="scenarios", campaign=campaign,
                   scenarios=service.scenarios_of(campaign),
                   editable=campaign.status is CampaignStatus.ACTIVE)

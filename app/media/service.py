@@ -18,7 +18,7 @@ from app import audit
 from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
-from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Tag, User
+from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, ObjectStatus, Role, Tag, User
 from app.storage import StorageUnavailable, get_storage, media_root, transfers, version_cache
 from app.tasks import call_after_commit, send_after_commit
 from app.tasks.media import discard_media
@@ -161,6 +161,21 @@ def get_asset(asset_id: int, *, lock: bool = False) -> MediaAsset:
     return asset
 
 
+def get_readable(asset_id: int, user) -> MediaAsset:
+    """The asset `user` may open, or 404. Editors open any; approvers those that a post they
+    may read uses (in review or decided, reviews.may_read): an asset used only by drafts, or
+    by nothing, answers them as a missing id does."""
+    asset = get_asset(asset_id)
+    if not user.has_role(Role.EDITOR) and not db.session.scalar(sa.select(_submitted_uses(asset.id).exists())):
+        abort(404)
+    return asset
+
+
+def _submitted_uses(asset_id: int) -> sa.Select:
+    return (sa.select(ContentObject.campaign_id).join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
+            .where(ObjectMedia.media_asset_id == asset_id, ContentObject.status != ObjectStatus.DRAFT))
+
+
 def assets_in_order(ids: list[int]) -> list[MediaAsset]:
     """The assets named by `ids`, in that order, unknown ids dropped."""
     found = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(ids)))}
@@ -182,18 +197,24 @@ def change_selection(ids: list[int], *, add: int | None = None, remove: int | No
     return ids
 
 
-def campaigns_using(asset: MediaAsset) -> list[Campaign]:
-    objects = (sa.select(ContentObject.campaign_id)
-               .join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
+def campaigns_using(asset: MediaAsset, *, submitted_only: bool = False) -> list[Campaign]:
+    """The campaigns whose posts use `asset`; `submitted_only`: through posts past the draft
+    (what an approver sees of them)."""
+    objects = (_submitted_uses(asset.id) if submitted_only else
+               sa.select(ContentObject.campaign_id).join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
                .where(ObjectMedia.media_asset_id == asset.id))
     return list(db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(objects)).order_by(Campaign.name)))
 
 
-def detail(asset: MediaAsset) -> dict:
-    campaigns, storage_failure = campaigns_using(asset), transfers.storage_failure(asset)
-    return {"asset": asset, "fields": field_rows(asset), "campaigns": campaigns, "can_delete": not campaigns, "storage_failure": storage_failure,
+def detail(asset: MediaAsset, *, editor: bool = True) -> dict:
+    """The asset page's content; a reader who is not an editor (an approver) gets no public
+    link and only the campaigns of the posts submitted to them."""
+    campaigns, storage_failure = campaigns_using(asset, submitted_only=not editor), transfers.storage_failure(asset)
+    shared = editor and (asset.storage_item_id or transfers.pending(asset))
+    return {"asset": asset, "fields": field_rows(asset), "campaigns": campaigns, "can_delete": editor and not campaigns,
+            "storage_failure": storage_failure,
             "versions": _versions(asset), "uploading": transfers.pending(asset) and not storage_failure,
-            "public_link": signed_media_url(asset) if asset.storage_item_id or transfers.pending(asset) else None,
+            "public_link": signed_media_url(asset) if shared else None,
             "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
 
 

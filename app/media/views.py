@@ -1,5 +1,5 @@
-"""The library: grid, detail, previews, files, uploads and replacements (editors; approvers see
-assets and their files, since reviews show them)."""
+"""The library: grid, detail, previews, files, uploads and replacements (editors; approvers read
+the assets of the posts submitted to them, since reviews show them: service.get_readable)."""
 from urllib.parse import unquote
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -53,16 +53,17 @@ def facets():
 @bp.get("/<int:asset_id>/card")
 @role_required(*VIEWERS)
 def card(asset_id):
-    asset = service.get_asset(asset_id)
+    asset = service.get_readable(asset_id, current_user)
     return render_template("media/_card.html", asset=asset), _settled_status(asset), {"Vary": "HX-Request"}
 
 
 @bp.get("/<int:asset_id>")
 @role_required(*VIEWERS)
 def detail(asset_id):
-    asset = service.get_asset(asset_id)
+    """Editors work on the asset here; approvers read it (the assets of the posts they review)."""
+    asset, editor = service.get_readable(asset_id, current_user), current_user.has_role(Role.EDITOR)
     return render("media/detail.html", block="panel", status=_settled_status(asset),
-                  can_edit=current_user.has_role(Role.EDITOR), **service.detail(asset))
+                  can_edit=editor, **service.detail(asset, editor=editor))
 
 
 @bp.post("/<int:asset_id>/retry-storing")
@@ -92,7 +93,7 @@ DERIVED_MAX_AGE = 3600  # an hour fresh, then revalidated: a 304 costs headers o
 def _derived(asset_id: int, kind: str):
     """A thumbnail or preview, cacheable by the browser alone (signed-in content), with an ETag
     that changes with the asset's version, so a warm visit revalidates in a 304 or not at all."""
-    asset = service.get_asset(asset_id)
+    asset = service.get_readable(asset_id, current_user)
     path = getattr(asset, f"{kind}_path")
     if not path or not (media_root() / path).is_file():
         abort(404)
@@ -117,7 +118,7 @@ def preview(asset_id):
 @bp.get("/<int:asset_id>/file")
 @role_required(*VIEWERS)
 def file(asset_id):
-    asset = service.get_asset(asset_id)
+    asset = service.get_readable(asset_id, current_user)
     if asset.storage_item_id is None:
         abort(404)
     return version_response(asset, request.args.get("version", asset.storage_version))

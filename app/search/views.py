@@ -11,8 +11,10 @@ bp = Blueprint("search", __name__)
 
 
 @bp.get("/media/search.json")
-@role_required(Role.EDITOR, Role.APPROVER)
+@role_required(Role.EDITOR)
 def media_json():
+    """The whole library, like its grid: editors only (approvers open the assets of the posts
+    submitted to them, app/media/service.py `get_readable`)."""
     args = request.args
     try:
         result = search.search_media(args.get("q", ""), search.MediaFilters.from_args(args),

@@ -94,7 +94,7 @@ def test_renaming_a_campaign_renames_its_objects_in_search(app, objects):
 
 
 def test_media_search_json(app, client, auth, corpus):
-    auth.login("approver")
+    auth.login("editor")
     response = client.get("/media/search.json?q=campgane&kind=image")
     assert response.status_code == 200
     body = response.json
