@@ -9,9 +9,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
-COPY requirements.txt /src/requirements.txt
+# The runtime lock only (no embedded server, emulator or test tool), every file checked by hash
+COPY requirements.lock /src/requirements.lock
 RUN /opt/venv/bin/pip install --upgrade pip \
- && /opt/venv/bin/pip install -r /src/requirements.txt
+ && /opt/venv/bin/pip install --require-hashes -r /src/requirements.lock
 COPY . /src
 RUN /opt/venv/bin/pybabel compile --use-fuzzy -d /src/app/translations \
  && /opt/venv/bin/python -m compileall -q /src/app /src/migrations

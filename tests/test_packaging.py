@@ -114,6 +114,16 @@ def test_every_lock_is_current_and_hashed(source, lock):
     assert "--index-url" not in text and "--find-links" not in text  # no machine's mirror in the lock
 
 
+def test_documented_installs_use_the_hashed_locks():
+    """The image, the by-hand deployment and the upgrade steps install the runtime lock."""
+    for name in ["Dockerfile", "docs/operations.md", "README.md", "Makefile"]:
+        text = " ".join((ROOT / name).read_text().replace("\\\n", " ").split())
+        assert not re.search(r"-r\s+\S*requirements(-dev)?\.txt", text), name
+        assert all("--require-hashes" in line for line in re.findall(r"pip install[^`;&]*\.lock", text)), name
+    dockerfile = " ".join((ROOT / "Dockerfile").read_text().split())
+    assert "pip install --require-hashes -r /src/requirements.lock" in dockerfile
+
+
 def test_both_locks_agree_on_every_package_they_share():
     runtime, development = locked(ROOT / "requirements.lock"), locked(ROOT / "requirements-dev.lock")
     assert set(runtime) <= set(development)
