@@ -1,5 +1,4 @@
 """Content objects of a campaign and its board (editors)."""
-from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
@@ -9,7 +8,7 @@ from app import networks, workflow
 from app.campaigns import bp, drafting, objects, service
 from app.campaigns import board as boards
 from app.comments import service as comments
-from app.campaigns.object_forms import ObjectForm, local_zone
+from app.campaigns.object_forms import ObjectForm
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
 from app.publishing import control
