@@ -8,7 +8,7 @@ import pytest
 from app.auth import service as accounts
 from app.comments import service as comments
 from app.extensions import db
-from app.models import ContentObject, NotificationEvent, ObjectStatus, Platform, Role, User
+from app.models import ContentObject, NotificationEvent, ObjectStatus, Platform, Role
 from app.notifications import events
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
 from tests.objects_support import make_objects, seed_campaign
