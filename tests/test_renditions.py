@@ -354,6 +354,7 @@ def test_the_sender_waits_for_a_missing_rendition_and_fails_on_a_failed_one(stac
 
 def test_renditions_are_reused_and_their_files_swept_with_the_orphans(stack):
     from app.media import service as media, sweeper
+    from app.media.links import signed_rendition_url
     from app.renditions import service
 
     _, _, _, [object_id] = _seed(stack, {"b.jpg": make_image("JPEG", size=(1920, 1280))})
@@ -365,6 +366,12 @@ def test_renditions_are_reused_and_their_files_swept_with_the_orphans(stack):
         assert service.make(first.id) == "ready"
         assert service.make(first.id) == "skipped"  # twice: harmless
         rendition = db.session.get(Rendition, first.id)
+        url = signed_rendition_url(rendition)
+        part = httpx.get(url, headers={"Range": "bytes=0-9"}, timeout=10)
+        assert part.status_code == 206 and part.content == b"\xff\xd8\xff" + part.content[3:] and len(part.content) == 10
+        assert httpx.get(url[:-3] + "abc", timeout=10).status_code == 404
+        stack.app.config["MEDIA_LINK_MAX_AGE"] = -1
+        assert httpx.get(url, timeout=10).status_code == 410
         folder = sweeper.media_root() / "objects" / rendition.storage_item_id
         assert folder.is_dir()
         stack.app.config["MEDIA_ORPHAN_MIN_AGE_S"] = 0

@@ -89,6 +89,11 @@ def version_response(asset: MediaAsset, version: str | None, *, cache_control: s
                "X-Content-Type-Options": "nosniff", "Content-Disposition": _disposition(asset.filename)}
     if cache_control:
         headers["Cache-Control"] = cache_control
+    return ranged_response(read, size, etag, headers)
+
+
+def ranged_response(read, size: int, etag: str, headers: dict) -> Response:
+    """The whole file (200) or the single range asked for (206); `read(start, end)` streams."""
     span = _wanted_range(size, etag)
     if span is None:
         headers["Content-Length"] = str(size)

@@ -8,7 +8,7 @@ from functools import partial
 from flask import Blueprint, Response
 
 from app.media import links
-from app.media.streaming import _read_stored, _wanted_range
+from app.media.streaming import _read_stored, ranged_response
 from app.security import public
 from app.storage import get_storage
 
@@ -29,11 +29,4 @@ def serve(token):
     read = partial(_read_stored, storage, rendition.storage_item_id, rendition.storage_version)
     headers = {"Content-Type": rendition.mime, "Accept-Ranges": "bytes", "ETag": f'"{etag}"',
                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
-    span = _wanted_range(size, etag)
-    if span is None:
-        headers["Content-Length"] = str(size)
-        return Response(read(), 200, headers, direct_passthrough=True)
-    start, stop = span
-    headers.update({"Content-Range": f"bytes {start}-{stop - 1}/{size}", "Content-Length": str(stop - start)})
-    return Response(read(start, stop - 1), 206, headers, direct_passthrough=True)
-
+    return ranged_response(read, size, etag, headers)
