@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from app.renditions.views import bp as rendition_links_bp
     from app.platforms import bp as platforms_bp
     from app.reviews import bp as reviews_bp
+    from app.review_links import bp as review_links_bp
     from app.search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)  # /media/search.json
     app.register_blueprint(comments_bp)  # /posts/<id>/conversation
     notifications.register(app)  # /notifications, /posts/<id>, and /dev/mail in local development
+    app.register_blueprint(review_links_bp)  # /posts/<id>/review-links, and /r/<token> without a login
 
 
 def register_static(app: Flask) -> None:

@@ -20,6 +20,7 @@ class NotificationEvent(StrEnum):
     PUBLISHED = "published"                   # my post, with its links
     FAILED = "failed"                         # my post, with the reason
     MENTIONED = "mentioned"                   # someone @mentioned me in a conversation
+    REVIEW_LINK_USED = "review_link_used"     # an outside reviewer decided through a link (app/review_links)
 
 
 class Channel(StrEnum):

@@ -27,12 +27,17 @@ def summary(event: E, data: dict, actor: str | None) -> str:
         return _("“%(title)s” is published.", title=title)
     if event is E.FAILED:
         return _("“%(title)s” could not be published.", title=title)
+    if event is E.REVIEW_LINK_USED:
+        if data.get("decision") == "approved":
+            return _("%(who)s approved “%(title)s” from a review link.", who=data.get("reviewer", who), title=title)
+        return _("%(who)s requested changes on “%(title)s” from a review link.", who=data.get("reviewer", who),
+                 title=title)
     return _("%(who)s mentioned you about “%(title)s”.", who=who, title=title)
 
 
 def details(event: E, data: dict) -> list[str]:
     """The lines under the summary: the comment, each link, each reason in words."""
-    if event in (E.CHANGES_REQUESTED, E.MENTIONED) and data.get("comment"):
+    if event in (E.CHANGES_REQUESTED, E.MENTIONED, E.REVIEW_LINK_USED) and data.get("comment"):
         return [data["comment"]]
     if event is E.PUBLISHED:
         return [_("%(network)s (%(account)s): %(url)s", network=platform_label(Platform(link["platform"])),

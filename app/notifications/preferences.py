@@ -23,6 +23,7 @@ EVENT_LABELS = {
     E.PUBLISHED: _l("My post was published"),
     E.FAILED: _l("My post failed to publish"),
     E.MENTIONED: _l("Someone mentioned me in a conversation"),
+    E.REVIEW_LINK_USED: _l("An outside reviewer used a review link"),
 }
 CHANNEL_LABELS = {Channel.IN_APP: _l("In the app"), Channel.EMAIL: _l("E-mail at once"),
                   Channel.DIGEST: _l("Daily e-mail digest")}

@@ -1,0 +1,177 @@
+"""Review links: a named outside person approves or requests changes on one post in review,
+without an account (issue 13, point 4; README, "Outside reviewers").
+
+The token is signed (itsdangerous, its own salt, like invitations and media links) and carries
+the link's id and a random secret; the table keeps only the secret's SHA-256, and the expiry,
+revocation and single use live in the row. A forged, altered or unknown token gets one answer.
+The decision goes through app.reviews.service with a `LinkReviewer` as the actor: no user id,
+the role of an approver for that one decision, so it counts as one approver's decision.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app import audit
+from app.config import signing_keys
+from app.extensions import db, redis_store
+from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role
+from app.models.base import utcnow
+from app.reviews import service as reviews
+
+SALT = "review-link"
+OPEN_STATUSES = (ObjectStatus.IN_REVIEW,)
+MAX_DAYS = 90
+# Decisions per client IP and window: a person decides once; this only slows a script.
+DECISIONS_PER_IP, DECISION_WINDOW_S = 20, 600
+
+
+class LinkRefused(Exception):
+    """Why a token opens nothing: "invalid" (forged, altered, unknown), "revoked", "used",
+    "expired", or "not_in_review" (the post left review)."""
+
+    def __init__(self, reason: str, link: ReviewLink | None = None):
+        super().__init__(reason)
+        self.reason, self.link = reason, link
+
+
+@dataclass(frozen=True)
+class LinkReviewer:
+    """The actor of a decision made through a link: an approver for that decision, no account."""
+    name: str
+    email: str
+    link_id: int
+    id: None = None
+
+    def has_role(self, *roles) -> bool:
+        return Role.APPROVER in roles
+
+
+@dataclass(frozen=True)
+class Visit:
+    ip: str | None
+    user_agent: str
+
+    def data(self) -> dict:
+        return {"ip": self.ip, "user_agent": self.user_agent[:300]}
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(signing_keys(current_app.config), salt=SALT)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(obj: ContentObject, *, by, name: str, email: str, days: int | None) -> tuple[ReviewLink, str]:
+    """A new link for a post in review, and its token (shown once: only its hash is stored)."""
+    if obj.status not in OPEN_STATUSES:
+        raise LinkRefused("not_in_review")
+    days = days or current_app.config["REVIEW_LINK_DEFAULT_DAYS"]
+    secret = secrets.token_urlsafe(24)
+    link = ReviewLink(object_id=obj.id, created_by_id=by.id, reviewer_name=name.strip(),
+                      reviewer_email=email.strip(), secret_hash=_hash(secret),
+                      expires_at=utcnow() + timedelta(days=min(days, MAX_DAYS)))
+    db.session.add(link)
+    db.session.flush()
+    audit.record("review_link_created", obj, actor=by, data={"link": link.id, "name": link.reviewer_name,
+                                                             "email": link.reviewer_email,
+                                                             "expires_at": link.expires_at.isoformat()})
+    return link, _serializer().dumps({"l": link.id, "s": secret})
+
+
+def links_of(obj: ContentObject) -> list[ReviewLink]:
+    return list(db.session.scalars(ReviewLink.of_object(obj.id)))
+
+
+def get_link(obj: ContentObject, link_id: int) -> ReviewLink | None:
+    return db.session.scalar(sa.select(ReviewLink).where(ReviewLink.id == link_id, ReviewLink.object_id == obj.id)
+                             .with_for_update())
+
+
+def revoke(link: ReviewLink, obj: ContentObject, *, by) -> None:
+    if link.revoked_at is None and link.used_at is None:
+        link.revoked_at = utcnow()
+        audit.record("review_link_revoked", obj, actor=by, data={"link": link.id, "name": link.reviewer_name})
+
+
+def resolve(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObject]:
+    """The link and its post, if the token may still decide; `LinkRefused` says why not."""
+    try:
+        data = _serializer().loads(token)
+        link_id, secret = int(data["l"]), str(data["s"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkRefused("invalid")
+    link = db.session.get(ReviewLink, link_id, with_for_update=lock)
+    if link is None or not hmac.compare_digest(link.secret_hash, _hash(secret)):
+        raise LinkRefused("invalid")
+    state = link.state()
+    if state.value != "active":
+        raise LinkRefused(state.value, link)
+    obj = db.session.get(ContentObject, link.object_id, with_for_update=lock)
+    if obj.status not in OPEN_STATUSES:
+        raise LinkRefused("not_in_review", link)
+    return link, obj
+
+
+def record_open(link: ReviewLink | None, visit: Visit, outcome: str) -> None:
+    """Every opening of a known link is audited, refused or not (an unknown token has no subject)."""
+    if link is not None:
+        audit.record("review_link_opened", _subject(link), data={"link": link.id, "outcome": outcome,
+                                                                 **visit.data()})
+
+
+def _subject(link: ReviewLink) -> ContentObject:
+    return db.session.get(ContentObject, link.object_id)
+
+
+def media_urls(media) -> dict[int, str]:
+    """Each medium through the signed, expiring links the publication payload uses
+    (app/media/links.py), on this site's own address: the page needs no login to show them."""
+    from app.media import links
+
+    return {asset.id: url_for("media_links.serve", token=links.make_token(asset)) for asset in media}
+
+
+def throttled(ip: str | None) -> bool:
+    """Counts this decision attempt; True once the client's IP has made too many."""
+    key = redis_store.key(f"review_link:ip:{ip or 'unknown'}")
+    pipe = redis_store.client.pipeline()
+    pipe.set(key, 0, ex=DECISION_WINDOW_S, nx=True).incr(key)
+    return pipe.execute()[1] > DECISIONS_PER_IP
+
+
+def decide(link: ReviewLink, obj: ContentObject, *, approve: bool, name: str, comment: str | None,
+           visit: Visit) -> None:
+    """Approve or request changes through the reviews service, then spend the link (the caller
+    holds both rows locked, from resolve(lock=True), and commits)."""
+    name = name.strip() or link.reviewer_name
+    reviewer = LinkReviewer(name=name, email=link.reviewer_email, link_id=link.id)
+    if approve:
+        approval = reviews.approve(obj, by=reviewer)
+    else:
+        approval = reviews.request_changes(obj, by=reviewer, comment=comment or "")
+    db.session.flush()
+    link.used_at, link.decided_name, link.approval_id = utcnow(), name, approval.id
+    link.decision = "approved" if approve else "changes_requested"
+    audit.record("review_link_used", obj, comment=comment or None,
+                 data={"link": link.id, "decision": link.decision, "name": name, "email": link.reviewer_email,
+                       "invited_as": link.reviewer_name, "approval": approval.id, **visit.data()})
+    _notify_editors(link, obj, comment)
+
+
+def _notify_editors(link: ReviewLink, obj: ContentObject, comment: str | None) -> None:
+    from app.notifications.events import notify
+
+    recipients = {user_id for user_id in (obj.author_id, link.created_by_id) if user_id is not None}
+    notify(sorted(recipients), NotificationEvent.REVIEW_LINK_USED, obj,
+           data={"title": obj.title, "reviewer": link.decided_name, "decision": link.decision,
+                 "comment": comment or ""})
