@@ -227,6 +227,9 @@ def _read() -> dict:
         "PUBLISH_CALLBACK_TIMEOUT_S": _int("PUBLISH_CALLBACK_TIMEOUT_S", 1800),
         # After "Approve", nothing is sent for this long: the approver may undo (app/reviews)
         "APPROVAL_UNDO_S": _int("APPROVAL_UNDO_S", 30),
+        # A review link for an outside reviewer (app/review_links) lasts this many days unless the
+        # editor picks another expiry
+        "REVIEW_LINK_DEFAULT_DAYS": _int("REVIEW_LINK_DEFAULT_DAYS", 7),
         # The calendar (app/calendar): an approved post moved to another moment keeps its approval
         # (its unsent publications move with it) only when this is on; else it goes back to review
         "CALENDAR_RESCHEDULE_KEEPS_APPROVAL": _bool("CALENDAR_RESCHEDULE_KEEPS_APPROVAL", False),
