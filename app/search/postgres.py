@@ -1,6 +1,6 @@
 """PostgreSQL engine: always available; one statement (one round trip) per search.
 
-The schema is migration 0002_search: a weighted `search_vector` kept by triggers on
+The schema is migration 0002_search (0011 adds the assets' alt text): a weighted `search_vector` kept by triggers on
 `media_assets` and `content_objects`, and `search_query(words, prefix_last)`, which turns
 the typed words into a tsquery (stem, word, prefix of the last word, and typo corrections
 taken from the `search_words` vocabulary within Meilisearch's budget).
@@ -9,7 +9,7 @@ The statement, in CTEs:
   q        the tsquery, computed once;
   matches  the candidate set: documents matching it and the filters, capped at
            CANDIDATE_CAP rows, each ranked with ts_rank_cd (weights A title/tags,
-           B filename or campaign, C description or message);
+           B filename or campaign, C description and alt text, or message);
   page     the requested page of `matches` in the requested order;
 then the page's hits with their highlights, the count of `matches` and the facet counts of
 `matches`, aggregated as JSON. So ranking, the total and the facets never touch more than
@@ -45,10 +45,6 @@ class Spec:
     orders: dict[str, str]               # sort key -> ORDER BY over `matches`
     browse: str                          # the order without words
     facets: dict[str, str]               # facet -> SELECT v, n over `matches`
-    # A text column the trigger-kept vector does not hold yet (the assets' alt text, added by
-    # migration 0008 after 0002's vector function): matched at query time, weight C, on the
-    # rows that have one. Folding it into `media_search_vector` needs a migration of its own.
-    unindexed: str = ""
 
 
 MEDIA = Spec(
@@ -59,7 +55,6 @@ MEDIA = Spec(
             "newest": "created_at DESC, id DESC", "oldest": "created_at, id",
             "title": "title, id"},
     browse="newest",
-    unindexed="alt_text",
     facets={
         # `= ANY(ARRAY(...))`: one sorted index scan instead of a probe per candidate
         "tags": "SELECT t.name AS v, count(*) AS n FROM media_tags mt "
@@ -145,13 +140,8 @@ def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
     searching = bool(request.words)
     sort = request.sort if searching or request.sort != "relevance" else spec.browse
     if searching:
-        match, vector = "d.search_vector @@ (SELECT tsq FROM q)", "d.search_vector"
-        if spec.unindexed:
-            extra = f"search_field(d.{spec.unindexed}, 'C')"
-            match = f"({match} OR (d.{spec.unindexed} <> '' AND {extra} @@ (SELECT tsq FROM q)))"
-            vector = f"(d.search_vector || CASE WHEN d.{spec.unindexed} <> '' THEN {extra} ELSE ''::tsvector END)"
-        conditions.insert(0, match)
-        rank, cap_order = f"ts_rank_cd({vector}, (SELECT tsq FROM q))", ""
+        conditions.insert(0, "d.search_vector @@ (SELECT tsq FROM q)")
+        rank, cap_order = "ts_rank_cd(d.search_vector, (SELECT tsq FROM q))", ""
     else:
         rank, cap_order = "0", f"ORDER BY {spec.orders[sort]}"
     texts = {}
