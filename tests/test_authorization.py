@@ -14,10 +14,12 @@ from app.models import Role
 from app.security import access_rule
 from tests.conftest import csrf_token
 
-# The architecture's open routes (+ the language switch and invitation acceptance, see README).
+# The architecture's open routes (+ the language switch, invitation acceptance and review links, see README).
 OPEN_ENDPOINTS = {"static", "auth.login", "auth.login_post", "auth.set_language",
                   "auth.accept_invitation", "health.healthz", "health.readyz", "hooks.make_callback",
-                  "media_links.serve", "rendition_links.serve", "metrics.metrics"}
+                  "media_links.serve", "rendition_links.serve", "metrics.metrics",
+                  # an outside reviewer's link: the signed, single-use token is its proof
+                  "review_links.open_link", "review_links.approve", "review_links.request_changes"}
 # What approvers may open beyond the shared pages (notifications, their preferences, the dev mail
 # box): the queue and its decisions, the posts submitted to them with their conversation, the
 # calendar, a campaign's page, and the assets of those posts read-only (the page, its tile,

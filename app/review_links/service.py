@@ -122,15 +122,10 @@ def resolve(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObjec
     return link, obj
 
 
-def record_open(link: ReviewLink | None, visit: Visit, outcome: str) -> None:
-    """Every opening of a known link is audited, refused or not (an unknown token has no subject)."""
-    if link is not None:
-        audit.record("review_link_opened", _subject(link), data={"link": link.id, "outcome": outcome,
-                                                                 **visit.data()})
-
-
-def _subject(link: ReviewLink) -> ContentObject:
-    return db.session.get(ContentObject, link.object_id)
+def record_open(link: ReviewLink, visit: Visit, outcome: str) -> None:
+    """Every opening of a link is audited, on its post, whether the page was shown or refused."""
+    audit.record("review_link_opened", db.session.get(ContentObject, link.object_id),
+                 data={"link": link.id, "outcome": outcome, **visit.data()})
 
 
 def media_urls(media) -> dict[int, str]:

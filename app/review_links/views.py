@@ -70,6 +70,14 @@ def _visit():
     return service.Visit(request.remote_addr, request.user_agent.string or "")
 
 
+def _record_refusal(refused):
+    """The opening of a known link is audited even when refused (an audit row, not a change of
+    state: an unknown or altered token has nothing to record against and writes nothing)."""
+    if refused.link is not None:
+        service.record_open(refused.link, _visit(), refused.reason)
+        db.session.commit()
+
+
 def _refused(refused, status=None):
     done = refused.link is not None and session.get("review_link_decided") == refused.link.id
     return _private("review_links/refused.html", 200 if done else status or REFUSAL_STATUS[refused.reason],
@@ -88,8 +96,7 @@ def open_link(token):
     try:
         link, obj = service.resolve(token)
     except service.LinkRefused as refused:
-        service.record_open(refused.link, _visit(), refused.reason)
-        db.session.commit()
+        _record_refusal(refused)
         return _refused(refused)
     service.record_open(link, _visit(), "shown")
     db.session.commit()
@@ -102,8 +109,7 @@ def _decide(token, form, approve):
     try:
         link, obj = service.resolve(token, lock=True)
     except service.LinkRefused as refused:
-        service.record_open(refused.link, _visit(), refused.reason)
-        db.session.commit()
+        _record_refusal(refused)
         return _refused(refused)
     if not form.validate():
         return _page(link, obj, form, status=422)
