@@ -163,13 +163,13 @@ def _payload(cms: str, platform: str, key: str, **changes) -> dict:
                "fingerprint": "sha256:abc", "platform": platform, "text": 'Rendez-vous "salon"',
                "account_identifier": "2414183" if platform == "linkedin" else "104857600000000",
                "object": {"id": 3, "title": "Salon 2026"}, "link": None,
-               "media": [{"url": f"{cms}/media/affiche.jpg", "mime": "image/jpeg"}],
+               "media": [{"url": f"{cms}/media/affiche.jpg", "mime": "image/jpeg", "alt_text": "Le stand B"}],
                "callback_url": f"{cms}/hooks/make"}
     return {**payload, **changes}
 
 
 def _media(cms: str, *names: str, mime: str = "image/jpeg") -> list[dict]:
-    return [{"url": f"{cms}/media/{name}", "mime": mime} for name in names]
+    return [{"url": f"{cms}/media/{name}", "mime": mime, "alt_text": ""} for name in names]
 
 
 # (platform, payload changes, module published, what the network received, external_url)
@@ -191,7 +191,7 @@ ROUTES = [
      lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
                   "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
                   "isReshareDisabledByAuthor": False, "method": "link",
-                  "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026"},
+                  "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026", "altText": "Le stand B"},
      "https://www.linkedin.com/feed/update/{id}/"),
     ("linkedin", {"media": [], "link": "https://cms.example/salon"}, "linkedin:CreateTextShare",
      lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',

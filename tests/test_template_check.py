@@ -111,7 +111,7 @@ def test_a_lookup_placed_after_the_network_module_is_named():
 def test_mapped_payload_fields_follow_the_contract():
     blueprint = _corrected()
     modules(blueprint)[10]["mapper"].update(
-        title="{{1.campaign.name}} {{1.object.title}}", altText="{{1.media[].mime}}",
+        title="{{1.campaign.name}} {{1.object.title}}", altText="{{1.media[1].alt_text}} {{1.media[].mime}}",
         content="{{1.text}} {{1.link}} {{first(map(1.media; \"url\"))}} {{1.media.sharepoint.item_id}}")
     assert template_check.check(blueprint, secrets=[SECRET]) == []
     modules(blueprint)[10]["mapper"]["content"] = "{{1.object.name}} {{1.media[1].bytes}}"

@@ -43,7 +43,7 @@ PAYLOAD = {
     "campaign": {"id": None, "name": None}, "object": {"id": None, "title": None},
     "platform": None, "account_identifier": None, "text": None, "link": None,
     "media": [{"url": None, "mime": None, "size": None, "width": None, "height": None,
-               "duration_s": None,
+               "duration_s": None, "alt_text": None,
                "sharepoint": {"drive_id": None, "item_id": None, "etag": None}}],
     "callback_url": None, "sent_at": None, "dry_run": None,
 }

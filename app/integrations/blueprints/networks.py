@@ -92,7 +92,9 @@ LINKEDIN = Network("linkedin", ("linkedin2", "linkedin-openid"),
     Variant("Image post", (HAS_MEDIA,), (
         _publish("linkedin:CreateCompanyImagePost", 2, {
             **_LINKEDIN_COMMON, "method": "link", "url": FIRST_URL,
-            "title": "{{1.object.title}}"}),)),
+            # `altText` is optional (docs/make-modules.md, LOLIBA daily): the image's alt text,
+            # empty when the asset has none (docs/external-apis.md §4.1).
+            "title": "{{1.object.title}}", "altText": "{{1.media[1].alt_text}}"}),)),
     Variant("Link post", (NO_MEDIA, _condition("{{1.link}}", "exist")), (
         _publish("linkedin:CreateTextShare", 2, {
             **_LINKEDIN_COMMON, "type": "ARTICLE",
