@@ -382,3 +382,36 @@ def test_renditions_are_reused_and_their_files_swept_with_the_orphans(stack):
         db.session.commit()
         sweeper.sweep_local()
         assert not folder.exists()
+
+
+def test_a_focal_point_per_version_moves_the_crop_and_makes_its_own_rendition(stack):
+    from app.renditions import service
+    from app.storage import get_storage
+
+    picture = Image.new("RGB", (3000, 1000), (0, 0, 255))
+    picture.paste((255, 0, 0), (2500, 0, 3000, 1000))  # red on the right edge
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    _seed(stack, {"wide.png": out.getvalue()})
+
+    def pixel(rendition):
+        data = b"".join(get_storage(rendition.storage_backend).read(rendition.storage_item_id,
+                                                                    rendition.storage_version))
+        return Image.open(io.BytesIO(data)).getpixel((1430, 300))
+
+    with stack.app.app_context():
+        asset = db.session.scalar(sa.select(MediaAsset))
+        centred = service.request(asset, Platform.INSTAGRAM)
+        service.set_focal_point(asset, 0.95, 0.5)
+        db.session.commit()
+        moved = service.request(asset, Platform.INSTAGRAM)
+        db.session.commit()
+        assert moved.id != centred.id and moved.crop == "focal-0.950-0.500" and centred.crop == "auto"
+        assert service.make(centred.id) == "ready" and service.make(moved.id) == "ready"
+        assert pixel(db.session.get(Rendition, centred.id))[2] > 200  # blue: the middle
+        assert pixel(db.session.get(Rendition, moved.id))[0] > 200    # red: around the focal point
+        with pytest.raises(ValueError):
+            service.set_focal_point(asset, 1.5, 0.5)
+        asset.version += 1  # a new file: back to the centre
+        assert service.focal_point(asset) == (0.5, 0.5)
+        db.session.rollback()

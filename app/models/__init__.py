@@ -9,7 +9,7 @@ from app.models.notifications import (Channel, Comment, MailState, Notification,
                                       NotificationPreference, TeamsMessage)
 from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
-from app.models.renditions import Rendition, RenditionStatus
+from app.models.renditions import FocalPoint, Rendition, RenditionStatus
 from app.models.review_links import LinkState, ReviewLink
 from app.models.storage import StorageCursor
 from app.models.users import User
@@ -17,7 +17,7 @@ from app.models.users import User
 __all__ = [
     "AccountTestStatus", "AuditEvent", "Approval", "Channel", "Comment", "MailState", "Notification",
     "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
-    "ContentObject", "Decision", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
+    "ContentObject", "Decision", "FocalPoint", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Rendition", "RenditionStatus", "ReviewLink", "LinkState", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
 ]

@@ -54,3 +54,14 @@ class Rendition(Timestamps, db.Model):
     @property
     def ready(self) -> bool:
         return self.status is RenditionStatus.READY
+
+
+class FocalPoint(db.Model):
+    """Where the subject of one version of an asset is (fractions of its width and height as
+    shown): crops are made around it. A replaced file starts again from the centre."""
+    __tablename__ = "asset_focal_points"
+
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("media_assets.id", ondelete="CASCADE"), primary_key=True)
+    asset_version: Mapped[int] = mapped_column(primary_key=True)
+    x: Mapped[Decimal] = mapped_column(sa.Numeric(4, 3))
+    y: Mapped[Decimal] = mapped_column(sa.Numeric(4, 3))

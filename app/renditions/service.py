@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app import networks
 from app.extensions import db
-from app.models import MediaAsset, MediaKind, Platform, Rendition, RenditionStatus as R
+from app.models import FocalPoint, MediaAsset, MediaKind, Platform, Rendition, RenditionStatus as R
 from app.models.base import utcnow
 from app.renditions import image, runner, video
 from app.storage import get_storage, media_root, transfers
@@ -62,17 +62,49 @@ def platform_of(profile_name: str) -> Platform:
     return Platform(profile_name.rsplit("-", 1)[0])
 
 
+def focal_point(asset: MediaAsset) -> tuple[float, float]:
+    """The focal point of the asset's current version; the centre when none was set."""
+    found = db.session.get(FocalPoint, (asset.id, asset.version))
+    return (float(found.x), float(found.y)) if found is not None else (0.5, 0.5)
+
+
+def set_focal_point(asset: MediaAsset, x: float, y: float) -> None:
+    """Record where the subject of the current version is (0..1 of its width and height as
+    shown). The renditions made around another point are not reused: the crop key changes."""
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise ValueError("a focal point is within the picture (0 to 1)")
+    db.session.execute(insert(FocalPoint).values(asset_id=asset.id, asset_version=asset.version,
+                                                 x=round(x, 3), y=round(y, 3))
+                       .on_conflict_do_update(index_elements=["asset_id", "asset_version"],
+                                              set_={"x": round(x, 3), "y": round(y, 3)}))
+
+
+def crop_key(asset: MediaAsset) -> str:
+    """`auto` (centred) or the focal point the crops are made around, e.g. `focal-0.900-0.500`."""
+    x, y = focal_point(asset)
+    return DEFAULT_CROP if (x, y) == (0.5, 0.5) else f"focal-{x:.3f}-{y:.3f}"
+
+
+def _focal_of(crop: str) -> tuple[float, float]:
+    if crop.startswith("focal-"):
+        _, x, y = crop.split("-")
+        return float(x), float(y)
+    return 0.5, 0.5
+
+
 def find(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
     return db.session.scalar(sa.select(Rendition).where(
         Rendition.asset_id == asset.id, Rendition.asset_version == asset.version,
         Rendition.profile == profile(platform), Rendition.crop == crop))
 
 
-def request(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
-    """The rendition of the asset's current version for `platform`, recorded if missing (and
-    made after the commit); None when the file is sent as it is."""
+def request(asset: MediaAsset, platform: Platform, crop: str | None = None) -> Rendition | None:
+    """The rendition of the asset's current version for `platform` (around its focal point
+    unless `crop` says otherwise), recorded if missing (and made after the commit); None when
+    the file is sent as it is."""
     if not needs_rendition(asset):
         return None
+    crop = crop_key(asset) if crop is None else crop
     found = find(asset, platform, crop)
     if found is not None:
         return found
@@ -142,7 +174,7 @@ def make(rendition_id: int) -> str:
         db.session.rollback()
         return "skipped"  # replaced meanwhile: the new version has rows of its own
     kind, backend, version = asset.kind, asset.storage_backend, asset.version
-    platform, focal = platform_of(rendition.profile), (0.5, 0.5)
+    platform, focal = platform_of(rendition.profile), _focal_of(rendition.crop)
     settings = (image.Settings(focal=focal, keep_metadata=current_app.config["RENDITION_KEEP_METADATA"])
                 if kind is MediaKind.IMAGE else video.Settings(focal=focal))
     suffix = ".mp4" if kind is MediaKind.VIDEO else ""

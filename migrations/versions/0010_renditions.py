@@ -1,4 +1,5 @@
-"""Renditions: files derived from an asset version for a network profile (app/models/renditions.py).
+"""Renditions: files derived from an asset version for a network profile, and the focal point of
+each asset version their crops are made around (app/models/renditions.py).
 
 Revision ID: 0010_renditions
 Revises: 0009_notifications
@@ -45,10 +46,18 @@ def upgrade():
         sa.UniqueConstraint("asset_id", "asset_version", "profile", "crop", name="uq_renditions_key"),
     )
     op.create_index("ix_renditions_asset_id", "renditions", ["asset_id"])
+    op.create_table(
+        "asset_focal_points",
+        sa.Column("asset_id", sa.Integer(), sa.ForeignKey("media_assets.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("asset_version", sa.Integer(), primary_key=True),
+        sa.Column("x", sa.Numeric(4, 3), nullable=False),
+        sa.Column("y", sa.Numeric(4, 3), nullable=False),
+    )
     op.create_index("ix_renditions_storage_item_id", "renditions", ["storage_item_id"])
 
 
 def downgrade():
+    op.drop_table("asset_focal_points")
     op.drop_index("ix_renditions_storage_item_id", table_name="renditions")
     op.drop_index("ix_renditions_asset_id", table_name="renditions")
     op.drop_table("renditions")
