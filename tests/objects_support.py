@@ -55,6 +55,21 @@ def make_asset(title, *, mime="image/jpeg", kind=MediaKind.IMAGE, size=(1080, 10
     return asset
 
 
+def with_previews(asset: MediaAsset, color=(31, 95, 191)) -> MediaAsset:
+    """Give `asset` a thumbnail (256x320) and a preview (864x1080) on disk, as processing makes
+    them (browser tests; call inside an app context)."""
+    from PIL import Image
+
+    from app.storage import media_root
+
+    for attribute, size in (("thumb_path", (256, 320)), ("preview_path", (864, 1080))):
+        relative = f"derived/test-{uuid.uuid4().hex}.webp"
+        (media_root() / relative).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", size, color).save(media_root() / relative, "WEBP")
+        setattr(asset, attribute, relative)
+    return asset
+
+
 def make_objects(campaign_id: int, scenario_ids: list[int], media_ids: list[int], count: int,
                  author_id=None, statuses=tuple(ObjectStatus), scheduled_at=None) -> list[int]:
     """`count` objects cycling through `statuses`, each with every target and medium (bulk inserts)."""

@@ -24,24 +24,18 @@ depends_on = None
 
 BATCH = 1000
 
-# (vector function's parameters and body, the arguments its callers pass, trigger columns)
-NEW = ("asset_id integer, title text, filename text, description text, alt_text text",
-       """  SELECT search_field(title, 'A')
+# The vector function as 0002_search wrote it, and with the alt text (weight C) appended.
+OLD_BODY = """  SELECT search_field(title, 'A')
       || search_field((SELECT string_agg(t.name, ' ') FROM media_tags mt
                        JOIN tags t ON t.id = mt.tag_id WHERE mt.media_asset_id = asset_id), 'A')
       || search_field(filename, 'B')
-      || search_field(description, 'C')
-      || search_field(alt_text, 'C')""",
-       "{r}.id, {r}.title, {r}.filename, {r}.description, {r}.alt_text",
-       "title, filename, description, alt_text")
-OLD = ("asset_id integer, title text, filename text, description text",
-       """  SELECT search_field(title, 'A')
-      || search_field((SELECT string_agg(t.name, ' ') FROM media_tags mt
-                       JOIN tags t ON t.id = mt.tag_id WHERE mt.media_asset_id = asset_id), 'A')
-      || search_field(filename, 'B')
-      || search_field(description, 'C')""",
-       "{r}.id, {r}.title, {r}.filename, {r}.description",
-       "title, filename, description")
+      || search_field(description, 'C')"""
+OLD_COLUMNS = "title, filename, description"
+# (function parameters, body, the row fields its callers pass, the row trigger's columns)
+OLD = ("asset_id integer, title text, filename text, description text", OLD_BODY,
+       "{r}.id, {r}.title, {r}.filename, {r}.description", OLD_COLUMNS)
+NEW = (OLD[0] + ", alt_text text", OLD_BODY + "\n      || search_field(alt_text, 'C')",
+       OLD[2] + ", {r}.alt_text", OLD_COLUMNS + ", alt_text")
 
 
 def _install(version, previous) -> None:

@@ -3,15 +3,11 @@ to the poster it uses: both pages read-only, no draft, nothing wider than the sc
 import uuid
 
 import pytest
-from PIL import Image
-
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus, Platform, Role,
-                        SocialAccount, object_targets)
-from app.storage import media_root
+from app.models import ContentObject, ObjectStatus, Platform, Role
 from tests.e2e.conftest import DESKTOP, PHONE
-from tests.objects_support import make_asset
+from tests.objects_support import make_asset, make_objects, seed_campaign, with_previews
 
 pytestmark = pytest.mark.browser
 
@@ -21,33 +17,16 @@ def submitted(live_app):
     with live_app.app_context():
         email = f"approver-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Agathe", Role.APPROVER, "browser test password")
-        campaign = Campaign(name=f"Salon {uuid.uuid4().hex[:4]}", description="Stand B, hall 3.")
-        db.session.add(campaign)
-        db.session.flush()
-        account = SocialAccount(platform=Platform.LINKEDIN, label="Marque FR", make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**15))
-        db.session.add(account)
-        db.session.flush()
-        scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready")
-        db.session.add(scenario)
-        db.session.flush()
-        posts = {}
-        for title, status in (("Teaser du salon", ObjectStatus.IN_REVIEW), ("Brouillon caché", ObjectStatus.DRAFT)):
-            obj = ContentObject(campaign_id=campaign.id, title=title, message="Rendez-vous au salon !", status=status)
-            db.session.add(obj)
-            db.session.flush()
-            db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
-            posts[status] = obj.id
-        poster = make_asset(f"Affiche du salon {uuid.uuid4().hex[:4]}", size=(1080, 1350))
+        seed = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0)
+        poster = with_previews(make_asset(f"Affiche du salon {uuid.uuid4().hex[:4]}", size=(1080, 1350)))
         poster.alt_text = "Affiche bleue du salon, stand B"
-        for attribute, size in (("thumb_path", (256, 320)), ("preview_path", (864, 1080))):
-            relative = f"derived/approver-{uuid.uuid4().hex}.webp"
-            (media_root() / relative).parent.mkdir(parents=True, exist_ok=True)
-            Image.new("RGB", size, (31, 95, 191)).save(media_root() / relative, "WEBP")
-            setattr(poster, attribute, relative)
-        db.session.add(ObjectMedia(object_id=posts[ObjectStatus.IN_REVIEW], media_asset_id=poster.id, position=0))
+        [in_review] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [poster.id], 1,
+                                   statuses=(ObjectStatus.IN_REVIEW,))
+        [draft] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [], 1, statuses=(ObjectStatus.DRAFT,))
+        db.session.get(ContentObject, in_review).title = "Teaser du salon"
+        db.session.get(ContentObject, draft).title = "Brouillon caché"
         db.session.commit()
-        return email, campaign.id, posts, poster.id, poster.title
+        return email, seed.campaign_id, {ObjectStatus.IN_REVIEW: in_review, ObjectStatus.DRAFT: draft}, poster.id, poster.title
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -71,8 +50,8 @@ def test_from_the_queue_to_the_campaign_and_its_poster(browser, live_server, sub
         page.wait_for_url(f"{base}/campaigns/{campaign_id}", timeout=10_000)
         page.get_by_test_id("campaign-posts").wait_for()
         screenshot(page, f"approver-campaign-{size}")
-        assert page.get_by_role("heading", level=1).inner_text().startswith("Salon ")
-        assert "LinkedIn · Marque FR" in page.get_by_test_id("campaign-targets").inner_text()
+        assert page.get_by_role("heading", level=1).inner_text() == "Salon 2026"
+        assert "LinkedIn · linkedin ready" in page.get_by_test_id("campaign-targets").inner_text()
         posts_text = page.get_by_test_id("campaign-posts").inner_text()
         assert "Teaser du salon" in posts_text and "Brouillon caché" not in posts_text
         assert page.get_by_role("link", name="Modifier").count() == 0

@@ -3,14 +3,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus,
                         Platform, Publication, Role, SocialAccount, object_targets)
-from app.storage import media_root
-from tests.objects_support import make_asset
+from tests.objects_support import make_asset, with_previews
 from tests.e2e.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
@@ -41,12 +39,7 @@ def two_posts(live_app):
             db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
             ids.append(obj.id)
         # The teaser carries a poster with its derived thumbnail and preview, as processing makes them.
-        poster = make_asset("Affiche du salon", size=(1080, 1350))
-        for attribute, size in (("thumb_path", (256, 320)), ("preview_path", (864, 1080))):
-            relative = f"derived/review-{uuid.uuid4().hex}.webp"
-            (media_root() / relative).parent.mkdir(parents=True, exist_ok=True)
-            Image.new("RGB", size, (31, 95, 191)).save(media_root() / relative, "WEBP")
-            setattr(poster, attribute, relative)
+        poster = with_previews(make_asset("Affiche du salon", size=(1080, 1350)))
         db.session.add(ObjectMedia(object_id=ids[0], media_asset_id=poster.id, position=0))
         db.session.commit()
         return email, ids
