@@ -25,8 +25,8 @@ def _create(client, object_id, **data):
 
 def _link_path(response) -> str:
     html = response.get_data(as_text=True)
-    match = re.search(r'data-testid="review-link-url" aria-label="[^"]*" class="wide"|value="(http[^"]+/r/[^"]+)"', html)
-    assert match and match.group(1), html[:2000]
+    match = re.search(r'value="(http[^"]+/r/[^"]+)"', html)
+    assert match, html[:2000]
     return "/r/" + match.group(1).split("/r/", 1)[1]
 
 
@@ -128,8 +128,7 @@ def test_a_tampered_token_is_refused_as_an_unknown_one(app, client, auth, in_rev
     unknown = visitor.get("/r/nothing-here", headers=EN)
     tampered = visitor.get(f"/r/{altered}", headers=EN)
     assert tampered.status_code == unknown.status_code == 404
-    assert tampered.get_data() == unknown.get_data().replace(b"nothing-here", altered.encode()) or \
-        "not valid" in tampered.get_data(as_text=True)
+    assert tampered.get_data() == unknown.get_data() and b"This review link is not valid" in tampered.get_data()
     with app.app_context():  # a link signed with the right key but another secret
         from app.review_links.service import _serializer
         link_id = db.session.scalar(sa.select(ReviewLink.id))
