@@ -10,11 +10,11 @@ Admins see this table on the accounts page.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from app import text_count
 from app.models import Platform
 
 MB = 1024 * 1024
@@ -131,26 +131,10 @@ RULES: dict[Platform, Rules] = {
         sources=("developers.tiktok.com content-posting-api", "Postiz caps text at 2,000")),
 }
 
-URL = re.compile(r"https?://\S+", re.IGNORECASE)
 HASHTAG = re.compile(r"(?<![\w&])#\w+")
 MENTION = re.compile(r"(?<![\w@])@[\w.]+")
-# X counts these code points as 1 and every other one as 2 (docs.x.com counting-characters).
-X_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
-X_URL_LENGTH = 23
-
-
-def text_length(text: str, counting: str) -> int:
-    text = unicodedata.normalize("NFC", text)
-    if counting == "utf8_bytes":
-        return len(text.encode("utf-8"))
-    if counting == "utf16":
-        return len(text.encode("utf-16-le")) // 2
-    if counting == "x_weighted":
-        urls = URL.findall(text)
-        rest = URL.sub("", text)
-        light = sum(1 for ch in rest if any(lo <= ord(ch) <= hi for lo, hi in X_LIGHT))
-        return light + 2 * (len(rest) - light) + X_URL_LENGTH * len(urls)
-    return len(text)
+# Counting rules are written once, in app/text_count.py (X: twitter-text v3).
+text_length = text_count.length
 
 
 @dataclass

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 
-from app import networks, workflow
+from app import networks, text_count, workflow
 from app.campaigns import bp, drafting, objects, service
 from app.campaigns import board as boards
 from app.comments import service as comments
@@ -157,6 +157,16 @@ def draft_message(campaign_id):
     form = ObjectForm().set_targets(scenarios)
     request_id = drafting.start(campaign.id, drafting.context_of(campaign, obj, form, scenarios, str(get_locale())))
     return _draft_box(campaign, request_id, drafting.Draft("pending"))
+
+
+@bp.post("/<int:campaign_id>/objects/count")
+@role_required(Role.EDITOR)
+def count_text(campaign_id):
+    """The counters under the message, for each ticked network (htmx, as the editor types)."""
+    campaign = service.get_or_404(campaign_id)
+    found = text_count.counters(campaign.id, request.form.getlist("targets", type=int),
+                                request.form.get("message", ""))
+    return render("campaigns/_counters.html", counters=found)
 
 
 @bp.get("/<int:campaign_id>/draft/<request_id>")
