@@ -24,26 +24,23 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, convert, what: str):
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return int(raw.strip())
+        return convert(raw.strip())
     except ValueError:
-        _refuse(f"{name}={raw!r} is not a whole number")
+        _refuse(f"{name}={raw!r} is not {what}")
         return default
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "a whole number")
 
 
 def _float(name: str, default: float) -> float:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw.strip())
-    except ValueError:
-        _refuse(f"{name}={raw!r} is not a number")
-        return default
+    return _number(name, default, float, "a number")
 
 
 def _bool(name: str, default: bool) -> bool:

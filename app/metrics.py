@@ -22,6 +22,7 @@ import hmac
 import logging
 import math
 import os
+import threading
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
@@ -32,17 +33,20 @@ bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30, 120)
 _request_latency = None
+_making = threading.Lock()  # a worker's first requests arrive on several threads at once
 
 
 def request_latency():
     global _request_latency
     if _request_latency is None:
-        from prometheus_client import Histogram
+        with _making:
+            if _request_latency is None:
+                from prometheus_client import Histogram
 
-        _request_latency = Histogram(
-            "cms_http_request_duration_seconds",
-            "Time to answer a request (up to the first byte of a streamed body), by endpoint.",
-            ["endpoint", "method", "status"], buckets=LATENCY_BUCKETS)
+                _request_latency = Histogram(
+                    "cms_http_request_duration_seconds",
+                    "Time to answer a request (up to the first byte of a streamed body), by endpoint.",
+                    ["endpoint", "method", "status"], buckets=LATENCY_BUCKETS)
     return _request_latency
 
 

@@ -27,6 +27,9 @@ _message_context: ContextVar[dict] = ContextVar("message_context", default={})
 REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 HANDLER_MARK = "_cms_handler"
 RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# Libraries whose INFO lines say nothing an operator needs (alembic: one per plugin, each time
+# the migrations' head is read).
+QUIET = {"alembic.runtime.plugins": logging.WARNING}
 
 
 def current_request_id() -> str | None:
@@ -133,6 +136,8 @@ def configure_logging(app) -> None:
         if not any(isinstance(f, ContextFilter) for f in handler.filters):
             handler.addFilter(ContextFilter())
     root.setLevel(app.config["LOG_LEVEL"])
+    for name, level in QUIET.items():
+        logging.getLogger(name).setLevel(level)
     app.logger.removeHandler(default_handler)  # the root handler writes Flask's lines too
 
 

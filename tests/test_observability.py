@@ -162,6 +162,43 @@ def test_metrics_need_the_token(app, client, monkeypatch):
     assert client.get("/metrics", headers={"Authorization": TOKEN}).status_code == 401
 
 
+def test_the_latency_histogram_is_made_once_by_concurrent_first_requests():
+    """A gunicorn worker's first requests arrive on several threads: one histogram, no error
+    (two made at once used to collide in the registry: a 500 on the first /healthz)."""
+    from prometheus_client import REGISTRY
+
+    from app import metrics
+
+    original = metrics.request_latency()
+    REGISTRY.unregister(original)
+    metrics._request_latency = None
+    barrier, made, failed = threading.Barrier(32), [], []
+
+    def first_request():
+        barrier.wait()
+        try:
+            made.append(metrics.request_latency())
+        except Exception as exc:  # noqa: BLE001  (what the race raised)
+            failed.append(exc)
+
+    threads = [threading.Thread(target=first_request) for _ in range(32)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as a loaded worker's would
+    try:
+        [t.start() for t in threads]
+        [t.join(10) for t in threads]
+    finally:
+        sys.setswitchinterval(interval)
+        for histogram in {id(h): h for h in made}.values():  # the session's own one back
+            try:
+                REGISTRY.unregister(histogram)
+            except KeyError:  # one of those the race made and could not register
+                pass
+        REGISTRY.register(original)
+        metrics._request_latency = original
+    assert failed == [] and len(made) == 32 and len({id(h) for h in made}) == 1
+
+
 def _scrape(client) -> dict:
     response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200 and response.mimetype == "text/plain"
