@@ -131,6 +131,6 @@ def test_the_form_asks_the_server_and_holds_no_counting_rules(app, client, auth)
         db.session.remove()
     html = client.get(f"/campaigns/{seed.campaign_id}/objects/new").get_data(as_text=True)
     assert f'hx-post="/campaigns/{seed.campaign_id}/objects/count"' in html
-    assert 'hx-trigger="load, input changed delay:300ms, change from:closest form"' in html
+    assert 'hx-trigger="load, input changed delay:150ms, change from:closest form"' in html
     assert "data-limits" not in html and "objects.js" not in html
     assert not (Path(__file__).parents[1] / "app/static/objects.js").exists()

@@ -1,0 +1,118 @@
+"""The counters under a post's message come from the server (app/text_count.py) as the editor
+types: an emoji family counts 19 / 280 for X, as X counts it; a draft swapped in is counted too."""
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from app.auth import service as accounts
+from app.campaigns import drafting
+from app.extensions import db
+from app.models import Campaign, CampaignScenario, Platform, Role, SocialAccount
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
+
+pytestmark = pytest.mark.browser
+
+FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
+
+# Time from the last keystroke to the counter showing the new figure, and how long the counting
+# request itself took, in the page's own clock.
+WATCH = """() => {
+  const list = document.getElementById("message-counters");
+  const box = document.getElementById("message");
+  window.__count = {requests: []};
+  box.addEventListener("input", () => { window.__count.typed = performance.now(); });
+  document.body.addEventListener("htmx:beforeRequest", e => {
+    if (e.detail.requestConfig.path.endsWith("/objects/count")) window.__count.sent = performance.now(); });
+  document.body.addEventListener("htmx:afterRequest", e => {
+    if (e.detail.requestConfig.path.endsWith("/objects/count"))
+      window.__count.requests.push(performance.now() - window.__count.sent); });
+  new MutationObserver(() => {
+    if (list.textContent.includes("19 / 280")) window.__count.shown = window.__count.shown || performance.now();
+  }).observe(list, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+@pytest.fixture
+def campaign(live_app):
+    tag = uuid.uuid4().hex[:6]
+    with live_app.app_context():
+        email = f"counter-{tag}@example.org"
+        accounts.create_user(email, "Counter Editor", Role.EDITOR, PASSWORD)
+        campaign = Campaign(name=f"Compteurs {tag}")
+        db.session.add(campaign)
+        db.session.flush()
+        for platform, label in ((Platform.INSTAGRAM, "Marque FR"), (Platform.X, "Marque X")):
+            account = SocialAccount(platform=platform, label=label, make_connection_id=77,
+                                    account_identifier=str(uuid.uuid4().int % 10**15))
+            db.session.add(account)
+            db.session.flush()
+            db.session.add(CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready"))
+        db.session.commit()
+        return email, campaign.id
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, campaign, screenshot,
+                                               viewport, name):
+    email, campaign_id = campaign
+    context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    log_in(page, live_server.url, email)
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
+    page.get_by_label("X — Marque X").check()
+    page.get_by_label("Instagram — Marque FR").check()
+    counters = page.locator("#message-counters li")
+    expect(counters).to_have_count(2)
+    assert [t.split()[0] for t in counters.all_inner_texts()] == ["Instagram", "X"]
+
+    page.evaluate(WATCH)
+    message = page.get_by_label("Message", exact=True)
+    message.click()
+    message.press_sequentially(FAMILY, delay=40)
+    page.locator("#message-counters li[data-platform=x]", has_text="19 / 280").wait_for(timeout=5_000)
+    timing = page.evaluate("window.__count")
+    latency = timing["shown"] - timing["typed"]
+    print(f"\n[{name}] last keystroke -> counter shown: {latency:.0f} ms; "
+          f"counting requests: {len(timing['requests'])}, "
+          f"longest round trip {max(timing['requests']):.0f} ms")
+    # debounced: a handful of requests for the whole sentence, not one per keystroke
+    assert len(timing["requests"]) <= 3
+    # the 150 ms pause after typing, then one round trip: about 175-230 ms when measured on this
+    # machine (printed above); the bound leaves room for a loaded machine, not for a lost debounce
+    assert 150 <= latency < 600
+    assert "Instagram" in counters.first.inner_text() and f"{len(FAMILY)} / 2200" in counters.first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"text-count-{name}")
+
+    # One over: X's 280 with a URL without a scheme counted 23, then one more character.
+    message.fill("Voir example.org/salon " + "a" * 251)
+    page.locator("#message-counters li[data-platform=x]", has_text="280 / 280").wait_for()
+    message.press("End")
+    message.press("!")
+    page.locator("#message-counters li.over[data-platform=x]", has_text="281 / 280").wait_for()
+    # (the picker lists other tests' files too, whose thumbnails live in their own folders: 404)
+    assert [e for e in errors if "status of 404" not in e] == [], errors
+    context.close()
+
+
+def test_a_draft_swapped_in_is_counted(browser, live_server, live_app, campaign):
+    """The message N8N drafted replaces the field ("Use this draft"): its counters follow."""
+    email, campaign_id = campaign
+    request_id = uuid.uuid4().hex
+    with live_app.app_context():
+        drafting._store(campaign_id, request_id, {"state": "ready", "message": "Drapeau \U0001F1EB\U0001F1F7"})
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    log_in(page, live_server.url, email)
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
+    page.get_by_label("X — Marque X").check()
+    page.locator("#message-counters li[data-platform=x]", has_text="0 / 280").wait_for()
+    # the request the "Use this draft" button makes (app/templates/campaigns/_draft.html)
+    page.evaluate("url => htmx.ajax('GET', url, {target: '#message', swap: 'outerHTML'})",
+                  f"/campaigns/{campaign_id}/draft/{request_id}/message")
+    page.locator("#message-counters li[data-platform=x]", has_text="10 / 280").wait_for(timeout=5_000)
+    assert page.get_by_label("Message", exact=True).input_value() == "Drapeau \U0001F1EB\U0001F1F7"
+    context.close()
