@@ -13,8 +13,6 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-import av
-
 from app.networks import Rules
 
 LONG_SIDE_MAX = 1920  # networks recompress anyway; bigger renditions only cost time
@@ -81,6 +79,7 @@ def plan(rules: Rules, width: int, height: int, fps: float, duration: float,
 
 
 def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
+    import av  # imported on use: the web process never loads PyAV for renditions
     graph = av.filter.Graph()
     chain = [graph.add_buffer(template=stream)]
     turn = {90: "cclock", -90: "clock", 270: "clock", -270: "cclock"}.get(rotation)
@@ -108,6 +107,7 @@ def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
 def open_output(target: str, p: Plan, with_audio: bool):
     """The MP4 container and its streams: H.264 (and AAC) at the plan's settings. The bare
     transcode of the benchmark uses it too, so both encode to the same settings."""
+    import av  # imported on use: the web process never loads PyAV for renditions
     output = av.open(target, "w", format="mp4", options={"movflags": "+faststart"})
     video = output.add_stream("libx264", rate=p.fps)
     video.width, video.height, video.pix_fmt = p.width, p.height, "yuv420p"
@@ -124,6 +124,7 @@ def open_output(target: str, p: Plan, with_audio: bool):
 
 
 def probe(source: str) -> dict:
+    import av  # imported on use: the web process never loads PyAV for renditions
     with av.open(source) as container:
         stream = container.streams.video[0]
         stream.thread_type = THREAD_TYPE
@@ -142,6 +143,7 @@ def probe(source: str) -> dict:
 
 
 def render(source: str, target: str, rules: Rules, settings: Settings = Settings()) -> dict:
+    import av  # imported on use: the web process never loads PyAV for renditions
     facts = probe(source)
     p = plan(rules, facts["width"], facts["height"], facts["fps"], facts["duration"], settings)
     frames = 0
@@ -180,6 +182,7 @@ def render(source: str, target: str, rules: Rules, settings: Settings = Settings
 
 
 def _drain(graph, vout, output, done: int) -> int:
+    import av  # imported on use: the web process never loads PyAV for renditions
     count = 0
     while True:
         try:
