@@ -53,6 +53,8 @@ class TargetCheck:
     problems: list[networks.Problem] = field(default_factory=list)
     # What the renditions will change in the files for this network (not a reason to refuse).
     notes: list[networks.Problem] = field(default_factory=list)
+    # Each file as this network gets it: its rendition and state (app/renditions/screen.py).
+    renditions: list = field(default_factory=list)
 
 
 def get_or_404(campaign: Campaign, object_id: int, *, lock: bool = False) -> ContentObject:
@@ -186,9 +188,12 @@ def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[Ta
                                   networks.adaptations(account.platform, media_facts)))
     from app.media.service import alt_text_problems  # the admin's rule, whatever the network
 
+    from app.renditions import screen
+
     missing = alt_text_problems(media)
     for check in result:
         check.problems = check.problems + missing
+        check.renditions = screen.for_target(media, check.account.platform)
     return result
 
 
