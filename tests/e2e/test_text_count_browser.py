@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from app.auth import service as accounts
 from app.campaigns import drafting
-from app.extensions import db
-from app.models import Campaign, CampaignScenario, Platform, Role, SocialAccount
+from app.models import Platform, Role
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
+from tests.objects_support import seed_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -35,21 +35,11 @@ WATCH = """() => {
 
 @pytest.fixture
 def campaign(live_app):
-    tag = uuid.uuid4().hex[:6]
     with live_app.app_context():
-        email = f"counter-{tag}@example.org"
+        email = f"counter-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Counter Editor", Role.EDITOR, PASSWORD)
-        campaign = Campaign(name=f"Compteurs {tag}")
-        db.session.add(campaign)
-        db.session.flush()
-        for platform, label in ((Platform.INSTAGRAM, "Marque FR"), (Platform.X, "Marque X")):
-            account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                                    account_identifier=str(uuid.uuid4().int % 10**15))
-            db.session.add(account)
-            db.session.flush()
-            db.session.add(CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready"))
-        db.session.commit()
-        return email, campaign.id
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
+        return email, seed.campaign_id
 
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
@@ -62,8 +52,8 @@ def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, 
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     log_in(page, live_server.url, email)
     page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
-    page.get_by_label("X — Marque X").check()
-    page.get_by_label("Instagram — Marque FR").check()
+    page.get_by_label("X — x ready").check()
+    page.get_by_label("Instagram — instagram ready").check()
     counters = page.locator("#message-counters li")
     expect(counters).to_have_count(2)
     assert [t.split()[0] for t in counters.all_inner_texts()] == ["Instagram", "X"]
@@ -108,7 +98,7 @@ def test_a_draft_swapped_in_is_counted(browser, live_server, live_app, campaign)
     page = context.new_page()
     log_in(page, live_server.url, email)
     page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
-    page.get_by_label("X — Marque X").check()
+    page.get_by_label("X — x ready").check()
     page.locator("#message-counters li[data-platform=x]", has_text="0 / 280").wait_for()
     # the request the "Use this draft" button makes (app/templates/campaigns/_draft.html)
     page.evaluate("url => htmx.ajax('GET', url, {target: '#message', swap: 'outerHTML'})",
