@@ -115,7 +115,14 @@ def test_videos_get_duration_frame_rate_codec_and_a_poster(pipeline, client):
         with Image.open(root / asset.preview_path) as poster:
             assert poster.size == size  # a frame of the video, never enlarged
     html = client.get(f"/media/{ids['clip.mp4']}", headers=EN).get_data(as_text=True)
-    assert "<video controls" in html and "0:02" in html and "25.0 frames/s" in html and "h264" in html
+    assert "<video controls" in html and "0:02" in html and "25&nbsp;frames/s" in html and "h264" in html
+    # Numbers in the reader's locale: a decimal comma in French.
+    with app.app_context():
+        db.session.execute(sa.update(MediaAsset).where(MediaAsset.id == ids["camera.mov"])
+                           .values(frame_rate=Decimal("29.97")))
+        db.session.commit()
+    french = client.get(f"/media/{ids['camera.mov']}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "29,97&nbsp;images/s" in french
 
 
 def test_pdf_gets_its_page_count_and_first_page(pipeline, client):
