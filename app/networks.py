@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 
 from app import text_count
 from app.models import Platform
@@ -326,4 +326,5 @@ def _types(mimes: tuple[str, ...]) -> str:
 
 
 def _mb(size: int) -> str:
-    return str(_l("%(n).1f MB", n=size / MB))
+    """A size in megabytes in the reader's locale: 4.0 MB, 4,0 Mo."""
+    return str(_l("%(n)s MB", n=format_decimal(size / MB, format="#,##0.0")))

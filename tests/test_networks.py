@@ -105,6 +105,9 @@ def test_what_a_rendition_fixes_is_adapted_not_refused(app):
         [note] = adaptations(Platform.FACEBOOK, [landscape])
         assert "re-encoded as MP4 (H.264, AAC); 30 images per second" in note.message
         assert adaptations(Platform.INSTAGRAM, [JPEG_SQUARE]) == []
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        [note] = adaptations(Platform.FACEBOOK, [heavy])
+        assert "4,0 Mo" in note.message  # sizes in the reader's locale
 
 
 def test_a_video_too_long_or_too_short_is_still_refused_saying_by_how_much(app):
