@@ -77,7 +77,8 @@ def test_create_a_campaign_with_accounts_queues_one_provisioning_per_account(app
     ({"name": ""}, "This field is required."),
     ({"starts_on": "2026-03-31", "ends_on": "2026-03-01"},
      "The end date must be on or after the start date."),
-    ({"ends_on": "31/03/2026"}, "Not a valid date value."),
+    ({"ends_on": "31/02/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
+    ({"starts_on": "03/31/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
     ({"accounts": ["999999"]}, "not a valid choice"),
 ])
 def test_invalid_campaigns_come_back_with_the_form_as_typed(app, editor, account_ids, change, message):
@@ -91,6 +92,25 @@ def test_invalid_campaigns_come_back_with_the_form_as_typed(app, editor, account
     if "accounts" not in change:
         assert f'value="{account_ids[0]}" checked' in html
     assert _campaign_id(app) is None
+
+
+def test_campaign_dates_are_typed_day_first_in_french_and_shown_back_the_same_way(app, editor, account_ids):
+    editor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    form = editor.get("/campaigns/new").get_data(as_text=True)
+    assert 'type="date"' not in form and 'lang="fr"' in form and "JJ/MM/AAAA" in form
+    response = _post(editor, "/campaigns/", {"name": "Fête nationale", "starts_on": "01/07/2027",
+                                             "ends_on": "14.07.2027", "accounts": account_ids[:1]})
+    assert response.status_code == 303
+    campaign_id = _campaign_id(app)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert (campaign.starts_on.isoformat(), campaign.ends_on.isoformat()) == ("2027-07-01", "2027-07-14")
+    edit = editor.get(f"/campaigns/{campaign_id}/edit").get_data(as_text=True)
+    assert 'value="01/07/2027"' in edit and 'value="14/07/2027"' in edit
+    refused = _post(editor, "/campaigns/", {"name": "X", "starts_on": "32/07/2027", "accounts": account_ids[:1]})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'value="32/07/2027"' in html
+    assert "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027." in html
 
 
 def test_inactive_accounts_are_not_offered(app, editor, account_ids):

@@ -68,6 +68,26 @@ def test_filters_narrow_the_grid_and_stay_in_the_url(app, client, editor):
     assert '<option value="video" selected>' in html and "Clear filters" in html
 
 
+def test_date_filters_read_typed_day_first_dates_and_iso_links_and_say_when_a_date_is_not_one(app, client, editor):
+    with app.app_context():
+        make_asset("beach")
+        make_asset("flyer", kind=MediaKind.DOCUMENT, created_at=T0 + timedelta(days=3))
+        db.session.commit()
+    typed = client.get("/media/?date_from=13%2F03%2F2026", headers=EN).get_data(as_text=True)
+    iso = client.get("/media/?date_from=2026-03-13", headers=EN).get_data(as_text=True)
+    assert titles(typed) == titles(iso) == ["flyer"]
+    for html in (typed, iso):  # shown day first, in a text field with its format, never a native date input
+        assert 'value="13/03/2026"' in html and 'type="date"' not in html and "DD/MM/YYYY" in html
+    swapped = client.get("/media/?date_from=13.03.2026", headers={"HX-Request": "true", **EN})
+    assert swapped.headers["HX-Push-Url"] == "/media/?date_from=2026-03-13"  # links keep ISO
+    wrong = client.get("/media/?date_from=31%2F02%2F2026&date_to=2026-03-10",
+                       headers={"Accept-Language": "fr"})
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 200 and titles(html) == ["beach"]  # the readable filter still applies
+    assert "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027." in html
+    assert 'value="31/02/2026"' in html and 'aria-invalid="true"' in html and 'value="10/03/2026"' in html
+
+
 def test_the_filter_form_swaps_the_listing_and_pushes_the_url(app, client, editor):
     page = client.get("/media/", headers=EN).get_data(as_text=True)
     assert 'hx-push-url="true"' in page and 'hx-target="#media-listing"' in page

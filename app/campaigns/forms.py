@@ -1,14 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.dates import DayFirstDateField
 
 
 class CampaignForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    starts_on = DateField(_l("Start date"), validators=[Optional()])
-    ends_on = DateField(_l("End date"), validators=[Optional()])
+    starts_on = DayFirstDateField(_l("Start date"), validators=[Optional()])
+    ends_on = DayFirstDateField(_l("End date"), validators=[Optional()])
     # Choices are the accounts the view offers (`set_accounts`); rendered as checkboxes.
     accounts = SelectMultipleField(_l("Target accounts"), coerce=int, choices=[])
     # A Teams Workflows webhook ("When a Teams webhook request is received"): cards go to that channel.

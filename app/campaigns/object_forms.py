@@ -1,5 +1,4 @@
-import re
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -9,6 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+# The date and the time are day-first text fields read by the shared parser (the calendar
+# imports these names from here too).
+from app.dates import DATE_ERROR, DATE_FORMAT, TIME_FORMAT, parse_date, parse_time  # noqa: F401
+
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Paris")
@@ -17,45 +20,6 @@ def local_zone() -> ZoneInfo:
 def to_local(moment: datetime | None) -> datetime | None:
     """A stored UTC moment as the wall-clock time the form shows (naive, in the local zone)."""
     return moment.astimezone(local_zone()).replace(tzinfo=None) if moment else None
-
-
-# The date and the time are two text fields, in the order French (and British) readers write
-# them, whatever the browser's own locale: a native date input would show "mm/dd/yyyy" to a
-# browser set to US English. What phones and hands type is accepted: 14/07/2027, 14.07.2027,
-# 14-07-2027, 14072027, 2027-07-14 (ISO); 9:30, 09h30, 9h, 0930.
-DATE_FORMAT = "%d/%m/%Y"
-TIME_FORMAT = "%H:%M"
-_DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_TIME = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?")
-
-
-def parse_date(text: str) -> date | None:
-    text = text.strip()
-    if re.fullmatch(r"\d{8}", text):
-        text = f"{text[:2]}/{text[2:4]}/{text[4:]}"
-    try:
-        if match := _DAY_FIRST.fullmatch(text):
-            day, month, year = map(int, match.groups())
-            return date(year, month, day)
-        if match := _ISO.fullmatch(text):
-            return date(*map(int, match.groups()))
-    except ValueError:
-        return None
-    return None
-
-
-def parse_time(text: str) -> time | None:
-    text = text.strip()
-    if re.fullmatch(r"\d{3,4}", text):
-        text = f"{text[:-2]}:{text[-2:]}"
-    match = _TIME.fullmatch(text)
-    if not match:
-        return None
-    try:
-        return time(int(match.group(1)), int(match.group(2) or 0))
-    except ValueError:
-        return None
 
 
 class ObjectForm(FlaskForm):
@@ -93,7 +57,7 @@ class ObjectForm(FlaskForm):
 
     def validate_scheduled_date(self, field):
         if field.data and parse_date(field.data) is None:
-            raise ValidationError(_l("Enter the date as DD/MM/YYYY, for example 14/07/2027."))
+            raise ValidationError(DATE_ERROR)
         if not field.data and self.scheduled_time.data:
             raise ValidationError(_l("Enter the date as well as the time."))
         moment = self.scheduled_utc()

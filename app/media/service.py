@@ -15,6 +15,7 @@ from flask_babel import format_decimal, lazy_gettext as _l, to_utc
 from sqlalchemy.orm import selectinload
 
 from app import audit
+from app.dates import DATE_ERROR, format_date, parse_date
 from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
@@ -70,33 +71,40 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class Filters:
-    """What the library and the picker can be narrowed by; unreadable values are ignored."""
+    """What the library and the picker can be narrowed by; unreadable values are ignored, and a
+    date that is not one is kept as typed (`unread`) so the field shows it with its error."""
     kind: str = ""
     tag: str = ""
     uploader: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    unread: tuple[tuple[str, str], ...] = ()   # (date filter name, text typed) not understood
 
     @classmethod
     def from_args(cls, args, prefix: str = "") -> "Filters":
-        """`prefix` keeps the picker's filter fields apart from those of the form it sits in."""
+        """`prefix` keeps the picker's filter fields apart from those of the form it sits in.
+        Dates come day-first as typed (14/07/2027) or ISO as links carry them (2027-07-14)."""
         kind = args.get(prefix + "kind", "")
+        typed = {name: args.get(prefix + name, "").strip()[:20] for name in ("date_from", "date_to")}
+        days = {name: parse_date(text) if text else None for name, text in typed.items()}
         return cls(kind=kind if kind in {k.value for k in MediaKind} else "",
                    tag=" ".join(args.get(prefix + "tag", "").split())[:80],
-                   uploader=_int(args.get(prefix + "uploader")),
-                   date_from=_date(args.get(prefix + "date_from")), date_to=_date(args.get(prefix + "date_to")))
+                   uploader=_int(args.get(prefix + "uploader")), **days,
+                   unread=tuple((name, text) for name, text in typed.items() if text and days[name] is None))
 
     def query_args(self, prefix: str = "") -> dict:
-        return {prefix + k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
+        """The filters as a link carries them: dates in ISO; what was not understood left out."""
+        return {prefix + k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v and k != "unread"}
+
+    def date_text(self, name: str) -> str:
+        """What a date field shows: the day, day first, else the text typed that is not a date."""
+        return format_date(getattr(self, name)) or dict(self.unread).get(name, "")
+
+    def date_error(self, name: str) -> str | None:
+        return str(DATE_ERROR) if name in dict(self.unread) else None
 
     @property
     def active(self) -> bool:
