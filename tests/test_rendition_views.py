@@ -64,7 +64,7 @@ def test_the_post_page_says_what_will_be_adapted_and_each_renditions_state(app, 
     # Instagram: the 1920-px photo will be resized (a note, not a refusal); its rendition is ready.
     assert 'data-testid="adapted"' in instagram and "resized to 1440 px wide" in instagram
     assert 'data-testid="refused"' not in instagram
-    assert 'data-state="ready"' in instagram and "resized to 1440 px, cropped to 1440×1800, 2.1 MB" in instagram
+    assert 'data-state="ready"' in instagram and "resized to 1440 px, cropped to 1440×1800, 2.1\xa0MB" in instagram
     assert "hx-get" not in instagram  # nothing being made: no polling
     # X: being made, so the box polls itself.
     assert 'data-state="pending"' in x and 'hx-trigger="every 2s"' in x
@@ -206,3 +206,10 @@ def test_the_focal_point_is_for_editors_and_pictures(app, client, auth, post):
     token = csrf_token(client, url)
     assert client.post(f"/media/{post['document']}/focal-point", data={"x": "10", "y": "10",
                                                                        "csrf_token": token}).status_code == 404
+
+
+def test_a_small_rendition_reads_in_kilobytes(app):
+    small = Rendition(status=RenditionStatus.READY, mime="image/jpeg", size_bytes=30_000, width=1080,
+                      height=1080, changes={"resized": True})
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert service.note(small) == "redimensionné à 1080 px, 29,3\xa0Ko"

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app import networks
 from app.extensions import db
+from app.media import display
 from app.models import FocalPoint, MediaAsset, MediaKind, Platform, Rendition, RenditionStatus as R
 from app.models.base import utcnow
 from app.renditions import image, runner, video
@@ -244,7 +245,7 @@ def note(rendition: Rendition) -> str:
         parts.append(str(_l("letterboxed to %(w)d×%(h)d", w=rendition.width, h=rendition.height)))
     if changes.get("converted") or rendition.mime == "video/mp4":
         parts.append(str(_l("converted to %(type)s", type=rendition.mime.split("/")[1].upper())))
-    parts.append(str(networks._mb(rendition.size_bytes)))
+    parts.append(display.filesize(rendition.size_bytes))  # 30 KB as 30 KB, not 0,0 MB
     return ", ".join(parts)
 
 
