@@ -90,3 +90,65 @@ def test_editor_creates_a_campaign_and_sees_both_scenarios_become_ready(browser,
     # The refused empty form was answered 422 on purpose; nothing else may fail (CSP, scripts).
     assert [e for e in errors if "status of 422" not in e] == [], errors
     context.close()
+
+
+def test_date_fields_are_day_first_in_french_on_a_phone(browser, stack, screenshot):
+    """Issue 15, point 12: no native date input (Chromium shows it as "mm/dd/yyyy" whatever the
+    page's language) on the campaign form or the library's filters; typed day first, read back
+    the same way, and the library's link keeps the ISO date."""
+    from playwright.sync_api import expect
+
+    base, email, _ = stack
+    context = browser.new_context(viewport=PHONE, locale="fr-FR", has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(base + "/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=10_000)
+
+    page.goto(base + "/campaigns/new")
+    assert page.locator("input[type=date]").count() == 0
+    start, end = page.locator("input[name=starts_on]"), page.locator("input[name=ends_on]")
+    for field in (start, end):
+        expect(field).to_have_attribute("placeholder", "JJ/MM/AAAA")
+        expect(field).to_have_attribute("inputmode", "numeric")
+        expect(field).to_have_attribute("lang", "fr")
+    expect(page.locator("#starts_on-hint")).to_be_visible()
+    page.locator("input[name=name]").fill("Fête nationale")
+    start.fill("01/07/2027")
+    end.fill("31/06/2027")  # no such day: refused, kept as typed, said in French
+    page.get_by_label("Instagram — IG Salon").check()
+    page.locator("form[data-testid=campaign-form] button[type=submit]").click()
+    expect(page.locator("#ends_on-error")).to_have_text(
+        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027.")
+    expect(end).to_have_value("31/06/2027")
+    expect(start).to_have_value("01/07/2027")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "campaign-dates-fr-phone")
+    end.fill("14/07/2027")
+    page.locator("form[data-testid=campaign-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/campaigns/\d+$"), timeout=10_000)
+    page.goto(page.url + "/edit")
+    expect(page.locator("input[name=starts_on]")).to_have_value("01/07/2027")
+    expect(page.locator("input[name=ends_on]")).to_have_value("14/07/2027")
+
+    page.goto(base + "/media/")
+    assert page.locator("input[type=date]").count() == 0
+    page.locator("details.filters-panel > summary").click()
+    date_from = page.locator("#filter-from")
+    expect(date_from).to_have_attribute("placeholder", "JJ/MM/AAAA")
+    date_from.fill("10/03/2026")
+    date_from.press("Tab")  # a change runs the search and pushes the address
+    page.wait_for_url(re.compile(r"date_from=2026-03-10"), timeout=10_000)
+    expect(page.locator("#filter-from")).to_have_value("10/03/2026")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "library-date-filter-fr-phone")
+    page.goto(base + "/media/?date_from=2026-02-31")
+    expect(page.locator("#filter-from-error")).to_have_text(
+        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027.")
+    expect(page.locator("#filter-from")).to_have_value("2026-02-31")
+    assert [e for e in errors if "status of 422" not in e] == [], errors
+    context.close()
