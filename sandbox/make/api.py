@@ -129,6 +129,22 @@ def get_data_store(data_store_id):
     return jsonify({"dataStore": store})
 
 
+@bp.get("/data-stores/<int:data_store_id>/data")
+@requires("datastores:read")
+def list_data_store_records(data_store_id):
+    """The store's records as Make's API reference lists them (``GET /data-stores/{id}/data``:
+    ``{"records": [{"key", "data"}], "spec", "strict", "count", "pg"}``), in insertion order."""
+    offset = int_arg("pg[offset]", default=0, minimum=0)
+    limit = int_arg("pg[limit]", default=core.current().config.default_page_limit, minimum=1,
+                    maximum=core.current().config.max_page_limit)
+    with core.current().state.read() as data:
+        if data_store_id not in _data_stores(data):
+            raise ApiError(404, f"Data store {data_store_id} not found.")
+        records = [{"key": key, "data": dict(record)} for key, record in data["datastore"].items()]
+    return jsonify({"records": records[offset:offset + limit], "spec": DATA_STRUCTURE_SPEC,
+                    "strict": False, "count": len(records), "pg": {"limit": limit, "offset": offset}})
+
+
 @bp.delete("/data-stores/<int:data_store_id>")
 @requires("datastores:write")
 def delete_data_store(data_store_id):
