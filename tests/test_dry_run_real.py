@@ -133,7 +133,13 @@ def _dry_run(app, env: dict, names: list[str]) -> Outcome:
             db.session.expunge_all()
         assert failed is None, f"the dry run could not be sent: {failed}"
         return verified_at
-    wait_for(verified, timeout=ANSWER_TIMEOUT_S, interval=1)
+    try:
+        wait_for(verified, timeout=ANSWER_TIMEOUT_S, interval=1)
+    except AssertionError as exc:
+        raise AssertionError(f"no dry_run_ok within {ANSWER_TIMEOUT_S} s ({exc}): the scenario "
+                             f"{row.make_scenario_id} did not run, or its callback did not reach "
+                             f"{app.config['PUBLIC_BASE_URL']}; Make's scenario history tells "
+                             "which") from None
 
     with app.app_context():
         assert dry_run.state(db.session.get(CampaignScenario, row.id)).status == "verified"
