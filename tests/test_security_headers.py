@@ -60,8 +60,11 @@ def test_production_cookies_and_hsts(servers, test_database, monkeypatch):
     from app import create_app
 
     monkeypatch.delenv("APP_ENV", raising=False)
-    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": test_database,
-                      "REDIS_URL": servers.redis_url})
+    # Settings a production start accepts (app/settings_check.py refuses weak or local ones).
+    app = create_app({"SECRET_KEY": "Qm9uam91ciBsZXMgdGVzdHMgZGUgcHJvZHVjdGlvbiAyMDI2",
+                      "SQLALCHEMY_DATABASE_URI": test_database, "REDIS_URL": servers.redis_url,
+                      "PUBLIC_BASE_URL": "https://cms.example.org",
+                      "MAKE_CALLBACK_SECRET": "un-secret-de-rappel-assez-long-2026"})
     response = app.test_client().get("/login", base_url="https://cms.example.org")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     cookie = response.headers["Set-Cookie"]
