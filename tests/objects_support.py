@@ -87,3 +87,15 @@ def make_objects(campaign_id: int, scenario_ids: list[int], media_ids: list[int]
                                                     for i in ids for p, m in enumerate(media_ids)])
     db.session.commit()
     return ids
+
+
+def in_review_with(asset: MediaAsset) -> None:
+    """A post in review using `asset`: approvers open the assets of the posts submitted to them
+    (tests/test_approver_access.py)."""
+    campaign = Campaign(name="Salon")
+    db.session.add(campaign)
+    db.session.flush()
+    obj = ContentObject(campaign_id=campaign.id, title="Teaser", status="in_review")
+    db.session.add(obj)
+    db.session.flush()
+    db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset.id, position=0))

@@ -12,6 +12,7 @@ from app.media import service
 from app.models import (Campaign, ContentObject, MediaAsset, MediaKind, MediaStatus, ObjectMedia, Tag,
                         User, media_tags)
 from tests.media_support import EN, editor, image, media_root, stored_files, upload  # noqa: F401
+from tests.objects_support import in_review_with
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -152,21 +153,10 @@ def test_deleting_removes_the_row_the_versions_and_the_previews(app, client, edi
         assert db.session.get(MediaAsset, asset_id) is None
 
 
-def _in_review_with(asset) -> None:
-    """Approvers open the assets of the posts submitted to them (tests/test_approver_access.py)."""
-    campaign = Campaign(name="Salon")
-    db.session.add(campaign)
-    db.session.flush()
-    obj = ContentObject(campaign_id=campaign.id, title="Teaser", status="in_review")
-    db.session.add(obj)
-    db.session.flush()
-    db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset.id, position=0))
-
-
 def test_approvers_see_assets_but_not_the_library_or_the_editing_tools(app, client, auth, media_root):
     with app.app_context():
         asset = make_asset("for review")
-        _in_review_with(asset)
+        in_review_with(asset)
         asset_id = asset.id
         db.session.commit()
     auth.login("approver")
@@ -240,7 +230,7 @@ def test_the_fields_are_read_only_for_approvers(app, client, auth):
     with app.app_context():
         asset = make_asset("poster")
         asset.alt_text = "Une affiche"
-        _in_review_with(asset)
+        in_review_with(asset)
         db.session.commit()
         asset_id = asset.id
     auth.login("approver")

@@ -8,6 +8,7 @@ from app.integrations.graph import FRAGMENT
 from app.models import MediaAsset, MediaStatus
 from app.tasks.media import process_media, store_media, store_media_gave_up
 from tests.conftest import csrf_token
+from tests.objects_support import in_review_with
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, truncated_jpeg, upload  # noqa: F401
 from tests.graph_support import (asset_of, graph, interrupted_upload, run, sharepoint,  # noqa: F401
                                  staged_path, transfer_of)
@@ -103,6 +104,9 @@ def test_a_retry_is_refused_for_an_asset_that_did_not_fail_storing(app, client, 
 def test_approvers_see_the_failure_but_cannot_retry(app, client, auth, sharepoint):
     auth.login("editor")
     asset_id = _refused(app, client, sharepoint)
+    with app.app_context():  # approvers open the assets of the posts they review
+        in_review_with(db.session.get(MediaAsset, asset_id))
+        db.session.commit()
     auth.logout()
     auth.login("approver")
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
