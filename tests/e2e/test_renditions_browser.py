@@ -77,7 +77,9 @@ def test_set_a_focal_point_and_see_the_rendition_in_the_preview(browser, live_ap
         page.get_by_test_id("focal-saved").wait_for()
         assert abs(float(page.locator("input[name=x]").input_value()) - 90) < 1
         # The keyboard: one step to the left (5 %), Enter saves; the focus comes back to the picture.
+        page.wait_for_load_state("networkidle")  # the saved box has replaced the old one
         page.get_by_test_id("focal-picture").focus()
+        expect(page.get_by_test_id("focal-picture")).to_be_focused()
         page.keyboard.press("ArrowLeft")
         page.keyboard.press("Enter")
         # The server's new box names the saved point; focal.js then shows its mark and refocuses.
