@@ -169,10 +169,20 @@ class Scheduler:
             self._thread.join(timeout=10)
 
 
-def lock_key(job_name: str) -> int:
-    """The job's advisory lock id: a stable 64-bit number from its name."""
-    digest = hashlib.blake2b(f"cms-scheduler:{job_name}".encode(), digest_size=8).digest()
+def lock_key(job_name: str, database: str | None = None) -> int:
+    """The job's advisory lock id: a stable 64-bit number from the database's name and the job's.
+
+    Advisory locks belong to the whole PostgreSQL server, not to one database: two CMS
+    databases on one server (two sites, or the test suite's databases) must not share them."""
+    digest = hashlib.blake2b(f"cms-scheduler:{database or ''}:{job_name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def last_run_key(job_name: str) -> str:
+    """The Redis key of the job's last run, per database for the same reason as its lock."""
+    from app.extensions import db, redis_store
+
+    return redis_store.key(f"{LAST_RUN_KEY}{db.engine.url.database or ''}:{job_name}")
 
 
 def run_exclusively(job: Job, interval: float) -> bool:
@@ -184,7 +194,8 @@ def run_exclusively(job: Job, interval: float) -> bool:
     from app.extensions import db
 
     with db.engine.connect() as connection, connection.begin():
-        if not connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_key(job.name)))):
+        key = lock_key(job.name, db.engine.url.database)
+        if not connection.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(key))):
             return False
         if not _claim_turn(job.name, interval):
             return False
@@ -209,7 +220,7 @@ def _claim_turn(job_name: str, interval: float) -> bool:
 
     try:
         client = redis_store.client
-        key = redis_store.key(LAST_RUN_KEY + job_name)
+        key = last_run_key(job_name)
         now, last = _redis_now(client), client.get(key)
         if last is not None and now - float(last) < RUN_SPACING * interval:
             return False

@@ -364,10 +364,10 @@ def test_the_scheduler_job_has_a_real_worker_sync_the_library(live):
 
 def _forget_last_run(app) -> None:
     from app.extensions import redis_store
-    from app.scheduler import LAST_RUN_KEY
+    from app.scheduler import last_run_key
 
     with app.app_context():
-        redis_store.client.delete(redis_store.key(LAST_RUN_KEY + "graph_delta"))
+        redis_store.client.delete(last_run_key("graph_delta"))
 
 
 def _cursor(app) -> str | None:

@@ -79,11 +79,11 @@ def test_a_job_whose_lock_is_held_elsewhere_is_skipped(app, monkeypatch):
     runs = []
     scheduler = Scheduler(app, (Job("held", "A_S", lambda: runs.append("held")),))
     with app.app_context(), db.engine.connect() as other:
-        other.execute(sa.select(sa.func.pg_advisory_lock(lock_key("held"))))
+        other.execute(sa.select(sa.func.pg_advisory_lock(lock_key("held", db.engine.url.database))))
         try:
             assert scheduler.tick(time.monotonic()) == []
         finally:
-            other.execute(sa.select(sa.func.pg_advisory_unlock(lock_key("held"))))
+            other.execute(sa.select(sa.func.pg_advisory_unlock(lock_key("held", db.engine.url.database))))
             other.commit()
     time.sleep(0.1)
     assert scheduler.tick(time.monotonic()) == ["held"] and runs == ["held"]
@@ -102,3 +102,20 @@ def test_each_tick_writes_the_heartbeat(app, monkeypatch):
         assert heartbeat_age() >= first + 0.25
         scheduler.tick(time.monotonic())
         assert heartbeat_age() < 0.2
+
+
+def test_another_databases_scheduler_does_not_hold_this_ones_jobs(app, monkeypatch):
+    """Advisory locks belong to the whole server: the lock of the same job for another CMS
+    database on it (another site, another test database) does not stop this one."""
+    monkeypatch.setitem(app.config, "A_S", 0.1)
+    runs = []
+    scheduler = Scheduler(app, (Job("shared", "A_S", lambda: runs.append("shared")),))
+    with app.app_context(), db.engine.connect() as other:
+        elsewhere = lock_key("shared", "another_cms_database")
+        assert elsewhere != lock_key("shared", db.engine.url.database)
+        other.execute(sa.select(sa.func.pg_advisory_lock(elsewhere)))
+        try:
+            assert scheduler.tick(time.monotonic()) == ["shared"] and runs == ["shared"]
+        finally:
+            other.execute(sa.select(sa.func.pg_advisory_unlock(elsewhere)))
+            other.commit()
