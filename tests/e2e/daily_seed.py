@@ -16,6 +16,7 @@ from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, 
                         MediaAsset, Publication, PublicationStatus, Role, SocialAccount, Tag, User,
                         media_tags, object_targets)
 from app.storage import media_root
+from tests.targets_support import add_target
 from tests.objects_support import make_asset
 from tests.e2e.conftest import PASSWORD
 
@@ -49,15 +50,7 @@ def seed(app) -> World:
         scenarios = {}
         for platform, label in ((Platform.INSTAGRAM, "Marque FR"), (Platform.LINKEDIN, "Société"),
                                 (Platform.FACEBOOK, "Page du salon")):
-            account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                                    account_identifier=str(uuid.uuid4().int % 10**15))
-            db.session.add(account)
-            db.session.flush()
-            scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready",
-                                        webhook_url="http://127.0.0.1:9/hook")
-            db.session.add(scenario)
-            db.session.flush()
-            scenarios[platform.value] = scenario.id
+            scenarios[platform.value] = add_target(campaign, platform, label, webhook_url="http://127.0.0.1:9/hook")
         poster = make_asset(f"Affiche du salon {tag}", size=(1080, 1350))
         for attribute, size in (("thumb_path", (256, 320)), ("preview_path", (864, 1080))):
             relative = f"derived/daily-{uuid.uuid4().hex}.webp"

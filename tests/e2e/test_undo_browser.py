@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform, Publication,
-                        PublicationStatus, Role, SocialAccount, User, object_targets)
+from app.models import (Approval, Campaign, ContentObject, ObjectStatus, Platform, Publication,
+                        PublicationStatus, Role, User, object_targets)
 from app.models.base import utcnow
 from app.reviews import service as reviews
+from tests.targets_support import add_target
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
 
 pytestmark = pytest.mark.browser
@@ -24,15 +25,7 @@ def _campaign(platforms):
     db.session.flush()
     scenarios = []
     for platform, label in platforms:
-        account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**15))
-        db.session.add(account)
-        db.session.flush()
-        scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready",
-                                    webhook_url="http://127.0.0.1:9/hook")
-        db.session.add(scenario)
-        db.session.flush()
-        scenarios.append(scenario.id)
+        scenarios.append(add_target(campaign, platform, label, webhook_url="http://127.0.0.1:9/hook"))
     return campaign, scenarios
 
 
