@@ -12,8 +12,8 @@ from app.tasks import dead_letter_counts, queue_counts, queue_name
 from tests.brokers import QUEUE_PREFIX, broker_settings, delete_queues
 from tests.conftest import make_test_app
 
-# Each actor's queue in the project (app/tasks, app/search, app/notifications)
-PROJECT_QUEUES = {"default", "publish", "callbacks", "drafts", "search"}
+# Each actor's queue in the project (app/tasks, app/search, app/notifications, app/renditions)
+PROJECT_QUEUES = {"default", "publish", "callbacks", "drafts", "search", "notify", "renditions", "graph"}
 
 
 @pytest.fixture

@@ -119,6 +119,28 @@ def test_every_queue_has_exactly_one_pool():
     assert set(consumed) == app_queues(), "a queue nobody consumes, or a pool for no queue"
 
 
+def test_the_sharepoint_actors_have_the_graph_pool():
+    from app.tasks import media
+
+    graph_actors = {media.store_media, media.store_media_gave_up, media.discard_media, media.sync_library_changes}
+    assert {lazy.queue_name for lazy in graph_actors} == {"graph"}
+    [pool] = [name for name, service in POOLS.items() if "graph" in pool_queues(service["command"])]
+    assert pool_queues(POOLS[pool]["command"]) == ["graph"]
+
+
+def test_the_embedded_worker_of_make_run_takes_every_queue(servers, test_database):
+    """`make run` has no pools: its one worker consumes every queue, the Graph one included."""
+    from app.launcher import start_worker
+    from tests.conftest import make_test_app
+
+    worker = start_worker(make_test_app(servers, test_database))
+    try:
+        consumed = set(worker.consumers)
+    finally:
+        worker.stop()
+    assert app_queues() <= consumed and "graph" in consumed
+
+
 def test_the_units_run_the_compose_commands():
     assert sorted(p.name for p in UNITS.glob("*.service")) == sorted(UNIT_OF.values())
     for name, unit_name in UNIT_OF.items():
@@ -209,9 +231,9 @@ class Process:
         self.out = workdir / f"{name}.out"
         self.err = workdir / f"{name}.err"
         executable = str(VENV_BIN / argv[0]) if (VENV_BIN / argv[0]).exists() else argv[0]
-        self.proc = subprocess.Popen([executable, *argv[1:]], cwd=ROOT, env=env,
-                                     stdout=self.out.open("w"), stderr=self.err.open("w"),
-                                     start_new_session=True)
+        with self.out.open("w") as stdout, self.err.open("w") as stderr:  # the child keeps its copies
+            self.proc = subprocess.Popen([executable, *argv[1:]], cwd=ROOT, env=env, stdout=stdout,
+                                         stderr=stderr, start_new_session=True)
 
     def output(self) -> str:
         return self.out.read_text() + self.err.read_text()

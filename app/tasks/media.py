@@ -1,4 +1,8 @@
-"""Media library actors: thin wrappers around app.media and app.storage services, safe to run twice."""
+"""Media library actors: thin wrappers around app.media and app.storage services, safe to run twice.
+
+The SharePoint actors (store, discard, change feed: Graph calls that may take minutes) have a
+queue of their own, `graph`, so a slow or throttled Graph never holds up media processing and
+renditions on `default` (docs/operations.md §1)."""
 from __future__ import annotations
 
 from app.tasks import actor
@@ -14,7 +18,7 @@ def process_media(asset_id: int) -> None:
     db.session.commit()
 
 
-@actor
+@actor(queue_name="graph")
 def store_media_gave_up(message: dict, retry_info: dict) -> None:
     """Dramatiq's word that `store_media` exhausted its retries: the asset becomes failed."""
     from app.storage import transfers
@@ -24,7 +28,7 @@ def store_media_gave_up(message: dict, retry_info: dict) -> None:
 
 # A 2 GiB video at a few MiB/s takes minutes: the time limit is generous, and each retry
 # resumes the upload session where the previous attempt stopped.
-@actor(max_retries=8, min_backoff=5_000, max_backoff=10 * 60_000, time_limit=2 * 3600_000,
+@actor(queue_name="graph", max_retries=8, min_backoff=5_000, max_backoff=10 * 60_000, time_limit=2 * 3600_000,
        on_retry_exhausted="store_media_gave_up")
 def store_media(asset_id: int) -> None:
     """Upload the asset's staged version to its remote backend (SharePoint), resumably."""
@@ -33,7 +37,7 @@ def store_media(asset_id: int) -> None:
     transfers.store(asset_id)
 
 
-@actor(max_retries=8, min_backoff=5_000)
+@actor(queue_name="graph", max_retries=8, min_backoff=5_000)
 def discard_media(asset_id: int, backend: str, ref: str | None) -> None:
     """After an asset's deletion: its staged files and its object in the remote backend."""
     from app.models import StorageBackend
@@ -57,7 +61,7 @@ def sweep_orphans() -> None:
 
 # Sent by the `graph_delta` scheduler job every minute or so: the next message is the retry,
 # and a message arriving while another run reads the feed finds it locked and returns.
-@actor(max_retries=0, time_limit=60 * 60_000)
+@actor(queue_name="graph", max_retries=0, time_limit=60 * 60_000)
 def sync_library_changes() -> None:
     """Record the files changed or deleted in the SharePoint library outside the CMS."""
     from app.media import graph_sync
