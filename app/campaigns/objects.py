@@ -55,6 +55,8 @@ class TargetCheck:
     notes: list[networks.Problem] = field(default_factory=list)
     # Each file as this network gets it: its rendition and state (app/renditions/screen.py).
     renditions: list = field(default_factory=list)
+    # The network's version of the post (app/versions.py): its text, link, media and options.
+    version: object = None
 
 
 def get_or_404(campaign: Campaign, object_id: int, *, lock: bool = False) -> ContentObject:
@@ -167,33 +169,37 @@ def media_of(obj: ContentObject) -> list[MediaAsset]:
 
 
 def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[TargetCheck]:
-    """Each target as its network will take the post: text counted and cut its way, problems."""
+    """Each target as its network will take the post: its network's version (app/versions.py)
+    counted and cut its way, and the problems of that version's text and files."""
+    from app import versions
+
     media = media_of(obj) if media is None else media
-    media_facts = [facts(asset) for asset in media]
-    text = obj.message or ""
     rows = db.session.execute(
         sa.select(CampaignScenario, SocialAccount)
         .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
         .where(object_targets.c.object_id == obj.id)
         .order_by(SocialAccount.platform, SocialAccount.label)).all()
+    own = versions.versions(obj, media, [p for p in Platform if p in {a.platform for _, a in rows}])
     result = []
-    for scenario, account in rows:
-        rules = networks.RULES[account.platform]
-        kept, overflow = cut(text, rules.counting, rules.text_max)
-        unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
-        result.append(TargetCheck(scenario, account, networks.text_length(text, rules.counting),
-                                  rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
-                                  networks.check(account.platform, text, media_facts),
-                                  networks.adaptations(account.platform, media_facts)))
     from app.media.service import alt_text_problems  # the admin's rule, whatever the network
 
     from app.renditions import screen
 
-    missing = alt_text_problems(media)
-    for check in result:
-        check.problems = check.problems + missing
-        check.renditions = screen.for_target(media, check.account.platform)
+    for scenario, account in rows:
+        rules = networks.RULES[account.platform]
+        found = own[account.platform]
+        text, media_facts = found.message, [facts(asset) for asset in found.media]
+        kept, overflow = cut(text, rules.counting, rules.text_max)
+        unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
+        check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
+                            rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
+                            networks.check(account.platform, text, media_facts),
+                            networks.adaptations(account.platform, media_facts))
+        check.version = found
+        check.problems = check.problems + alt_text_problems(found.media)
+        check.renditions = screen.for_target(found.media, account.platform)
+        result.append(check)
     return result
 
 
@@ -222,7 +228,7 @@ def submit(obj: ContentObject, *, actor) -> None:
     found = checks(obj, media)
     if not found or any(check.problems for check in found):
         raise NotReady(found)
-    for asset in media:
-        for platform in {check.account.platform for check in found}:
-            renditions.request(asset, platform)
+    for check in found:
+        for asset in check.version.media:
+            renditions.request(asset, check.account.platform)
     reviews.submit(obj, by=actor)

@@ -19,7 +19,7 @@ from app.dates import DATE_ERROR, format_date, parse_date
 from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
-from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, ObjectStatus, Role, Tag, User
+from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Role, Tag, User
 from app.storage import StorageUnavailable, get_storage, media_root, transfers, version_cache
 from app.tasks import call_after_commit, send_after_commit
 from app.tasks.media import discard_media
@@ -180,8 +180,10 @@ def get_readable(asset_id: int, user) -> MediaAsset:
 
 
 def _submitted_uses(asset_id: int) -> sa.Select:
-    return (sa.select(ContentObject.campaign_id).join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
-            .where(ObjectMedia.media_asset_id == asset_id, ContentObject.status != ObjectStatus.DRAFT))
+    from app.versions import posts_using
+
+    return sa.select(ContentObject.campaign_id).where(ContentObject.id.in_(posts_using(asset_id)),
+                                                      ContentObject.status != ObjectStatus.DRAFT)
 
 
 def assets_in_order(ids: list[int]) -> list[MediaAsset]:
@@ -208,9 +210,10 @@ def change_selection(ids: list[int], *, add: int | None = None, remove: int | No
 def campaigns_using(asset: MediaAsset, *, submitted_only: bool = False) -> list[Campaign]:
     """The campaigns whose posts use `asset`; `submitted_only`: through posts past the draft
     (what an approver sees of them)."""
+    from app.versions import posts_using
+
     objects = (_submitted_uses(asset.id) if submitted_only else
-               sa.select(ContentObject.campaign_id).join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
-               .where(ObjectMedia.media_asset_id == asset.id))
+               sa.select(ContentObject.campaign_id).where(ContentObject.id.in_(posts_using(asset.id))))
     return list(db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(objects)).order_by(Campaign.name)))
 
 

@@ -2,7 +2,8 @@
 from app.models.audit import AuditEvent
 from app.models.base import (AccountTestStatus, CampaignStatus, Decision, MediaKind, MediaStatus, ObjectStatus,
                              Platform, PublicationStatus, Role, ScenarioStatus, StorageBackend)
-from app.models.campaigns import Campaign, CampaignScenario, ContentObject, ObjectMedia, object_targets
+from app.models.campaigns import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectVariant,
+                                  VariantMedia, object_targets)
 from app.models.media import MediaAsset, Tag, media_tags
 from app.models.make_checks import MakeCheck
 from app.models.notifications import (Channel, Comment, MailState, Notification, NotificationEvent,
@@ -17,7 +18,7 @@ from app.models.users import User
 __all__ = [
     "AccountTestStatus", "AuditEvent", "Approval", "Channel", "Comment", "MailState", "Notification",
     "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
-    "ContentObject", "Decision", "FocalPoint", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
+    "ContentObject", "ObjectVariant", "VariantMedia", "Decision", "FocalPoint", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Rendition", "RenditionStatus", "ReviewLink", "LinkState", "Role", "ScenarioStatus",
     "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
 ]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import (CampaignStatus, ObjectStatus, ScenarioStatus, Timestamps,
+from app.models.base import (CampaignStatus, ObjectStatus, Platform, ScenarioStatus, Timestamps,
                              enum_column)
 
 if TYPE_CHECKING:  # the relationship below names it; SQLAlchemy resolves it by name
@@ -114,6 +114,46 @@ class ObjectMedia(db.Model):
     object_id: Mapped[int] = mapped_column(
         sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True
     )
+    media_asset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("media_assets.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int]
+
+
+class ObjectVariant(Timestamps, db.Model):
+    """A post's version for one network (revision 0013; docs/architecture.md §3.10): each field
+    left NULL follows the base post, so an edit of the base flows into every version that does
+    not override it. An empty string is an override too ("no link on X"). `media_overridden`
+    says the version has its own selection and order (`VariantMedia`, possibly empty).
+    `options` holds the network's options (app/campaigns/network_options.py); `crops` the
+    crop the editor moved for this network, per asset: {"<asset id>": {"x": 0.4, "y": 0.5}}."""
+
+    __tablename__ = "object_variants"
+
+    object_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[Platform] = mapped_column(enum_column(Platform, "platform"), primary_key=True)
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.Text)
+    media_overridden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    options: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    crops: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+
+
+class VariantMedia(db.Model):
+    """The ordered media of a version that overrides the base selection."""
+
+    __tablename__ = "variant_media"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["object_id", "platform"],
+                                ["object_variants.object_id", "object_variants.platform"],
+                                ondelete="CASCADE"),
+        sa.CheckConstraint("position >= 0", name="position_nonnegative"),
+    )
+
+    object_id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(enum_column(Platform, "platform"), primary_key=True)
     media_asset_id: Mapped[int] = mapped_column(
         sa.ForeignKey("media_assets.id", ondelete="RESTRICT"), primary_key=True, index=True
     )

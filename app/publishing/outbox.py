@@ -20,13 +20,19 @@ from app.models.base import utcnow
 
 def fingerprint(obj: ContentObject) -> str:
     """A hash of what is approved: text, link, and each media file by its content hash (a new
-    version of a file changes its sha256, so it changes the fingerprint)."""
+    version of a file changes its sha256, so it changes the fingerprint), and each network's
+    own version of them, options included (app/versions.py)."""
+    from app import versions
+
     media = db.session.execute(
         sa.select(ObjectMedia.media_asset_id, MediaAsset.sha256)
         .join(MediaAsset, MediaAsset.id == ObjectMedia.media_asset_id)
         .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)).all()
-    canonical = json.dumps({"message": obj.message or "", "link": obj.link or "",
-                            "media": [[asset_id, sha] for asset_id, sha in media]},
+    approved = {"message": obj.message or "", "link": obj.link or "",
+                "media": [[asset_id, sha] for asset_id, sha in media]}
+    if own := versions.canonical(obj):
+        approved["versions"] = own
+    canonical = json.dumps(approved,
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import sqlalchemy as sa
 from flask import current_app
 
+from app import versions
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, ObjectMedia,
-                        Publication, SocialAccount)
+from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, Publication, SocialAccount)
 
 # How a media file is exposed to the networks: a signed public URL served by the CMS. The media
 # library provides it (`MEDIA_URL_BUILDER` in the app's extensions); without one, media are
@@ -26,9 +25,9 @@ def build(publication: Publication) -> dict:
     account = db.session.get(SocialAccount, scenario.social_account_id)
     obj = db.session.get(ContentObject, publication.object_id)
     campaign = db.session.get(Campaign, obj.campaign_id)
-    assets = db.session.scalars(
-        sa.select(MediaAsset).join(ObjectMedia, ObjectMedia.media_asset_id == MediaAsset.id)
-        .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)).all()
+    # This network's version of the post: its own text, link and media where it overrides the
+    # base (app/versions.py), and its options.
+    own = versions.version(obj, account.platform)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         "delivery_id": f"pub-{publication.id}",
@@ -39,9 +38,10 @@ def build(publication: Publication) -> dict:
         "object": {"id": obj.id, "title": obj.title},
         "platform": account.platform.value,
         "account_identifier": account.account_identifier,
-        "text": obj.message,
-        "link": obj.link,
-        "media": [dict(_media(asset, account.platform), alt_text=asset.alt_text) for asset in assets],
+        "text": own.message,
+        "link": own.link,
+        "media": [dict(_media(asset, account.platform), alt_text=asset.alt_text) for asset in own.media],
+        "options": own.options,
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
         "sent_at": int(time.time()),
     }

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.media.links import signed_rendition_url
-from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia, ObjectStatus as S, Platform,
+from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectStatus as S, Platform,
                         Rendition, SocialAccount, object_targets)
 from app.renditions import service
+from app.versions import posts_using
 
 STATE_LABELS = {"ready": _l("Ready"), "pending": _l("Being prepared"), "failed": _l("Could not be adapted"),
                 "waiting": _l("Not made yet"), "original": _l("Sent as it is")}
@@ -100,7 +101,6 @@ def move_focal_point(asset: MediaAsset, x: float, y: float) -> None:
         .join(CampaignScenario, CampaignScenario.social_account_id == SocialAccount.id)
         .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .join(ContentObject, ContentObject.id == object_targets.c.object_id)
-        .join(ObjectMedia, ObjectMedia.object_id == ContentObject.id)
-        .where(ObjectMedia.media_asset_id == asset.id, ContentObject.status.in_(UNSENT)))
+        .where(ContentObject.id.in_(posts_using(asset.id)), ContentObject.status.in_(UNSENT)))
     for platform in platforms:
         service.request(asset, platform)

@@ -226,4 +226,6 @@ def reopen_after_change(object_ids: list[int], *, by, reason: str) -> list[Conte
 
 
 def objects_using_media(asset_id: int) -> list[int]:
-    return list(db.session.scalars(sa.select(ObjectMedia.object_id).where(ObjectMedia.media_asset_id == asset_id)))
+    from app.versions import posts_using
+
+    return list(db.session.scalars(posts_using(asset_id)))
