@@ -181,26 +181,27 @@ def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[Ta
         .where(object_targets.c.object_id == obj.id)
         .order_by(SocialAccount.platform, SocialAccount.label)).all()
     own = versions.versions(obj, media, [p for p in Platform if p in {a.platform for _, a in rows}])
-    result = []
-    from app.media.service import alt_text_problems  # the admin's rule, whatever the network
+    return [check_target(scenario, account, own[account.platform]) for scenario, account in rows]
 
+
+def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> TargetCheck:
+    """One target as its network takes `found` (a `versions.Version`, saved or still in the
+    form: the composer's live preview checks what the editor is typing the same way)."""
+    from app.media.service import alt_text_problems  # the admin's rule, whatever the network
     from app.renditions import screen
 
-    for scenario, account in rows:
-        rules = networks.RULES[account.platform]
-        found = own[account.platform]
-        text, media_facts = found.message, [facts(asset) for asset in found.media]
-        kept, overflow = cut(text, rules.counting, rules.text_max)
-        unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
-        check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
-                            rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
-                            networks.check(account.platform, text, media_facts),
-                            networks.adaptations(account.platform, media_facts))
-        check.version = found
-        check.problems = check.problems + alt_text_problems(found.media)
-        check.renditions = screen.for_target(found.media, account.platform)
-        result.append(check)
-    return result
+    rules = networks.RULES[account.platform]
+    text, media_facts = found.message, [facts(asset) for asset in found.media]
+    kept, overflow = cut(text, rules.counting, rules.text_max)
+    unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
+    check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
+                        rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
+                        networks.check(account.platform, text, media_facts),
+                        networks.adaptations(account.platform, media_facts))
+    check.version = found
+    check.problems = check.problems + alt_text_problems(found.media)
+    check.renditions = screen.for_target(found.media, account.platform)
+    return check
 
 
 def cut(text: str, counting: str, limit: int) -> tuple[str, str]:
