@@ -157,7 +157,7 @@ HTMX_CONFIG = {
 def register_templating(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, get_locale
 
-    from app import labels, navigation, security
+    from app import labels, navigation, network_options, security
     from app.models import PublicationStatus
 
     app.jinja_env.globals.update(
@@ -169,6 +169,7 @@ def register_templating(app: Flask) -> None:
         attempt_outcome_label=labels.attempt_outcome_label, callback_label=labels.callback_label,
         callback_outcome_label=labels.callback_outcome_label, reported_status_label=labels.reported_status_label,
         apply_error_label=labels.apply_error_label, note_label=labels.note_label,
+        network_options=network_options,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -13,7 +13,7 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app import audit, networks, workflow
+from app import audit, network_options, networks, workflow
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaStatus,
                         ObjectMedia, ObjectStatus as S, Platform, ScenarioStatus, SocialAccount, object_targets)
@@ -200,6 +200,8 @@ def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> T
                         networks.adaptations(account.platform, media_facts))
     check.version = found
     check.problems = check.problems + alt_text_problems(found.media)
+    # The network's own settings (app/network_options.py): a YouTube video without a title…
+    check.problems += network_options.problems(account.platform, found.options, found)
     check.renditions = screen.for_target(found.media, account.platform)
     return check
 
