@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from app.reviews import bp as reviews_bp
     from app.review_links import bp as review_links_bp
     from app.search.views import bp as search_bp
+    from app.snippets import bp as snippets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(hooks_bp, url_prefix="/hooks")
     app.register_blueprint(make_checks_bp, url_prefix="/make")
     app.register_blueprint(search_bp)  # /media/search.json
+    app.register_blueprint(snippets_bp, url_prefix="/snippets")  # the team's hashtag groups and texts
     app.register_blueprint(comments_bp)  # /posts/<id>/conversation
     notifications.register(app)  # /notifications, /posts/<id>, and /dev/mail in local development
     app.register_blueprint(review_links_bp)  # /posts/<id>/review-links, and /r/<token> without a login
