@@ -25,6 +25,7 @@ OBJECT_STATUS_LABELS = {
 EVENT_LABELS = {
     "object_created": _l("created the post"),
     "object_updated": _l("edited the post"),
+    "object_duplicated": _l("created the post as a copy of another"),
     "publication_retried": _l("publication retried"),
     "publication_settled": _l("publication settled by hand"),
     "publish_attempt": _l("sent to Make"),
