@@ -404,3 +404,12 @@ def unsupported_note(platform: Platform, name: str, value=None) -> str | None:
         return None
     why = WHY_UNSUPPORTED.get((platform, name), _l("no Make module parameter takes it."))
     return str(_l("Make does not pass this setting on: %(why)s", why=why))
+
+
+def alt_text(version, asset) -> str:
+    """The alt text a network receives for a file (the payload's `media[].alt_text`): LinkedIn's
+    own text for that image when the version sets one, else the asset's."""
+    own = (getattr(version, "options", None) or {}).get("alt_texts") or {}
+    if getattr(version, "platform", None) is Platform.LINKEDIN and own.get(str(asset.id)):
+        return own[str(asset.id)]
+    return asset.alt_text or ""

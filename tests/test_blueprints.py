@@ -14,6 +14,8 @@ import pytest
 from app.hooks import signature
 from app.integrations import blueprints, template_check
 from app.integrations.make import MakeClient, MakeConfig
+from app.models import Platform
+from app.network_options import payload_options
 from sandbox.make.validation import validate
 from sandbox.server import BackgroundServer
 from tests.make_sandbox import CONNECTIONS, SECRET, ServedEmulator, wait_for
@@ -158,8 +160,16 @@ def test_starter_files_are_generated_importable_and_in_sync(platform):
         blueprints.NATIVE_PLATFORMS)
 
 
+# What the CMS sends as `options` (docs/external-apis.md §4.1): every option, defaults filled in.
+OPTIONS = {"youtube": {"title": "Le salon en vidéo"}}
+
+
+def _options(platform: str, **own) -> dict:
+    return payload_options(Platform(platform), {**OPTIONS.get(platform, {}), **own})
+
+
 def _payload(cms: str, platform: str, key: str, **changes) -> dict:
-    payload = {"delivery_id": "pub-7", "idempotency_key": key, "attempt": 1,
+    payload = {"options": _options(platform), "delivery_id": "pub-7", "idempotency_key": key, "attempt": 1,
                "fingerprint": "sha256:abc", "platform": platform, "text": 'Rendez-vous "salon"',
                "account_identifier": "2414183" if platform == "linkedin" else "104857600000000",
                "object": {"id": 3, "title": "Salon 2026"}, "link": None,
@@ -186,12 +196,30 @@ ROUTES = [
                   "caption": 'Rendez-vous "salon"'}, None),
     ("instagram", {"media": "video"}, "instagram-business:CreateAReelPost",
      lambda cms: {"accountId": "104857600000000", "video_url": f"{cms}/media/clip.mp4",
-                  "caption": 'Rendez-vous "salon"', "share_to_feed": True}, None),
+                  "caption": 'Rendez-vous "salon"', "share_to_feed": True, "thumb_offset": None}, None),
+    # A Reel with its cover frame, kept off the feed (the options of docs/network-options.md §1.2).
+    ("instagram", {"media": "video", "options": _options("instagram", format="reel", cover_frame_ms=2500,
+                                                         share_to_feed=False)},
+     "instagram-business:CreateAReelPost",
+     lambda cms: {"accountId": "104857600000000", "video_url": f"{cms}/media/clip.mp4",
+                  "caption": 'Rendez-vous "salon"', "share_to_feed": False, "thumb_offset": 2500}, None),
     ("linkedin", {}, "linkedin:CreateCompanyImagePost",
      lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
                   "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
                   "isReshareDisabledByAuthor": False, "method": "link",
                   "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026", "altText": "Le stand B"},
+     "https://www.linkedin.com/feed/update/{id}/"),
+    # The version's visibility reaches the module.
+    ("linkedin", {"options": _options("linkedin", visibility="CONNECTIONS")}, "linkedin:CreateCompanyImagePost",
+     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
+                  "visibility": "CONNECTIONS", "feedDistribution": "MAIN_FEED",
+                  "isReshareDisabledByAuthor": False, "method": "link",
+                  "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026", "altText": "Le stand B"},
+     "https://www.linkedin.com/feed/update/{id}/"),
+    ("linkedin", {"media": [], "options": _options("linkedin", visibility="LOGGED_IN")}, "linkedin:CreateTextShare",
+     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
+                  "visibility": "LOGGED_IN", "feedDistribution": "MAIN_FEED",
+                  "isReshareDisabledByAuthor": False},
      "https://www.linkedin.com/feed/update/{id}/"),
     ("linkedin", {"media": [], "link": "https://cms.example/salon"}, "linkedin:CreateTextShare",
      lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
@@ -205,6 +233,21 @@ ROUTES = [
                   "isReshareDisabledByAuthor": False},
      "https://www.linkedin.com/feed/update/{id}/"),
     ("youtube", {"media": "video"}, "youtube:uploadVideo",
+     lambda cms: {"title": "Le salon en vidéo", "description": 'Rendez-vous "salon"', "file": {
+         "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
+                                           "sha256": hashlib.sha256(VIDEO).hexdigest()}},
+         "privacyStatus": "public", "categoryId": "22", "madeForKids": False,
+         "containsAlteredMedia": False}, "https://www.youtube.com/watch?v={id}"),
+    # The video's own visibility, category and audience (uploads were always public before).
+    ("youtube", {"media": "video", "options": _options("youtube", privacy="unlisted", category="27",
+                                                       made_for_kids=True)}, "youtube:uploadVideo",
+     lambda cms: {"title": "Le salon en vidéo", "description": 'Rendez-vous "salon"', "file": {
+         "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
+                                           "sha256": hashlib.sha256(VIDEO).hexdigest()}},
+         "privacyStatus": "unlisted", "categoryId": "27", "madeForKids": True,
+         "containsAlteredMedia": False}, "https://www.youtube.com/watch?v={id}"),
+    # A post approved before titles were asked for: the post's title, as before.
+    ("youtube", {"media": "video", "options": _options("youtube", title="")}, "youtube:uploadVideo",
      lambda cms: {"title": "Salon 2026", "description": 'Rendez-vous "salon"', "file": {
          "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
                                            "sha256": hashlib.sha256(VIDEO).hexdigest()}},

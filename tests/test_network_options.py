@@ -122,3 +122,62 @@ def test_the_partials_render_every_network(app, platform):
             assert f'options-{platform.value}-{option.name}' in html
         summary = render_template("campaigns/_options_summary.html", platform=platform, options={})
         assert "options-summary" in summary or platform not in (Platform.YOUTUBE, Platform.TIKTOK)
+
+
+def test_submit_is_refused_for_a_youtube_video_without_title_then_accepted(app, client, auth):
+    from app import versions
+    from app.extensions import db
+    from app.models import ContentObject, ObjectStatus
+    from tests.conftest import csrf_token
+    from tests.objects_support import make_asset, make_objects, seed_campaign
+
+    auth.login("editor")
+    with app.app_context():
+        seed = seed_campaign(platforms=(Platform.YOUTUBE,), extra_statuses=(), media=0)
+        clip = make_asset("clip", mime="video/mp4", kind=MediaKind.VIDEO, size=(1280, 720))
+        clip.duration_s = 30
+        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["youtube"]], [clip.id], 1,
+                                   author_id=auth.user_id, statuses=(ObjectStatus.DRAFT,))
+    url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
+    token = csrf_token(client, url)
+    refused = client.post(url + "/submit", data={"csrf_token": token}, headers=FR)
+    assert refused.status_code == 303
+    html = client.get(url, headers=FR).get_data(as_text=True)
+    assert "YouTube exige ce réglage : Titre de la vidéo." in html
+    with app.app_context():
+        obj = db.session.get(ContentObject, object_id)
+        assert obj.status is ObjectStatus.DRAFT
+        versions.save(obj, Platform.YOUTUBE, options={"title": "Le salon en vidéo", "privacy": "unlisted"})
+        db.session.commit()
+    assert client.post(url + "/submit", data={"csrf_token": token}, headers=FR).status_code == 303
+    with app.app_context():
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW
+
+
+def test_the_payload_carries_every_option_and_linkedin_alt_texts(app):
+    from app import versions
+    from app.extensions import db
+    from app.models import ContentObject, Publication
+    from app.publishing import payload
+    from tests.objects_support import make_asset, make_objects, seed_campaign
+
+    with app.test_request_context():
+        seed = seed_campaign(platforms=(Platform.LINKEDIN, Platform.X), extra_statuses=(), media=0)
+        flyer = make_asset("programme", mime="application/pdf", kind=MediaKind.DOCUMENT)
+        flyer.alt_text = "Le programme"
+        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [flyer.id], 1)
+        obj = db.session.get(ContentObject, object_id)
+        versions.save(obj, Platform.LINKEDIN, options={"visibility": "LOGGED_IN",
+                                                        "alt_texts": {str(flyer.id): "Programme du salon"}})
+        bodies = {}
+        for platform in ("linkedin", "x"):
+            publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios[platform],
+                                      idempotency_key=f"o-{platform}", fingerprint="f")
+            db.session.add(publication)
+            db.session.flush()
+            bodies[platform] = payload.build(publication)
+        assert bodies["linkedin"]["options"] == {"visibility": "LOGGED_IN",
+                                                 "alt_texts": {str(flyer.id): "Programme du salon"}}
+        assert bodies["linkedin"]["media"][0]["alt_text"] == "Programme du salon"
+        assert bodies["x"]["options"] == {"reply_settings": "everyone"}
+        assert bodies["x"]["media"][0]["alt_text"] == "Le programme"

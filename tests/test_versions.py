@@ -106,7 +106,9 @@ def test_each_payload_carries_its_networks_version(app):
         assert (bodies["x"]["text"], bodies["x"]["link"], bodies["x"]["media"]) == ("Pour X", None, [])
         assert bodies["linkedin"]["text"] == obj.message and bodies["linkedin"]["link"] == obj.link
         assert [item["mime"] for item in bodies["linkedin"]["media"]] == [flyer.mime]
-        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS"} and bodies["x"]["options"] == {}
+        # Every option of the network travels, with its default where the version sets none.
+        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS", "alt_texts": {}}
+        assert bodies["x"]["options"] == {"reply_settings": "everyone"}
 
 
 def test_a_file_used_only_by_a_version_counts_as_used(app):

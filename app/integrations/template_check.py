@@ -29,6 +29,8 @@ from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 
+from app.network_options import OPTIONS
+
 TRIGGER = "gateway:CustomWebHook"
 LOOKUP = "datastore:GetRecord"
 # A network module acts on an account: it is bound to a connection, or it is an HTTP request
@@ -46,6 +48,8 @@ PAYLOAD = {
                "duration_s": None, "alt_text": None,
                "sharepoint": {"drive_id": None, "item_id": None, "etag": None}}],
     "callback_url": None, "sent_at": None, "dry_run": None,
+    # The network's options, every one of every network (app/network_options.py).
+    "options": {option.name: None for options in OPTIONS.values() for option in options},
 }
 
 MESSAGES = {

@@ -6,7 +6,7 @@ from typing import Callable
 
 from flask import current_app
 
-from app import versions
+from app import network_options, versions
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, Publication, SocialAccount)
 
@@ -40,8 +40,10 @@ def build(publication: Publication) -> dict:
         "account_identifier": account.account_identifier,
         "text": own.message,
         "link": own.link,
-        "media": [dict(_media(asset, account.platform), alt_text=asset.alt_text) for asset in own.media],
-        "options": own.options,
+        "media": [dict(_media(asset, account.platform), alt_text=network_options.alt_text(own, asset))
+                  for asset in own.media],
+        # Every option of the network, its value or its default (app/network_options.py).
+        "options": network_options.payload_options(account.platform, own.options),
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
         "sent_at": int(time.time()),
     }

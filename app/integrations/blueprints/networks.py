@@ -77,14 +77,19 @@ INSTAGRAM = Network("instagram", ("facebook",), None, (
             "accountId": "{{1.account_identifier}}", "image_url": FIRST_URL,
             "caption": "{{1.text}}"}),)),
     Variant("Reel", (FIRST_IS_VIDEO,), (
+        # The Reel's options (docs/network-options.md §1.2): `thumb_offset` in milliseconds,
+        # empty when the editor chose no cover frame (Instagram takes the first frame).
         _publish("instagram-business:CreateAReelPost", 1, {
             "accountId": "{{1.account_identifier}}", "video_url": FIRST_URL,
-            "caption": "{{1.text}}", "share_to_feed": True}),)),
+            "caption": "{{1.text}}", "share_to_feed": "{{1.options.share_to_feed}}",
+            "thumb_offset": "{{1.options.cover_frame_ms}}"}),)),
 ))
 
 _ORGANIZATION = 'urn:li:organization:{{replace(1.account_identifier; "urn:li:organization:"; "")}}'
+# `visibility` is the version's option (docs/network-options.md §1.4): PUBLIC unless the
+# editor chose otherwise; CONNECTIONS never reaches CreateTextShare (refused at submission).
 _LINKEDIN_COMMON = {"organization": _ORGANIZATION, "content": "{{1.text}}",
-                    "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
+                    "visibility": "{{1.options.visibility}}", "feedDistribution": "MAIN_FEED",
                     "isReshareDisabledByAuthor": False}
 
 LINKEDIN = Network("linkedin", ("linkedin2", "linkedin-openid"),
@@ -92,8 +97,9 @@ LINKEDIN = Network("linkedin", ("linkedin2", "linkedin-openid"),
     Variant("Image post", (HAS_MEDIA,), (
         _publish("linkedin:CreateCompanyImagePost", 2, {
             **_LINKEDIN_COMMON, "method": "link", "url": FIRST_URL,
-            # `altText` is optional (docs/make-modules.md, LOLIBA daily): the image's alt text,
-            # empty when the asset has none (docs/external-apis.md §4.1).
+            # `altText` is optional (docs/make-modules.md, LOLIBA daily): the image's alt text
+            # for LinkedIn (the version's own, else the asset's; empty when neither has one,
+            # docs/external-apis.md §4.1).
             "title": "{{1.object.title}}", "altText": "{{1.media[1].alt_text}}"}),)),
     Variant("Link post", (NO_MEDIA, _condition("{{1.link}}", "exist")), (
         _publish("linkedin:CreateTextShare", 2, {
@@ -109,11 +115,14 @@ YOUTUBE = Network("youtube", ("youtube",), "https://www.youtube.com/watch?v={{@{
         Step("video", "http:DownloadFile", 4, {"url": FIRST_URL, "stopOnHttpError": True,
                                                "shareCookies": False},
              parameters={"authenticationType": "noAuth"}, fails=True),
+        # The video's options (docs/network-options.md §1.1): its own title (the post's title
+        # only for a post approved before titles were asked for), visibility, category and
+        # audience. Subscribers' notification and tags have no field here (make-modules.md).
         _publish("youtube:uploadVideo", 4, {
-            "title": "{{1.object.title}}", "description": "{{1.text}}",
+            "title": "{{ifempty(1.options.title; 1.object.title)}}", "description": "{{1.text}}",
             "file": {"filename": "{{@{video}.fileName}}", "data": "{{@{video}.data}}"},
-            "privacyStatus": "public", "categoryId": "22", "madeForKids": False,
-            "containsAlteredMedia": False}))),
+            "privacyStatus": "{{1.options.privacy}}", "categoryId": "{{1.options.category}}",
+            "madeForKids": "{{1.options.made_for_kids}}", "containsAlteredMedia": False}))),
 ))
 
 NETWORKS = {network.platform: network for network in (FACEBOOK, INSTAGRAM, LINKEDIN, YOUTUBE)}
