@@ -92,7 +92,7 @@ OPTIONS: dict[Platform, list[Option]] = {
     ],
     Platform.INSTAGRAM: [
         Option("format", _l("Format"), "choice", default="auto", choices=(
-            ("auto", _l("Automatic: a photo post, or a Reel for a video")), ("feed", _l("Feed post")),
+            ("auto", _l("Automatic (photo, or Reel for a video)")), ("feed", _l("Feed post")),
             ("carousel", _l("Carousel")), ("reel", _l("Reel")), ("story", _l("Story")))),
         Option("first_comment", _l("First comment"), "textarea", max_length=2_200,
                hint=_l("Posted as a comment right after the post; 2,200 characters at most.")),
