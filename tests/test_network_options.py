@@ -96,6 +96,25 @@ def test_linkedin_connections_only_with_an_image(app):
         assert errors == {} and values == {"visibility": "LOGGED_IN", "alt_texts": {"7": "Le stand"}}
 
 
+def test_facebook_and_tiktok_options_and_their_problems(app):
+    with app.test_request_context(headers=FR):
+        values, errors = no.parse(Platform.TIKTOK, _form(Platform.TIKTOK, privacy_level="SELF_ONLY",
+                                                         allow_comments="1"))
+        assert errors == {} and values == {"privacy_level": "SELF_ONLY", "allow_comments": True}
+        _, errors = no.parse(Platform.TIKTOK, _form(Platform.TIKTOK, privacy_level="FRIENDS"))
+        assert errors == {"privacy_level": "Choisissez l’une des valeurs proposées."}
+        # A value stored by another way than the form is refused at submission all the same.
+        found = [p.message for p in no.problems(Platform.TIKTOK, {"privacy_level": "FRIENDS"}, None)]
+        assert found == ["Qui peut regarder : choisissez l’une des valeurs proposées."]
+        photo = SimpleNamespace(media=[_asset("image")])
+        found = {p.code for p in no.problems(Platform.FACEBOOK, {"format": "reel"}, photo)}
+        assert found == {"option_format_reel", "option_format_unsupported"}
+        assert no.problems(Platform.FACEBOOK, {}, photo) == []
+        assert no.problems(Platform.FACEBOOK, {"first_comment": "Merci !"}, photo) == []
+        _, errors = no.parse(Platform.FACEBOOK, _form(Platform.FACEBOOK, first_comment="x" * 8_001))
+        assert errors == {"first_comment": "8001 caractères ; 8000 au plus."}
+
+
 def test_x_reply_settings_use_the_api_values(app):
     with app.test_request_context():
         values, errors = no.parse(Platform.X, _form(Platform.X, reply_settings="mentionedUsers"))
