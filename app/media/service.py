@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 
@@ -19,11 +19,11 @@ from app.dates import DATE_ERROR, format_date, parse_date
 from app.extensions import db
 from app.media.links import signed_media_url
 from app.media.tags import normalize
-from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Role, Tag, User
+from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Platform, Role, Tag, User
 from app.storage import StorageUnavailable, get_storage, media_root, transfers, version_cache
 from app.tasks import call_after_commit, send_after_commit
 from app.tasks.media import discard_media
-from app.search import schedule_media_sync
+from app.search import fits, schedule_media_sync
 
 PAGE_SIZE = 24
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -71,15 +71,27 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _networks(values: list[str]) -> tuple[str, ...]:
+    """Known network names, each once, in the order of app/networks.py's rules."""
+    return tuple(p.value for p in fits.NETWORKS if p.value in values)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the library and the picker can be narrowed by; unreadable values are ignored, and a
-    date that is not one is kept as typed (`unread`) so the field shows it with its error."""
+    date that is not one is kept as typed (`unread`) so the field shows it with its error.
+
+    `fits`: networks every file must fit (the library's checkboxes and chips). The picker of a
+    post form also gets the post's target networks (`for`) and keeps only the files that fit
+    every one of them unless told otherwise (`anyfit`), app/search/fits.py."""
     kind: str = ""
     tag: str = ""
     uploader: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    fits: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    anyfit: bool = False
     unread: tuple[tuple[str, str], ...] = ()   # (date filter name, text typed) not understood
 
     @classmethod
@@ -89,15 +101,26 @@ class Filters:
         kind = args.get(prefix + "kind", "")
         typed = {name: args.get(prefix + name, "").strip()[:20] for name in ("date_from", "date_to")}
         days = {name: parse_date(text) if text else None for name, text in typed.items()}
+        # The picker's "fits every target" box: a hidden `anyfit=1` that the box, ticked, overrides with 0.
+        anyfit = args.getlist(prefix + "anyfit")
         return cls(kind=kind if kind in {k.value for k in MediaKind} else "",
                    tag=" ".join(args.get(prefix + "tag", "").split())[:80],
                    uploader=_int(args.get(prefix + "uploader")), **days,
+                   fits=_networks(args.getlist(prefix + "fits")), targets=_networks(args.getlist(prefix + "for")),
+                   anyfit="1" in anyfit and "0" not in anyfit,
                    unread=tuple((name, text) for name, text in typed.items() if text and days[name] is None))
 
     def query_args(self, prefix: str = "") -> dict:
         """The filters as a link carries them: dates in ISO; what was not understood left out."""
-        return {prefix + k: (v.isoformat() if isinstance(v, date) else v)
+        names = {"targets": "for"}
+        return {prefix + names.get(k, k): (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple)
+                                           else "1" if v is True else v)
                 for k, v in asdict(self).items() if v and k != "unread"}
+
+    @property
+    def required_fits(self) -> tuple[str, ...]:
+        """The networks every file shown must fit: those asked, and the targets unless `anyfit`."""
+        return tuple(dict.fromkeys(self.fits + (() if self.anyfit else self.targets)))
 
     def date_text(self, name: str) -> str:
         """What a date field shows: the day, day first, else the text typed that is not a date."""
@@ -108,7 +131,8 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.query_args())
+        """A filter of the library's is on (the picker's target networks are the host's, not one)."""
+        return bool(replace(self, targets=(), anyfit=False).query_args())
 
 
 @dataclass
@@ -133,6 +157,9 @@ def _filtered(filters: Filters) -> sa.Select:
         query = query.where(MediaAsset.created_at >= _local_midnight_utc(filters.date_from))
     if filters.date_to:
         query = query.where(MediaAsset.created_at < _local_midnight_utc(filters.date_to + timedelta(days=1)))
+    for network in filters.required_fits:
+        query = query.where(fits.condition(Platform(network), MediaAsset.kind, MediaAsset.size_bytes,
+                                           MediaAsset.duration_s))
     return query
 
 

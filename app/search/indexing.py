@@ -20,14 +20,14 @@ from flask import current_app
 from meilisearch.errors import MeilisearchApiError
 
 from app.extensions import db
-from app.search import meili
+from app.search import fits, meili
 
 BATCH_SIZE = 500
 TABLES = {"media": "media_assets", "objects": "content_objects"}
 
 MEDIA_SQL = sa.text("""
 SELECT d.id, d.title, d.filename, d.description, d.alt_text, d.kind, d.status, d.uploaded_by_id,
-       d.created_at,
+       d.created_at, d.mime, d.size_bytes, d.width, d.height, d.duration_s, d.frame_rate,
        ARRAY(SELECT t.name FROM media_tags mt JOIN tags t ON t.id = mt.tag_id
               WHERE mt.media_asset_id = d.id ORDER BY t.name) AS tags
 FROM media_assets d WHERE d.id = ANY(:ids) ORDER BY d.id""")
@@ -55,7 +55,9 @@ def documents(index: str, ids) -> list[dict]:
                  "description": r.description, "alt_text": r.alt_text, "tags": list(r.tags), "kind": r.kind,
                  "status": r.status, "uploader_id": r.uploaded_by_id,
                  "created_at": _epoch(r.created_at),
-                 "created_month": r.created_at.astimezone(zone).strftime("%Y-%m")}
+                 "created_month": r.created_at.astimezone(zone).strftime("%Y-%m"),
+                 **fits.verdicts(fits.facts(r.kind, r.mime, r.size_bytes, r.width, r.height,
+                                            r.duration_s, r.frame_rate))}
                 for r in db.session.execute(MEDIA_SQL, {"ids": list(ids)})]
     return [{"id": r.id, "title": r.title, "message": r.message, "campaign_id": r.campaign_id,
              "campaign_name": r.campaign_name, "status": r.status, "author_id": r.author_id,

@@ -20,13 +20,15 @@ import httpx
 import meilisearch
 from flask import current_app
 
+from app.search import fits
 from app.search.highlight import POST, PRE, crop, to_html
+from app.models import Platform
 from app.search.types import Hit, SearchRequest, SearchResult
 
 MEDIA_SETTINGS = {
     "searchableAttributes": ["title", "filename", "description", "alt_text", "tags"],
     "filterableAttributes": ["kind", "tags", "uploader_id", "created_month", "created_at",
-                             "status"],
+                             "status", *(fits.attribute(p) for p in fits.NETWORKS)],
     "sortableAttributes": ["created_at", "title"],
     "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
@@ -126,6 +128,8 @@ def filter_expression(request: SearchRequest, tz: str) -> str | None:
         if f.created_to:
             end = datetime.combine(f.created_to + timedelta(days=1), time(), zone)
             parts.append(f"created_at < {int(end.timestamp())}")
+        # validated Platform values: the attribute names are ours, never the user's text
+        parts += [f"{fits.attribute(Platform(network))} = true" for network in f.fits]
     else:
         parts = [_any("campaign_id", f.campaign_ids), _any("status", f.statuses),
                  _any("platforms", f.platforms), _any("author_id", f.author_ids)]
@@ -162,6 +166,8 @@ def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
         body["sort"] = [SORTS[request.sort]]
     if request.facets:
         body["facets"] = list(FACETS[request.index].values())
+        if request.index == "media":
+            body["facets"] += [fits.attribute(p) for p in fits.NETWORKS]
     try:
         response = _http(budget_ms).post(f"/indexes/{index_uid(request.index)}/search", json=body)
         response.raise_for_status()
@@ -171,6 +177,10 @@ def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
     distribution = answer.get("facetDistribution") or {}
     facets = {name: distribution.get(attribute, {})
               for name, attribute in FACETS[request.index].items()} if request.facets else {}
+    if request.facets and request.index == "media":
+        # One boolean attribute per network; the facet counts the files that fit each.
+        counts = {p.value: distribution.get(fits.attribute(p), {}).get("true", 0) for p in fits.NETWORKS}
+        facets["fits"] = dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda i: (-i[1], i[0])))
     hits = []
     for hit in answer["hits"]:
         if not request.highlight:

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import Platform
+from app.search import fits
 from app.search.highlight import POST, PRE, crop, to_html
 from app.search.types import MAX_TOTAL_HITS, Hit, SearchRequest, SearchResult
 
@@ -49,7 +51,8 @@ class Spec:
 
 MEDIA = Spec(
     table="media_assets",
-    columns="d.id, d.created_at, d.title, d.kind, d.uploaded_by_id",
+    # `fits`: the networks each candidate fits (app/search/fits.py), for the facet counts
+    columns="d.id, d.created_at, d.title, d.kind, d.uploaded_by_id, {fits} AS fits",
     texts=(("title", TITLE), ("description", SNIPPET)),
     orders={"relevance": "rank DESC, created_at DESC, id DESC",
             "newest": "created_at DESC, id DESC", "oldest": "created_at, id",
@@ -65,6 +68,7 @@ MEDIA = Spec(
                     "WHERE uploaded_by_id IS NOT NULL GROUP BY uploaded_by_id",
         "month": "SELECT to_char(created_at AT TIME ZONE :tz, 'YYYY-MM') AS v, count(*) AS n "
                  "FROM matches GROUP BY 1",
+        "fits": "SELECT v, count(*) AS n FROM matches, unnest(fits) AS v GROUP BY v",
     },
 )
 
@@ -115,6 +119,8 @@ def _filters(request: SearchRequest, tz: str) -> tuple[list[str], dict]:
     conditions = [sql for sql, values in lists.values() if values]
     params = {name: list(values) for name, (_, values) in lists.items() if values}
     if request.index == "media":
+        # validated Platform values; the SQL is made from the rules alone (no user text in it)
+        conditions += [fits.sql(Platform(network)) for network in f.fits]
         zone = ZoneInfo(tz)
         if f.created_from:
             conditions.append("d.created_at >= :created_from")
@@ -155,10 +161,11 @@ def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
             f"'{name}', (SELECT coalesce(json_object_agg(v, n ORDER BY n DESC, v), '{{}}') "
             f"FROM ({sql} ORDER BY n DESC, v LIMIT {MAX_FACET_VALUES}) AS f)"
             for name, sql in spec.facets.items()))
+    columns = spec.columns.format(fits=fits.sql_array() if request.facets else "NULL::text[]")
     sql = f"""
 WITH q AS MATERIALIZED (SELECT search_query(CAST(:words AS text[]), :prefix) AS tsq),
 matches AS MATERIALIZED (
-  SELECT {spec.columns}, {rank} AS rank FROM {spec.table} d
+  SELECT {columns}, {rank} AS rank FROM {spec.table} d
   WHERE {" AND ".join(conditions) or "TRUE"} {cap_order} LIMIT {CANDIDATE_CAP}),
 page AS (
   SELECT id, row_number() OVER (ORDER BY {spec.orders[sort]}) AS ord FROM matches

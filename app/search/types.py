@@ -79,7 +79,8 @@ def _date(value) -> date | None:
 
 @dataclass(frozen=True)
 class MediaFilters:
-    """Any of the kinds, tags, uploaders and statuses given; created within the dates."""
+    """Any of the kinds, tags, uploaders and statuses given; created within the dates; fit for
+    every network in `fits` (as it is or once adapted: app/search/fits.py)."""
 
     kinds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -87,10 +88,11 @@ class MediaFilters:
     statuses: tuple[str, ...] = ()
     created_from: date | None = None
     created_to: date | None = None      # inclusive
+    fits: tuple[str, ...] = ()          # network names (Platform values)
 
     def __post_init__(self):
         checks = {"kinds": _choice(MediaKind), "tags": _tag, "uploader_ids": _id,
-                  "statuses": _choice(MediaStatus)}
+                  "statuses": _choice(MediaStatus), "fits": _choice(Platform)}
         for name, convert in checks.items():
             object.__setattr__(self, name, _values(name, getattr(self, name), convert))
         for name in ("created_from", "created_to"):
@@ -100,10 +102,10 @@ class MediaFilters:
 
     @classmethod
     def from_args(cls, args) -> "MediaFilters":
-        """From query-string arguments: kind, tag, uploader, status (repeatable), from, to."""
+        """From query-string arguments: kind, tag, uploader, status, fits (repeatable), from, to."""
         return cls(kinds=args.getlist("kind"), tags=args.getlist("tag"),
                    uploader_ids=args.getlist("uploader"), statuses=args.getlist("status"),
-                   created_from=args.get("from"), created_to=args.get("to"))
+                   created_from=args.get("from"), created_to=args.get("to"), fits=args.getlist("fits"))
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """What the library and the picker show for a search: URL state in, assets and facet chips out.
 
-The whole state lives in the query string (q, kind, tag, uploader, date_from, date_to, page:
-the library's own filter names), so a pushed URL, a shared link and the back button all
-render the same thing server-side. Without words the library browses as before (newest
-first, keyset cursor: `app.media.service`); with words the search service answers, page by
-page, with highlighted matches. Either way the facet counts come from the search service.
+The whole state lives in the query string (q, kind, tag, uploader, date_from, date_to, fits,
+page: the library's own filter names; the picker adds its host's target networks, `for`, and
+`anyfit`), so a pushed URL, a shared link and the back button all render the same thing
+server-side. Without words the library browses as before (newest first, keyset cursor:
+`app.media.service`); with words the search service answers, page by page, with highlighted
+matches. Either way the facet counts come from the search service.
 
 Filters stay single-valued, as the library's form has them: a chip sets its value, the
-active chip clears it, and a month chip is that month's date range. So every state a chip
-makes is one the form can show and the keyset browsing can serve.
+active chip clears it, and a month chip is that month's date range. The networks a file must
+fit are the exception: a set, shown by the form as one checkbox per network, that a chip adds
+to or takes from. So every state a chip makes is one the form can show and the keyset
+browsing can serve.
 """
 from __future__ import annotations
 
@@ -23,10 +26,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.labels import platform_label
 from app.media import display, service
 from app.media.tags import normalize
 from app.models import MediaAsset, MediaKind, User
-from app.search import InvalidSearch, MediaFilters, SearchResult, search_media
+from app.search import InvalidSearch, MediaFilters, SearchResult, fits, search_media
 from app.search.types import MAX_QUERY_CHARS, MAX_TOTAL_HITS, PER_PAGE
 
 LAST_PAGE = math.ceil(MAX_TOTAL_HITS / PER_PAGE)
@@ -64,7 +68,7 @@ class State:
         uploader = f.uploader if f.uploader and f.uploader < 2 ** 31 else None
         return MediaFilters(kinds=[f.kind] if f.kind else [], tags=[f.tag] if f.tag else [],
                             uploader_ids=[uploader] if uploader else [],
-                            created_from=f.date_from, created_to=f.date_to)
+                            created_from=f.date_from, created_to=f.date_to, fits=f.required_fits)
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ def _facets(result: SearchResult, state: State, prefix: str) -> list[Facet]:
     names = dict(db.session.execute(sa.select(User.id, User.name).where(
         User.id.in_([int(i) for i in uploaders]))).all()) if uploaders else {}
     months = sorted(counts.get("month", {}).items(), reverse=True)
+    fitting = counts.get("fits", {})
     facets = [
         Facet("tags", _l("Tags"), [
             chip(name, n, normalize(name) == current, {"tag": name}, {"tag": ""})
@@ -163,5 +168,10 @@ def _facets(result: SearchResult, state: State, prefix: str) -> list[Facet]:
             chip(format_date(first, "LLLL y"), n, (f.date_from, f.date_to) == (first, last),
                  {"date_from": first, "date_to": last}, {"date_from": None, "date_to": None})
             for (first, last), n in ((_month(value), n) for value, n in months)]),
+        # A chip per network adds it to the networks every file must fit, or takes it out.
+        Facet("fits", _l("Fits"), [
+            chip(platform_label(platform), fitting[platform.value], platform.value in f.fits,
+                 {"fits": f.fits + (platform.value,)}, {"fits": tuple(n for n in f.fits if n != platform.value)})
+            for platform in fits.NETWORKS if fitting.get(platform.value)]),
     ]
     return [facet for facet in facets if facet.chips]
