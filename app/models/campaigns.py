@@ -125,7 +125,7 @@ class ObjectVariant(Timestamps, db.Model):
     left NULL follows the base post, so an edit of the base flows into every version that does
     not override it. An empty string is an override too ("no link on X"). `media_overridden`
     says the version has its own selection and order (`VariantMedia`, possibly empty).
-    `options` holds the network's options (app/campaigns/network_options.py); `crops` the
+    `options` holds the network's options (app/network_options.py); `crops` the
     crop the editor moved for this network, per asset: {"<asset id>": {"x": 0.4, "y": 0.5}}."""
 
     __tablename__ = "object_variants"
