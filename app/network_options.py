@@ -54,6 +54,19 @@ def tags_length(tags: list[str]) -> int:
 YOUTUBE_TAGS_MAX = 500
 
 
+X_REPLY_MAX = 280
+
+
+def _check_x_reply(text) -> str | None:
+    """A reply is a post of its own: X's 280, counted X's way (app/text_count.py)."""
+    from app.text_count import length
+
+    counted = length(text or "", "x_weighted")
+    if counted > X_REPLY_MAX:
+        return str(_l("%(length)d characters; %(limit)d at most.", length=counted, limit=X_REPLY_MAX))
+    return None
+
+
 def _check_tags(tags) -> str | None:
     length = tags_length(tags or [])
     if length > YOUTUBE_TAGS_MAX:
@@ -89,6 +102,8 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("notify_subscribers", _l("Notify subscribers"), "bool", default=True),
         Option("tags", _l("Tags"), "tags", default=[],
                hint=_l("Separated by commas; 500 characters in all, commas included."), check=_check_tags),
+        Option("first_comment", _l("First comment"), "textarea", max_length=10_000,
+               hint=_l("Posted as a comment right after the post.")),
     ],
     Platform.INSTAGRAM: [
         Option("format", _l("Format"), "choice", default="auto", choices=(
@@ -113,6 +128,8 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("alt_texts", _l("Image descriptions (alt text) for LinkedIn"), "alt_texts", default={},
                max_length=4_086,
                hint=_l("Leave empty to use the image's own alt text from the library.")),
+        Option("first_comment", _l("First comment"), "textarea", max_length=1_250,
+               hint=_l("Posted as a comment right after the post; 1,250 characters at most.")),
     ],
     Platform.TIKTOK: [
         Option("privacy_level", _l("Who can watch"), "choice", required=True, choices=(
@@ -126,6 +143,9 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("reply_settings", _l("Who can reply"), "choice", default="everyone", choices=(
             ("everyone", _l("Everyone")), ("following", _l("Accounts the account follows")),
             ("mentionedUsers", _l("Only accounts mentioned in the post")))),
+        Option("first_comment", _l("First reply"), "textarea",
+               hint=_l("Posted by the account as a reply to its own post; 280 characters counted X's way."),
+               check=_check_x_reply),
     ],
 }
 
@@ -136,11 +156,11 @@ OPTIONS: dict[Platform, list[Option]] = {
 # owner (no public Make module): the payload carries their options, the template decides.
 SUPPORTED: dict[Platform, dict[str, bool]] = {
     Platform.YOUTUBE: {"title": True, "privacy": True, "category": True, "made_for_kids": True,
-                       "notify_subscribers": False, "tags": False},
+                       "notify_subscribers": False, "tags": False, "first_comment": False},
     Platform.INSTAGRAM: {"format": True, "first_comment": False, "cover_frame_ms": True,
                          "share_to_feed": True},
     Platform.FACEBOOK: {"format": True, "first_comment": False},
-    Platform.LINKEDIN: {"visibility": True, "alt_texts": True},
+    Platform.LINKEDIN: {"visibility": True, "alt_texts": True, "first_comment": False},
 }
 # Formats the project's scenarios publish (docs/make-modules.md, "Networks"); another one is
 # refused at submission rather than published as something else.
@@ -155,6 +175,8 @@ WHY_UNSUPPORTED = {
     (Platform.YOUTUBE, "tags"): _l("the Make module “Upload a video” has no field for it."),
     (Platform.INSTAGRAM, "first_comment"): _l("no Make module that posts a comment is shipped."),
     (Platform.FACEBOOK, "first_comment"): _l("no Make module that posts a comment is shipped."),
+    (Platform.LINKEDIN, "first_comment"): _l("no Make module that posts a comment is shipped."),
+    (Platform.YOUTUBE, "first_comment"): _l("no Make module that posts a comment is shipped."),
     (Platform.INSTAGRAM, "format"): _l("no Make module publishes this format."),
     (Platform.FACEBOOK, "format"): _l("no Make module publishes this format."),
 }

@@ -119,7 +119,12 @@ def test_x_reply_settings_use_the_api_values(app):
     with app.test_request_context():
         values, errors = no.parse(Platform.X, _form(Platform.X, reply_settings="mentionedUsers"))
         assert errors == {} and values == {"reply_settings": "mentionedUsers"}
-        assert no.payload_options(Platform.X, {}) == {"reply_settings": "everyone"}
+        assert no.payload_options(Platform.X, {}) == {"reply_settings": "everyone", "first_comment": None}
+        # The first reply is a post of its own: 280, counted X's way (a link weighs 23).
+        _, errors = no.parse(Platform.X, _form(Platform.X, first_comment="Voir example.org/salon " + "a" * 252))
+        assert errors == {"first_comment": "281 caractères ; 280 au plus."}
+        _, errors = no.parse(Platform.X, _form(Platform.X, first_comment="Voir example.org/salon " + "a" * 251))
+        assert errors == {}
 
 
 def test_describe_says_what_make_does_not_pass_on(app):
@@ -195,8 +200,8 @@ def test_the_payload_carries_every_option_and_linkedin_alt_texts(app):
             db.session.add(publication)
             db.session.flush()
             bodies[platform] = payload.build(publication)
-        assert bodies["linkedin"]["options"] == {"visibility": "LOGGED_IN",
+        assert bodies["linkedin"]["options"] == {"visibility": "LOGGED_IN", "first_comment": None,
                                                  "alt_texts": {str(flyer.id): "Programme du salon"}}
         assert bodies["linkedin"]["media"][0]["alt_text"] == "Programme du salon"
-        assert bodies["x"]["options"] == {"reply_settings": "everyone"}
+        assert bodies["x"]["options"] == {"reply_settings": "everyone", "first_comment": None}
         assert bodies["x"]["media"][0]["alt_text"] == "Le programme"

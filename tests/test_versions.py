@@ -107,8 +107,9 @@ def test_each_payload_carries_its_networks_version(app):
         assert bodies["linkedin"]["text"] == obj.message and bodies["linkedin"]["link"] == obj.link
         assert [item["mime"] for item in bodies["linkedin"]["media"]] == [flyer.mime]
         # Every option of the network travels, with its default where the version sets none.
-        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS", "alt_texts": {}}
-        assert bodies["x"]["options"] == {"reply_settings": "everyone"}
+        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS", "alt_texts": {},
+                                                 "first_comment": None}
+        assert bodies["x"]["options"] == {"reply_settings": "everyone", "first_comment": None}
 
 
 def test_a_file_used_only_by_a_version_counts_as_used(app):
