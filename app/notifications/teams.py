@@ -1,16 +1,18 @@
 """The Adaptive Card posted to a campaign's Teams Workflows webhook ("When a Teams webhook
 request is received"): a `message` whose one attachment is an Adaptive Card 1.5 (the highest
 version Teams renders) with the post's text, its first image and buttons (`Action.OpenUrl`)
-that open the post and, once published, each live post. A message must stay under 28 KB:
-the text is shortened until it fits. Sources in docs/notifications.md#teams."""
+that open the post and, once published, each live post. The text is the post's base text; a
+line says which networks have their own version of it (app/versions.py). A message must stay
+under 28 KB: the text is shortened until it fits. Sources in docs/notifications.md#teams."""
 from __future__ import annotations
 
 import json
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 
+from app import versions
 from app.extensions import db
 from app.labels import platform_label
 from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectMedia, Platform, TeamsMessage
@@ -35,12 +37,18 @@ def _first_image(object_id: int) -> str | None:
     return signed_media_url(asset) if asset is not None else None
 
 
-def card(message: TeamsMessage, text: str, image: str | None) -> dict:
+def card(message: TeamsMessage, text: str, image: str | None, own: list[Platform] | tuple = ()) -> dict:
+    """`own`: the networks that receive a version of their own instead of the base text."""
     data = message.data
     body = [{"type": "TextBlock", "text": messages.summary(message.event, data, data.get("by")), "weight": "Bolder",
              "size": "Medium", "wrap": True}]
     if text:
         body.append({"type": "TextBlock", "text": text, "wrap": True})
+    if own:
+        body.append({"type": "TextBlock", "wrap": True, "isSubtle": True, "text": ngettext(
+            "%(num)d network has its own version (%(networks)s): open the post to read it.",
+            "%(num)d networks have their own version (%(networks)s): open the post to read them.",
+            len(own), networks=", ".join(platform_label(platform) for platform in own))})
     if image:
         body.append({"type": "Image", "url": image, "altText": data.get("title", ""), "size": "Large"})
     for line in messages.details(message.event, data):
@@ -65,9 +73,10 @@ def envelope(message: TeamsMessage) -> dict:
     obj = db.session.get(ContentObject, message.object_id) if message.object_id else None
     text = obj.message if obj is not None else ""
     image = _first_image(obj.id) if obj is not None else None
+    own = [platform for platform, found in versions.versions(obj).items() if found.overridden] if obj is not None else []
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        payload = wrap(card(message, text, image))
+        payload = wrap(card(message, text, image, own))
         while size(payload) > MAX_BYTES and text:
             text = text[:max(0, len(text) - (size(payload) - MAX_BYTES) - 64)].rstrip() + "…" if len(text) > 64 else ""
-            payload = wrap(card(message, text, image))
+            payload = wrap(card(message, text, image, own))
     return payload
