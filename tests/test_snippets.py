@@ -136,3 +136,17 @@ def test_approvers_cannot_read_or_change_the_snippets(app, client, auth):
     auth.login("approver")
     assert client.get("/snippets/").status_code == 403
     assert client.get("/snippets/pick").status_code == 403
+
+
+def test_the_post_form_offers_insert_next_to_the_message(app, client, auth):
+    from tests.objects_support import seed_campaign
+
+    auth.login("editor")
+    with app.app_context():
+        seed = seed_campaign(media=0)
+    page = client.get(f"/campaigns/{seed.campaign_id}/objects/new").get_data(as_text=True)
+    picker = page[page.index('data-testid="snippet-picker"'):]
+    assert "Insérer…" in picker and 'hx-get="/snippets/pick"' in picker
+    # The filter is not one of the post's fields: it is tied to no form.
+    assert 'form="snippet-filter-form"' in picker and 'id="snippet-filter-form"' not in page
+    assert page.index('name="message"') < page.index('data-testid="snippet-picker"')
