@@ -22,6 +22,16 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(local_zone()).replace(tzinfo=None) if moment else None
 
 
+def link_error(value: str | None):
+    """Why a post's link (the base's or a network's own) is refused; None when it is fine or empty."""
+    if not value:
+        return None
+    parsed = urlparse(value.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value.strip():
+        return _l("Enter a web address starting with http:// or https://.")
+    return None
+
+
 class ObjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     message = TextAreaField(_l("Message"), validators=[Optional(), Length(max=70_000)])
@@ -38,11 +48,8 @@ class ObjectForm(FlaskForm):
         return self
 
     def validate_link(self, field):
-        if not field.data:
-            return
-        parsed = urlparse(field.data.strip())
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in field.data.strip():
-            raise ValidationError(_l("Enter a web address starting with http:// or https://."))
+        if problem := link_error(field.data):
+            raise ValidationError(problem)
 
     def validate_targets(self, field):
         if not field.data:

@@ -1,17 +1,18 @@
 """Content objects of a campaign and its board (editors)."""
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
 from app import networks, text_count, workflow
-from app.campaigns import bp, drafting, objects, service
+from app.campaigns import bp, composer, drafting, objects, service
 from app.campaigns import board as boards
 from app.comments import service as comments
 from app.campaigns.object_forms import ObjectForm
 from app.extensions import db
 from app.models import CampaignStatus, Platform, Role
 from app.publishing import control
+from app.reviews import service as reviews
 from app.rendering import render, wants_fragment
 from app.security import role_required
 
@@ -28,11 +29,22 @@ def _limits() -> dict:
     return {p.value: {"max": r.text_max, "counting": r.counting} for p, r in networks.RULES.items()}
 
 
-def _form_page(campaign, form, obj=None, media=None, errors=(), status=200):
+def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, versions=None):
+    """The post form: the base, a tab per network of the campaign (app/campaigns/composer.py
+    lists its fields) and the live preview beside it."""
     scenarios = objects.offered_scenarios(campaign, obj)
+    platforms = composer.offered_platforms(scenarios)
+    if versions is None:
+        versions = composer.from_saved(obj, platforms) if obj else composer.blank(platforms)
+    versions = {**composer.blank(platforms), **versions}
+    ticked = composer.ticked_platforms(scenarios, form.targets.data or [])
+    opened = next((p.value for p in ticked if versions[p].invalid), "base")
     return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
                   obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
                   limits=_limits(), drafting=drafting.enabled(), status=status,
+                  platforms=platforms, versions=versions, ticked=ticked, opened=opened,
+                  preview_platform=(ticked[0].value if ticked else ""),
+                  version_media=composer.media_of(versions, media or []),
                   **(comments.context(obj) if obj else {}))
 
 
@@ -42,9 +54,16 @@ def _values(form: ObjectForm, media: list[int]) -> dict:
 
 
 def _parse(campaign, obj=None):
-    form = ObjectForm().set_targets(objects.offered_scenarios(campaign, obj))
+    """The form as sent: the base, its usable media and their problems, each network's tab, and
+    whether all of it is valid. The ticked networks' tabs are the ones checked and saved."""
+    scenarios = objects.offered_scenarios(campaign, obj)
+    form = ObjectForm().set_targets(scenarios)
     media, errors = objects.usable_media(request.form.getlist("media_ids", type=int))
-    return form, media, errors, form.validate() and not errors
+    valid = form.validate()
+    ticked = composer.ticked_platforms(scenarios, form.targets.data or [])
+    versions = composer.parse(request.form, composer.offered_platforms(scenarios))
+    valid = valid and not errors and not any(versions[p].invalid for p in ticked if p in versions)
+    return form, media, errors, valid, versions, ticked
 
 
 @bp.get("/<int:campaign_id>/objects/new")
@@ -56,11 +75,17 @@ def new_object(campaign_id):
 @bp.post("/<int:campaign_id>/objects")
 @role_required(Role.EDITOR)
 def create_object(campaign_id):
+    """Save a new post: the base fields (ObjectForm) and, per ticked network, its tab
+    (`version-<p>`, `version-<p>-follow-message`, `version-<p>-message`, `version-<p>-link-mode`,
+    `version-<p>-link`, `version-<p>-media-mode`, `version-<p>-media`, `options-<p>-<name>`:
+    app/campaigns/composer.py says what each means). A refused form comes back as typed (422)."""
     campaign = _active(campaign_id)
-    form, media, errors, valid = _parse(campaign)
+    form, media, errors, valid, versions, ticked = _parse(campaign)
     if not valid:
-        return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
+        return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors,
+                          status=422, versions=versions)
     obj = objects.create_object(campaign, **_values(form, media), actor=current_user)
+    composer.save(obj, versions, ticked, actor=current_user)
     db.session.commit()
     return _to_object(campaign, obj, _("Post saved as a draft."))
 
@@ -98,16 +123,24 @@ def edit_object(campaign_id, object_id):
 @bp.post("/<int:campaign_id>/objects/<int:object_id>")
 @role_required(Role.EDITOR)
 def update_object(campaign_id, object_id):
+    """Save an edit: the base and the ticked networks' tabs (the fields of `create_object`). A
+    change to either sends an approved or scheduled post back to review."""
     campaign = _active(campaign_id)
     obj = objects.get_or_404(campaign, object_id, lock=True)
-    form, media, errors, valid = _parse(campaign, obj)
+    form, media, errors, valid, versions, ticked = _parse(campaign, obj)
     if not valid:
-        return _form_page(campaign, form, obj, media=request.form.getlist("media_ids", type=int), errors=errors, status=422)
+        return _form_page(campaign, form, obj, media=request.form.getlist("media_ids", type=int), errors=errors,
+                          status=422, versions=versions)
     try:
         reopened = obj.status in objects.REOPENED_BY_EDIT
         changed = objects.update_object(obj, **_values(form, media), actor=current_user)
     except objects.NotEditable:
         abort(409)
+    if composer.save(obj, versions, ticked, actor=current_user):
+        changed = True
+        if obj.status in objects.REOPENED_BY_EDIT:  # not sent back by a change of the base
+            db.session.flush()
+            reviews.reopen_after_change([obj.id], by=current_user, reason=str(_l("Edited after approval")))
     db.session.commit()
     message = (_("Post saved: it goes back to review.") if changed and reopened
                else _("Post saved.") if changed else _("Nothing changed."))
@@ -162,11 +195,39 @@ def draft_message(campaign_id):
 @bp.post("/<int:campaign_id>/objects/count")
 @role_required(Role.EDITOR)
 def count_text(campaign_id):
-    """The counters under the message, for each ticked network (htmx, as the editor types)."""
+    """The counters under the message, for each ticked network (htmx, as the editor types).
+    With `platform`, the counter of that network's tab: its own text, or the base's while the
+    tab follows the base (`version-<p>-follow-message`)."""
     campaign = service.get_or_404(campaign_id)
-    found = text_count.counters(campaign.id, request.form.getlist("targets", type=int),
-                                request.form.get("message", ""))
+    text = request.form.get("message", "")
+    platform = request.form.get("platform")
+    if platform is not None:
+        if platform not in {p.value for p in Platform}:
+            abort(400)
+        if not request.form.get(f"version-{platform}-follow-message"):
+            text = request.form.get(f"version-{platform}-message", "")
+    found = text_count.counters(campaign.id, request.form.getlist("targets", type=int), text)
+    if platform is not None:
+        found = [counter for counter in found if counter.platform.value == platform]
     return render("campaigns/_counters.html", counters=found)
+
+
+@bp.post("/<int:campaign_id>/objects/preview")
+@role_required(Role.EDITOR)
+def preview_object(campaign_id):
+    """The live preview beside the form: what each ticked network would show of the form's
+    current values (the base and each network's tab), checked as on the post page; nothing is
+    saved. `object_id` names the post being edited, `preview-platform` the network shown."""
+    campaign = service.get_or_404(campaign_id)
+    object_id = request.form.get("object_id", type=int)
+    obj = objects.get_or_404(campaign, object_id) if object_id else None
+    scenarios = objects.offered_scenarios(campaign, obj)
+    checks, media, post = composer.preview(campaign, scenarios, request.form, obj)
+    shown = list(dict.fromkeys(check.account.platform for check in checks))
+    wanted = request.form.get("preview-platform")
+    selected = next((p for p in shown if p.value == wanted), shown[0] if shown else None)
+    return render("campaigns/_composer_preview.html", campaign=campaign, checks=checks, media=media,
+                  obj=post, networks=shown, selected=selected)
 
 
 @bp.get("/<int:campaign_id>/draft/<request_id>")

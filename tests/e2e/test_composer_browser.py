@@ -1,0 +1,126 @@
+"""The composer: an editor writes an X version under 280 characters and a LinkedIn version of
+1,500 in their tabs, the server's counters follow each tab as they type, the live preview beside
+the form (a tab of its own on a phone) shows each network's version, and the page never scrolls
+sideways; on a desktop and at 390 px."""
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from app import versions
+from app.auth import service as accounts
+from app.extensions import db
+from app.models import ContentObject, Platform, Role
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
+from tests.objects_support import seed_campaign
+
+pytestmark = pytest.mark.browser
+
+FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
+X_TEXT = FAMILY + " " + "x" * 100            # X counts 19 + 1 + 100 = 120
+LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499]
+
+# Last keystroke -> the tab's counter showing `expected`, in the page's own clock.
+WATCH = """([list, expected]) => {
+  const box = document.getElementById("version-x-message");
+  window.__count = {};
+  box.addEventListener("input", () => { window.__count.typed = performance.now(); window.__count.shown = 0; });
+  new MutationObserver(() => {
+    if (document.getElementById(list).textContent.includes(expected) && !window.__count.shown)
+      window.__count.shown = performance.now();
+  }).observe(document.getElementById(list), {childList: true, subtree: true, characterData: true});
+}"""
+
+
+@pytest.fixture
+def campaign(live_app):
+    with live_app.app_context():
+        email = f"composer-{uuid.uuid4().hex[:6]}@example.org"
+        accounts.create_user(email, "Composer Editor", Role.EDITOR, PASSWORD)
+        seed = seed_campaign(platforms=(Platform.LINKEDIN, Platform.X), extra_statuses=(), media=0)
+        return email, seed.campaign_id
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_server, live_app, campaign, screenshot,
+                                                              viewport, name):
+    email, campaign_id = campaign
+    context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    log_in(page, live_server.url, email)
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
+    page.get_by_label("Title").fill(f"Salon {name}")
+    page.get_by_label("Message", exact=True).fill("Le texte de base, pour tous les réseaux.")
+    x_tab, linkedin_tab = page.locator("#version-x-tab"), page.locator("#version-linkedin-tab")
+    expect(x_tab).to_be_hidden()
+    page.get_by_label("X — x ready").check()
+    page.get_by_label("LinkedIn — linkedin ready").check()
+    expect(x_tab).to_be_visible()
+
+    # X: its own text, typed; the counter is the server's and follows within a pause and a trip.
+    x_tab.click()
+    expect(x_tab.locator("[data-modified]")).to_be_hidden()
+    page.locator("#version-x-panel").get_by_label("Use the base text").uncheck()
+    expect(x_tab.locator("[data-modified]")).to_be_visible()
+    x_box = page.get_by_label("Text for X")
+    expect(x_box).to_have_value("Le texte de base, pour tous les réseaux.")  # starts from the base
+    x_box.fill(X_TEXT[:-5])
+    page.evaluate(WATCH, ["version-x-counters", "120 / 280"])
+    x_box.press("End")
+    x_box.press_sequentially(X_TEXT[-5:], delay=40)
+    page.locator("#version-x-counters li[data-platform=x]", has_text="120 / 280").wait_for(timeout=5_000)
+    timing = page.evaluate("window.__count")
+    latency = timing["shown"] - timing["typed"]
+    print(f"\n[{name}] X tab: last keystroke -> counter shown {latency:.0f} ms")
+    assert latency < 300
+    assert page.locator("#version-x-counters li").count() == 1  # this tab's network only
+
+    # LinkedIn: 1,500 characters of its own.
+    linkedin_tab.click()
+    expect(page.locator("#version-x-panel")).to_be_hidden()
+    page.locator("#version-linkedin-panel").get_by_label("Use the base text").uncheck()
+    linkedin_box = page.get_by_label("Text for LinkedIn")
+    linkedin_box.fill(LINKEDIN_TEXT)
+    linkedin_box.press("End")
+    linkedin_box.press("!")
+    page.locator("#version-linkedin-counters li", has_text="1500 / 3000").wait_for(timeout=5_000)
+
+    # The preview: the network of the open tab, rendered by the server from the form as typed.
+    preview = page.get_by_test_id("composer-preview")
+    if viewport is PHONE:
+        expect(preview).to_be_hidden()
+        page.get_by_test_id("composer-view-preview").click()
+        expect(page.get_by_test_id("object-form")).to_be_hidden()
+    else:
+        form_box, preview_box = page.get_by_test_id("object-form").bounding_box(), preview.bounding_box()
+        assert preview_box["x"] >= form_box["x"] + form_box["width"]  # side by side
+    linkedin_card = preview.get_by_test_id("preview-linkedin")
+    expect(linkedin_card).to_be_visible()
+    expect(linkedin_card).to_contain_text("1500 / 3000 characters")
+    expect(preview.get_by_test_id("preview-x")).to_be_hidden()
+    preview.get_by_role("button", name="X", exact=True).click()
+    expect(preview.get_by_test_id("preview-x")).to_contain_text("120 / 280 characters")
+    expect(preview.get_by_test_id("preview-x")).to_contain_text(FAMILY)
+    expect(linkedin_card).to_be_hidden()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    print(f"[{name}] page scrollWidth {width} px at {viewport['width']} px")
+    assert width == viewport["width"]
+    screenshot(page, f"composer-preview-{name}")
+    if viewport is PHONE:
+        page.get_by_role("tab", name="Write").click()
+    x_tab.click()
+    assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
+    screenshot(page, f"composer-form-{name}")
+
+    page.get_by_role("button", name="Save the post").click()
+    page.wait_for_url(f"{live_server.url}/campaigns/{campaign_id}/objects/*")
+    with live_app.app_context():
+        obj = db.session.scalar(db.select(ContentObject).where(ContentObject.title == f"Salon {name}"))
+        saved = versions.versions(obj)
+        assert saved[Platform.X].message == X_TEXT
+        assert len(saved[Platform.LINKEDIN].message) == 1500
+        assert obj.message == "Le texte de base, pour tous les réseaux."
+    assert [e for e in errors if "status of 404" not in e] == [], errors
+    context.close()
