@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import time
 from functools import cache
+from pathlib import Path
 
 import av
 import pikepdf
@@ -17,7 +20,7 @@ from pikepdf import Array, Dictionary, Name, String
 from PIL import Image
 
 from app.extensions import db
-from app.media import inspection
+from app.media import inspection, video_probe
 from app.media.sniff import TYPES, Refused
 from app.models import MediaAsset
 from app.models.media import MediaTransfer
@@ -390,7 +393,19 @@ def test_a_video_with_many_frames_decodes_only_the_first(app, tmp_path):
     path.write_bytes(video("mp4", "libx264", size=(64, 48), frames=1500))
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        assert inspection._frames(container, stream) == inspection.VIDEO_FRAMES
+        assert video_probe.frames(container, stream) == video_probe.FRAMES
+
+
+def test_a_video_is_checked_without_loading_pyav_into_the_web_process(tmp_path):
+    """PyAV runs in a child: a web worker that checked a video has no FFmpeg in its memory."""
+    path = tmp_path / "ok.mp4"
+    path.write_bytes(mp4())
+    code = ("import sys; from pathlib import Path; from app.media import inspection; "
+            "from app.media.sniff import TYPES; inspection.check(Path(sys.argv[1]), TYPES['video/mp4']); "
+            "assert 'av' not in sys.modules, 'PyAV loaded'")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_a_pixel_bomb_is_refused_before_decoding(app, tmp_path):

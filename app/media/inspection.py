@@ -12,28 +12,30 @@ language) otherwise:
   entropy-coded stream is still read (a cut is still found), in 1/64 of the memory;
 - videos: PyAV (FFmpeg) must open it as the sniffed container and find a video stream, the
   first frames must decode, and the container's top-level structure must end where the file
-  ends. Only the first packets are read, so a 2 GiB video costs what a small one does;
+  ends. Only the first packets are read, so a 2 GiB video costs what a small one does; PyAV
+  runs in a child process (`app.media.video_probe`), so the web worker never loads FFmpeg;
 - PDFs: see `app.media.pdf_check`.
 
 What each check accepts and refuses, and the public sources of the formats: docs/uploads.md.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
-import time
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_decimal, lazy_gettext as _l
 from PIL import Image, ImageSequence
 
-from app.media import pdf_check, processing, structure
+from app.media import pdf_check, processing, structure, video_probe
 from app.media.sniff import FileType, Refused
 from app.models import MediaKind
 
-VIDEO_FRAMES = 3  # decoded frames that make a video readable
-VIDEO_MAX_PACKETS = 600  # read at most this many packets of its video stream looking for them
-VIDEO_MAX_SECONDS = 20.0
+VIDEO_PROBE = Path(video_probe.__file__)
+# The child's decoding stops after video_probe.MAX_SECONDS; this bounds its start and the rest
+VIDEO_PROBE_TIMEOUT_S = video_probe.MAX_SECONDS + 40
 PILLOW_FORMATS = {"image/jpeg": {"JPEG", "MPO"}, "image/png": {"PNG"}, "image/gif": {"GIF"},
                   "image/webp": {"WEBP"}, "image/heic": {"HEIF"}, "image/heif": {"HEIF"}}
 FFMPEG_FORMATS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
@@ -105,30 +107,20 @@ def _decode_image(path: Path, found: FileType) -> None:
 
 
 def _decode_video(path: Path, found: FileType) -> None:
-    import av
-
+    """PyAV in a child process (`python -I`: only the standard library and the installed
+    packages, nothing of the app's folder on its path); its one-word answer, or a crash or a
+    timeout (counted as damaged), decides."""
     try:
-        with av.open(str(path), mode="r") as container:
-            if FFMPEG_FORMATS[found.mime] not in container.format.name.split(","):
-                raise damaged(found.label)
-            stream = next(iter(container.streams.video), None)
-            if stream is None:
-                raise Refused(_l("The file has no video stream: only videos are accepted as %(label)s.",
-                                 label=found.label), 422)
-            if _frames(container, stream) == 0:
-                raise Refused(_l("No picture of the video could be decoded: the file is damaged or "
-                                 "uses an unknown codec."), 422)
-    except Refused:
-        raise
-    except Exception:  # av.FFmpegError, or a codec PyAV does not know
-        raise damaged(found.label) from None
-
-
-def _frames(container, stream) -> int:
-    """Frames decoded from the first packets (bounded in packets and time)."""
-    deadline, frames = time.monotonic() + VIDEO_MAX_SECONDS, 0
-    for count, packet in enumerate(container.demux(stream), 1):
-        frames += len(packet.decode())  # the empty packet at the end flushes the decoder
-        if frames >= VIDEO_FRAMES or count >= VIDEO_MAX_PACKETS or time.monotonic() > deadline:
-            break
-    return frames
+        done = subprocess.run([sys.executable, "-I", str(VIDEO_PROBE), str(path), FFMPEG_FORMATS[found.mime]],
+                              capture_output=True, text=True, timeout=VIDEO_PROBE_TIMEOUT_S)
+        answer = done.stdout.strip() if done.returncode == 0 else "damaged"
+    except subprocess.TimeoutExpired:
+        answer = "damaged"
+    if answer == "no_stream":
+        raise Refused(_l("The file has no video stream: only videos are accepted as %(label)s.",
+                         label=found.label), 422)
+    if answer == "no_frames":
+        raise Refused(_l("No picture of the video could be decoded: the file is damaged or "
+                         "uses an unknown codec."), 422)
+    if answer != "ok":
+        raise damaged(found.label)
