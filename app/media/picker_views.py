@@ -7,6 +7,11 @@ search (words, filters, facet chips: `app.search.ui`) to add from; searching nev
 selection. Its own fields are prefixed `picker_` and it holds no `<form>` of its own, so it
 can sit inside the host's form. Without htmx, `/media/picker` is a page of its own whose form
 shows the ids it would send.
+
+A post form passes the networks the files are for (`picker_for`, repeatable): the picker then
+offers by default only the files that fit every one of them (app/search/fits.py), with a box to
+show them all. It also follows the form's target boxes (`<input data-platform>`) as they
+change (media.js), unless loaded with `follow=none` (e.g. a picker for one network's files).
 """
 import re
 
@@ -43,7 +48,7 @@ def picker():
     field, state = _field(), ui.State.from_args(request.args, PREFIX)
     return render("media/picker.html", block="picker", field=field, state=state, filters=state.filters,
                   listing=ui.listing(state, limit=PAGE_SIZE, prefix=PREFIX), selected=_selected(field),
-                  title=_l("Choose media"))
+                  follow_targets=request.args.get("follow") != "none", title=_l("Choose media"))
 
 
 @bp.get("/picker/results")

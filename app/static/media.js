@@ -226,29 +226,31 @@
     }
   }, true);
 
-  // The media picker inside a post form follows the post's target boxes (<input data-platform>):
-  // the networks of those ticked travel as picker_for, and the picker's results are asked again,
-  // so "only files that fit every target" always means the targets ticked now.
+  // A media picker (<div class="picker" data-follow-targets>, unless loaded with follow=none)
+  // follows its form's target boxes (<input data-platform>): the networks of those ticked travel
+  // as picker_for, and its results are asked again, so "only files that fit every target" always
+  // means the targets ticked now.
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("input[type=checkbox][data-platform]") || !box.form) return;
-    var filters = box.form.querySelector(".picker-filters");
-    if (!filters) return;
-    Array.prototype.forEach.call(filters.querySelectorAll("input[name=picker_for]"), function (old) {
-      old.parentNode.removeChild(old);
-    });
-    var seen = {};
+    var networks = [];
     Array.prototype.forEach.call(box.form.querySelectorAll("input[type=checkbox][data-platform]:checked"), function (ticked) {
       var network = ticked.getAttribute("data-platform");
-      if (seen[network]) return;
-      seen[network] = true;
-      var hidden = el("input");
-      hidden.type = "hidden";
-      hidden.name = "picker_for";
-      hidden.value = network;
-      filters.appendChild(hidden);
+      if (networks.indexOf(network) < 0) networks.push(network);
     });
-    filters.dispatchEvent(new Event("change", { bubbles: true }));
+    Array.prototype.forEach.call(box.form.querySelectorAll(".picker[data-follow-targets] .picker-filters"), function (filters) {
+      Array.prototype.forEach.call(filters.querySelectorAll("input[name=picker_for]"), function (old) {
+        old.parentNode.removeChild(old);
+      });
+      networks.forEach(function (network) {
+        var hidden = el("input");
+        hidden.type = "hidden";
+        hidden.name = "picker_for";
+        hidden.value = network;
+        filters.appendChild(hidden);
+      });
+      filters.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   });
 
   // Instant search from the keyboard: "/" focuses the search box, the arrow keys walk the

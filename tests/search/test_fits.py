@@ -204,6 +204,11 @@ def test_the_picker_offers_the_files_that_fit_every_target_and_can_show_them_all
     # no target: no box, every file
     plain = get(client, "/media/picker/results?field=media_ids", HX)
     assert "picker-fit" not in plain and added(plain) == set(files.values())
+    # the picker follows its form's target boxes (media.js), unless told its networks are fixed
+    assert '<div class="picker" id="picker-media_ids" data-follow-targets>' in get(
+        client, "/media/picker?field=media_ids&picker_for=x", HX)
+    fixed = get(client, "/media/picker?field=media_ids&picker_for=youtube&follow=none", HX)
+    assert '<div class="picker" id="picker-media_ids">' in fixed and added(fixed) == {files["clip"], files["short"]}
 
 
 def test_the_post_form_gives_the_picker_its_targets(app, client, editor):
