@@ -37,7 +37,7 @@ def campaign(live_app):
     with live_app.app_context():
         email = f"composer-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Composer Editor", Role.EDITOR, PASSWORD)
-        seed = seed_campaign(platforms=(Platform.LINKEDIN, Platform.X), extra_statuses=(), media=0)
+        seed = seed_campaign(platforms=(Platform.LINKEDIN, Platform.X), extra_statuses=(), media=2)
         return email, seed.campaign_id
 
 
@@ -58,6 +58,12 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
     page.get_by_label("X — x ready").check()
     page.get_by_label("LinkedIn — linkedin ready").check()
     expect(x_tab).to_be_visible()
+    # The base tab with the media picker and its library loaded fits the screen too.
+    page.get_by_test_id("object-form").locator(".picker-grid li").first.wait_for()
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"], wide
+    screenshot(page, f"composer-base-{name}")
 
     # X: its own text, typed; the counter is the server's and follows within a pause and a trip.
     x_tab.click()
