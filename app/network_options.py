@@ -89,7 +89,9 @@ INSTAGRAM_FORMATS = ("auto", "feed", "carousel", "reel", "story")
 FACEBOOK_FORMATS = ("post", "reel", "story")
 TIKTOK_PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
+# Each network's rules and their sources: docs/network-options.md, one section per network.
 OPTIONS: dict[Platform, list[Option]] = {
+    # docs/network-options.md §1.1 (YouTube Data API, videos resource and videos.insert)
     Platform.YOUTUBE: [
         Option("title", _l("Video title"), "text", required=True, max_length=100,
                hint=_l("Required by YouTube, 100 characters at most, without < or >."),
@@ -105,6 +107,7 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("first_comment", _l("First comment"), "textarea", max_length=10_000,
                hint=_l("Posted as a comment right after the post.")),
     ],
+    # docs/network-options.md §1.2 (Instagram Graph API, ig-user/media)
     Platform.INSTAGRAM: [
         Option("format", _l("Format"), "choice", default="auto", choices=(
             ("auto", _l("Automatic (photo, or Reel for a video)")), ("feed", _l("Feed post")),
@@ -115,12 +118,14 @@ OPTIONS: dict[Platform, list[Option]] = {
                hint=_l("For a Reel: the moment of the video shown as its cover, e.g. 2.5.")),
         Option("share_to_feed", _l("Also show the Reel in the feed"), "bool", default=True),
     ],
+    # docs/network-options.md §1.3
     Platform.FACEBOOK: [
         Option("format", _l("Format"), "choice", default="post", choices=(
             ("post", _l("Post")), ("reel", _l("Reel")), ("story", _l("Story")))),
         Option("first_comment", _l("First comment"), "textarea", max_length=8_000,
                hint=_l("Posted as a comment right after the post.")),
     ],
+    # docs/network-options.md §1.4 (LinkedIn Posts API; the Make modules' enums)
     Platform.LINKEDIN: [
         Option("visibility", _l("Visibility"), "choice", default="PUBLIC", choices=(
             ("PUBLIC", _l("Anyone")), ("CONNECTIONS", _l("Connections only")),
@@ -131,6 +136,7 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("first_comment", _l("First comment"), "textarea", max_length=1_250,
                hint=_l("Posted as a comment right after the post; 1,250 characters at most.")),
     ],
+    # docs/network-options.md §1.5 (Content Posting API and its content sharing guidelines)
     Platform.TIKTOK: [
         Option("privacy_level", _l("Who can watch"), "choice", required=True, choices=(
             ("PUBLIC_TO_EVERYONE", _l("Everyone")), ("MUTUAL_FOLLOW_FRIENDS", _l("Friends")),
@@ -139,6 +145,7 @@ OPTIONS: dict[Platform, list[Option]] = {
         Option("allow_duet", _l("Allow duets"), "bool", default=False),
         Option("allow_stitch", _l("Allow stitches"), "bool", default=False),
     ],
+    # docs/network-options.md §1.6 (POST /2/tweets)
     Platform.X: [
         Option("reply_settings", _l("Who can reply"), "choice", default="everyone", choices=(
             ("everyone", _l("Everyone")), ("following", _l("Accounts the account follows")),
@@ -147,6 +154,12 @@ OPTIONS: dict[Platform, list[Option]] = {
                hint=_l("Posted by the account as a reply to its own post; 280 characters counted X's way."),
                check=_check_x_reply),
     ],
+}
+
+# What the form says beside a network's options, once.
+NOTES = {
+    # The description is the version's own text, counted in bytes (app/networks.py RULES).
+    Platform.YOUTUBE: _l("The video's description is this network's text: 5,000 bytes at most, as its counter shows."),
 }
 
 # Which options the project's Make scenarios pass on to the network (docs/make-modules.md, the
