@@ -96,13 +96,22 @@ def test_a_hashtag_group_goes_in_at_the_cursor_and_the_counter_follows(browser, 
     context.close()
 
 
-def test_at_desktop_width_the_page_and_the_copy_of_a_post(browser, live_server, campaign, screenshot):
+def test_at_desktop_width_the_page_and_the_copy_of_a_post(browser, live_server, live_app, campaign, screenshot):
     email, campaign_id = campaign
+    with live_app.app_context():
+        db.session.add_all([TextSnippet(name=f"Appel {n:02d}", text=f"Inscrivez-vous, place {n}") for n in range(20)])
+        db.session.commit()
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     log_in(page, live_server.url, email)
     page.goto(f"{live_server.url}/snippets/")
-    expect(page.get_by_test_id("snippet-listing")).to_contain_text("L’équipe du salon")
+    listing = page.get_by_test_id("snippet-listing")
+    expect(listing).to_contain_text("L’équipe du salon")
+    # 22 pieces: the search appears and filters as one types (the address keeps it).
+    page.get_by_test_id("snippet-search").fill("place 1")
+    expect(listing).not_to_contain_text("L’équipe du salon")
+    expect(listing.locator(".snippet-item")).to_have_count(11)    # place 1, 10-19
+    assert page.url.endswith("/snippets/?q=place%201")
     screenshot(page, "snippets-page-desktop")
     page.goto(f"{live_server.url}/campaigns/{campaign_id}/board")
     page.get_by_role("link", name="Post 0").click()
