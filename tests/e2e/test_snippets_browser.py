@@ -93,6 +93,14 @@ def test_a_hashtag_group_goes_in_at_the_cursor_and_the_counter_follows(browser, 
     expect(page.get_by_label("Hashtags")).to_have_value("#Rentree2027 ecole")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "snippets-form-error-phone")
+
+    # Duplicating a post, on the phone.
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/board")
+    page.get_by_role("link", name="Post 0").first.tap()
+    page.get_by_test_id("duplicate-object").tap()
+    expect(page.get_by_label("Into the campaign")).to_have_value(str(campaign_id))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "duplicate-form-phone")
     context.close()
 
 
