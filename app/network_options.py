@@ -398,7 +398,9 @@ def describe(platform: Platform, options: dict | None) -> list[str]:
                 lines.append(str(_l("%(option)s: missing", option=o.label)))
             continue
         line = _line(o.label, _shown(o, value))
-        note = unsupported_note(platform, o.name, value)
+        # A default the scenario does not pass on is what the network does anyway (YouTube
+        # notifies subscribers unless told otherwise): only a value chosen needs the warning.
+        note = unsupported_note(platform, o.name, value) if value != o.default else None
         if note:
             line += " — " + note
         lines.append(line)

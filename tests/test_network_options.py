@@ -133,6 +133,10 @@ def test_describe_says_what_make_does_not_pass_on(app):
         assert "Visibilité : Non répertoriée" in lines
         assert any(line.startswith("Mots-clés : a — Make ne transmet pas ce réglage :") for line in lines)
         assert no.describe(Platform.YOUTUBE, {})[0] == "Titre de la vidéo : manquant"
+        # YouTube notifies subscribers by default: only turning it off needs the warning.
+        assert "Prévenir les abonnés : oui" in no.describe(Platform.YOUTUBE, {"title": "Salon"})
+        off = no.describe(Platform.YOUTUBE, {"title": "Salon", "notify_subscribers": False})
+        assert any(line.startswith("Prévenir les abonnés : non — Make ne transmet pas") for line in off)
 
 
 @pytest.mark.parametrize("platform", list(Platform))
