@@ -33,7 +33,7 @@ def test_each_wrong_hashtag_is_named_in_the_readers_language(app):
         assert errors[2] == "“#”: after the #, only letters, digits and _."
         assert service.parse_hashtags(" , ")[1] == ["Enter at least one hashtag, e.g. #Salon2027."]
     with app.test_request_context(headers={"Accept-Language": "fr"}):
-        assert service.parse_hashtags("paris")[1][0].startswith("« paris » ne commence pas par #.")
+        assert service.parse_hashtags("paris")[1][0].startswith("«\u00a0paris\u00a0» ne commence pas par #.")
 
 
 def test_save_refuses_a_taken_name_whatever_its_case_and_audits_each_change(app):
