@@ -323,7 +323,8 @@ def problems(platform: Platform, options: dict | None, version=None) -> list[Pro
         if fmt == "story" and len(media) != 1:
             found.append(Problem("option_format_story", str(_l("A story is one photo or one video."))))
     elif platform is Platform.LINKEDIN:
-        if values["visibility"] == "CONNECTIONS" and not images:
+        # Without media the scenario posts a text or link share (app/integrations/blueprints/).
+        if values["visibility"] == "CONNECTIONS" and not media:
             found.append(Problem("option_visibility_text", str(_l(
                 "LinkedIn's text and link posts offer “Anyone” or “Signed-in LinkedIn members” only: "
                 "choose one of them, or add an image."))))
@@ -450,3 +451,21 @@ def alt_text(version, asset) -> str:
     if getattr(version, "platform", None) is Platform.LINKEDIN and own.get(str(asset.id)):
         return own[str(asset.id)]
     return asset.alt_text or ""
+
+
+# Checked again when the payload is built (app/publishing/payload.py): an edit after approval
+# goes back to review without the submission's checks, and these would have the scenario publish
+# something other than what was approved (a story as a feed photo) or fail at the network.
+SEND_REFUSED = frozenset({"option_format_unsupported", "option_format_reel", "option_format_carousel",
+                          "option_format_story", "option_format_feed_video", "option_visibility_text"})
+
+
+class Refused(LookupError):
+    """The version's options cannot be published as approved: the publication fails with this."""
+
+
+def refuse_unpublishable(platform: Platform, version) -> None:
+    found = [p.message for p in problems(platform, getattr(version, "options", None), version)
+             if p.code in SEND_REFUSED]
+    if found:
+        raise Refused(" ".join(found))

@@ -209,3 +209,26 @@ def test_the_payload_carries_every_option_and_linkedin_alt_texts(app):
         assert bodies["linkedin"]["media"][0]["alt_text"] == "Programme du salon"
         assert bodies["x"]["options"] == {"reply_settings": "everyone", "first_comment": None}
         assert bodies["x"]["media"][0]["alt_text"] == "Le programme"
+
+
+def test_a_format_the_scenario_cannot_publish_fails_the_payload_with_the_reason(app):
+    from app import versions
+    from app.extensions import db
+    from app.models import ContentObject, Publication
+    from app.publishing import payload
+    from tests.objects_support import make_objects, seed_campaign
+
+    with app.test_request_context(headers=FR):
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM,), extra_statuses=(), media=1)
+        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["instagram"]], seed.media, 1)
+        obj = db.session.get(ContentObject, object_id)
+        # Edited after approval (back to review without the submission's checks).
+        versions.save(obj, Platform.INSTAGRAM, options={"format": "story"})
+        publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios["instagram"],
+                                  idempotency_key="o-story", fingerprint="f")
+        db.session.add(publication)
+        db.session.flush()
+        with pytest.raises(LookupError) as refused:   # the sender fails the publication with it
+            payload.build(publication)
+        assert isinstance(refused.value, no.Refused)
+        assert str(refused.value).startswith("Le scénario Make ne sait pas publier ce format")

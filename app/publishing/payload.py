@@ -28,6 +28,9 @@ def build(publication: Publication) -> dict:
     # This network's version of the post: its own text, link and media where it overrides the
     # base (app/versions.py), and its options.
     own = versions.version(obj, account.platform)
+    # Options that would publish something else than what was approved fail the publication
+    # with the reason (`network_options.Refused` is a LookupError: see sender.send).
+    network_options.refuse_unpublishable(account.platform, own)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         "delivery_id": f"pub-{publication.id}",
