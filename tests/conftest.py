@@ -2,8 +2,10 @@
 
 Servers: `TEST_DATABASE_URL` / `TEST_REDIS_URL` when set (CI points them at the machine's
 servers), otherwise embedded ones whose data lives under `.cache/` (apart from `instance/`).
-Each test session migrates a brand-new database; each test runs inside a connection-level
-transaction that is rolled back at the end (the app's sessions join it through savepoints).
+Each test session migrates a brand-new database once, and every database a test needs as the
+migrations leave it is a copy of that one (`create_migrated_database`); each test runs inside a
+connection-level transaction that is rolled back at the end (the app's sessions join it through
+savepoints).
 """
 from __future__ import annotations
 
@@ -43,12 +45,33 @@ def _libpq(url) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_database(server_url: str) -> str:
+def create_database(server_url: str, template: str | None = None) -> str:
+    """A new, empty database on the server (or a copy of the database named `template`)."""
     url = make_url(server_url)
     name = f"cms_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+_MIGRATED: dict[str, str] = {}  # server URL -> URL of this session's database the migrations ran on
+
+
+def create_migrated_database(servers: Servers) -> str:
+    """A new database as `flask db upgrade` leaves an empty one: a copy of one database of this
+    session that the migrations ran on once (PostgreSQL copies it in a fraction of the time the
+    migrations take). The migrations themselves are exercised in tests/test_migrations.py."""
+    from flask_migrate import upgrade
+
+    if servers.database_url not in _MIGRATED:
+        template = create_database(servers.database_url)
+        app = make_test_app(servers, template)
+        with app.app_context():
+            upgrade()
+            db.session.remove()
+            db.engine.dispose()  # a database is copied only while nobody is connected to it
+        _MIGRATED[servers.database_url] = template
+    return create_database(servers.database_url, template=make_url(_MIGRATED[servers.database_url]).database)
 
 
 def drop_database(server_url: str, database_url_: str) -> None:
@@ -72,7 +95,10 @@ def servers():
         embedded_redis = EmbeddedRedis(CACHE / "test-redis", persist=False).start()
         stack.append(embedded_redis)
         redis_url = embedded_redis.url
-    yield Servers(database_url(db_url), redis_url)
+    running = Servers(database_url(db_url), redis_url)
+    yield running
+    if template := _MIGRATED.pop(running.database_url, None):
+        drop_database(running.database_url, template)
     for service in reversed(stack):
         service.stop()
 
@@ -98,19 +124,14 @@ def make_test_app(servers: Servers, database: str, **overrides):
 
 @pytest.fixture(scope="session")
 def test_database(servers):
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     yield url
     drop_database(servers.database_url, url)
 
 
 @pytest.fixture(scope="session")
 def _app(servers, test_database):
-    from flask_migrate import upgrade
-
-    app = make_test_app(servers, test_database)
-    with app.app_context():
-        upgrade()
-    return app
+    return make_test_app(servers, test_database)
 
 
 @pytest.fixture

@@ -118,19 +118,16 @@ def emulated_app(servers, settings: dict, *, worker_threads: int = 0, serve: boo
     import uuid
 
     import dramatiq
-    from flask_migrate import upgrade
 
     from app.extensions import db
     from sandbox.server import BackgroundServer
-    from tests.conftest import (SESSION_TAG, _clear_redis, create_database, drop_database,
+    from tests.conftest import (SESSION_TAG, _clear_redis, create_migrated_database, drop_database,
                                 make_test_app)
 
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     own = f"cms-test-{SESSION_TAG}-{uuid.uuid4().hex[:6]}"  # Redis keys and queues of its own
     app = make_test_app(servers, url, **{"REDIS_KEY_PREFIX": f"{own}:", "DRAMATIQ_NAMESPACE": own,
                                          **settings, **config})
-    with app.app_context():
-        upgrade()
     web = BackgroundServer(app).start() if serve else None
     if web:
         app.config["PUBLIC_BASE_URL"] = web.url

@@ -18,7 +18,7 @@ from sandbox.make import MakeEmulatorConfig, create_app as create_make, emulator
 from sandbox.make.config import Knobs
 from sandbox.server import BackgroundServer
 from tests.brokers import delete_queues
-from tests.conftest import CALLBACK_SECRET, create_database, drop_database, make_test_app
+from tests.conftest import CALLBACK_SECRET, create_migrated_database, drop_database, make_test_app
 
 EXAMPLE_BLUEPRINT = Path(__file__).resolve().parent.parent / "sandbox" / "make" / "blueprint_example.json"
 MAKE_TOKEN = str(uuid.UUID(int=7))
@@ -26,16 +26,12 @@ MAKE_TOKEN = str(uuid.UUID(int=7))
 
 class PublishingStack:
     def __init__(self, servers, **config):
-        from flask_migrate import upgrade
-
         self.servers = servers
-        self.database = create_database(servers.database_url)
+        self.database = create_migrated_database(servers)
         # The undo window after an approval (APPROVAL_UNDO_S) is off unless a test asks for it:
         # these tests are about what happens once a publication is due.
         self.app = make_test_app(servers, self.database, PUBLISH_BACKOFF_BASE_S=0.05,
                                  PUBLISH_BACKOFF_MAX_S=0.2, **{"APPROVAL_UNDO_S": 0, **config})
-        with self.app.app_context():
-            upgrade()
         self.web = BackgroundServer(self.app).start()
         self.app.config["PUBLIC_BASE_URL"] = self.web.url
         self.make_app = create_make(MakeEmulatorConfig(tokens=(MAKE_TOKEN,), knobs=Knobs(

@@ -26,7 +26,7 @@ from app.models import (AuditEvent, Campaign, CampaignScenario, ContentObject, M
 from app.scheduler import JOBS, Scheduler
 from app.storage import StorageUnavailable
 from app.tasks.media import process_media, store_media, sync_library_changes
-from tests.conftest import PASSWORD, SESSION_TAG, create_database, drop_database, make_test_app
+from tests.conftest import PASSWORD, SESSION_TAG, create_migrated_database, drop_database, make_test_app
 from tests.graph_support import app_config, emulator_settings, graph  # noqa: F401
 from tests.media_support import editor, image, media_root, upload  # noqa: F401
 
@@ -282,15 +282,12 @@ def test_nothing_happens_with_the_local_backend(app, media_root):
 # -- on a database of its own: two connections, a real worker ---------------------------------------
 @pytest.fixture
 def live(servers, graph, tmp_path):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     settings = emulator_settings(graph)
     app = make_test_app(servers, url, MEDIA_ROOT=str(tmp_path), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:delta",
                         GRAPH_DELTA_INTERVAL_S=60, **app_config(settings))
     email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
     with app.app_context():
-        upgrade()
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
         db.session.commit()
     library = Library(graph, settings)

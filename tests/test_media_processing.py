@@ -14,19 +14,16 @@ from app.auth import service as accounts
 from app.extensions import db
 from app.media import processing
 from app.models import MediaAsset, MediaStatus, Role
-from tests.conftest import PASSWORD, SESSION_TAG, create_database, csrf_token, drop_database, make_test_app
+from tests.conftest import PASSWORD, SESSION_TAG, csrf_token, create_migrated_database, drop_database, make_test_app
 from tests.media_support import EN, image, pdf, truncated_jpeg, upload, video
 
 
 @pytest.fixture(scope="module")
 def pipeline(servers, tmp_path_factory):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     root = tmp_path_factory.mktemp("media")
     app = make_test_app(servers, url, MEDIA_ROOT=str(root), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:media")
     with app.app_context():
-        upgrade()
         email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Éditrice", Role.EDITOR, PASSWORD)
         db.session.commit()

@@ -16,7 +16,7 @@ from app.auth import service as accounts
 from app.extensions import db
 from app.models import MediaAsset, Role
 from sandbox.server import BackgroundServer
-from tests.conftest import PASSWORD, SESSION_TAG, create_database, drop_database, make_test_app
+from tests.conftest import PASSWORD, SESSION_TAG, create_migrated_database, drop_database, make_test_app
 from tests.media_live import MiB, WebProcess, signed_in, upload_stream, video_body
 from tests.media_support import SVG, noisy_jpeg, stored_files, video
 
@@ -25,15 +25,12 @@ IMAGE_LIMIT = 2 * MiB
 
 @pytest.fixture(scope="module")
 def live(servers, tmp_path_factory):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     root = tmp_path_factory.mktemp("live-media")
     namespace = f"cms-test-{SESSION_TAG}:live"
     app = make_test_app(servers, url, MEDIA_ROOT=str(root), DRAMATIQ_NAMESPACE=namespace)
     email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
     with app.app_context():
-        upgrade()
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
         db.session.commit()
     env = {"APP_ENV": "test", "SECRET_KEY": "live-secret", "DATABASE_URL": url, "REDIS_URL": servers.redis_url,

@@ -171,14 +171,10 @@ def test_a_scenario_left_provisioning_is_resent(app, monkeypatch):
 @pytest.fixture
 def committed_app(servers):
     """An app on a database of its own whose rows are really committed (two connections see them)."""
-    from flask_migrate import upgrade
+    from tests.conftest import create_migrated_database, drop_database, make_test_app
 
-    from tests.conftest import create_database, drop_database, make_test_app
-
-    database = create_database(servers.database_url)
+    database = create_migrated_database(servers)
     app = make_test_app(servers, database)
-    with app.app_context():
-        upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -22,7 +22,7 @@ from app.models.media import MediaTransfer
 from app.storage import StorageUnavailable, transfers
 from app.tasks.media import discard_media, process_media, store_media, store_media_gave_up
 from sandbox.server import BackgroundServer
-from tests.conftest import PASSWORD, SESSION_TAG, create_database, csrf_token, drop_database, make_test_app
+from tests.conftest import PASSWORD, SESSION_TAG, csrf_token, create_migrated_database, drop_database, make_test_app
 from tests.graph_support import (Backend, app_config, asset_of, configure, emulator_settings, graph,  # noqa: F401
                                  interrupted_upload, run, sharepoint, staged_path, tenant_settings,
                                  transfer_of)
@@ -222,15 +222,12 @@ def test_files_kept_on_local_disk_stay_served_after_the_switch(app, client, edit
 # -- over real sockets, with a real worker --------------------------------------------------------
 @pytest.fixture
 def live(servers, graph, tmp_path):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     settings = emulator_settings(graph)
     app = make_test_app(servers, url, MEDIA_ROOT=str(tmp_path), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:sp",
                         **app_config(settings))
     email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
     with app.app_context():
-        upgrade()
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
         db.session.commit()
     web = BackgroundServer(app).start()

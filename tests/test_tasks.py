@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.tasks import actor, send_after_commit
-from tests.conftest import create_database, drop_database, make_test_app
+from tests.conftest import create_migrated_database, drop_database, make_test_app
 
 processed = []
 done = threading.Event()
@@ -31,13 +31,10 @@ def _queue_length(app):
 
 
 def test_messages_are_sent_after_commit_and_dropped_on_rollback(servers):
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     app = make_test_app(servers, url)
     try:
-        from flask_migrate import upgrade
-
         with app.app_context():
-            upgrade()
             user = User(email=f"w{uuid.uuid4().hex[:6]}@example.org", name="W", role="editor")
             db.session.add(user)
             db.session.flush()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import BackgroundServer
-from tests.conftest import create_database, drop_database, make_test_app
+from tests.conftest import create_migrated_database, drop_database, make_test_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -29,12 +29,8 @@ def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
 @pytest.fixture(scope="session")
 def live_app(servers):
     """A committed database of its own (the browser's requests run in other threads)."""
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     app = make_test_app(servers, url)
-    with app.app_context():
-        upgrade()
     _LIVE.append(app)
     yield app
     _LIVE.remove(app)

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Platform, Role
 from app.platforms import service as accounts
 from sandbox.server import BackgroundServer
-from tests.conftest import create_database, drop_database, make_test_app
+from tests.conftest import create_migrated_database, drop_database, make_test_app
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.make_sandbox import CONNECTIONS, ServedEmulator
 
@@ -23,13 +23,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def stack(servers):
     """(server url, editor e-mail, emulator): committed data in a database of its own."""
-    from flask_migrate import upgrade
-
     emulator = ServedEmulator()
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     app = make_test_app(servers, url, **emulator.settings())
     with app.app_context():
-        upgrade()
         email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
         users.create_user(email, "Edith", Role.EDITOR, PASSWORD)
         for platform, label, identifier in ((Platform.INSTAGRAM, "IG Salon", "17841400000000001"),

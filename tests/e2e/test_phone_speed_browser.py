@@ -14,7 +14,7 @@ from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, 
                         SocialAccount, object_targets)
 from app.storage import media_root
 from sandbox.server import BackgroundServer
-from tests.conftest import create_database, drop_database, make_test_app
+from tests.conftest import create_migrated_database, drop_database, make_test_app
 from tests.e2e.conftest import PASSWORD, PHONE
 from tests.objects_support import make_asset
 
@@ -27,12 +27,9 @@ FAST_3G = {"offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 
 
 @pytest.fixture(scope="module")
 def queue_server(servers):
-    from flask_migrate import upgrade
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     app = make_test_app(servers, url)
     with app.app_context():
-        upgrade()
         email = f"approver-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Agathe", Role.APPROVER, PASSWORD)
         campaign = Campaign(name="Salon")

@@ -157,15 +157,11 @@ def meili_config(server: MeiliServer) -> dict:
 def committed_search_app(servers, server: MeiliServer, name: str):
     """An app on a database of its own (committed data, for real workers) and fresh indexes;
     everything is dropped afterwards."""
-    from flask_migrate import upgrade
+    from tests.conftest import create_migrated_database, drop_database, make_test_app
 
-    from tests.conftest import create_database, drop_database, make_test_app
-
-    url = create_database(servers.database_url)
+    url = create_migrated_database(servers)
     app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-{name}-{uuid.uuid4().hex[:8]}",
                         **meili_config(server))
-    with app.app_context():
-        upgrade()
     try:
         yield app
     finally:
