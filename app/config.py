@@ -227,6 +227,13 @@ def _read() -> dict:
         # A review link for an outside reviewer (app/review_links) lasts this many days unless the
         # editor picks another expiry
         "REVIEW_LINK_DEFAULT_DAYS": _int("REVIEW_LINK_DEFAULT_DAYS", 7),
+        # Approval chains (docs/approval-chains.md): nobody approves their own post, admins
+        # included, unless this is on
+        "ALLOW_SELF_APPROVAL": _bool("ALLOW_SELF_APPROVAL", False),
+        # An expiring approval (a campaign setting) that has not started to publish this long
+        # after its scheduled moment sends the post back to review; checked every interval
+        "APPROVAL_EXPIRY_GRACE_S": _int("APPROVAL_EXPIRY_GRACE_S", 600),
+        "APPROVAL_EXPIRY_INTERVAL_S": _int("APPROVAL_EXPIRY_INTERVAL_S", 60),
         # The calendar (app/calendar): an approved post moved to another moment keeps its approval
         # (its unsent publications move with it) only when this is on; else it goes back to review
         "CALENDAR_RESCHEDULE_KEEPS_APPROVAL": _bool("CALENDAR_RESCHEDULE_KEEPS_APPROVAL", False),

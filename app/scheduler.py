@@ -17,6 +17,8 @@ A small loop over `JOBS`, each run when its interval (a config key) has passed:
 - every `NOTIFY_RELAY_INTERVAL_S` (15 s) the notification mails and Teams cards due again (after
   an SMTP or Teams error, or a lost message) go to their actors, and every
   `NOTIFY_DIGEST_INTERVAL_S` (24 h) each user's daily digest (app/notifications/delivery.py).
+- every `APPROVAL_EXPIRY_INTERVAL_S` (60 s) approvals that expired at their scheduled moment
+  send their posts back to review (app/reviews/expiry.py).
 
 A job does its own short database work or enqueues an actor for anything slow or remote (the
 loop must stay on time). `make run` runs it in a thread of its process.
@@ -113,6 +115,7 @@ JOBS = (
     Job("retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")),  # old callbacks and audit (app/retention.py)
     Job("notifications", "NOTIFY_RELAY_INTERVAL_S", lambda: _notifications("relay")),
     Job("mail_digest", "NOTIFY_DIGEST_INTERVAL_S", lambda: _notifications("digest")),
+    Job("approval_expiry", "APPROVAL_EXPIRY_INTERVAL_S", _call("app.reviews.expiry", "expire_due")),  # docs/approval-chains.md
 )
 
 

@@ -219,6 +219,11 @@ def move(obj: ContentObject, moment: datetime, *, actor) -> str:
     """Schedule `obj` (locked by the caller) at `moment` (UTC); returns its `consequence`."""
     check_move(obj, moment)
     outcome = consequence(obj)
+    if outcome == "kept":
+        from app.reviews import expiry
+
+        if not expiry.allows_move(obj, moment):  # later than an expiring approval holds
+            outcome = "review"
     previous = obj.scheduled_at
     if previous == moment:
         return outcome

@@ -1,4 +1,6 @@
 """SQLAlchemy models by domain. Import from here: `from app.models import User`."""
+from app.models.approval_chains import (ApprovalProgress, ApprovalSettings, ApprovalStep, StepApproval, StepRule,
+                                        approval_step_approvers)
 from app.models.audit import AuditEvent
 from app.models.base import (AccountTestStatus, CampaignStatus, Decision, MediaKind, MediaStatus, ObjectStatus,
                              Platform, PublicationStatus, Role, ScenarioStatus, StorageBackend)
@@ -16,7 +18,8 @@ from app.models.storage import StorageCursor
 from app.models.users import User
 
 __all__ = [
-    "AccountTestStatus", "AuditEvent", "Approval", "Channel", "Comment", "MailState", "Notification",
+    "AccountTestStatus", "AuditEvent", "Approval", "ApprovalProgress", "ApprovalSettings", "ApprovalStep",
+    "StepApproval", "StepRule", "approval_step_approvers", "Channel", "Comment", "MailState", "Notification",
     "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "ObjectVariant", "VariantMedia", "Decision", "FocalPoint", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Rendition", "RenditionStatus", "ReviewLink", "LinkState", "Role", "ScenarioStatus",

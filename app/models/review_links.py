@@ -36,6 +36,8 @@ class ReviewLink(db.Model):
     decided_name: Mapped[str | None] = mapped_column(sa.String(120))
     # The approval this link's decision made: the link is one approver of the post's decision.
     approval_id: Mapped[int | None] = mapped_column(sa.ForeignKey("approvals.id", ondelete="SET NULL"))
+    # The step of the campaign's approval chain this person approves (docs/approval-chains.md).
+    step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("approval_steps.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  server_default=sa.func.now())
 

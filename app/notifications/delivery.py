@@ -122,6 +122,40 @@ def _give_up(notification, exc) -> None:
     db.session.commit()
 
 
+def mail_review_link(link_id: int, url: str) -> bool:
+    """Mail an outside reviewer their link, in the CMS's default language (they have no
+    account, so no language of their own); SMTP errors raise, the actor retries. False when
+    the link can no longer be used (revoked, used, expired): nothing is sent."""
+    from flask_babel import format_datetime, gettext as _
+
+    from app.models import ContentObject, ReviewLink
+    from app.models.review_links import LinkState
+
+    link = db.session.get(ReviewLink, link_id)
+    if link is None or link.state() is not LinkState.ACTIVE:
+        return False
+    obj = db.session.get(ContentObject, link.object_id)
+    editor = db.session.get(User, link.created_by_id) if link.created_by_id else None
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        context = {"link": link, "url": url, "locale": locale,
+                   "until": format_datetime(link.expires_at, "short"),
+                   "intro": _("%(editor)s asks for your review of “%(title)s”.",
+                              editor=editor.name if editor else current_app.config["MAIL_FROM"], title=obj.title)}
+        subject = _("Your review is requested: “%(title)s”", title=obj.title)
+        text = render_template("notifications/review_link_text.html", **context)
+        html = render_template("notifications/review_link.html", **context)
+    client = mail.connect(mail.settings())
+    try:
+        client.send_message(mail.build(mail.address(link.reviewer_name, link.reviewer_email), subject, text, html))
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return True
+
+
 def send_digest(user_id: int) -> int:
     """One mail with everything a user chose to receive as a digest since the last one."""
     user = db.session.get(User, user_id)

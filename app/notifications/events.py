@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, Channel, Comment, ContentObject, MailState, Notification,
-                        NotificationEvent as E, ObjectStatus as S, Publication, PublicationStatus, Role,
+                        NotificationEvent as E, ObjectStatus as S, Publication, PublicationStatus,
                         SocialAccount, TeamsMessage, User)
+from app.models.base import utcnow
 from app.notifications import preferences
 
 # Which status change is which event, and whom it concerns ("author" or "approvers").
@@ -36,10 +37,19 @@ def on_transition(obj: ContentObject, previous: S, target: S, *, actor=None, com
         return
     event, audience = EVENTS[target]
     data = {"title": obj.title, **_details(obj, event, comment)}
-    recipients = _approvers(actor) if audience == "approvers" else _author(obj, actor)
-    notify(recipients, event, obj, actor=actor, data=data)
+    recipients = _approvers(obj, actor) if audience == "approvers" else _author(obj, actor)
+    # An approval may be undone for APPROVAL_UNDO_S: its mail and card wait for the window to
+    # close, and an undo withdraws them (app.reviews.service.undo_approval).
+    due = _undo_window_end() if event is E.APPROVED else None
+    notify(recipients, event, obj, actor=actor, data=data, due_at=due)
     if event in TEAMS_EVENTS:
-        _teams(obj, event, {**data, "by": getattr(actor, "name", None)})
+        _teams(obj, event, {**data, "by": getattr(actor, "name", None)}, due_at=due)
+
+
+def _undo_window_end():
+    from app.publishing.outbox import undo_deadline
+
+    return undo_deadline(utcnow())
 
 
 def _details(obj: ContentObject, event: E, comment: str | None) -> dict:
@@ -63,8 +73,11 @@ def _details(obj: ContentObject, event: E, comment: str | None) -> dict:
     return {}
 
 
-def _approvers(actor):
-    return sa.select(User.id).where(User.active, User.role == Role.APPROVER, User.id != getattr(actor, "id", None))
+def _approvers(obj: ContentObject, actor):
+    """The approvers of the step the post now waits for (every approver without a chain)."""
+    from app.reviews import chains
+
+    return chains.review_recipients(obj, actor)
 
 
 def _author(obj: ContentObject, actor) -> list[int]:
@@ -73,11 +86,12 @@ def _author(obj: ContentObject, actor) -> list[int]:
     return [obj.author_id]
 
 
-def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data: dict) -> list[int]:
+def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data: dict, due_at=None) -> list[int]:
     """One row per recipient who wants it (their choices, defaults filled in), written by one
     INSERT ... SELECT in the caller's transaction, however many recipients; the mails are
     handed to the `deliver_mail` actor after the commit in one message.
-    `recipients` is a SELECT of user ids or a list of them. Returns the new rows' ids."""
+    `recipients` is a SELECT of user ids or a list of them; `due_at` holds their mails back
+    until then (the relay hands them over). Returns the new rows' ids."""
     from app.notifications.tasks import deliver_mail
     from app.tasks import send_after_commit
 
@@ -91,11 +105,11 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
     mail = sa.case((digest, MailState.DIGEST.value), (email, MailState.PENDING.value), else_=MailState.NONE.value)
     rows = (sa.select(users.c.id, sa.literal(event.value), sa.literal(getattr(obj, "id", None), sa.Integer),
                       sa.literal(getattr(actor, "id", None), sa.Integer), sa.literal(data, JSONB), in_app, mail,
-                      sa.func.now())
+                      sa.literal(due_at, sa.DateTime(timezone=True)), sa.func.now())
             .select_from(users).outerjoin(own, own.c.user_id == users.c.id).where(sa.or_(in_app, email, digest)))
     inserted = db.session.execute(
         sa.insert(Notification).from_select(["user_id", "event", "object_id", "actor_id", "data", "in_app",
-                                             "mail_state", "created_at"], rows)
+                                             "mail_state", "mail_due_at", "created_at"], rows)
         .returning(Notification.id, Notification.mail_state)).all()
     to_mail = [row.id for row in inserted if row.mail_state is MailState.PENDING]
     if to_mail:  # one message; the actor splits a long list into batches (app/notifications/tasks.py)
@@ -103,14 +117,14 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
     return [row.id for row in inserted]
 
 
-def _teams(obj: ContentObject, event: E, data: dict) -> None:
+def _teams(obj: ContentObject, event: E, data: dict, due_at=None) -> None:
     from app.notifications.tasks import post_to_teams
     from app.tasks import send_after_commit
 
     url = db.session.scalar(sa.select(Campaign.teams_webhook_url).where(Campaign.id == obj.campaign_id))
     if not url:
         return
-    message = TeamsMessage(campaign_id=obj.campaign_id, object_id=obj.id, event=event, data=data)
+    message = TeamsMessage(campaign_id=obj.campaign_id, object_id=obj.id, event=event, data=data, due_at=due_at)
     db.session.add(message)
     db.session.flush()
     send_after_commit(db.session(), post_to_teams, message.id)

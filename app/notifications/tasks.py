@@ -27,3 +27,9 @@ def post_to_teams(message_id: int) -> None:
 @actor(max_retries=5, min_backoff=60_000, max_backoff=3_600_000, queue_name="notify")
 def send_digest(user_id: int) -> None:
     delivery.send_digest(user_id)
+
+
+@actor(max_retries=5, min_backoff=30_000, max_backoff=3_600_000, queue_name="notify")
+def mail_review_link(link_id: int, url: str) -> None:
+    """An outside reviewer's link, mailed to them (docs/notifications.md#review-links-by-mail)."""
+    delivery.mail_review_link(link_id, url)

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.review_links.service import MAX_DAYS
@@ -14,6 +14,8 @@ class NewLinkForm(FlaskForm):
         Email(message=_l("This is not an e-mail address.")), Length(max=254)])
     days = IntegerField(_l("Valid for (days)"), validators=[
         Optional(), NumberRange(min=1, max=MAX_DAYS, message=_l("From 1 to %(max)d days.", max=MAX_DAYS))])
+    # In a campaign with an approval chain: the step this person approves (docs/approval-chains.md).
+    step = SelectField(_l("Approves the step"), coerce=int, validate_choice=False, validators=[Optional()])
 
 
 class DecisionForm(FlaskForm):

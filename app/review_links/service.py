@@ -24,7 +24,7 @@ from app.config import signing_keys
 from app.extensions import db, redis_store
 from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role
 from app.models.base import utcnow
-from app.reviews import service as reviews
+from app.reviews import chains, service as reviews
 
 SALT = "review-link"
 OPEN_STATUSES = (ObjectStatus.IN_REVIEW,)
@@ -71,21 +71,44 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(obj: ContentObject, *, by, name: str, email: str, days: int | None) -> tuple[ReviewLink, str]:
-    """A new link for a post in review, and its token (shown once: only its hash is stored)."""
+def create(obj: ContentObject, *, by, name: str, email: str, days: int | None,
+           step_id: int | None = None) -> tuple[ReviewLink, str]:
+    """A new link for a post in review, and its token (shown once: only its hash is stored).
+    In a campaign with an approval chain the link is one approver of one step: `step_id`, or
+    the step the post waits for now (docs/approval-chains.md)."""
     if obj.status not in OPEN_STATUSES:
         raise LinkRefused("not_in_review")
+    steps = chains.steps_of(obj.campaign_id)
+    if steps:
+        step = next((s for s in steps if s.id == step_id), None) or chains.current_step(obj, steps) or steps[-1]
+        step_id = step.id
+    else:
+        step_id = None
     days = days or current_app.config["REVIEW_LINK_DEFAULT_DAYS"]
     secret = secrets.token_urlsafe(24)
     link = ReviewLink(object_id=obj.id, created_by_id=by.id, reviewer_name=name.strip(),
                       reviewer_email=email.strip(), secret_hash=_hash(secret),
-                      expires_at=utcnow() + timedelta(days=min(days, MAX_DAYS)))
+                      expires_at=utcnow() + timedelta(days=min(days, MAX_DAYS)), step_id=step_id)
     db.session.add(link)
     db.session.flush()
     audit.record("review_link_created", obj, actor=by, data={"link": link.id, "name": link.reviewer_name,
                                                              "email": link.reviewer_email,
-                                                             "expires_at": link.expires_at.isoformat()})
-    return link, _serializer().dumps({"l": link.id, "s": secret})
+                                                             "expires_at": link.expires_at.isoformat(),
+                                                             "step": step_id})
+    token = _serializer().dumps({"l": link.id, "s": secret})
+    _mail_link(link, current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+               + url_for("review_links.open_link", token=token))
+    return link, token
+
+
+def _mail_link(link: ReviewLink, url: str) -> None:
+    """The link is mailed to the person it names, after the commit, by the notification
+    mailer (docs/notifications.md#review-links-by-mail); the token travels in that one broker
+    message only, never in the database."""
+    from app.notifications.tasks import mail_review_link
+    from app.tasks import send_after_commit
+
+    send_after_commit(db.session(), mail_review_link, link.id, url)
 
 
 def links_of(obj: ContentObject) -> list[ReviewLink]:
@@ -119,6 +142,10 @@ def resolve(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObjec
     obj = db.session.get(ContentObject, link.object_id, with_for_update=lock)
     if obj.status not in OPEN_STATUSES:
         raise LinkRefused("not_in_review", link)
+    if link.step_id is not None:
+        step = chains.current_step(obj)
+        if step is not None and step.id != link.step_id:
+            raise LinkRefused("not_at_step", link)
     return link, obj
 
 
@@ -155,11 +182,14 @@ def decide(link: ReviewLink, obj: ContentObject, *, approve: bool, name: str, co
     else:
         approval = reviews.request_changes(obj, by=reviewer, comment=comment or "")
     db.session.flush()
-    link.used_at, link.decided_name, link.approval_id = utcnow(), name, approval.id
+    step_approval = approval.approval if isinstance(approval, reviews.StepOutcome) else None
+    link.used_at, link.decided_name = utcnow(), name
+    link.approval_id = None if step_approval else approval.id
     link.decision = "approved" if approve else "changes_requested"
     audit.record("review_link_used", obj, comment=comment or None,
                  data={"link": link.id, "decision": link.decision, "name": name, "email": link.reviewer_email,
-                       "invited_as": link.reviewer_name, "approval": approval.id, **visit.data()})
+                       "invited_as": link.reviewer_name, "approval": link.approval_id,
+                       "step": link.step_id, "step_approval": step_approval and step_approval.id, **visit.data()})
     _notify_editors(link, obj, comment)
 
 

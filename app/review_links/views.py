@@ -3,6 +3,7 @@ opens (`/r/<token>`): its token is its proof (README, "Routes open without a log
 from flask import redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from app import workflow
 from app.campaigns import objects
@@ -11,19 +12,30 @@ from app.models import LinkState, Role
 from app.rendering import render
 from app.review_links import bp, service
 from app.review_links.forms import ChangesForm, DecisionForm, NewLinkForm
-from app.reviews import service as reviews
+from app.reviews import chains, service as reviews
 from app.security import public, role_required
 
 # A refused token: unknown or altered (404, one answer for both), spent (410), post moved on (409).
-REFUSAL_STATUS = {"invalid": 404, "revoked": 410, "used": 410, "expired": 410, "not_in_review": 409}
+REFUSAL_STATUS = {"invalid": 404, "revoked": 410, "used": 410, "expired": 410, "not_in_review": 409,
+                  "not_at_step": 409}
 STATE_LABELS = {LinkState.ACTIVE: _l("active"), LinkState.USED: _l("used"), LinkState.EXPIRED: _l("expired"),
                 LinkState.REVOKED: _l("revoked")}
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
+def _form(obj, **kwargs) -> NewLinkForm:
+    """The new link's form; in a chain, its step (the one the post waits for, first)."""
+    form = NewLinkForm(**kwargs)
+    steps = chains.steps_of(obj.campaign_id)
+    form.step.choices = [SelectChoice(step.id, step.name) for step in steps]
+    if steps and not form.step.data:
+        form.step.data = (chains.current_step(obj, steps) or steps[-1]).id
+    return form
+
+
 def _block(obj, *, form=None, created=None, status=200):
     return render("review_links/manage.html", block="links", status=status, obj=obj,
-                  links=service.links_of(obj), form=form or NewLinkForm(formdata=None),
+                  links=service.links_of(obj), form=form or _form(obj, formdata=None),
                   can_create=obj.status in service.OPEN_STATUSES, created=created, state_labels=STATE_LABELS)
 
 
@@ -37,12 +49,12 @@ def manage(object_id):
 @role_required(Role.EDITOR)
 def create(object_id):
     obj = reviews.get_readable(object_id, current_user, lock=True)
-    form = NewLinkForm()
+    form = _form(obj)
     if not form.validate():
         return _block(obj, form=form, status=422)
     try:
         link, token = service.create(obj, by=current_user, name=form.name.data, email=form.email.data,
-                                     days=form.days.data)
+                                     days=form.days.data, step_id=form.step.data or None)
     except service.LinkRefused:
         return _block(obj, form=form, status=409)
     db.session.commit()
@@ -115,7 +127,7 @@ def _decide(token, form, approve):
         return _page(link, obj, form, status=422)
     try:
         service.decide(link, obj, approve=approve, name=form.name.data, comment=form.comment.data, visit=_visit())
-    except workflow.InvalidTransition:
+    except (workflow.InvalidTransition, reviews.DecisionRefused):
         db.session.rollback()
         return _refused(service.LinkRefused("not_in_review"))
     db.session.commit()

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("reviews", __name__)
 
-from app.reviews import views  # noqa: E402,F401
+from app.reviews import chain_views, views  # noqa: E402,F401

@@ -1,5 +1,7 @@
 """Review decisions: submit, approve (writing the outbox in the same transaction), request
-changes. Every status change goes through app.workflow.transition (checked and audited)."""
+changes. Every status change goes through app.workflow.transition (checked and audited).
+A campaign's approval chain (app/reviews/chains.py) decides who may approve and when an
+approval is the post's approval (docs/approval-chains.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,14 +19,19 @@ from app.models import (Approval, AuditEvent, CallbackEvent, CampaignScenario, C
                         object_targets)
 from app.models.base import utcnow
 from app.publishing import outbox
+from app.reviews import chains, expiry
+from app.reviews.chains import DecisionRefused, StepOutcome  # noqa: F401 (the views catch and read them)
 
 
-def queue_page(page: int, per_page: int = 20):
-    """Objects waiting for a decision, oldest first, with their campaign in the same query."""
+def queue_page(page: int, per_page: int = 20, user=None):
+    """Objects waiting for a decision, oldest first, with their campaign in the same query;
+    for `user`, only those waiting for their step of the chain, never their own posts."""
     query = (sa.select(ContentObject)
              .options(joinedload(ContentObject.campaign))
              .where(ContentObject.status == ObjectStatus.IN_REVIEW)
              .order_by(ContentObject.updated_at, ContentObject.id))
+    if user is not None:
+        query = chains.queue_filter(query, user)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
@@ -38,10 +45,16 @@ def submit(obj: ContentObject, *, by) -> None:
     workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by)
 
 
-def approve(obj: ContentObject, *, by) -> Approval:
-    """Approve what is there now: its fingerprint goes into the approval and the outbox rows."""
+def approve(obj: ContentObject, *, by) -> Approval | StepOutcome:
+    """Approve what is there now: its fingerprint goes into the approval and the outbox rows.
+    With an approval chain, an approval of an earlier step is recorded as such (its outcome
+    returned) and only the one that completes the last step approves the post.
+    DecisionRefused if the post is `by`'s own or waits for a step that is not theirs."""
     _require_review(obj, ObjectStatus.APPROVED)
     fingerprint = outbox.fingerprint(obj)
+    step = chains.approve_step(obj, by=by, fingerprint=fingerprint)
+    if step is not None and step.next_step is not None:
+        return step
     now = utcnow()
     workflow.transition(obj, ObjectStatus.APPROVED, actor=by)
     approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.APPROVED,
@@ -50,6 +63,7 @@ def approve(obj: ContentObject, *, by) -> Approval:
     scheduled = obj.scheduled_at is not None and obj.scheduled_at > now
     # Due once the undo window has closed (or at the schedule): nothing leaves meanwhile.
     outbox.add_publications(obj, fingerprint, due_at=outbox.due_after_approval(obj, now))
+    expiry.on_approved(obj)
     if scheduled:
         workflow.transition(obj, ObjectStatus.SCHEDULED)
     return approval
@@ -118,8 +132,26 @@ def undo_approval(obj: ContentObject, *, by) -> int:
     data = {"undone_approval": approval.id, "approved_at": approval.created_at.isoformat(),
             "approved_by": approval.decided_by_id, "withdrawn_publications": withdrawn}
     db.session.delete(approval)  # the post needs a new decision; the audit trail keeps this one
+    chains.undo_last(obj)  # the step approval that completed the chain; earlier steps stand
+    expiry.clear(obj)
+    _withdraw_approved_notice(obj, approval)
     workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by, comment="approval undone", data=data)
     return withdrawn
+
+
+def _withdraw_approved_notice(obj: ContentObject, approval: Approval) -> None:
+    """The "approved" notification of an undone approval is withdrawn: its mail and Teams card
+    were due only once the undo window closes (app/notifications/events.py), so nothing of it
+    has left yet; the in-app row goes with them."""
+    from app.models import MailState, Notification, NotificationEvent, TeamsMessage
+
+    now = utcnow()  # still deferred: this approval's (an older one's window closed long ago)
+    db.session.execute(sa.delete(Notification).where(
+        Notification.object_id == obj.id, Notification.event == NotificationEvent.APPROVED,
+        Notification.mail_due_at > now, Notification.mail_state != MailState.SENT))
+    db.session.execute(sa.delete(TeamsMessage).where(
+        TeamsMessage.object_id == obj.id, TeamsMessage.event == NotificationEvent.APPROVED,
+        TeamsMessage.due_at > now, TeamsMessage.sent_at.is_(None)))
 
 
 def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:
@@ -127,7 +159,13 @@ def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:
     if not comment:
         raise ValueError("a comment is required")
     _require_review(obj, ObjectStatus.CHANGES_REQUESTED)
+    if chains.steps_of(obj.campaign_id):
+        chains.may_decide(obj, by)
+    else:
+        chains.check_not_own(obj, by)
+    chains.restart(obj, by=by, reason="changes requested")
     workflow.transition(obj, ObjectStatus.CHANGES_REQUESTED, actor=by, comment=comment)
+    chains.sync(obj)  # out of review: waiting for no step
     approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.CHANGES_REQUESTED,
                         comment=comment)
     db.session.add(approval)
@@ -217,7 +255,11 @@ def reopen_after_change(object_ids: list[int], *, by, reason: str) -> list[Conte
     objects = db.session.scalars(sa.select(ContentObject).where(ContentObject.id.in_(object_ids))
                                  .order_by(ContentObject.id).with_for_update()).all()
     for obj in objects:
+        if obj.status is ObjectStatus.IN_REVIEW:
+            chains.restart(obj, by=by, reason=reason)  # what earlier steps approved has changed
         if obj.status in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED):
+            chains.restart(obj, by=by, reason=reason)
+            expiry.clear(obj)
             withdrawn = outbox.withdraw_pending(obj)
             workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by, comment=reason,
                                 data={"withdrawn_publications": withdrawn})

@@ -6,7 +6,7 @@ from app import workflow
 from app.extensions import db
 from app.models import Role
 from app.rendering import fragment_or_redirect, render, wants_fragment
-from app.reviews import bp, service
+from app.reviews import bp, chains, service
 from app.reviews.forms import ChangesForm
 from app.security import role_required
 
@@ -14,8 +14,9 @@ from app.security import role_required
 @bp.get("/")
 @role_required(Role.APPROVER)
 def index():
-    page = service.queue_page(request.args.get("page", 1, type=int))
+    page = service.queue_page(request.args.get("page", 1, type=int), user=current_user)
     ids = [obj.id for obj in page.items]
+    chains.preload({obj.campaign_id for obj in page.items})  # one query for the chain positions
     return render("reviews/index.html", block="listing", page=page, form=ChangesForm(),
                   targets=service.targets_by_object(ids), media=service.media_by_object(ids),
                   recent=service.recent_approval(current_user))
@@ -35,7 +36,7 @@ def _refused_card(obj, form):
     if wants_fragment():
         return render("reviews/index.html", block="card", status=422, obj=obj, form=form,
                       targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
-    page = service.queue_page(1)
+    page = service.queue_page(1, user=current_user)
     if obj not in page.items:
         page.items = [obj, *page.items]
     ids = [item.id for item in page.items]
@@ -53,7 +54,13 @@ def approve(object_id):
     except workflow.InvalidTransition:
         db.session.rollback()
         return _decided(obj, _("This post was already handled by someone else."), status=409)
+    except service.DecisionRefused as refused:
+        db.session.commit()  # nothing decided; a chain restarted because the post changed is kept
+        return _decided(obj, str(refused), status=403)
     db.session.commit()
+    if isinstance(approval, service.StepOutcome):
+        return _decided(obj, _("Step “%(step)s” approved: “%(title)s” now waits for “%(next)s”.",
+                               step=approval.step.name, title=obj.title, next=approval.next_step.name))
     return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title),
                     undo=service.undo_offer(obj, approval))
 
@@ -88,6 +95,9 @@ def request_changes(object_id):
     except workflow.InvalidTransition:
         db.session.rollback()
         return _decided(obj, _("This post was already handled by someone else."), status=409)
+    except service.DecisionRefused as refused:
+        db.session.commit()  # nothing decided; a chain restarted because the post changed is kept
+        return _decided(obj, str(refused), status=403)
     db.session.commit()
     return _decided(obj, _("Changes requested on “%(title)s”. The editor has your comment.", title=obj.title))
 
