@@ -6,8 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent
-from app.models.snippets import HashtagGroup, TextSnippet
+from app.models import AuditEvent, HashtagGroup, TextSnippet
 from app.snippets import service
 from tests.conftest import csrf_token
 

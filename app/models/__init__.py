@@ -14,6 +14,7 @@ from app.models.platforms import SocialAccount
 from app.models.publications import Approval, CallbackEvent, Publication
 from app.models.renditions import FocalPoint, Rendition, RenditionStatus
 from app.models.review_links import LinkState, ReviewLink
+from app.models.snippets import HashtagGroup, TextSnippet
 from app.models.storage import StorageCursor
 from app.models.users import User
 
@@ -23,5 +24,5 @@ __all__ = [
     "NotificationEvent", "NotificationPreference", "TeamsMessage", "CallbackEvent", "Campaign", "CampaignScenario", "CampaignStatus",
     "ContentObject", "ObjectVariant", "VariantMedia", "Decision", "FocalPoint", "MakeCheck", "MediaAsset", "MediaKind", "MediaStatus", "ObjectMedia",
     "ObjectStatus", "Platform", "Publication", "PublicationStatus", "Rendition", "RenditionStatus", "ReviewLink", "LinkState", "Role", "ScenarioStatus",
-    "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "User", "media_tags", "object_targets",
+    "SocialAccount", "StorageBackend", "StorageCursor", "Tag", "TextSnippet", "HashtagGroup", "User", "media_tags", "object_targets",
 ]

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import audit
 from app.extensions import db
-from app.models.snippets import HashtagGroup, TextSnippet
+from app.models import HashtagGroup, TextSnippet
 
 # The list's search field appears beyond this many pieces (below, everything fits on a screen).
 SEARCH_FROM = 20

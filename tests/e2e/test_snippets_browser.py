@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import Platform, Role
-from app.models.snippets import HashtagGroup, TextSnippet
+from app.models import HashtagGroup, Platform, Role, TextSnippet
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.objects_support import make_objects, seed_campaign
 
