@@ -144,6 +144,8 @@ def test_editing_a_version_of_an_approved_post_sends_it_back_to_review(app, clie
     assert _versions(app, object_id)[Platform.X].overridden == frozenset()
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.APPROVED
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ObjectVariant)
+                                 .where(ObjectVariant.object_id == object_id)) == 0  # no empty rows
     response = _post(client, url, _form(seed, **{"version-x-follow-message": None, "version-x-message": "Pour X"}))
     assert response.status_code == 303
     with app.app_context():
