@@ -51,6 +51,11 @@ def _chain(app, object_id, team, *steps):
         return obj.campaign_id
 
 
+def chains_first(app, object_id):
+    with app.app_context():
+        return chains.steps_of(db.session.get(ContentObject, object_id).campaign_id)[0].id
+
+
 def _as(user_id):
     return db.session.get(User, user_id)
 
@@ -243,6 +248,10 @@ def test_a_review_link_is_one_approver_of_its_step_and_is_mailed(app, client, au
         assert "Bonjour Claire Juriste," in body and "Élodie vous demande de relire" in body
     finally:
         sink.stop()
+    auth.login(email="elodie@example.org")
+    block = client.get(f"/posts/{object_id}/review-links", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-testid="review-link-step">Step: Juridique<' in block
+    assert '<option selected value="%d">Communication</option>' % chains_first(app, object_id) in block  # the next link's step
     visitor = app.test_client()
     refused = visitor.get(f"/r/{token}", headers={"Accept-Language": "en"})
     assert refused.status_code == 409 and 'data-reason="not_at_step"' in refused.get_data(as_text=True)

@@ -36,7 +36,8 @@ def _form(obj, **kwargs) -> NewLinkForm:
 def _block(obj, *, form=None, created=None, status=200):
     return render("review_links/manage.html", block="links", status=status, obj=obj,
                   links=service.links_of(obj), form=form or _form(obj, formdata=None),
-                  can_create=obj.status in service.OPEN_STATUSES, created=created, state_labels=STATE_LABELS)
+                  can_create=obj.status in service.OPEN_STATUSES, created=created, state_labels=STATE_LABELS,
+                  steps={step.id: step.name for step in chains.steps_of(obj.campaign_id)})
 
 
 @bp.get("/posts/<int:object_id>/review-links")
