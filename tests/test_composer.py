@@ -195,3 +195,9 @@ def test_a_networks_settings_are_saved_with_its_tab_or_alone(app, client, auth, 
     found = _versions(app, object_id)
     assert found[Platform.X].message == "X seul" and found[Platform.X].options == {"reply_settings": "following"}
     assert found[Platform.LINKEDIN].options == {"visibility": "LOGGED_IN"}  # not shown: kept as saved
+
+
+def test_the_preview_without_a_target_says_what_to_do(client, auth, seed):
+    auth.login("editor")
+    response = _post(client, f"/campaigns/{seed.campaign_id}/objects/preview", _form(seed, targets=[]))
+    assert response.status_code == 200 and 'data-testid="preview-empty"' in response.get_data(as_text=True)
