@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
 
     from app.auth import sessions
     from app.extensions import babel, csrf, db, login_manager, migrate, redis_store
+    from app.tasks import actors  # noqa: F401  (declares the project's actors before they are bound)
     from app.tasks import init_broker
 
     if app.config["TRUSTED_PROXIES"]:

@@ -75,6 +75,39 @@ def actor(fn=None, **options):
     return decorator(fn) if fn is not None else decorator
 
 
+class ActorByName:
+    """An actor a service sends without importing the module that declares it: actor modules
+    import the services they run, so a service importing its actor back would make a circle
+    (docs/architecture.md §1.2). Resolved on the current app's broker when a
+    message is sent; `tests/test_import_layers.py` checks that every name is declared."""
+
+    def __init__(self, name: str):
+        self.actor_name = name
+        _referenced.add(name)
+
+    @property
+    def bound(self) -> dramatiq.Actor:
+        from flask import current_app
+
+        try:
+            return current_app.extensions["dramatiq_actors"][self.actor_name]
+        except KeyError:
+            raise RuntimeError(f"no actor named {self.actor_name} on this app's broker") from None
+
+    def send(self, *args, **kwargs):
+        return self.bound.send(*args, **kwargs)
+
+    def send_with_options(self, **options):
+        return self.bound.send_with_options(**options)
+
+
+_referenced: set[str] = set()
+
+
+def by_name(name: str) -> ActorByName:
+    return ActorByName(name)
+
+
 class AppContextMiddleware(dramatiq.Middleware):
     """Each message runs inside an app context; its database session is removed afterwards."""
 
@@ -141,10 +174,9 @@ def _build_broker(app, namespace: str) -> tuple[dramatiq.Broker, str]:
 
 
 def init_broker(app, *, namespace: str = "dramatiq") -> dramatiq.Broker:
-    """Build the broker `BROKER_URL` names, make it global, bind the declared actors; on
-    RabbitMQ, declare their queues (each with its delay queue `.DQ` and dead-letter queue `.XQ`)."""
-    from app.tasks import actors  # noqa: F401  (declares the project's actors)
-
+    """Build the broker `BROKER_URL` names, make it global, bind the declared actors (the
+    caller imported `app.tasks.actors`, which declares the project's); on RabbitMQ, declare
+    their queues (each with its delay queue `.DQ` and dead-letter queue `.XQ`)."""
     broker, prefix = _build_broker(app, namespace)
     broker.add_middleware(AppContextMiddleware(app))
     dramatiq.set_broker(broker)
