@@ -40,9 +40,10 @@ from app.media.display import filesize
 from app.media.sniff import SNIFF_BYTES, FileType, Refused, check_name, clean_filename, sniff
 from app.models import MediaAsset, MediaKind, MediaStatus
 from app.storage import get_storage, media_root, transfers
-from app.tasks import send_after_commit
-from app.tasks.media import process_media
+from app.tasks import by_name, send_after_commit
 from app.search import schedule_media_sync
+
+process_media = by_name("process_media")
 
 CHUNK = 1024 * 1024
 
