@@ -36,8 +36,9 @@ from app.models.base import utcnow
 from app.models.media import MediaTransfer
 from app.search import schedule_media_sync
 from app.storage import StorageError, StorageUnavailable, get_storage, media_root, version_cache
-from app.tasks import call_after_commit, send_after_commit
-from app.tasks.media import process_media, store_media
+from app.tasks import by_name, call_after_commit, send_after_commit
+
+process_media, store_media = by_name("process_media"), by_name("store_media")
 
 STORE_FAILED = "Storing the file in SharePoint failed"  # how every storage failure reason starts
 STAGED = "staged-"  # the link version of a staged file: `staged-<asset version>`
