@@ -21,9 +21,10 @@ from app.media.links import signed_media_url
 from app.media.tags import normalize
 from app.models import Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Platform, Role, Tag, User
 from app.storage import StorageUnavailable, get_storage, media_root, transfers, version_cache
-from app.tasks import call_after_commit, send_after_commit
-from app.tasks.media import discard_media
+from app.tasks import by_name, call_after_commit, send_after_commit
 from app.search import fits, schedule_media_sync
+
+discard_media = by_name("discard_media")
 
 PAGE_SIZE = 24
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
