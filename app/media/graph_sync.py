@@ -42,8 +42,9 @@ from app.media.sniff import SNIFF_BYTES, FileType, Refused, sniff
 from app.models import MediaAsset, MediaStatus, StorageBackend, StorageCursor
 from app.search import schedule_media_sync
 from app.storage import StorageError, StorageUnavailable, get_storage
-from app.tasks import send_after_commit
-from app.tasks.media import process_media
+from app.tasks import by_name, send_after_commit
+
+process_media = by_name("process_media")
 
 log = logging.getLogger(__name__)
 
