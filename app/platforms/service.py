@@ -17,9 +17,9 @@ from app.integrations import checks, dry_run, make, template_check
 from app.labels import platform_label
 from app.models import AccountTestStatus, CampaignScenario, Platform, ScenarioStatus, SocialAccount
 from app.models.base import utcnow
-from app.tasks import send_after_commit
-from app.tasks.campaigns import test_social_account
-from app.tasks.make import send_dry_run
+from app.tasks import by_name, send_after_commit
+
+test_social_account, send_dry_run = by_name("test_social_account"), by_name("send_dry_run")
 
 
 class AccountError(Exception):
