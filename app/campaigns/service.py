@@ -14,8 +14,9 @@ from app.models import (Campaign, CampaignScenario, CampaignStatus, ContentObjec
                         SocialAccount)
 from app.models.base import utcnow
 from app.platforms import service as accounts
-from app.tasks import send_after_commit
-from app.tasks.campaigns import provision_scenario, stop_scenario
+from app.tasks import by_name, send_after_commit
+
+provision_scenario, stop_scenario = by_name("provision_scenario"), by_name("stop_scenario")
 
 S = ScenarioStatus
 ALLOWED = {(S.PROVISIONING, S.READY), (S.PROVISIONING, S.FAILED), (S.PROVISIONING, S.STOPPED),
