@@ -8,8 +8,9 @@ from app.extensions import db, redis_store
 from app.integrations import checks, doctor, dry_run, template_check
 from app.models import CampaignScenario, ScenarioStatus
 from app.models.base import utcnow
-from app.tasks import send_after_commit
-from app.tasks.make import run_make_doctor
+from app.tasks import by_name, send_after_commit
+
+run_make_doctor = by_name("run_make_doctor")
 
 DOCTOR_RUN_TTL_S = 15 * 60  # a doctor run asked for and not reported within this is forgotten
 
