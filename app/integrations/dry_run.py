@@ -36,8 +36,9 @@ def _error_key(scenario_id: int) -> str:
 
 def request(scenario: CampaignScenario, *, actor) -> str:
     """Store a fresh key and have a worker send the dry run after the commit; returns the key."""
-    from app.tasks import send_after_commit
-    from app.tasks.make import send_dry_run
+    from app.tasks import by_name, send_after_commit
+
+    send_dry_run = by_name("send_dry_run")
 
     if scenario.status is not ScenarioStatus.READY or not scenario.webhook_url:
         raise DryRunRefused(scenario.id)
