@@ -37,7 +37,9 @@ def due_publications(limit: int) -> list[int]:
 
 
 def relay(limit: int = 500) -> int:
-    from app.tasks.publishing import publish
+    from app.tasks import by_name
+
+    publish = by_name("publish")
 
     ids = due_publications(limit)
     for publication_id in ids:
