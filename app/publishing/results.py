@@ -125,7 +125,9 @@ def hand_over_due(limit: int = 1000, batch: int = 50) -> int:
     `CALLBACK_REQUEUE_AFTER_S` after each hand-over while it stays pending (its message was
     lost, or the actor kept failing): `requeue_at` moves forward with each hand-over, so a
     long queue is not flooded with copies, and a copy applied after the original is a no-op."""
-    from app.tasks.callbacks import apply_callbacks
+    from app.tasks import by_name
+
+    apply_callbacks = by_name("apply_callbacks")
 
     now = utcnow()
     ids = list(db.session.scalars(
