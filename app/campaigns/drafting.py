@@ -80,7 +80,9 @@ def context_of(campaign, obj, form, scenarios, locale: str) -> dict:
 
 def start(campaign_id: int, context: dict) -> str:
     """Record a pending draft and hand the call to the actor; the request id to poll."""
-    from app.tasks.drafting import draft_message
+    from app.tasks import by_name
+
+    draft_message = by_name("draft_message")
 
     request_id = uuid.uuid4().hex
     _store(campaign_id, request_id, {"state": "pending", "started": time.time()})
