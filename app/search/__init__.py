@@ -26,6 +26,10 @@ from sqlalchemy.orm import Session
 from app.search import circuit, meili, postgres, schema, wiring  # noqa: F401
 from app.search.types import (MAX_TOTAL_HITS, InvalidSearch, MediaFilters, ObjectFilters,
                               SearchRequest, SearchResult)
+from app.tasks import by_name
+
+# The index sync actors (app/search/tasks.py), sent by name: that module imports this one
+SYNC_ACTORS = {"media": by_name("sync_media"), "objects": by_name("sync_objects")}
 
 __all__ = ["InvalidSearch", "MediaFilters", "ObjectFilters", "SearchResult", "engine_status",
            "object_ids", "schedule_media_sync", "schedule_object_sync", "search_media", "search_objects"]
@@ -108,7 +112,6 @@ def _schedule(session: Session, index: str, ids) -> None:
     ids = set(map(int, ids))
     if not ids or not meili.configured():
         return
-    from app.search import tasks
     from app.tasks import send_after_commit
 
     key = f"search_sync_{index}"
@@ -116,7 +119,7 @@ def _schedule(session: Session, index: str, ids) -> None:
     if pending is None:
         # The message is built at commit time from this list, so later calls join it.
         pending = session.info[key] = []
-        send_after_commit(session, tasks.SYNC_ACTORS[index], pending)
+        send_after_commit(session, SYNC_ACTORS[index], pending)
     pending.extend(sorted(ids - set(pending)))
 
 
