@@ -120,6 +120,17 @@ def test_a_post_moves_step_by_step_and_only_the_last_step_writes_the_outbox(app,
     assert _label(app, object_id) is None
 
 
+def test_the_board_card_and_the_post_page_say_where_the_post_stands(app, client, auth, in_review, team):
+    [object_id] = in_review(1)
+    campaign_id = _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
+                         ("Juridique", StepRule.ANY, ["Jean"], None))
+    _approve(app, object_id, team["Marie"])
+    auth.login(email="elodie@example.org")
+    for path in (f"/campaigns/{campaign_id}/board", f"/campaigns/{campaign_id}/objects/{object_id}"):
+        html = client.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+        assert re.search(r'data-testid="chain-position">Étape 2/2 : Juridique — en attente de Jean<', html), path
+
+
 def test_rule_all_waits_for_everyone_and_a_role_step_counts_its_holders(app, in_review, team):
     [object_id] = in_review(1)
     _chain(app, object_id, team, ("Communication", StepRule.ALL, ["Marie"], Role.APPROVER))

@@ -269,6 +269,14 @@ class Position:
                       total=self.total, name=self.name, names=", ".join(names)))
 
 
+@dataclass(frozen=True)
+class _Post:
+    """What a position needs of a post (a board card's row has no author id)."""
+    id: int
+    campaign_id: int
+    author_id: int | None
+
+
 @dataclass
 class _Campaign:
     """What positions need for every post in review of one campaign, read in a few queries
@@ -277,28 +285,31 @@ class _Campaign:
     approvals: dict[int, list[StepApproval]]
     holders: dict
     links: list[ReviewLink]
+    authors: dict[int, int | None]   # post id -> author id (the board's rows carry no author id)
 
     @classmethod
     def load(cls, campaign_id: int) -> "_Campaign | None":
         steps = steps_of(campaign_id)
         if not steps:
             return None
-        in_review = sa.select(ContentObject.id).where(ContentObject.campaign_id == campaign_id,
-                                                      ContentObject.status == ObjectStatus.IN_REVIEW)
+        authors = dict(db.session.execute(sa.select(ContentObject.id, ContentObject.author_id).where(
+            ContentObject.campaign_id == campaign_id, ContentObject.status == ObjectStatus.IN_REVIEW)).all())
+        in_review = list(authors)
         approvals: dict[int, list[StepApproval]] = {}
         for approval in db.session.scalars(sa.select(StepApproval).where(StepApproval.object_id.in_(in_review))
                                            .order_by(StepApproval.created_at, StepApproval.id)):
             approvals.setdefault(approval.object_id, []).append(approval)
         return cls(steps, approvals, _role_holders({step.role for step in steps if step.role is not None}),
-                   list(_active_links(in_review)))
+                   list(_active_links(in_review)), authors)
 
 
 def position(obj: ContentObject, known: _Campaign | None = None) -> Position | None:
     if obj.status is not ObjectStatus.IN_REVIEW:
         return None
     known = known or _Campaign.load(obj.campaign_id)
-    if known is None:
+    if known is None or obj.id not in known.authors:
         return None
+    obj = _Post(obj.id, obj.campaign_id, known.authors[obj.id])
     approvals = known.approvals.get(obj.id, [])
     step = current_step(obj, known.steps, approvals, known.holders, known.links)
     if step is None:
