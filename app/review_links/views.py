@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app import workflow
+from app import versions, workflow
 from app.campaigns import objects
 from app.extensions import db
 from app.models import LinkState, Role
@@ -99,8 +99,10 @@ def _refused(refused, status=None):
 
 def _page(link, obj, form, status=200):
     media = objects.media_of(obj)
+    found = versions.versions(obj, media)   # each network's version, its own files included
     return _private("review_links/review.html", status, link=link, obj=obj, form=form, media=media,
-                    media_urls=service.media_urls(media), checks=objects.checks(obj, media))
+                    media_urls=service.media_urls([*media, *(a for v in found.values() for a in v.media)]),
+                    checks=objects.checks(obj, media), versions=found)
 
 
 @bp.get("/r/<token>")

@@ -2,7 +2,7 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import workflow
+from app import versions, workflow
 from app.extensions import db
 from app.models import Role
 from app.rendering import fragment_or_redirect, render, wants_fragment
@@ -15,11 +15,18 @@ from app.security import role_required
 @role_required(Role.APPROVER)
 def index():
     page = service.queue_page(request.args.get("page", 1, type=int), user=current_user)
-    ids = [obj.id for obj in page.items]
     chains.preload({obj.campaign_id for obj in page.items})  # one query for the chain positions
     return render("reviews/index.html", block="listing", page=page, form=ChangesForm(),
-                  targets=service.targets_by_object(ids), media=service.media_by_object(ids),
-                  recent=service.recent_approval(current_user))
+                  **_cards(page.items), recent=service.recent_approval(current_user))
+
+
+def _cards(objs) -> dict:
+    """What each card shows: its target accounts, its base media and each network's version
+    (app/versions.py), in a few queries whatever the number of cards."""
+    ids = [obj.id for obj in objs]
+    targets, media = service.targets_by_object(ids), service.media_by_object(ids)
+    platforms = {object_id: [account.platform for account in accounts] for object_id, accounts in targets.items()}
+    return {"targets": targets, "media": media, "versions": versions.by_object(objs, platforms, media)}
 
 
 def _decided(obj, message, status=200, undo=None):
@@ -35,14 +42,12 @@ def _refused_card(obj, form):
     JavaScript the queue comes back with that card first, open on the same error (422 both)."""
     if wants_fragment():
         return render("reviews/index.html", block="card", status=422, obj=obj, form=form,
-                      targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
+                      **_cards([obj]))
     page = service.queue_page(1, user=current_user)
     if obj not in page.items:
         page.items = [obj, *page.items]
-    ids = [item.id for item in page.items]
     return render("reviews/index.html", status=422, page=page, form=ChangesForm(formdata=None),
-                  refused={obj.id: form}, targets=service.targets_by_object(ids),
-                  media=service.media_by_object(ids))
+                  refused={obj.id: form}, **_cards(page.items))
 
 
 @bp.post("/<int:object_id>/approve")
@@ -80,7 +85,7 @@ def undo_approval(object_id):
     notice = _("Approval undone: “%(title)s” is back in the queue and nothing was sent.", title=obj.title)
     return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"), message=notice,
                                 category="success", obj=obj, form=ChangesForm(formdata=None), notice=notice,
-                                targets=service.targets_by_object([obj.id]), media=service.media_by_object([obj.id]))
+                                **_cards([obj]))
 
 
 @bp.post("/<int:object_id>/changes")
