@@ -12,7 +12,6 @@ NAV = (
     ("campaigns.index", _l("Campaigns"), (Role.EDITOR,)),
     ("calendar.index", _l("Calendar"), (Role.EDITOR, Role.APPROVER)),
     ("media.index", _l("Media"), (Role.EDITOR,)),
-    ("snippets.index", _l("Snippets"), (Role.EDITOR,)),
     ("reviews.index", _l("Review"), (Role.APPROVER,)),
     ("platforms.index", _l("Accounts"), (Role.ADMIN,)),
     ("hooks.index", _l("Deliveries"), (Role.ADMIN,)),

@@ -79,8 +79,11 @@ def test_a_hashtag_group_goes_in_at_the_cursor_and_the_counter_follows(browser, 
     screenshot(page, "snippets-insert-phone-version")
     assert errors == [], errors
 
-    # The team's page, and a refused group that keeps what was typed.
-    page.goto(f"{live_server.url}/snippets/")
+    # The team's page, from the campaigns' page, and a refused group that keeps what was typed.
+    page.goto(f"{live_server.url}/campaigns/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "campaigns-phone")
+    page.get_by_test_id("snippets-link").tap()
     expect(page.get_by_test_id("snippet-listing")).to_contain_text("#Salon2027 #Paris")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "snippets-page-phone")
