@@ -16,6 +16,7 @@ from app.publishing import outbox
 from tests.conftest import csrf_token
 from tests.objects_support import make_asset, make_objects, seed_campaign
 from tests.test_review_links import _editor_link
+from tests.test_notification_delivery import teams_emulator  # noqa: F401  (the fixture)
 from tests.test_reviews import in_review  # noqa: F401  (the fixture)
 
 EN = {"Accept-Language": "en"}
@@ -115,21 +116,27 @@ def test_the_review_link_page_shows_each_networks_version(app, client, auth, pos
     assert 'data-testid="review-link-message"' not in html
 
 
-def test_the_teams_card_quotes_the_base_text_and_counts_the_versions(app, post_with_x_version):
-    from app.notifications import teams
+def test_the_teams_card_quotes_the_base_text_and_counts_the_versions(app, post_with_x_version, teams_emulator):
+    from app.models import Campaign
+    from app.notifications import delivery, teams
 
     campaign_id, object_id, _ = post_with_x_version()
+    line = "1 réseau a sa propre version (X) : ouvrez la publication pour la lire."
     with app.test_request_context():
-        message = TeamsMessage(campaign_id=campaign_id, object_id=object_id, event=NotificationEvent.REVIEW_REQUESTED,
-                               data={"title": "Teaser"})
-        db.session.add(message)
-        db.session.flush()
-        texts = [block.get("text", "") for block in teams.envelope(message)["attachments"][0]["content"]["body"]]
-        assert BASE in texts and FOR_X not in " ".join(texts)
-        assert "1 réseau a sa propre version (X) : ouvrez la publication pour la lire." in texts
+        db.session.get(Campaign, campaign_id).teams_webhook_url = teams_emulator.webhook_url()
+        messages = [TeamsMessage(campaign_id=campaign_id, object_id=object_id,
+                                 event=NotificationEvent.REVIEW_REQUESTED, data={"title": "Teaser"})
+                    for _ in range(2)]
+        db.session.add_all(messages)
+        db.session.commit()
+        texts = [block.get("text", "") for block in teams.envelope(messages[0])["attachments"][0]["content"]["body"]]
+        assert BASE in texts and line in texts and FOR_X not in " ".join(texts)
+        assert delivery.post_to_teams(messages[0].id) == "sent"       # the emulator checks the card
         # Long enough to be cut: the line about the versions stays, the card within 28 KB.
         db.session.get(ContentObject, object_id).message = "é" * 40_000
-        payload = teams.envelope(message)
+        db.session.commit()
+        payload = teams.envelope(messages[1])
         assert teams.size(payload) <= teams.MAX_BYTES
-        assert "1 réseau a sa propre version (X) : ouvrez la publication pour la lire." in \
-            [block.get("text") for block in payload["attachments"][0]["content"]["body"]]
+        assert line in [block.get("text") for block in payload["attachments"][0]["content"]["body"]]
+        assert delivery.post_to_teams(messages[1].id) == "sent"
+    assert [card["bytes"] <= 28 * 1024 for card in teams_emulator.received()] == [True, True]
