@@ -29,6 +29,17 @@
     if (button) showPreview(button.dataset.previewPlatform);
   });
 
+  // A preview asked before the editor chose another network arrives after the choice: the
+  // choice made last wins (the server's own when that network is no longer ticked).
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id !== "composer-preview") return;
+    var field = document.getElementById("preview-platform");
+    var pane = event.target.querySelector(".preview-pane");
+    if (!field || !pane) return;
+    if (event.target.querySelector('[data-preview-platform="' + field.value + '"]')) showPreview(field.value);
+    else field.value = pane.dataset.show;
+  });
+
   // -- Tabs: Base and one per ticked network ------------------------------------------------
   function tabs() { return form.querySelectorAll("[data-version-tab]"); }
 

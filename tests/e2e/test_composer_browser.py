@@ -80,7 +80,9 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
     timing = page.evaluate("window.__count")
     latency = timing["shown"] - timing["typed"]
     print(f"\n[{name}] X tab: last keystroke -> counter shown {latency:.0f} ms")
-    assert latency < 300
+    # 100 ms of pause, then one round trip: 130-280 ms measured on this machine when idle (printed
+    # above); the bound leaves room for a loaded machine (700 ms seen then), not for a lost debounce.
+    assert latency < 1000
     assert page.locator("#version-x-counters li").count() == 1  # this tab's network only
 
     # LinkedIn: 1,500 characters of its own.
@@ -92,6 +94,14 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
     linkedin_box.press("End")
     linkedin_box.press("!")
     page.locator("#version-linkedin-counters li", has_text="1500 / 3000").wait_for(timeout=5_000)
+    if viewport is DESKTOP:
+        # Its own files: the picker appears in the tab, and the preview follows the selection.
+        linkedin_panel = page.locator("#version-linkedin-panel")
+        linkedin_panel.get_by_label("A selection and order of its own").check()
+        linkedin_panel.get_by_role("button", name="Add “Affiche 1”").first.click()
+        expect(linkedin_panel.locator(".picker-chosen li")).to_have_count(1)
+        card = page.get_by_test_id("composer-preview").get_by_test_id("preview-linkedin")
+        expect(card.locator(".rendition-preview")).to_have_count(1)
 
     # The preview: the network of the open tab, rendered by the server from the form as typed.
     preview = page.get_by_test_id("composer-preview")
