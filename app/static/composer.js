@@ -120,7 +120,7 @@
       if (!parts.text.value) parts.text.value = parts.text.dataset.own || (base ? base.value : "");
       if (moving) parts.text.focus();
     }
-    parts.baseLine.hidden = parts.follow.checked;
+    parts.baseLine.hidden = parts.follow.checked || !(base && base.value);
     markModified(panel);
   }
 
@@ -130,6 +130,8 @@
     each(form.querySelectorAll("[data-version-message]"), function (area) { area.placeholder = text; });
     each(form.querySelectorAll("[data-base-text]"), function (line) {
       line.textContent = text.length > 160 ? text.slice(0, 157) + "…" : text;
+      var panel = line.closest(".version-panel[data-platform]");
+      line.parentNode.hidden = panelParts(panel).follow.checked || !text;
     });
   }
 
