@@ -202,7 +202,7 @@ def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> T
     check.problems = check.problems + alt_text_problems(found.media)
     # The network's own settings (app/network_options.py): a YouTube video without a title…
     check.problems += network_options.problems(account.platform, found.options, found)
-    check.renditions = screen.for_target(found.media, account.platform)
+    check.renditions = screen.for_target(found.media, account.platform, found.crops)
     return check
 
 
@@ -232,6 +232,6 @@ def submit(obj: ContentObject, *, actor) -> None:
     if not found or any(check.problems for check in found):
         raise NotReady(found)
     for check in found:
-        for asset in check.version.media:
-            renditions.request(asset, check.account.platform)
+        for asset in check.version.media:  # around the network's own crop, if it has one
+            renditions.request(asset, check.account.platform, renditions.crop_for(asset, check.version.crops))
     reviews.submit(obj, by=actor)

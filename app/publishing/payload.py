@@ -43,7 +43,7 @@ def build(publication: Publication) -> dict:
         "account_identifier": account.account_identifier,
         "text": own.message,
         "link": own.link,
-        "media": [dict(_media(asset, account.platform), alt_text=network_options.alt_text(own, asset))
+        "media": [dict(_media(asset, account.platform, own.crops), alt_text=network_options.alt_text(own, asset))
                   for asset in own.media],
         # Every option of the network, its value or its default (app/network_options.py).
         "options": network_options.payload_options(account.platform, own.options),
@@ -52,14 +52,15 @@ def build(publication: Publication) -> dict:
     }
 
 
-def _media(asset: MediaAsset, platform) -> dict:
-    """Images and videos are sent as their rendition for the network (app/renditions): its
-    signed URL and its own type, size and dimensions. `RenditionPending` while it is being made
-    (the sender waits for it), `RenditionFailed` if it could not be: never the original instead."""
+def _media(asset: MediaAsset, platform, crops: dict | None = None) -> dict:
+    """Images and videos are sent as their rendition for the network (app/renditions), made
+    around the crop of the network's version (`crops`): its signed URL and its own type, size and
+    dimensions. `RenditionPending` while it is being made (the sender waits for it),
+    `RenditionFailed` if it could not be: never the original instead."""
     from app.media.links import signed_rendition_url
     from app.renditions import service as renditions
 
-    rendition = renditions.for_payload(asset, platform)
+    rendition = renditions.for_payload(asset, platform, renditions.crop_for(asset, crops))
     if rendition is not None:
         return {"url": signed_rendition_url(rendition), "mime": rendition.mime, "size": rendition.size_bytes,
                 "width": rendition.width, "height": rendition.height,

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.media.links import signed_rendition_url
-from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectStatus as S, Platform,
+from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectStatus as S, ObjectVariant, Platform,
                         Rendition, SocialAccount, object_targets)
-from app.renditions import service
+from app.renditions import crops as crops_module, service
 from app.versions import posts_using
 
 STATE_LABELS = {"ready": _l("Ready"), "pending": _l("Being prepared"), "failed": _l("Could not be adapted"),
@@ -32,6 +32,17 @@ class Shown:
     """One file of a post as one network will get it."""
     asset: MediaAsset
     rendition: Rendition | None  # None: not recorded yet, or a document sent as it is
+    platform: Platform | None = None
+    crop: str | None = None       # the crop key its rendition is made around (service.crop_for)
+    own: dict | None = None       # the network's own crop of this file, when the editor moved it
+
+    @property
+    def framing(self) -> "crops_module.Framing | None":
+        """What the editor may move for this network (app/renditions/crops.py); None: nothing
+        is cropped (the shape fits, or a document)."""
+        if self.platform is None or self.crop is None:
+            return None
+        return crops_module.framing(self.asset, self.platform, self.crop)
 
     @property
     def adapted(self) -> bool:
@@ -65,16 +76,19 @@ class Shown:
         return urlsplit(signed_rendition_url(self.rendition)).path
 
 
-def for_target(media: list[MediaAsset], platform: Platform) -> list[Shown]:
-    """Each file of the post for `platform`: the rendition of its current version around its
-    current focal point, as recorded (one query per call)."""
-    wanted = {(a.id, a.version, service.crop_key(a)): a for a in media if service.needs_rendition(a)}
+def for_target(media: list[MediaAsset], platform: Platform, crops: dict | None = None) -> list[Shown]:
+    """Each file of the post for `platform`: the rendition of its current version around the
+    crop of the network's version (`crops`, app/versions.py) or else the file's focal point,
+    as recorded (one query per call)."""
+    keys = {asset.id: service.crop_for(asset, crops) for asset in media if service.needs_rendition(asset)}
     found = {}
-    if wanted:
+    if keys:
         rows = db.session.scalars(sa.select(Rendition).where(
-            Rendition.asset_id.in_({key[0] for key in wanted}), Rendition.profile == service.profile(platform)))
+            Rendition.asset_id.in_(keys), Rendition.profile == service.profile(platform)))
         found = {(r.asset_id, r.asset_version, r.crop): r for r in rows}
-    return [Shown(asset, found.get((asset.id, asset.version, service.crop_key(asset)))) for asset in media]
+    return [Shown(asset, found.get((asset.id, asset.version, keys.get(asset.id))), platform, keys.get(asset.id),
+                  crops_module.entry(crops, asset))
+            for asset in media]
 
 
 def still_running(shown: list[Shown]) -> bool:
@@ -96,11 +110,16 @@ def move_focal_point(asset: MediaAsset, x: float, y: float) -> None:
     for the posts on their way to the networks (made after the commit; the caller commits)."""
     service.set_focal_point(asset, x, y)
     db.session.flush()
-    platforms = db.session.scalars(
-        sa.select(SocialAccount.platform).distinct()
+    rows = db.session.execute(
+        sa.select(ContentObject.id, SocialAccount.platform).distinct()
         .join(CampaignScenario, CampaignScenario.social_account_id == SocialAccount.id)
         .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .join(ContentObject, ContentObject.id == object_targets.c.object_id)
-        .where(ContentObject.id.in_(posts_using(asset.id)), ContentObject.status.in_(UNSENT)))
-    for platform in platforms:
-        service.request(asset, platform)
+        .where(ContentObject.id.in_(posts_using(asset.id)), ContentObject.status.in_(UNSENT))).all()
+    # A network where the editor moved this file's crop keeps its own: its key does not change.
+    own = {(row.object_id, row.platform): row.crops for row in db.session.scalars(
+        sa.select(ObjectVariant).where(ObjectVariant.object_id.in_({object_id for object_id, _ in rows})))}
+    for key in sorted({service.crop_for(asset, own.get((object_id, platform))) + "|" + platform.value
+                       for object_id, platform in rows}):
+        crop, platform = key.split("|")
+        service.request(asset, Platform(platform), crop)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,6 +34,9 @@ from app.storage import get_storage, media_root, transfers
 from app.tasks import send_after_commit
 
 DEFAULT_CROP = "auto"
+LETTERBOX = "letterbox"
+# A video made vertical on the editor's choice (a Reel, a TikTok, a Short): 9:16.
+VERTICAL = 9 / 16
 
 
 class RenditionPending(LookupError):
@@ -82,15 +85,55 @@ def set_focal_point(asset: MediaAsset, x: float, y: float) -> None:
 
 def crop_key(asset: MediaAsset) -> str:
     """`auto` (centred) or the focal point the crops are made around, e.g. `focal-0.900-0.500`."""
-    x, y = focal_point(asset)
-    return DEFAULT_CROP if (x, y) == (0.5, 0.5) else f"focal-{x:.3f}-{y:.3f}"
+    return _point_key(*focal_point(asset))
+
+
+def _point_key(x: float, y: float) -> str:
+    return DEFAULT_CROP if (round(x, 3), round(y, 3)) == (0.5, 0.5) else f"focal-{x:.3f}-{y:.3f}"
+
+
+def crop_for(asset: MediaAsset, crops: dict | None) -> str:
+    """The crop key of `asset` in a network's version whose `crops` (app/versions.py) may hold
+    the editor's choice for it (docs/architecture.md §3.10): an image's own point
+    (`{"x": .9, "y": .5}` → `focal-0.900-0.500`), a video made vertical with black bands
+    (`{"fit": "letterbox"}` → `letterbox`) or cropped around a point (`{"fit": "crop"}`, its own
+    point or the file's → `crop-0.500-0.500`). Without one, the file's focal point (`crop_key`):
+    an image cropped around it, a video keeping its shape where the network takes it."""
+    entry = (crops or {}).get(str(asset.id))
+    if not isinstance(entry, dict):
+        return crop_key(asset)
+    point = _point_of(entry)
+    if asset.kind is MediaKind.VIDEO:
+        if entry.get("fit") == "letterbox":
+            return LETTERBOX
+        if entry.get("fit") == "crop":
+            x, y = point if point is not None else focal_point(asset)
+            return f"crop-{x:.3f}-{y:.3f}"
+        return crop_key(asset)
+    return _point_key(*point) if point is not None else crop_key(asset)
+
+
+def _point_of(entry: dict) -> tuple[float, float] | None:
+    try:
+        x, y = float(entry["x"]), float(entry["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (x, y) if 0 <= x <= 1 and 0 <= y <= 1 else None
+
+
+def shape_of(crop: str) -> tuple[str | None, tuple[float, float]]:
+    """What a crop key asks of a video: (`letterbox` | `crop` made vertical, or None for the
+    file's own shape, letterboxed only where the network's range forces it), and the point."""
+    if crop == LETTERBOX:
+        return "letterbox", (0.5, 0.5)
+    if crop.startswith(("focal-", "crop-")):
+        kind, x, y = crop.split("-")
+        return ("crop" if kind == "crop" else None), (float(x), float(y))
+    return None, (0.5, 0.5)
 
 
 def _focal_of(crop: str) -> tuple[float, float]:
-    if crop.startswith("focal-"):
-        _, x, y = crop.split("-")
-        return float(x), float(y)
-    return 0.5, 0.5
+    return shape_of(crop)[1]
 
 
 def find(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
@@ -121,10 +164,11 @@ def request(asset: MediaAsset, platform: Platform, crop: str | None = None) -> R
     return find(asset, platform, crop)
 
 
-def for_payload(asset: MediaAsset, platform: Platform) -> Rendition | None:
-    """The ready rendition to send; `RenditionPending` (recorded and queued if it was missing)
-    or `RenditionFailed` otherwise. None: the original is sent (a document)."""
-    rendition = request(asset, platform)
+def for_payload(asset: MediaAsset, platform: Platform, crop: str | None = None) -> Rendition | None:
+    """The ready rendition to send (around `crop`, see `request`); `RenditionPending` (recorded
+    and queued if it was missing) or `RenditionFailed` otherwise. None: the original is sent (a
+    document)."""
+    rendition = request(asset, platform, crop)
     if rendition is None:
         return None
     if rendition.status is R.FAILED:
@@ -175,9 +219,8 @@ def make(rendition_id: int) -> str:
         db.session.rollback()
         return "skipped"  # replaced meanwhile: the new version has rows of its own
     kind, backend, version = asset.kind, asset.storage_backend, asset.version
-    platform, focal = platform_of(rendition.profile), _focal_of(rendition.crop)
-    settings = (image.Settings(focal=focal, keep_metadata=current_app.config["RENDITION_KEEP_METADATA"])
-                if kind is MediaKind.IMAGE else video.Settings(focal=focal))
+    platform = platform_of(rendition.profile)
+    rules, settings = recipe(kind, platform, rendition.crop)
     suffix = ".mp4" if kind is MediaKind.VIDEO else ""
     tmp = media_root() / "tmp" / f"download-rendition-{uuid.uuid4().hex}{suffix}"
     tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +228,7 @@ def make(rendition_id: int) -> str:
     result, failure, stored = None, None, None
     try:
         with transfers.current_file(asset.id, version, backend) as source:
-            result = runner.run(kind.value, str(source), str(tmp), networks.RULES[platform], settings,
+            result = runner.run(kind.value, str(source), str(tmp), rules, settings,
                                 current_app.config["RENDITION_TIMEOUT_S"])
         stored = get_storage(backend).put(tmp, name=f"rendition-{rendition_id}-{platform.value}{_ext(result)}")
     except runner.RenditionError as exc:
@@ -193,6 +236,19 @@ def make(rendition_id: int) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return _record(rendition_id, result, stored, failure)
+
+
+def recipe(kind: MediaKind, platform: Platform, crop: str):
+    """The rules and settings a rendition is made to: the network's rules around the crop key's
+    point; a video the editor chose to make vertical gets a 9:16 shape, with black bands or
+    cropped around the point."""
+    fit, focal = shape_of(crop)
+    rules = networks.RULES[platform]
+    if kind is MediaKind.IMAGE:
+        return rules, image.Settings(focal=focal, keep_metadata=current_app.config["RENDITION_KEEP_METADATA"])
+    if fit is not None:
+        return replace(rules, video_ratio=(VERTICAL, VERTICAL)), video.Settings(fit=fit, focal=focal)
+    return rules, video.Settings(focal=focal)
 
 
 def _ext(result: dict) -> str:

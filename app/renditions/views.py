@@ -3,13 +3,15 @@ carries for images and videos). Like `/m/<token>` (app/media/public.py): no logi
 forged or unknown token, 410 once expired, single byte ranges for video players.
 
 For editors: the renditions box of a post's target (polled while one is made, "try again" on a
-failed one) and the focal point of an asset's current version."""
+failed one, the crop of a file for that network moved), and the focal point of an asset's
+current version."""
 from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.campaigns import objects
 from app.campaigns import service as campaigns
@@ -18,7 +20,7 @@ from app.media import links
 from app.media import service as media_service
 from app.media.streaming import _read_stored, ranged_response
 from app.models import Role
-from app.renditions import screen, service
+from app.renditions import crops, screen, service
 from app.rendering import fragment_or_redirect, render, wants_fragment
 from app.security import public, role_required
 from app.storage import get_storage
@@ -44,6 +46,11 @@ def serve(token):
 
 
 # -- On screen (app/renditions/screen.py): a post's renditions per target, the focal point ----
+
+@bp.app_context_processor
+def _crop_helpers():
+    return {"crop_editable": crops.editable}
+
 
 def _target(campaign_id: int, object_id: int, scenario_id: int):
     campaign = campaigns.get_or_404(campaign_id)
@@ -83,6 +90,47 @@ def retry(campaign_id, object_id, scenario_id, rendition_id):
     back = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
     return fragment_or_redirect("renditions/_target.html", None, back, message=_("Making the file again."),
                                 campaign=campaign, obj=obj, check=check)
+
+
+@bp.post("/campaigns/<int:campaign_id>/objects/<int:object_id>/renditions/<int:scenario_id>/crop/<int:asset_id>")
+@role_required(Role.EDITOR)
+def move_crop(campaign_id, object_id, scenario_id, asset_id):
+    """Move the crop of one file for this target's network (app/renditions/crops.py): `x` and
+    `y` in per cent of the picture, `fit` for a video, `reset` for the file's own focal point.
+    The box comes back with the rendition around the new crop being made; 422 keeps what was
+    sent with the reason, 409 when the post can no longer be edited."""
+    campaign = campaigns.get_or_404(campaign_id)
+    objects.get_or_404(campaign, object_id, lock=True)
+    campaign, obj, media, check = _target(campaign_id, object_id, scenario_id)
+    platform = check.account.platform
+    asset = next((item.asset for item in check.renditions
+                  if item.asset.id == asset_id and item.framing is not None), None)
+    if asset is None:
+        abort(404)  # not a file of this network's version, or nothing of it is cropped
+    back = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
+    error, status, message = None, 200, None
+    if not crops.editable(obj, campaign):
+        error, status = _("This post can no longer be changed."), 409
+    else:
+        try:
+            wanted = crops.parse(asset, request.form)
+        except crops.CropError as exc:
+            error, status = str(exc), 422
+        else:
+            reopened = obj.status in crops.REOPENED_BY_EDIT
+            if crops.move(obj, platform, asset, wanted, actor=current_user):
+                message = (_("Crop saved: the post goes back to review.") if reopened
+                           else _("Crop saved: the file is made again around it."))
+            db.session.commit()
+            check = [found for found in objects.checks(obj) if found.scenario.id == scenario_id][0]
+    if not wants_fragment():
+        if error or message:
+            flash(error or message, "error" if error else "info")
+        return redirect(back, 303)
+    return render("renditions/_target.html", campaign=campaign, obj=obj, check=check, status=status,
+                  crop_error=error, crop_error_for=asset.id if error else None,
+                  crop_saved=message, crop_saved_for=asset.id if message else None,
+                  sent={"fit": request.form.get("fit"), "x": request.form.get("x"), "y": request.form.get("y")})
 
 
 def _focal_page(asset, x: float, y: float, *, error: str | None = None, saved=False, status=200):

@@ -1,32 +1,55 @@
-// The focal point box (templates/renditions/focal.html): a tap or a click on the picture puts
-// the mark there and saves; the arrow keys move it (Shift: finer) and Enter saves. The fields
-// hold percentages of the picture as shown; the server checks them (422 when out of range).
+// The focal point box (templates/renditions/focal.html) and a post's crops per network
+// (templates/renditions/_crop.html): a tap or a click on the picture puts the mark there and
+// saves; the arrow keys move it (Shift: finer) and Enter saves. The fields hold percentages of
+// the picture as shown; the server checks them (422 when out of range). A crop's frame (what the
+// network keeps, `data-frame-w`/`-h` of the picture) follows the mark as the server places it:
+// centred on the point, pushed back inside the picture at its edges. A video's shape is saved as
+// soon as it is chosen.
 (function () {
   "use strict";
 
-  var refocus = false;  // a keyboard save puts the focus back on the new box's picture
+  var refocus = null;  // the key of the box whose picture gets the focus back after a swap
 
   function clamp(value) {
     return Math.min(100, Math.max(0, Math.round(value * 10) / 10));
   }
 
-  function place(box, x, y) {
-    var mark = box.querySelector("[data-focal-mark]");
-    box.querySelector("[data-focal-x]").value = String(x);
-    box.querySelector("[data-focal-y]").value = String(y);
+  function place(form, x, y) {
+    var picture = form.querySelector("[data-focal-picture]");
+    var mark = form.querySelector("[data-focal-mark]");
+    form.querySelector("[data-focal-x]").value = String(x);
+    form.querySelector("[data-focal-y]").value = String(y);
     mark.style.left = x + "%";
     mark.style.top = y + "%";
     mark.hidden = false;
+    var frame = form.querySelector("[data-crop-frame]");
+    var w = Number(picture.dataset.frameW), h = Number(picture.dataset.frameH);
+    if (frame && w > 0 && h > 0) {
+      frame.style.left = Math.min(Math.max(x / 100 - w / 2, 0), 1 - w) * 100 + "%";
+      frame.style.top = Math.min(Math.max(y / 100 - h / 2, 0), 1 - h) * 100 + "%";
+      frame.style.width = w * 100 + "%";
+      frame.style.height = h * 100 + "%";
+      frame.hidden = false;
+    }
+  }
+
+  function keyOf(form) {
+    return form.dataset.focalKey || "";
   }
 
   function save(form) {
+    delete form.dataset.focalDirty;
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
   function setUp(form) {
     if (form.dataset.focalReady) return;
     form.dataset.focalReady = "1";
+    form.querySelectorAll("[data-crop-fit]").forEach(function (choice) {
+      choice.addEventListener("change", function () { save(form); });
+    });
     var picture = form.querySelector("[data-focal-picture]");
+    if (!picture) return;
     var x = Number(form.querySelector("[data-focal-x]").value);
     var y = Number(form.querySelector("[data-focal-y]").value);
     if (isFinite(x) && isFinite(y)) place(form, clamp(x), clamp(y));
@@ -43,13 +66,14 @@
       var moves = {ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step]};
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        refocus = true;
+        refocus = keyOf(form);
         save(form);
         return;
       }
       var move = moves[event.key];
       if (!move) return;
       event.preventDefault();
+      form.dataset.focalDirty = "1";
       place(form, clamp(Number(form.querySelector("[data-focal-x]").value) + move[0]),
             clamp(Number(form.querySelector("[data-focal-y]").value) + move[1]));
     });
@@ -57,12 +81,31 @@
 
   function setUpAll() {
     document.querySelectorAll("[data-focal-form]").forEach(setUp);
-    var picture = document.querySelector("[data-focal-picture]");
-    if (refocus && picture) {
-      refocus = false;
-      picture.focus();
-    }
+    if (refocus === null) return;
+    var key = refocus;
+    refocus = null;
+    var form = key ? document.querySelector('[data-focal-form][data-focal-key="' + key + '"]')
+                   : document.querySelector("[data-focal-form]");
+    var picture = form && form.querySelector("[data-focal-picture]");
+    if (picture) picture.focus();
   }
+
+  // A box that polls while its rendition is being made must not wipe a point being moved with
+  // the keyboard and not saved yet; once saved, the focus comes back to the new box's picture.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.requestConfig && event.detail.requestConfig.verb === "get" && elt.querySelector &&
+        elt.querySelector("[data-focal-form][data-focal-dirty]")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var form = active && active.closest && active.closest("[data-focal-form]");
+    if (form && event.detail.target && event.detail.target.contains(form) && refocus === null) {
+      refocus = keyOf(form);
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", setUpAll);
   document.addEventListener("htmx:afterSettle", setUpAll);
