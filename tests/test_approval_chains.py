@@ -204,6 +204,22 @@ def test_a_changed_post_asks_the_earlier_steps_again(app, in_review, team):
     assert _queue(app, team["Marie"]) == [object_id] and _queue(app, team["Jean"]) == []
 
 
+def test_an_edit_in_review_sends_the_post_back_to_the_first_step(app, in_review, team):
+    from app.campaigns import objects
+
+    [object_id] = in_review(1)
+    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
+           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _approve(app, object_id, team["Marie"])
+    with app.test_request_context():
+        obj = db.session.get(ContentObject, object_id)
+        assert objects.update_object(obj, title=obj.title, message="Un autre texte", link=obj.link,
+                                     media=objects.media_ids(obj), targets=objects.target_ids(obj),
+                                     scheduled_at=None, actor=_as(team["Élodie"]))
+        db.session.commit()
+    assert _queue(app, team["Marie"]) == [object_id] and _queue(app, team["Jean"]) == []
+
+
 def test_undo_goes_back_to_the_last_step_and_withdraws_the_approved_notice(app, in_review, team):
     [object_id] = in_review(1)
     campaign_id = _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),

@@ -17,7 +17,7 @@ from app import audit, network_options, networks, workflow
 from app.extensions import db
 from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaStatus,
                         ObjectMedia, ObjectStatus as S, Platform, ScenarioStatus, SocialAccount, object_targets)
-from app.reviews import service as reviews
+from app.reviews import chains, service as reviews
 
 EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED}
 SUBMITTABLE = {S.DRAFT, S.CHANGES_REQUESTED}
@@ -140,6 +140,9 @@ def update_object(obj: ContentObject, *, title: str, message: str, link: str | N
     if obj.status in REOPENED_BY_EDIT:
         db.session.flush()
         reviews.reopen_after_change([obj.id], by=actor, reason=str(_l("Edited after approval")))
+    elif obj.status is S.IN_REVIEW:
+        db.session.flush()
+        chains.after_edit(obj, by=actor)  # earlier steps approved other content (docs/approval-chains.md)
     return True
 
 

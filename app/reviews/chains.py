@@ -151,6 +151,15 @@ def _drop_stale(obj: ContentObject, fingerprint: str, by) -> None:
         restart(obj, by=by, reason="content changed since an earlier step approved it")
 
 
+def after_edit(obj: ContentObject, *, by) -> None:
+    """A post in review was edited: if an earlier step approved other content, the chain
+    starts again now (the queue moves it back to the first step's approvers at once)."""
+    if obj.status is ObjectStatus.IN_REVIEW and approvals_of(obj):
+        from app.publishing import outbox
+
+        _drop_stale(obj, outbox.fingerprint(obj), by)
+
+
 @dataclass
 class StepOutcome:
     approval: StepApproval
