@@ -31,7 +31,9 @@ from app.models import FocalPoint, MediaAsset, MediaKind, Platform, Rendition, R
 from app.models.base import utcnow
 from app.renditions import image, runner, video
 from app.storage import get_storage, media_root, transfers
-from app.tasks import send_after_commit
+from app.tasks import by_name, send_after_commit
+
+make_rendition = by_name("make_rendition")
 
 DEFAULT_CROP = "auto"
 LETTERBOX = "letterbox"
@@ -158,7 +160,6 @@ def request(asset: MediaAsset, platform: Platform, crop: str | None = None) -> R
                                  created_at=utcnow(), updated_at=utcnow())
         .on_conflict_do_nothing(constraint="uq_renditions_key").returning(Rendition.id))
     if inserted is not None:
-        from app.renditions.tasks import make_rendition
 
         send_after_commit(db.session(), make_rendition, inserted)
     return find(asset, platform, crop)
@@ -182,7 +183,6 @@ def for_payload(asset: MediaAsset, platform: Platform, crop: str | None = None) 
 def requeue_if_stale(rendition_id: int) -> None:
     """Queue a pending rendition again when nothing has touched it for longer than making it
     may take (its message was lost): the caller commits."""
-    from app.renditions.tasks import make_rendition
 
     limit = timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 60)
     stale = db.session.scalar(sa.update(Rendition).where(
@@ -203,7 +203,6 @@ def retry(rendition: Rendition) -> None:
     """Try a failed rendition again (the post page's button)."""
     if rendition.status is R.FAILED:
         rendition.status, rendition.failure_reason = R.PENDING, None
-        from app.renditions.tasks import make_rendition
 
         send_after_commit(db.session(), make_rendition, rendition.id)
 
