@@ -144,6 +144,7 @@ def test_a_video_is_made_vertical_with_black_bands_or_cropped_around_a_point(app
         around = crops.parse(clip_asset, MultiDict({"fit": "crop", "x": "80", "y": "50"}))
         assert letterbox == {"fit": "letterbox"} and around == {"fit": "crop", "x": 0.8, "y": 0.5}
         assert crops.parse(clip_asset, MultiDict({"fit": "crop"})) == {"fit": "crop"}  # the file's point
+        assert crops.parse(clip_asset, MultiDict({"fit": "crop", "x": "80", "y": "50", "reset": "1"})) == {"fit": "crop"}
         with pytest.raises(crops.CropError):
             crops.parse(clip_asset, MultiDict({"fit": "stretch"}))
         with pytest.raises(crops.CropError):

@@ -96,11 +96,11 @@ def entry(crops: dict | None, asset: MediaAsset) -> dict | None:
 
 def parse(asset: MediaAsset, form) -> dict | None:
     """The crop the form asks for: `x` and `y` in per cent of the picture (the point), `fit` for
-    a video; `reset` goes back to the file's own focal point. None: no crop of its own.
+    a video; `reset` goes back to the file's own focal point (a video stays cropped). None: no crop of its own.
     `CropError` when a value is out of range (nothing is saved)."""
-    if form.get("reset"):
-        return None
     fit = form.get("fit", "crop" if asset.kind is MediaKind.IMAGE else "")
+    if form.get("reset"):  # a video cropped stays cropped, around the file's focal point
+        return {"fit": "crop"} if asset.kind is MediaKind.VIDEO and fit == "crop" else None
     if asset.kind is MediaKind.VIDEO and fit not in FITS:
         raise CropError(str(_l("Choose how the video is made vertical.")))
     if asset.kind is MediaKind.VIDEO and fit != "crop":

@@ -119,7 +119,6 @@ def move_focal_point(asset: MediaAsset, x: float, y: float) -> None:
     # A network where the editor moved this file's crop keeps its own: its key does not change.
     own = {(row.object_id, row.platform): row.crops for row in db.session.scalars(
         sa.select(ObjectVariant).where(ObjectVariant.object_id.in_({object_id for object_id, _ in rows})))}
-    for key in sorted({service.crop_for(asset, own.get((object_id, platform))) + "|" + platform.value
-                       for object_id, platform in rows}):
-        crop, platform = key.split("|")
-        service.request(asset, Platform(platform), crop)
+    wanted = {(service.crop_for(asset, own.get((object_id, platform))), platform) for object_id, platform in rows}
+    for crop, platform in sorted(wanted, key=lambda pair: (pair[0], pair[1].value)):
+        service.request(asset, platform, crop)

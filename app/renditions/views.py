@@ -19,7 +19,7 @@ from app.extensions import db
 from app.media import links
 from app.media import service as media_service
 from app.media.streaming import _read_stored, ranged_response
-from app.models import Role
+from app.models import MediaKind, Role
 from app.renditions import crops, screen, service
 from app.rendering import fragment_or_redirect, render, wants_fragment
 from app.security import public, role_required
@@ -119,8 +119,10 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
         else:
             reopened = obj.status in crops.REOPENED_BY_EDIT
             if crops.move(obj, platform, asset, wanted, actor=current_user):
+                around = asset.kind is MediaKind.IMAGE or (wanted or {}).get("fit") == "crop"
                 message = (_("Crop saved: the post goes back to review.") if reopened
-                           else _("Crop saved: the file is made again around it."))
+                           else _("Crop saved: the file is made again around it.") if around
+                           else _("Shape saved: the file is made again."))
             db.session.commit()
             check = [found for found in objects.checks(obj) if found.scenario.id == scenario_id][0]
     if not wants_fragment():
