@@ -13,6 +13,8 @@ from app.models import AuditEvent, ContentObject, ObjectStatus, ObjectVariant, P
 from app.reviews import service as reviews
 from tests.conftest import csrf_token
 from tests.objects_support import seed_campaign
+from tests.test_approval_chains import team  # noqa: F401 (fixture)
+from tests.test_reviews import in_review  # noqa: F401 (fixture)
 
 EN = {"Accept-Language": "en"}
 
@@ -201,3 +203,28 @@ def test_the_preview_without_a_target_says_what_to_do(client, auth, seed):
     auth.login("editor")
     response = _post(client, f"/campaigns/{seed.campaign_id}/objects/preview", _form(seed, targets=[]))
     assert response.status_code == 200 and 'data-testid="preview-empty"' in response.get_data(as_text=True)
+
+
+def test_a_version_edited_in_review_restarts_an_approval_chain(app, client, auth, in_review, team):
+    """Only a network's text changes, after the chain's first step approved: the post goes back
+    to the first step at once, as an edit of the base does (docs/approval-chains.md)."""
+    from app.campaigns import objects
+    from app.models import StepRule
+    from tests.test_approval_chains import _approve, _chain, _queue
+
+    [object_id] = in_review(1)
+    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
+           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _approve(app, object_id, team["Marie"])
+    assert _queue(app, team["Jean"]) == [object_id]
+    with app.app_context():
+        obj = db.session.get(ContentObject, object_id)
+        form = {"title": obj.title, "message": obj.message, "link": obj.link, "targets": objects.target_ids(obj),
+                "scheduled_date": "", "scheduled_time": "", "version-linkedin": "1",
+                "version-linkedin-message": "Pour LinkedIn", "version-linkedin-link-mode": "base",
+                "version-linkedin-media-mode": "base"}
+        campaign_id = obj.campaign_id
+    auth.login("editor")
+    assert _post(client, f"/campaigns/{campaign_id}/objects/{object_id}", form).status_code == 303
+    assert _versions(app, object_id)[Platform.LINKEDIN].message == "Pour LinkedIn"
+    assert _queue(app, team["Marie"]) == [object_id] and _queue(app, team["Jean"]) == []

@@ -10,9 +10,9 @@ from app.campaigns import board as boards
 from app.comments import service as comments
 from app.campaigns.object_forms import ObjectForm
 from app.extensions import db
-from app.models import CampaignStatus, Platform, Role
+from app.models import CampaignStatus, ObjectStatus, Platform, Role
 from app.publishing import control
-from app.reviews import service as reviews
+from app.reviews import chains, service as reviews
 from app.rendering import render, wants_fragment
 from app.security import role_required
 
@@ -138,9 +138,11 @@ def update_object(campaign_id, object_id):
         abort(409)
     if composer.save(obj, versions, ticked, actor=current_user):
         changed = True
+        db.session.flush()
         if obj.status in objects.REOPENED_BY_EDIT:  # not sent back by a change of the base
-            db.session.flush()
             reviews.reopen_after_change([obj.id], by=current_user, reason=str(_l("Edited after approval")))
+        elif obj.status is ObjectStatus.IN_REVIEW:  # as objects.update_object does (docs/approval-chains.md)
+            chains.after_edit(obj, by=current_user)
     db.session.commit()
     message = (_("Post saved: it goes back to review.") if changed and reopened
                else _("Post saved.") if changed else _("Nothing changed."))
