@@ -12,11 +12,11 @@ from werkzeug.datastructures import MultiDict
 
 from app import versions
 from app.extensions import db
-from app.models import (AuditEvent, ContentObject, MediaAsset, MediaKind, ObjectStatus, Platform, Publication,
+from app.models import (AuditEvent, Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Platform, Publication,
                         Rendition, RenditionStatus, Role)
 from app.renditions import crops, screen, service
 from tests.conftest import csrf_token
-from tests.objects_support import make_asset, make_objects, seed_campaign
+from tests.objects_support import _scenario, make_asset, make_objects, seed_campaign
 
 EN = {"Accept-Language": "en"}
 HX = {**EN, "HX-Request": "true"}
@@ -39,6 +39,7 @@ def _rendition(asset, platform) -> Rendition | None:
 
 
 def test_a_crop_is_saved_for_one_network_and_its_rendition_is_keyed_and_sent_by_it(app):
+    from app.campaigns import composer, objects
     from app.publishing import payload
     from app.renditions.service import RenditionPending
 
@@ -67,6 +68,12 @@ def test_a_crop_is_saved_for_one_network_and_its_rendition_is_keyed_and_sent_by_
         left, top, width, height = framing.frame
         assert (framing.x, framing.y) == (90.0, 50.0) and top == 0 and height == 1
         assert abs(width - 1910 / 3000) < 0.001 and abs(left + width - 1) < 0.001  # pushed to the right edge
+        # The post form's live preview shows the rendition around the network's crop too.
+        campaign = db.session.get(Campaign, seed.campaign_id)
+        form = MultiDict([("targets", str(s)) for s in seed.scenarios.values()] + [("media_ids", str(photo.id))])
+        previewed, _, _ = composer.preview(campaign, objects.offered_scenarios(campaign, obj), form, obj)
+        assert {check.account.platform: check.renditions[0].crop for check in previewed} == {
+            Platform.INSTAGRAM: "focal-0.900-0.500", Platform.X: "auto"}
         audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "object_crop_moved"))
         assert audit.data == {"platform": "instagram", "asset": photo.id, "crop": {"x": 0.9, "y": 0.5}}
         # The payload sends the rendition around that crop: pending, then the one made.
@@ -181,6 +188,8 @@ def page(app):
     """A post in review to Instagram and X with a 3000x1000 photo (Instagram crops it)."""
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
+        seed.scenarios["instagram-2"] = _scenario(db.session.get(Campaign, seed.campaign_id), Platform.INSTAGRAM,
+                                                  "ready")  # a second Instagram account
         photo = _wide()
         photo.preview_path = "derived/panorama.webp"
         db.session.commit()
@@ -194,7 +203,7 @@ def page(app):
 def test_the_post_page_moves_a_crop_for_one_network(app, client, auth, page):
     auth.login("editor")
     html = client.get(page["url"], headers=EN).get_data(as_text=True)
-    assert page["move"] in html and html.count('data-testid="crop-picture"') == 1  # Instagram only
+    assert page["move"] in html and html.count('data-testid="crop-picture"') == 2  # the two Instagram accounts
     token = csrf_token(client, page["url"])
     refused = client.post(page["move"], data={"csrf_token": token, "x": "150", "y": "50"}, headers=HX)
     body = refused.get_data(as_text=True)
@@ -206,6 +215,9 @@ def test_the_post_page_moves_a_crop_for_one_network(app, client, auth, page):
     assert saved.status_code == 200 and "<html" not in body and 'data-testid="crop-saved"' in body
     assert 'data-crop="focal-0.900-0.500"' in body and 'hx-trigger="every 2s"' in body  # being made
     assert 'data-testid="crop-reset"' in body
+    # The other Instagram account's box shows the same crop: it comes along, swapped out of band.
+    assert body.count('hx-swap-oob="true"') == 1 and f'id="renditions-{page["object"]}-{page["scenarios"]["instagram-2"]}"' in body
+    assert body.count('data-crop="focal-0.900-0.500"') == 2
     # Without JavaScript: back to the post page with the message.
     plain = client.post(page["move"], data={"csrf_token": token, "reset": "1"}, headers=EN)
     assert plain.status_code == 303 and plain.headers["Location"].endswith(page["url"])

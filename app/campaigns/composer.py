@@ -213,6 +213,7 @@ def preview(campaign, scenarios: list[CampaignScenario], formdata: MultiDict, ob
         .where(CampaignScenario.id.in_(ticked))
         .order_by(SocialAccount.platform, SocialAccount.label)).all() if ticked else []
     made = {}
+    saved = versions.variants(obj) if obj is not None else {}  # the crops moved on the post page
     for platform in {account.platform for _, account in rows}:
         found = forms.get(platform) or VersionForm(platform)
         made[platform] = versions.Version(
@@ -221,6 +222,7 @@ def preview(campaign, scenarios: list[CampaignScenario], formdata: MultiDict, ob
             link if found.link_mode == "base" else (found.link.strip() or None if found.link_mode == "own" else None),
             base_media if found.media_mode == "base" else [assets[i] for i in found.media if i in assets],
             dict(found.options),
+            dict(saved[platform].crops or {}) if platform in saved else {},
             overridden=frozenset(name for name, own in (("message", not found.follow_message),
                                                         ("link", found.link_mode != "base"),
                                                         ("media", found.media_mode != "base")) if own))

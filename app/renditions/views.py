@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -108,7 +108,7 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
     if asset is None:
         abort(404)  # not a file of this network's version, or nothing of it is cropped
     back = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
-    error, status, message = None, 200, None
+    error, status, message, others = None, 200, None, []
     if not crops.editable(obj, campaign):
         error, status = _("This post can no longer be changed."), 409
     else:
@@ -124,15 +124,22 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
                            else _("Crop saved: the file is made again around it.") if around
                            else _("Shape saved: the file is made again."))
             db.session.commit()
-            check = [found for found in objects.checks(obj) if found.scenario.id == scenario_id][0]
+            found = objects.checks(obj)
+            check = next(item for item in found if item.scenario.id == scenario_id)
+            # The network's other accounts show the same crop: their boxes are replaced too.
+            others = [item for item in found if item.account.platform is platform and item is not check]
     if not wants_fragment():
         if error or message:
             flash(error or message, "error" if error else "info")
         return redirect(back, 303)
-    return render("renditions/_target.html", campaign=campaign, obj=obj, check=check, status=status,
-                  crop_error=error, crop_error_for=asset.id if error else None,
-                  crop_saved=message, crop_saved_for=asset.id if message else None,
-                  sent={"fit": request.form.get("fit"), "x": request.form.get("x"), "y": request.form.get("y")})
+    body, status, headers = render(
+        "renditions/_target.html", campaign=campaign, obj=obj, check=check, status=status,
+        crop_error=error, crop_error_for=asset.id if error else None,
+        crop_saved=message, crop_saved_for=asset.id if message else None,
+        sent={"fit": request.form.get("fit"), "x": request.form.get("x"), "y": request.form.get("y")})
+    for other in others:
+        body += render_template("renditions/_target.html", campaign=campaign, obj=obj, check=other, oob=True)
+    return body, status, headers
 
 
 def _focal_page(asset, x: float, y: float, *, error: str | None = None, saved=False, status=200):
