@@ -124,6 +124,21 @@ def test_object_page_shows_one_preview_per_target_with_problems(client, auth, se
     assert html.count('data-testid="link-not-posted"') == 2  # neither scenario posts the link field
 
 
+def test_linkedin_previews_the_link_as_a_card_only_in_a_post_without_files(client, auth, seed):
+    """LinkedIn's image post takes no link (app/integrations/blueprints/): the preview says so
+    instead of showing a link card that would not be published."""
+    auth.login("editor")
+    page = "/campaigns/{}/objects/{}"
+    with_files = _create(client, seed, targets=[seed.scenarios["linkedin"]])
+    html = client.get(page.format(seed.campaign_id, with_files), headers=EN).get_data(as_text=True)
+    assert 'class="preview-link"' not in html
+    assert "With files, this network posts no link: put it in the message if it should appear." in html
+    without = _create(client, seed, targets=[seed.scenarios["linkedin"]], media_ids=[])
+    html = client.get(page.format(seed.campaign_id, without), headers=EN).get_data(as_text=True)
+    assert '<p class="preview-link"><a href="https://example.org/salon"' in html
+    assert 'data-testid="link-not-posted"' not in html
+
+
 def test_submit_is_refused_with_the_problems_then_accepted(app, client, auth, seed):
     auth.login("editor")
     object_id = _create(client, seed, media_ids=[], targets=[seed.scenarios["instagram"]])

@@ -24,7 +24,9 @@ SUBMITTABLE = {S.DRAFT, S.CHANGES_REQUESTED}
 REOPENED_BY_EDIT = {S.APPROVED, S.SCHEDULED}  # a change sends these back to review
 OFFERED = (ScenarioStatus.READY, ScenarioStatus.PROVISIONING)
 # Networks whose scenario posts the link as its own field (a link card): the blueprints map
-# `link` only there (app/integrations/blueprints/); elsewhere only the text is posted.
+# `link` only there, and only in a post without files (Facebook's CreatePost, LinkedIn's
+# article share; their photo and image posts take no link: app/integrations/blueprints/);
+# elsewhere only the text is posted.
 LINK_CARD = {Platform.FACEBOOK, Platform.LINKEDIN}
 
 
@@ -57,6 +59,8 @@ class TargetCheck:
     renditions: list = field(default_factory=list)
     # The network's version of the post (app/versions.py): its text, link, media and options.
     version: object = None
+    # A link-card network whose version has files: its scenario's photo or image post takes no link.
+    files_drop_link: bool = False
 
 
 def get_or_404(campaign: Campaign, object_id: int, *, lock: bool = False) -> ContentObject:
@@ -198,10 +202,12 @@ def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> T
     kept, overflow = cut(text, rules.counting, rules.text_max)
     unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
     check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
-                        rules.text_max, str(unit), kept, overflow, account.platform in LINK_CARD,
+                        rules.text_max, str(unit), kept, overflow,
+                        account.platform in LINK_CARD and not found.media,
                         networks.check(account.platform, text, media_facts),
                         networks.adaptations(account.platform, media_facts))
     check.version = found
+    check.files_drop_link = account.platform in LINK_CARD and bool(found.media)
     check.problems = check.problems + alt_text_problems(found.media)
     # The network's own settings (app/network_options.py): a YouTube video without a title…
     check.problems += network_options.problems(account.platform, found.options, found)
