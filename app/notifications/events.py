@@ -92,8 +92,9 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
     handed to the `deliver_mail` actor after the commit in one message.
     `recipients` is a SELECT of user ids or a list of them; `due_at` holds their mails back
     until then (the relay hands them over). Returns the new rows' ids."""
-    from app.notifications.tasks import deliver_mail
-    from app.tasks import send_after_commit
+    from app.tasks import by_name, send_after_commit
+
+    deliver_mail = by_name("deliver_mail")
 
     if isinstance(recipients, (list, tuple, set)):
         if not recipients:
@@ -118,8 +119,9 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
 
 
 def _teams(obj: ContentObject, event: E, data: dict, due_at=None) -> None:
-    from app.notifications.tasks import post_to_teams
-    from app.tasks import send_after_commit
+    from app.tasks import by_name, send_after_commit
+
+    post_to_teams = by_name("post_to_teams")
 
     url = db.session.scalar(sa.select(Campaign.teams_webhook_url).where(Campaign.id == obj.campaign_id))
     if not url:
