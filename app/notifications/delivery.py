@@ -224,7 +224,9 @@ def _teams_retry(message, reason: str) -> str:
 def relay(limit: int = 1000) -> int:
     """Hand over what is due again: mails after their back-off or a dead worker's lease, and the
     rows whose first message was lost (pending for longer than a lease)."""
-    from app.notifications.tasks import deliver_mail as deliver_actor, post_to_teams as teams_actor
+    from app.tasks import by_name
+
+    deliver_actor, teams_actor = by_name("deliver_mail"), by_name("post_to_teams")
 
     stale = utcnow() - timedelta(seconds=current_app.config["NOTIFY_CLAIM_TIMEOUT_S"])
     mail_ids = list(db.session.scalars(sa.select(Notification.id).where(
@@ -246,7 +248,9 @@ def relay(limit: int = 1000) -> int:
 
 
 def digest() -> int:
-    from app.notifications.tasks import send_digest as digest_actor
+    from app.tasks import by_name
+
+    digest_actor = by_name("send_digest")
 
     users = digest_recipients()
     db.session.rollback()
