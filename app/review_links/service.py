@@ -105,8 +105,9 @@ def _mail_link(link: ReviewLink, url: str) -> None:
     """The link is mailed to the person it names, after the commit, by the notification
     mailer (docs/notifications.md#review-links-by-mail); the token travels in that one broker
     message only, never in the database."""
-    from app.notifications.tasks import mail_review_link
-    from app.tasks import send_after_commit
+    from app.tasks import by_name, send_after_commit
+
+    mail_review_link = by_name("mail_review_link")
 
     send_after_commit(db.session(), mail_review_link, link.id, url)
 
