@@ -66,25 +66,25 @@ def _sweep_stuck() -> None:
 
 
 def _sweep_orphans() -> None:
-    from app.tasks.media import sweep_orphans
+    from app.tasks import by_name
 
-    sweep_orphans.send()  # walking the media folders may take a while: the worker does it
+    by_name("sweep_orphans").send()  # walking the media folders may take a while: the worker does it
 
 
 def _graph_delta() -> None:
     from flask import current_app
 
     from app.models import StorageBackend
-    from app.tasks.media import sync_library_changes
+    from app.tasks import by_name
 
     if current_app.config["STORAGE_BACKEND"] == StorageBackend.SHAREPOINT.value:
-        sync_library_changes.send()  # Graph calls and downloads: the worker does them
+        by_name("sync_library_changes").send()  # Graph calls and downloads: the worker does them
 
 
 def _make_doctor() -> None:
-    from app.tasks.make import run_make_doctor
+    from app.tasks import by_name
 
-    run_make_doctor.send()  # Make API calls, one per scenario: the worker does them
+    by_name("run_make_doctor").send()  # Make API calls, one per scenario: the worker does them
 
 
 def _notifications(what: str) -> None:
