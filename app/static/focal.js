@@ -3,12 +3,13 @@
 // saves; the arrow keys move it (Shift: finer) and Enter saves. The fields hold percentages of
 // the picture as shown; the server checks them (422 when out of range). A crop's frame (what the
 // network keeps, `data-frame-w`/`-h` of the picture) follows the mark as the server places it:
-// centred on the point, pushed back inside the picture at its edges. A video's shape is saved as
-// soon as it is chosen.
+// centred on the point, pushed back inside the picture at its edges. A video's shape is saved
+// with the form's button (choosing one with the arrow keys must not re-encode the video at each).
 (function () {
   "use strict";
 
-  var refocus = null;  // the key of the box whose picture gets the focus back after a swap
+  // After a swap, the focus goes back where it was: {key: the box, control: a selector in it}.
+  var refocus = null;
 
   function clamp(value) {
     return Math.min(100, Math.max(0, Math.round(value * 10) / 10));
@@ -45,9 +46,6 @@
   function setUp(form) {
     if (form.dataset.focalReady) return;
     form.dataset.focalReady = "1";
-    form.querySelectorAll("[data-crop-fit]").forEach(function (choice) {
-      choice.addEventListener("change", function () { save(form); });
-    });
     var picture = form.querySelector("[data-focal-picture]");
     if (!picture) return;
     var x = Number(form.querySelector("[data-focal-x]").value);
@@ -66,7 +64,7 @@
       var moves = {ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step]};
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        refocus = keyOf(form);
+        refocus = {key: keyOf(form), control: "[data-focal-picture]"};
         save(form);
         return;
       }
@@ -82,12 +80,13 @@
   function setUpAll() {
     document.querySelectorAll("[data-focal-form]").forEach(setUp);
     if (refocus === null) return;
-    var key = refocus;
+    var wanted = refocus;
     refocus = null;
-    var form = key ? document.querySelector('[data-focal-form][data-focal-key="' + key + '"]')
-                   : document.querySelector("[data-focal-form]");
-    var picture = form && form.querySelector("[data-focal-picture]");
-    if (picture) picture.focus();
+    var form = wanted.key ? document.querySelector('[data-focal-form][data-focal-key="' + wanted.key + '"]')
+                          : document.querySelector("[data-focal-form]");
+    if (!form) return;
+    var control = form.querySelector(wanted.control) || form.querySelector("[data-focal-picture]");
+    if (control) control.focus();
   }
 
   // A box that polls while its rendition is being made must not wipe a point being moved with
@@ -103,7 +102,9 @@
     var active = document.activeElement;
     var form = active && active.closest && active.closest("[data-focal-form]");
     if (form && event.detail.target && event.detail.target.contains(form) && refocus === null) {
-      refocus = keyOf(form);
+      var control = active.hasAttribute("data-focal-picture") ? "[data-focal-picture]"
+        : active.name ? '[name="' + active.name + '"]' + (active.value ? '[value="' + active.value + '"]' : "") : "";
+      refocus = {key: keyOf(form), control: control || "[data-focal-picture]"};
     }
   });
 
