@@ -34,12 +34,16 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, run as a script
 
-import av  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+# Each rendition child re-imports this script as `__mp_main__` (multiprocessing prepares a new
+# process's main module): it needs none of what follows, and the worker's children do not carry
+# it either (their main module is dramatiq's script), so their peak RSS is measured without it.
+if __name__ != "__mp_main__":
+    import av  # noqa: E402
+    from PIL import Image, ImageDraw  # noqa: E402
 
-from app.models import Platform  # noqa: E402
-from app.networks import RULES, MediaFacts, check  # noqa: E402
-from app.renditions import image, runner, video  # noqa: E402
+    from app.models import Platform  # noqa: E402
+    from app.networks import RULES, MediaFacts, check  # noqa: E402
+    from app.renditions import image, runner, video  # noqa: E402
 
 KINDS = {".jpg": ("image", "image/jpeg"), ".png": ("image", "image/png"), ".webp": ("image", "image/webp"),
          ".heic": ("image", "image/heic"), ".mp4": ("video", "video/mp4"), ".pdf": ("document", "application/pdf")}

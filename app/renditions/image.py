@@ -14,10 +14,15 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageCms, ImageOps
 
-from app.networks import GIF, JPEG, PNG, WEBP, Rules
+if TYPE_CHECKING:  # the child process gets the rules' values alone (runner.py): no app.networks there
+    from app.networks import Rules
+
+# The formats as app/networks.py names them (MIME types).
+JPEG, PNG, GIF, WEBP = "image/jpeg", "image/png", "image/gif", "image/webp"
 
 QUALITIES = (88, 82, 76, 70, 62, 54, 46)
 LONG_SIDE_MAX = 2560  # where a network sets no width: what feeds show at most, sharp on any screen
