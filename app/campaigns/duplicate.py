@@ -1,4 +1,5 @@
-"""Duplicate a post into its campaign or another active one (issue 12, point 5).
+"""Duplicate a post into its campaign or another active one (issue 12, point 5;
+docs/architecture.md §3.11).
 
 The copy is a new draft by whoever duplicates it, titled "… (copy)" in their language: the base
 text, link and media in their order, each network's version (app/versions.py: its own text,

@@ -1,4 +1,4 @@
-"""Text snippets and hashtag groups the composer inserts (issue 12, point 5).
+"""Text snippets and hashtag groups the composer inserts (issue 12, point 5; docs/architecture.md §3.11).
 
 They belong to the team, not to each editor: they carry the brand's voice (its signature, its
 calls to action, the campaign's hashtags), so a group one editor makes is the one a colleague
