@@ -6,7 +6,8 @@ download's `tmp/download-*`), a staged file whose transfer row was rolled back (
 version's, taken over by a newer one and never stored), an object folder whose asset row never
 committed, a `derived/<id>` folder whose removal after a deletion never happened, the file of a
 rendition whose row went with its asset (or was forgotten for an older version of it). The same goes
-for SharePoint: a file committed in Graph whose asset row was rolled back or deleted meanwhile.
+for SharePoint: a file committed in Graph whose asset row was rolled back or deleted meanwhile,
+or a rendition's file (in the folder's `renditions` subfolder) whose row went with its asset.
 
 Orphans are judged by what the database says *now* plus their age: only files older than
 `MEDIA_ORPHAN_MIN_AGE_S` (the newest mtime inside a folder) are touched, so a request or an
@@ -184,9 +185,12 @@ def _modified(item: dict) -> datetime:
 
 
 def sharepoint_orphans(client) -> list[dict]:
-    """Files of our folder that no asset references and no pending transfer will adopt, older
-    than the minimum age (subfolders are never ours)."""
-    items = [item for item in client.children() if "file" in item]
+    """Files of our folder and of its `renditions` subfolder (app/storage/sharepoint.py) that no
+    asset or rendition references and no pending transfer will adopt, older than the minimum
+    age (other subfolders are never ours)."""
+    from app.storage.sharepoint import derived_client
+
+    items = [item for item in client.children() + derived_client(client).children() if "file" in item]
     refs = set(db.session.scalars(sa.select(MediaAsset.storage_item_id).where(MediaAsset.storage_item_id.is_not(None))))
     refs |= _rendition_refs()
     adoptable = {name.casefold() for name in db.session.scalars(sa.select(MediaTransfer.item_name))}

@@ -56,6 +56,11 @@ class Storage(Protocol):
         """Store `source` (moved in, not copied, when the backend can) as a new object named
         `name`, or as the new current version of `ref`."""
 
+    def put_derived(self, source: Path, *, name: str) -> StoredVersion:
+        """Store a file the CMS made from an object (a rendition) as a new object named `name`
+        (a name of the CMS's own: a same-named earlier one may be replaced). Not one of the
+        library's media: SharePoint keeps these in a subfolder (app/storage/sharepoint.py)."""
+
     def read(self, ref: str, version: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Stream bytes `start`..`end` (inclusive; `None`: to the end) of one version."""
 

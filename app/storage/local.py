@@ -58,6 +58,10 @@ class LocalStorage:
             shutil.move(str(source), str(target))
         return self._version(ref, target, current=True)
 
+    def put_derived(self, source: Path, *, name: str) -> StoredVersion:
+        """A file made from an asset (a rendition): an object of its own, like any other."""
+        return self.put(source, name=name)
+
     def read(self, ref: str, version: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         return read_open(self._file(ref, version).open("rb"), start, end)
 

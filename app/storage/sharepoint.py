@@ -9,6 +9,12 @@ adopts it if it holds the same bytes (same size, then the same SHA-256 once down
 happens rarely, and a file someone else put there must not pass for ours), rather than
 uploading a second copy.
 
+Files the CMS makes from an asset (renditions, app/renditions/) are stored by `put_derived` in
+the subfolder `renditions` of the configured folder: the team browsing the library's folder
+sees its own files only, and the sweeper lists that subfolder too (app/media/sweeper.py).
+Their names are the CMS's own (`rendition-<id>-<network>.<ext>`), so a same-named file there is
+an earlier attempt's and is replaced (a new version of that item).
+
 Graph errors become the protocol's: `StorageError` when the object or version does not exist
 or the service refuses for good, `StorageUnavailable` when trying later may work.
 """
@@ -18,14 +24,23 @@ import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from app.integrations.graph import GraphClient, GraphConflict, GraphError, GraphNotFound, UploadSession
+from app.integrations.graph import GraphClient, GraphConflict, GraphError, GraphNotFound, UploadSession, client_for
 from app.models import StorageBackend
 from app.storage import StorageError, StorageUnavailable, StoredVersion
+
+
+DERIVED_FOLDER = "renditions"
+
+
+def derived_client(client: GraphClient) -> GraphClient:
+    """The client of the subfolder where derived files (renditions) are stored."""
+    settings = client.settings
+    return client_for(replace(settings, folder=f"{settings.folder}/{DERIVED_FOLDER}".lstrip("/")))
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,15 @@ class SharePointStorage:
         """The source file is left in place: the caller removes it once the new version is
         recorded (until then it is the only copy the CMS can resume from)."""
         return self.upload(source, name=name, ref=ref).version
+
+    def put_derived(self, source: Path, *, name: str) -> StoredVersion:
+        """Store a file made from an asset (a rendition) in the `renditions` subfolder,
+        replacing a same-named file left there by an attempt that died before recording it."""
+        try:
+            item = derived_client(self.client).upload(source, name=name, conflict="replace")
+            return self._versions(item["id"])[0]
+        except GraphError as exc:
+            raise _storage_error(exc) from exc
 
     def upload(self, source: Path, *, name: str, ref: str | None = None, resume: UploadSession | None = None,
                on_progress: Callable[[UploadSession], None] | None = None) -> Uploaded:
