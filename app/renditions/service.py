@@ -8,7 +8,9 @@ sent as they are (LinkedIn takes a PDF within its limits).
 
 `request` records the missing rows in the caller's transaction and sends the `make_rendition`
 actor after the commit; `make` does the work without holding a transaction, then records the
-result: ready with its file in the asset's storage backend, or failed with the reason. A post
+result: ready with its file in the asset's storage backend (SharePoint: a `renditions` subfolder,
+app/storage/sharepoint.py), or failed with the reason. A storage that does not answer (a Graph
+outage, throttling) leaves it pending and the actor retries as long as it lasts. A post
 is never sent with the original in place of a missing or failed rendition (app/publishing/).
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ from app.media import display
 from app.models import FocalPoint, MediaAsset, MediaKind, Platform, Rendition, RenditionStatus as R
 from app.models.base import utcnow
 from app.renditions import image, runner, video
-from app.storage import get_storage, media_root, transfers
+from app.storage import StorageUnavailable, get_storage, media_root, transfers
 from app.tasks import by_name, send_after_commit
 
 make_rendition = by_name("make_rendition")
@@ -229,12 +231,24 @@ def make(rendition_id: int) -> str:
         with transfers.current_file(asset.id, version, backend) as source:
             result = runner.run(kind.value, str(source), str(tmp), rules, settings,
                                 current_app.config["RENDITION_TIMEOUT_S"])
-        stored = get_storage(backend).put(tmp, name=f"rendition-{rendition_id}-{platform.value}{_ext(result)}")
+        stored = get_storage(backend).put_derived(tmp, name=f"rendition-{rendition_id}-{platform.value}{_ext(result)}")
     except runner.RenditionError as exc:
         failure = str(exc)
+    except StorageUnavailable as exc:  # a Graph outage or throttling: the actor tries again
+        _still_pending(rendition_id, f"the storage did not answer; trying again: {exc}")
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return _record(rendition_id, result, stored, failure)
+
+
+def _still_pending(rendition_id: int, reason: str) -> None:
+    """A transient storage error: the rendition stays pending, with the reason until it is made
+    (shown nowhere as a failure), and touched, so `requeue_if_stale` leaves the retry alone."""
+    db.session.rollback()
+    db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
+                       .values(failure_reason=reason[:2000], attempts=Rendition.attempts + 1, updated_at=utcnow()))
+    db.session.commit()
 
 
 def recipe(kind: MediaKind, platform: Platform, crop: str):
