@@ -23,6 +23,11 @@ from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia
 
 # The fields a version may override; `options` and `crops` belong to the version itself.
 FIELDS = ("message", "link", "media")
+# Networks whose scenario posts the link as its own field (a link card), and only in a post
+# without files: the blueprints map `link` in Facebook's CreatePost and LinkedIn's article share,
+# their photo and image posts take none (app/integrations/blueprints/networks.py). Elsewhere only
+# the text is posted.
+LINK_CARD = frozenset({Platform.FACEBOOK, Platform.LINKEDIN})
 
 
 class _Keep:
@@ -52,6 +57,16 @@ class Version:
     @property
     def media_ids(self) -> list[int]:
         return [asset.id for asset in self.media]
+
+    @property
+    def posts_link(self) -> bool:
+        """Whether the network's scenario posts this version's link (as a link card)."""
+        return self.platform in LINK_CARD and not self.media
+
+    @property
+    def files_drop_link(self) -> bool:
+        """A link-card network whose version has files: its photo or image post takes no link."""
+        return self.platform in LINK_CARD and bool(self.media)
 
 
 def target_platforms(obj: ContentObject) -> list[Platform]:

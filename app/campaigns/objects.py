@@ -23,11 +23,6 @@ EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED}
 SUBMITTABLE = {S.DRAFT, S.CHANGES_REQUESTED}
 REOPENED_BY_EDIT = {S.APPROVED, S.SCHEDULED}  # a change sends these back to review
 OFFERED = (ScenarioStatus.READY, ScenarioStatus.PROVISIONING)
-# Networks whose scenario posts the link as its own field (a link card): the blueprints map
-# `link` only there, and only in a post without files (Facebook's CreatePost, LinkedIn's
-# article share; their photo and image posts take no link: app/integrations/blueprints/);
-# elsewhere only the text is posted.
-LINK_CARD = {Platform.FACEBOOK, Platform.LINKEDIN}
 
 
 class NotEditable(Exception):
@@ -51,7 +46,7 @@ class TargetCheck:
     unit: str
     kept: str
     overflow: str
-    link_card: bool
+    link_card: bool                     # the network posts the link (versions.Version.posts_link)
     problems: list[networks.Problem] = field(default_factory=list)
     # What the renditions will change in the files for this network (not a reason to refuse).
     notes: list[networks.Problem] = field(default_factory=list)
@@ -202,12 +197,11 @@ def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> T
     kept, overflow = cut(text, rules.counting, rules.text_max)
     unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
     check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
-                        rules.text_max, str(unit), kept, overflow,
-                        account.platform in LINK_CARD and not found.media,
+                        rules.text_max, str(unit), kept, overflow, found.posts_link,
                         networks.check(account.platform, text, media_facts),
                         networks.adaptations(account.platform, media_facts))
     check.version = found
-    check.files_drop_link = account.platform in LINK_CARD and bool(found.media)
+    check.files_drop_link = found.files_drop_link
     check.problems = check.problems + alt_text_problems(found.media)
     # The network's own settings (app/network_options.py): a YouTube video without a title…
     check.problems += network_options.problems(account.platform, found.options, found)

@@ -282,9 +282,13 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
         shown[platform] = panel.inner_text()
         _no_sideways_scroll(page, PHONE["width"])
         screenshot(page, f"issue12-card-{platform}-phone")
-    assert X_TEXT in shown["x"] and X_LINK in shown["x"] and BASE not in shown["x"]
-    assert LINKEDIN_TEXT in shown["linkedin"] and LINK in shown["linkedin"]
-    assert BASE in shown["youtube"]
+    # Each tab says where its link is not posted, as the post page's previews do: X's and
+    # YouTube's scenarios post the text only, LinkedIn's image post takes no link.
+    not_posted = "The link is not posted on this network: put it in the message if it should appear."
+    assert X_TEXT in shown["x"] and not_posted in shown["x"] and BASE not in shown["x"]
+    assert LINKEDIN_TEXT in shown["linkedin"] and LINK not in shown["linkedin"]
+    assert "With files, this network posts no link: put it in the message if it should appear." in shown["linkedin"]
+    assert BASE in shown["youtube"] and not_posted in shown["youtube"] and LINK not in shown["youtube"]
     assert YOUTUBE_TITLE in shown["youtube"] and "Visibility: Unlisted" in shown["youtube"]
     card.get_by_role("button", name="Approve").tap()
     page.locator(f"#review-{object_id}[data-testid=review-decided]").wait_for(timeout=10_000)
