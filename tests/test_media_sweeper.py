@@ -121,14 +121,19 @@ def test_the_cli_prints_the_report(app, runner, leftovers):
     assert "objects: removed 1 (300 bytes)" in result.output and not leftovers["old object"].exists()
 
 
-def test_the_scheduler_sends_the_actor_which_sweeps(app, leftovers, monkeypatch):
-    sent = []
-    monkeypatch.setattr(sweep_orphans, "send", lambda *args: sent.append(args))
+def test_the_scheduler_sends_the_actor_which_sweeps(app, leftovers):
+    """The job puts one message on the real broker's queue of the sweeping actor."""
     job = next(job for job in JOBS if job.name == "sweep_orphans")
     assert job.interval_key == "MEDIA_SWEEP_INTERVAL_S" and app.config[job.interval_key] == 3600
+    broker = app.extensions["dramatiq"]
+    queued = f"{broker.namespace}:{sweep_orphans.bound.queue_name}.msgs"
     with app.app_context():
+        before = set(broker.client.hkeys(queued))
         job.run()
-        assert sent == [()]
+        added = set(broker.client.hkeys(queued)) - before
+        assert len(added) == 1
+        broker.client.hdel(queued, *added)  # no later test's worker runs it
+        broker.client.lrem(queued.removesuffix(".msgs"), 0, *added)
         sweep_orphans()  # as the worker runs it
     assert not leftovers["old derived"].exists() and leftovers["referenced derived"].exists()
 
