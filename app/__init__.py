@@ -54,8 +54,12 @@ def register_operations(app: Flask) -> None:
 
 
 def _select_locale():
-    from flask import current_app
+    """The request's language; outside a request (a worker building a payload, a CLI command)
+    the default one, or what `force_locale` sets around the call."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if session.get("lang") in languages:
         return session["lang"]

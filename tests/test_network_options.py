@@ -232,3 +232,32 @@ def test_a_format_the_scenario_cannot_publish_fails_the_payload_with_the_reason(
             payload.build(publication)
         assert isinstance(refused.value, no.Refused)
         assert str(refused.value).startswith("Le scénario Make ne sait pas publier ce format")
+
+
+def test_a_worker_builds_the_payload_outside_any_request(app):
+    """The sender runs in a worker: no request, so no session or Accept-Language to read. The
+    checks' messages are then in the default language (French) instead of failing the send."""
+    from app import versions
+    from app.extensions import db
+    from app.models import ContentObject, Publication
+    from app.publishing import payload
+    from tests.objects_support import make_objects, seed_campaign
+
+    with app.app_context():
+        seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
+        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [], 1)
+        obj = db.session.get(ContentObject, object_id)
+        versions.save(obj, Platform.INSTAGRAM, options={"format": "story"})
+        built = {}
+        for platform in ("x", "instagram"):
+            publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios[platform],
+                                      idempotency_key=f"w-{platform}", fingerprint="f")
+            db.session.add(publication)
+            db.session.flush()
+            try:
+                built[platform] = payload.build(publication)
+            except LookupError as refused:
+                built[platform] = refused
+        assert built["x"]["options"]["reply_settings"] == "everyone"
+        assert isinstance(built["instagram"], no.Refused)
+        assert "Le scénario Make ne sait pas publier ce format" in str(built["instagram"])
