@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import lazyload
 
 from app import audit
 from app.extensions import db
@@ -33,9 +34,14 @@ def self_approval_allowed() -> bool:
     return bool(current_app.config["ALLOW_SELF_APPROVAL"])
 
 
-def steps_of(campaign_id: int) -> list[ApprovalStep]:
-    return list(db.session.scalars(sa.select(ApprovalStep).where(ApprovalStep.campaign_id == campaign_id)
-                                   .order_by(ApprovalStep.position, ApprovalStep.id)))
+def steps_of(campaign_id: int, *, with_users: bool = True) -> list[ApprovalStep]:
+    """The campaign's steps in order. `with_users=False` leaves each step's named approvers
+    unread: deciding and notifying ask the database for ids (`approver_ids`) instead of
+    loading every named user (a step may name a thousand)."""
+    query = sa.select(ApprovalStep).where(ApprovalStep.campaign_id == campaign_id)
+    if not with_users:
+        query = query.options(lazyload(ApprovalStep.users))
+    return list(db.session.scalars(query.order_by(ApprovalStep.position, ApprovalStep.id)))
 
 
 def settings_of(campaign_id: int) -> ApprovalSettings:
@@ -60,9 +66,21 @@ def _role_holders(roles) -> dict:
     return holders
 
 
+def approver_ids(step: ApprovalStep, author_id: int | None):
+    """`approvers_of` as a SELECT of user ids, for what needs only ids (the notification rows,
+    written by one INSERT ... SELECT, and rule "all"), whatever the number of approvers."""
+    named = sa.select(approval_step_approvers.c.user_id).where(approval_step_approvers.c.step_id == step.id)
+    chosen = User.id.in_(named) if step.role is None else sa.or_(User.id.in_(named), User.role == step.role)
+    query = sa.select(User.id).where(User.active, chosen)
+    if author_id is not None and not self_approval_allowed():
+        query = query.where(User.id != author_id)
+    return query
+
+
 def approvers_of(step: ApprovalStep, obj: ContentObject, holders: dict | None = None) -> list[User]:
     """The people whose approval the step asks for: its named users and the holders of its
-    role, active, without the post's author (unless self-approval is allowed)."""
+    role, active, without the post's author (unless self-approval is allowed). Their names
+    are shown (`position`); `approver_ids` says who they are in SQL."""
     people = {user.id: user for user in step.users if user.active}
     if step.role is not None:
         for user in (holders if holders is not None else _role_holders([step.role]))[step.role]:
@@ -76,8 +94,10 @@ def is_step_approver(step: ApprovalStep, user) -> bool:
     """Named, holding the step's role, or an admin (admins pass every guard, app/security.py)."""
     if getattr(user, "id", None) is None:
         return False
-    return (user.has_role(Role.ADMIN) or (step.role is not None and user.role is step.role)
-            or any(named.id == user.id for named in step.users))
+    if user.has_role(Role.ADMIN) or (step.role is not None and user.role is step.role):
+        return True
+    return bool(db.session.scalar(sa.select(sa.exists().where(approval_step_approvers.c.step_id == step.id,
+                                                              approval_step_approvers.c.user_id == user.id))))
 
 
 def _active_links(object_ids):
@@ -106,14 +126,18 @@ def _complete(step: ApprovalStep, obj: ContentObject, approvals: list[StepApprov
         return True
     approved = {a.user_id for a in given if a.user_id is not None}
     answered = {a.review_link_id for a in given}
-    return ({user.id for user in approvers_of(step, obj, holders)} <= approved
-            and not [link for link in _pending_links(obj, step, links) if link.id not in answered])
+    if [link for link in _pending_links(obj, step, links) if link.id not in answered]:
+        return False
+    if holders is not None:   # positions of many posts: the role holders are read already
+        return {user.id for user in approvers_of(step, obj, holders)} <= approved
+    waiting = approver_ids(step, obj.author_id).where(User.id.not_in(sorted(approved)))
+    return not db.session.scalar(sa.select(sa.exists(waiting)))
 
 
 def current_step(obj: ContentObject, steps: list[ApprovalStep] | None = None,
                  approvals: list[StepApproval] | None = None, holders=None, links=None) -> ApprovalStep | None:
     """The first step not complete; None when there is no chain or every step is done."""
-    steps = steps_of(obj.campaign_id) if steps is None else steps
+    steps = steps_of(obj.campaign_id, with_users=False) if steps is None else steps
     approvals = approvals_of(obj) if approvals is None else approvals
     return next((step for step in steps if not _complete(step, obj, approvals, holders, links)), None)
 
@@ -188,7 +212,7 @@ def approve_step(obj: ContentObject, *, by, fingerprint: str) -> StepOutcome | N
     """Record `by`'s approval of the step the post waits for. None without a chain (the caller
     approves the post as before); otherwise the outcome, whose `next_step` is None when this
     approval completed the last step."""
-    if not steps_of(obj.campaign_id):
+    if not steps_of(obj.campaign_id, with_users=False):
         check_not_own(obj, by)
         return None
     _drop_stale(obj, fingerprint, by)
@@ -218,9 +242,17 @@ def _ask(obj: ContentObject, step: ApprovalStep, actor) -> None:
     from app.models import NotificationEvent
     from app.notifications.events import notify
 
-    recipients = [user.id for user in approvers_of(step, obj) if user.id != getattr(actor, "id", None)]
-    notify(recipients, NotificationEvent.REVIEW_REQUESTED, obj, actor=actor,
+    notify(_recipients(step, obj, actor), NotificationEvent.REVIEW_REQUESTED, obj, actor=actor,
            data={"title": obj.title, "step": step.name})
+
+
+def _recipients(step: ApprovalStep, obj: ContentObject, actor):
+    """The step's approvers but the one who acted, as a SELECT: `notify` writes their rows in
+    one INSERT ... SELECT, so a step with a thousand approvers costs the request one statement
+    (docs/notifications.md)."""
+    query = approver_ids(step, obj.author_id)
+    actor_id = getattr(actor, "id", None)
+    return query.where(User.id != actor_id) if actor_id is not None else query
 
 
 def undo_last(obj: ContentObject) -> None:
@@ -236,7 +268,7 @@ def review_recipients(obj: ContentObject, actor):
     step's approvers, or every approver without a chain (never the author, unless allowed)."""
     step = sync(obj)
     if step is not None:
-        return [user.id for user in approvers_of(step, obj) if user.id != getattr(actor, "id", None)]
+        return _recipients(step, obj, actor)
     query = sa.select(User.id).where(User.active, User.role == Role.APPROVER, User.id != getattr(actor, "id", None))
     if obj.author_id is not None and not self_approval_allowed():
         query = query.where(User.id != obj.author_id)
