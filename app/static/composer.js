@@ -150,6 +150,19 @@
     }
   });
 
+  // A network's own selection starts from the base's files as they are when it opens (picked
+  // after the page loaded included), not as the page was rendered.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var field = event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-from-base");
+    if (!field || !form.contains(event.detail.elt)) return;
+    var url = new URL(event.detail.path, window.location.href);
+    url.searchParams.delete(field);
+    event.detail.path = url.pathname + "?" + url.searchParams.toString();
+    var ids = [];
+    each(form.querySelectorAll('input[name="media_ids"]'), function (input) { ids.push(input.value); });
+    if (ids.length) event.detail.parameters[field] = ids;
+  });
+
   // -- The preview follows what is typed and chosen (the picker's own search fields aside) ----
   form.addEventListener("input", function (event) {
     if (event.target.id === "message") baseText();
