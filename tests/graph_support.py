@@ -4,6 +4,7 @@ when `GRAPH_TEST_TENANT_ID`, `GRAPH_TEST_CLIENT_ID`, `GRAPH_TEST_CLIENT_SECRET` 
 fixtures and helpers of the tests of the SharePoint backend (`graph`, `sharepoint`, ...)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -125,3 +126,35 @@ def interrupted_upload(app, client, sharepoint, name: str) -> tuple[int, bytes]:
     with pytest.raises(StorageUnavailable):
         run(app, store_media, asset_id)
     return asset_id, data
+
+
+@contextlib.contextmanager
+def live_stack(servers, graph, media_root, namespace: str):
+    """The app on SharePoint (the Graph emulator) over a real socket, with a real worker and an
+    editor: (app, web server, the editor's e-mail). Its database is dropped afterwards."""
+    import dramatiq
+
+    from app.auth import service as accounts
+    from app.models import Role
+    from sandbox.server import BackgroundServer
+    from tests.conftest import PASSWORD, SESSION_TAG, create_migrated_database, drop_database, make_test_app
+
+    url = create_migrated_database(servers)
+    app = make_test_app(servers, url, MEDIA_ROOT=str(media_root),
+                        DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:{namespace}", **app_config(emulator_settings(graph)))
+    email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
+    with app.app_context():
+        accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
+        db.session.commit()
+    web = BackgroundServer(app).start()
+    worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=2)
+    worker.start()
+    try:
+        yield app, web, email
+    finally:
+        worker.stop()
+        web.stop()
+        app.extensions["dramatiq"].flush_all()
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(servers.database_url, url)

@@ -7,26 +7,22 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 
-import dramatiq
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from app.auth import service as accounts
 from app.extensions import db
 from app.integrations.graph import GraphNotFound
 from app.media import graph_sync, sweeper
 from app.media.links import signed_rendition_url
-from app.models import MediaAsset, MediaStatus, Platform, Rendition, RenditionStatus, Role
+from app.models import MediaAsset, MediaStatus, Platform, Rendition, RenditionStatus
 from app.renditions import service
 from app.storage import StorageUnavailable, sharepoint as sp
 from app.tasks.media import discard_media, process_media, store_media
 from app.renditions.tasks import make_rendition
-from sandbox.server import BackgroundServer
-from tests.conftest import PASSWORD, SESSION_TAG, csrf_token, create_migrated_database, drop_database, make_test_app
-from tests.graph_support import (app_config, asset_of, emulator_settings, graph, run, sharepoint)  # noqa: F401
+from tests.conftest import PASSWORD, csrf_token
+from tests.graph_support import asset_of, graph, live_stack, run, sharepoint  # noqa: F401
 from tests.media_live import signed_in
 from tests.media_support import EN, editor, media_root, noisy_jpeg, upload, video  # noqa: F401
 
@@ -209,25 +205,8 @@ def test_the_actor_retries_transient_storage_errors_without_end_and_others_three
 # -- over real sockets, with a real worker --------------------------------------------------------
 @pytest.fixture
 def live(servers, graph, tmp_path):
-    url = create_migrated_database(servers)
-    app = make_test_app(servers, url, MEDIA_ROOT=str(tmp_path), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:spr",
-                        **app_config(emulator_settings(graph)))
-    email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
-    with app.app_context():
-        accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
-        db.session.commit()
-    web = BackgroundServer(app).start()
-    worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=2)
-    worker.start()
-    try:
-        yield app, web, email
-    finally:
-        worker.stop()
-        web.stop()
-        app.extensions["dramatiq"].flush_all()
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(servers.database_url, url)
+    with live_stack(servers, graph, tmp_path, "spr") as stack:
+        yield stack
 
 
 def _wait(check, seconds: float):

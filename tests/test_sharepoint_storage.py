@@ -7,23 +7,19 @@ the last test runs them in a real Dramatiq worker behind a real HTTP server."""
 from __future__ import annotations
 
 import time
-import uuid
 
-import dramatiq
 import pytest
 import sqlalchemy as sa
 
-from app.auth import service as accounts
 from app.extensions import db
 from app.integrations.graph import FRAGMENT, GraphNotFound
 from app.media.links import signed_media_url
-from app.models import MediaAsset, MediaStatus, Role
+from app.models import MediaAsset, MediaStatus
 from app.models.media import MediaTransfer
 from app.storage import StorageUnavailable, transfers
 from app.tasks.media import discard_media, process_media, store_media, store_media_gave_up
-from sandbox.server import BackgroundServer
-from tests.conftest import PASSWORD, SESSION_TAG, csrf_token, create_migrated_database, drop_database, make_test_app
-from tests.graph_support import (Backend, app_config, asset_of, configure, emulator_settings, graph,  # noqa: F401
+from tests.conftest import PASSWORD, csrf_token
+from tests.graph_support import (Backend, asset_of, configure, emulator_settings, graph, live_stack,  # noqa: F401
                                  interrupted_upload, run, sharepoint, staged_path, tenant_settings,
                                  transfer_of)
 from tests.media_live import signed_in
@@ -222,26 +218,8 @@ def test_files_kept_on_local_disk_stay_served_after_the_switch(app, client, edit
 # -- over real sockets, with a real worker --------------------------------------------------------
 @pytest.fixture
 def live(servers, graph, tmp_path):
-    url = create_migrated_database(servers)
-    settings = emulator_settings(graph)
-    app = make_test_app(servers, url, MEDIA_ROOT=str(tmp_path), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:sp",
-                        **app_config(settings))
-    email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
-    with app.app_context():
-        accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
-        db.session.commit()
-    web = BackgroundServer(app).start()
-    worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=2)
-    worker.start()
-    try:
-        yield app, web, email
-    finally:
-        worker.stop()
-        web.stop()
-        app.extensions["dramatiq"].flush_all()
-        with app.app_context():
-            db.engine.dispose()
-        drop_database(servers.database_url, url)
+    with live_stack(servers, graph, tmp_path, "sp") as stack:
+        yield stack
 
 
 def test_an_upload_over_http_is_stored_by_a_real_worker(live, graph):
