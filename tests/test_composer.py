@@ -4,6 +4,8 @@ when the form is refused, sends an approved post back to review; the preview and
 counter read the form without saving it."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -113,11 +115,38 @@ def test_a_refused_form_keeps_every_tab_as_typed_with_422(app, client, auth, see
     assert 'value="javascript:alert(1)"' in html
     assert f"version-linkedin-media={seed.media[1]}&amp;version-linkedin-media={seed.media[0]}" in html
     # The tab with the problem is the one open, marked to fix; nothing was saved.
-    assert 'id="version-x-panel" role="tabpanel"' in html and 'data-testid="version-x">' in html
+    assert re.search(r'id="version-x-tab"[^>]*aria-selected="true"', html)
     assert "to fix" in html
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ContentObject)
                                  .where(ContentObject.campaign_id == seed.campaign_id)) == 0
+
+
+def _panel_tag(html, network):
+    return re.search(r'<section class="version-panel" id="version-%s-panel"[^>]*>' % network, html).group(0)
+
+
+def test_without_javascript_every_ticked_network_tab_is_shown_under_its_heading(app, client, auth, seed):
+    """The tab bar waits for composer.js; the server shows the base and each ticked network's tab
+    one under the other (with the link field), so a browser without JavaScript can write them."""
+    auth.login("editor")
+    object_id = _create(client, seed)
+    url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
+    html = client.get(url + "/edit", headers=EN).get_data(as_text=True)
+    assert re.search(r'role="tablist"[^>]*data-version-tablist hidden>', html)
+    for network in ("x", "linkedin"):
+        assert " hidden" not in _panel_tag(html, network)
+        assert f'id="version-{network}-heading"' in html
+    assert 'id="version-x-heading">X</h2>' in html
+    assert " hidden" in _panel_tag(html, "instagram")  # not ticked
+    assert 'id="version-base-panel" data-testid="version-base">' in html
+    assert "<div data-own-link>" in html
+    # Instagram ticked since the page was drawn: the form refused shows its tab too.
+    response = _post(client, url, _form(seed, title="", targets=[seed.scenarios["x"], seed.scenarios["instagram"]]))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert " hidden" not in _panel_tag(html, "instagram") and " hidden" not in _panel_tag(html, "x")
+    assert " hidden" in _panel_tag(html, "linkedin")
 
 
 def test_an_own_link_must_be_given_and_unticked_networks_are_not_checked(app, client, auth, seed):

@@ -194,8 +194,25 @@
     });
   }
 
+  // -- Start: the server drew every ticked network's tab one under the other (usable without
+  // JavaScript); here they become tabs, the chosen one shown.
+  var bar = form.querySelector("[data-version-tablist]");
+  if (bar) {
+    bar.hidden = false;
+    form.classList.add("tabs-on");
+    each(tabs(), function (tab) {
+      var panel = document.getElementById(tab.getAttribute("aria-controls"));
+      if (!panel) return;
+      panel.setAttribute("role", "tabpanel");
+      panel.setAttribute("aria-labelledby", tab.id);
+    });
+    var chosen = form.querySelector('[data-version-tab][aria-selected="true"]');
+    openTab(chosen ? chosen.dataset.versionTab : "base");
+  }
   each(form.querySelectorAll(".version-panel[data-platform]"), function (panel) {
     if (panelParts(panel).follow.checked) panelParts(panel).text.readOnly = true;
+    var link = panelParts(panel).link;
+    panel.querySelector("[data-own-link]").hidden = !link || link.value !== "own";
   });
   followTargets();
 })();

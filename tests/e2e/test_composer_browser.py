@@ -140,3 +140,41 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
         assert obj.message == "Le texte de base, pour tous les réseaux."
     assert [e for e in errors if "status of 404" not in e] == [], errors
     context.close()
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_without_javascript_the_x_version_is_written_and_saved(browser, live_server, live_app, campaign, screenshot,
+                                                               viewport, name):
+    """No script (turned off, or failed): the tab bar stays hidden and each ticked network's tab
+    is shown under its heading after the base, so the X version can still be written."""
+    email, campaign_id = campaign
+    context = browser.new_context(viewport=viewport, locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server.url, email)
+    page.goto(f"{live_server.url}/campaigns/{campaign_id}/objects/new")
+    page.get_by_label("Title").fill(f"Sans script {name}")
+    page.get_by_label("Message", exact=True).fill("Le texte de base, pour tous les réseaux.")
+    page.get_by_label("X — x ready").check()
+    page.get_by_role("button", name="Save the post").click()
+    page.wait_for_url(f"{live_server.url}/campaigns/{campaign_id}/objects/*")
+    page.goto(page.url.rstrip("/") + "/edit")
+
+    expect(page.get_by_test_id("version-tabs")).to_be_hidden()
+    panel = page.locator("#version-x-panel")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading", name="X")).to_be_visible()
+    expect(page.locator("#version-linkedin-panel")).to_be_hidden()  # not ticked
+    panel.get_by_label("Use the base text").uncheck()
+    page.get_by_label("Text for X").fill("Court pour X, écrit sans script")
+    panel.get_by_label("A link of its own").check()
+    panel.get_by_label("Link for X", exact=True).last.fill("https://example.org/x")
+    assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
+    screenshot(page, f"composer-nojs-{name}")
+    page.get_by_role("button", name="Save the post").click()
+    page.wait_for_url(f"{live_server.url}/campaigns/{campaign_id}/objects/*")
+    with live_app.app_context():
+        obj = db.session.scalar(db.select(ContentObject).where(ContentObject.title == f"Sans script {name}"))
+        saved = versions.versions(obj)[Platform.X]
+        assert saved.message == "Court pour X, écrit sans script" and saved.link == "https://example.org/x"
+        assert obj.message == "Le texte de base, pour tous les réseaux."
+    context.close()
