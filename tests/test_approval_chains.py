@@ -327,3 +327,65 @@ def test_an_approval_expires_at_the_scheduled_moment(app, in_review, team, monke
         assert db.session.get(ContentObject, second).status is ObjectStatus.IN_REVIEW
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
             Publication.object_id == second, Publication.status == "pending")) == 0
+
+
+def _undo(app, object_id, user_id):
+    with app.app_context():
+        obj = db.session.get(ContentObject, object_id, with_for_update=True)
+        reviews.undo_approval(obj, by=_as(user_id))
+        db.session.commit()
+
+
+def test_a_step_approval_is_undone_within_the_window_and_the_next_step_is_not_told(app, in_review, team):
+    [object_id] = in_review(1)
+    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie", "Paul"], None),
+           ("Juridique", StepRule.ANY, ["Jean"], None))
+    before = utcnow()
+    assert _approve(app, object_id, team["Marie"]) == ("Communication", "Juridique")
+    with app.app_context():
+        asked = db.session.scalar(sa.select(Notification).where(Notification.event == NotificationEvent.REVIEW_REQUESTED,
+                                                                Notification.user_id == team["Jean"]))
+        # Held back like the "approved" notice: the mailer finds nothing due within the window.
+        assert asked.mail_due_at >= before + timedelta(seconds=app.config["APPROVAL_UNDO_S"])
+        assert delivery.claim_mail([asked.id]) == []
+        assert reviews.recent_approval(_as(team["Marie"])).offer.step is True
+    with app.app_context(), pytest.raises(reviews.UndoRefused):
+        reviews.undo_approval(db.session.get(ContentObject, object_id), by=_as(team["Paul"]))  # not his
+    _undo(app, object_id, team["Marie"])
+    assert _asked(app, object_id) == []                      # withdrawn before it left
+    assert _queue(app, team["Jean"]) == [] and _queue(app, team["Marie"]) == [object_id]
+    assert _label(app, object_id) == "Step 1/2: Communication — waiting for Marie, Paul"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StepApproval)) == 0
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "step_approval_undone"))
+        assert event.actor_id == team["Marie"] and event.data["name"] == "Marie"
+        assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW
+    # Approved again, the next step is asked again.
+    assert _approve(app, object_id, team["Paul"]) == ("Communication", "Juridique")
+    assert _asked(app, object_id) == ["Jean"]
+
+
+def test_a_step_approval_stays_once_the_next_step_decided_or_the_window_closed(app, client, auth, in_review, team):
+    first, second = in_review(2)
+    _chain(app, first, team, ("Communication", StepRule.ANY, ["Marie"], None),
+           ("Juridique", StepRule.ANY, ["Jean"], None))
+    auth.login(email="marie@example.org")
+    token = {"X-CSRFToken": csrf_token(client, "/reviews/")}
+    approved = client.post(f"/reviews/{first}/approve", headers={**HX, **token})
+    html = approved.get_data(as_text=True)
+    assert approved.status_code == 200 and "now waits for “Juridique”" in html
+    assert f'hx-post="/reviews/{first}/undo"' in html and "the next step’s approvers are told" in html
+    _approve(app, first, team["Jean"])           # the last step decided meanwhile
+    refused = client.post(f"/reviews/{first}/undo", headers={**HX, **token})
+    assert refused.status_code == 409
+    assert "Jean has approved the post since, and that decision stands" in refused.get_data(as_text=True)
+    assert _status(app, first) is ObjectStatus.APPROVED
+
+    client.post(f"/reviews/{second}/approve", headers={**HX, **token})
+    with app.app_context():
+        db.session.execute(sa.update(StepApproval).where(StepApproval.object_id == second)
+                           .values(created_at=StepApproval.created_at - timedelta(seconds=31)))
+        db.session.commit()
+    late = client.post(f"/reviews/{second}/undo", headers={"HX-Request": "true", "Accept-Language": "fr", **token})
+    assert late.status_code == 409 and "Trop tard" in late.get_data(as_text=True)
+    assert _queue(app, team["Jean"]) == [second]

@@ -215,3 +215,21 @@ def test_undo_within_the_window_delivers_nothing_and_the_other_post_once_per_tar
         first_sent = db.session.scalar(sa.select(sa.func.min(Publication.first_attempt_at))
                                        .where(Publication.object_id == kept))
         assert first_sent >= approved_at + timedelta(seconds=2)          # not before the window closed
+
+
+def test_the_queue_count_follows_the_decisions_down_to_the_empty_state(app, client, auth, in_review):
+    first, second = in_review(2)
+    auth.login("approver")
+    queue = client.get("/reviews/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "2 posts wait for your decision." in queue and 'data-testid="review-count"' in queue
+    html = _approve(client, first).get_data(as_text=True)
+    # The heading is swapped out of band with the decided card.
+    assert '<div id="review-count" data-testid="review-count" hx-swap-oob="true">' in html
+    assert "1 post waits for your decision." in html and "Nothing to review" not in html
+    html = _approve(client, second).get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in html and "Nothing to review" in html and "waits for your decision" not in html
+    html = _undo(client, second).get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in html and "1 post waits for your decision." in html
+    french = client.post(f"/reviews/{first}/undo", headers={"HX-Request": "true", "Accept-Language": "fr",
+                                                           "X-CSRFToken": csrf_token(client, "/reviews/")})
+    assert "2 publications attendent votre décision." in french.get_data(as_text=True)

@@ -234,16 +234,24 @@ def approve_step(obj: ContentObject, *, by, fingerprint: str) -> StepOutcome | N
                                                        "next_step": next_step.id if next_step else None})
     sync(obj)
     if next_step is not None and next_step.id != step.id:
-        _ask(obj, next_step, by)
+        _ask(obj, next_step, by, due_at=_undo_window_end(approval))
     return StepOutcome(approval, step, next_step)
 
 
-def _ask(obj: ContentObject, step: ApprovalStep, actor) -> None:
+def _undo_window_end(approval: StepApproval):
+    """A step approval may be undone for APPROVAL_UNDO_S (app.reviews.service.undo_approval):
+    the next step's mails wait for the window to close, as the "approved" notice does."""
+    from app.publishing.outbox import undo_deadline
+
+    return undo_deadline(approval.created_at)
+
+
+def _ask(obj: ContentObject, step: ApprovalStep, actor, due_at=None) -> None:
     from app.models import NotificationEvent
     from app.notifications.events import notify
 
     notify(_recipients(step, obj, actor), NotificationEvent.REVIEW_REQUESTED, obj, actor=actor,
-           data={"title": obj.title, "step": step.name})
+           data={"title": obj.title, "step": step.name}, due_at=due_at)
 
 
 def _recipients(step: ApprovalStep, obj: ContentObject, actor):
@@ -253,6 +261,24 @@ def _recipients(step: ApprovalStep, obj: ContentObject, actor):
     query = approver_ids(step, obj.author_id)
     actor_id = getattr(actor, "id", None)
     return query.where(User.id != actor_id) if actor_id is not None else query
+
+
+def undo_step(obj: ContentObject, approval: StepApproval, *, by) -> None:
+    """Take back a step approval that did not complete the chain (its undo window is checked by
+    the caller): the post waits for that step again, the audit trail keeps the approval, and the
+    next step's "waits for your review", still held back by the window, is withdrawn."""
+    from app.models import MailState, Notification, NotificationEvent
+
+    audit.record("step_approval_undone", obj, actor=by,
+                 data={"step": approval.step_id, "by": approval.user_id, "name": approval.name,
+                       "at": approval.created_at.isoformat()})
+    db.session.execute(sa.delete(Notification).where(
+        Notification.object_id == obj.id, Notification.event == NotificationEvent.REVIEW_REQUESTED,
+        Notification.actor_id == approval.user_id, Notification.mail_due_at > utcnow(),
+        Notification.mail_state != MailState.SENT))
+    db.session.delete(approval)
+    db.session.flush()
+    sync(obj)
 
 
 def undo_last(obj: ContentObject) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from app import workflow
 from app.extensions import db
 from app.models import (Approval, AuditEvent, CallbackEvent, CampaignScenario, ContentObject, Decision,
-                        MediaAsset, ObjectMedia, ObjectStatus, Publication, Role, SocialAccount, User,
+                        MediaAsset, ObjectMedia, ObjectStatus, Publication, Role, SocialAccount, StepApproval, User,
                         object_targets)
 from app.models.base import utcnow
 from app.publishing import outbox
@@ -33,6 +33,13 @@ def queue_page(page: int, per_page: int = 20, user=None):
     if user is not None:
         query = chains.queue_filter(query, user)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def queue_count(user) -> int:
+    """How many posts wait for `user`'s decision (the queue's heading, updated after each one)."""
+    query = chains.queue_filter(sa.select(ContentObject.id).where(ContentObject.status == ObjectStatus.IN_REVIEW),
+                                user)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 def _require_review(obj: ContentObject, target: ObjectStatus) -> None:
@@ -75,9 +82,11 @@ class UndoRefused(Exception):
 
 @dataclass(frozen=True)
 class UndoOffer:
-    """What the undo bar needs: where to post, and how long it may still be pressed."""
+    """What the undo bar needs: where to post, and how long it may still be pressed; `step` for
+    the approval of an earlier step of a chain (what waits is the next step's notice)."""
     object_id: int
     seconds_left: float
+    step: bool = False
 
 
 def latest_approval(obj: ContentObject) -> Approval | None:
@@ -85,9 +94,16 @@ def latest_approval(obj: ContentObject) -> Approval | None:
                              .order_by(Approval.created_at.desc(), Approval.id.desc()).limit(1))
 
 
-def undo_offer(obj: ContentObject, approval: Approval) -> UndoOffer | None:
+def undo_offer(obj: ContentObject, approval: Approval | StepApproval) -> UndoOffer | None:
     left = (outbox.undo_deadline(approval.created_at) - utcnow()).total_seconds()
-    return UndoOffer(obj.id, left) if left > 0 else None
+    return UndoOffer(obj.id, left, isinstance(approval, StepApproval)) if left > 0 else None
+
+
+def _own_step_approval(obj: ContentObject, user) -> StepApproval | None:
+    """`user`'s latest approval of a step of `obj` (the one an undo takes back)."""
+    return db.session.scalar(sa.select(StepApproval).where(StepApproval.object_id == obj.id,
+                                                           StepApproval.user_id == user.id)
+                             .order_by(StepApproval.created_at.desc(), StepApproval.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,14 @@ def recent_approval(user) -> RecentApproval | None:
                Approval.created_at > since,
                ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]))
         .order_by(Approval.created_at.desc()).limit(1)).first()
+    step = db.session.execute(
+        sa.select(StepApproval, ContentObject).join(ContentObject, ContentObject.id == StepApproval.object_id)
+        .where(StepApproval.user_id == user.id, StepApproval.created_at > since,
+               ContentObject.status == ObjectStatus.IN_REVIEW)
+        .order_by(StepApproval.created_at.desc()).limit(1)).first()
+    if step is not None and (row is None or step.StepApproval.created_at > row.Approval.created_at):
+        offer = undo_offer(step.ContentObject, step.StepApproval)
+        return RecentApproval(step.ContentObject.title, offer) if offer else None
     offer = row and undo_offer(row.ContentObject, row.Approval)
     return RecentApproval(row.ContentObject.title, offer) if offer else None
 
@@ -115,11 +139,19 @@ def undo_approval(obj: ContentObject, *, by) -> int:
     post is in review again. Only its approver or an admin may; the caller holds the post's row
     lock (get_for_review), and the publications are locked after it, the order of every writer
     (app/publishing/sender.py): a publication claimed meanwhile has moved the post to
-    `publishing`, which refuses the undo. Returns how many publications were withdrawn."""
+    `publishing`, which refuses the undo. Returns how many publications were withdrawn.
+    A post still in review: `by`'s approval of an earlier step is taken back (`undo_step`)."""
+    if obj.status is ObjectStatus.IN_REVIEW:
+        undo_step(obj, by=by)
+        return 0
     approval = latest_approval(obj)
     if (obj.status not in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED) or approval is None
             or approval.decision is not Decision.APPROVED):
         raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
+    if approval.decided_by_id != by.id and _own_step_approval(obj, by) is not None:
+        last = db.session.scalar(sa.select(StepApproval.name).where(StepApproval.object_id == obj.id)
+                                 .order_by(StepApproval.created_at.desc()).limit(1))
+        raise _decided_since(last)  # `by` approved an earlier step; the last step's approver decided since
     if approval.decided_by_id != by.id and not by.has_role(Role.ADMIN):
         raise UndoRefused(_l("Only the person who approved this post, or an admin, can undo the approval."))
     if undo_offer(obj, approval) is None:
@@ -137,6 +169,30 @@ def undo_approval(obj: ContentObject, *, by) -> int:
     _withdraw_approved_notice(obj, approval)
     workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by, comment="approval undone", data=data)
     return withdrawn
+
+
+def undo_step(obj: ContentObject, *, by) -> None:
+    """Take back `by`'s approval of an earlier step within APPROVAL_UNDO_S: the post waits for
+    that step again and the next step's notice, held back until the window closes, is
+    withdrawn. Refused (UndoRefused) once anyone has approved the post since: the next step's
+    approvers have decided, and their decision stands (docs/approval-chains.md)."""
+    approval = _own_step_approval(obj, by)
+    if approval is None:
+        raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
+    if undo_offer(obj, approval) is None:
+        raise UndoRefused(_l("Too late to undo: the %(seconds)d seconds have passed.",
+                             seconds=current_app.config["APPROVAL_UNDO_S"]))
+    since = db.session.scalar(sa.select(StepApproval.name).where(
+        StepApproval.object_id == obj.id, StepApproval.id != approval.id,
+        StepApproval.created_at >= approval.created_at).order_by(StepApproval.created_at).limit(1))
+    if since is not None:
+        raise _decided_since(since)
+    chains.undo_step(obj, approval, by=by)
+
+
+def _decided_since(name: str) -> UndoRefused:
+    return UndoRefused(_l("This approval can no longer be undone: %(name)s has approved the post since, "
+                          "and that decision stands.", name=name))
 
 
 def _withdraw_approved_notice(obj: ContentObject, approval: Approval) -> None:

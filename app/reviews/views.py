@@ -29,12 +29,18 @@ def _cards(objs) -> dict:
     return {"targets": targets, "media": media, "versions": versions.by_object(objs, platforms, media)}
 
 
+def _waiting():
+    """The queue's count, sent with each htmx answer out of band (templates/reviews/_count.html):
+    the heading follows the decisions, down to the empty state when the last card goes."""
+    return service.queue_count(current_user) if wants_fragment() else None
+
+
 def _decided(obj, message, status=200, undo=None):
     """htmx swaps the card for the outcome (with the undo bar after an approval); without
     JavaScript, back to the queue, whose flash offers the same undo."""
     return fragment_or_redirect("reviews/index.html", "decided", url_for("reviews.index"), message=message,
                                 category="success" if status == 200 else "error", status=status,
-                                obj=obj, outcome=message, undo=undo)
+                                obj=obj, outcome=message, undo=undo, waiting=_waiting())
 
 
 def _refused_card(obj, form):
@@ -65,7 +71,8 @@ def approve(object_id):
     db.session.commit()
     if isinstance(approval, service.StepOutcome):
         return _decided(obj, _("Step “%(step)s” approved: “%(title)s” now waits for “%(next)s”.",
-                               step=approval.step.name, title=obj.title, next=approval.next_step.name))
+                               step=approval.step.name, title=obj.title, next=approval.next_step.name),
+                        undo=service.undo_offer(obj, approval.approval))
     return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title),
                     undo=service.undo_offer(obj, approval))
 
@@ -85,7 +92,7 @@ def undo_approval(object_id):
     notice = _("Approval undone: “%(title)s” is back in the queue and nothing was sent.", title=obj.title)
     return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"), message=notice,
                                 category="success", obj=obj, form=ChangesForm(formdata=None), notice=notice,
-                                **_cards([obj]))
+                                waiting=_waiting(), **_cards([obj]))
 
 
 @bp.post("/<int:object_id>/changes")
