@@ -66,6 +66,8 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
     email, (undone_id, expired_id) = in_queue
     context, page, errors = _log_in(browser, live_server, email, PHONE, "/reviews/")
     card = page.locator(f"#review-{undone_id}")
+    count = page.get_by_test_id("review-count")
+    assert count.inner_text() == "2 publications attendent votre décision."
     card.get_by_role("button", name="Approuver").tap()
     bar = page.locator(f"#review-{undone_id}[data-testid=review-decided]").get_by_test_id("undo-bar")
     bar.wait_for(timeout=10_000)
@@ -78,6 +80,7 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
     page.wait_for_function(f"() => Number(document.querySelector('#review-{undone_id} [data-undo-seconds]')"
                            f".textContent) <= {first - 1}", timeout=5_000)
     assert "Rien ne part avant" in bar.inner_text()
+    assert count.inner_text() == "1 publication attend votre décision."   # swapped with the card
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "undo-bar-phone")
     with live_app.app_context():
@@ -88,6 +91,7 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
     back.wait_for(timeout=10_000)
     assert "Approbation annulée" in back.get_by_test_id("undo-done").inner_text()
     assert back.get_by_role("button", name="Approuver").is_visible()
+    assert count.inner_text() == "2 publications attendent votre décision."
     screenshot(page, "undo-done-phone")
     with live_app.app_context():
         assert db.session.get(ContentObject, undone_id).status is ObjectStatus.IN_REVIEW
@@ -104,6 +108,14 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
         screenshot(page, "undo-over-phone")
         page.goto(live_server.url + "/reviews/")
         assert page.get_by_test_id("undo-recent").count() == 0
+        assert count.inner_text() == "1 publication attend votre décision."
+        # The last card goes: the heading turns into the empty state, without a reload.
+        page.locator(f"#review-{undone_id}").get_by_role("button", name="Approuver").tap()
+        page.locator(f"#review-{undone_id}[data-testid=review-decided]").wait_for(timeout=10_000)
+        count.get_by_text("Rien à relire").wait_for(timeout=5_000)
+        assert "attend" not in count.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, "undo-queue-empty-phone")
     finally:
         live_app.config["APPROVAL_UNDO_S"] = 30
     assert errors == [], errors
