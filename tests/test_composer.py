@@ -257,3 +257,31 @@ def test_a_version_edited_in_review_restarts_an_approval_chain(app, client, auth
     assert _post(client, f"/campaigns/{campaign_id}/objects/{object_id}", form).status_code == 303
     assert _versions(app, object_id)[Platform.LINKEDIN].message == "Pour LinkedIn"
     assert _queue(app, team["Marie"]) == [object_id] and _queue(app, team["Jean"]) == []
+
+
+def test_linkedin_alt_text_fields_follow_the_tab_files(app, client, auth, seed):
+    """The per-image alt texts are drawn again from the tab's files as the form holds them
+    (htmx, when the selection changes): its own files, or the base's while it follows them; a
+    text typed stays, an image new to the form shows its stored text."""
+    auth.login("editor")
+    first, second = seed.media
+    object_id = _create(client, seed, **{"options-linkedin-shown": "1",
+                                         f"options-linkedin-alt_texts-{second}": "Texte enregistré"})
+    url = f"/campaigns/{seed.campaign_id}/objects/alt-texts/linkedin"
+    own = _form(seed, object_id=str(object_id), **{
+        "version-linkedin-media-mode": "own", "version-linkedin-media": [first], "options-linkedin-shown": "1",
+        f"options-linkedin-alt_texts-{first}": "Une affiche bleue"})
+    response = _post(client, url, own)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'name="options-linkedin-alt_texts-{first}"' in html and ">Une affiche bleue</textarea>" in html
+    assert f"alt_texts-{second}" not in html
+    # Back to the base's two files: the second comes back with its stored text.
+    response = _post(client, url, {**own, "version-linkedin-media-mode": "base"})
+    html = response.get_data(as_text=True)
+    assert ">Une affiche bleue</textarea>" in html and ">Texte enregistré</textarea>" in html
+    # No image at all, and a network without alt texts or unknown.
+    html = _post(client, url, {**own, "version-linkedin-media": []}).get_data(as_text=True)
+    assert "No image in this version." in html and "<textarea" not in html
+    assert _post(client, f"/campaigns/{seed.campaign_id}/objects/alt-texts/x", own).status_code == 404
+    assert _post(client, f"/campaigns/{seed.campaign_id}/objects/alt-texts/myspace", own).status_code == 404

@@ -236,3 +236,12 @@ def media_of(forms: dict[Platform, VersionForm], base_ids: list[int]) -> dict[Pl
     assets = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(wanted)))} if wanted else {}
     return {platform: [assets[i] for i in (found.media if found.media_mode == "own" else base_ids) if i in assets]
             for platform, found in forms.items()}
+
+
+def tab_images(formdata: MultiDict, platform: Platform) -> list[MediaAsset]:
+    """The images of a network's tab as the form holds them now (its own files, or the base's
+    while it follows them): the per-image alt texts are asked for these."""
+    found = parse(formdata, [platform], validate=False).get(platform) or VersionForm(platform)
+    base_ids = list(dict.fromkeys(_ints(formdata.getlist("media_ids"))))
+    return [asset for asset in media_of({platform: found}, base_ids)[platform] if asset.kind.value == "image"]
+

@@ -177,6 +177,43 @@
     if (added.classList && added.classList.contains("picker-selection") && form.contains(added)) refresh();
   });
 
+  // -- A tab's per-image fields (LinkedIn's alt texts) follow its files: the server draws them
+  // again from the form when a picker's selection changes or loads, or a tab's media mode
+  // changes (the base's files count for every tab that follows them).
+  function filesChanged(panel) {
+    if (!window.htmx) return;
+    var scope = panel && panel.dataset.platform ? panel : form;
+    each(scope.querySelectorAll("[data-alt-texts]"), function (box) { window.htmx.trigger(box, "composer:media"); });
+  }
+  var basePickerDrawn = false;  // its first drawing shows the files the page was drawn with
+  document.body.addEventListener("htmx:load", function (event) {
+    var added = event.target;
+    if (!added.classList || !form.contains(added)) return;
+    if (!added.classList.contains("picker-selection") && !added.querySelector(".picker-selection")) return;
+    if (!basePickerDrawn && added.querySelector("#picker-media_ids-selection")) {
+      basePickerDrawn = true;
+      return;
+    }
+    filesChanged(added.closest(".version-panel"));
+  });
+  form.addEventListener("change", function (event) {
+    var panel = event.target.closest(".version-panel[data-platform]");
+    if (panel && event.target.name === "version-" + panel.dataset.platform + "-media-mode") filesChanged(panel);
+  });
+  // What was typed while the fields were asked for wins over what the request carried.
+  var typedAlt = {};
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target.hasAttribute("data-alt-texts")) return;
+    each(event.detail.target.querySelectorAll("textarea"), function (area) { typedAlt[area.name] = area.value; });
+  });
+  document.body.addEventListener("htmx:load", function (event) {
+    if (!event.target.hasAttribute || !event.target.hasAttribute("data-alt-texts")) return;
+    each(event.target.querySelectorAll("textarea"), function (area) {
+      if (Object.prototype.hasOwnProperty.call(typedAlt, area.name)) area.value = typedAlt[area.name];
+    });
+    typedAlt = {};
+  });
+
   // -- Phones: write or preview --------------------------------------------------------------
   var views = document.querySelector("[data-composer-views]");
   if (views && composer) {

@@ -97,9 +97,15 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
     if viewport is DESKTOP:
         # Its own files: the picker appears in the tab, and the preview follows the selection.
         linkedin_panel = page.locator("#version-linkedin-panel")
+        alt_texts = linkedin_panel.get_by_test_id("alt-texts-linkedin")
+        expect(alt_texts).to_contain_text("No image in this version.")
         linkedin_panel.get_by_label("A selection and order of its own").check()
         linkedin_panel.get_by_role("button", name="Add “Affiche 1”").first.click()
         expect(linkedin_panel.locator(".picker-chosen li")).to_have_count(1)
+        # Its alt-text fields follow the tab's files, without reloading the page.
+        expect(alt_texts.get_by_label("Affiche 1")).to_be_visible()
+        alt_texts.get_by_label("Affiche 1").fill("L'affiche du salon, en bleu")
+        screenshot(page, "composer-alt-texts-desktop")
         card = page.get_by_test_id("composer-preview").get_by_test_id("preview-linkedin")
         expect(card.locator(".rendition-preview")).to_have_count(1)
 
@@ -137,6 +143,8 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
         saved = versions.versions(obj)
         assert saved[Platform.X].message == X_TEXT
         assert len(saved[Platform.LINKEDIN].message) == 1500
+        if viewport is DESKTOP:
+            assert list(saved[Platform.LINKEDIN].options["alt_texts"].values()) == ["L'affiche du salon, en bleu"]
         assert obj.message == "Le texte de base, pour tous les réseaux."
     assert [e for e in errors if "status of 404" not in e] == [], errors
     context.close()
