@@ -147,6 +147,13 @@ def test_without_javascript_every_ticked_network_tab_is_shown_under_its_heading(
     html = response.get_data(as_text=True)
     assert " hidden" not in _panel_tag(html, "instagram") and " hidden" not in _panel_tag(html, "x")
     assert " hidden" in _panel_tag(html, "linkedin")
+    # A text typed while "Use the base text" stays ticked (no script empties it) is not dropped
+    # silently: the form comes back with it and says what to do.
+    response = _post(client, url, _form(seed, **{"version-x-message": "Écrit sans décocher"}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "“Use the base text” is ticked" in html and ">Écrit sans décocher</textarea>" in html
+    assert not _versions(app, object_id)[Platform.X].overridden
 
 
 def test_an_own_link_must_be_given_and_unticked_networks_are_not_checked(app, client, auth, seed):

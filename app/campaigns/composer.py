@@ -156,6 +156,10 @@ def _ints(values: list[str]) -> list[int]:
 
 
 def _validate(found: VersionForm) -> None:
+    if found.follow_message and found.message.strip():
+        # Only without JavaScript: the script empties the field while the tab follows the base.
+        found.errors["message"] = [str(_l("You wrote a text for this network but “Use the base text” is ticked: "
+                                          "untick it to post this text, or empty the field."))]
     if not found.follow_message and len(found.message) > MESSAGE_MAX:
         found.errors["message"] = [str(_l("This text is too long: %(max)d characters at most.", max=MESSAGE_MAX))]
     if found.link_mode == "own":
