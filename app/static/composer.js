@@ -232,7 +232,9 @@
   }
 
   // -- Start: the server drew every ticked network's tab one under the other (usable without
-  // JavaScript); here they become tabs, the chosen one shown.
+  // JavaScript); here they become tabs, the chosen one shown. The notes on what needs the script
+  // (choosing files, the live preview) go.
+  each(document.querySelectorAll("#composer [data-without-script]"), function (note) { note.hidden = true; });
   var bar = form.querySelector("[data-version-tablist]");
   if (bar) {
     bar.hidden = false;

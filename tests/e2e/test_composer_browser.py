@@ -58,6 +58,7 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
     page.get_by_label("X — x ready").check()
     page.get_by_label("LinkedIn — linkedin ready").check()
     expect(x_tab).to_be_visible()
+    expect(page.get_by_text("Without JavaScript the preview is not shown here")).to_be_hidden()
     # The base tab with the media picker and its library loaded fits the screen too.
     page.get_by_test_id("object-form").locator(".picker-grid li").first.wait_for()
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
@@ -172,6 +173,10 @@ def test_without_javascript_the_x_version_is_written_and_saved(browser, live_ser
     expect(panel).to_be_visible()
     expect(panel.get_by_role("heading", name="X")).to_be_visible()
     expect(page.locator("#version-linkedin-panel")).to_be_hidden()  # not ticked
+    # What needs the script says so instead of "Loading…" forever.
+    expect(page.get_by_text("Without JavaScript the files cannot be chosen here")).to_be_visible()
+    if viewport is DESKTOP:  # a phone shows the form only (the switch to the preview needs the script)
+        expect(page.get_by_text("Without JavaScript the preview is not shown here")).to_be_visible()
     panel.get_by_label("Use the base text").uncheck()
     page.get_by_label("Text for X").fill("Court pour X, écrit sans script")
     panel.get_by_label("A link of its own").check()
