@@ -37,7 +37,7 @@ def test_an_editor_builds_a_chain_on_a_phone(browser, live_server, world, screen
     new.get_by_label("Toutes les personnes ayant le rôle").select_option("admin")
     new.get_by_role("button", name="Ajouter l’étape").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('[data-testid=chain-step]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=chain-step]').length === 2")
 
     page.get_by_role("button", name="Monter «\xa0Juridique\xa0»").focus()
     with page.expect_navigation():
