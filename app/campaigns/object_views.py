@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
-from app import network_options, networks, text_count, workflow
+from app import network_options, text_count, workflow
 from app.campaigns import bp, composer, drafting, objects, service
 from app.campaigns import board as boards
 from app.comments import service as comments
@@ -25,11 +25,6 @@ def _active(campaign_id: int):
     return campaign
 
 
-def _limits() -> dict:
-    """What the live counter needs: each network's limit and way of counting."""
-    return {p.value: {"max": r.text_max, "counting": r.counting} for p, r in networks.RULES.items()}
-
-
 def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, versions=None):
     """The post form: the base, a tab per network of the campaign (app/campaigns/composer.py
     lists its fields) and the live preview beside it."""
@@ -42,7 +37,7 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, vers
     opened = next((p.value for p in ticked if versions[p].invalid), "base")
     return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
                   obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
-                  limits=_limits(), drafting=drafting.enabled(), status=status,
+                  drafting=drafting.enabled(), status=status,
                   platforms=platforms, versions=versions, ticked=ticked, opened=opened,
                   preview_platform=(ticked[0].value if ticked else ""),
                   version_media=composer.media_of(versions, media or []),
@@ -271,7 +266,7 @@ def use_draft(campaign_id, request_id):
     if draft.state != "ready":
         abort(404)
     form = ObjectForm(formdata=None, message=draft.message)
-    return render("campaigns/_draft_message.html", form=form, limits=_limits())
+    return render("campaigns/_draft_message.html", form=form)
 
 
 def _to_object(campaign, obj, message: str, category: str = "success", back: str | None = None):
