@@ -17,6 +17,15 @@ DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "browser test password"
 
 
+def real_errors(errors: list[str]) -> list[str]:
+    """The console errors that say something is wrong: without the 404s a test provokes, and
+    without htmx's report of a request the browser aborted because the page was navigating
+    away (a live preview or counter still in flight when the form is submitted), which htmx
+    logs as `htmx:sendAbort` and its `htmx:afterRequest`."""
+    return [e for e in errors if "status of 404" not in e
+            and not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]
+
+
 def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     """Sign in through the login form of an English-speaking browser; lands on the campaigns."""
     page.goto(base + "/login")
