@@ -42,6 +42,15 @@ def noisy_jpeg(size=(400, 300)) -> bytes:
     return out.getvalue()
 
 
+def wide_photo() -> bytes:
+    """3000x1000 (3:1, wider than Instagram's 1.91:1): blue, with a red subject near the right edge."""
+    picture = Image.new("RGB", (3000, 1000), (30, 60, 200))
+    picture.paste((220, 30, 30), (2600, 300, 2900, 700))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def video(container: str = "mp4", codec: str = "libx264", size=(64, 48), fps: int = 25, frames: int = 50,
           rotation: int = 0) -> bytes:
     import av

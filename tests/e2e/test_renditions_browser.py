@@ -8,25 +8,16 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 from playwright.sync_api import expect
 
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import ContentObject, MediaAsset, MediaStatus, ObjectStatus, Platform, Rendition, Role
 from tests.e2e.conftest import DESKTOP, PHONE, PASSWORD, log_in
+from tests.media_support import wide_photo
 from tests.objects_support import make_objects, seed_campaign
 
 pytestmark = pytest.mark.browser
-
-
-def wide_photo() -> bytes:
-    """3000x1000 (3:1, wider than Instagram's 1.91:1): blue, with a red subject at the right edge."""
-    picture = Image.new("RGB", (3000, 1000), (30, 60, 200))
-    picture.paste((220, 30, 30), (2600, 300, 2900, 700))
-    out = io.BytesIO()
-    picture.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 @pytest.fixture
