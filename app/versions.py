@@ -21,8 +21,6 @@ from app.extensions import db
 from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia, ObjectVariant, Platform,
                         SocialAccount, VariantMedia, object_targets)
 
-# The fields a version may override; `options` and `crops` belong to the version itself.
-FIELDS = ("message", "link", "media")
 # Networks whose scenario posts the link as its own field (a link card), and only in a post
 # without files: the blueprints map `link` in Facebook's CreatePost and LinkedIn's article share,
 # their photo and image posts take none (app/integrations/blueprints/networks.py). Elsewhere only
@@ -209,15 +207,6 @@ def canonical(obj: ContentObject) -> dict:
             entry["crops"] = row.crops
         result[platform.value] = entry
     return result
-
-
-def media_in_use(obj: ContentObject) -> list[MediaAsset]:
-    """Every file some targeted network receives, each once (base order, then versions' own)."""
-    seen: dict[int, MediaAsset] = {}
-    for found in versions(obj).values():
-        for asset in found.media:
-            seen.setdefault(asset.id, asset)
-    return list(seen.values())
 
 
 def posts_using(asset_id: int) -> sa.Select:
