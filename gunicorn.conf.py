@@ -20,6 +20,7 @@ The settings are checked in the master before any worker starts (app/settings_ch
 problem stops gunicorn with every problem named. Logs: JSON lines in production
 (`LOG_FORMAT`), the access line carries the request id (`X-Request-ID`, app/observability.py).
 """
+
 import os
 import shutil
 import sys

@@ -10,6 +10,7 @@ per actor; the worker's main process serves them on `dramatiq_prom_host`:`dramat
 (0.0.0.0:9191 by default; give each pool on a host its own port and `dramatiq_prom_db`
 directory). See docs/operations.md.
 """
+
 from dramatiq.middleware.prometheus import Prometheus
 
 from app import create_app

@@ -1,4 +1,5 @@
 """Application factory: the only place an app is built (wsgi.py, worker.py and tests call it)."""
+
 from __future__ import annotations
 
 from flask import Flask, request, session
@@ -63,8 +64,7 @@ def _select_locale():
     languages = current_app.config["LANGUAGES"]
     if session.get("lang") in languages:
         return session["lang"]
-    if current_user and getattr(current_user, "is_authenticated", False) \
-            and current_user.locale in languages:
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -146,8 +146,11 @@ def register_security(app: Flask) -> None:
 # htmx fitted to the CSP: no eval, no injected inline styles, same-origin requests only;
 # 422 (validation errors) is swapped like a success so forms re-render with their errors.
 HTMX_CONFIG = {
-    "allowEval": False, "allowScriptTags": False, "includeIndicatorStyles": False,
-    "selfRequestsOnly": True, "historyCacheSize": 0,
+    "allowEval": False,
+    "allowScriptTags": False,
+    "includeIndicatorStyles": False,
+    "selfRequestsOnly": True,
+    "historyCacheSize": 0,
     # htmx copies `style` between an element and its replacement while settling; under a
     # CSP without 'unsafe-inline' that is a violation, and no template uses style attributes.
     "attributesToSettle": ["class", "width", "height"],
@@ -155,7 +158,7 @@ HTMX_CONFIG = {
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
         {"code": "422", "swap": True},
-        {"code": "409", "swap": True},   # "already handled by someone else" replaces the card
+        {"code": "409", "swap": True},  # "already handled by someone else" replaces the card
         {"code": "[45]..", "swap": False, "error": True},
     ],
 }
@@ -168,14 +171,23 @@ def register_templating(app: Flask) -> None:
     from app.models import PublicationStatus
 
     app.jinja_env.globals.update(
-        csp_nonce=security.csp_nonce, nav_items=navigation.nav_items, show_internals=navigation.show_internals,
-        current_locale=lambda: str(get_locale()), htmx_config=lambda: HTMX_CONFIG,
-        role_label=labels.role_label, platform_label=labels.platform_label,
-        status_label=labels.status_label, event_label=labels.event_label,
-        publication_status_label=labels.publication_status_label, PublicationStatus=PublicationStatus,
-        attempt_outcome_label=labels.attempt_outcome_label, callback_label=labels.callback_label,
-        callback_outcome_label=labels.callback_outcome_label, reported_status_label=labels.reported_status_label,
-        apply_error_label=labels.apply_error_label, note_label=labels.note_label,
+        csp_nonce=security.csp_nonce,
+        nav_items=navigation.nav_items,
+        show_internals=navigation.show_internals,
+        current_locale=lambda: str(get_locale()),
+        htmx_config=lambda: HTMX_CONFIG,
+        role_label=labels.role_label,
+        platform_label=labels.platform_label,
+        status_label=labels.status_label,
+        event_label=labels.event_label,
+        publication_status_label=labels.publication_status_label,
+        PublicationStatus=PublicationStatus,
+        attempt_outcome_label=labels.attempt_outcome_label,
+        callback_label=labels.callback_label,
+        callback_outcome_label=labels.callback_outcome_label,
+        reported_status_label=labels.reported_status_label,
+        apply_error_label=labels.apply_error_label,
+        note_label=labels.note_label,
         network_options=network_options,
     )
     app.jinja_env.filters.update(datetimeformat=format_datetime, dateformat=format_date)

@@ -1,4 +1,5 @@
 """Write audit events; the caller's transaction commits them with the change they describe."""
+
 from __future__ import annotations
 
 from flask import has_request_context, request
@@ -7,8 +8,7 @@ from app.extensions import db
 from app.models import AuditEvent
 
 
-def record(action: str, subject, *, actor=None, comment: str | None = None,
-           data: dict | None = None) -> AuditEvent:
+def record(action: str, subject, *, actor=None, comment: str | None = None, data: dict | None = None) -> AuditEvent:
     event = AuditEvent(
         action=action,
         subject_type=subject.__tablename__,

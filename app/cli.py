@@ -1,4 +1,5 @@
 """Flask CLI commands: `flask users create`, `flask demo seed`, `flask make ...`, `flask media sweep`."""
+
 from __future__ import annotations
 
 import click
@@ -69,15 +70,26 @@ def _seed_social() -> None:
     from app.campaigns import service as campaigns
     from app.platforms import service as platforms
 
-    by_platform = {platform: platforms.create_account(
-        platform, label=label, make_connection_id=connection, account_identifier=identifier,
-        template_scenario_id=None) for platform, label, connection, identifier in DEMO_SOCIAL_ACCOUNTS}
+    by_platform = {
+        platform: platforms.create_account(
+            platform,
+            label=label,
+            make_connection_id=connection,
+            account_identifier=identifier,
+            template_scenario_id=None,
+        )
+        for platform, label, connection, identifier in DEMO_SOCIAL_ACCOUNTS
+    }
     if db.session.scalar(db.select(db.func.count()).select_from(Campaign)) == 0:
         editor = accounts.find_by_email(DEMO_USERS[1][0])
         campaign = campaigns.create_campaign(
-            name="Salon 2026", description="Teasers, programme et coulisses du salon.",
-            starts_on=None, ends_on=None, actor=editor,
-            account_ids=[by_platform[platform].id for platform in DEMO_CAMPAIGN_TARGETS])
+            name="Salon 2026",
+            description="Teasers, programme et coulisses du salon.",
+            starts_on=None,
+            ends_on=None,
+            actor=editor,
+            account_ids=[by_platform[platform].id for platform in DEMO_CAMPAIGN_TARGETS],
+        )
         _seed_objects(campaign, editor)
 
 
@@ -90,19 +102,34 @@ def _seed_objects(campaign, editor) -> None:
     poster, backstage, banner = seed_pictures(editor)
     scenario = {s.social_account.platform: s.id for s in campaign.scenarios}
     objects.create_object(
-        campaign, title="Programme des conférences", message="Le programme complet du salon est en ligne. #salon2026",
-        link="https://example.org/salon/programme", media=[banner], targets=list(scenario.values()),
-        scheduled_at=None, actor=editor)
+        campaign,
+        title="Programme des conférences",
+        message="Le programme complet du salon est en ligne. #salon2026",
+        link="https://example.org/salon/programme",
+        media=[banner],
+        targets=list(scenario.values()),
+        scheduled_at=None,
+        actor=editor,
+    )
     teaser = objects.create_object(
-        campaign, title="J-30 : le salon approche", message="Plus que 30 jours avant l’ouverture ! Réservez votre badge. #salon2026",
-        link="https://example.org/salon", media=[poster, backstage],
-        targets=[scenario[Platform.FACEBOOK], scenario[Platform.LINKEDIN]], scheduled_at=None, actor=editor)
+        campaign,
+        title="J-30 : le salon approche",
+        message="Plus que 30 jours avant l’ouverture ! Réservez votre badge. #salon2026",
+        link="https://example.org/salon",
+        media=[poster, backstage],
+        targets=[scenario[Platform.FACEBOOK], scenario[Platform.LINKEDIN]],
+        scheduled_at=None,
+        actor=editor,
+    )
     reviews.submit(teaser, by=editor)
 
 
 @demo_cli.command("seed")
-@click.option("--social/--no-social", default=True,
-              help="Also the six social accounts (the Make emulator's connections) and a campaign.")
+@click.option(
+    "--social/--no-social",
+    default=True,
+    help="Also the six social accounts (the Make emulator's connections) and a campaign.",
+)
 def seed(social):
     """Seed the demo data (idempotent). Development only: it creates accounts whose passwords
     are printed in the README."""
@@ -111,7 +138,8 @@ def seed(social):
     if current_app.config["APP_ENV"] != "development":
         raise click.ClickException(
             f"the demo data has known passwords: it is seeded only with APP_ENV=development "
-            f"(this is {current_app.config['APP_ENV']})")
+            f"(this is {current_app.config['APP_ENV']})"
+        )
     click.echo("demo data created" if seed_demo(social) else "demo data already present")
 
 

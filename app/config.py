@@ -1,4 +1,5 @@
 """Every setting, read from the environment in one place (documented in `.env.example`)."""
+
 from __future__ import annotations
 
 import os
@@ -72,7 +73,7 @@ def database_url(url: str | None) -> str | None:
         return None
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -95,8 +96,10 @@ def _check_retention(config: dict) -> None:
     resend (its signed timestamp accepted for `CALLBACK_MAX_AGE_S`) would apply it twice."""
     days, max_age = config["CALLBACK_RETENTION_DAYS"], config["CALLBACK_MAX_AGE_S"]
     if days * 86400 < 2 * max_age:
-        _refuse(f"CALLBACK_RETENTION_DAYS={days} is shorter than twice CALLBACK_MAX_AGE_S "
-                f"({2 * max_age} s): callbacks Make may still resend would be applied twice")
+        _refuse(
+            f"CALLBACK_RETENTION_DAYS={days} is shorter than twice CALLBACK_MAX_AGE_S "
+            f"({2 * max_age} s): callbacks Make may still resend would be applied twice"
+        )
 
 
 def _read() -> dict:
@@ -162,9 +165,9 @@ def _read() -> dict:
         "STORAGE_BACKEND": _env("STORAGE_BACKEND", "local"),
         # Media library (app/media, app/storage): unset MEDIA_ROOT means instance/media
         "MEDIA_ROOT": _env("MEDIA_ROOT"),
-        "MEDIA_MAX_VIDEO_BYTES": _int("MEDIA_MAX_VIDEO_BYTES", 2 * 1024 ** 3),
-        "MEDIA_MAX_IMAGE_BYTES": _int("MEDIA_MAX_IMAGE_BYTES", 50 * 1024 ** 2),
-        "MEDIA_MAX_DOCUMENT_BYTES": _int("MEDIA_MAX_DOCUMENT_BYTES", 100 * 1024 ** 2),
+        "MEDIA_MAX_VIDEO_BYTES": _int("MEDIA_MAX_VIDEO_BYTES", 2 * 1024**3),
+        "MEDIA_MAX_IMAGE_BYTES": _int("MEDIA_MAX_IMAGE_BYTES", 50 * 1024**2),
+        "MEDIA_MAX_DOCUMENT_BYTES": _int("MEDIA_MAX_DOCUMENT_BYTES", 100 * 1024**2),
         "MEDIA_MAX_IMAGE_PIXELS": _int("MEDIA_MAX_IMAGE_PIXELS", 80_000_000),
         # Seconds an upload may go without receiving a byte of its body before it is ended (0: no limit)
         "UPLOAD_READ_TIMEOUT_S": _float("UPLOAD_READ_TIMEOUT_S", 30.0),
@@ -189,8 +192,8 @@ def _read() -> dict:
         # SharePoint backend (app/integrations/graph/, app/storage/sharepoint.py)
         "GRAPH_FOLDER": _env("GRAPH_FOLDER", "cms-media"),
         "GRAPH_CA_BUNDLE": _env("GRAPH_CA_BUNDLE"),
-        "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024 ** 2),
-        "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": _int("GRAPH_SIMPLE_UPLOAD_MAX_BYTES", 4 * 1024 ** 2),
+        "GRAPH_CHUNK_BYTES": _int("GRAPH_CHUNK_BYTES", 10 * 1024**2),
+        "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": _int("GRAPH_SIMPLE_UPLOAD_MAX_BYTES", 4 * 1024**2),
         "GRAPH_RETRY_MAX_WAIT_S": _float("GRAPH_RETRY_MAX_WAIT_S", 300.0),
         # How often the scheduler has the library's changes read (app/media/graph_sync.py); 0: never
         "GRAPH_DELTA_INTERVAL_S": _float("GRAPH_DELTA_INTERVAL_S", 60.0),

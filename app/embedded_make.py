@@ -4,6 +4,7 @@ Its hooks, scenarios and data store are saved in `instance/make-emulator.json`, 
 keeps the campaign scenarios the database points at. Skipped when `MAKE_API_TOKEN` is set in
 the environment: the app then talks to that real Make account (see the README).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,16 +34,22 @@ class MakeEmulator:
         from sandbox.make import MakeEmulatorConfig, create_app
         from sandbox.server import BackgroundServer
 
-        self._app = create_app(MakeEmulatorConfig(
-            tokens=(self.token,), state_path=str(self.data_dir), hook_base_url=f"{self.url}/hook"))
+        self._app = create_app(
+            MakeEmulatorConfig(tokens=(self.token,), state_path=str(self.data_dir), hook_base_url=f"{self.url}/hook")
+        )
         self._server = BackgroundServer(self._app, host=self.host, port=port()).start()
         return self
 
     def settings(self) -> dict:
         """The app's MAKE_* settings pointing at this emulator."""
-        return {"MAKE_BASE_URL": f"{self.url}/api/v2", "MAKE_HOOK_BASE_URL": f"{self.url}/hook",
-                "MAKE_API_TOKEN": self.token, "MAKE_TEAM_ID": str(TEAM_ID),
-                "MAKE_ORGANIZATION_ID": str(ORGANIZATION_ID), "MAKE_DATASTORE_ID": str(DATASTORE_ID)}
+        return {
+            "MAKE_BASE_URL": f"{self.url}/api/v2",
+            "MAKE_HOOK_BASE_URL": f"{self.url}/hook",
+            "MAKE_API_TOKEN": self.token,
+            "MAKE_TEAM_ID": str(TEAM_ID),
+            "MAKE_ORGANIZATION_ID": str(ORGANIZATION_ID),
+            "MAKE_DATASTORE_ID": str(DATASTORE_ID),
+        }
 
     def stop(self) -> None:
         from sandbox.make import emulator_of

@@ -1,4 +1,5 @@
 """Error pages in the user's language; htmx requests get a small fragment instead."""
+
 from __future__ import annotations
 
 import redis
@@ -33,9 +34,14 @@ def _error_response(status: int, message):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _error_response(400, _l("Your form expired or was sent from elsewhere. "
-                                       "Reload the page and try again; what you typed is kept "
-                                       "in the page you came from."))
+        return _error_response(
+            400,
+            _l(
+                "Your form expired or was sent from elsewhere. "
+                "Reload the page and try again; what you typed is kept "
+                "in the page you came from."
+            ),
+        )
 
     for code in MESSAGES:
         if code == 500:

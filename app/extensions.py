@@ -1,4 +1,5 @@
 """Unbound extension objects; `create_app` binds them. Nothing here imports the app."""
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -37,10 +38,16 @@ class RedisClient:
         url = app.config["REDIS_URL"]
         # Short timeouts: a Redis outage or stall costs a request about a second, then the
         # product's "temporarily unavailable" page (app/errors.py), not a hang.
-        app.extensions["redis"] = redis.Redis.from_url(
-            url, socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT_S"],
-            socket_timeout=app.config["REDIS_SOCKET_TIMEOUT_S"], decode_responses=True
-        ) if url else None
+        app.extensions["redis"] = (
+            redis.Redis.from_url(
+                url,
+                socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT_S"],
+                socket_timeout=app.config["REDIS_SOCKET_TIMEOUT_S"],
+                decode_responses=True,
+            )
+            if url
+            else None
+        )
 
     @staticmethod
     def key(name: str) -> str:

@@ -2,6 +2,7 @@
 
 A failed check answers a fixed word; what went wrong goes to the log, never to the caller.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,7 @@ def _check_search() -> dict:
     return {"ok": True, **engine_status()}
 
 
-CHECKS = {"database": _check_database, "redis": _check_redis, "search": _check_search,
-          "scheduler": _check_scheduler}
+CHECKS = {"database": _check_database, "redis": _check_redis, "search": _check_search, "scheduler": _check_scheduler}
 # Reported in /readyz but never make it fail (the app still serves).
 DETAILS = {"publications": _check_publications}
 

@@ -7,6 +7,7 @@ migrations; seeds the demo data once; runs a Dramatiq worker and the periodic jo
 inside this process; serves the app
 on http://127.0.0.1:5000. Ctrl-C stops everything it started.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,11 @@ def load_secrets() -> dict:
 
     path = INSTANCE / "secrets.json"
     values = json.loads(path.read_text()) if path.exists() else {}
-    generators = {"SECRET_KEY": lambda: secrets.token_hex(32),
-                  "MAKE_CALLBACK_SECRET": lambda: secrets.token_hex(32),
-                  "MAKE_EMULATOR_TOKEN": new_token}
+    generators = {
+        "SECRET_KEY": lambda: secrets.token_hex(32),
+        "MAKE_CALLBACK_SECRET": lambda: secrets.token_hex(32),
+        "MAKE_EMULATOR_TOKEN": new_token,
+    }
     missing = {name: make() for name, make in generators.items() if name not in values}
     if missing:
         values.update(missing)
@@ -102,12 +105,18 @@ def main() -> int:
     real_make = bool(os.environ.get("MAKE_API_TOKEN"))
     if not port_is_free(HOST, PORT):
         # Checked before anything starts: a second `make run` must not touch the first one's servers.
-        print(f"Port {PORT} on {HOST} is in use (is `make run` already running?). "
-              "Stop it, or choose another port: PORT=5001 make run", file=sys.stderr)
+        print(
+            f"Port {PORT} on {HOST} is in use (is `make run` already running?). "
+            "Stop it, or choose another port: PORT=5001 make run",
+            file=sys.stderr,
+        )
         return 1
     if not real_make and not port_is_free(HOST, embedded_make.port()):
-        print(f"Port {embedded_make.port()} on {HOST} (the Make emulator) is in use. Stop what "
-              "uses it, or choose another: MAKE_EMULATOR_PORT=5011 make run", file=sys.stderr)
+        print(
+            f"Port {embedded_make.port()} on {HOST} (the Make emulator) is in use. Stop what "
+            "uses it, or choose another: MAKE_EMULATOR_PORT=5011 make run",
+            file=sys.stderr,
+        )
         return 1
     INSTANCE.mkdir(exist_ok=True)
     stack: list = []
@@ -115,8 +124,14 @@ def main() -> int:
     try:
         generated = load_secrets()
         emulator_token = generated.pop("MAKE_EMULATOR_TOKEN")
-        env = {"APP_ENV": "development", "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}", **generated,
-               **start_services(stack), **start_make(stack, emulator_token, real_make), **start_mail_sink(stack)}
+        env = {
+            "APP_ENV": "development",
+            "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}",
+            **generated,
+            **start_services(stack),
+            **start_make(stack, emulator_token, real_make),
+            **start_mail_sink(stack),
+        }
         for key, value in env.items():
             os.environ.setdefault(key, value)
         write_local_env(INSTANCE / "local.env", {k: os.environ[k] for k in env})
@@ -166,13 +181,18 @@ def print_banner(stack: list, seeded: bool, users, seconds: float) -> None:
     embedded = ", ".join(f"{type(s).__name__} ({s.data_dir})" for s in stack)
     print("\n" + "=" * 64)
     print(f"  CMS ready in {seconds:.1f} s at {url}")
-    print(f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"
-          ", a Dramatiq worker (2 threads), the periodic jobs (outbox relay, stuck sweep)")
+    print(
+        f"  started: {embedded or 'nothing embedded (DATABASE_URL and REDIS_URL are set)'}"
+        ", a Dramatiq worker (2 threads), the periodic jobs (outbox relay, stuck sweep)"
+    )
     from app.embedded_make import MakeEmulator
 
     emulator = next((s for s in stack if isinstance(s, MakeEmulator)), None)
-    print(f"  Make: the emulator at {emulator.url} (inspect {emulator.url}/_emulator/stats)"
-          if emulator else "  Make: the real account of MAKE_API_TOKEN")
+    print(
+        f"  Make: the emulator at {emulator.url} (inspect {emulator.url}/_emulator/stats)"
+        if emulator
+        else "  Make: the real account of MAKE_API_TOKEN"
+    )
     if os.environ.get("DEV_MAIL_DIR"):
         print(f"  Mail: a local SMTP sink ({os.environ['SMTP_URL']}); received mails on {url}/dev/mail")
     print("  demo logins" + (" (just created):" if seeded else ":"))

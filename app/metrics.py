@@ -16,6 +16,7 @@ Prometheus middleware, served by each worker pool on its own port (worker.py).
 `prometheus_client` decides at import whether it runs in multiprocess mode, so it is imported
 only when the first metric is made, after the process's environment is settled.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -46,7 +47,9 @@ def request_latency():
                 _request_latency = Histogram(
                     "cms_http_request_duration_seconds",
                     "Time to answer a request (up to the first byte of a streamed body), by endpoint.",
-                    ["endpoint", "method", "status"], buckets=LATENCY_BUCKETS)
+                    ["endpoint", "method", "status"],
+                    buckets=LATENCY_BUCKETS,
+                )
     return _request_latency
 
 
@@ -60,8 +63,9 @@ def observe_request(response):
     started = g.get("request_started")
     if started is not None:
         endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
-        request_latency().labels(endpoint, request.method, f"{response.status_code // 100}xx") \
-            .observe(time.perf_counter() - started)
+        request_latency().labels(endpoint, request.method, f"{response.status_code // 100}xx").observe(
+            time.perf_counter() - started
+        )
     return response
 
 
@@ -73,8 +77,7 @@ def metrics():
         abort(404)
     offered = request.headers.get("Authorization", "")
     if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
-        return Response("unauthorized\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'},
-                        mimetype="text/plain")
+        return Response("unauthorized\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
     request_latency()  # declared even before the first observation
@@ -87,8 +90,10 @@ def metrics():
         processes = REGISTRY
     state = CollectorRegistry()
     state.register(StateCollector())
-    return Response(generate_latest(processes) + generate_latest(state),
-                    headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+    return Response(
+        generate_latest(processes) + generate_latest(state),
+        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
+    )
 
 
 class StateCollector:
@@ -98,10 +103,12 @@ class StateCollector:
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
 
-        up = GaugeMetricFamily("cms_metrics_source_up", "Whether a source of the gauges answered.",
-                               labels=["source"])
-        for source, read in (("database", _database_gauges), ("broker", _broker_gauges),
-                             ("scheduler", _scheduler_gauges)):
+        up = GaugeMetricFamily("cms_metrics_source_up", "Whether a source of the gauges answered.", labels=["source"])
+        for source, read in (
+            ("database", _database_gauges),
+            ("broker", _broker_gauges),
+            ("scheduler", _scheduler_gauges),
+        ):
             try:
                 families = list(read())
             except Exception:
@@ -158,26 +165,33 @@ def _database_gauges():
     renditions = db.session.execute(RENDITIONS_SQL).one()
     db.session.rollback()  # read only: end the transaction the scrape opened
     return [
-        _gauge("cms_outbox_lag_seconds", "Age of the oldest publication due and still pending.",
-               float(outbox.lag)),
+        _gauge("cms_outbox_lag_seconds", "Age of the oldest publication due and still pending.", float(outbox.lag)),
         _gauge("cms_outbox_due_publications", "Publications due and still pending.", outbox.due),
-        _gauge("cms_publications_unknown", "Publications sent without a callback in time, "
-               "waiting for a person.", outbox.unknown),
+        _gauge(
+            "cms_publications_unknown",
+            "Publications sent without a callback in time, waiting for a person.",
+            outbox.unknown,
+        ),
         _gauge("cms_callbacks_pending", "Recorded Make callbacks not applied yet.", callbacks.pending),
-        _gauge("cms_callbacks_pending_oldest_seconds", "Age of the oldest callback not applied.",
-               float(callbacks.oldest)),
-        _gauge("cms_callbacks_set_aside", "Callbacks that could not be applied (listed on the "
-               "publishing health page).", callbacks.set_aside),
-        _gauge("cms_media_processing_assets", "Assets waiting for their metadata, thumbnail and "
-               "preview.", media.processing),
-        _gauge("cms_media_processing_oldest_seconds", "Age of the oldest asset still processing.",
-               float(media.oldest)),
-        _gauge("cms_media_store_backlog", "File versions waiting to be stored in SharePoint.",
-               media.storing),
-        _gauge("cms_renditions_pending", "Files being made to fit a network, not ready yet.",
-               renditions.pending),
-        _gauge("cms_renditions_pending_oldest_seconds", "Age of the oldest rendition still pending.",
-               float(renditions.oldest)),
+        _gauge(
+            "cms_callbacks_pending_oldest_seconds", "Age of the oldest callback not applied.", float(callbacks.oldest)
+        ),
+        _gauge(
+            "cms_callbacks_set_aside",
+            "Callbacks that could not be applied (listed on the publishing health page).",
+            callbacks.set_aside,
+        ),
+        _gauge(
+            "cms_media_processing_assets", "Assets waiting for their metadata, thumbnail and preview.", media.processing
+        ),
+        _gauge("cms_media_processing_oldest_seconds", "Age of the oldest asset still processing.", float(media.oldest)),
+        _gauge("cms_media_store_backlog", "File versions waiting to be stored in SharePoint.", media.storing),
+        _gauge("cms_renditions_pending", "Files being made to fit a network, not ready yet.", renditions.pending),
+        _gauge(
+            "cms_renditions_pending_oldest_seconds",
+            "Age of the oldest rendition still pending.",
+            float(renditions.oldest),
+        ),
     ]
 
 
@@ -192,8 +206,7 @@ def _broker_gauges():
     return [
         _gauge("cms_queue_messages", "Messages waiting in a Dramatiq queue.", waiting, {"queue"}),
         _gauge("cms_queue_delayed_messages", "Messages waiting for their retry or delay.", delayed, {"queue"}),
-        _gauge("cms_dead_letter_messages", "Dead-lettered messages (kept 7 days by the broker).",
-               dead, {"queue"}),
+        _gauge("cms_dead_letter_messages", "Dead-lettered messages (kept 7 days by the broker).", dead, {"queue"}),
     ]
 
 
@@ -201,5 +214,10 @@ def _scheduler_gauges():
     from app.scheduler import heartbeat_age
 
     age = heartbeat_age()
-    return [_gauge("cms_scheduler_heartbeat_age_seconds", "Seconds since a scheduler last ticked "
-                   "(+Inf: none on record).", math.inf if age is None else age)]
+    return [
+        _gauge(
+            "cms_scheduler_heartbeat_age_seconds",
+            "Seconds since a scheduler last ticked (+Inf: none on record).",
+            math.inf if age is None else age,
+        )
+    ]

@@ -1,4 +1,5 @@
 """The navigation each role sees (rules live here, not in templates)."""
+
 from __future__ import annotations
 
 from flask import request, url_for
@@ -24,9 +25,9 @@ def nav_items() -> list[dict]:
         return []
     current = request.endpoint or ""
     return [
-        {"url": url_for(endpoint), "label": label,
-         "active": current.split(".")[0] == endpoint.split(".")[0]}
-        for endpoint, label, roles in NAV if current_user.has_role(*roles)
+        {"url": url_for(endpoint), "label": label, "active": current.split(".")[0] == endpoint.split(".")[0]}
+        for endpoint, label, roles in NAV
+        if current_user.has_role(*roles)
     ]
 
 

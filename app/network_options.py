@@ -12,6 +12,7 @@ all left alone keeps no version row of its own; `effective()` fills the defaults
 The sources of every rule are listed in docs/network-options.md; where no public evidence
 settles a value, it says so there.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,6 +29,7 @@ from app.networks import Problem
 class Option:
     """One setting of a network. `kind`: text, textarea, choice, bool, seconds (stored in
     milliseconds), tags (a list of text), alt_texts (a text per image, by asset id)."""
+
     name: str
     label: object
     kind: str
@@ -70,19 +72,34 @@ def _check_x_reply(text) -> str | None:
 def _check_tags(tags) -> str | None:
     length = tags_length(tags or [])
     if length > YOUTUBE_TAGS_MAX:
-        return str(_l("The tags add up to %(length)d characters (commas included); YouTube accepts %(limit)d.",
-                      length=length, limit=YOUTUBE_TAGS_MAX))
+        return str(
+            _l(
+                "The tags add up to %(length)d characters (commas included); YouTube accepts %(limit)d.",
+                length=length,
+                limit=YOUTUBE_TAGS_MAX,
+            )
+        )
     if any(re.search(r"[<>]", tag) for tag in tags or []):
         return str(_l("The characters < and > are not accepted."))
     return None
 
 
 YOUTUBE_CATEGORIES = (
-    ("1", _l("Film & Animation")), ("2", _l("Autos & Vehicles")), ("10", _l("Music")),
-    ("15", _l("Pets & Animals")), ("17", _l("Sports")), ("19", _l("Travel & Events")),
-    ("20", _l("Gaming")), ("22", _l("People & Blogs")), ("23", _l("Comedy")),
-    ("24", _l("Entertainment")), ("25", _l("News & Politics")), ("26", _l("Howto & Style")),
-    ("27", _l("Education")), ("28", _l("Science & Technology")), ("29", _l("Nonprofits & Activism")),
+    ("1", _l("Film & Animation")),
+    ("2", _l("Autos & Vehicles")),
+    ("10", _l("Music")),
+    ("15", _l("Pets & Animals")),
+    ("17", _l("Sports")),
+    ("19", _l("Travel & Events")),
+    ("20", _l("Gaming")),
+    ("22", _l("People & Blogs")),
+    ("23", _l("Comedy")),
+    ("24", _l("Entertainment")),
+    ("25", _l("News & Politics")),
+    ("26", _l("Howto & Style")),
+    ("27", _l("Education")),
+    ("28", _l("Science & Technology")),
+    ("29", _l("Nonprofits & Activism")),
 )
 
 INSTAGRAM_FORMATS = ("auto", "feed", "carousel", "reel", "story")
@@ -93,66 +110,161 @@ TIKTOK_PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CR
 OPTIONS: dict[Platform, list[Option]] = {
     # docs/network-options.md §1.1 (YouTube Data API, videos resource and videos.insert)
     Platform.YOUTUBE: [
-        Option("title", _l("Video title"), "text", required=True, max_length=100,
-               hint=_l("Required by YouTube, 100 characters at most, without < or >."),
-               check=_no_angle_brackets),
-        Option("privacy", _l("Visibility"), "choice", default="public", choices=(
-            ("public", _l("Public")), ("unlisted", _l("Unlisted")), ("private", _l("Private")))),
+        Option(
+            "title",
+            _l("Video title"),
+            "text",
+            required=True,
+            max_length=100,
+            hint=_l("Required by YouTube, 100 characters at most, without < or >."),
+            check=_no_angle_brackets,
+        ),
+        Option(
+            "privacy",
+            _l("Visibility"),
+            "choice",
+            default="public",
+            choices=(("public", _l("Public")), ("unlisted", _l("Unlisted")), ("private", _l("Private"))),
+        ),
         Option("category", _l("Category"), "choice", default="22", choices=YOUTUBE_CATEGORIES),
-        Option("made_for_kids", _l("Made for kids"), "bool", default=False,
-               hint=_l("Declare it if the video is made for children (a legal obligation).")),
+        Option(
+            "made_for_kids",
+            _l("Made for kids"),
+            "bool",
+            default=False,
+            hint=_l("Declare it if the video is made for children (a legal obligation)."),
+        ),
         Option("notify_subscribers", _l("Notify subscribers"), "bool", default=True),
-        Option("tags", _l("Tags"), "tags", default=[],
-               hint=_l("Separated by commas; 500 characters in all, commas included."), check=_check_tags),
-        Option("first_comment", _l("First comment"), "textarea", max_length=10_000,
-               hint=_l("Posted as a comment right after the post.")),
+        Option(
+            "tags",
+            _l("Tags"),
+            "tags",
+            default=[],
+            hint=_l("Separated by commas; 500 characters in all, commas included."),
+            check=_check_tags,
+        ),
+        Option(
+            "first_comment",
+            _l("First comment"),
+            "textarea",
+            max_length=10_000,
+            hint=_l("Posted as a comment right after the post."),
+        ),
     ],
     # docs/network-options.md §1.2 (Instagram Graph API, ig-user/media)
     Platform.INSTAGRAM: [
-        Option("format", _l("Format"), "choice", default="auto", choices=(
-            ("auto", _l("Automatic (photo, or Reel for a video)")), ("feed", _l("Feed post")),
-            ("carousel", _l("Carousel")), ("reel", _l("Reel")), ("story", _l("Story")))),
-        Option("first_comment", _l("First comment"), "textarea", max_length=2_200,
-               hint=_l("Posted as a comment right after the post; 2,200 characters at most.")),
-        Option("cover_frame_ms", _l("Reel cover frame (seconds into the video)"), "seconds",
-               hint=_l("For a Reel: the moment of the video shown as its cover, e.g. 2.5.")),
+        Option(
+            "format",
+            _l("Format"),
+            "choice",
+            default="auto",
+            choices=(
+                ("auto", _l("Automatic (photo, or Reel for a video)")),
+                ("feed", _l("Feed post")),
+                ("carousel", _l("Carousel")),
+                ("reel", _l("Reel")),
+                ("story", _l("Story")),
+            ),
+        ),
+        Option(
+            "first_comment",
+            _l("First comment"),
+            "textarea",
+            max_length=2_200,
+            hint=_l("Posted as a comment right after the post; 2,200 characters at most."),
+        ),
+        Option(
+            "cover_frame_ms",
+            _l("Reel cover frame (seconds into the video)"),
+            "seconds",
+            hint=_l("For a Reel: the moment of the video shown as its cover, e.g. 2.5."),
+        ),
         Option("share_to_feed", _l("Also show the Reel in the feed"), "bool", default=True),
     ],
     # docs/network-options.md §1.3
     Platform.FACEBOOK: [
-        Option("format", _l("Format"), "choice", default="post", choices=(
-            ("post", _l("Post")), ("reel", _l("Reel")), ("story", _l("Story")))),
-        Option("first_comment", _l("First comment"), "textarea", max_length=8_000,
-               hint=_l("Posted as a comment right after the post.")),
+        Option(
+            "format",
+            _l("Format"),
+            "choice",
+            default="post",
+            choices=(("post", _l("Post")), ("reel", _l("Reel")), ("story", _l("Story"))),
+        ),
+        Option(
+            "first_comment",
+            _l("First comment"),
+            "textarea",
+            max_length=8_000,
+            hint=_l("Posted as a comment right after the post."),
+        ),
     ],
     # docs/network-options.md §1.4 (LinkedIn Posts API; the Make modules' enums)
     Platform.LINKEDIN: [
-        Option("visibility", _l("Visibility"), "choice", default="PUBLIC", choices=(
-            ("PUBLIC", _l("Anyone")), ("CONNECTIONS", _l("Connections only")),
-            ("LOGGED_IN", _l("Signed-in LinkedIn members")))),
-        Option("alt_texts", _l("Image descriptions (alt text) for LinkedIn"), "alt_texts", default={},
-               max_length=4_086,
-               hint=_l("Leave empty to use the image's own alt text from the library.")),
-        Option("first_comment", _l("First comment"), "textarea", max_length=1_250,
-               hint=_l("Posted as a comment right after the post; 1,250 characters at most.")),
+        Option(
+            "visibility",
+            _l("Visibility"),
+            "choice",
+            default="PUBLIC",
+            choices=(
+                ("PUBLIC", _l("Anyone")),
+                ("CONNECTIONS", _l("Connections only")),
+                ("LOGGED_IN", _l("Signed-in LinkedIn members")),
+            ),
+        ),
+        Option(
+            "alt_texts",
+            _l("Image descriptions (alt text) for LinkedIn"),
+            "alt_texts",
+            default={},
+            max_length=4_086,
+            hint=_l("Leave empty to use the image's own alt text from the library."),
+        ),
+        Option(
+            "first_comment",
+            _l("First comment"),
+            "textarea",
+            max_length=1_250,
+            hint=_l("Posted as a comment right after the post; 1,250 characters at most."),
+        ),
     ],
     # docs/network-options.md §1.5 (Content Posting API and its content sharing guidelines)
     Platform.TIKTOK: [
-        Option("privacy_level", _l("Who can watch"), "choice", required=True, choices=(
-            ("PUBLIC_TO_EVERYONE", _l("Everyone")), ("MUTUAL_FOLLOW_FRIENDS", _l("Friends")),
-            ("FOLLOWER_OF_CREATOR", _l("Followers")), ("SELF_ONLY", _l("Only the account")))),
+        Option(
+            "privacy_level",
+            _l("Who can watch"),
+            "choice",
+            required=True,
+            choices=(
+                ("PUBLIC_TO_EVERYONE", _l("Everyone")),
+                ("MUTUAL_FOLLOW_FRIENDS", _l("Friends")),
+                ("FOLLOWER_OF_CREATOR", _l("Followers")),
+                ("SELF_ONLY", _l("Only the account")),
+            ),
+        ),
         Option("allow_comments", _l("Allow comments"), "bool", default=False),
         Option("allow_duet", _l("Allow duets"), "bool", default=False),
         Option("allow_stitch", _l("Allow stitches"), "bool", default=False),
     ],
     # docs/network-options.md §1.6 (POST /2/tweets)
     Platform.X: [
-        Option("reply_settings", _l("Who can reply"), "choice", default="everyone", choices=(
-            ("everyone", _l("Everyone")), ("following", _l("Accounts the account follows")),
-            ("mentionedUsers", _l("Only accounts mentioned in the post")))),
-        Option("first_comment", _l("First reply"), "textarea",
-               hint=_l("Posted by the account as a reply to its own post; 280 characters counted X's way."),
-               check=_check_x_reply),
+        Option(
+            "reply_settings",
+            _l("Who can reply"),
+            "choice",
+            default="everyone",
+            choices=(
+                ("everyone", _l("Everyone")),
+                ("following", _l("Accounts the account follows")),
+                ("mentionedUsers", _l("Only accounts mentioned in the post")),
+            ),
+        ),
+        Option(
+            "first_comment",
+            _l("First reply"),
+            "textarea",
+            hint=_l("Posted by the account as a reply to its own post; 280 characters counted X's way."),
+            check=_check_x_reply,
+        ),
     ],
 }
 
@@ -168,10 +280,16 @@ NOTES = {
 # the preview say so. X and TikTok publish through a template scenario built by the account's
 # owner (no public Make module): the payload carries their options, the template decides.
 SUPPORTED: dict[Platform, dict[str, bool]] = {
-    Platform.YOUTUBE: {"title": True, "privacy": True, "category": True, "made_for_kids": True,
-                       "notify_subscribers": False, "tags": False, "first_comment": False},
-    Platform.INSTAGRAM: {"format": True, "first_comment": False, "cover_frame_ms": True,
-                         "share_to_feed": True},
+    Platform.YOUTUBE: {
+        "title": True,
+        "privacy": True,
+        "category": True,
+        "made_for_kids": True,
+        "notify_subscribers": False,
+        "tags": False,
+        "first_comment": False,
+    },
+    Platform.INSTAGRAM: {"format": True, "first_comment": False, "cover_frame_ms": True, "share_to_feed": True},
     Platform.FACEBOOK: {"format": True, "first_comment": False},
     Platform.LINKEDIN: {"visibility": True, "alt_texts": True, "first_comment": False},
 }
@@ -216,8 +334,11 @@ def _copy(value):
 def compact(platform: Platform, values: dict) -> dict:
     """What is stored: the values that differ from their default (unknown keys dropped)."""
     known = {o.name: o for o in options_of(platform)}
-    return {name: value for name, value in values.items()
-            if name in known and value != known[name].default and value not in (None, "")}
+    return {
+        name: value
+        for name, value in values.items()
+        if name in known and value != known[name].default and value not in (None, "")
+    }
 
 
 MARKER = "shown"
@@ -260,7 +381,7 @@ def parse(platform: Platform, formdata, prefix: str | None = None) -> tuple[dict
             value = {}
             for name in formdata.keys():
                 if name.startswith(key + "-"):
-                    asset_id = name[len(key) + 1:]
+                    asset_id = name[len(key) + 1 :]
                     text = (formdata.get(name) or "").strip()
                     if asset_id.isdigit() and text:
                         value[asset_id] = text
@@ -300,13 +421,26 @@ def problems(platform: Platform, options: dict | None, version=None) -> list[Pro
     for o in options_of(platform):
         value = values[o.name]
         if o.required and value in (None, "", [], {}):
-            found.append(Problem(f"option_{o.name}_missing", str(_l(
-                "%(network)s needs this setting: %(option)s.", network=_network(platform),
-                option=label[o.name]))))
+            found.append(
+                Problem(
+                    f"option_{o.name}_missing",
+                    str(
+                        _l(
+                            "%(network)s needs this setting: %(option)s.",
+                            network=_network(platform),
+                            option=label[o.name],
+                        )
+                    ),
+                )
+            )
             continue
         if o.kind == "choice" and value and value not in {code for code, _ in o.choices}:
-            found.append(Problem(f"option_{o.name}_invalid", str(_l(
-                "%(option)s: choose one of the values offered.", option=label[o.name]))))
+            found.append(
+                Problem(
+                    f"option_{o.name}_invalid",
+                    str(_l("%(option)s: choose one of the values offered.", option=label[o.name])),
+                )
+            )
             continue
         error = _check(o, value)
         if error:
@@ -325,12 +459,24 @@ def problems(platform: Platform, options: dict | None, version=None) -> list[Pro
     elif platform is Platform.LINKEDIN:
         # Without media the scenario posts a text or link share (app/integrations/blueprints/).
         if values["visibility"] == "CONNECTIONS" and not media:
-            found.append(Problem("option_visibility_text", str(_l(
-                "LinkedIn's text and link posts offer “Anyone” or “Signed-in LinkedIn members” only: "
-                "choose one of them, or add an image."))))
+            found.append(
+                Problem(
+                    "option_visibility_text",
+                    str(
+                        _l(
+                            "LinkedIn's text and link posts offer “Anyone” or “Signed-in LinkedIn members” only: "
+                            "choose one of them, or add an image."
+                        )
+                    ),
+                )
+            )
     if platform in SUPPORTED_FORMATS and values.get("format") not in SUPPORTED_FORMATS[platform]:
-        found.append(Problem("option_format_unsupported", str(_l(
-            "The Make scenario cannot publish this format (no Make module for it): choose another format."))))
+        found.append(
+            Problem(
+                "option_format_unsupported",
+                str(_l("The Make scenario cannot publish this format (no Make module for it): choose another format.")),
+            )
+        )
     return found
 
 
@@ -344,16 +490,29 @@ def _instagram(values: dict, media: list, videos: list, images: list) -> list[Pr
     if fmt == "story" and len(media) != 1:
         found.append(Problem("option_format_story", str(_l("A story is one photo or one video."))))
     if fmt == "feed" and videos:
-        found.append(Problem("option_format_feed_video", str(_l(
-            "Instagram publishes a video as a Reel: choose Reel (or Automatic)."))))
+        found.append(
+            Problem(
+                "option_format_feed_video",
+                str(_l("Instagram publishes a video as a Reel: choose Reel (or Automatic).")),
+            )
+        )
     cover = values.get("cover_frame_ms")
     is_reel = fmt == "reel" or (fmt == "auto" and media and media[0].kind is MediaKind.VIDEO)
     if cover is not None and is_reel and videos and videos[0].duration_s is not None:
         duration = float(videos[0].duration_s)
         if cover / 1000 > duration:
-            found.append(Problem("option_cover_frame_ms_outside", str(_l(
-                "The cover frame is at %(at)s s but the video lasts %(duration)s s.",
-                at=_seconds(cover), duration=_seconds(duration * 1000)))))
+            found.append(
+                Problem(
+                    "option_cover_frame_ms_outside",
+                    str(
+                        _l(
+                            "The cover frame is at %(at)s s but the video lasts %(duration)s s.",
+                            at=_seconds(cover),
+                            duration=_seconds(duration * 1000),
+                        )
+                    ),
+                )
+            )
     return found
 
 
@@ -456,8 +615,16 @@ def alt_text(version, asset) -> str:
 # Checked again when the payload is built (app/publishing/payload.py): an edit after approval
 # goes back to review without the submission's checks, and these would have the scenario publish
 # something other than what was approved (a story as a feed photo) or fail at the network.
-SEND_REFUSED = frozenset({"option_format_unsupported", "option_format_reel", "option_format_carousel",
-                          "option_format_story", "option_format_feed_video", "option_visibility_text"})
+SEND_REFUSED = frozenset(
+    {
+        "option_format_unsupported",
+        "option_format_reel",
+        "option_format_carousel",
+        "option_format_story",
+        "option_format_feed_video",
+        "option_visibility_text",
+    }
+)
 
 
 class Refused(LookupError):
@@ -465,7 +632,8 @@ class Refused(LookupError):
 
 
 def refuse_unpublishable(platform: Platform, version) -> None:
-    found = [p.message for p in problems(platform, getattr(version, "options", None), version)
-             if p.code in SEND_REFUSED]
+    found = [
+        p.message for p in problems(platform, getattr(version, "options", None), version) if p.code in SEND_REFUSED
+    ]
     if found:
         raise Refused(" ".join(found))

@@ -7,6 +7,7 @@ the id the actor works on (`publication_id`, `asset_id`...) and the id of the re
 it in a worker. The request id comes from a well-formed `X-Request-ID` header (the reverse
 proxy's) or is made here, and is echoed in the response. See docs/operations.md.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -70,8 +71,9 @@ class JsonFormatter(logging.Formatter):
         }
         if record.name == "gunicorn.access" and hasattr(record.args, "get"):
             entry.update(_access_fields(record.args))
-        entry.update({key: value for key, value in vars(record).items()
-                      if key not in RESERVED and not key.startswith("_")})
+        entry.update(
+            {key: value for key, value in vars(record).items() if key not in RESERVED and not key.startswith("_")}
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -81,10 +83,15 @@ class JsonFormatter(logging.Formatter):
 
 def _access_fields(atoms) -> dict:
     request_id = atoms.get("{x-request-id}o")
-    return {"request_id": request_id if request_id not in (None, "-") else None,
-            "method": atoms.get("m"), "path": atoms.get("U"), "status": atoms.get("s"),
-            "bytes": atoms.get("B"), "duration_ms": round(int(atoms.get("D") or 0) / 1000, 1),
-            "remote_addr": atoms.get("h")}
+    return {
+        "request_id": request_id if request_id not in (None, "-") else None,
+        "method": atoms.get("m"),
+        "path": atoms.get("U"),
+        "status": atoms.get("s"),
+        "bytes": atoms.get("B"),
+        "duration_ms": round(int(atoms.get("D") or 0) / 1000, 1),
+        "remote_addr": atoms.get("h"),
+    }
 
 
 class TextFormatter(logging.Formatter):
@@ -95,8 +102,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extra = " ".join(f"{key}={value}" for key, value in vars(record).items()
-                         if key not in RESERVED and not key.startswith("_") and value is not None)
+        extra = " ".join(
+            f"{key}={value}"
+            for key, value in vars(record).items()
+            if key not in RESERVED and not key.startswith("_") and value is not None
+        )
         return f"{line} {extra}" if extra else line
 
 
@@ -143,6 +153,7 @@ def configure_logging(app) -> None:
 
 # --- Requests ------------------------------------------------------------------------------
 
+
 def start_request() -> None:
     from flask import g, request
 
@@ -161,6 +172,7 @@ def finish_request(response):
 
 # --- Worker messages -----------------------------------------------------------------------
 
+
 class MessageContextMiddleware(dramatiq.Middleware):
     """Messages carry the id of the request (or message) that sent them; while one is processed
     its actor, id and subject (the actor's first `*_id` argument) are in every log line, and one
@@ -176,8 +188,11 @@ class MessageContextMiddleware(dramatiq.Middleware):
             message.options["request_id"] = request_id
 
     def before_process_message(self, broker, message):
-        context = {"actor": message.actor_name, "message_id": message.message_id,
-                   "request_id": message.options.get("request_id")}
+        context = {
+            "actor": message.actor_name,
+            "message_id": message.message_id,
+            "request_id": message.options.get("request_id"),
+        }
         context.update(_subject(broker, message))
         token = _message_context.set(context)
         self._started[message.message_id] = (time.perf_counter(), token)
@@ -189,8 +204,13 @@ class MessageContextMiddleware(dramatiq.Middleware):
             if exception is None:
                 self.log.info("%s done in %s ms", message.actor_name, ms, extra={"duration_ms": ms})
             else:
-                self.log.warning("%s failed after %s ms: %s", message.actor_name, ms,
-                                 type(exception).__name__, extra={"duration_ms": ms})
+                self.log.warning(
+                    "%s failed after %s ms: %s",
+                    message.actor_name,
+                    ms,
+                    type(exception).__name__,
+                    extra={"duration_ms": ms},
+                )
         if token is not None:
             _message_context.reset(token)
 
@@ -204,8 +224,11 @@ def _subject(broker, message) -> dict:
         parameters = list(inspect.signature(broker.get_actor(message.actor_name).fn).parameters)
     except Exception:  # an actor this process does not know: no subject, still logged
         return {}
-    return {name: value for name, value in zip(parameters, message.args)
-            if name.endswith("_id") and isinstance(value, (int, str))}
+    return {
+        name: value
+        for name, value in zip(parameters, message.args)
+        if name.endswith("_id") and isinstance(value, (int, str))
+    }
 
 
 def install_message_context(broker) -> None:
@@ -214,6 +237,7 @@ def install_message_context(broker) -> None:
 
 
 # --- Error reporting -----------------------------------------------------------------------
+
 
 def init_sentry(app) -> None:
     """Errors of the web and the workers to Sentry when `SENTRY_DSN` is set. Called before the
@@ -225,6 +249,9 @@ def init_sentry(app) -> None:
     from sentry_sdk.integrations.dramatiq import DramatiqIntegration
     from sentry_sdk.integrations.flask import FlaskIntegration
 
-    sentry_sdk.init(dsn=dsn, environment=app.config["APP_ENV"],
-                    traces_sample_rate=app.config["SENTRY_TRACES_SAMPLE_RATE"],
-                    integrations=[FlaskIntegration(), DramatiqIntegration()])
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=app.config["APP_ENV"],
+        traces_sample_rate=app.config["SENTRY_TRACES_SAMPLE_RATE"],
+        integrations=[FlaskIntegration(), DramatiqIntegration()],
+    )

@@ -19,6 +19,7 @@ its row lock; a rendition is made only while pending, its maker killed past its 
 A re-sent row is marked in Redis for `RECOVERY_AFTER_S`, so that a slow run is
 not sent again every minute (docs/operations.md).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db, redis_store
-from app.models import (AccountTestStatus, CampaignScenario, MediaAsset, MediaStatus, Rendition,
-                        RenditionStatus, ScenarioStatus, SocialAccount)
+from app.models import (
+    AccountTestStatus,
+    CampaignScenario,
+    MediaAsset,
+    MediaStatus,
+    Rendition,
+    RenditionStatus,
+    ScenarioStatus,
+    SocialAccount,
+)
 from app.models.base import utcnow
 from app.models.media import MediaTransfer
 
@@ -39,40 +48,57 @@ RESENT_KEY = "recovery:resent:"
 
 def _media_processing(cutoff, now, limit):
     return db.session.scalars(
-        sa.select(MediaAsset.id).where(
-            MediaAsset.status == MediaStatus.PROCESSING, MediaAsset.updated_at < cutoff,
-            ~sa.select(MediaTransfer.id).where(MediaTransfer.asset_id == MediaAsset.id).exists())
-        .order_by(MediaAsset.updated_at).limit(limit)).all()
+        sa.select(MediaAsset.id)
+        .where(
+            MediaAsset.status == MediaStatus.PROCESSING,
+            MediaAsset.updated_at < cutoff,
+            ~sa.select(MediaTransfer.id).where(MediaTransfer.asset_id == MediaAsset.id).exists(),
+        )
+        .order_by(MediaAsset.updated_at)
+        .limit(limit)
+    ).all()
 
 
 def _media_stores(cutoff, now, limit):
     return db.session.scalars(
-        sa.select(MediaTransfer.asset_id).join(MediaAsset, MediaAsset.id == MediaTransfer.asset_id).where(
-            MediaAsset.status == MediaStatus.PROCESSING, MediaTransfer.updated_at < cutoff,
-            sa.or_(MediaTransfer.claimed_until.is_(None), MediaTransfer.claimed_until < now))
-        .order_by(MediaTransfer.updated_at).limit(limit)).all()
+        sa.select(MediaTransfer.asset_id)
+        .join(MediaAsset, MediaAsset.id == MediaTransfer.asset_id)
+        .where(
+            MediaAsset.status == MediaStatus.PROCESSING,
+            MediaTransfer.updated_at < cutoff,
+            sa.or_(MediaTransfer.claimed_until.is_(None), MediaTransfer.claimed_until < now),
+        )
+        .order_by(MediaTransfer.updated_at)
+        .limit(limit)
+    ).all()
 
 
 def _provisioning(cutoff, now, limit):
     return db.session.scalars(
-        sa.select(CampaignScenario.id).where(CampaignScenario.status == ScenarioStatus.PROVISIONING,
-                                             CampaignScenario.updated_at < cutoff)
-        .order_by(CampaignScenario.updated_at).limit(limit)).all()
+        sa.select(CampaignScenario.id)
+        .where(CampaignScenario.status == ScenarioStatus.PROVISIONING, CampaignScenario.updated_at < cutoff)
+        .order_by(CampaignScenario.updated_at)
+        .limit(limit)
+    ).all()
 
 
 def _account_tests(cutoff, now, limit):
     return db.session.scalars(
-        sa.select(SocialAccount.id).where(SocialAccount.test_status == AccountTestStatus.PENDING,
-                                          SocialAccount.updated_at < cutoff)
-        .order_by(SocialAccount.updated_at).limit(limit)).all()
+        sa.select(SocialAccount.id)
+        .where(SocialAccount.test_status == AccountTestStatus.PENDING, SocialAccount.updated_at < cutoff)
+        .order_by(SocialAccount.updated_at)
+        .limit(limit)
+    ).all()
 
 
 def _renditions(cutoff, now, limit):
     making = now - timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 60)
     return db.session.scalars(
-        sa.select(Rendition.id).where(Rendition.status == RenditionStatus.PENDING,
-                                      Rendition.updated_at < min(cutoff, making))
-        .order_by(Rendition.updated_at).limit(limit)).all()
+        sa.select(Rendition.id)
+        .where(Rendition.status == RenditionStatus.PENDING, Rendition.updated_at < min(cutoff, making))
+        .order_by(Rendition.updated_at)
+        .limit(limit)
+    ).all()
 
 
 def _actors():
@@ -80,19 +106,22 @@ def _actors():
     from app.tasks.campaigns import provision_scenario, test_social_account
     from app.tasks.media import process_media, store_media
 
-    return (("media_processing", _media_processing, process_media),
-            ("media_store", _media_stores, store_media),
-            ("provisioning", _provisioning, provision_scenario),
-            ("account_test", _account_tests, test_social_account),
-            ("rendition", _renditions, make_rendition))
+    return (
+        ("media_processing", _media_processing, process_media),
+        ("media_store", _media_stores, store_media),
+        ("provisioning", _provisioning, provision_scenario),
+        ("account_test", _account_tests, test_social_account),
+        ("rendition", _renditions, make_rendition),
+    )
 
 
 def _first_resend(kind: str, row_id: int, ttl: int) -> bool:
     """True when this row's message was not re-sent within the last `ttl` seconds (and marks it);
     without Redis, True: a second message is harmless, a missing one is not."""
     try:
-        return bool(redis_store.client.set(redis_store.key(f"{RESENT_KEY}{kind}:{row_id}"), "1",
-                                           nx=True, ex=max(1, ttl)))
+        return bool(
+            redis_store.client.set(redis_store.key(f"{RESENT_KEY}{kind}:{row_id}"), "1", nx=True, ex=max(1, ttl))
+        )
     except Exception:
         log.warning("recovery: Redis unavailable, re-sending %s %s unmarked", kind, row_id, exc_info=True)
         return True

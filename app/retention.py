@@ -15,6 +15,7 @@
 Both work in batches of `BATCH` rows, each in a short transaction of its own (SKIP LOCKED, so
 no request waits behind them), oldest first (docs/operations.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,7 @@ def callback_cutoff():
     """Applied callbacks received before this may go: the retention, never less than twice
     the oldest signed timestamp the endpoint accepts."""
     config = current_app.config
-    keep = max(timedelta(days=config["CALLBACK_RETENTION_DAYS"]),
-               timedelta(seconds=2 * config["CALLBACK_MAX_AGE_S"]))
+    keep = max(timedelta(days=config["CALLBACK_RETENTION_DAYS"]), timedelta(seconds=2 * config["CALLBACK_MAX_AGE_S"]))
     return utcnow() - keep
 
 
@@ -47,11 +47,18 @@ def prune_callbacks(batch: int = BATCH) -> int:
     """Delete the applied callbacks past their retention; the number deleted."""
     cutoff, total = callback_cutoff(), 0
     while True:
-        doomed = (sa.select(CallbackEvent.id)
-                  .where(CallbackEvent.applied_at.is_not(None), CallbackEvent.received_at < cutoff)
-                  .order_by(CallbackEvent.received_at).limit(batch).with_for_update(skip_locked=True))
-        deleted = db.session.execute(sa.delete(CallbackEvent).where(CallbackEvent.id.in_(doomed.scalar_subquery()))
-                                     .execution_options(synchronize_session=False)).rowcount
+        doomed = (
+            sa.select(CallbackEvent.id)
+            .where(CallbackEvent.applied_at.is_not(None), CallbackEvent.received_at < cutoff)
+            .order_by(CallbackEvent.received_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        deleted = db.session.execute(
+            sa.delete(CallbackEvent)
+            .where(CallbackEvent.id.in_(doomed.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
         total += deleted
         if deleted < batch:
@@ -83,8 +90,12 @@ def archive_audit(batch: int = BATCH) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     while True:
         events = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.created_at < cutoff).order_by(AuditEvent.id)
-            .limit(batch).with_for_update(skip_locked=True)).all()
+            sa.select(AuditEvent)
+            .where(AuditEvent.created_at < cutoff)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
         if not events:
             db.session.commit()
             break
@@ -97,8 +108,11 @@ def archive_audit(batch: int = BATCH) -> int:
                 archive.write("\n".join(lines) + "\n")
                 archive.flush()
                 os.fsync(archive.fileno())
-        db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_([e.id for e in events]))
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.delete(AuditEvent)
+            .where(AuditEvent.id.in_([e.id for e in events]))
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         total += len(events)
         if len(events) < batch:

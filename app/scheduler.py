@@ -30,6 +30,7 @@ runs it once per interval, never twice. Each tick writes a heartbeat in Redis: `
 503 and the `cms_scheduler_heartbeat_age_seconds` metric grows when no scheduler is alive
 (docs/operations.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -101,8 +102,8 @@ def _call(module: str, function: str):
 @dataclass(frozen=True)
 class Job:
     name: str
-    interval_key: str          # config key holding the interval in seconds (0: never)
-    run: Callable[[], None]    # called inside an app context
+    interval_key: str  # config key holding the interval in seconds (0: never)
+    run: Callable[[], None]  # called inside an app context
 
 
 JOBS = (
@@ -112,10 +113,14 @@ JOBS = (
     Job("sweep_orphans", "MEDIA_SWEEP_INTERVAL_S", _sweep_orphans),
     Job("make_doctor", "MAKE_DOCTOR_INTERVAL_S", _make_doctor),
     Job("recovery", "RECOVERY_INTERVAL_S", _call("app.recovery", "resend_stuck")),  # lost messages (app/recovery.py)
-    Job("retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")),  # old callbacks and audit (app/retention.py)
+    Job(
+        "retention", "RETENTION_INTERVAL_S", _call("app.retention", "run")
+    ),  # old callbacks and audit (app/retention.py)
     Job("notifications", "NOTIFY_RELAY_INTERVAL_S", lambda: _notifications("relay")),
     Job("mail_digest", "NOTIFY_DIGEST_INTERVAL_S", lambda: _notifications("digest")),
-    Job("approval_expiry", "APPROVAL_EXPIRY_INTERVAL_S", _call("app.reviews.expiry", "expire_due")),  # docs/approval-chains.md
+    Job(
+        "approval_expiry", "APPROVAL_EXPIRY_INTERVAL_S", _call("app.reviews.expiry", "expire_due")
+    ),  # docs/approval-chains.md
 )
 
 
@@ -152,11 +157,18 @@ class Scheduler:
         return ran
 
     def run(self) -> None:
-        tick = min([self.app.config[job.interval_key] for job in self.jobs
-                    if self.app.config[job.interval_key]] + [self.app.config["SCHEDULER_HEARTBEAT_S"]])
-        log.info("scheduler started: %s", ", ".join(
-            f"{job.name} every {self.app.config[job.interval_key]:g} s" for job in self.jobs
-            if self.app.config[job.interval_key]))
+        tick = min(
+            [self.app.config[job.interval_key] for job in self.jobs if self.app.config[job.interval_key]]
+            + [self.app.config["SCHEDULER_HEARTBEAT_S"]]
+        )
+        log.info(
+            "scheduler started: %s",
+            ", ".join(
+                f"{job.name} every {self.app.config[job.interval_key]:g} s"
+                for job in self.jobs
+                if self.app.config[job.interval_key]
+            ),
+        )
         while not self._stop.is_set():
             self.tick(time.monotonic())
             self._stop.wait(tick)

@@ -3,6 +3,7 @@
 Every view declares who may call it: `@public` or `@role_required(...)`. A view that declares
 nothing is refused (default deny), and the authorization test walks the URL map to prove it.
 """
+
 from __future__ import annotations
 
 import secrets

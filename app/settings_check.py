@@ -11,6 +11,7 @@ number that is not a number, see `app.config`), the settings nothing works witho
 values that would make the app unsafe. In production (`APP_ENV=production`, the default) also:
 the public address, the callback secret, the signing key, the storage backend's settings.
 """
+
 from __future__ import annotations
 
 import collections
@@ -41,9 +42,9 @@ class ConfigurationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Check:
-    name: str                  # the setting (or settings) looked at
+    name: str  # the setting (or settings) looked at
     ok: bool
-    message: str               # what was checked, or what is wrong with it
+    message: str  # what was checked, or what is wrong with it
     production_only: bool = False
 
     def text(self) -> str:
@@ -96,8 +97,10 @@ def enforce(config) -> None:
 
 def describe(failed: list[Check]) -> str:
     lines = "\n".join(f"  - {check.text()}" for check in failed)
-    return (f"{len(failed)} setting problem(s), the process does not start "
-            f"(see .env.example and docs/operations.md):\n{lines}")
+    return (
+        f"{len(failed)} setting problem(s), the process does not start "
+        f"(see .env.example and docs/operations.md):\n{lines}"
+    )
 
 
 def _check(name: str, problem: str | None, ok_message: str, *, production_only=False) -> Check:
@@ -112,14 +115,29 @@ def _read_errors(config) -> list[Check]:
 
 
 def _essentials(config) -> list[Check]:
-    checks = [_check("APP_ENV", None if config.get("APP_ENV") in ENVIRONMENTS else
-                     f"APP_ENV={config.get('APP_ENV')!r} is not one of {', '.join(ENVIRONMENTS)}",
-                     f"{config.get('APP_ENV')}")]
-    for name, key in (("SECRET_KEY", "SECRET_KEY"), ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
-                      ("REDIS_URL", "REDIS_URL")):
-        checks.append(_check(name, None if config.get(key) else
-                             f"{name} is not set (see .env.example; `make run` starts embedded servers)",
-                             "set"))
+    checks = [
+        _check(
+            "APP_ENV",
+            None
+            if config.get("APP_ENV") in ENVIRONMENTS
+            else f"APP_ENV={config.get('APP_ENV')!r} is not one of {', '.join(ENVIRONMENTS)}",
+            f"{config.get('APP_ENV')}",
+        )
+    ]
+    for name, key in (
+        ("SECRET_KEY", "SECRET_KEY"),
+        ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+        ("REDIS_URL", "REDIS_URL"),
+    ):
+        checks.append(
+            _check(
+                name,
+                None
+                if config.get(key)
+                else f"{name} is not set (see .env.example; `make run` starts embedded servers)",
+                "set",
+            )
+        )
     return checks
 
 
@@ -130,46 +148,91 @@ def _bounds(config) -> list[Check]:
     return [
         # The sweeper deletes what nothing references and is older than this: a shorter age
         # could take the file of an upload or a processing still running.
-        _check("MEDIA_ORPHAN_MIN_AGE_S", None if orphan_age >= 3600 else
-               f"MEDIA_ORPHAN_MIN_AGE_S must be at least 3600 (one hour), not {orphan_age}",
-               f"{orphan_age} s"),
-        _check("STORAGE_BACKEND", None if config.get("STORAGE_BACKEND") in STORAGE_BACKENDS else
-               f"STORAGE_BACKEND={config.get('STORAGE_BACKEND')!r} is not one of "
-               f"{', '.join(STORAGE_BACKENDS)}", config.get("STORAGE_BACKEND")),
-        _check("LOG_LEVEL", None if isinstance(logging.getLevelName(config.get("LOG_LEVEL", "INFO")), int)
-               else f"LOG_LEVEL={config.get('LOG_LEVEL')!r} is not DEBUG, INFO, WARNING or ERROR",
-               config.get("LOG_LEVEL", "INFO")),
-        _check("LOG_FORMAT", None if config.get("LOG_FORMAT") in (None, *LOG_FORMATS) else
-               f"LOG_FORMAT={config.get('LOG_FORMAT')!r} is not json or text", str(config.get("LOG_FORMAT"))),
-        _check("SCHEDULER_HEARTBEAT_S", None if heartbeat > 0 and (stale == 0 or stale > heartbeat) else
-               f"SCHEDULER_HEARTBEAT_S ({heartbeat}) must be above 0 and below "
-               f"SCHEDULER_STALE_AFTER_S ({stale}, or 0 for no check)",
-               f"a heartbeat every {heartbeat:g} s, stale after {stale:g} s"),
+        _check(
+            "MEDIA_ORPHAN_MIN_AGE_S",
+            None
+            if orphan_age >= 3600
+            else f"MEDIA_ORPHAN_MIN_AGE_S must be at least 3600 (one hour), not {orphan_age}",
+            f"{orphan_age} s",
+        ),
+        _check(
+            "STORAGE_BACKEND",
+            None
+            if config.get("STORAGE_BACKEND") in STORAGE_BACKENDS
+            else f"STORAGE_BACKEND={config.get('STORAGE_BACKEND')!r} is not one of {', '.join(STORAGE_BACKENDS)}",
+            config.get("STORAGE_BACKEND"),
+        ),
+        _check(
+            "LOG_LEVEL",
+            None
+            if isinstance(logging.getLevelName(config.get("LOG_LEVEL", "INFO")), int)
+            else f"LOG_LEVEL={config.get('LOG_LEVEL')!r} is not DEBUG, INFO, WARNING or ERROR",
+            config.get("LOG_LEVEL", "INFO"),
+        ),
+        _check(
+            "LOG_FORMAT",
+            None
+            if config.get("LOG_FORMAT") in (None, *LOG_FORMATS)
+            else f"LOG_FORMAT={config.get('LOG_FORMAT')!r} is not json or text",
+            str(config.get("LOG_FORMAT")),
+        ),
+        _check(
+            "SCHEDULER_HEARTBEAT_S",
+            None
+            if heartbeat > 0 and (stale == 0 or stale > heartbeat)
+            else f"SCHEDULER_HEARTBEAT_S ({heartbeat}) must be above 0 and below "
+            f"SCHEDULER_STALE_AFTER_S ({stale}, or 0 for no check)",
+            f"a heartbeat every {heartbeat:g} s, stale after {stale:g} s",
+        ),
     ]
 
 
 def _production(config) -> list[Check]:
     return [
-        _check("PUBLIC_BASE_URL", _public_url_problem(config.get("PUBLIC_BASE_URL")),
-               f"{config.get('PUBLIC_BASE_URL')} (https, not a loopback address)", production_only=True),
-        *[_check(name, _callback_secret_problem(name, config.get(name)),
-                 f"at least {MIN_CALLBACK_SECRET_BYTES} bytes", production_only=True)
-          for name in ("MAKE_CALLBACK_SECRET", "MAKE_CALLBACK_SECRET_PREVIOUS")
-          if name == "MAKE_CALLBACK_SECRET" or config.get(name)],
-        _check("SECRET_KEY", _secret_key_problem(config.get("SECRET_KEY")),
-               f"at least {MIN_SECRET_KEY_CHARS} characters, no placeholder", production_only=True),
-        _check("SECRET_KEY_FALLBACKS", None if config.get("SECRET_KEY") not in
-               config.get("SECRET_KEY_FALLBACKS", ()) else
-               "SECRET_KEY_FALLBACKS holds the current SECRET_KEY: list only the old keys",
-               f"{len(config.get('SECRET_KEY_FALLBACKS', ()))} old key(s) still accepted",
-               production_only=True),
-        _check("STORAGE_BACKEND settings", _storage_problem(config),
-               f"complete for {config.get('STORAGE_BACKEND')}", production_only=True),
-        _check("METRICS_TOKEN", None if not config.get("METRICS_TOKEN")
-               or len(config["METRICS_TOKEN"]) >= MIN_CALLBACK_SECRET_BYTES else
-               f"METRICS_TOKEN must be at least {MIN_CALLBACK_SECRET_BYTES} characters",
-               "set" if config.get("METRICS_TOKEN") else "unset: /metrics answers 404",
-               production_only=True),
+        _check(
+            "PUBLIC_BASE_URL",
+            _public_url_problem(config.get("PUBLIC_BASE_URL")),
+            f"{config.get('PUBLIC_BASE_URL')} (https, not a loopback address)",
+            production_only=True,
+        ),
+        *[
+            _check(
+                name,
+                _callback_secret_problem(name, config.get(name)),
+                f"at least {MIN_CALLBACK_SECRET_BYTES} bytes",
+                production_only=True,
+            )
+            for name in ("MAKE_CALLBACK_SECRET", "MAKE_CALLBACK_SECRET_PREVIOUS")
+            if name == "MAKE_CALLBACK_SECRET" or config.get(name)
+        ],
+        _check(
+            "SECRET_KEY",
+            _secret_key_problem(config.get("SECRET_KEY")),
+            f"at least {MIN_SECRET_KEY_CHARS} characters, no placeholder",
+            production_only=True,
+        ),
+        _check(
+            "SECRET_KEY_FALLBACKS",
+            None
+            if config.get("SECRET_KEY") not in config.get("SECRET_KEY_FALLBACKS", ())
+            else "SECRET_KEY_FALLBACKS holds the current SECRET_KEY: list only the old keys",
+            f"{len(config.get('SECRET_KEY_FALLBACKS', ()))} old key(s) still accepted",
+            production_only=True,
+        ),
+        _check(
+            "STORAGE_BACKEND settings",
+            _storage_problem(config),
+            f"complete for {config.get('STORAGE_BACKEND')}",
+            production_only=True,
+        ),
+        _check(
+            "METRICS_TOKEN",
+            None
+            if not config.get("METRICS_TOKEN") or len(config["METRICS_TOKEN"]) >= MIN_CALLBACK_SECRET_BYTES
+            else f"METRICS_TOKEN must be at least {MIN_CALLBACK_SECRET_BYTES} characters",
+            "set" if config.get("METRICS_TOKEN") else "unset: /metrics answers 404",
+            production_only=True,
+        ),
     ]
 
 
@@ -199,8 +262,10 @@ def _callback_secret_problem(name: str, secret: str | None) -> str | None:
     if not secret:
         return f"{name} is not set: every Make callback would be refused"
     if len(secret.encode()) < MIN_CALLBACK_SECRET_BYTES:
-        return (f"{name} is {len(secret.encode())} bytes: at least {MIN_CALLBACK_SECRET_BYTES} "
-                "(python -c \"import secrets; print(secrets.token_hex(32))\")")
+        return (
+            f"{name} is {len(secret.encode())} bytes: at least {MIN_CALLBACK_SECRET_BYTES} "
+            "(python -c \"import secrets; print(secrets.token_hex(32))\")"
+        )
     return None
 
 
@@ -227,8 +292,11 @@ def _storage_problem(config) -> str | None:
         return None
     # The Graph client authenticates with a client secret (app/integrations/graph/tokens.py);
     # certificate credentials are not supported by it.
-    missing = [name for name in ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET",
-                                 "GRAPH_DRIVE_ID") if not config.get(name)]
+    missing = [
+        name
+        for name in ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_DRIVE_ID")
+        if not config.get(name)
+    ]
     if missing:
         return f"STORAGE_BACKEND=sharepoint needs {', '.join(missing)}"
     return None

@@ -16,6 +16,7 @@ wire. A page holds the session's CSRF token, so a reflected secret could in theo
 through the compressed size (BREACH); Flask-WTF's token carries a changing timestamp and the
 routes that reflect what is typed sit behind the login and SameSite cookies.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -13,6 +13,7 @@ The server's check (app/networks.py) and the live counters under the post's mess
 - TikTok ("utf16"): UTF-16 code units, as JavaScript's `length` (Postiz caps at 2,000).
 - Facebook, Instagram, LinkedIn ("chars"): code points after NFC.
 """
+
 from __future__ import annotations
 
 import sys
@@ -34,6 +35,7 @@ def _import_parser():
     bytes from the file beside the module, removed again so nothing else mistakes it for setuptools'."""
     if "pkg_resources" in sys.modules:
         from twitter_text import parse_tweet
+
         return parse_tweet
     shim = types.ModuleType("pkg_resources")
     shim.resource_string = lambda module, name: Path(sys.modules[module].__file__).with_name(name).read_bytes()
@@ -79,11 +81,18 @@ class Counter:
 def counters(campaign_id: int, scenario_ids: list[int], text: str) -> list[Counter]:
     """One counter per network among the campaign's ticked targets, in the form's order."""
     from app.networks import RULES  # networks imports this module for its text check
+
     if not scenario_ids:
         return []
     platforms = db.session.scalars(
-        sa.select(SocialAccount.platform).join(CampaignScenario)
+        sa.select(SocialAccount.platform)
+        .join(CampaignScenario)
         .where(CampaignScenario.campaign_id == campaign_id, CampaignScenario.id.in_(scenario_ids))
-        .distinct().order_by(SocialAccount.platform))
-    return [Counter(p, length(text, RULES[p].counting), RULES[p].text_max, RULES[p].counting)
-            for p in platforms if p in RULES]
+        .distinct()
+        .order_by(SocialAccount.platform)
+    )
+    return [
+        Counter(p, length(text, RULES[p].counting), RULES[p].text_max, RULES[p].counting)
+        for p in platforms
+        if p in RULES
+    ]

@@ -11,6 +11,7 @@ Everything that reads what a network receives goes through `versions()` / `versi
 checks and previews, the approval fingerprint (app/publishing/outbox.py), the payload
 (app/publishing/payload.py), the approver's card.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,17 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectMedia, ObjectVariant, Platform,
-                        SocialAccount, VariantMedia, object_targets)
+from app.models import (
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    ObjectMedia,
+    ObjectVariant,
+    Platform,
+    SocialAccount,
+    VariantMedia,
+    object_targets,
+)
 
 # Networks whose scenario posts the link as its own field (a link card), and only in a post
 # without files: the blueprints map `link` in Facebook's CreatePost and LinkedIn's article share,
@@ -41,6 +51,7 @@ KEEP = _Keep()
 @dataclass
 class Version:
     """What one network receives: the base with this network's overrides applied."""
+
     platform: Platform
     message: str
     link: str | None
@@ -69,23 +80,33 @@ class Version:
 
 def target_platforms(obj: ContentObject) -> list[Platform]:
     """The networks the post targets, each once, in the order of `Platform`."""
-    found = set(db.session.scalars(
-        sa.select(SocialAccount.platform)
-        .join(CampaignScenario, CampaignScenario.social_account_id == SocialAccount.id)
-        .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
-        .where(object_targets.c.object_id == obj.id)))
+    found = set(
+        db.session.scalars(
+            sa.select(SocialAccount.platform)
+            .join(CampaignScenario, CampaignScenario.social_account_id == SocialAccount.id)
+            .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
+            .where(object_targets.c.object_id == obj.id)
+        )
+    )
     return [platform for platform in Platform if platform in found]
 
 
 def variants(obj: ContentObject) -> dict[Platform, ObjectVariant]:
-    return {row.platform: row for row in db.session.scalars(
-        sa.select(ObjectVariant).where(ObjectVariant.object_id == obj.id))}
+    return {
+        row.platform: row
+        for row in db.session.scalars(sa.select(ObjectVariant).where(ObjectVariant.object_id == obj.id))
+    }
 
 
 def _base_media(obj: ContentObject) -> list[MediaAsset]:
-    return list(db.session.scalars(
-        sa.select(MediaAsset).join(ObjectMedia, ObjectMedia.media_asset_id == MediaAsset.id)
-        .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)))
+    return list(
+        db.session.scalars(
+            sa.select(MediaAsset)
+            .join(ObjectMedia, ObjectMedia.media_asset_id == MediaAsset.id)
+            .where(ObjectMedia.object_id == obj.id)
+            .order_by(ObjectMedia.position)
+        )
+    )
 
 
 def _variant_media(obj: ContentObject) -> dict[Platform, list[MediaAsset]]:
@@ -94,14 +115,20 @@ def _variant_media(obj: ContentObject) -> dict[Platform, list[MediaAsset]]:
         sa.select(VariantMedia.platform, MediaAsset)
         .join(MediaAsset, MediaAsset.id == VariantMedia.media_asset_id)
         .where(VariantMedia.object_id == obj.id)
-        .order_by(VariantMedia.platform, VariantMedia.position)).all()
+        .order_by(VariantMedia.platform, VariantMedia.position)
+    ).all()
     for platform, asset in rows:
         grouped.setdefault(platform, []).append(asset)
     return grouped
 
 
-def _compose(obj: ContentObject, platform: Platform, variant: ObjectVariant | None,
-             base_media: list[MediaAsset], own_media: list[MediaAsset]) -> Version:
+def _compose(
+    obj: ContentObject,
+    platform: Platform,
+    variant: ObjectVariant | None,
+    base_media: list[MediaAsset],
+    own_media: list[MediaAsset],
+) -> Version:
     if variant is None:
         return Version(platform, obj.message or "", obj.link, list(base_media))
     overridden = set()
@@ -116,33 +143,39 @@ def _compose(obj: ContentObject, platform: Platform, variant: ObjectVariant | No
         variant.message if variant.message is not None else (obj.message or ""),
         (variant.link or None) if variant.link is not None else obj.link,
         list(own_media) if variant.media_overridden else list(base_media),
-        dict(variant.options or {}), dict(variant.crops or {}), frozenset(overridden))
+        dict(variant.options or {}),
+        dict(variant.crops or {}),
+        frozenset(overridden),
+    )
 
 
-def versions(obj: ContentObject, base_media: list[MediaAsset] | None = None,
-             platforms: list[Platform] | None = None) -> dict[Platform, Version]:
+def versions(
+    obj: ContentObject, base_media: list[MediaAsset] | None = None, platforms: list[Platform] | None = None
+) -> dict[Platform, Version]:
     """One version per targeted network (or per network of `platforms`), in `Platform` order."""
     platforms = target_platforms(obj) if platforms is None else platforms
     base_media = _base_media(obj) if base_media is None else base_media
     rows = variants(obj)
     own = _variant_media(obj) if any(row.media_overridden for row in rows.values()) else {}
-    return {platform: _compose(obj, platform, rows.get(platform), base_media, own.get(platform, []))
-            for platform in platforms}
+    return {
+        platform: _compose(obj, platform, rows.get(platform), base_media, own.get(platform, []))
+        for platform in platforms
+    }
 
 
 def version(obj: ContentObject, platform: Platform, base_media: list[MediaAsset] | None = None) -> Version:
     return versions(obj, base_media, [platform])[platform]
 
 
-def save(obj: ContentObject, platform: Platform, *, message=KEEP, link=KEEP, media=KEEP,
-         options=KEEP, crops=KEEP) -> dict:
+def save(
+    obj: ContentObject, platform: Platform, *, message=KEEP, link=KEEP, media=KEEP, options=KEEP, crops=KEEP
+) -> dict:
     """Set this network's overrides: None follows the base again (for `media` too), a value
     overrides it (an empty string or list included). Returns what changed, for the audit trail;
     a version left with nothing of its own is deleted."""
     variant = db.session.get(ObjectVariant, (obj.id, platform))
     if variant is None:
-        variant = ObjectVariant(object_id=obj.id, platform=platform, options={}, crops={},
-                                media_overridden=False)
+        variant = ObjectVariant(object_id=obj.id, platform=platform, options={}, crops={}, media_overridden=False)
         db.session.add(variant)
     changed: dict = {}
     if message is not KEEP and variant.message != message:
@@ -160,23 +193,40 @@ def save(obj: ContentObject, platform: Platform, *, message=KEEP, link=KEEP, med
         variant.crops = dict(crops or {})
         changed["crops"] = variant.crops
     if media is not KEEP:
-        current = (list(db.session.scalars(
-            sa.select(VariantMedia.media_asset_id)
-            .where(VariantMedia.object_id == obj.id, VariantMedia.platform == platform)
-            .order_by(VariantMedia.position))) if variant.media_overridden else None)
+        current = (
+            list(
+                db.session.scalars(
+                    sa.select(VariantMedia.media_asset_id)
+                    .where(VariantMedia.object_id == obj.id, VariantMedia.platform == platform)
+                    .order_by(VariantMedia.position)
+                )
+            )
+            if variant.media_overridden
+            else None
+        )
         wanted = None if media is None else list(dict.fromkeys(media))
         if current != wanted:
             db.session.flush()
-            db.session.execute(sa.delete(VariantMedia).where(VariantMedia.object_id == obj.id,
-                                                             VariantMedia.platform == platform))
+            db.session.execute(
+                sa.delete(VariantMedia).where(VariantMedia.object_id == obj.id, VariantMedia.platform == platform)
+            )
             variant.media_overridden = wanted is not None
             if wanted:
-                db.session.execute(sa.insert(VariantMedia), [
-                    {"object_id": obj.id, "platform": platform, "media_asset_id": asset_id, "position": n}
-                    for n, asset_id in enumerate(wanted)])
+                db.session.execute(
+                    sa.insert(VariantMedia),
+                    [
+                        {"object_id": obj.id, "platform": platform, "media_asset_id": asset_id, "position": n}
+                        for n, asset_id in enumerate(wanted)
+                    ],
+                )
             changed["media"] = wanted
-    if (variant.message is None and variant.link is None and not variant.media_overridden
-            and not variant.options and not variant.crops):
+    if (
+        variant.message is None
+        and variant.link is None
+        and not variant.media_overridden
+        and not variant.options
+        and not variant.crops
+    ):
         if db.session.get(ObjectVariant, (obj.id, platform)) is not None:
             db.session.delete(variant)
     db.session.flush()
@@ -211,12 +261,15 @@ def canonical(obj: ContentObject) -> dict:
 
 def posts_using(asset_id: int) -> sa.Select:
     """The ids of the posts that use an asset, in their base media or in a network's own."""
-    return sa.union(sa.select(ObjectMedia.object_id).where(ObjectMedia.media_asset_id == asset_id),
-                    sa.select(VariantMedia.object_id).where(VariantMedia.media_asset_id == asset_id))
+    return sa.union(
+        sa.select(ObjectMedia.object_id).where(ObjectMedia.media_asset_id == asset_id),
+        sa.select(VariantMedia.object_id).where(VariantMedia.media_asset_id == asset_id),
+    )
 
 
-def by_object(objs: list[ContentObject], platforms: dict[int, list[Platform]],
-              base_media: dict[int, list[MediaAsset]]) -> dict[int, dict[Platform, Version]]:
+def by_object(
+    objs: list[ContentObject], platforms: dict[int, list[Platform]], base_media: dict[int, list[MediaAsset]]
+) -> dict[int, dict[Platform, Version]]:
     """The versions of several posts at once, for the networks given per post (in `Platform`
     order) over the base media already read: two queries whatever the number of posts (the
     approver's queue shows twenty cards)."""
@@ -227,16 +280,24 @@ def by_object(objs: list[ContentObject], platforms: dict[int, list[Platform]],
     own: dict[tuple[int, Platform], list[MediaAsset]] = {}
     if any(row.media_overridden for found in rows.values() for row in found.values()):
         for object_id, platform, asset in db.session.execute(
-                sa.select(VariantMedia.object_id, VariantMedia.platform, MediaAsset)
-                .join(MediaAsset, MediaAsset.id == VariantMedia.media_asset_id)
-                .where(VariantMedia.object_id.in_(ids))
-                .order_by(VariantMedia.object_id, VariantMedia.platform, VariantMedia.position)).all():
+            sa.select(VariantMedia.object_id, VariantMedia.platform, MediaAsset)
+            .join(MediaAsset, MediaAsset.id == VariantMedia.media_asset_id)
+            .where(VariantMedia.object_id.in_(ids))
+            .order_by(VariantMedia.object_id, VariantMedia.platform, VariantMedia.position)
+        ).all():
             own.setdefault((object_id, platform), []).append(asset)
     result = {}
     for obj in objs:
         wanted = set(platforms.get(obj.id, []))
-        result[obj.id] = {platform: _compose(obj, platform, rows.get(obj.id, {}).get(platform),
-                                             base_media.get(obj.id, []), own.get((obj.id, platform), []))
-                          for platform in Platform if platform in wanted}
+        result[obj.id] = {
+            platform: _compose(
+                obj,
+                platform,
+                rows.get(obj.id, {}).get(platform),
+                base_media.get(obj.id, []),
+                own.get((obj.id, platform), []),
+            )
+            for platform in Platform
+            if platform in wanted
+        }
     return result
-

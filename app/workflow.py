@@ -5,6 +5,7 @@ Statuses and moves are those of docs/external-apis.md §4.3. A move is allowed w
 are made by the platform itself (`actor=None`). Each change writes an audit event in the same
 transaction; the caller commits.
 """
+
 from __future__ import annotations
 
 from app import audit
@@ -19,7 +20,7 @@ APPROVERS = (Role.APPROVER,)
 ALLOWED: dict[tuple[S, S], tuple] = {
     (S.DRAFT, S.IN_REVIEW): EDITORS,
     (S.CHANGES_REQUESTED, S.IN_REVIEW): EDITORS,
-    (S.IN_REVIEW, S.DRAFT): EDITORS,                     # withdrawn by its editor
+    (S.IN_REVIEW, S.DRAFT): EDITORS,  # withdrawn by its editor
     (S.IN_REVIEW, S.APPROVED): APPROVERS,
     (S.IN_REVIEW, S.CHANGES_REQUESTED): APPROVERS,
     # Edited after approval, or a media file changed (a new version found in SharePoint: SYSTEM),
@@ -28,13 +29,13 @@ ALLOWED: dict[tuple[S, S], tuple] = {
     (S.APPROVED, S.IN_REVIEW): (*EDITORS, *APPROVERS, SYSTEM),
     (S.SCHEDULED, S.IN_REVIEW): (*EDITORS, *APPROVERS, SYSTEM),
     (S.APPROVED, S.SCHEDULED): (SYSTEM,),
-    (S.SCHEDULED, S.APPROVED): EDITORS,                  # unscheduled: approved, without a date
+    (S.SCHEDULED, S.APPROVED): EDITORS,  # unscheduled: approved, without a date
     (S.APPROVED, S.PUBLISHING): (SYSTEM,),
     (S.SCHEDULED, S.PUBLISHING): (SYSTEM,),
     (S.PUBLISHING, S.PUBLISHED): (SYSTEM,),
     (S.PUBLISHING, S.FAILED): (SYSTEM,),
-    (S.FAILED, S.PUBLISHED): (SYSTEM,),                  # a late callback, or a retry that worked
-    (S.FAILED, S.PUBLISHING): EDITORS,                   # retry
+    (S.FAILED, S.PUBLISHED): (SYSTEM,),  # a late callback, or a retry that worked
+    (S.FAILED, S.PUBLISHING): EDITORS,  # retry
 }
 
 
@@ -58,8 +59,9 @@ def can(obj: ContentObject, target: S, actor) -> bool:
     return bool(people) and actor.has_role(*people)
 
 
-def transition(obj: ContentObject, target: S, *, actor=None, comment: str | None = None,
-               data: dict | None = None) -> None:
+def transition(
+    obj: ContentObject, target: S, *, actor=None, comment: str | None = None, data: dict | None = None
+) -> None:
     """Move `obj` to `target` or raise InvalidTransition; records who, what, when, why."""
     if obj.status is target:
         return
@@ -69,6 +71,7 @@ def transition(obj: ContentObject, target: S, *, actor=None, comment: str | None
         raise InvalidTransition(obj.status, target, "not allowed for this role")
     previous = obj.status
     obj.status = target
-    audit.record(f"status:{target.value}", obj, actor=actor, comment=comment,
-                 data={"from": previous.value, **(data or {})})
+    audit.record(
+        f"status:{target.value}", obj, actor=actor, comment=comment, data={"from": previous.value, **(data or {})}
+    )
     notifications.on_transition(obj, previous, target, actor=actor, comment=comment)  # rows, same transaction

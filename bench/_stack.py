@@ -1,4 +1,5 @@
 """What the benchmarks share: real servers (the machine's or embedded) and measuring helpers."""
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,25 @@ def free_port() -> int:
 
 def gunicorn(app_spec: str, env: dict, workers: int = 2, threads: int = 4) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-                            cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz")
     return proc, url
@@ -72,5 +89,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def summary(values: list[float]) -> str:
-    return (f"p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
-            f"p99 {percentile(values, 99):.1f} ms, mean {statistics.fmean(values):.1f} ms")
+    return (
+        f"p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
+        f"p99 {percentile(values, 99):.1f} ms, mean {statistics.fmean(values):.1f} ms"
+    )

@@ -1,5 +1,6 @@
 """The floor for the callback benchmark: a bare Flask endpoint doing the same single INSERT
 as /hooks/make (no signature check, no state change). `gunicorn bench.bare_callback:app`."""
+
 import os
 
 import sqlalchemy as sa
@@ -9,8 +10,10 @@ from app.config import database_url
 
 app = Flask(__name__)
 engine = sa.create_engine(database_url(os.environ["DATABASE_URL"]), pool_pre_ping=True)
-INSERT = sa.text("INSERT INTO callback_events (webhook_id, status, outcome, headers, raw_body) "
-                 "VALUES (:id, 'published', 'bare', '{}', :body) ON CONFLICT (webhook_id) DO NOTHING")
+INSERT = sa.text(
+    "INSERT INTO callback_events (webhook_id, status, outcome, headers, raw_body) "
+    "VALUES (:id, 'published', 'bare', '{}', :body) ON CONFLICT (webhook_id) DO NOTHING"
+)
 
 
 @app.get("/healthz")

@@ -1,6 +1,7 @@
 """The floor for the upload benchmark: a bare WSGI endpoint that streams the request body to a
 file in 1 MiB chunks, with no login, sniffing, hashing or database. `gunicorn bench.bare_upload:app`;
 the files stay in `MEDIA_ROOT/bare` (as the app's do), so both pay the same disk writeback."""
+
 import os
 import tempfile
 

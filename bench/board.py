@@ -7,6 +7,7 @@ queries, template), and the number of SQL queries one request makes.
 Uses TEST_DATABASE_URL / TEST_REDIS_URL when set, else embedded servers; creates and drops its
 own database. The last line is JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,19 @@ def main() -> None:
             upgrade()
             user = accounts.create_user("bench-editor@example.org", "Bench", Role.EDITOR, PASSWORD)
             db.session.commit()
-            seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.LINKEDIN), extra_statuses=(), media=2,
-                                 author_id=user.id)
-            make_objects(seed.campaign_id, list(seed.scenarios.values()), seed.media, args.objects,
-                         author_id=user.id)
+            seed = seed_campaign(
+                platforms=(Platform.INSTAGRAM, Platform.LINKEDIN), extra_statuses=(), media=2, author_id=user.id
+            )
+            make_objects(seed.campaign_id, list(seed.scenarios.values()), seed.media, args.objects, author_id=user.id)
         client = app.test_client()
         html = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-        assert client.post("/login", data={"email": "bench-editor@example.org", "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 303
+        assert (
+            client.post(
+                "/login", data={"email": "bench-editor@example.org", "password": PASSWORD, "csrf_token": token}
+            ).status_code
+            == 303
+        )
         page = f"/campaigns/{seed.campaign_id}/board"
         body = client.get(page).get_data(as_text=True)
         assert body.count('data-testid="object-card"') == args.objects
@@ -70,11 +75,21 @@ def main() -> None:
             assert response.status_code == 200
         # CPU time of this process alone (Python side), next to wall time which includes
         # PostgreSQL and whatever else the machine is running.
-        print(f"board with {args.objects} objects, {args.requests} requests: {summary(timings)}; "
-              f"CPU p50 {percentile(cpu, 50):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
-              f"{len(queries)} queries per request ({len(body) // 1024} KB of HTML); load {os.getloadavg()[0]:.1f}")
-        print(json.dumps({"objects": args.objects, "p50_ms": round(percentile(timings, 50), 1),
-                          "p95_ms": round(percentile(timings, 95), 1), "queries": len(queries)}))
+        print(
+            f"board with {args.objects} objects, {args.requests} requests: {summary(timings)}; "
+            f"CPU p50 {percentile(cpu, 50):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
+            f"{len(queries)} queries per request ({len(body) // 1024} KB of HTML); load {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            json.dumps(
+                {
+                    "objects": args.objects,
+                    "p50_ms": round(percentile(timings, 50), 1),
+                    "p95_ms": round(percentile(timings, 95), 1),
+                    "queries": len(queries),
+                }
+            )
+        )
     finally:
         with app.app_context():
             db.engine.dispose()

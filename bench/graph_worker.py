@@ -1,6 +1,7 @@
 """A Dramatiq worker in a process of its own, so that bench/media_upload.py can read its peak
 RSS (VmHWM): the app built from the environment as `worker.py` builds it, one worker thread,
 stopped by SIGTERM. Prints "ready" once it consumes messages."""
+
 from __future__ import annotations
 
 import signal

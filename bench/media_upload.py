@@ -21,6 +21,7 @@ the first byte sent to the web process until the worker has recorded the stored 
 worker's part alone is printed too. Peak RSS of the web and of the worker process are measured
 from after the sign-in and the worker's start. The last line is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,17 +61,26 @@ def timed(send) -> float:
 
 def run(env: dict, size: int, rounds: int) -> dict:
     bare_times, app_times = [], []
-    with WebProcess(env, app_spec="bench.bare_upload:app") as bare, WebProcess(env) as web, \
-            httpx.Client(timeout=600) as plain:
+    with (
+        WebProcess(env, app_spec="bench.bare_upload:app") as bare,
+        WebProcess(env) as web,
+        httpx.Client(timeout=600) as plain,
+    ):
         client, token = signed_in(web.url, "bench@example.org", PASSWORD)
         signin_peak = web.peak_rss()
         web.reset_peak()
         before = web.peak_rss()
         for i in range(rounds):
-            bare_times.append(timed(lambda: plain.post(bare.url + "/", content=video_body(size, os.urandom(16)),
-                                                       headers={"Content-Length": str(size)})))
-            app_times.append(timed(lambda: upload_stream(client, token, f"bench-{i}.mp4", size,
-                                                         video_body(size, os.urandom(16)))))
+            bare_times.append(
+                timed(
+                    lambda: plain.post(
+                        bare.url + "/", content=video_body(size, os.urandom(16)), headers={"Content-Length": str(size)}
+                    )
+                )
+            )
+            app_times.append(
+                timed(lambda: upload_stream(client, token, f"bench-{i}.mp4", size, video_body(size, os.urandom(16))))
+            )
         peak = web.peak_rss()
         client.close()
     return {"bare": bare_times, "app": app_times, "signin_peak": signin_peak, "before": before, "peak": peak}
@@ -84,9 +94,14 @@ class WorkerProcess:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "WorkerProcess":
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "graph_worker.py")], cwd=ROOT,
-                                     env={**os.environ, **self.env}, stdout=subprocess.PIPE, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "graph_worker.py")],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         if self.proc.stdout.readline().strip() != "ready":
             self.__exit__()
             raise RuntimeError("the worker did not start")
@@ -128,24 +143,34 @@ def bare_chunked_upload(graph, source: Path, chunk: int) -> float:
 
     config = graph.config
     token = msal.ConfidentialClientApplication(
-        config.client_id, client_credential=config.client_secret, authority=graph.authority,
-        instance_discovery=False, verify=str(graph.ca_path)).acquire_token_for_client(
-        scopes=["https://graph.microsoft.com/.default"])["access_token"]
+        config.client_id,
+        client_credential=config.client_secret,
+        authority=graph.authority,
+        instance_discovery=False,
+        verify=str(graph.ca_path),
+    ).acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     drive = f"{graph.graph_base}/drives/{config.drive_id}"
     total = source.stat().st_size
     with httpx.Client(verify=graph.client_ssl_context(), timeout=120) as http:
-        http.post(f"{drive}/root/children", headers=auth,
-                  json={"name": "bare", "folder": {}, "@microsoft.graph.conflictBehavior": "replace"})
+        http.post(
+            f"{drive}/root/children",
+            headers=auth,
+            json={"name": "bare", "folder": {}, "@microsoft.graph.conflictBehavior": "replace"},
+        )
         started = time.perf_counter()
-        url = http.post(f"{drive}/root:/bare/{source.name}:/createUploadSession", headers=auth,
-                        json={"item": {"@microsoft.graph.conflictBehavior": "replace"}}).json()["uploadUrl"]
+        url = http.post(
+            f"{drive}/root:/bare/{source.name}:/createUploadSession",
+            headers=auth,
+            json={"item": {"@microsoft.graph.conflictBehavior": "replace"}},
+        ).json()["uploadUrl"]
         with source.open("rb") as f:
             offset = 0
             while offset < total:
                 data = f.read(chunk)
-                response = http.put(url, content=data,
-                                    headers={"Content-Range": f"bytes {offset}-{offset + len(data) - 1}/{total}"})
+                response = http.put(
+                    url, content=data, headers={"Content-Range": f"bytes {offset}-{offset + len(data) - 1}/{total}"}
+                )
                 assert response.status_code in (200, 201, 202), response.text[:300]
                 offset += len(data)
         return time.perf_counter() - started
@@ -172,11 +197,19 @@ def run_graph(app, env: dict, size: int, root: Path) -> dict:
     chunk = app.config["GRAPH_CHUNK_BYTES"]
     with start_graph_emulator(GraphEmulatorConfig(thumbnail_delay_s=0, storage_dir=root / "graph")) as graph:
         config = graph.config
-        graph_env = {**env, "STORAGE_BACKEND": "sharepoint", "GRAPH_TENANT_ID": config.tenant_id,
-                     "GRAPH_CLIENT_ID": config.client_id, "GRAPH_CLIENT_SECRET": config.client_secret,
-                     "GRAPH_DRIVE_ID": config.drive_id, "AAD_AUTHORITY": graph.authority_host,
-                     "GRAPH_BASE_URL": graph.graph_base, "GRAPH_CA_BUNDLE": str(graph.ca_path),
-                     "GRAPH_FOLDER": "bench", "GRAPH_CHUNK_BYTES": str(chunk)}
+        graph_env = {
+            **env,
+            "STORAGE_BACKEND": "sharepoint",
+            "GRAPH_TENANT_ID": config.tenant_id,
+            "GRAPH_CLIENT_ID": config.client_id,
+            "GRAPH_CLIENT_SECRET": config.client_secret,
+            "GRAPH_DRIVE_ID": config.drive_id,
+            "AAD_AUTHORITY": graph.authority_host,
+            "GRAPH_BASE_URL": graph.graph_base,
+            "GRAPH_CA_BUNDLE": str(graph.ca_path),
+            "GRAPH_FOLDER": "bench",
+            "GRAPH_CHUNK_BYTES": str(chunk),
+        }
         source = root / "graph-source.mp4"
         with source.open("wb") as out:
             for piece in video_body(size, os.urandom(16)):
@@ -194,14 +227,20 @@ def run_graph(app, env: dict, size: int, root: Path) -> dict:
             wait_until_stored(app, response.json()["id"])
             stored = time.perf_counter()
             client.close()
-            return {"bare": bare, "app": stored - started, "worker": stored - staged,
-                    "web_before": web_before, "web_peak": web.peak_rss(),
-                    "worker_before": worker_before, "worker_peak": worker.peak_rss()}
+            return {
+                "bare": bare,
+                "app": stored - started,
+                "worker": stored - staged,
+                "web_before": web_before,
+                "web_peak": web.peak_rss(),
+                "worker_before": worker_before,
+                "worker_peak": worker.peak_rss(),
+            }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", "--bytes", dest="size", type=int, default=1024 ** 3)
+    parser.add_argument("--size", "--bytes", dest="size", type=int, default=1024**3)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the local half")
     parser.add_argument("--skip-local", action="store_true", help="run the Graph half only")
     args = parser.parse_args()
@@ -217,32 +256,53 @@ def main() -> None:
             upgrade()
             accounts.create_user("bench@example.org", "Bench", Role.EDITOR, PASSWORD)
             db.session.commit()
-        env = {"APP_ENV": "test", "SECRET_KEY": "bench-secret", "DATABASE_URL": url, "REDIS_URL": found.redis_url,
-               "MEDIA_ROOT": str(root), "DRAMATIQ_NAMESPACE": namespace, "REDIS_KEY_PREFIX": namespace + ":"}
+        env = {
+            "APP_ENV": "test",
+            "SECRET_KEY": "bench-secret",
+            "DATABASE_URL": url,
+            "REDIS_URL": found.redis_url,
+            "MEDIA_ROOT": str(root),
+            "DRAMATIQ_NAMESPACE": namespace,
+            "REDIS_KEY_PREFIX": namespace + ":",
+        }
         local = {}
         if not args.skip_local:
             result = run(env, args.size, args.rounds)
             rates = {name: args.size / min(result[name]) / MiB for name in ("bare", "app")}
             for name, label in (("bare", "bare streamed copy"), ("app", "app upload        ")):
-                print(f"local {label}: {rates[name]:,.0f} MiB/s in the best round ("
-                      + ", ".join(f"{t:.2f} s" for t in result[name]) + ")")
-            print(f"local: app web worker RSS peak {result['signin_peak'] / MiB:.0f} MiB up to the sign-in "
-                  f"(argon2id); {result['before'] / MiB:.0f} MiB before the uploads, peak "
-                  f"{result['peak'] / MiB:.0f} MiB during {args.rounds} uploads of {args.size / MiB:,.0f} MiB")
-            local = {"local_web_peak_rss_mib": round(result["peak"] / MiB, 1),
-                     "local_throughput_ratio": round(rates["app"] / rates["bare"], 3)}
+                print(
+                    f"local {label}: {rates[name]:,.0f} MiB/s in the best round ("
+                    + ", ".join(f"{t:.2f} s" for t in result[name])
+                    + ")"
+                )
+            print(
+                f"local: app web worker RSS peak {result['signin_peak'] / MiB:.0f} MiB up to the sign-in "
+                f"(argon2id); {result['before'] / MiB:.0f} MiB before the uploads, peak "
+                f"{result['peak'] / MiB:.0f} MiB during {args.rounds} uploads of {args.size / MiB:,.0f} MiB"
+            )
+            local = {
+                "local_web_peak_rss_mib": round(result["peak"] / MiB, 1),
+                "local_throughput_ratio": round(rates["app"] / rates["bare"], 3),
+            }
         graph = run_graph(app, env, args.size, root)
         mib = args.size / MiB
         print(f"graph bare chunked upload: {mib / graph['bare']:,.0f} MiB/s ({graph['bare']:.2f} s)")
-        print(f"graph through the app: {mib / graph['app']:,.0f} MiB/s ({graph['app']:.2f} s from the first byte "
-              f"to the stored version, of which {graph['worker']:.2f} s in the worker after the request)")
-        print(f"graph: web RSS {graph['web_before'] / MiB:.0f} MiB before, peak {graph['web_peak'] / MiB:.0f} MiB; "
-              f"worker RSS {graph['worker_before'] / MiB:.0f} MiB before, peak {graph['worker_peak'] / MiB:.0f} MiB")
-        figures = {"bytes": args.size, "web_peak_rss_mib": round(graph["web_peak"] / MiB, 1),
-                   "worker_peak_rss_mib": round(graph["worker_peak"] / MiB, 1),
-                   "throughput_ratio": round(graph["bare"] / graph["app"], 3),
-                   "worker_phase_ratio": round(graph["bare"] / graph["worker"], 3),
-                   **local}
+        print(
+            f"graph through the app: {mib / graph['app']:,.0f} MiB/s ({graph['app']:.2f} s from the first byte "
+            f"to the stored version, of which {graph['worker']:.2f} s in the worker after the request)"
+        )
+        print(
+            f"graph: web RSS {graph['web_before'] / MiB:.0f} MiB before, peak {graph['web_peak'] / MiB:.0f} MiB; "
+            f"worker RSS {graph['worker_before'] / MiB:.0f} MiB before, peak {graph['worker_peak'] / MiB:.0f} MiB"
+        )
+        figures = {
+            "bytes": args.size,
+            "web_peak_rss_mib": round(graph["web_peak"] / MiB, 1),
+            "worker_peak_rss_mib": round(graph["worker_peak"] / MiB, 1),
+            "throughput_ratio": round(graph["bare"] / graph["app"], 3),
+            "worker_phase_ratio": round(graph["bare"] / graph["worker"], 3),
+            **local,
+        }
         print(json.dumps(figures))
     finally:
         with app.app_context():

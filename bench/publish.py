@@ -9,6 +9,7 @@ status is not the function of their own latest publications at the end (must be 
 
 Uses TEST_DATABASE_URL / TEST_REDIS_URL when set, else embedded servers. The last line is JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,18 @@ from tests.publishing_stack import PublishingStack  # noqa: E402
 
 def app_env(stack, public_url: str | None = None) -> dict:
     config = stack.app.config
-    return {"APP_ENV": "test", "SECRET_KEY": config["SECRET_KEY"], "DATABASE_URL": stack.database,
-            "REDIS_URL": config["REDIS_URL"], "REDIS_KEY_PREFIX": config["REDIS_KEY_PREFIX"],
-            "DRAMATIQ_NAMESPACE": config["DRAMATIQ_NAMESPACE"], "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
-            "PUBLIC_BASE_URL": public_url or config["PUBLIC_BASE_URL"],
-            "CALLBACK_RATE_LIMIT_PER_MINUTE": "100000000", **broker_env(config)}
+    return {
+        "APP_ENV": "test",
+        "SECRET_KEY": config["SECRET_KEY"],
+        "DATABASE_URL": stack.database,
+        "REDIS_URL": config["REDIS_URL"],
+        "REDIS_KEY_PREFIX": config["REDIS_KEY_PREFIX"],
+        "DRAMATIQ_NAMESPACE": config["DRAMATIQ_NAMESPACE"],
+        "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
+        "PUBLIC_BASE_URL": public_url or config["PUBLIC_BASE_URL"],
+        "CALLBACK_RATE_LIMIT_PER_MINUTE": "100000000",
+        **broker_env(config),
+    }
 
 
 def seed_approved(stack, objects: int, targets: int) -> None:
@@ -59,8 +67,11 @@ def seed_approved(stack, objects: int, targets: int) -> None:
 def settled(stack) -> int:
     """Publications published or failed (nothing more will happen to them)."""
     with stack.app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
-            Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED])))
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Publication)
+            .where(Publication.status.in_([PublicationStatus.PUBLISHED, PublicationStatus.FAILED]))
+        )
 
 
 def outcome(stack, elapsed: float) -> dict:
@@ -68,33 +79,48 @@ def outcome(stack, elapsed: float) -> dict:
     the database: publications, throughput, latencies, lost and doubled posts, wrong statuses."""
     with stack.app.app_context():
         rows = db.session.execute(
-            sa.select(Publication.idempotency_key, Publication.status, Publication.completed_at, Approval.created_at)
-            .join(Approval, Approval.object_id == Publication.object_id)).all()
-        applied = db.session.execute(sa.select(CallbackEvent.received_at, CallbackEvent.applied_at)
-                                     .where(CallbackEvent.applied_at.is_not(None))).all()
+            sa.select(
+                Publication.idempotency_key, Publication.status, Publication.completed_at, Approval.created_at
+            ).join(Approval, Approval.object_id == Publication.object_id)
+        ).all()
+        applied = db.session.execute(
+            sa.select(CallbackEvent.received_at, CallbackEvent.applied_at).where(CallbackEvent.applied_at.is_not(None))
+        ).all()
         wrong = wrong_statuses()
     latencies = [(completed - approved).total_seconds() * 1000 for _, _, completed, approved in rows]
     apply_lags = [(applied_at - received).total_seconds() * 1000 for received, applied_at in applied]
     posts = stack.emulator("posts")["per_key"]
     keys = {key for key, *_ in rows}
-    return {"publications": len(rows), "per_second": round(len(rows) / elapsed, 1),
-            "p95_end_to_end_ms": round(percentile(latencies, 95)),
-            "p95_callback_apply_ms": round(percentile(apply_lags, 95)),
-            "published": sum(1 for _, status, *_ in rows if status is PublicationStatus.PUBLISHED),
-            "lost": len(keys - set(posts)), "duplicated": sum(1 for n in posts.values() if n > 1),
-            "wrong_status": len(wrong),
-            "elapsed_s": round(elapsed, 1), "latency": summary(latencies)}
+    return {
+        "publications": len(rows),
+        "per_second": round(len(rows) / elapsed, 1),
+        "p95_end_to_end_ms": round(percentile(latencies, 95)),
+        "p95_callback_apply_ms": round(percentile(apply_lags, 95)),
+        "published": sum(1 for _, status, *_ in rows if status is PublicationStatus.PUBLISHED),
+        "lost": len(keys - set(posts)),
+        "duplicated": sum(1 for n in posts.values() if n > 1),
+        "wrong_status": len(wrong),
+        "elapsed_s": round(elapsed, 1),
+        "latency": summary(latencies),
+    }
 
 
 def publish_all(stack, objects: int, targets: int, processes: int, threads: int, web_url: str) -> dict:
     seed_approved(stack, objects, targets)
-    print(f"approved {objects} objects on {targets} accounts each; publishing with {processes} worker "
-          f"processes x {threads} threads")
+    print(
+        f"approved {objects} objects on {targets} accounts each; publishing with {processes} worker "
+        f"processes x {threads} threads"
+    )
     started = time.monotonic()
     scheduler = Scheduler(stack.app).start()
-    worker = subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", str(processes),
-                               "--threads", str(threads)], cwd=ROOT, env={**os.environ, **app_env(stack, web_url)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "worker", "--processes", str(processes), "--threads", str(threads)],
+        cwd=ROOT,
+        env={**os.environ, **app_env(stack, web_url)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         stack.wait_for(lambda: settled(stack) == objects * targets, timeout=max(600, objects / 5), interval=0.5)
     finally:
@@ -108,22 +134,43 @@ def signed_requests(count: int, stack, batch: int) -> list[tuple[bytes, dict]]:
     """`count` valid callbacks, each for a new publication still `sent` (the real, applied path):
     generation `batch + 1` of the first `count` targets."""
     with stack.app.app_context():
-        rows = db.session.execute(sa.text(
-            "INSERT INTO publications (object_id, campaign_scenario_id, idempotency_key, generation, fingerprint,"
-            " status, attempts, sent_at) SELECT object_id, campaign_scenario_id, idempotency_key || '-cb' || :b,"
-            " :b + 1, fingerprint, 'sent', 1, now() FROM publications WHERE generation = 1 ORDER BY id LIMIT :n"
-            " RETURNING id, idempotency_key, fingerprint"), {"n": count, "b": batch}).all()
+        rows = db.session.execute(
+            sa.text(
+                "INSERT INTO publications (object_id, campaign_scenario_id, idempotency_key, generation, fingerprint,"
+                " status, attempts, sent_at) SELECT object_id, campaign_scenario_id, idempotency_key || '-cb' || :b,"
+                " :b + 1, fingerprint, 'sent', 1, now() FROM publications WHERE generation = 1 ORDER BY id LIMIT :n"
+                " RETURNING id, idempotency_key, fingerprint"
+            ),
+            {"n": count, "b": batch},
+        ).all()
         db.session.commit()
     requests = []
     now = str(int(time.time()))
     for pub_id, key, fingerprint in rows:
-        body = json.dumps({"delivery_id": f"pub-{pub_id}", "idempotency_key": key, "fingerprint": fingerprint,
-                           "status": "published", "external_id": f"x{pub_id}", "external_url": "https://e.x/p",
-                           "error": None, "sent_at": int(now)}).encode()
+        body = json.dumps(
+            {
+                "delivery_id": f"pub-{pub_id}",
+                "idempotency_key": key,
+                "fingerprint": fingerprint,
+                "status": "published",
+                "external_id": f"x{pub_id}",
+                "external_url": "https://e.x/p",
+                "error": None,
+                "sent_at": int(now),
+            }
+        ).encode()
         webhook_id = f"pub-{pub_id}:published:1"
-        requests.append((body, {"content-type": "application/json", "webhook-id": webhook_id,
-                                "webhook-timestamp": now,
-                                "webhook-signature": sign(CALLBACK_SECRET, webhook_id, now, body)}))
+        requests.append(
+            (
+                body,
+                {
+                    "content-type": "application/json",
+                    "webhook-id": webhook_id,
+                    "webhook-timestamp": now,
+                    "webhook-signature": sign(CALLBACK_SECRET, webhook_id, now, body),
+                },
+            )
+        )
     return requests
 
 
@@ -157,15 +204,21 @@ def callback_rates(stack, web_url: str, count: int, rounds: int = 3) -> dict:
         fire(bare_url + "/", [(b, {**h, "webhook-id": "warm-" + h["webhook-id"]}) for b, h in warm])
         for n in range(rounds):
             app_rates.append(fire(web_url + "/hooks/make", signed_requests(count // rounds, stack, batch=2 + 2 * n)))
-            floor = [(b, {**h, "webhook-id": "bare-" + h["webhook-id"]})
-                     for b, h in signed_requests(count // rounds, stack, batch=3 + 2 * n)]
+            floor = [
+                (b, {**h, "webhook-id": "bare-" + h["webhook-id"]})
+                for b, h in signed_requests(count // rounds, stack, batch=3 + 2 * n)
+            ]
             bare_rates.append(fire(bare_url + "/", floor))
     finally:
         os.killpg(bare.pid, signal.SIGTERM)
         bare.wait(30)
     app_rps, bare_rps = statistics.median(app_rates), statistics.median(bare_rates)
-    print("callback rounds (req/s): app " + ", ".join(f"{r:.0f}" for r in app_rates)
-          + "; bare " + ", ".join(f"{r:.0f}" for r in bare_rates))
+    print(
+        "callback rounds (req/s): app "
+        + ", ".join(f"{r:.0f}" for r in app_rates)
+        + "; bare "
+        + ", ".join(f"{r:.0f}" for r in bare_rates)
+    )
     return {"callback_rps": round(app_rps), "bare_rps": round(bare_rps), "callback_ratio": round(app_rps / bare_rps, 2)}
 
 

@@ -19,6 +19,7 @@ pipeline's factor on the same clip and profile: `video_ratio` = pipeline / bare.
 `peak_rss_mib`: the highest peak RSS of a rendition child (the 4K clip's is printed too).
 The last line is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,18 +46,30 @@ if __name__ != "__mp_main__":
     from app.networks import RULES, MediaFacts, check  # noqa: E402
     from app.renditions import image, runner, video  # noqa: E402
 
-KINDS = {".jpg": ("image", "image/jpeg"), ".png": ("image", "image/png"), ".webp": ("image", "image/webp"),
-         ".heic": ("image", "image/heic"), ".mp4": ("video", "video/mp4"), ".pdf": ("document", "application/pdf")}
+KINDS = {
+    ".jpg": ("image", "image/jpeg"),
+    ".png": ("image", "image/png"),
+    ".webp": ("image", "image/webp"),
+    ".heic": ("image", "image/heic"),
+    ".mp4": ("video", "video/mp4"),
+    ".pdf": ("document", "application/pdf"),
+}
 
 
 # -- Corpus ----------------------------------------------------------------------------------
 
+
 def _picture(size, alpha=False) -> Image.Image:
     """A photo-like picture: gradients and shapes (noise would only measure the entropy coder)."""
     w, h = size
-    small = Image.merge("RGB", [Image.linear_gradient("L").resize((256, 256)),
-                                Image.radial_gradient("L").resize((256, 256)),
-                                Image.linear_gradient("L").rotate(90).resize((256, 256))])
+    small = Image.merge(
+        "RGB",
+        [
+            Image.linear_gradient("L").resize((256, 256)),
+            Image.radial_gradient("L").resize((256, 256)),
+            Image.linear_gradient("L").rotate(90).resize((256, 256)),
+        ],
+    )
     picture = small.resize(size, Image.BILINEAR)
     draw = ImageDraw.Draw(picture)
     for n in range(40):
@@ -109,16 +122,20 @@ def corpus(folder: Path, seconds: float) -> tuple[list[Path], str]:
     path = folder / "photo-24mp-rotated.jpg"
     _picture((6000, 4000)).save(path, "JPEG", quality=92, exif=exif.tobytes())
     files.append(path)
-    for name, fmt, size, alpha in (("logo-alpha.png", "PNG", (2000, 1500), True),
-                                   ("poster.webp", "WEBP", (2400, 1600), False),
-                                   ("phone.heic", "HEIF", (3000, 2000), False)):
+    for name, fmt, size, alpha in (
+        ("logo-alpha.png", "PNG", (2000, 1500), True),
+        ("poster.webp", "WEBP", (2400, 1600), False),
+        ("phone.heic", "HEIF", (3000, 2000), False),
+    ):
         _picture(size, alpha).save(folder / name, fmt)
         files.append(folder / name)
     hevc = "libx265" if "libx265" in av.codecs_available else "libx264"
-    for name, size, fps, codec in (("clip-1080p60.mp4", (1920, 1080), 60, "libx264"),
-                                   ("clip-4k-hevc.mp4", (3840, 2160), 30, hevc),
-                                   ("clip-720p.mp4", (1280, 720), 30, "libx264"),
-                                   ("clip-vertical.mp4", (1080, 1920), 30, "libx264")):
+    for name, size, fps, codec in (
+        ("clip-1080p60.mp4", (1920, 1080), 60, "libx264"),
+        ("clip-4k-hevc.mp4", (3840, 2160), 30, hevc),
+        ("clip-720p.mp4", (1280, 720), 30, "libx264"),
+        ("clip-vertical.mp4", (1080, 1920), 30, "libx264"),
+    ):
         _clip(folder / name, size, fps, seconds, codec)
         files.append(folder / name)
     import pypdfium2 as pdfium
@@ -148,6 +165,7 @@ def facts_of(path: Path) -> MediaFacts:
 
 
 # -- Bare transcode --------------------------------------------------------------------------
+
 
 def bare_transcode(source: Path, target: Path, platform: Platform) -> float:
     """The same clip to the same settings with nothing but PyAV: decode, reformat, keep one
@@ -180,6 +198,7 @@ def bare_transcode(source: Path, target: Path, platform: Platform) -> float:
 
 
 # -- Run -------------------------------------------------------------------------------------
+
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
@@ -222,8 +241,15 @@ def main() -> None:
                     print(f"{path.name} -> {platform.value}: FAILED {exc}", flush=True)
                     continue
                 elapsed = time.perf_counter() - started
-                out = MediaFacts(facts.kind, result["mime"], result["size"], result["width"], result["height"],
-                                 result.get("duration"), result.get("fps"))
+                out = MediaFacts(
+                    facts.kind,
+                    result["mime"],
+                    result["size"],
+                    result["width"],
+                    result["height"],
+                    result.get("duration"),
+                    result.get("fps"),
+                )
                 problems = [p.code for p in check(platform, "x", [out], adapt=False)]
                 fit += not problems
                 peak = max(peak, result["peak_rss_kib"])
@@ -236,9 +262,12 @@ def main() -> None:
                         peak_4k = max(peak_4k, result["peak_rss_kib"])
                     if path.name == "clip-1080p60.mp4" and platform is Platform.FACEBOOK:
                         same_clip = (facts.duration_s, elapsed, path)
-                print(f"{path.name} -> {platform.value}: {elapsed * 1000:.0f} ms, {result['width']}x"
-                      f"{result['height']} {result['mime']} {result['size'] / 1e6:.2f} MB"
-                      f"{' ' + str(problems) if problems else ''}", flush=True)
+                print(
+                    f"{path.name} -> {platform.value}: {elapsed * 1000:.0f} ms, {result['width']}x"
+                    f"{result['height']} {result['mime']} {result['size'] / 1e6:.2f} MB"
+                    f"{' ' + str(problems) if problems else ''}",
+                    flush=True,
+                )
         duration, pipeline_time, clip = same_clip
         # Same clip, same settings, one after the other, twice each (best of each): the load the
         # other processes of the machine put on it falls on both.
@@ -246,20 +275,32 @@ def main() -> None:
         for _ in range(2):
             bare_times.append(bare_transcode(clip, folder / "bare.mp4", Platform.FACEBOOK))
             started = time.perf_counter()
-            runner.run("video", str(clip), str(folder / "again.mp4"), RULES[Platform.FACEBOOK], video.Settings(),
-                       args.timeout)
+            runner.run(
+                "video", str(clip), str(folder / "again.mp4"), RULES[Platform.FACEBOOK], video.Settings(), args.timeout
+            )
             pipeline_time = min(pipeline_time, time.perf_counter() - started)
         bare_time = min(bare_times)
         pipeline_factor, bare_factor = duration / pipeline_time, duration / bare_time
-        print(f"1080p60 -> facebook: pipeline {pipeline_time:.2f} s, bare {bare_time:.2f} s; "
-              f"4K clip peak RSS {peak_4k / 1024:.0f} MiB", flush=True)
-        print(json.dumps({
-            "files": len(files), "targets": len(targets),
-            "fit_after_adaptation": round(fit / tried, 3) if tried else None, "refused": refused,
-            "image_p95_ms": round(p95(image_ms)),
-            "video_realtime_factor": round(video_s / video_work, 3) if video_work else None,
-            "bare_realtime_factor": round(bare_factor, 3), "video_ratio": round(pipeline_factor / bare_factor, 3),
-            "peak_rss_mib": round(peak / 1024, 1)}))
+        print(
+            f"1080p60 -> facebook: pipeline {pipeline_time:.2f} s, bare {bare_time:.2f} s; "
+            f"4K clip peak RSS {peak_4k / 1024:.0f} MiB",
+            flush=True,
+        )
+        print(
+            json.dumps(
+                {
+                    "files": len(files),
+                    "targets": len(targets),
+                    "fit_after_adaptation": round(fit / tried, 3) if tried else None,
+                    "refused": refused,
+                    "image_p95_ms": round(p95(image_ms)),
+                    "video_realtime_factor": round(video_s / video_work, 3) if video_work else None,
+                    "bare_realtime_factor": round(bare_factor, 3),
+                    "video_ratio": round(pipeline_factor / bare_factor, 3),
+                    "peak_rss_mib": round(peak / 1024, 1),
+                }
+            )
+        )
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

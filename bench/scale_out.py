@@ -12,6 +12,7 @@ embedded ones; RabbitMQ at TEST_RABBITMQ_URL (default amqp://guest:guest@127.0.0
 names prefixed for this run. Progress goes to stderr; the last line on stdout is one JSON object
 `{"broker", "processes", "published", "lost", "duplicated", "per_second", "wrong_status"}`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,13 @@ from tests.publishing_stack import PublishingStack  # noqa: E402
 
 WEB, WORKERS, SCHEDULERS = 2, 3, 2
 # Short timers so that the killed worker's and scheduler's share is taken over within seconds
-SETTINGS = {"PUBLISH_CLAIM_TIMEOUT_S": 5, "PUBLISH_REQUEUE_AFTER_S": 5, "SCHEDULER_RELAY_INTERVAL_S": 0.2,
-            "SCHEDULER_HEARTBEAT_S": 1, "CALLBACK_REQUEUE_AFTER_S": 5}
+SETTINGS = {
+    "PUBLISH_CLAIM_TIMEOUT_S": 5,
+    "PUBLISH_REQUEUE_AFTER_S": 5,
+    "SCHEDULER_RELAY_INTERVAL_S": 0.2,
+    "SCHEDULER_HEARTBEAT_S": 1,
+    "CALLBACK_REQUEUE_AFTER_S": 5,
+}
 
 
 def say(message: str) -> None:
@@ -40,8 +46,9 @@ def say(message: str) -> None:
 
 
 def spawn(command: list[str], env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True
+    )
 
 
 def kill(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
@@ -58,16 +65,26 @@ def start_web(env: dict, log) -> tuple[list[subprocess.Popen], list[str]]:
     """Two web processes: gunicorn's master with 2 workers from gunicorn.conf.py, or two servers."""
     if (ROOT / "gunicorn.conf.py").exists():
         port = free_port()
-        web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(WEB), "WEB_THREADS": "8",
-                   "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="scale-out-metrics-")}
+        web_env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_WORKERS": str(WEB),
+            "WEB_THREADS": "8",
+            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="scale-out-metrics-"),
+        }
         procs = [spawn([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], web_env, log)]
         urls = [f"http://127.0.0.1:{port}"]
     else:
         procs, urls = [], []
         for _ in range(WEB):
             port = free_port()
-            procs.append(spawn([sys.executable, "-m", "flask", "--app", "wsgi:app", "run", "--port", str(port),
-                                "--with-threads"], env, log))
+            procs.append(
+                spawn(
+                    [sys.executable, "-m", "flask", "--app", "wsgi:app", "run", "--port", str(port), "--with-threads"],
+                    env,
+                    log,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
         wait_http(url + "/healthz", timeout=60)
@@ -109,10 +126,15 @@ def run(broker: str, objects: int, log) -> dict:
         elapsed = time.monotonic() - started
         figures = outcome(stack, elapsed)
         say(f"{figures['publications']} publications in {elapsed:.1f} s; {figures.pop('latency')}")
-        return {"broker": broker, "processes": {"web": WEB, "worker": WORKERS, "scheduler": SCHEDULERS},
-                "published": figures["published"], "lost": figures["lost"],
-                "duplicated": figures["duplicated"], "per_second": figures["per_second"],
-                "wrong_status": figures["wrong_status"]}
+        return {
+            "broker": broker,
+            "processes": {"web": WEB, "worker": WORKERS, "scheduler": SCHEDULERS},
+            "published": figures["published"],
+            "lost": figures["lost"],
+            "duplicated": figures["duplicated"],
+            "per_second": figures["per_second"],
+            "wrong_status": figures["wrong_status"],
+        }
     finally:
         for group in ("scheduler", "worker", "web"):
             for process in procs[group]:

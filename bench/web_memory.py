@@ -15,6 +15,7 @@ their p95 is printed per phase, and for 10 s before the transfers (the same load
 transfer: what the machine gives anyway). The last line is one JSON object; the issue's target is a peak
 under 150 MiB in each phase and a page p95 under 200 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,8 +92,12 @@ class PageLoads(threading.Thread):
     def stop(self) -> dict:
         self.running.clear()
         self.join(30)
-        return {"loads": len(self.timings), "failed": self.failures,
-                "p50_ms": round(percentile(self.timings, 50), 1), "p95_ms": round(percentile(self.timings, 95), 1)}
+        return {
+            "loads": len(self.timings),
+            "failed": self.failures,
+            "p50_ms": round(percentile(self.timings, 50), 1),
+            "p95_ms": round(percentile(self.timings, 95), 1),
+        }
 
 
 def main() -> int:
@@ -105,8 +110,9 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="cms-bench-web-memory-"))
     tag = uuid.uuid4().hex[:8]
     namespace = f"bench-{tag}"
-    app = make_test_app(server_set, database, MEDIA_ROOT=str(root), DRAMATIQ_NAMESPACE=namespace,
-                        REDIS_KEY_PREFIX=f"{namespace}:")
+    app = make_test_app(
+        server_set, database, MEDIA_ROOT=str(root), DRAMATIQ_NAMESPACE=namespace, REDIS_KEY_PREFIX=f"{namespace}:"
+    )
     emails = [f"{who}-{tag}@example.org" for who in ("uploader", "reader")]
     with app.app_context():
         from flask_migrate import upgrade
@@ -115,15 +121,29 @@ def main() -> int:
         for email in emails:
             accounts.create_user(email, email.split("-")[0], Role.EDITOR, PASSWORD)
         db.session.commit()
-    env = {**os.environ, "APP_ENV": "test", "SECRET_KEY": app.config["SECRET_KEY"], "DATABASE_URL": database,
-           "REDIS_URL": server_set.redis_url, "MEDIA_ROOT": str(root), "DRAMATIQ_NAMESPACE": namespace,
-           "REDIS_KEY_PREFIX": f"{namespace}:", "MAKE_CALLBACK_SECRET": "bench-callback-secret-0123456789",
-           "PUBLIC_BASE_URL": "http://127.0.0.1", "LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": database,
+        "REDIS_URL": server_set.redis_url,
+        "MEDIA_ROOT": str(root),
+        "DRAMATIQ_NAMESPACE": namespace,
+        "REDIS_KEY_PREFIX": f"{namespace}:",
+        "MAKE_CALLBACK_SECRET": "bench-callback-secret-0123456789",
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
+        "LOG_LEVEL": "warning",
+    }
     port = free_port()
     env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-                           cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-                           stderr=open(root / "gunicorn.err", "w"))
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(root / "gunicorn.err", "w"),
+    )
     base = f"http://127.0.0.1:{port}"
     result = {"size": args.size}
     try:
@@ -148,8 +168,11 @@ def main() -> int:
         response = upload_stream(uploader, token, "big.mp4", args.size, video_body(args.size, os.urandom(16)))
         assert response.status_code == 200, response.text[:300]
         upload_s = time.perf_counter() - started
-        result["upload"] = {"seconds": round(upload_s, 1), "peak_rss_mib": round(max(peaks(web.pid).values()) / MiB, 1),
-                            "pages": pages.stop()}
+        result["upload"] = {
+            "seconds": round(upload_s, 1),
+            "peak_rss_mib": round(max(peaks(web.pid).values()) / MiB, 1),
+            "pages": pages.stop(),
+        }
 
         asset_id = response.json()["id"]
         with app.app_context():
@@ -166,8 +189,11 @@ def main() -> int:
             for chunk in download.iter_raw(1024 * 1024):
                 received += len(chunk)
         assert received == args.size - 1, received
-        result["download"] = {"seconds": round(time.perf_counter() - started, 1),
-                              "peak_rss_mib": round(max(peaks(web.pid).values()) / MiB, 1), "pages": pages.stop()}
+        result["download"] = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "peak_rss_mib": round(max(peaks(web.pid).values()) / MiB, 1),
+            "pages": pages.stop(),
+        }
         uploader.close()
         reader.close()
     finally:

@@ -1,4 +1,5 @@
 """Serve a WSGI app on loopback in a background thread (tests, benchmarks, ``make run``)."""
+
 from __future__ import annotations
 
 import ssl
@@ -14,16 +15,16 @@ class BackgroundServer:
     ``ssl.SSLContext`` to serve HTTPS (the Graph emulator's token endpoint needs it).
     """
 
-    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0,
-                 ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None):
         self._server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
         self.host = host
         self.port = self._server.server_port
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://{host}:{self.port}"
         # A short poll interval makes stop() return at once instead of after 0.5 s.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.port}", daemon=True
+        )
 
     def start(self) -> "BackgroundServer":
         self._thread.start()

@@ -1,6 +1,7 @@
 """Both Dramatiq brokers for tests: the session's Redis (the default) and the machine's
 RabbitMQ (`TEST_RABBITMQ_URL`, else amqp://guest:guest@127.0.0.1:5672/), each test session
 with queue names of its own (`RABBITMQ_QUEUE_PREFIX`) so that parallel runs never collide."""
+
 from __future__ import annotations
 
 import socket
@@ -36,8 +37,10 @@ def broker_settings(kind: str) -> dict:
 
 def broker_env(config) -> dict:
     """The environment a worker process needs to reach the app's broker."""
-    return {"BROKER_URL": config.get("BROKER_URL") or "",
-            "RABBITMQ_QUEUE_PREFIX": config.get("RABBITMQ_QUEUE_PREFIX") or ""}
+    return {
+        "BROKER_URL": config.get("BROKER_URL") or "",
+        "RABBITMQ_QUEUE_PREFIX": config.get("RABBITMQ_QUEUE_PREFIX") or "",
+    }
 
 
 def delete_queues(broker) -> None:

@@ -7,6 +7,7 @@ migrations leave it is a copy of that one (`create_migrated_database`); each tes
 connection-level transaction that is rolled back at the end (the app's sessions join it through
 savepoints).
 """
+
 from __future__ import annotations
 
 import functools
@@ -145,8 +146,8 @@ def app(_app):
     outer = connection.begin()
     original = db.session
     db.session = scoped_session(
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-        scopefunc=_app_ctx_id)
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+    )
     try:
         yield _app
     finally:
@@ -193,12 +194,12 @@ def password_hash(password: str) -> str:
 
 @pytest.fixture
 def make_user(app):
-    def factory(role: Role | str = Role.EDITOR, email: str | None = None,
-                password: str = PASSWORD, name: str = "Test User"):
+    def factory(
+        role: Role | str = Role.EDITOR, email: str | None = None, password: str = PASSWORD, name: str = "Test User"
+    ):
         role = Role(role)
         with app.app_context():
-            user = accounts.create_user(email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.org",
-                                        name, role)
+            user = accounts.create_user(email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.org", name, role)
             user.password_hash = password_hash(password)
             db.session.commit()
             return user.id, user.email
@@ -213,19 +214,18 @@ class AuthActions:
         self.user_id: int | None = None
         self.email: str | None = None
 
-    def login(self, role: Role | str = Role.EDITOR, email: str | None = None,
-              password: str = PASSWORD):
+    def login(self, role: Role | str = Role.EDITOR, email: str | None = None, password: str = PASSWORD):
         if email is None:
             self.user_id, email = self._make_user(role)
         self.email = email
-        response = self._client.post("/login", data={
-            "email": email, "password": password, "csrf_token": csrf_token(self._client)})
+        response = self._client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": csrf_token(self._client)}
+        )
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
         return response
 
     def logout(self):
-        return self._client.post("/logout", data={"csrf_token": csrf_token(self._client, "/")},
-                                 follow_redirects=False)
+        return self._client.post("/logout", data={"csrf_token": csrf_token(self._client, "/")}, follow_redirects=False)
 
 
 @pytest.fixture

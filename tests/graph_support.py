@@ -2,6 +2,7 @@
 when `GRAPH_TEST_TENANT_ID`, `GRAPH_TEST_CLIENT_ID`, `GRAPH_TEST_CLIENT_SECRET` and
 `GRAPH_TEST_DRIVE_ID` are set (the same tests, minus those that inject faults); and the
 fixtures and helpers of the tests of the SharePoint backend (`graph`, `sharepoint`, ...)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,20 +25,34 @@ NO_TENANT = "real-tenant run skipped: set " + ", ".join(TENANT_VARIABLES) + " to
 
 
 def emulator_settings(graph, **overrides) -> GraphSettings:
-    values = dict(tenant_id=graph.config.tenant_id, client_id=graph.config.client_id,
-                  client_secret=graph.config.client_secret, drive_id=graph.config.drive_id,
-                  authority_host=graph.authority_host, base_url=graph.graph_base, ca_bundle=str(graph.ca_path),
-                  folder=f"cms-tests/{uuid.uuid4().hex[:8]}", chunk_bytes=FRAGMENT,
-                  simple_upload_max_bytes=SIMPLE_MAX, backoff_base_s=0.01)
+    values = dict(
+        tenant_id=graph.config.tenant_id,
+        client_id=graph.config.client_id,
+        client_secret=graph.config.client_secret,
+        drive_id=graph.config.drive_id,
+        authority_host=graph.authority_host,
+        base_url=graph.graph_base,
+        ca_bundle=str(graph.ca_path),
+        folder=f"cms-tests/{uuid.uuid4().hex[:8]}",
+        chunk_bytes=FRAGMENT,
+        simple_upload_max_bytes=SIMPLE_MAX,
+        backoff_base_s=0.01,
+    )
     return GraphSettings(**{**values, **overrides})
 
 
 def tenant_settings(**overrides) -> GraphSettings:
     if not all(os.environ.get(name) for name in TENANT_VARIABLES):
         pytest.skip(NO_TENANT)
-    values = dict(tenant_id=os.environ["GRAPH_TEST_TENANT_ID"], client_id=os.environ["GRAPH_TEST_CLIENT_ID"],
-                  client_secret=os.environ["GRAPH_TEST_CLIENT_SECRET"], drive_id=os.environ["GRAPH_TEST_DRIVE_ID"],
-                  folder=f"cms-tests/{uuid.uuid4().hex[:8]}", chunk_bytes=FRAGMENT, simple_upload_max_bytes=SIMPLE_MAX)
+    values = dict(
+        tenant_id=os.environ["GRAPH_TEST_TENANT_ID"],
+        client_id=os.environ["GRAPH_TEST_CLIENT_ID"],
+        client_secret=os.environ["GRAPH_TEST_CLIENT_SECRET"],
+        drive_id=os.environ["GRAPH_TEST_DRIVE_ID"],
+        folder=f"cms-tests/{uuid.uuid4().hex[:8]}",
+        chunk_bytes=FRAGMENT,
+        simple_upload_max_bytes=SIMPLE_MAX,
+    )
     return GraphSettings(**{**values, **overrides})
 
 
@@ -50,12 +65,19 @@ def graph():
 
 def app_config(settings: GraphSettings) -> dict:
     """The app settings that store new files in that library."""
-    return {"STORAGE_BACKEND": "sharepoint", "GRAPH_TENANT_ID": settings.tenant_id,
-            "GRAPH_CLIENT_ID": settings.client_id, "GRAPH_CLIENT_SECRET": settings.client_secret,
-            "GRAPH_DRIVE_ID": settings.drive_id, "AAD_AUTHORITY": settings.authority_host,
-            "GRAPH_BASE_URL": settings.base_url, "GRAPH_CA_BUNDLE": settings.ca_bundle,
-            "GRAPH_FOLDER": settings.folder, "GRAPH_CHUNK_BYTES": settings.chunk_bytes,
-            "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": settings.simple_upload_max_bytes}
+    return {
+        "STORAGE_BACKEND": "sharepoint",
+        "GRAPH_TENANT_ID": settings.tenant_id,
+        "GRAPH_CLIENT_ID": settings.client_id,
+        "GRAPH_CLIENT_SECRET": settings.client_secret,
+        "GRAPH_DRIVE_ID": settings.drive_id,
+        "AAD_AUTHORITY": settings.authority_host,
+        "GRAPH_BASE_URL": settings.base_url,
+        "GRAPH_CA_BUNDLE": settings.ca_bundle,
+        "GRAPH_FOLDER": settings.folder,
+        "GRAPH_CHUNK_BYTES": settings.chunk_bytes,
+        "GRAPH_SIMPLE_UPLOAD_MAX_BYTES": settings.simple_upload_max_bytes,
+    }
 
 
 def run(app, actor, *args):
@@ -140,8 +162,13 @@ def live_stack(servers, graph, media_root, namespace: str):
     from tests.conftest import PASSWORD, SESSION_TAG, create_migrated_database, drop_database, make_test_app
 
     url = create_migrated_database(servers)
-    app = make_test_app(servers, url, MEDIA_ROOT=str(media_root),
-                        DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:{namespace}", **app_config(emulator_settings(graph)))
+    app = make_test_app(
+        servers,
+        url,
+        MEDIA_ROOT=str(media_root),
+        DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:{namespace}",
+        **app_config(emulator_settings(graph)),
+    )
     email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
     with app.app_context():
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)

@@ -1,4 +1,5 @@
 """The Make emulator served on loopback for the CMS's tests, and the settings that point at it."""
+
 from __future__ import annotations
 
 import time
@@ -11,17 +12,17 @@ from sandbox.server import BackgroundServer
 
 TOKEN = "00000000-0000-4000-8000-0000000000c1"
 NO_SCOPE_TOKEN = "00000000-0000-4000-8000-0000000000c2"
-SECRET = "c0ffee" * 11                     # hex, 33 bytes, like MAKE_CALLBACK_SECRET
+SECRET = "c0ffee" * 11  # hex, 33 bytes, like MAKE_CALLBACK_SECRET
 TEAM, ORGANIZATION = 215, 11
 # The emulator's seeded connections, one per platform.
-CONNECTIONS = {"instagram": 77, "facebook": 78, "linkedin": 79, "youtube": 80, "x": 81,
-               "tiktok": 82}
+CONNECTIONS = {"instagram": 77, "facebook": 78, "linkedin": 79, "youtube": 80, "x": 81, "tiktok": 82}
 
 
 class ServedEmulator:
     def __init__(self, **config):
-        settings = dict(tokens=(TOKEN,), scoped_tokens={NO_SCOPE_TOKEN: ()}, workers=4,
-                        knobs=Knobs(break_interval_scale=0.01))
+        settings = dict(
+            tokens=(TOKEN,), scoped_tokens={NO_SCOPE_TOKEN: ()}, workers=4, knobs=Knobs(break_interval_scale=0.01)
+        )
         settings.update(config)
         self.app = create_app(MakeEmulatorConfig(**settings))
         self.server = BackgroundServer(self.app).start()
@@ -30,10 +31,16 @@ class ServedEmulator:
 
     def settings(self) -> dict:
         """The CMS's MAKE_* settings for this emulator."""
-        return {"MAKE_BASE_URL": f"{self.url}/api/v2", "MAKE_HOOK_BASE_URL": f"{self.url}/hook",
-                "MAKE_API_TOKEN": TOKEN, "MAKE_TEAM_ID": str(TEAM),
-                "MAKE_ORGANIZATION_ID": str(ORGANIZATION), "MAKE_DATASTORE_ID": "1",
-                "MAKE_CALLBACK_SECRET": SECRET, "MAKE_ENV": "test"}
+        return {
+            "MAKE_BASE_URL": f"{self.url}/api/v2",
+            "MAKE_HOOK_BASE_URL": f"{self.url}/hook",
+            "MAKE_API_TOKEN": TOKEN,
+            "MAKE_TEAM_ID": str(TEAM),
+            "MAKE_ORGANIZATION_ID": str(ORGANIZATION),
+            "MAKE_DATASTORE_ID": "1",
+            "MAKE_CALLBACK_SECRET": SECRET,
+            "MAKE_ENV": "test",
+        }
 
     def knobs(self, **changes) -> dict:
         response = self._http.post("/_emulator/knobs", json=changes)
@@ -94,14 +101,20 @@ class RecordingProxy:
         request = Request(environ)
         self.calls.append(f"{request.method} {request.path}")
         answer = self._target.request(
-            request.method, request.full_path if request.query_string else request.path,
+            request.method,
+            request.full_path if request.query_string else request.path,
             content=request.get_data(),
-            headers={k: v for k, v in request.headers.items() if k.lower() != "host"})
-        return Response(answer.content, answer.status_code,
-                        [(k, v) for k, v in answer.headers.items()
-                         if k.lower() not in ("content-length", "transfer-encoding",
-                                              "content-encoding", "connection")])(
-            environ, start_response)
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+        )
+        return Response(
+            answer.content,
+            answer.status_code,
+            [
+                (k, v)
+                for k, v in answer.headers.items()
+                if k.lower() not in ("content-length", "transfer-encoding", "content-encoding", "connection")
+            ],
+        )(environ, start_response)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -109,8 +122,7 @@ class RecordingProxy:
 
 
 @contextmanager
-def emulated_app(servers, settings: dict, *, worker_threads: int = 0, serve: bool = False,
-                 **config):
+def emulated_app(servers, settings: dict, *, worker_threads: int = 0, serve: bool = False, **config):
     """An app on a database of its own, pointed at a Make emulator by `settings`; `serve` also
     serves it on loopback (Make calls it back at PUBLIC_BASE_URL), `worker_threads` runs a
     Dramatiq worker on its broker. Its Redis keys and queues are its own (apps of other modules
@@ -121,13 +133,13 @@ def emulated_app(servers, settings: dict, *, worker_threads: int = 0, serve: boo
 
     from app.extensions import db
     from sandbox.server import BackgroundServer
-    from tests.conftest import (SESSION_TAG, _clear_redis, create_migrated_database, drop_database,
-                                make_test_app)
+    from tests.conftest import SESSION_TAG, _clear_redis, create_migrated_database, drop_database, make_test_app
 
     url = create_migrated_database(servers)
     own = f"cms-test-{SESSION_TAG}-{uuid.uuid4().hex[:6]}"  # Redis keys and queues of its own
-    app = make_test_app(servers, url, **{"REDIS_KEY_PREFIX": f"{own}:", "DRAMATIQ_NAMESPACE": own,
-                                         **settings, **config})
+    app = make_test_app(
+        servers, url, **{"REDIS_KEY_PREFIX": f"{own}:", "DRAMATIQ_NAMESPACE": own, **settings, **config}
+    )
     web = BackgroundServer(app).start() if serve else None
     if web:
         app.config["PUBLIC_BASE_URL"] = web.url
@@ -159,8 +171,7 @@ def signed_in(app, role, language: str = "en"):
     from tests.conftest import PASSWORD, csrf_token
 
     with app.app_context():
-        users.create_user(email := f"{role}-{uuid.uuid4().hex[:6]}@example.org", "Tester", role,
-                          PASSWORD)
+        users.create_user(email := f"{role}-{uuid.uuid4().hex[:6]}@example.org", "Tester", role, PASSWORD)
         db.session.commit()
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language

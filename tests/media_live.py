@@ -1,5 +1,6 @@
 """The app served by gunicorn in a subprocess, for uploads over a real socket and for measuring
 the web process's memory (tests/test_media_upload_live.py and bench/media_upload.py)."""
+
 from __future__ import annotations
 
 import functools
@@ -61,9 +62,28 @@ class WebProcess:
 
     def __enter__(self) -> "WebProcess":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", str(self.threads),
-             "-b", f"127.0.0.1:{self.port}", "--timeout", "600", "--log-level", "warning", self.app_spec],
-            cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "1",
+                "-k",
+                "gthread",
+                "--threads",
+                str(self.threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "600",
+                "--log-level",
+                "warning",
+                self.app_spec,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -110,7 +130,15 @@ def signed_in(base_url: str, email: str, password: str) -> tuple[httpx.Client, s
 
 
 def upload_stream(client: httpx.Client, token: str, name: str, total: int, body) -> httpx.Response:
-    return client.post("/media/upload", content=body, headers={
-        "Content-Type": "application/octet-stream", "Content-Length": str(total), "X-Filename": name,
-        "X-CSRFToken": token, "Accept": "application/json", "Accept-Language": "en"})
-
+    return client.post(
+        "/media/upload",
+        content=body,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(total),
+            "X-Filename": name,
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+            "Accept-Language": "en",
+        },
+    )

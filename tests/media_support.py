@@ -1,4 +1,5 @@
 """Media test support: real files made on the fly (Pillow, PyAV, pypdfium2) and upload helpers."""
+
 from __future__ import annotations
 
 import io
@@ -17,6 +18,7 @@ EN = {"Accept-Language": "en"}
 
 
 # -- Files -----------------------------------------------------------------------------------
+
 
 def image(fmt: str, size=(64, 48), color=(200, 40, 40), exif_orientation: int | None = None) -> bytes:
     if fmt == "HEIF":
@@ -51,8 +53,9 @@ def wide_photo() -> bytes:
     return out.getvalue()
 
 
-def video(container: str = "mp4", codec: str = "libx264", size=(64, 48), fps: int = 25, frames: int = 50,
-          rotation: int = 0) -> bytes:
+def video(
+    container: str = "mp4", codec: str = "libx264", size=(64, 48), fps: int = 25, frames: int = 50, rotation: int = 0
+) -> bytes:
     import av
 
     out = io.BytesIO()
@@ -90,6 +93,7 @@ def truncated_jpeg() -> bytes:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG announcing `width` x `height` pixels in a few bytes: a decompression bomb's header."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -103,6 +107,7 @@ AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\0" * 64
 
 
 # -- Uploads ---------------------------------------------------------------------------------
+
 
 def upload_headers(client, name: str) -> dict:
     token = csrf_token(client, "/media/")

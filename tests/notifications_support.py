@@ -1,4 +1,5 @@
 """Helpers for the notification and conversation tests: people, a post, logging in a client."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,9 @@ def a_post(app, author_id: int, status=ObjectStatus.DRAFT, teams_url: str | None
     """(campaign id, object id): a LinkedIn post with one image, ready to submit."""
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=1, author_id=author_id)
-        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), seed.media, 1,
-                                   author_id=author_id, statuses=(status,))
+        [object_id] = make_objects(
+            seed.campaign_id, list(seed.scenarios.values()), seed.media, 1, author_id=author_id, statuses=(status,)
+        )
         if teams_url:
             from app.models import Campaign
 
@@ -52,6 +54,11 @@ def bulk_approvers(app, count: int) -> None:
 
     with app.app_context():
         tag = uuid.uuid4().hex[:6]
-        db.session.execute(sa.insert(User), [{"email": f"bulk{n}-{tag}@example.org", "name": f"Bulk {n}",
-                                              "role": Role.APPROVER, "active": True} for n in range(count)])
+        db.session.execute(
+            sa.insert(User),
+            [
+                {"email": f"bulk{n}-{tag}@example.org", "name": f"Bulk {n}", "role": Role.APPROVER, "active": True}
+                for n in range(count)
+            ],
+        )
         db.session.commit()

@@ -2,6 +2,7 @@
 queue shows each approver what waits for their step; nobody approves their own post; changes
 restart the chain; a review link is one approver of one step; expiring approvals; the
 "approved" notification waits for the undo window and goes with an undo."""
+
 import email
 import email.policy
 import re
@@ -12,9 +13,24 @@ import sqlalchemy as sa
 
 from app.calendar import service as calendar
 from app.extensions import db
-from app.models import (ApprovalProgress, ApprovalSettings, ApprovalStep, Approval, AuditEvent, ContentObject,
-                        Notification, NotificationEvent, ObjectStatus, Publication, ReviewLink, Role, StepApproval,
-                        StepRule, TeamsMessage, User)
+from app.models import (
+    ApprovalProgress,
+    ApprovalSettings,
+    ApprovalStep,
+    Approval,
+    AuditEvent,
+    ContentObject,
+    Notification,
+    NotificationEvent,
+    ObjectStatus,
+    Publication,
+    ReviewLink,
+    Role,
+    StepApproval,
+    StepRule,
+    TeamsMessage,
+    User,
+)
 from app.models.base import utcnow
 from app.notifications import delivery
 from app.notifications.sink import MailSink
@@ -30,8 +46,13 @@ HX = {"HX-Request": "true", "Accept-Language": "en"}
 def team(app, make_user):
     """An editor, two communication approvers, a lawyer and an admin (ids by first name)."""
     people = {}
-    for name, role in (("Élodie", Role.EDITOR), ("Marie", Role.APPROVER), ("Paul", Role.APPROVER),
-                       ("Jean", Role.APPROVER), ("Ada", Role.ADMIN)):
+    for name, role in (
+        ("Élodie", Role.EDITOR),
+        ("Marie", Role.APPROVER),
+        ("Paul", Role.APPROVER),
+        ("Jean", Role.APPROVER),
+        ("Ada", Role.ADMIN),
+    ):
         people[name], _ = make_user(role, email=f"{name.lower().replace('é', 'e')}@example.org", name=name)
     return people
 
@@ -65,7 +86,9 @@ def _approve(app, object_id, user_id):
         obj = db.session.get(ContentObject, object_id, with_for_update=True)
         result = reviews.approve(obj, by=_as(user_id))
         db.session.commit()
-        return result if isinstance(result, Approval) else (result.step.name, result.next_step and result.next_step.name)
+        return (
+            result if isinstance(result, Approval) else (result.step.name, result.next_step and result.next_step.name)
+        )
 
 
 def _queue(app, user_id):
@@ -85,15 +108,24 @@ def _label(app, object_id, language="en"):
 
 def _asked(app, object_id):
     with app.app_context():
-        return sorted(db.session.scalars(
-            sa.select(User.name).join(Notification, Notification.user_id == User.id)
-            .where(Notification.object_id == object_id, Notification.event == NotificationEvent.REVIEW_REQUESTED)))
+        return sorted(
+            db.session.scalars(
+                sa.select(User.name)
+                .join(Notification, Notification.user_id == User.id)
+                .where(Notification.object_id == object_id, Notification.event == NotificationEvent.REVIEW_REQUESTED)
+            )
+        )
 
 
 def test_a_post_moves_step_by_step_and_only_the_last_step_writes_the_outbox(app, in_review, team):
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie", "Paul"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie", "Paul"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     assert _queue(app, team["Marie"]) == [object_id] == _queue(app, team["Paul"])
     assert _queue(app, team["Jean"]) == []
     assert _label(app, object_id) == "Step 1/2: Communication — waiting for Marie, Paul"
@@ -114,16 +146,22 @@ def test_a_post_moves_step_by_step_and_only_the_last_step_writes_the_outbox(app,
     assert isinstance(approval, Approval) and _status(app, object_id) is ObjectStatus.APPROVED
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 2
-        actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.subject_id == object_id)
-                                     .order_by(AuditEvent.id)).all()
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.subject_id == object_id).order_by(AuditEvent.id)
+        ).all()
         assert actions.count("step_approved") == 2 and actions[-1] == "status:approved"
     assert _label(app, object_id) is None
 
 
 def test_the_board_card_and_the_post_page_say_where_the_post_stands(app, client, auth, in_review, team):
     [object_id] = in_review(1)
-    campaign_id = _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-                         ("Juridique", StepRule.ANY, ["Jean"], None))
+    campaign_id = _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     _approve(app, object_id, team["Marie"])
     auth.login(email="elodie@example.org")
     for path in (f"/campaigns/{campaign_id}/board", f"/campaigns/{campaign_id}/objects/{object_id}"):
@@ -167,7 +205,9 @@ def test_the_queue_refuses_over_http_with_the_reason(app, client, auth, in_revie
     _chain(app, object_id, team, ("Juridique", StepRule.ANY, ["Jean"], None))
     auth.login("approver")  # an approver not named on the step
     assert f'id="review-{object_id}"' not in client.get("/reviews/", headers=HX).get_data(as_text=True)
-    response = client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    response = client.post(
+        f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")}
+    )
     assert response.status_code == 403
     assert "waits for the step “Juridique”, which is not yours" in response.get_data(as_text=True)
     assert _status(app, object_id) is ObjectStatus.IN_REVIEW
@@ -175,11 +215,18 @@ def test_the_queue_refuses_over_http_with_the_reason(app, client, auth, in_revie
 
 def test_changes_at_any_step_restart_the_chain(app, in_review, team):
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     _approve(app, object_id, team["Marie"])
     with app.app_context():
-        reviews.request_changes(db.session.get(ContentObject, object_id), by=_as(team["Jean"]), comment="Mentions légales")
+        reviews.request_changes(
+            db.session.get(ContentObject, object_id), by=_as(team["Jean"]), comment="Mentions légales"
+        )
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StepApproval)) == 0
         assert db.session.get(ApprovalProgress, object_id).step_id is None
@@ -191,8 +238,13 @@ def test_changes_at_any_step_restart_the_chain(app, in_review, team):
 
 def test_a_changed_post_asks_the_earlier_steps_again(app, in_review, team):
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     _approve(app, object_id, team["Marie"])
     with app.app_context():
         db.session.get(ContentObject, object_id).message = "Un autre texte"
@@ -208,22 +260,39 @@ def test_an_edit_in_review_sends_the_post_back_to_the_first_step(app, in_review,
     from app.campaigns import objects
 
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     _approve(app, object_id, team["Marie"])
     with app.test_request_context():
         obj = db.session.get(ContentObject, object_id)
-        assert objects.update_object(obj, title=obj.title, message="Un autre texte", link=obj.link,
-                                     media=objects.media_ids(obj), targets=objects.target_ids(obj),
-                                     scheduled_at=None, actor=_as(team["Élodie"]))
+        assert objects.update_object(
+            obj,
+            title=obj.title,
+            message="Un autre texte",
+            link=obj.link,
+            media=objects.media_ids(obj),
+            targets=objects.target_ids(obj),
+            scheduled_at=None,
+            actor=_as(team["Élodie"]),
+        )
         db.session.commit()
     assert _queue(app, team["Marie"]) == [object_id] and _queue(app, team["Jean"]) == []
 
 
 def test_undo_goes_back_to_the_last_step_and_withdraws_the_approved_notice(app, in_review, team):
     [object_id] = in_review(1)
-    campaign_id = _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-                         ("Juridique", StepRule.ANY, ["Jean"], None))
+    campaign_id = _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     with app.app_context():
         from app.models import Campaign
 
@@ -243,17 +312,34 @@ def test_undo_goes_back_to_the_last_step_and_withdraws_the_approved_notice(app, 
         obj = db.session.get(ContentObject, object_id, with_for_update=True)
         reviews.undo_approval(obj, by=_as(team["Jean"]))
         db.session.commit()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-            Notification.event == NotificationEvent.APPROVED)) == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(TeamsMessage).where(
-            TeamsMessage.event == NotificationEvent.APPROVED)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Notification)
+                .where(Notification.event == NotificationEvent.APPROVED)
+            )
+            == 0
+        )
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(TeamsMessage)
+                .where(TeamsMessage.event == NotificationEvent.APPROVED)
+            )
+            == 0
+        )
     assert _queue(app, team["Jean"]) == [object_id] and _queue(app, team["Marie"]) == []
 
 
 def test_a_review_link_is_one_approver_of_its_step_and_is_mailed(app, client, auth, in_review, team, monkeypatch):
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ALL, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ALL, ["Jean"], None),
+    )
     sink = MailSink().start()
     try:
         monkeypatch.setitem(app.config, "SMTP_URL", sink.url())
@@ -261,8 +347,14 @@ def test_a_review_link_is_one_approver_of_its_step_and_is_mailed(app, client, au
         with app.test_request_context():
             obj = db.session.get(ContentObject, object_id)
             [_, legal] = chains.steps_of(obj.campaign_id)
-            link, token = links.create(obj, by=_as(team["Élodie"]), name="Claire Juriste",
-                                       email="claire@client.example", days=None, step_id=legal.id)
+            link, token = links.create(
+                obj,
+                by=_as(team["Élodie"]),
+                name="Claire Juriste",
+                email="claire@client.example",
+                days=None,
+                step_id=legal.id,
+            )
             db.session.commit()
             link_id, legal_id = link.id, legal.id
             assert delivery.mail_review_link(link_id, f"https://cms.example.org/r/{token}")
@@ -278,7 +370,9 @@ def test_a_review_link_is_one_approver_of_its_step_and_is_mailed(app, client, au
     auth.login(email="elodie@example.org")
     block = client.get(f"/posts/{object_id}/review-links", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'data-testid="review-link-step">Step: Juridique<' in block
-    assert '<option selected value="%d">Communication</option>' % chains_first(app, object_id) in block  # the next link's step
+    assert (
+        '<option selected value="%d">Communication</option>' % chains_first(app, object_id) in block
+    )  # the next link's step
     visitor = app.test_client()
     refused = visitor.get(f"/r/{token}", headers={"Accept-Language": "en"})
     assert refused.status_code == 409 and 'data-reason="not_at_step"' in refused.get_data(as_text=True)
@@ -321,12 +415,19 @@ def test_an_approval_expires_at_the_scheduled_moment(app, in_review, team, monke
         # Not publishing APPROVAL_EXPIRY_GRACE_S after its moment: back to review.
         assert expiry.expire_due() == 0
         db.session.get(ApprovalProgress, second).expires_at = utcnow() - timedelta(
-            seconds=app.config["APPROVAL_EXPIRY_GRACE_S"] + 1)
+            seconds=app.config["APPROVAL_EXPIRY_GRACE_S"] + 1
+        )
         db.session.commit()
         assert expiry.expire_due() == 1
         assert db.session.get(ContentObject, second).status is ObjectStatus.IN_REVIEW
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
-            Publication.object_id == second, Publication.status == "pending")) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Publication)
+                .where(Publication.object_id == second, Publication.status == "pending")
+            )
+            == 0
+        )
 
 
 def _undo(app, object_id, user_id):
@@ -338,13 +439,21 @@ def _undo(app, object_id, user_id):
 
 def test_a_step_approval_is_undone_within_the_window_and_the_next_step_is_not_told(app, in_review, team):
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie", "Paul"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie", "Paul"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     before = utcnow()
     assert _approve(app, object_id, team["Marie"]) == ("Communication", "Juridique")
     with app.app_context():
-        asked = db.session.scalar(sa.select(Notification).where(Notification.event == NotificationEvent.REVIEW_REQUESTED,
-                                                                Notification.user_id == team["Jean"]))
+        asked = db.session.scalar(
+            sa.select(Notification).where(
+                Notification.event == NotificationEvent.REVIEW_REQUESTED, Notification.user_id == team["Jean"]
+            )
+        )
         # Held back like the "approved" notice: the mailer finds nothing due within the window.
         assert asked.mail_due_at >= before + timedelta(seconds=app.config["APPROVAL_UNDO_S"])
         assert delivery.claim_mail([asked.id]) == []
@@ -352,7 +461,7 @@ def test_a_step_approval_is_undone_within_the_window_and_the_next_step_is_not_to
     with app.app_context(), pytest.raises(reviews.UndoRefused):
         reviews.undo_approval(db.session.get(ContentObject, object_id), by=_as(team["Paul"]))  # not his
     _undo(app, object_id, team["Marie"])
-    assert _asked(app, object_id) == []                      # withdrawn before it left
+    assert _asked(app, object_id) == []  # withdrawn before it left
     assert _queue(app, team["Jean"]) == [] and _queue(app, team["Marie"]) == [object_id]
     assert _label(app, object_id) == "Step 1/2: Communication — waiting for Marie, Paul"
     with app.app_context():
@@ -367,15 +476,16 @@ def test_a_step_approval_is_undone_within_the_window_and_the_next_step_is_not_to
 
 def test_a_step_approval_stays_once_the_next_step_decided_or_the_window_closed(app, client, auth, in_review, team):
     first, second = in_review(2)
-    _chain(app, first, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app, first, team, ("Communication", StepRule.ANY, ["Marie"], None), ("Juridique", StepRule.ANY, ["Jean"], None)
+    )
     auth.login(email="marie@example.org")
     token = {"X-CSRFToken": csrf_token(client, "/reviews/")}
     approved = client.post(f"/reviews/{first}/approve", headers={**HX, **token})
     html = approved.get_data(as_text=True)
     assert approved.status_code == 200 and "now waits for “Juridique”" in html
     assert f'hx-post="/reviews/{first}/undo"' in html and "the next step’s approvers are told" in html
-    _approve(app, first, team["Jean"])           # the last step decided meanwhile
+    _approve(app, first, team["Jean"])  # the last step decided meanwhile
     refused = client.post(f"/reviews/{first}/undo", headers={**HX, **token})
     assert refused.status_code == 409
     assert "Jean has approved the post since, and that decision stands" in refused.get_data(as_text=True)
@@ -383,8 +493,11 @@ def test_a_step_approval_stays_once_the_next_step_decided_or_the_window_closed(a
 
     client.post(f"/reviews/{second}/approve", headers={**HX, **token})
     with app.app_context():
-        db.session.execute(sa.update(StepApproval).where(StepApproval.object_id == second)
-                           .values(created_at=StepApproval.created_at - timedelta(seconds=31)))
+        db.session.execute(
+            sa.update(StepApproval)
+            .where(StepApproval.object_id == second)
+            .values(created_at=StepApproval.created_at - timedelta(seconds=31))
+        )
         db.session.commit()
     late = client.post(f"/reviews/{second}/undo", headers={"HX-Request": "true", "Accept-Language": "fr", **token})
     assert late.status_code == 409 and "Trop tard" in late.get_data(as_text=True)

@@ -2,6 +2,7 @@
 and the assets of the posts submitted to them (page, thumbnail, preview, file); not the library,
 not an asset used only by drafts or by nothing (404, as a missing id). Every link on every page
 an approver reaches opens for them."""
+
 from __future__ import annotations
 
 import re
@@ -34,15 +35,19 @@ def reviewed(app, client, auth, media_root):  # noqa: F811
         seed = seed_campaign(media=0)
         scenarios = [seed.scenarios["instagram"], seed.scenarios["linkedin"]]
         ids["in_review"], ids["approved"] = make_objects(
-            seed.campaign_id, scenarios, [ids["seen"]], 2, statuses=(ObjectStatus.IN_REVIEW, ObjectStatus.APPROVED))
-        [ids["draft"]] = make_objects(seed.campaign_id, scenarios, [ids["draft_only"]], 1, statuses=(ObjectStatus.DRAFT,))
+            seed.campaign_id, scenarios, [ids["seen"]], 2, statuses=(ObjectStatus.IN_REVIEW, ObjectStatus.APPROVED)
+        )
+        [ids["draft"]] = make_objects(
+            seed.campaign_id, scenarios, [ids["draft_only"]], 1, statuses=(ObjectStatus.DRAFT,)
+        )
         other = Campaign(name="Campagne brouillon")
         db.session.add(other)
         db.session.commit()
         ids["other_campaign"] = other.id
         make_objects(other.id, [], [ids["seen"]], 1, statuses=(ObjectStatus.DRAFT,))
-        db.session.execute(db.text("UPDATE content_objects SET title = 'Brouillon secret' WHERE id = :id"),
-                           {"id": ids["draft"]})
+        db.session.execute(
+            db.text("UPDATE content_objects SET title = 'Brouillon secret' WHERE id = :id"), {"id": ids["draft"]}
+        )
         db.session.commit()
         ids["campaign"] = seed.campaign_id
     return ids

@@ -1,4 +1,5 @@
 """Login, logout, sessions the server can revoke, throttling, invitations, user admin."""
+
 import re
 import time
 
@@ -10,8 +11,7 @@ from tests.conftest import PASSWORD, csrf_token
 
 
 def _post_login(client, email, password):
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_token(client)})
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
 
 
 def test_login_lands_on_role_home(client, auth):
@@ -60,9 +60,11 @@ def test_deactivation_ends_existing_sessions(app, client, auth, make_user):
     admin_client = app.test_client()
     _, admin_email = make_user("admin")
     _post_login(admin_client, admin_email, PASSWORD)
-    response = admin_client.post(f"/admin/users/{auth.user_id}/active",
-                                 data={"active": "0", "csrf_token": csrf_token(admin_client, "/admin/users")},
-                                 headers={"HX-Request": "true"})
+    response = admin_client.post(
+        f"/admin/users/{auth.user_id}/active",
+        data={"active": "0", "csrf_token": csrf_token(admin_client, "/admin/users")},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200 and b"<html" not in response.data
     assert client.get("/campaigns/").status_code == 302
     assert _post_login(client, auth.email, PASSWORD).status_code == 422
@@ -73,14 +75,19 @@ def test_role_change_ends_existing_sessions(app, client, auth, make_user):
     admin_client = app.test_client()
     _, admin_email = make_user("admin")
     _post_login(admin_client, admin_email, PASSWORD)
-    response = admin_client.post(f"/admin/users/{auth.user_id}/role",
-                                 data={"role": "approver", "csrf_token": csrf_token(admin_client, "/admin/users")})
+    response = admin_client.post(
+        f"/admin/users/{auth.user_id}/role",
+        data={"role": "approver", "csrf_token": csrf_token(admin_client, "/admin/users")},
+    )
     assert response.status_code == 303  # no htmx: back to the list
     assert client.get("/campaigns/").status_code == 302
     with app.app_context():
         assert db.session.get(User, auth.user_id).role is Role.APPROVER
-        actions = db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "users", AuditEvent.subject_id == auth.user_id)).all()
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(
+                AuditEvent.subject_type == "users", AuditEvent.subject_id == auth.user_id
+            )
+        ).all()
     assert "role_changed" in actions
 
 
@@ -133,16 +140,24 @@ def test_throttling_per_ip_across_accounts(client, app, make_user, monkeypatch):
 
 def test_open_redirect_is_refused(client, make_user):
     _, email = make_user("editor")
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                           "next": "//evil.example/x", "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "next": "//evil.example/x", "csrf_token": csrf_token(client)},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_invitation_flow(app, client, auth):
     auth.login("admin")
-    response = client.post("/admin/users", data={
-        "email": "New.Person@Example.org", "name": "Nouvelle Personne", "role": "approver",
-        "csrf_token": csrf_token(client, "/admin/users")})
+    response = client.post(
+        "/admin/users",
+        data={
+            "email": "New.Person@Example.org",
+            "name": "Nouvelle Personne",
+            "role": "approver",
+            "csrf_token": csrf_token(client, "/admin/users"),
+        },
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     link = html.split('id="invitation-link"')[0].rsplit('value="', 1)[1].split('"')[0]
@@ -154,8 +169,9 @@ def test_invitation_flow(app, client, auth):
     token = csrf_token(visitor, path)
     short = visitor.post(path, data={"password": "short", "confirm": "short", "csrf_token": token})
     assert short.status_code == 422 and "Entre 12 et 128 caractères" in short.get_data(as_text=True)
-    done = visitor.post(path, data={"password": "a long enough passphrase", "confirm": "a long enough passphrase",
-                                    "csrf_token": token})
+    done = visitor.post(
+        path, data={"password": "a long enough passphrase", "confirm": "a long enough passphrase", "csrf_token": token}
+    )
     assert done.status_code == 303
     assert visitor.get(path).status_code == 410  # single use
     assert _post_login(visitor, "new.person@example.org", "a long enough passphrase").status_code == 303
@@ -164,8 +180,15 @@ def test_invitation_flow(app, client, auth):
 def test_invite_refuses_duplicate_email_and_keeps_the_form(client, auth, make_user):
     _, existing = make_user("editor")
     auth.login("admin")
-    response = client.post("/admin/users", data={"email": existing.upper(), "name": "Dup", "role": "editor",
-                                                 "csrf_token": csrf_token(client, "/admin/users")})
+    response = client.post(
+        "/admin/users",
+        data={
+            "email": existing.upper(),
+            "name": "Dup",
+            "role": "editor",
+            "csrf_token": csrf_token(client, "/admin/users"),
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Un compte existe déjà" in html and 'value="Dup"' in html
@@ -179,43 +202,64 @@ def test_admin_cannot_deactivate_self_or_demote_last_admin(app, client, auth):
             other.active = False
         db.session.commit()
     token = csrf_token(client, "/admin/users")
-    r = client.post(f"/admin/users/{auth.user_id}/active", data={"active": "0", "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/admin/users/{auth.user_id}/active", data={"active": "0", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422 and "votre propre compte" in r.get_data(as_text=True)
-    r = client.post(f"/admin/users/{auth.user_id}/role", data={"role": "editor", "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/admin/users/{auth.user_id}/role",
+        data={"role": "editor", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422 and "dernier administrateur" in r.get_data(as_text=True)
 
 
 def test_users_create_cli(app, runner):
-    result = runner.invoke(args=["users", "create", "--email", "cli@example.org", "--name", "Cli",
-                                 "--role", "approver", "--password", "a long cli password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "cli@example.org",
+            "--name",
+            "Cli",
+            "--role",
+            "approver",
+            "--password",
+            "a long cli password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "cli@example.org"))
         assert user.role is Role.APPROVER
-    short = runner.invoke(args=["users", "create", "--email", "c2@example.org", "--name", "C",
-                                "--role", "editor", "--password", "short"])
+    short = runner.invoke(
+        args=["users", "create", "--email", "c2@example.org", "--name", "C", "--role", "editor", "--password", "short"]
+    )
     assert short.exit_code != 0
 
 
 def test_login_target_the_role_cannot_open_falls_back_to_home(client, make_user):
     _, email = make_user("approver")
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": "/admin/users",
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "next": "/admin/users", "csrf_token": csrf_token(client)}
+    )
     assert response.headers["Location"] == "/"
     _, editor = make_user("editor")
     other = client.application.test_client()
-    response = other.post("/login", data={"email": editor, "password": PASSWORD, "next": "/media/?page=2",
-                                          "csrf_token": csrf_token(other)})
+    response = other.post(
+        "/login",
+        data={"email": editor, "password": PASSWORD, "next": "/media/?page=2", "csrf_token": csrf_token(other)},
+    )
     assert response.headers["Location"] == "/media/?page=2"
 
 
 def test_invitation_link_uses_the_public_base_url_and_renewal_kills_the_old_link(app, client, auth):
     auth.login("admin")
     token = csrf_token(client, "/admin/users")
-    html = client.post("/admin/users", data={"email": "inv@example.org", "name": "Inv", "role": "editor",
-                                             "csrf_token": token}).get_data(as_text=True)
+    html = client.post(
+        "/admin/users", data={"email": "inv@example.org", "name": "Inv", "role": "editor", "csrf_token": token}
+    ).get_data(as_text=True)
     first = html.split('id="invitation-link"')[0].rsplit('value="', 1)[1].split('"')[0]
     # Built on PUBLIC_BASE_URL, not on the Host the request came in with ("localhost" here).
     assert first.startswith(app.config["PUBLIC_BASE_URL"] + "/invite/") and "localhost" not in first
@@ -248,8 +292,9 @@ def test_login_page_focuses_one_field_and_never_renders_none(client, make_user):
 def test_language_chosen_on_the_login_page_becomes_the_saved_preference(app, client, make_user):
     user_id, email = make_user("editor")
     token = csrf_token(client)
-    client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token},
-                headers={"Accept-Language": "fr"})
+    client.post(
+        "/language", data={"lang": "en", "next": "/login", "csrf_token": token}, headers={"Accept-Language": "fr"}
+    )
     assert _post_login(client, email, PASSWORD).status_code == 303
     assert "No campaigns yet" in client.get("/campaigns/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     with app.app_context():

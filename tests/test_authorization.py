@@ -3,6 +3,7 @@
 A route must declare its rule (`@public` or `@role_required`); only the routes the architecture
 lists as open may be public. A new route without a rule fails `test_every_route_declares_access`.
 """
+
 import re
 
 import pytest
@@ -15,19 +16,46 @@ from app.security import access_rule
 from tests.conftest import csrf_token
 
 # The architecture's open routes (+ the language switch, invitation acceptance and review links, see README).
-OPEN_ENDPOINTS = {"static", "auth.login", "auth.login_post", "auth.set_language",
-                  "auth.accept_invitation", "health.healthz", "health.readyz", "hooks.make_callback",
-                  "media_links.serve", "rendition_links.serve", "metrics.metrics",
-                  # an outside reviewer's link: the signed, single-use token is its proof
-                  "review_links.open_link", "review_links.approve", "review_links.request_changes"}
+OPEN_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.login_post",
+    "auth.set_language",
+    "auth.accept_invitation",
+    "health.healthz",
+    "health.readyz",
+    "hooks.make_callback",
+    "media_links.serve",
+    "rendition_links.serve",
+    "metrics.metrics",
+    # an outside reviewer's link: the signed, single-use token is its proof
+    "review_links.open_link",
+    "review_links.approve",
+    "review_links.request_changes",
+}
 # What approvers may open beyond the shared pages (notifications, their preferences, the dev mail
 # box): the queue and its decisions, the posts submitted to them with their conversation, the
 # calendar, a campaign's page, and the assets of those posts read-only (the page, its tile,
 # thumbnail, preview and file). The library, its search and every editing route stay closed.
-APPROVER_ENDPOINTS = {"reviews.index", "reviews.approve", "reviews.undo_approval", "reviews.request_changes",
-                      "reviews.history", "reviews.previews", "comments.show", "comments.create", "comments.mentions",
-                      "calendar.index", "campaigns.show", "campaigns.calendar",
-                      "media.detail", "media.card", "media.thumb", "media.preview", "media.file"}
+APPROVER_ENDPOINTS = {
+    "reviews.index",
+    "reviews.approve",
+    "reviews.undo_approval",
+    "reviews.request_changes",
+    "reviews.history",
+    "reviews.previews",
+    "comments.show",
+    "comments.create",
+    "comments.mentions",
+    "calendar.index",
+    "campaigns.show",
+    "campaigns.calendar",
+    "media.detail",
+    "media.card",
+    "media.thumb",
+    "media.preview",
+    "media.file",
+}
 SHARED_PREFIXES = ("auth.", "notifications.", "devmail.")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that take no CSRF token because a signature is their proof.
@@ -83,8 +111,11 @@ def test_approvers_open_what_they_review_and_nothing_else(app):
     when it is listed in APPROVER_ENDPOINTS (a new approver route must be added there)."""
     with app.test_request_context():
         rules = {endpoint: access_rule(endpoint) for endpoint, _, _ in _routes(app)}
-    approver = {endpoint for endpoint, rule in rules.items()
-                if rule not in (None, "public") and Role.APPROVER in rule and not endpoint.startswith(SHARED_PREFIXES)}
+    approver = {
+        endpoint
+        for endpoint, rule in rules.items()
+        if rule not in (None, "public") and Role.APPROVER in rule and not endpoint.startswith(SHARED_PREFIXES)
+    }
     assert approver == APPROVER_ENDPOINTS
 
 
@@ -114,8 +145,12 @@ def test_role_matrix(app, client, auth, role):
         response = _call(client, method, path, token)
         allowed = rule == "public" or role is Role.ADMIN or role in rule
         if allowed:
-            assert response.status_code != 403 and not _is_login_redirect(response), \
-                (role, endpoint, method, response.status_code)
+            assert response.status_code != 403 and not _is_login_redirect(response), (
+                role,
+                endpoint,
+                method,
+                response.status_code,
+            )
         else:
             assert response.status_code == 403, (role, endpoint, method, response.status_code)
         checked += 1

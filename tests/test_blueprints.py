@@ -1,6 +1,7 @@
 """The project's scenario blueprints, rendered, validated and run by the strict Make emulator
 (docs/make-modules.md): every route of every network, the dry run, a refused post, a media
 download, a callback retried hours later, and the importable starter files."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,9 @@ class Receiver:
             if path.endswith("/forbidden"):
                 start_response("403 Forbidden", [("Content-Type", "text/plain")])
                 return [b"expired link"]
-            start_response("200 OK", [("Content-Type", "video/mp4"),
-                                      ("Content-Disposition", 'inline; filename="salon.mp4"')])
+            start_response(
+                "200 OK", [("Content-Type", "video/mp4"), ("Content-Disposition", 'inline; filename="salon.mp4"')]
+            )
             return [VIDEO]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
@@ -63,22 +65,34 @@ def stack():
 
 
 def _rendered(platform: str, hook_id: int = 4711) -> dict:
-    return blueprints.render(platform, name=f"cms-test-c1-a1-{platform}", hook_id=hook_id,
-                             connection_id=CONNECTIONS[platform], datastore_id=1, secret=SECRET)
+    return blueprints.render(
+        platform,
+        name=f"cms-test-c1-a1-{platform}",
+        hook_id=hook_id,
+        connection_id=CONNECTIONS[platform],
+        datastore_id=1,
+        secret=SECRET,
+    )
 
 
 def _signature_headers(blueprint: dict) -> list[dict]:
-    return [header for module in blueprints.walk_modules(blueprint["flow"])
-            for header in (module.get("mapper") or {}).get("headers") or []
-            if header["name"] == "webhook-signature"]
+    return [
+        header
+        for module in blueprints.walk_modules(blueprint["flow"])
+        for header in (module.get("mapper") or {}).get("headers") or []
+        if header["name"] == "webhook-signature"
+    ]
 
 
 @pytest.mark.parametrize("platform", blueprints.NATIVE_PLATFORMS)
 def test_render_fills_every_placeholder(platform):
     blueprint = _rendered(platform)
     text = json.dumps(blueprint)
-    parameters = [value for module in blueprints.walk_modules(blueprint["flow"])
-                  for value in (module.get("parameters") or {}).values()]
+    parameters = [
+        value
+        for module in blueprints.walk_modules(blueprint["flow"])
+        for value in (module.get("parameters") or {}).values()
+    ]
     assert blueprints.SECRET_PLACEHOLDER not in text and None not in parameters
     assert blueprint["name"] == f"cms-test-c1-a1-{platform}"
     assert blueprints.bindings(blueprint) == (4711, {CONNECTIONS[platform]})
@@ -101,8 +115,7 @@ def test_every_module_that_can_fail_has_an_error_handler_and_callbacks_stop_on_h
 @pytest.mark.parametrize("platform", blueprints.NATIVE_PLATFORMS)
 def test_each_rendered_blueprint_passes_the_emulators_validation_endpoint(stack, platform):
     emulator, _, _ = stack
-    answer = httpx.post(f"{emulator.url}/api/v2/blueprints/validate",
-                        json={"blueprint": _rendered(platform)})
+    answer = httpx.post(f"{emulator.url}/api/v2/blueprints/validate", json={"blueprint": _rendered(platform)})
     assert answer.json() == {"valid": True, "errors": []}
 
 
@@ -126,16 +139,18 @@ def test_native_networks_and_their_connection_types():
     assert blueprints.connection_types("linkedin") == ("linkedin2", "linkedin-openid")
 
 
-@pytest.mark.parametrize("kwargs,problem", [
-    ({"secret": "not hex at all, not long"}, "MAKE_CALLBACK_SECRET"),
-    ({"secret": "ab" * 8}, "MAKE_CALLBACK_SECRET"),
-    ({"hook_id": 0}, "hook id"),
-    ({"connection_id": "77"}, "connection id"),
-    ({"datastore_id": None}, "Data Store id"),
-])
+@pytest.mark.parametrize(
+    "kwargs,problem",
+    [
+        ({"secret": "not hex at all, not long"}, "MAKE_CALLBACK_SECRET"),
+        ({"secret": "ab" * 8}, "MAKE_CALLBACK_SECRET"),
+        ({"hook_id": 0}, "hook id"),
+        ({"connection_id": "77"}, "connection id"),
+        ({"datastore_id": None}, "Data Store id"),
+    ],
+)
 def test_render_refuses_what_would_make_a_broken_scenario(kwargs, problem):
-    settings = {"name": "n", "hook_id": 1, "connection_id": 2, "datastore_id": 3, "secret": SECRET,
-                **kwargs}
+    settings = {"name": "n", "hook_id": 1, "connection_id": 2, "datastore_id": 3, "secret": SECRET, **kwargs}
     with pytest.raises(blueprints.BlueprintError, match=problem):
         blueprints.render("facebook", **settings)
 
@@ -143,7 +158,7 @@ def test_render_refuses_what_would_make_a_broken_scenario(kwargs, problem):
 def test_replace_secret_swaps_the_key_of_every_signature():
     blueprint = _rendered("facebook")
     swapped, changed = blueprints.replace_secret(blueprint, SECRET, "0d" * 32)
-    assert changed == len(_signature_headers(blueprint)) == 6   # dry run, stored, 2 x 2 routes
+    assert changed == len(_signature_headers(blueprint)) == 6  # dry run, stored, 2 x 2 routes
     assert SECRET not in json.dumps(swapped) and SECRET in json.dumps(blueprint)
 
 
@@ -156,8 +171,7 @@ def test_starter_files_are_generated_importable_and_in_sync(platform):
     text = json.dumps(starter)
     assert all(f'"{key}"' not in text for key in blueprints.BINDINGS)
     assert text.count(blueprints.SECRET_PLACEHOLDER) == len(_signature_headers(starter))
-    assert sorted(path.stem for path in blueprints.STARTERS_DIR.glob("*.json")) == sorted(
-        blueprints.NATIVE_PLATFORMS)
+    assert sorted(path.stem for path in blueprints.STARTERS_DIR.glob("*.json")) == sorted(blueprints.NATIVE_PLATFORMS)
 
 
 # What the CMS sends as `options` (docs/external-apis.md §4.1): every option, defaults filled in.
@@ -169,12 +183,20 @@ def _options(platform: str, **own) -> dict:
 
 
 def _payload(cms: str, platform: str, key: str, **changes) -> dict:
-    payload = {"options": _options(platform), "delivery_id": "pub-7", "idempotency_key": key, "attempt": 1,
-               "fingerprint": "sha256:abc", "platform": platform, "text": 'Rendez-vous "salon"',
-               "account_identifier": "2414183" if platform == "linkedin" else "104857600000000",
-               "object": {"id": 3, "title": "Salon 2026"}, "link": None,
-               "media": [{"url": f"{cms}/media/affiche.jpg", "mime": "image/jpeg", "alt_text": "Le stand B"}],
-               "callback_url": f"{cms}/hooks/make"}
+    payload = {
+        "options": _options(platform),
+        "delivery_id": "pub-7",
+        "idempotency_key": key,
+        "attempt": 1,
+        "fingerprint": "sha256:abc",
+        "platform": platform,
+        "text": 'Rendez-vous "salon"',
+        "account_identifier": "2414183" if platform == "linkedin" else "104857600000000",
+        "object": {"id": 3, "title": "Salon 2026"},
+        "link": None,
+        "media": [{"url": f"{cms}/media/affiche.jpg", "mime": "image/jpeg", "alt_text": "Le stand B"}],
+        "callback_url": f"{cms}/hooks/make",
+    }
     return {**payload, **changes}
 
 
@@ -184,75 +206,194 @@ def _media(cms: str, *names: str, mime: str = "image/jpeg") -> list[dict]:
 
 # (platform, payload changes, module published, what the network received, external_url)
 ROUTES = [
-    ("facebook", {"media": []}, "facebook-pages:CreatePost",
-     lambda cms: {"page_id": "104857600000000", "message": 'Rendez-vous "salon"', "link": None},
-     "https://www.facebook.com/{id}"),
-    ("facebook", {"media": "two"}, "facebook-pages:CreatePostWithPhotos",
-     lambda cms: {"page_id": "104857600000000", "message": 'Rendez-vous "salon"', "photos": [
-         {"type": "url", "url": f"{cms}/media/a.jpg"}, {"type": "url", "url": f"{cms}/media/b.jpg"}]},
-     "https://www.facebook.com/{id}"),
-    ("instagram", {}, "instagram-business:CreatePostPhoto",
-     lambda cms: {"accountId": "104857600000000", "image_url": f"{cms}/media/affiche.jpg",
-                  "caption": 'Rendez-vous "salon"'}, None),
-    ("instagram", {"media": "video"}, "instagram-business:CreateAReelPost",
-     lambda cms: {"accountId": "104857600000000", "video_url": f"{cms}/media/clip.mp4",
-                  "caption": 'Rendez-vous "salon"', "share_to_feed": True, "thumb_offset": None}, None),
+    (
+        "facebook",
+        {"media": []},
+        "facebook-pages:CreatePost",
+        lambda cms: {"page_id": "104857600000000", "message": 'Rendez-vous "salon"', "link": None},
+        "https://www.facebook.com/{id}",
+    ),
+    (
+        "facebook",
+        {"media": "two"},
+        "facebook-pages:CreatePostWithPhotos",
+        lambda cms: {
+            "page_id": "104857600000000",
+            "message": 'Rendez-vous "salon"',
+            "photos": [{"type": "url", "url": f"{cms}/media/a.jpg"}, {"type": "url", "url": f"{cms}/media/b.jpg"}],
+        },
+        "https://www.facebook.com/{id}",
+    ),
+    (
+        "instagram",
+        {},
+        "instagram-business:CreatePostPhoto",
+        lambda cms: {
+            "accountId": "104857600000000",
+            "image_url": f"{cms}/media/affiche.jpg",
+            "caption": 'Rendez-vous "salon"',
+        },
+        None,
+    ),
+    (
+        "instagram",
+        {"media": "video"},
+        "instagram-business:CreateAReelPost",
+        lambda cms: {
+            "accountId": "104857600000000",
+            "video_url": f"{cms}/media/clip.mp4",
+            "caption": 'Rendez-vous "salon"',
+            "share_to_feed": True,
+            "thumb_offset": None,
+        },
+        None,
+    ),
     # A Reel with its cover frame, kept off the feed (the options of docs/network-options.md §1.2).
-    ("instagram", {"media": "video", "options": _options("instagram", format="reel", cover_frame_ms=2500,
-                                                         share_to_feed=False)},
-     "instagram-business:CreateAReelPost",
-     lambda cms: {"accountId": "104857600000000", "video_url": f"{cms}/media/clip.mp4",
-                  "caption": 'Rendez-vous "salon"', "share_to_feed": False, "thumb_offset": 2500}, None),
-    ("linkedin", {}, "linkedin:CreateCompanyImagePost",
-     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
-                  "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
-                  "isReshareDisabledByAuthor": False, "method": "link",
-                  "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026", "altText": "Le stand B"},
-     "https://www.linkedin.com/feed/update/{id}/"),
+    (
+        "instagram",
+        {"media": "video", "options": _options("instagram", format="reel", cover_frame_ms=2500, share_to_feed=False)},
+        "instagram-business:CreateAReelPost",
+        lambda cms: {
+            "accountId": "104857600000000",
+            "video_url": f"{cms}/media/clip.mp4",
+            "caption": 'Rendez-vous "salon"',
+            "share_to_feed": False,
+            "thumb_offset": 2500,
+        },
+        None,
+    ),
+    (
+        "linkedin",
+        {},
+        "linkedin:CreateCompanyImagePost",
+        lambda cms: {
+            "organization": "urn:li:organization:2414183",
+            "content": 'Rendez-vous "salon"',
+            "visibility": "PUBLIC",
+            "feedDistribution": "MAIN_FEED",
+            "isReshareDisabledByAuthor": False,
+            "method": "link",
+            "url": f"{cms}/media/affiche.jpg",
+            "title": "Salon 2026",
+            "altText": "Le stand B",
+        },
+        "https://www.linkedin.com/feed/update/{id}/",
+    ),
     # The version's visibility reaches the module.
-    ("linkedin", {"options": _options("linkedin", visibility="CONNECTIONS")}, "linkedin:CreateCompanyImagePost",
-     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
-                  "visibility": "CONNECTIONS", "feedDistribution": "MAIN_FEED",
-                  "isReshareDisabledByAuthor": False, "method": "link",
-                  "url": f"{cms}/media/affiche.jpg", "title": "Salon 2026", "altText": "Le stand B"},
-     "https://www.linkedin.com/feed/update/{id}/"),
-    ("linkedin", {"media": [], "options": _options("linkedin", visibility="LOGGED_IN")}, "linkedin:CreateTextShare",
-     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
-                  "visibility": "LOGGED_IN", "feedDistribution": "MAIN_FEED",
-                  "isReshareDisabledByAuthor": False},
-     "https://www.linkedin.com/feed/update/{id}/"),
-    ("linkedin", {"media": [], "link": "https://cms.example/salon"}, "linkedin:CreateTextShare",
-     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
-                  "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
-                  "isReshareDisabledByAuthor": False, "type": "ARTICLE",
-                  "media": {"originalUrl": "https://cms.example/salon", "title": "Salon 2026"}},
-     "https://www.linkedin.com/feed/update/{id}/"),
-    ("linkedin", {"media": []}, "linkedin:CreateTextShare",
-     lambda cms: {"organization": "urn:li:organization:2414183", "content": 'Rendez-vous "salon"',
-                  "visibility": "PUBLIC", "feedDistribution": "MAIN_FEED",
-                  "isReshareDisabledByAuthor": False},
-     "https://www.linkedin.com/feed/update/{id}/"),
-    ("youtube", {"media": "video"}, "youtube:uploadVideo",
-     lambda cms: {"title": "Le salon en vidéo", "description": 'Rendez-vous "salon"', "file": {
-         "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
-                                           "sha256": hashlib.sha256(VIDEO).hexdigest()}},
-         "privacyStatus": "public", "categoryId": "22", "madeForKids": False,
-         "containsAlteredMedia": False}, "https://www.youtube.com/watch?v={id}"),
+    (
+        "linkedin",
+        {"options": _options("linkedin", visibility="CONNECTIONS")},
+        "linkedin:CreateCompanyImagePost",
+        lambda cms: {
+            "organization": "urn:li:organization:2414183",
+            "content": 'Rendez-vous "salon"',
+            "visibility": "CONNECTIONS",
+            "feedDistribution": "MAIN_FEED",
+            "isReshareDisabledByAuthor": False,
+            "method": "link",
+            "url": f"{cms}/media/affiche.jpg",
+            "title": "Salon 2026",
+            "altText": "Le stand B",
+        },
+        "https://www.linkedin.com/feed/update/{id}/",
+    ),
+    (
+        "linkedin",
+        {"media": [], "options": _options("linkedin", visibility="LOGGED_IN")},
+        "linkedin:CreateTextShare",
+        lambda cms: {
+            "organization": "urn:li:organization:2414183",
+            "content": 'Rendez-vous "salon"',
+            "visibility": "LOGGED_IN",
+            "feedDistribution": "MAIN_FEED",
+            "isReshareDisabledByAuthor": False,
+        },
+        "https://www.linkedin.com/feed/update/{id}/",
+    ),
+    (
+        "linkedin",
+        {"media": [], "link": "https://cms.example/salon"},
+        "linkedin:CreateTextShare",
+        lambda cms: {
+            "organization": "urn:li:organization:2414183",
+            "content": 'Rendez-vous "salon"',
+            "visibility": "PUBLIC",
+            "feedDistribution": "MAIN_FEED",
+            "isReshareDisabledByAuthor": False,
+            "type": "ARTICLE",
+            "media": {"originalUrl": "https://cms.example/salon", "title": "Salon 2026"},
+        },
+        "https://www.linkedin.com/feed/update/{id}/",
+    ),
+    (
+        "linkedin",
+        {"media": []},
+        "linkedin:CreateTextShare",
+        lambda cms: {
+            "organization": "urn:li:organization:2414183",
+            "content": 'Rendez-vous "salon"',
+            "visibility": "PUBLIC",
+            "feedDistribution": "MAIN_FEED",
+            "isReshareDisabledByAuthor": False,
+        },
+        "https://www.linkedin.com/feed/update/{id}/",
+    ),
+    (
+        "youtube",
+        {"media": "video"},
+        "youtube:uploadVideo",
+        lambda cms: {
+            "title": "Le salon en vidéo",
+            "description": 'Rendez-vous "salon"',
+            "file": {
+                "filename": "salon.mp4",
+                "data": {"__buffer__": True, "size": len(VIDEO), "sha256": hashlib.sha256(VIDEO).hexdigest()},
+            },
+            "privacyStatus": "public",
+            "categoryId": "22",
+            "madeForKids": False,
+            "containsAlteredMedia": False,
+        },
+        "https://www.youtube.com/watch?v={id}",
+    ),
     # The video's own visibility, category and audience (uploads were always public before).
-    ("youtube", {"media": "video", "options": _options("youtube", privacy="unlisted", category="27",
-                                                       made_for_kids=True)}, "youtube:uploadVideo",
-     lambda cms: {"title": "Le salon en vidéo", "description": 'Rendez-vous "salon"', "file": {
-         "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
-                                           "sha256": hashlib.sha256(VIDEO).hexdigest()}},
-         "privacyStatus": "unlisted", "categoryId": "27", "madeForKids": True,
-         "containsAlteredMedia": False}, "https://www.youtube.com/watch?v={id}"),
+    (
+        "youtube",
+        {"media": "video", "options": _options("youtube", privacy="unlisted", category="27", made_for_kids=True)},
+        "youtube:uploadVideo",
+        lambda cms: {
+            "title": "Le salon en vidéo",
+            "description": 'Rendez-vous "salon"',
+            "file": {
+                "filename": "salon.mp4",
+                "data": {"__buffer__": True, "size": len(VIDEO), "sha256": hashlib.sha256(VIDEO).hexdigest()},
+            },
+            "privacyStatus": "unlisted",
+            "categoryId": "27",
+            "madeForKids": True,
+            "containsAlteredMedia": False,
+        },
+        "https://www.youtube.com/watch?v={id}",
+    ),
     # A post approved before titles were asked for: the post's title, as before.
-    ("youtube", {"media": "video", "options": _options("youtube", title="")}, "youtube:uploadVideo",
-     lambda cms: {"title": "Salon 2026", "description": 'Rendez-vous "salon"', "file": {
-         "filename": "salon.mp4", "data": {"__buffer__": True, "size": len(VIDEO),
-                                           "sha256": hashlib.sha256(VIDEO).hexdigest()}},
-         "privacyStatus": "public", "categoryId": "22", "madeForKids": False,
-         "containsAlteredMedia": False}, "https://www.youtube.com/watch?v={id}"),
+    (
+        "youtube",
+        {"media": "video", "options": _options("youtube", title="")},
+        "youtube:uploadVideo",
+        lambda cms: {
+            "title": "Salon 2026",
+            "description": 'Rendez-vous "salon"',
+            "file": {
+                "filename": "salon.mp4",
+                "data": {"__buffer__": True, "size": len(VIDEO), "sha256": hashlib.sha256(VIDEO).hexdigest()},
+            },
+            "privacyStatus": "public",
+            "categoryId": "22",
+            "madeForKids": False,
+            "containsAlteredMedia": False,
+        },
+        "https://www.youtube.com/watch?v={id}",
+    ),
 ]
 
 
@@ -265,20 +406,21 @@ def _provision(emulator, platform: str) -> tuple[MakeClient, dict]:
     return make, hook
 
 
-@pytest.mark.parametrize("platform, changes, module, received, url", ROUTES,
-                         ids=[f"{r[0]}-{r[2].split(':')[1]}-{i}" for i, r in enumerate(ROUTES)])
-def test_each_route_publishes_once_and_calls_back_signed(stack, platform, changes, module,
-                                                        received, url):
+@pytest.mark.parametrize(
+    "platform, changes, module, received, url",
+    ROUTES,
+    ids=[f"{r[0]}-{r[2].split(':')[1]}-{i}" for i, r in enumerate(ROUTES)],
+)
+def test_each_route_publishes_once_and_calls_back_signed(stack, platform, changes, module, received, url):
     emulator, receiver, cms = stack
     emulator.reset()
     receiver.calls.clear()
     shapes = {"two": _media(cms, "a.jpg", "b.jpg"), "video": _media(cms, "clip.mp4", mime="video/mp4")}
     media = shapes.get(changes["media"]) if isinstance(changes.get("media"), str) else None
-    payload = _payload(cms, platform, f"pub-7-g1-{platform}",
-                       **{**changes, **({"media": media} if media else {})})
+    payload = _payload(cms, platform, f"pub-7-g1-{platform}", **{**changes, **({"media": media} if media else {})})
     make, hook = _provision(emulator, platform)
     with make:
-        for attempt in (1, 2):   # the same key twice: one post, two callbacks
+        for attempt in (1, 2):  # the same key twice: one post, two callbacks
             assert httpx.post(make.hook_url(hook), json={**payload, "attempt": attempt}).text == "Accepted"
             wait_for(lambda: len(receiver.calls) == attempt)
     posts = emulator.inspect("posts")["posts"]
@@ -305,18 +447,24 @@ def test_a_dry_run_posts_nothing_stores_nothing_and_answers_dry_run_ok(stack, pl
     make, hook = _provision(emulator, platform)
     key = "dry-9-0123456789abcdef0123456789abcdef"
     with make:
-        httpx.post(make.hook_url(hook), json={**_payload(cms, platform, key), "dry_run": True,
-                                              "delivery_id": "dry-9"})
+        httpx.post(make.hook_url(hook), json={**_payload(cms, platform, key), "dry_run": True, "delivery_id": "dry-9"})
         wait_for(lambda: receiver.calls)
-        (headers, body), = receiver.calls
-        assert json.loads(body) == {"delivery_id": "dry-9", "idempotency_key": key,
-                                    "status": "dry_run_ok"}
+        ((headers, body),) = receiver.calls
+        assert json.loads(body) == {"delivery_id": "dry-9", "idempotency_key": key, "status": "dry_run_ok"}
         assert signature.verify(headers, body, [SECRET]) == f"{key}:dry_run_ok"
         assert emulator.inspect("posts")["posts"] == []
         # Nothing was recorded: the same key without dry_run publishes.
-        httpx.post(make.hook_url(hook), json=_payload(cms, platform, key, media=_media(
-            cms, "clip.mp4", mime="video/mp4") if platform == "youtube" else
-            _payload(cms, platform, key)["media"]))
+        httpx.post(
+            make.hook_url(hook),
+            json=_payload(
+                cms,
+                platform,
+                key,
+                media=_media(cms, "clip.mp4", mime="video/mp4")
+                if platform == "youtube"
+                else _payload(cms, platform, key)["media"],
+            ),
+        )
         wait_for(lambda: len(receiver.calls) == 2)
     assert json.loads(receiver.calls[1][1])["status"] == "published"
     assert len(emulator.inspect("posts")["posts"]) == 1
@@ -353,8 +501,7 @@ def test_a_media_link_that_cannot_be_downloaded_calls_back_failed(stack):
     emulator, receiver, cms = stack
     emulator.reset()
     receiver.calls.clear()
-    _, body = _publish_once(stack, "youtube", "pub-9-g1",
-                            media=_media(cms, "forbidden", mime="video/mp4"))
+    _, body = _publish_once(stack, "youtube", "pub-9-g1", media=_media(cms, "forbidden", mime="video/mp4"))
     callback = json.loads(body)
     assert callback["status"] == "failed" and "[403]" in callback["error"]["message"]
     assert emulator.inspect("posts")["posts"] == []
@@ -366,8 +513,8 @@ def test_a_post_missing_what_the_network_requires_fails_with_makes_reason(stack)
     receiver.calls.clear()
     _, body = _publish_once(stack, "instagram", "pub-10-g1", media=[])
     assert json.loads(body)["error"] == {
-        "message": "Validation failed for 1 parameter(s). Missing value of required parameter "
-                   "'image_url'."}
+        "message": "Validation failed for 1 parameter(s). Missing value of required parameter 'image_url'."
+    }
 
 
 def test_a_refused_callback_is_retried_hours_later_with_its_first_timestamp(stack):
@@ -376,7 +523,7 @@ def test_a_refused_callback_is_retried_hours_later_with_its_first_timestamp(stac
     emulator, receiver, cms = stack
     emulator.reset()
     receiver.calls.clear()
-    emulator.knobs(clock_offset_s=-3 * 3600)   # the run began three hours ago
+    emulator.knobs(clock_offset_s=-3 * 3600)  # the run began three hours ago
     receiver.statuses = [503] * 6
     make, hook = _provision(emulator, "facebook")
     with make:
@@ -384,11 +531,14 @@ def test_a_refused_callback_is_retried_hours_later_with_its_first_timestamp(stac
         wait_for(lambda: len(receiver.calls) == 7)
     sent = emulator.inspect("callbacks")["callbacks"]
     assert [(c["attempt"], c["status_code"]) for c in sent] == [(n, 503) for n in range(1, 7)] + [(7, 204)]
-    assert len({(h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"], body)
-                for h, body in receiver.calls}) == 1
+    assert (
+        len({(h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"], body) for h, body in receiver.calls})
+        == 1
+    )
     headers, body = receiver.calls[-1]
-    assert headers["webhook-signature"] == signature.sign(SECRET, headers["webhook-id"],
-                                                          headers["webhook-timestamp"], body)
+    assert headers["webhook-signature"] == signature.sign(
+        SECRET, headers["webhook-id"], headers["webhook-timestamp"], body
+    )
     first_clock, last_clock = (datetime.fromisoformat(c["run_clock"]) for c in (sent[0], sent[-1]))
     assert timedelta(hours=3) <= last_clock - first_clock < timedelta(hours=3, minutes=1)
     signed_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), timezone.utc)

@@ -1,6 +1,7 @@
 """The broker `BROKER_URL` chooses, on the real servers: Redis (the default) and RabbitMQ.
 Queues declared at start with their dead-letter queues, dead letters counted on both, a Redis
 broker that fails fast, and a committed change whose message cannot be sent answered as done."""
+
 import time
 
 import dramatiq
@@ -40,11 +41,17 @@ def test_a_stalled_redis_broker_fails_within_its_timeout(servers, test_database)
     stalled.bind(("127.0.0.1", 0))
     stalled.listen(8)
     try:
-        app = make_test_app(servers, test_database, BROKER_URL=f"redis://127.0.0.1:{stalled.getsockname()[1]}/0",
-                            REDIS_CONNECT_TIMEOUT_S=0.5, REDIS_SOCKET_TIMEOUT_S=0.5)
+        app = make_test_app(
+            servers,
+            test_database,
+            BROKER_URL=f"redis://127.0.0.1:{stalled.getsockname()[1]}/0",
+            REDIS_CONNECT_TIMEOUT_S=0.5,
+            REDIS_SOCKET_TIMEOUT_S=0.5,
+        )
         started = time.monotonic()
         with app.app_context(), pytest.raises(Exception):
             from app.tasks.media import sweep_orphans
+
             sweep_orphans.send()
         assert time.monotonic() - started < 5
     finally:
@@ -81,8 +88,9 @@ def test_a_message_whose_retries_run_out_is_counted_as_a_dead_letter(broker_app)
 
     # An actor of the test's own on the project's `publish` queue, with no retry: one failure
     # and the message is dead-lettered by the broker
-    doomed = dramatiq.actor(fails, broker=broker, actor_name=f"doomed_{id(app)}",
-                            queue_name=queue_name(app, "publish"), max_retries=0)
+    doomed = dramatiq.actor(
+        fails, broker=broker, actor_name=f"doomed_{id(app)}", queue_name=queue_name(app, "publish"), max_retries=0
+    )
     with app.app_context():
         before = dead_letter_counts()
         assert before["publish"] == 0
@@ -98,4 +106,3 @@ def test_a_message_whose_retries_run_out_is_counted_as_a_dead_letter(broker_app)
             worker.stop()
         assert dead_letter_counts()["publish"] == 1
         assert all(n == 0 for q, n in dead_letter_counts().items() if q != "publish")
-

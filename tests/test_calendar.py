@@ -1,6 +1,7 @@
 """The calendar of all campaigns: month and week views by Paris day with the locale's weekday
 headers, filters kept in the URL, the "to schedule" list, and moving a post (the approval policy
 both ways, audited; refusals with 422; approvers read only)."""
+
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -8,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication,
-                        PublicationStatus, User)
+from app.models import AuditEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication, PublicationStatus, User
 from app.reviews import service as reviews
 from tests.conftest import csrf_token
 from tests.objects_support import make_objects, seed_campaign
@@ -43,10 +43,20 @@ def _approved(app, make_user, seed, scheduled_at, title="Ouverture"):
 def _state(app, object_id):
     with app.app_context():
         obj = db.session.get(ContentObject, object_id)
-        due = sorted(db.session.scalars(sa.select(Publication.next_attempt_at).where(
-            Publication.object_id == object_id, Publication.status == PublicationStatus.PENDING)))
-        actions = list(db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id).order_by(AuditEvent.id)))
+        due = sorted(
+            db.session.scalars(
+                sa.select(Publication.next_attempt_at).where(
+                    Publication.object_id == object_id, Publication.status == PublicationStatus.PENDING
+                )
+            )
+        )
+        actions = list(
+            db.session.scalars(
+                sa.select(AuditEvent.action)
+                .where(AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id)
+                .order_by(AuditEvent.id)
+            )
+        )
         return obj.status, obj.scheduled_at, due, actions
 
 
@@ -63,10 +73,22 @@ def test_month_shows_every_campaign_by_paris_day_with_weekday_headers(app, clien
         first = seed_campaign(platforms=(Platform.INSTAGRAM,), extra_statuses=(), media=0)
         second = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0)
     # 23:30 UTC on 14 July is 01:30 on 15 July in Paris.
-    _post(app, first.campaign_id, list(first.scenarios.values()), ObjectStatus.SCHEDULED,
-          datetime(YEAR, 7, 14, 23, 30, tzinfo=timezone.utc), "Feu d’artifice")
-    _post(app, second.campaign_id, list(second.scenarios.values()), ObjectStatus.IN_REVIEW,
-          datetime(YEAR, 7, 20, 8, 0, tzinfo=timezone.utc), "Bilan")
+    _post(
+        app,
+        first.campaign_id,
+        list(first.scenarios.values()),
+        ObjectStatus.SCHEDULED,
+        datetime(YEAR, 7, 14, 23, 30, tzinfo=timezone.utc),
+        "Feu d’artifice",
+    )
+    _post(
+        app,
+        second.campaign_id,
+        list(second.scenarios.values()),
+        ObjectStatus.IN_REVIEW,
+        datetime(YEAR, 7, 20, 8, 0, tzinfo=timezone.utc),
+        "Bilan",
+    )
     html = client.get("/calendar/", query_string={"day": f"{YEAR}-07-01"}, headers=FR).get_data(as_text=True)
     headers = re.findall(r"<abbr title=\"([^\"]+)\">", html)
     assert headers[0] == "lundi" and headers[-1] == "dimanche" and len(headers) == 7
@@ -86,7 +108,7 @@ def test_week_view_filters_and_fragment(app, client, auth):
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.LINKEDIN), extra_statuses=(), media=0)
         other = seed_campaign(platforms=(Platform.X,), extra_statuses=(), media=0)
-    moment = datetime(YEAR, 3, 11, 9, 15, tzinfo=timezone.utc)   # a Thursday, 10:15 in Paris
+    moment = datetime(YEAR, 3, 11, 9, 15, tzinfo=timezone.utc)  # a Thursday, 10:15 in Paris
     _post(app, seed.campaign_id, [seed.scenarios["instagram"]], ObjectStatus.DRAFT, moment, "Sur Instagram")
     _post(app, seed.campaign_id, [seed.scenarios["linkedin"]], ObjectStatus.DRAFT, moment, "Sur LinkedIn")
     _post(app, other.campaign_id, list(other.scenarios.values()), ObjectStatus.DRAFT, moment, "Autre campagne")
@@ -113,7 +135,7 @@ def test_unscheduled_approved_posts_are_in_the_side_list(app, client, auth, make
     object_id = _approved(app, make_user, seed, None, title="Sans date")
     _post(app, seed.campaign_id, [], ObjectStatus.DRAFT, None, "Brouillon sans date")
     html = client.get("/calendar/", headers=EN).get_data(as_text=True)
-    aside = html[html.index('data-testid="unscheduled"'):]
+    aside = html[html.index('data-testid="unscheduled"') :]
     assert "Sans date" in aside and "Brouillon sans date" not in html
     assert f'data-testid="move-{object_id}"' in aside
 
@@ -134,7 +156,7 @@ def test_moving_an_approved_post_sends_it_back_to_review_by_default(app, client,
     done = _move(client, object_id, f"{YEAR}-05-06", "10:00")
     assert done.status_code == 303 and done.headers["Location"] == "/calendar/?view=week"
     status, scheduled_at, due, actions = _state(app, object_id)
-    assert status is ObjectStatus.IN_REVIEW and due == []   # the unsent publications are withdrawn
+    assert status is ObjectStatus.IN_REVIEW and due == []  # the unsent publications are withdrawn
     assert scheduled_at == datetime(YEAR, 5, 6, 8, 0, tzinfo=timezone.utc)  # 10:00 in Paris (summer time)
     assert actions[-2:] == ["object_rescheduled", "status:in_review"]
     page = client.get("/calendar/?view=week", headers=EN).get_data(as_text=True)
@@ -150,12 +172,16 @@ def test_the_policy_can_keep_the_approval_and_move_the_publications(app, client,
         object_id = _approved(app, make_user, seed, datetime(YEAR, 1, 10, 8, 0, tzinfo=timezone.utc))
         step = _move(client, object_id, f"{YEAR}-01-12", "18:45", confirm=False).get_data(as_text=True)
         assert 'data-consequence="kept"' in step and "The approval is kept" in step
-        assert _move(client, object_id, f"{YEAR}-01-12", "18:45", headers={**EN, "HX-Request": "true"}) \
-            .headers["HX-Redirect"] == "/calendar/?view=week"
+        assert (
+            _move(client, object_id, f"{YEAR}-01-12", "18:45", headers={**EN, "HX-Request": "true"}).headers[
+                "HX-Redirect"
+            ]
+            == "/calendar/?view=week"
+        )
         new = datetime(YEAR, 1, 12, 17, 45, tzinfo=timezone.utc)  # 18:45 in Paris (winter time)
         status, scheduled_at, due, actions = _state(app, object_id)
         assert status is ObjectStatus.SCHEDULED and scheduled_at == new
-        assert due == [new, new]   # both targets' publications follow the post
+        assert due == [new, new]  # both targets' publications follow the post
         assert actions[-1] == "object_rescheduled" and "status:in_review" not in actions[-2:]
         # An approved post with no date yet gets one, and becomes scheduled.
         unscheduled = _approved(app, make_user, seed, None, title="Sans date")

@@ -6,6 +6,7 @@ applies in its own savepoint, a failure is counted with its error, and after
 CALLBACK_MAX_APPLY_ATTEMPTS the event is set aside as `could_not_apply` and listed on the
 publishing health page. The events are recorded the way the request records them (a pending
 row), then the `apply_callbacks` actor's function runs in-process."""
+
 import json
 import time
 
@@ -27,14 +28,20 @@ def publishing(app):
     """One post being published to Instagram and Facebook, both publications `sent`."""
     with app.app_context():
         campaign = Campaign(name="Rentrée")
-        obj = ContentObject(campaign=campaign, title="Affiche de rentrée", message="Bientôt",
-                            status=ObjectStatus.PUBLISHING)
+        obj = ContentObject(
+            campaign=campaign, title="Affiche de rentrée", message="Bientôt", status=ObjectStatus.PUBLISHING
+        )
         db.session.add(obj)
         pubs = []
         for platform in (Platform.INSTAGRAM, Platform.FACEBOOK):
             scenario = add_target(campaign, platform, f"Compte {platform.value}")
-            pub = Publication(object_id=obj.id, campaign_scenario_id=scenario, fingerprint=FINGERPRINT,
-                              idempotency_key=f"apply-{scenario}-g1", status=PublicationStatus.SENT)
+            pub = Publication(
+                object_id=obj.id,
+                campaign_scenario_id=scenario,
+                fingerprint=FINGERPRINT,
+                idempotency_key=f"apply-{scenario}-g1",
+                status=PublicationStatus.SENT,
+            )
             db.session.add(pub)
             db.session.flush()
             pubs.append(pub.id)
@@ -46,12 +53,23 @@ def record(app, pub_id: int, status: str, **fields) -> int:
     """A pending event as the request records it (raw body kept as received)."""
     with app.app_context():
         key = db.session.get(Publication, pub_id).idempotency_key
-        payload = {"delivery_id": f"pub-{pub_id}", "idempotency_key": key, "fingerprint": FINGERPRINT,
-                   "status": status, "sent_at": int(time.time())} | fields
+        payload = {
+            "delivery_id": f"pub-{pub_id}",
+            "idempotency_key": key,
+            "fingerprint": FINGERPRINT,
+            "status": status,
+            "sent_at": int(time.time()),
+        } | fields
         now = utcnow()
-        event = CallbackEvent(webhook_id=f"pub-{pub_id}:{status}:{time.monotonic_ns()}", publication_id=pub_id,
-                              status=status, outcome="pending", raw_body=json.dumps(payload),
-                              received_at=now, requeue_at=now)
+        event = CallbackEvent(
+            webhook_id=f"pub-{pub_id}:{status}:{time.monotonic_ns()}",
+            publication_id=pub_id,
+            status=status,
+            outcome="pending",
+            raw_body=json.dumps(payload),
+            received_at=now,
+            requeue_at=now,
+        )
         db.session.add(event)
         db.session.commit()
         return event.id
@@ -116,8 +134,8 @@ def test_a_poison_event_does_not_hold_its_batch_and_is_set_aside(app, client, au
 
     auth.login("admin")  # visible on the publishing health page, in words
     html = client.get("/hooks/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    card = html[html.index(f'data-testid="could-not-apply-{bad}"'):]
-    card = card[:card.index("</li>")]
+    card = html[html.index(f'data-testid="could-not-apply-{bad}"') :]
+    card = card[: card.index("</li>")]
     assert "Affiche de rentrée" in card and "Instagram · Compte instagram" in card
     assert "could not be applied" in card and f"<code>{status}</code>" in card
 
@@ -134,8 +152,11 @@ def test_an_event_that_applies_after_a_failure_keeps_its_count(app, publishing):
     pub = publishing["publications"][0]
     event = record(app, pub, "published", external_id="x", external_url="https://www.instagram.com/p/x")
     with app.app_context():
-        db.session.execute(sa.update(CallbackEvent).where(CallbackEvent.id == event)
-                           .values(attempts=2, last_error="OperationalError: deadlock detected"))
+        db.session.execute(
+            sa.update(CallbackEvent)
+            .where(CallbackEvent.id == event)
+            .values(attempts=2, last_error="OperationalError: deadlock detected")
+        )
         db.session.commit()
     run_actor(app, [event])
     row = event_row(app, event)

@@ -1,5 +1,6 @@
 """Signed callbacks whose body can never apply: refused with 400 and a machine-readable reason,
 never a 500, and nothing recorded; the ones that can apply still do (app.hooks.schema)."""
+
 import json
 
 import pytest
@@ -10,15 +11,23 @@ from tests.test_callbacks import FINGERPRINT, callback, publishing, recorded_eve
 
 
 def body_for(pub_id: int, **changes) -> dict:
-    body = {"delivery_id": f"pub-{pub_id}", "idempotency_key": f"k-{pub_id}", "fingerprint": FINGERPRINT,
-            "status": "published", "external_id": "17900000000000001",
-            "external_url": "https://www.instagram.com/p/C1a2", "error": None, "sent_at": 1767261612}
+    body = {
+        "delivery_id": f"pub-{pub_id}",
+        "idempotency_key": f"k-{pub_id}",
+        "fingerprint": FINGERPRINT,
+        "status": "published",
+        "external_id": "17900000000000001",
+        "external_url": "https://www.instagram.com/p/C1a2",
+        "error": None,
+        "sent_at": 1767261612,
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not ...}
 
 
 def key_of(app, pub_id):
     from app.models import Publication
+
     with app.app_context():
         return db.session.get(Publication, pub_id).idempotency_key
 
@@ -38,11 +47,12 @@ MALFORMED = {
     "deeply_nested_array": (DEEP, "too_deep"),
     "deeply_nested_objects": (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "too_deep"),
     "nested_past_the_limit": (b'{"status":"published","x":' + b"[" * 9 + b"]" * 9 + b"}", "too_deep"),
-    "nul_escaped_in_key": (b'{"delivery_id":"pub-1","idempotency_key":"k\\u0000","status":"published"}',
-                           "forbidden_character"),
+    "nul_escaped_in_key": (
+        b'{"delivery_id":"pub-1","idempotency_key":"k\\u0000","status":"published"}',
+        "forbidden_character",
+    ),
     "nul_in_an_extra_field": (b'{"note\\u0000":"x","status":"published"}', "forbidden_character"),
-    "nul_in_error_message": (b'{"status":"failed","error":{"code":"E","message":"a\\u0000b"}}',
-                             "forbidden_character"),
+    "nul_in_error_message": (b'{"status":"failed","error":{"code":"E","message":"a\\u0000b"}}', "forbidden_character"),
     "raw_nul_byte": (b'{"status":"published","x":"a\x00b"}', "invalid_json"),
     "lone_surrogate": (b'{"status":"published","external_id":"\\ud800"}', "forbidden_character"),
     "invalid_utf8": (b'{"status":"published","external_id":"\xff\xfe"}', "invalid_utf8"),
@@ -73,13 +83,14 @@ def test_malformed_signed_bodies_are_refused_and_not_recorded(app, client, publi
 SHAPES = {
     "error_is_a_string": ({"status": "failed", "error": "MEDIA_REJECTED"}, "invalid_field", "error"),
     "error_is_a_list": ({"status": "failed", "error": ["E", "m"]}, "invalid_field", "error"),
-    "error_code_is_an_object": ({"status": "failed", "error": {"code": {"a": 1}, "message": "m"}},
-                                "invalid_field", "error"),
-    "error_message_is_a_number": ({"status": "failed", "error": {"code": "E", "message": 3}},
-                                  "invalid_field", "error"),
+    "error_code_is_an_object": (
+        {"status": "failed", "error": {"code": {"a": 1}, "message": "m"}},
+        "invalid_field",
+        "error",
+    ),
+    "error_message_is_a_number": ({"status": "failed", "error": {"code": "E", "message": 3}}, "invalid_field", "error"),
     "external_url_is_a_number": ({"external_url": 42}, "invalid_field", "external_url"),
-    "external_url_is_an_object": ({"external_url": {"href": "https://a.example"}}, "invalid_field",
-                                  "external_url"),
+    "external_url_is_an_object": ({"external_url": {"href": "https://a.example"}}, "invalid_field", "external_url"),
     "external_id_is_a_boolean": ({"external_id": True}, "invalid_field", "external_id"),
     "external_id_is_an_object": ({"external_id": {"id": 1}}, "invalid_field", "external_id"),
     "external_id_too_long": ({"external_id": "1" * 256}, "invalid_field", "external_id"),
@@ -106,10 +117,18 @@ def test_fields_that_can_never_apply_are_refused(app, client, publishing, case):
 
 
 # 16.4: the post's address is shown as a link; only a web address is kept.
-UNSAFE_URLS = ["javascript:alert(document.cookie)", " javascript:alert(1)", "java\tscript:alert(1)",
-               "JAVASCRIPT:alert(1)", "data:text/html;base64,PHNjcmlwdD4=", "/p/relative", "//evil.example/p",
-               "https://www.instagram.com/p/" + "a" * 2100, "https://user:pw@www.instagram.com/p/1",
-               "https://www.instagram.com/p/1\n"]
+UNSAFE_URLS = [
+    "javascript:alert(document.cookie)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "JAVASCRIPT:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "/p/relative",
+    "//evil.example/p",
+    "https://www.instagram.com/p/" + "a" * 2100,
+    "https://user:pw@www.instagram.com/p/1",
+    "https://www.instagram.com/p/1\n",
+]
 
 
 @pytest.mark.parametrize("url", UNSAFE_URLS)
@@ -125,23 +144,29 @@ def test_http_addresses_only_where_the_app_runs_locally(app, client, publishing,
     raw = json.dumps(body_for(first, idempotency_key=key_of(app, first), external_url="http://a.example/p")).encode()
     refused(client, first, raw, "invalid_field", "external_url")
     monkeypatch.setitem(app.config, "APP_ENV", "development")
-    raw = json.dumps(body_for(second, idempotency_key=key_of(app, second),
-                              external_url="http://127.0.0.1:5010/p/1")).encode()
+    raw = json.dumps(
+        body_for(second, idempotency_key=key_of(app, second), external_url="http://127.0.0.1:5010/p/1")
+    ).encode()
     assert callback(client, second, body=raw).status_code == 200
     with app.app_context():
         from app.models import Publication
+
         assert db.session.get(Publication, second).external_url == "http://127.0.0.1:5010/p/1"
 
 
-@pytest.mark.parametrize("changes", [
-    {"external_url": ""},  # a network module with no address output: mapped as ""
-    {"external_url": None, "external_id": None},
-    {"external_id": 17900000000000001},  # a numeric id mapped without quotes
-    {"external_id": ""},
-    {"error": ..., "sent_at": ..., "fingerprint": ...},  # only the required fields, plus a status
-    {"sent_at": "1767261612", "scenario_id": 4521, "execution_id": "a1b2c3"},
-    {"unknown_extra": {"nested": [1, 2, {"ok": True}]}},  # additive fields are ignored
-], ids=["empty_url", "no_address", "numeric_id", "empty_id", "minimal", "make_ids", "extra_field"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"external_url": ""},  # a network module with no address output: mapped as ""
+        {"external_url": None, "external_id": None},
+        {"external_id": 17900000000000001},  # a numeric id mapped without quotes
+        {"external_id": ""},
+        {"error": ..., "sent_at": ..., "fingerprint": ...},  # only the required fields, plus a status
+        {"sent_at": "1767261612", "scenario_id": 4521, "execution_id": "a1b2c3"},
+        {"unknown_extra": {"nested": [1, 2, {"ok": True}]}},  # additive fields are ignored
+    ],
+    ids=["empty_url", "no_address", "numeric_id", "empty_id", "minimal", "make_ids", "extra_field"],
+)
 def test_bodies_that_can_apply_are_recorded_and_applied(app, client, publishing, changes):
     pub = publishing["publications"][0]
     body = body_for(pub, **{"idempotency_key": key_of(app, pub), **changes})
@@ -152,8 +177,14 @@ def test_bodies_that_can_apply_are_recorded_and_applied(app, client, publishing,
 
 def test_a_failed_callback_with_its_error_object_applies(app, client, publishing):
     pub = publishing["publications"][0]
-    body = body_for(pub, idempotency_key=key_of(app, pub), status="failed", external_id=None, external_url=None,
-                    error={"code": "", "message": "L'image est trop \u00e9troite\n\"4:5\""})
+    body = body_for(
+        pub,
+        idempotency_key=key_of(app, pub),
+        status="failed",
+        external_id=None,
+        external_url=None,
+        error={"code": "", "message": "L'image est trop \u00e9troite\n\"4:5\""},
+    )
     assert callback(client, pub, body=json.dumps(body, ensure_ascii=False).encode()).status_code == 200
     assert state(app, pub)[0] is PublicationStatus.FAILED
 
@@ -173,8 +204,7 @@ def test_the_schema_names_every_field_the_apply_side_reads():
     """app.publishing.results reads these fields of the recorded body: each is checked here."""
     from app.hooks import schema
 
-    assert {"status", "idempotency_key", "fingerprint", "external_id", "external_url",
-            "error"} <= set(schema.FIELDS)
+    assert {"status", "idempotency_key", "fingerprint", "external_id", "external_url", "error"} <= set(schema.FIELDS)
     assert set(schema.STATUSES) == {"published", "failed", "dry_run_ok"}
 
 

@@ -1,6 +1,7 @@
 """Dry-run confirmations, the receiving side: a signed `dry_run_ok` callback carrying the key
 the CMS stored for that scenario marks the scenario verified, spends the key, and is recorded
 nowhere else; any other key is answered 404 `unknown_dry_run` and changes nothing."""
+
 import json
 import secrets
 import time
@@ -19,8 +20,9 @@ from tests.test_callbacks import recorded_events
 def scenario(app):
     """A ready scenario and the key the sending side stored for its dry run (as it will)."""
     with app.app_context():
-        account = SocialAccount(platform=Platform.INSTAGRAM, label="ig", make_connection_id=71,
-                                account_identifier="17841400000009")
+        account = SocialAccount(
+            platform=Platform.INSTAGRAM, label="ig", make_connection_id=71, account_identifier="17841400000009"
+        )
         db.session.add(account)
         db.session.flush()
         row = CampaignScenario(campaign=Campaign(name="Salon 2026"), social_account_id=account.id, status="ready")
@@ -32,13 +34,21 @@ def scenario(app):
 
 
 def confirm(client, campaign_scenario_id, key, *, webhook_id=None, **extra):
-    body = json.dumps({"delivery_id": f"dry-{campaign_scenario_id}", "idempotency_key": key,
-                       "status": "dry_run_ok", **extra}).encode()
+    body = json.dumps(
+        {"delivery_id": f"dry-{campaign_scenario_id}", "idempotency_key": key, "status": "dry_run_ok", **extra}
+    ).encode()
     webhook_id = webhook_id or f"dry-{campaign_scenario_id}:dry_run_ok:1"
     timestamp = str(int(time.time()))
-    return client.post("/hooks/make", data=body, content_type="application/json", headers={
-        "webhook-id": webhook_id, "webhook-timestamp": timestamp,
-        "webhook-signature": sign(CALLBACK_SECRET, webhook_id, timestamp, body)})
+    return client.post(
+        "/hooks/make",
+        data=body,
+        content_type="application/json",
+        headers={
+            "webhook-id": webhook_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": sign(CALLBACK_SECRET, webhook_id, timestamp, body),
+        },
+    )
 
 
 def verified_at(app, scenario_id):
@@ -57,8 +67,9 @@ def test_the_stored_key_verifies_the_scenario_and_is_spent(app, client, scenario
     assert again.status_code == 404 and again.json == {"outcome": "unknown_dry_run"}
 
 
-@pytest.mark.parametrize("case", ["wrong_key", "other_scenarios_key", "no_key_stored", "no_such_scenario",
-                                  "not_a_dry_run_id"])
+@pytest.mark.parametrize(
+    "case", ["wrong_key", "other_scenarios_key", "no_key_stored", "no_such_scenario", "not_a_dry_run_id"]
+)
 def test_anything_but_the_stored_key_is_unknown_and_changes_nothing(app, client, scenario, case):
     scenario_id, key = scenario["id"], scenario["key"]
     if case == "wrong_key":
@@ -81,10 +92,14 @@ def test_anything_but_the_stored_key_is_unknown_and_changes_nothing(app, client,
 
 
 def test_a_dry_run_confirmation_must_be_signed(app, client, scenario):
-    body = json.dumps({"delivery_id": f"dry-{scenario['id']}", "idempotency_key": scenario["key"],
-                       "status": "dry_run_ok"}).encode()
-    response = client.post("/hooks/make", data=body, headers={
-        "webhook-id": "dry:1", "webhook-timestamp": str(int(time.time())), "webhook-signature": "v1,AAAA"})
+    body = json.dumps(
+        {"delivery_id": f"dry-{scenario['id']}", "idempotency_key": scenario["key"], "status": "dry_run_ok"}
+    ).encode()
+    response = client.post(
+        "/hooks/make",
+        data=body,
+        headers={"webhook-id": "dry:1", "webhook-timestamp": str(int(time.time())), "webhook-signature": "v1,AAAA"},
+    )
     assert response.status_code == 401
     assert verified_at(app, scenario["id"]) is None
 

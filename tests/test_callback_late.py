@@ -1,6 +1,7 @@
 """Late callbacks are not lost: Make's `Break` retries re-run the callback module hours later
 with the timestamp of the first run. Accepted up to CALLBACK_MAX_AGE_S (48 h) old, once;
 refused past it, and when more than 5 minutes in the future."""
+
 import time
 
 import pytest
@@ -51,9 +52,11 @@ def test_a_late_callback_settles_a_publication_already_marked_unknown(app, clien
     assert state(app, pub)[:2] == (PublicationStatus.PUBLISHED, f"ext-{pub}")
 
 
-@pytest.mark.parametrize("age, expected", [(49 * HOUR, 401), (-6 * 60, 401), (-4 * 60, 200),
-                                           (6 * 60, 200), (47 * HOUR, 200)],
-                         ids=["49_h_old", "6_min_future", "4_min_future", "6_min_old", "47_h_old"])
+@pytest.mark.parametrize(
+    "age, expected",
+    [(49 * HOUR, 401), (-6 * 60, 401), (-4 * 60, 200), (6 * 60, 200), (47 * HOUR, 200)],
+    ids=["49_h_old", "6_min_future", "4_min_future", "6_min_old", "47_h_old"],
+)
 def test_freshness_window(app, client, publishing, age, expected):
     pub = publishing["publications"][0]
     assert callback(client, pub, age=age, apply=False).status_code == expected
@@ -67,8 +70,9 @@ def test_the_window_follows_the_setting(app, client, publishing, monkeypatch):
     assert callback(client, second, age=HOUR, apply=False).status_code == 200
 
 
-@pytest.mark.parametrize("timestamp", ["+1767261612", " 1767261612", "1_767_261_612", "1767261612.5",
-                                       "\u0661\u0667\u0666\u0667", "9" * 5000])
+@pytest.mark.parametrize(
+    "timestamp", ["+1767261612", " 1767261612", "1_767_261_612", "1767261612.5", "\u0661\u0667\u0666\u0667", "9" * 5000]
+)
 def test_timestamps_that_are_not_plain_unix_seconds_are_refused(timestamp):
     headers = {"webhook-id": "pub-1:published:1", "webhook-timestamp": timestamp}
     headers["webhook-signature"] = signature.sign(CALLBACK_SECRET, headers["webhook-id"], timestamp, b"{}")

@@ -1,6 +1,7 @@
 """Redis unavailable: the callback endpoint fails open on its rate limit only (it still verifies
 and records), and closed on everything else (a bad signature is still 401, a dry run that cannot
 be checked is 503). A real Redis server is started for these tests, then stopped or paused."""
+
 import socket
 import time
 
@@ -59,8 +60,9 @@ def test_with_redis_up_the_limit_applies(app, client, publishing, own_redis, mon
 
 
 @pytest.mark.parametrize("outage", ["stopped", "closed_tcp_port"])
-def test_redis_down_the_callback_is_still_verified_and_recorded(app, client, publishing, own_redis, outage,
-                                                                monkeypatch, caplog):
+def test_redis_down_the_callback_is_still_verified_and_recorded(
+    app, client, publishing, own_redis, outage, monkeypatch, caplog
+):
     if outage == "stopped":
         own_redis.stop()
     else:

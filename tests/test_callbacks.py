@@ -4,6 +4,7 @@
 The app fixture's changes live in a transaction a worker cannot see, so these tests run the
 actor's function in-process on what the request recorded; the real worker path is proven in
 tests/test_publication_pipeline.py."""
+
 import json
 import time
 
@@ -14,8 +15,18 @@ from app.extensions import db
 from app.hooks.signature import sign
 from app.publishing import results
 from app.tasks.callbacks import apply_callbacks
-from app.models import (AuditEvent, CallbackEvent, Campaign, CampaignScenario, ContentObject,
-                        ObjectStatus, Platform, Publication, PublicationStatus, SocialAccount)
+from app.models import (
+    AuditEvent,
+    CallbackEvent,
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus,
+    SocialAccount,
+)
 from tests.conftest import CALLBACK_SECRET
 
 FINGERPRINT = "sha256:" + "ab" * 32
@@ -26,20 +37,28 @@ def publishing(app):
     """An object being published to two targets, each publication `sent`."""
     with app.app_context():
         campaign = Campaign(name="Salon 2026")
-        obj = ContentObject(campaign=campaign, title="Teaser", message="Rendez-vous",
-                            status=ObjectStatus.PUBLISHING)
+        obj = ContentObject(campaign=campaign, title="Teaser", message="Rendez-vous", status=ObjectStatus.PUBLISHING)
         db.session.add(obj)
         pubs = []
         for n, platform in enumerate((Platform.INSTAGRAM, Platform.FACEBOOK)):
-            account = SocialAccount(platform=platform, label=platform.value, make_connection_id=70 + n,
-                                    account_identifier=f"1784140000000{n}")
+            account = SocialAccount(
+                platform=platform,
+                label=platform.value,
+                make_connection_id=70 + n,
+                account_identifier=f"1784140000000{n}",
+            )
             db.session.add(account)
             db.session.flush()
             scenario = CampaignScenario(campaign=campaign, social_account_id=account.id, status="ready")
             db.session.add(scenario)
             db.session.flush()
-            pub = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, fingerprint=FINGERPRINT,
-                              idempotency_key=f"k-{scenario.id}-g1", status=PublicationStatus.SENT)
+            pub = Publication(
+                object_id=obj.id,
+                campaign_scenario_id=scenario.id,
+                fingerprint=FINGERPRINT,
+                idempotency_key=f"k-{scenario.id}-g1",
+                status=PublicationStatus.SENT,
+            )
             db.session.add(pub)
             db.session.flush()
             pubs.append(pub.id)
@@ -51,8 +70,9 @@ def apply_pending(app) -> list[str | None]:
     """What the relay and the worker do with recorded events: apply each pending one, oldest
     first; their outcomes."""
     with app.app_context():
-        pending = db.session.scalars(sa.select(CallbackEvent.id).where(CallbackEvent.applied_at.is_(None))
-                                     .order_by(CallbackEvent.id)).all()
+        pending = db.session.scalars(
+            sa.select(CallbackEvent.id).where(CallbackEvent.applied_at.is_(None)).order_by(CallbackEvent.id)
+        ).all()
         db.session.rollback()
     outcomes = []
     for event_id in pending:
@@ -75,22 +95,46 @@ def recorded_events(app) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent))
 
 
-def callback(client, pub_id, status="published", *, secret=CALLBACK_SECRET, attempt=1, age=0,
-             fingerprint=FINGERPRINT, key=None, webhook_id=None, body=None, apply=True):
+def callback(
+    client,
+    pub_id,
+    status="published",
+    *,
+    secret=CALLBACK_SECRET,
+    attempt=1,
+    age=0,
+    fingerprint=FINGERPRINT,
+    key=None,
+    webhook_id=None,
+    body=None,
+    apply=True,
+):
     with client.application.app_context():
         publication = db.session.get(Publication, pub_id)
         key = key or publication.idempotency_key
-    payload = {"delivery_id": f"pub-{pub_id}", "idempotency_key": key, "fingerprint": fingerprint,
-               "status": status, "external_id": f"ext-{pub_id}" if status == "published" else None,
-               "external_url": f"https://www.instagram.com/p/{pub_id}" if status == "published" else None,
-               "error": {"code": "MEDIA_REJECTED", "message": "Aspect ratio"} if status == "failed" else None,
-               "sent_at": int(time.time())}
+    payload = {
+        "delivery_id": f"pub-{pub_id}",
+        "idempotency_key": key,
+        "fingerprint": fingerprint,
+        "status": status,
+        "external_id": f"ext-{pub_id}" if status == "published" else None,
+        "external_url": f"https://www.instagram.com/p/{pub_id}" if status == "published" else None,
+        "error": {"code": "MEDIA_REJECTED", "message": "Aspect ratio"} if status == "failed" else None,
+        "sent_at": int(time.time()),
+    }
     raw = body if body is not None else json.dumps(payload).encode()
     webhook_id = webhook_id or f"pub-{pub_id}:{status}:{attempt}"
     timestamp = str(int(time.time()) - age)
-    response = client.post("/hooks/make", data=raw, content_type="application/json", headers={
-        "webhook-id": webhook_id, "webhook-timestamp": timestamp,
-        "webhook-signature": sign(secret, webhook_id, timestamp, raw)})
+    response = client.post(
+        "/hooks/make",
+        data=raw,
+        content_type="application/json",
+        headers={
+            "webhook-id": webhook_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": sign(secret, webhook_id, timestamp, raw),
+        },
+    )
     if apply:
         apply_pending(client.application)
     return response
@@ -111,8 +155,9 @@ def test_valid_callbacks_publish_and_the_object_follows(app, client, publishing)
     assert callback(client, second).status_code == 200
     assert state(app, second)[2] is ObjectStatus.PUBLISHED
     with app.app_context():
-        history = db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "content_objects")).all()
+        history = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.subject_type == "content_objects")
+        ).all()
     assert history == ["status:published"]
 
 
@@ -158,8 +203,7 @@ def test_reordered_events_applied_by_the_actor_in_any_order(app, client, publish
     assert state(app, pub)[0] is PublicationStatus.PUBLISHED
 
 
-@pytest.mark.parametrize("tamper", ["bad_secret", "older_than_max_age", "future_6_min", "body_changed",
-                                    "no_signature"])
+@pytest.mark.parametrize("tamper", ["bad_secret", "older_than_max_age", "future_6_min", "body_changed", "no_signature"])
 def test_bad_callbacks_change_nothing(app, client, publishing, tamper):
     pub = publishing["publications"][0]
     if tamper == "bad_secret":
@@ -171,8 +215,11 @@ def test_bad_callbacks_change_nothing(app, client, publishing, tamper):
     elif tamper == "body_changed":
         ts = str(int(time.time()))
         signed = sign(CALLBACK_SECRET, "pub-x:published:1", ts, b'{"status":"failed"}')
-        response = client.post("/hooks/make", data=b'{"status":"published"}', headers={
-            "webhook-id": "pub-x:published:1", "webhook-timestamp": ts, "webhook-signature": signed})
+        response = client.post(
+            "/hooks/make",
+            data=b'{"status":"published"}',
+            headers={"webhook-id": "pub-x:published:1", "webhook-timestamp": ts, "webhook-signature": signed},
+        )
     else:
         response = client.post("/hooks/make", json={"delivery_id": f"pub-{pub}", "status": "published"})
     assert response.status_code == 401
@@ -200,8 +247,11 @@ def test_unknown_publication_is_recorded_and_answered_404(app, client, publishin
     if delivery == "wrong_key":
         response = callback(client, pub, key="someone-elses-key", apply=False)
     else:
-        body = {"delivery_id": "pub-999999999" if delivery == "no_such_id" else "pub-x1",
-                "idempotency_key": "k", "status": "published"}
+        body = {
+            "delivery_id": "pub-999999999" if delivery == "no_such_id" else "pub-x1",
+            "idempotency_key": "k",
+            "status": "published",
+        }
         response = callback(client, pub, body=json.dumps(body).encode(), apply=False)
     assert response.status_code == 404
     with app.app_context():

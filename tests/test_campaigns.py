@@ -2,13 +2,13 @@
 
 The worker's side (Make) is in test_provisioning.py; here the messages are only queued.
 """
+
 import pytest
 import redis
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, Campaign, CampaignScenario, CampaignStatus, Platform,
-                        ScenarioStatus)
+from app.models import AuditEvent, Campaign, CampaignScenario, CampaignStatus, Platform, ScenarioStatus
 from app.platforms import service as accounts
 from tests.conftest import csrf_token
 
@@ -24,13 +24,21 @@ def editor(client, auth):
 def account_ids(app):
     """Three active accounts and an inactive one."""
     with app.app_context():
-        made = [accounts.create_account(platform, label=f"{platform.value} demo",
-                                        make_connection_id=connection,
-                                        account_identifier=identifier, template_scenario_id=None)
-                for platform, connection, identifier in (
-                    (Platform.INSTAGRAM, 77, "17841400000000001"),
-                    (Platform.FACEBOOK, 78, "104857600000001"),
-                    (Platform.LINKEDIN, 79, "2414183"), (Platform.X, 81, "783214"))]
+        made = [
+            accounts.create_account(
+                platform,
+                label=f"{platform.value} demo",
+                make_connection_id=connection,
+                account_identifier=identifier,
+                template_scenario_id=None,
+            )
+            for platform, connection, identifier in (
+                (Platform.INSTAGRAM, 77, "17841400000000001"),
+                (Platform.FACEBOOK, 78, "104857600000001"),
+                (Platform.LINKEDIN, 79, "2414183"),
+                (Platform.X, 81, "783214"),
+            )
+        ]
         made[-1].active = False
         db.session.commit()
         return [account.id for account in made]
@@ -47,8 +55,10 @@ def _queued(app) -> list[bytes]:
 
 def _scenarios(app, campaign_id):
     with app.app_context():
-        return {s.social_account_id: s.status for s in db.session.scalars(
-            sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id))}
+        return {
+            s.social_account_id: s.status
+            for s in db.session.scalars(sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id))
+        }
 
 
 def _campaign_id(app) -> int:
@@ -58,13 +68,23 @@ def _campaign_id(app) -> int:
 
 def test_create_a_campaign_with_accounts_queues_one_provisioning_per_account(app, editor, account_ids):
     queued = len(_queued(app))
-    response = _post(editor, "/campaigns/", {"name": "Salon 2026", "description": "Teasers",
-                                             "starts_on": "2026-03-01", "ends_on": "2026-03-31",
-                                             "accounts": account_ids[:2]})
+    response = _post(
+        editor,
+        "/campaigns/",
+        {
+            "name": "Salon 2026",
+            "description": "Teasers",
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-03-31",
+            "accounts": account_ids[:2],
+        },
+    )
     campaign_id = _campaign_id(app)
     assert response.status_code == 303 and response.headers["Location"] == f"/campaigns/{campaign_id}"
-    assert _scenarios(app, campaign_id) == {account_ids[0]: ScenarioStatus.PROVISIONING,
-                                            account_ids[1]: ScenarioStatus.PROVISIONING}
+    assert _scenarios(app, campaign_id) == {
+        account_ids[0]: ScenarioStatus.PROVISIONING,
+        account_ids[1]: ScenarioStatus.PROVISIONING,
+    }
     assert len(_queued(app)) == queued + 2
     with app.app_context():
         actions = set(db.session.scalars(sa.select(AuditEvent.action)))
@@ -73,17 +93,18 @@ def test_create_a_campaign_with_accounts_queues_one_provisioning_per_account(app
     assert page.count('hx-trigger="every 1s"') == 2 and "Setting up" in page
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"name": ""}, "This field is required."),
-    ({"starts_on": "2026-03-31", "ends_on": "2026-03-01"},
-     "The end date must be on or after the start date."),
-    ({"ends_on": "31/02/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
-    ({"starts_on": "03/31/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
-    ({"accounts": ["999999"]}, "not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"name": ""}, "This field is required."),
+        ({"starts_on": "2026-03-31", "ends_on": "2026-03-01"}, "The end date must be on or after the start date."),
+        ({"ends_on": "31/02/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
+        ({"starts_on": "03/31/2026"}, "Enter the date as DD/MM/YYYY, for example 14/07/2027."),
+        ({"accounts": ["999999"]}, "not a valid choice"),
+    ],
+)
 def test_invalid_campaigns_come_back_with_the_form_as_typed(app, editor, account_ids, change, message):
-    typed = {"name": "Salon 2026", "description": "Teasers du salon", "accounts": account_ids[:1],
-             **change}
+    typed = {"name": "Salon 2026", "description": "Teasers du salon", "accounts": account_ids[:1], **change}
     response = _post(editor, "/campaigns/", typed)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and message in html
@@ -98,8 +119,11 @@ def test_campaign_dates_are_typed_day_first_in_french_and_shown_back_the_same_wa
     editor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
     form = editor.get("/campaigns/new").get_data(as_text=True)
     assert 'type="date"' not in form and 'lang="fr"' in form and "JJ/MM/AAAA" in form
-    response = _post(editor, "/campaigns/", {"name": "Fête nationale", "starts_on": "01/07/2027",
-                                             "ends_on": "14.07.2027", "accounts": account_ids[:1]})
+    response = _post(
+        editor,
+        "/campaigns/",
+        {"name": "Fête nationale", "starts_on": "01/07/2027", "ends_on": "14.07.2027", "accounts": account_ids[:1]},
+    )
     assert response.status_code == 303
     campaign_id = _campaign_id(app)
     with app.app_context():
@@ -132,12 +156,15 @@ def test_edit_adds_and_removes_targets(app, editor, account_ids):
     form = editor.get(f"/campaigns/{campaign_id}/edit").get_data(as_text=True)
     assert f'value="{account_ids[0]}" checked' in form and f'value="{account_ids[2]}" checked' not in form
     queued = len(_queued(app))
-    response = _post(editor, f"/campaigns/{campaign_id}",
-                     {"name": "Salon 2026", "accounts": [account_ids[1], account_ids[2]]})
+    response = _post(
+        editor, f"/campaigns/{campaign_id}", {"name": "Salon 2026", "accounts": [account_ids[1], account_ids[2]]}
+    )
     assert response.status_code == 303
-    assert _scenarios(app, campaign_id) == {account_ids[0]: ScenarioStatus.STOPPED,
-                                            account_ids[1]: ScenarioStatus.PROVISIONING,
-                                            account_ids[2]: ScenarioStatus.PROVISIONING}
+    assert _scenarios(app, campaign_id) == {
+        account_ids[0]: ScenarioStatus.STOPPED,
+        account_ids[1]: ScenarioStatus.PROVISIONING,
+        account_ids[2]: ScenarioStatus.PROVISIONING,
+    }
     assert len(_queued(app)) == queued + 2  # one stop, one provisioning
     _post(editor, f"/campaigns/{campaign_id}", {"name": "Salon 2026", "accounts": account_ids[:3]})
     assert _scenarios(app, campaign_id)[account_ids[0]] is ScenarioStatus.PROVISIONING  # re-added
@@ -169,17 +196,24 @@ def test_a_failed_scenario_can_be_retried_and_polls_again(app, editor, account_i
     row = editor.get(path, headers={"HX-Request": "true"})
     html = row.get_data(as_text=True)
     assert row.status_code == 286 and "Make 400 SC400: Invalid input" in html and "Try again" in html
-    retried = editor.post(path + "/retry", headers={"HX-Request": "true"},
-                          data={"csrf_token": csrf_token(editor, f"/campaigns/{campaign_id}")})
+    retried = editor.post(
+        path + "/retry",
+        headers={"HX-Request": "true"},
+        data={"csrf_token": csrf_token(editor, f"/campaigns/{campaign_id}")},
+    )
     html = retried.get_data(as_text=True)
     assert retried.status_code == 200 and html.lstrip().startswith("<li") and "every 1s" in html
     assert editor.get(path, headers={"HX-Request": "true"}).status_code == 200
     with app.app_context():
         scenario = db.session.scalar(sa.select(CampaignScenario))
-        assert (scenario.status, scenario.last_error, scenario.make_scenario_id) == \
-            (ScenarioStatus.PROVISIONING, None, None)
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "scenario_provisioning")
-                                  .order_by(AuditEvent.id.desc()))
+        assert (scenario.status, scenario.last_error, scenario.make_scenario_id) == (
+            ScenarioStatus.PROVISIONING,
+            None,
+            None,
+        )
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "scenario_provisioning").order_by(AuditEvent.id.desc())
+        )
         assert event.data == {"from": "failed"} and event.actor_id is not None
     again = editor.post(path + "/retry", data={"csrf_token": csrf_token(editor, f"/campaigns/{campaign_id}")})
     assert again.status_code == 409  # only a failed scenario is retried
@@ -207,12 +241,12 @@ def test_scenario_urls_belong_to_their_campaign(app, editor, account_ids):
     _post(editor, "/campaigns/", {"name": "B"})
     with app.app_context():
         scenario_id = db.session.scalar(sa.select(CampaignScenario.id))
-    assert editor.get(f"/campaigns/{first + 1}/scenarios/{scenario_id}",
-                      headers={"HX-Request": "true"}).status_code == 404
+    assert (
+        editor.get(f"/campaigns/{first + 1}/scenarios/{scenario_id}", headers={"HX-Request": "true"}).status_code == 404
+    )
 
 
 def test_approvers_cannot_touch_campaigns(client, auth):
     auth.login("approver")
     assert client.get("/campaigns/new").status_code == 403
     assert client.post("/campaigns/", data={"name": "X", "csrf_token": csrf_token(client, "/")}).status_code == 403
-

@@ -2,6 +2,7 @@
 overrides the text, link or files of one network, follows the base again, keeps what was typed
 when the form is refused, sends an approved post back to review; the preview and the tab's
 counter read the form without saving it."""
+
 from __future__ import annotations
 
 import re
@@ -28,12 +29,23 @@ def seed(app):
 
 
 def _form(seed, **overrides):
-    data = {"title": "Teaser", "message": "Rendez-vous au salon, stand B12, toute la semaine. #salon",
-            "link": "https://example.org/salon", "media_ids": seed.media,
-            "targets": [seed.scenarios["x"], seed.scenarios["linkedin"]], "scheduled_date": "", "scheduled_time": "",
-            "version-x": "1", "version-x-follow-message": "1", "version-x-link-mode": "base", "version-x-media-mode": "base",
-            "version-linkedin": "1", "version-linkedin-follow-message": "1", "version-linkedin-link-mode": "base",
-            "version-linkedin-media-mode": "base"}
+    data = {
+        "title": "Teaser",
+        "message": "Rendez-vous au salon, stand B12, toute la semaine. #salon",
+        "link": "https://example.org/salon",
+        "media_ids": seed.media,
+        "targets": [seed.scenarios["x"], seed.scenarios["linkedin"]],
+        "scheduled_date": "",
+        "scheduled_time": "",
+        "version-x": "1",
+        "version-x-follow-message": "1",
+        "version-x-link-mode": "base",
+        "version-x-media-mode": "base",
+        "version-linkedin": "1",
+        "version-linkedin-follow-message": "1",
+        "version-linkedin-link-mode": "base",
+        "version-linkedin-media-mode": "base",
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -55,18 +67,28 @@ def _versions(app, object_id):
 
 def test_a_tab_overrides_text_link_and_media_then_follows_the_base_again(app, client, auth, seed):
     auth.login("editor")
-    object_id = _create(client, seed, **{
-        "version-x-follow-message": None, "version-x-message": "Court pour X #salon",
-        "version-x-link-mode": "none",
-        "version-linkedin-media-mode": "own", "version-linkedin-media": [seed.media[1]]})
+    object_id = _create(
+        client,
+        seed,
+        **{
+            "version-x-follow-message": None,
+            "version-x-message": "Court pour X #salon",
+            "version-x-link-mode": "none",
+            "version-linkedin-media-mode": "own",
+            "version-linkedin-media": [seed.media[1]],
+        },
+    )
     found = _versions(app, object_id)
     assert found[Platform.X].message == "Court pour X #salon" and found[Platform.X].link is None
     assert found[Platform.X].overridden == {"message", "link"}
     assert found[Platform.LINKEDIN].media_ids == [seed.media[1]] and found[Platform.LINKEDIN].overridden == {"media"}
     assert found[Platform.LINKEDIN].message.startswith("Rendez-vous")
     with app.app_context():
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "object_versions_updated",
-                                                              AuditEvent.subject_id == object_id))
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == "object_versions_updated", AuditEvent.subject_id == object_id
+            )
+        )
         assert set(event.data) == {"x", "linkedin"}
 
     # The edit page shows each tab as saved: X writes its own text, LinkedIn its own files.
@@ -78,14 +100,23 @@ def test_a_tab_overrides_text_link_and_media_then_follows_the_base_again(app, cl
     assert page.count("data-modified hidden") == 1  # X and LinkedIn say "modified", Instagram not
 
     # A base edit flows into what follows it; a form without a tab leaves that tab as it is.
-    form = _form(seed, message="Nouveau texte de base", **{"version-x-follow-message": None,
-                                                           "version-x-message": "Court pour X #salon",
-                                                           "version-x-link-mode": "none",
-                                                           "version-linkedin-media-mode": "own",
-                                                           "version-linkedin-media": [seed.media[1]]})
+    form = _form(
+        seed,
+        message="Nouveau texte de base",
+        **{
+            "version-x-follow-message": None,
+            "version-x-message": "Court pour X #salon",
+            "version-x-link-mode": "none",
+            "version-linkedin-media-mode": "own",
+            "version-linkedin-media": [seed.media[1]],
+        },
+    )
     assert _post(client, url, form).status_code == 303
     found = _versions(app, object_id)
-    assert found[Platform.LINKEDIN].message == "Nouveau texte de base" and found[Platform.X].message == "Court pour X #salon"
+    assert (
+        found[Platform.LINKEDIN].message == "Nouveau texte de base"
+        and found[Platform.X].message == "Court pour X #salon"
+    )
     bare = {k: v for k, v in _form(seed, message="Encore").items() if not k.startswith("version-")}
     assert _post(client, url, bare).status_code == 303
     assert _versions(app, object_id)[Platform.X].message == "Court pour X #salon"
@@ -96,18 +127,34 @@ def test_a_tab_overrides_text_link_and_media_then_follows_the_base_again(app, cl
     assert not found[Platform.X].overridden and not found[Platform.LINKEDIN].overridden
     assert found[Platform.X].message == "Encore" and found[Platform.X].link == "https://example.org/salon"
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ObjectVariant)
-                                 .where(ObjectVariant.object_id == object_id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(ObjectVariant).where(ObjectVariant.object_id == object_id)
+            )
+            == 0
+        )
 
 
 def test_a_refused_form_keeps_every_tab_as_typed_with_422(app, client, auth, seed):
     auth.login("editor")
     long_text = "Une version LinkedIn gardée telle que tapée."
-    response = _post(client, f"/campaigns/{seed.campaign_id}/objects", _form(seed, **{
-        "version-x-follow-message": None, "version-x-message": "Mon texte X",
-        "version-x-link-mode": "own", "version-x-link": "javascript:alert(1)",
-        "version-linkedin-follow-message": None, "version-linkedin-message": long_text,
-        "version-linkedin-media-mode": "own", "version-linkedin-media": [seed.media[1], seed.media[0]]}))
+    response = _post(
+        client,
+        f"/campaigns/{seed.campaign_id}/objects",
+        _form(
+            seed,
+            **{
+                "version-x-follow-message": None,
+                "version-x-message": "Mon texte X",
+                "version-x-link-mode": "own",
+                "version-x-link": "javascript:alert(1)",
+                "version-linkedin-follow-message": None,
+                "version-linkedin-message": long_text,
+                "version-linkedin-media-mode": "own",
+                "version-linkedin-media": [seed.media[1], seed.media[0]],
+            },
+        ),
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Enter a web address starting with http:// or https://." in html
@@ -118,8 +165,14 @@ def test_a_refused_form_keeps_every_tab_as_typed_with_422(app, client, auth, see
     assert re.search(r'id="version-x-tab"[^>]*aria-selected="true"', html)
     assert "to fix" in html
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ContentObject)
-                                 .where(ContentObject.campaign_id == seed.campaign_id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ContentObject)
+                .where(ContentObject.campaign_id == seed.campaign_id)
+            )
+            == 0
+        )
 
 
 def _panel_tag(html, network):
@@ -158,12 +211,18 @@ def test_without_javascript_every_ticked_network_tab_is_shown_under_its_heading(
 
 def test_an_own_link_must_be_given_and_unticked_networks_are_not_checked(app, client, auth, seed):
     auth.login("editor")
-    response = _post(client, f"/campaigns/{seed.campaign_id}/objects",
-                     _form(seed, **{"version-x-link-mode": "own", "version-x-link": ""}))
+    response = _post(
+        client,
+        f"/campaigns/{seed.campaign_id}/objects",
+        _form(seed, **{"version-x-link-mode": "own", "version-x-link": ""}),
+    )
     assert response.status_code == 422 and "Enter this network&#39;s link" in response.get_data(as_text=True)
     # Instagram is not ticked: its tab is neither checked nor saved.
-    object_id = _create(client, seed, **{"version-instagram": "1", "version-instagram-link-mode": "own",
-                                         "version-instagram-link": "pas une adresse"})
+    object_id = _create(
+        client,
+        seed,
+        **{"version-instagram": "1", "version-instagram-link-mode": "own", "version-instagram-link": "pas une adresse"},
+    )
     with app.app_context():
         assert db.session.get(ObjectVariant, (object_id, Platform.INSTAGRAM)) is None
 
@@ -173,6 +232,7 @@ def test_editing_a_version_of_an_approved_post_sends_it_back_to_review(app, clie
     object_id = _create(client, seed)
     with app.app_context():
         from app.models import User
+
         obj = db.session.get(ContentObject, object_id)
         reviews.submit(obj, by=db.session.get(User, auth.user_id))
         reviews.approve(obj, by=db.session.get(User, make_user("approver")[0]))
@@ -182,26 +242,46 @@ def test_editing_a_version_of_an_approved_post_sends_it_back_to_review(app, clie
     assert _versions(app, object_id)[Platform.X].overridden == frozenset()
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.APPROVED
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ObjectVariant)
-                                 .where(ObjectVariant.object_id == object_id)) == 0  # no empty rows
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(ObjectVariant).where(ObjectVariant.object_id == object_id)
+            )
+            == 0
+        )  # no empty rows
     response = _post(client, url, _form(seed, **{"version-x-follow-message": None, "version-x-message": "Pour X"}))
     assert response.status_code == 303
     with app.app_context():
         obj = db.session.get(ContentObject, object_id)
         assert obj.status is ObjectStatus.IN_REVIEW
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                                 .where(Publication.object_id == object_id)) == 0  # withdrawn
-        actions = list(db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id).order_by(AuditEvent.id)))
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Publication).where(Publication.object_id == object_id)
+            )
+            == 0
+        )  # withdrawn
+        actions = list(
+            db.session.scalars(
+                sa.select(AuditEvent.action)
+                .where(AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id)
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions[-2:] == ["object_versions_updated", "status:in_review"]
 
 
 def test_the_preview_and_a_tabs_counter_read_the_form_without_saving(app, client, auth, seed):
     auth.login("editor")
-    x_text = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
-    form = _form(seed, **{"version-x-follow-message": None, "version-x-message": x_text,
-                          "version-linkedin-follow-message": None, "version-linkedin-message": "L" * 1500,
-                          "preview-platform": "linkedin"})
+    x_text = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
+    form = _form(
+        seed,
+        **{
+            "version-x-follow-message": None,
+            "version-x-message": x_text,
+            "version-linkedin-follow-message": None,
+            "version-linkedin-message": "L" * 1500,
+            "preview-platform": "linkedin",
+        },
+    )
     response = _post(client, f"/campaigns/{seed.campaign_id}/objects/preview", form)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -212,13 +292,23 @@ def test_the_preview_and_a_tabs_counter_read_the_form_without_saving(app, client
     assert 'data-platform="x"' in counter.get_data(as_text=True) and "19 / 280" in counter.get_data(as_text=True)
     assert "linkedin" not in counter.get_data(as_text=True)
     # Following the base, the tab counts the base text.
-    following = _post(client, f"/campaigns/{seed.campaign_id}/objects/count",
-                      {**_form(seed, message="abc"), "platform": "x"}).get_data(as_text=True)
+    following = _post(
+        client, f"/campaigns/{seed.campaign_id}/objects/count", {**_form(seed, message="abc"), "platform": "x"}
+    ).get_data(as_text=True)
     assert "3 / 280" in following
-    assert _post(client, f"/campaigns/{seed.campaign_id}/objects/count", {**form, "platform": "myspace"}).status_code == 400
+    assert (
+        _post(client, f"/campaigns/{seed.campaign_id}/objects/count", {**form, "platform": "myspace"}).status_code
+        == 400
+    )
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ContentObject)
-                                 .where(ContentObject.campaign_id == seed.campaign_id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ContentObject)
+                .where(ContentObject.campaign_id == seed.campaign_id)
+            )
+            == 0
+        )
 
 
 def test_a_networks_settings_are_saved_with_its_tab_or_alone(app, client, auth, seed):
@@ -227,9 +317,15 @@ def test_a_networks_settings_are_saved_with_its_tab_or_alone(app, client, auth, 
     assert _versions(app, object_id)[Platform.LINKEDIN].options == {"visibility": "LOGGED_IN"}
     # A form that shows the settings without the rest of the tab leaves the text as it was.
     url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
-    assert _post(client, url, _form(seed, **{"version-x-follow-message": None, "version-x-message": "X seul"})).status_code == 303
+    assert (
+        _post(client, url, _form(seed, **{"version-x-follow-message": None, "version-x-message": "X seul"})).status_code
+        == 303
+    )
     alone = {k: v for k, v in _form(seed).items() if not k.startswith("version-")}
-    assert _post(client, url, {**alone, "options-x-shown": "1", "options-x-reply_settings": "following"}).status_code == 303
+    assert (
+        _post(client, url, {**alone, "options-x-shown": "1", "options-x-reply_settings": "following"}).status_code
+        == 303
+    )
     found = _versions(app, object_id)
     assert found[Platform.X].message == "X seul" and found[Platform.X].options == {"reply_settings": "following"}
     assert found[Platform.LINKEDIN].options == {"visibility": "LOGGED_IN"}  # not shown: kept as saved
@@ -249,16 +345,29 @@ def test_a_version_edited_in_review_restarts_an_approval_chain(app, client, auth
     from tests.test_approval_chains import _approve, _chain, _queue
 
     [object_id] = in_review(1)
-    _chain(app, object_id, team, ("Communication", StepRule.ANY, ["Marie"], None),
-           ("Juridique", StepRule.ANY, ["Jean"], None))
+    _chain(
+        app,
+        object_id,
+        team,
+        ("Communication", StepRule.ANY, ["Marie"], None),
+        ("Juridique", StepRule.ANY, ["Jean"], None),
+    )
     _approve(app, object_id, team["Marie"])
     assert _queue(app, team["Jean"]) == [object_id]
     with app.app_context():
         obj = db.session.get(ContentObject, object_id)
-        form = {"title": obj.title, "message": obj.message, "link": obj.link, "targets": objects.target_ids(obj),
-                "scheduled_date": "", "scheduled_time": "", "version-linkedin": "1",
-                "version-linkedin-message": "Pour LinkedIn", "version-linkedin-link-mode": "base",
-                "version-linkedin-media-mode": "base"}
+        form = {
+            "title": obj.title,
+            "message": obj.message,
+            "link": obj.link,
+            "targets": objects.target_ids(obj),
+            "scheduled_date": "",
+            "scheduled_time": "",
+            "version-linkedin": "1",
+            "version-linkedin-message": "Pour LinkedIn",
+            "version-linkedin-link-mode": "base",
+            "version-linkedin-media-mode": "base",
+        }
         campaign_id = obj.campaign_id
     auth.login("editor")
     assert _post(client, f"/campaigns/{campaign_id}/objects/{object_id}", form).status_code == 303
@@ -272,12 +381,20 @@ def test_linkedin_alt_text_fields_follow_the_tab_files(app, client, auth, seed):
     text typed stays, an image new to the form shows its stored text."""
     auth.login("editor")
     first, second = seed.media
-    object_id = _create(client, seed, **{"options-linkedin-shown": "1",
-                                         f"options-linkedin-alt_texts-{second}": "Texte enregistré"})
+    object_id = _create(
+        client, seed, **{"options-linkedin-shown": "1", f"options-linkedin-alt_texts-{second}": "Texte enregistré"}
+    )
     url = f"/campaigns/{seed.campaign_id}/objects/alt-texts/linkedin"
-    own = _form(seed, object_id=str(object_id), **{
-        "version-linkedin-media-mode": "own", "version-linkedin-media": [first], "options-linkedin-shown": "1",
-        f"options-linkedin-alt_texts-{first}": "Une affiche bleue"})
+    own = _form(
+        seed,
+        object_id=str(object_id),
+        **{
+            "version-linkedin-media-mode": "own",
+            "version-linkedin-media": [first],
+            "options-linkedin-shown": "1",
+            f"options-linkedin-alt_texts-{first}": "Une affiche bleue",
+        },
+    )
     response = _post(client, url, own)
     html = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -2,6 +2,7 @@
 rendition keyed and made by it, the payload sending it, the cache shared by posts with the same
 crop, an approved post going back to review; a video made vertical with black bands or cropped
 around a point (issue 11, points 1 and 2)."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,16 +13,34 @@ from werkzeug.datastructures import MultiDict
 
 from app import versions
 from app.extensions import db
-from app.models import (AuditEvent, Campaign, ContentObject, MediaAsset, MediaKind, ObjectStatus, Platform, Publication,
-                        Rendition, RenditionStatus, Role)
+from app.models import (
+    AuditEvent,
+    Campaign,
+    ContentObject,
+    MediaAsset,
+    MediaKind,
+    ObjectStatus,
+    Platform,
+    Publication,
+    Rendition,
+    RenditionStatus,
+    Role,
+)
 from app.renditions import crops, screen, service
 from tests.conftest import csrf_token
 from tests.objects_support import _scenario, make_asset, make_objects, seed_campaign
 
 EN = {"Accept-Language": "en"}
 HX = {**EN, "HX-Request": "true"}
-READY = {"storage_item_id": "renditions/x.jpg", "storage_version": "1", "mime": "image/jpeg", "size_bytes": 200_000,
-         "width": 1440, "height": 754, "changes": {"cropped": True}}
+READY = {
+    "storage_item_id": "renditions/x.jpg",
+    "storage_version": "1",
+    "mime": "image/jpeg",
+    "size_bytes": 200_000,
+    "width": 1440,
+    "height": 754,
+    "changes": {"cropped": True},
+}
 
 
 def _post(seed, asset_id, status=ObjectStatus.DRAFT) -> ContentObject:
@@ -34,8 +53,11 @@ def _wide(seed_title="Panorama") -> MediaAsset:
 
 
 def _rendition(asset, platform) -> Rendition | None:
-    return db.session.scalar(sa.select(Rendition).where(
-        Rendition.asset_id == asset.id, Rendition.profile == service.profile(platform)).order_by(Rendition.id.desc()))
+    return db.session.scalar(
+        sa.select(Rendition)
+        .where(Rendition.asset_id == asset.id, Rendition.profile == service.profile(platform))
+        .order_by(Rendition.id.desc())
+    )
 
 
 def test_a_crop_is_saved_for_one_network_and_its_rendition_is_keyed_and_sent_by_it(app):
@@ -61,8 +83,10 @@ def test_a_crop_is_saved_for_one_network_and_its_rendition_is_keyed_and_sent_by_
         assert made.crop == "focal-0.900-0.500" and made.status is RenditionStatus.PENDING
         assert service.crop_key(photo) == "auto"  # the file's own focal point did not move
         shown = {p: screen.for_target([photo], p, own[p].crops)[0] for p in (Platform.INSTAGRAM, Platform.X)}
-        assert {p: item.crop for p, item in shown.items()} == {Platform.INSTAGRAM: "focal-0.900-0.500",
-                                                                Platform.X: "auto"}
+        assert {p: item.crop for p, item in shown.items()} == {
+            Platform.INSTAGRAM: "focal-0.900-0.500",
+            Platform.X: "auto",
+        }
         assert shown[Platform.INSTAGRAM].own == {"x": 0.9, "y": 0.5} and shown[Platform.X].framing is None
         framing = crops.framing(photo, Platform.INSTAGRAM, "focal-0.900-0.500")
         left, top, width, height = framing.frame
@@ -73,19 +97,26 @@ def test_a_crop_is_saved_for_one_network_and_its_rendition_is_keyed_and_sent_by_
         form = MultiDict([("targets", str(s)) for s in seed.scenarios.values()] + [("media_ids", str(photo.id))])
         previewed, _, _ = composer.preview(campaign, objects.offered_scenarios(campaign, obj), form, obj)
         assert {check.account.platform: check.renditions[0].crop for check in previewed} == {
-            Platform.INSTAGRAM: "focal-0.900-0.500", Platform.X: "auto"}
+            Platform.INSTAGRAM: "focal-0.900-0.500",
+            Platform.X: "auto",
+        }
         audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "object_crop_moved"))
         assert audit.data == {"platform": "instagram", "asset": photo.id, "crop": {"x": 0.9, "y": 0.5}}
         # The payload sends the rendition around that crop: pending, then the one made.
-        publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios["instagram"],
-                                  idempotency_key=f"c-{uuid.uuid4().hex[:6]}", fingerprint="f")
+        publication = Publication(
+            object_id=obj.id,
+            campaign_scenario_id=seed.scenarios["instagram"],
+            idempotency_key=f"c-{uuid.uuid4().hex[:6]}",
+            fingerprint="f",
+        )
         db.session.add(publication)
         db.session.flush()
         with pytest.raises(RenditionPending) as waiting:
             payload.build(publication)
         assert waiting.value.rendition_id == made.id
-        db.session.execute(sa.update(Rendition).where(Rendition.id == made.id).values(
-            status=RenditionStatus.READY, **READY))
+        db.session.execute(
+            sa.update(Rendition).where(Rendition.id == made.id).values(status=RenditionStatus.READY, **READY)
+        )
         db.session.expire_all()
         body = payload.build(publication)
         assert [(item["width"], item["height"]) for item in body["media"]] == [(1440, 754)]
@@ -99,8 +130,9 @@ def test_posts_with_the_same_crop_share_one_rendition_and_submission_requests_it
     with app.test_request_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM,), extra_statuses=(), media=0)
         photo = _wide()
-        editor = accounts.create_user(f"e{uuid.uuid4().hex[:6]}@example.org", "Eliott", Role.EDITOR,
-                                      "an editor password")
+        editor = accounts.create_user(
+            f"e{uuid.uuid4().hex[:6]}@example.org", "Eliott", Role.EDITOR, "an editor password"
+        )
         first, second = _post(seed, photo.id), _post(seed, photo.id)
         crops.move(first, Platform.INSTAGRAM, photo, {"x": 0.2, "y": 0.5}, actor=None)
         versions.save(second, Platform.INSTAGRAM, crops={str(photo.id): {"x": 0.2, "y": 0.5}})
@@ -111,12 +143,17 @@ def test_posts_with_the_same_crop_share_one_rendition_and_submission_requests_it
         third = _post(seed, photo.id)
         objects.submit(third, actor=editor)
         assert sorted(db.session.scalars(sa.select(Rendition.crop).where(Rendition.asset_id == photo.id))) == [
-            "auto", "focal-0.200-0.500"]
+            "auto",
+            "focal-0.200-0.500",
+        ]
         # Moving the file's focal point re-queues the posts that follow it, not the one with its own crop.
         db.session.get(ContentObject, first.id).status = ObjectStatus.IN_REVIEW
         screen.move_focal_point(photo, 0.7, 0.5)
         assert sorted(db.session.scalars(sa.select(Rendition.crop).where(Rendition.asset_id == photo.id))) == [
-            "auto", "focal-0.200-0.500", "focal-0.700-0.500"]
+            "auto",
+            "focal-0.200-0.500",
+            "focal-0.700-0.500",
+        ]
 
 
 def test_moving_a_crop_after_approval_sends_the_post_back_to_review(app):
@@ -142,8 +179,9 @@ def test_a_video_is_made_vertical_with_black_bands_or_cropped_around_a_point(app
     with app.test_request_context():
         clip_asset = make_asset("Clip", mime="video/mp4", kind=MediaKind.VIDEO, size=(320, 180))
         assert crops.adjustable(clip_asset, Platform.INSTAGRAM) and crops.adjustable(clip_asset, Platform.TIKTOK)
-        assert not crops.adjustable(make_asset("Vertical", mime="video/mp4", kind=MediaKind.VIDEO, size=(180, 320)),
-                                    Platform.TIKTOK)
+        assert not crops.adjustable(
+            make_asset("Vertical", mime="video/mp4", kind=MediaKind.VIDEO, size=(180, 320)), Platform.TIKTOK
+        )
         # Without a choice: today's default, its own shape (the focal point's key, as before).
         assert service.crop_for(clip_asset, {}) == "auto"
         assert crops.parse(clip_asset, MultiDict({"fit": ""})) is None
@@ -151,7 +189,9 @@ def test_a_video_is_made_vertical_with_black_bands_or_cropped_around_a_point(app
         around = crops.parse(clip_asset, MultiDict({"fit": "crop", "x": "80", "y": "50"}))
         assert letterbox == {"fit": "letterbox"} and around == {"fit": "crop", "x": 0.8, "y": 0.5}
         assert crops.parse(clip_asset, MultiDict({"fit": "crop"})) == {"fit": "crop"}  # the file's point
-        assert crops.parse(clip_asset, MultiDict({"fit": "crop", "x": "80", "y": "50", "reset": "1"})) == {"fit": "crop"}
+        assert crops.parse(clip_asset, MultiDict({"fit": "crop", "x": "80", "y": "50", "reset": "1"})) == {
+            "fit": "crop"
+        }
         with pytest.raises(crops.CropError):
             crops.parse(clip_asset, MultiDict({"fit": "stretch"}))
         with pytest.raises(crops.CropError):
@@ -172,7 +212,10 @@ def test_a_video_is_made_vertical_with_black_bands_or_cropped_around_a_point(app
         kept = results["auto"]
         assert (kept["width"], kept["height"]) == (640, 360)  # its shape, up to TikTok's 360 px minimum
         assert not kept["changes"]["letterboxed"] and not kept["changes"]["cropped"]
-        assert results["letterbox"]["changes"]["letterboxed"] and results["letterbox"]["width"] < results["letterbox"]["height"]
+        assert (
+            results["letterbox"]["changes"]["letterboxed"]
+            and results["letterbox"]["width"] < results["letterbox"]["height"]
+        )
         assert abs(results["letterbox"]["width"] / results["letterbox"]["height"] - 9 / 16) < 0.02
         cropped = results["crop-0.800-0.500"]
         assert cropped["changes"]["cropped"] and not cropped["changes"]["letterboxed"]
@@ -188,16 +231,22 @@ def page(app):
     """A post in review to Instagram and X with a 3000x1000 photo (Instagram crops it)."""
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
-        seed.scenarios["instagram-2"] = _scenario(db.session.get(Campaign, seed.campaign_id), Platform.INSTAGRAM,
-                                                  "ready")  # a second Instagram account
+        seed.scenarios["instagram-2"] = _scenario(
+            db.session.get(Campaign, seed.campaign_id), Platform.INSTAGRAM, "ready"
+        )  # a second Instagram account
         photo = _wide()
         photo.preview_path = "derived/panorama.webp"
         db.session.commit()
         obj = _post(seed, photo.id, ObjectStatus.IN_REVIEW)
         db.session.commit()
         url = f"/campaigns/{seed.campaign_id}/objects/{obj.id}"
-        return {"url": url, "object": obj.id, "photo": photo.id, "scenarios": seed.scenarios,
-                "move": f"{url}/renditions/{seed.scenarios['instagram']}/crop/{photo.id}"}
+        return {
+            "url": url,
+            "object": obj.id,
+            "photo": photo.id,
+            "scenarios": seed.scenarios,
+            "move": f"{url}/renditions/{seed.scenarios['instagram']}/crop/{photo.id}",
+        }
 
 
 def test_the_post_page_moves_a_crop_for_one_network(app, client, auth, page):
@@ -216,7 +265,10 @@ def test_the_post_page_moves_a_crop_for_one_network(app, client, auth, page):
     assert 'data-crop="focal-0.900-0.500"' in body and 'hx-trigger="every 2s"' in body  # being made
     assert 'data-testid="crop-reset"' in body
     # The other Instagram account's box shows the same crop: it comes along, swapped out of band.
-    assert body.count('hx-swap-oob="true"') == 1 and f'id="renditions-{page["object"]}-{page["scenarios"]["instagram-2"]}"' in body
+    assert (
+        body.count('hx-swap-oob="true"') == 1
+        and f'id="renditions-{page["object"]}-{page["scenarios"]["instagram-2"]}"' in body
+    )
     assert body.count('data-crop="focal-0.900-0.500"') == 2
     # Without JavaScript: back to the post page with the message.
     plain = client.post(page["move"], data={"csrf_token": token, "reset": "1"}, headers=EN)

@@ -6,6 +6,7 @@ The units' commands are the compose services' commands (asserted below); the run
 starts each once, with the compose environment and the units' `Environment=` lines on top
 (ports and directories moved to free ones), so no documented command goes untested.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,6 +45,7 @@ METRICS_TOKEN = secrets.token_hex(16)
 
 def _interpolate(value: str, variables: dict) -> str:
     """Compose's ${NAME}, ${NAME:-default}, ${NAME:?message}."""
+
     def one(match):
         name, op, arg = match.group(1), match.group(2), match.group(3)
         if variables.get(name):
@@ -51,6 +53,7 @@ def _interpolate(value: str, variables: dict) -> str:
         if op == ":?":
             raise AssertionError(f"{name} unset: {arg}")
         return arg or ""
+
     return re.sub(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}", one, value)
 
 
@@ -80,23 +83,27 @@ def unit_argv(service: dict) -> list[str]:
     return [argv[0].rsplit("/", 1)[1], *argv[1:]]
 
 
-UNIT_OF = {"migrate": "cms-migrate.service", "web": "cms-web.service", "scheduler": "cms-scheduler.service",
-           **{name: f"cms-{name}.service" for name in POOLS}}
+UNIT_OF = {
+    "migrate": "cms-migrate.service",
+    "web": "cms-web.service",
+    "scheduler": "cms-scheduler.service",
+    **{name: f"cms-{name}.service" for name in POOLS},
+}
 
 
 def app_queues() -> set[str]:
     """The queues of the project's actors (tests declare actors of their own: left out)."""
     import app.tasks.actors  # noqa: F401  (declares them)
 
-    return {lazy.options.get("queue_name", "default") for lazy in _declared
-            if lazy.fn.__module__.startswith("app.")}
+    return {lazy.options.get("queue_name", "default") for lazy in _declared if lazy.fn.__module__.startswith("app.")}
 
 
 def pool_queues(argv: list[str]) -> list[str]:
-    return argv[argv.index("--queues") + 1:]
+    return argv[argv.index("--queues") + 1 :]
 
 
 # --- What the files say ---------------------------------------------------------------------
+
 
 def test_the_backing_services():
     assert SERVICES["db"]["image"] == "postgres:17"
@@ -161,8 +168,9 @@ def test_the_units_pass_systemd_analyze(tmp_path):
         (tmp_path / path.name).write_text(text.replace("/etc/cms/cms.env", str(tmp_path / "cms.env")))
     (tmp_path / "cms.env").write_text("")
     names = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".service", ".target"))
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and done.stdout + done.stderr == "", done.stdout + done.stderr
 
 
@@ -199,7 +207,7 @@ def test_the_reverse_proxy_example():
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     upload = re.search(r"location ~ \^/media/\(upload\|\[0-9\]\+/file\)\$ \{(.*?)\}", conf, re.S).group(1)
     assert "proxy_request_buffering off;" in upload and "client_max_body_size 2100m;" in upload
-    assert 2100 * 1024 ** 2 > load_config()["MEDIA_MAX_VIDEO_BYTES"]
+    assert 2100 * 1024**2 > load_config()["MEDIA_MAX_VIDEO_BYTES"]
     assert "proxy_set_header X-Request-ID $request_id;" in conf
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
@@ -210,14 +218,18 @@ def test_the_readme_gives_the_same_commands():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Production", 1)[1].split("\n## ", 1)[0]
     block = section.split("```sh", 1)[1].split("```", 1)[0]
-    documented = {" ".join(shlex.split(line.split("#", 1)[0])) for line in block.splitlines()
-                  if line.split() and line.split()[0] in ("gunicorn", "dramatiq", "python", "flask")}
+    documented = {
+        " ".join(shlex.split(line.split("#", 1)[0]))
+        for line in block.splitlines()
+        if line.split() and line.split()[0] in ("gunicorn", "dramatiq", "python", "flask")
+    }
     compose = {" ".join(s["command"]) for s in APP_SERVICES.values()}
     # One-off commands for a person (tested with the CLI) aside, the processes are compose's.
     assert {c for c in documented if not c.startswith(("flask users", "flask check-config"))} == compose
 
 
 # --- Every command, running ----------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -232,8 +244,9 @@ class Process:
         self.err = workdir / f"{name}.err"
         executable = str(VENV_BIN / argv[0]) if (VENV_BIN / argv[0]).exists() else argv[0]
         with self.out.open("w") as stdout, self.err.open("w") as stderr:  # the child keeps its copies
-            self.proc = subprocess.Popen([executable, *argv[1:]], cwd=ROOT, env=env, stdout=stdout,
-                                         stderr=stderr, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [executable, *argv[1:]], cwd=ROOT, env=env, stdout=stdout, stderr=stderr, start_new_session=True
+            )
 
     def output(self) -> str:
         return self.out.read_text() + self.err.read_text()
@@ -265,8 +278,9 @@ def wait_for(what: str, check, processes, timeout=120.0):
         dead = [p for p in processes if not p.alive()]
         assert not dead, f"{dead[0].name} stopped while waiting for {what}:\n{dead[0].output()[-3000:]}"
         time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}:\n" +
-                         "\n".join(f"--- {p.name}\n{p.output()[-1500:]}" for p in processes))
+    raise AssertionError(
+        f"timed out waiting for {what}:\n" + "\n".join(f"--- {p.name}\n{p.output()[-1500:]}" for p in processes)
+    )
 
 
 def http(url, headers=None, timeout=10):
@@ -289,25 +303,42 @@ def stack_env(servers, tmp_path):
     master_key = secrets.token_hex(16)
     meili = start_meili_emulator(MeiliEmulatorConfig(master_key=master_key))
     database = create_database(servers.database_url)
-    dotenv = {"POSTGRES_PASSWORD": "unused-here", "MEILI_MASTER_KEY": master_key,
-              "SECRET_KEY": secrets.token_hex(32), "MAKE_CALLBACK_SECRET": secrets.token_hex(16),
-              "PUBLIC_BASE_URL": "https://cms.example.org", "METRICS_TOKEN": METRICS_TOKEN}
-    env = {key: value for key, value in os.environ.items()
-           if not re.match(r"(APP_|MAKE_|GRAPH_|MEILI_|SECRET_|PUBLIC_|REDIS_|DATABASE_|DRAMATIQ_|"
-                           r"PROMETHEUS|SESSION_|dramatiq_)", key)}
+    dotenv = {
+        "POSTGRES_PASSWORD": "unused-here",
+        "MEILI_MASTER_KEY": master_key,
+        "SECRET_KEY": secrets.token_hex(32),
+        "MAKE_CALLBACK_SECRET": secrets.token_hex(16),
+        "PUBLIC_BASE_URL": "https://cms.example.org",
+        "METRICS_TOKEN": METRICS_TOKEN,
+    }
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not re.match(
+            r"(APP_|MAKE_|GRAPH_|MEILI_|SECRET_|PUBLIC_|REDIS_|DATABASE_|DRAMATIQ_|"
+            r"PROMETHEUS|SESSION_|dramatiq_)",
+            key,
+        )
+    }
     env.update(dotenv)
-    env.update({key: _interpolate(str(value), dotenv)
-                for key, value in APP_SERVICES["web"]["environment"].items()})
+    env.update({key: _interpolate(str(value), dotenv) for key, value in APP_SERVICES["web"]["environment"].items()})
     tag = uuid.uuid4().hex[:8]
     (tmp_path / "media").mkdir()
-    env.update({
-        "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        "DATABASE_URL": database.replace("postgresql+psycopg://", "postgresql://"),
-        "REDIS_URL": servers.redis_url, "REDIS_KEY_PREFIX": f"deploy-{tag}:",
-        "DRAMATIQ_NAMESPACE": f"deploy-{tag}", "MEILI_URL": meili.url,
-        "MEDIA_ROOT": str(tmp_path / "media"), "MEILI_INDEX_PREFIX": f"deploy-{tag}-",
-        "WEB_WORKERS": "2", "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "DATABASE_URL": database.replace("postgresql+psycopg://", "postgresql://"),
+            "REDIS_URL": servers.redis_url,
+            "REDIS_KEY_PREFIX": f"deploy-{tag}:",
+            "DRAMATIQ_NAMESPACE": f"deploy-{tag}",
+            "MEILI_URL": meili.url,
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "MEILI_INDEX_PREFIX": f"deploy-{tag}-",
+            "WEB_WORKERS": "2",
+            "FLASK_APP": "wsgi.py",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     yield env
     meili.stop()
     drop_database(servers.database_url, database)
@@ -336,10 +367,14 @@ def service_env(name: str, base: dict, tmp_path: Path) -> dict:
 
 
 def test_every_service_command_runs(stack_env, tmp_path):
-    migrate = subprocess.run([str(VENV_BIN / APP_SERVICES["migrate"]["command"][0]),
-                              *APP_SERVICES["migrate"]["command"][1:]], cwd=ROOT,
-                             env=service_env("migrate", stack_env, tmp_path),
-                             capture_output=True, text=True, timeout=300)
+    migrate = subprocess.run(
+        [str(VENV_BIN / APP_SERVICES["migrate"]["command"][0]), *APP_SERVICES["migrate"]["command"][1:]],
+        cwd=ROOT,
+        env=service_env("migrate", stack_env, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     assert "Running upgrade" in migrate.stderr + migrate.stdout
 
@@ -348,14 +383,20 @@ def test_every_service_command_runs(stack_env, tmp_path):
     try:
         base = f"http://{envs['web']['GUNICORN_BIND']}"
         wait_for("the web's /healthz", lambda: http(f"{base}/healthz")[0] == 200, processes.values())
-        healthcheck = [part.replace("127.0.0.1:8000", envs["web"]["GUNICORN_BIND"])
-                       for part in APP_SERVICES["web"]["healthcheck"]["test"][1:]]
+        healthcheck = [
+            part.replace("127.0.0.1:8000", envs["web"]["GUNICORN_BIND"])
+            for part in APP_SERVICES["web"]["healthcheck"]["test"][1:]
+        ]
         assert subprocess.run([str(VENV_BIN / healthcheck[0]), *healthcheck[1:]], timeout=30).returncode == 0
         for name in POOLS:
-            wait_for(f"{name} to start", lambda n=name: "Worker process is ready for action"
-                     in processes[n].output(), processes.values())
-        wait_for("the scheduler to start", lambda: "scheduler started" in processes["scheduler"].output(),
-                 processes.values())
+            wait_for(
+                f"{name} to start",
+                lambda n=name: "Worker process is ready for action" in processes[n].output(),
+                processes.values(),
+            )
+        wait_for(
+            "the scheduler to start", lambda: "scheduler started" in processes["scheduler"].output(), processes.values()
+        )
         wait_for("/readyz", lambda: http(f"{base}/readyz")[0] == 200, processes.values())
         checks = json.loads(http(f"{base}/readyz")[2])["checks"]
         assert checks["scheduler"]["ok"] and checks["search"]["engine"] == "meilisearch"
@@ -364,21 +405,29 @@ def test_every_service_command_runs(stack_env, tmp_path):
         _requests_are_logged_and_counted(base, processes["web"])
     finally:
         codes = {name: process.stop() for name, process in processes.items()}
-    assert codes == {name: 0 for name in processes}, {n: p.output()[-2000:] for n, p in processes.items()
-                                                      if codes[n] != 0}
+    assert codes == {name: 0 for name in processes}, {
+        n: p.output()[-2000:] for n, p in processes.items() if codes[n] != 0
+    }
 
 
 def _each_pool_takes_its_queues(stack_env, envs, processes):
     """A message on each queue, for an actor nobody declares: the pool consuming the queue takes
     it and dead-letters it, which its own Prometheus exposition counts. And one real message."""
-    app = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": stack_env["DATABASE_URL"],
-                      "REDIS_URL": stack_env["REDIS_URL"], "DRAMATIQ_NAMESPACE": stack_env["DRAMATIQ_NAMESPACE"],
-                      "SECRET_KEY": "sender"})
+    app = create_app(
+        {
+            "APP_ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": stack_env["DATABASE_URL"],
+            "REDIS_URL": stack_env["REDIS_URL"],
+            "DRAMATIQ_NAMESPACE": stack_env["DRAMATIQ_NAMESPACE"],
+            "SECRET_KEY": "sender",
+        }
+    )
     broker = app.extensions["dramatiq"]
     for pool, service in POOLS.items():
         for queue in pool_queues(service["command"]):
-            broker.enqueue(dramatiq.Message(queue_name=queue, actor_name="deployment_probe", args=(),
-                                            kwargs={}, options={}))
+            broker.enqueue(
+                dramatiq.Message(queue_name=queue, actor_name="deployment_probe", args=(), kwargs={}, options={})
+            )
     with app.app_context():
         app.extensions["dramatiq_actors"]["publish"].send(0)  # no such publication: a no-op
 
@@ -389,8 +438,9 @@ def _each_pool_takes_its_queues(stack_env, envs, processes):
     for pool, service in POOLS.items():
         for queue in pool_queues(service["command"]):
             line = f'dramatiq_message_rejects_total{{actor_name="deployment_probe",queue_name="{queue}"}} 1.0'
-            wait_for(f"{pool} to take a message from {queue}", lambda: exposed(pool, line),
-                     processes.values(), timeout=60)
+            wait_for(
+                f"{pool} to take a message from {queue}", lambda: exposed(pool, line), processes.values(), timeout=60
+            )
     [publishing] = [pool for pool, s in POOLS.items() if "publish" in pool_queues(s["command"])]
     line = 'dramatiq_messages_total{actor_name="publish",queue_name="publish"} 1.0'
     wait_for("the publish actor to run", lambda: exposed(publishing, line), processes.values(), timeout=60)
@@ -404,8 +454,14 @@ def _requests_are_logged_and_counted(base, web):
     assert status == 200
     # Both gunicorn workers answered some: the multiprocess directory adds them up.
     assert 'cms_http_request_duration_seconds_count{endpoint="auth.login",method="GET",status="2xx"} 10.0' in text
-    for gauge in ("cms_outbox_lag_seconds", "cms_callbacks_pending", "cms_publications_unknown",
-                  "cms_dead_letter_messages", "cms_media_processing_assets", "cms_scheduler_heartbeat_age_seconds"):
+    for gauge in (
+        "cms_outbox_lag_seconds",
+        "cms_callbacks_pending",
+        "cms_publications_unknown",
+        "cms_dead_letter_messages",
+        "cms_media_processing_assets",
+        "cms_scheduler_heartbeat_age_seconds",
+    ):
         assert gauge in text
     time.sleep(0.5)
     access = [json.loads(line) for line in web.out.read_text().splitlines() if line.startswith("{")]
@@ -416,16 +472,28 @@ def _requests_are_logged_and_counted(base, web):
 
 def test_a_bad_setting_stops_every_process(stack_env, tmp_path):
     """Web, worker and scheduler refuse to start, each naming every problem."""
-    env = {**stack_env, "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "HSTS_ENABLED": "ture",
-           "MAKE_CALLBACK_SECRET": "too-short"}
+    env = {
+        **stack_env,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "HSTS_ENABLED": "ture",
+        "MAKE_CALLBACK_SECRET": "too-short",
+    }
     for name in ("web", "worker-search", "scheduler"):
         argv = APP_SERVICES[name]["command"]
         (tmp_path / name).mkdir()
-        done = subprocess.run([str(VENV_BIN / argv[0]), *argv[1:]], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120, env=service_env(name, env, tmp_path / name))
+        done = subprocess.run(
+            [str(VENV_BIN / argv[0]), *argv[1:]],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=service_env(name, env, tmp_path / name),
+        )
         output = done.stdout + done.stderr
         assert done.returncode != 0, (name, output[-2000:])
-        for problem in ("HSTS_ENABLED='ture' is not a boolean",
-                        "PUBLIC_BASE_URL='http://127.0.0.1:8000' must be https",
-                        "MAKE_CALLBACK_SECRET is 9 bytes: at least 24"):
+        for problem in (
+            "HSTS_ENABLED='ture' is not a boolean",
+            "PUBLIC_BASE_URL='http://127.0.0.1:8000' must be https",
+            "MAKE_CALLBACK_SECRET is 9 bytes: at least 24",
+        ):
             assert problem in output, (name, problem, output[-2000:])

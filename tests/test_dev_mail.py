@@ -1,4 +1,5 @@
 """The local SMTP sink of `make run` and the /dev/mail page: only in local development."""
+
 import smtplib
 from email.message import EmailMessage
 
@@ -8,13 +9,17 @@ from tests.conftest import make_test_app
 from tests.notifications_support import login
 
 
-def test_dev_mail_lists_what_the_sink_received_in_development_only(servers, test_database, tmp_path, monkeypatch, make_user):
+def test_dev_mail_lists_what_the_sink_received_in_development_only(
+    servers, test_database, tmp_path, monkeypatch, make_user
+):
     monkeypatch.delenv("SMTP_URL", raising=False)
     stack = []
     monkeypatch.setattr("app.launcher.INSTANCE", tmp_path)
     settings = start_mail_sink(stack)
     try:
-        assert settings["SMTP_URL"].startswith("smtp://127.0.0.1:") and settings["DEV_MAIL_DIR"] == str(tmp_path / "dev-mail")
+        assert settings["SMTP_URL"].startswith("smtp://127.0.0.1:") and settings["DEV_MAIL_DIR"] == str(
+            tmp_path / "dev-mail"
+        )
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "cms@example.org", "paul@example.org", "Bonjour Paul"
         message.set_content("Le texte")

@@ -13,6 +13,7 @@
 
 Pure file reading: no database, no server.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("app", "sandbox", "bench", "deploy")
 CODE_FILES = ("wsgi.py", "gunicorn.conf.py", "compose.yaml", "Dockerfile", "Makefile", ".env.example")
-CODE_SUFFIXES = {".py", ".html", ".js", ".md", ".txt", ".yaml", ".yml", ".conf", ".service", ".cfg",
-                 ".toml", ".ini", ".example", ""}
+CODE_SUFFIXES = {
+    ".py",
+    ".html",
+    ".js",
+    ".md",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".conf",
+    ".service",
+    ".cfg",
+    ".toml",
+    ".ini",
+    ".example",
+    "",
+}
 
 DOC = r"(?<![\w/.-])(?P<doc>(?:docs/)?[a-z][a-z0-9-]*\.md)"
 # A section sign and the section's number: §4.1, §1.5b, §2
@@ -36,12 +51,13 @@ PLAIN = re.compile(r"(?<![\w/.-])(?P<doc>docs/[a-z][a-z0-9-]*\.md)")
 BARE = re.compile(r"(?<!§)" + SECTION)
 # Standards cited with § in the code that are not ours
 OUTSIDE = re.compile(r"ISO|IEC|GIF89a|CIPA|RFC|ECMA|ITU|spec\b")
-BARE_REACH = 400   # characters: a bare § must follow its document this closely
+BARE_REACH = 400  # characters: a bare § must follow its document this closely
 
 
 def _tracked() -> list[Path]:
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.split("\n")
+    out = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     return [ROOT / name for name in out if name and (ROOT / name).is_file()]
 
 
@@ -68,7 +84,7 @@ def slug(heading: str) -> str:
 @cache
 def headings(doc: Path) -> tuple[str, ...]:
     text = doc.read_text(encoding="utf-8")
-    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)   # no headings inside code blocks
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)  # no headings inside code blocks
     return tuple(m.group(1).strip() for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*$", text, re.M))
 
 
@@ -117,7 +133,7 @@ def citation_problems(path: Path, text: str) -> list[str]:
         check(m["doc"], m.start(), "§" + m["sec"], lambda d, s=m["sec"]: has_number(d, s))
     for m in TITLED.finditer(text):
         if not ours(m["doc"]):
-            continue   # another project's file (make-skills' iml-functions.md...)
+            continue  # another project's file (make-skills' iml-functions.md...)
         title = re.sub(r"\s*\n\s*#?\s*", " ", m["title"]).strip()
         check(m["doc"], m.start(), f'"{title}"', lambda d, t=title: has_title(d, t))
     for m in ANCHORED.finditer(text):
@@ -137,8 +153,9 @@ def citation_problems(path: Path, text: str) -> list[str]:
             name = before[-1][1]
             check(name, m.start(), "§" + m["sec"], lambda d, s=m["sec"]: has_number(d, s))
         elif standard < 0 or m.start() - standard > BARE_REACH:
-            problems.append(f"{rel}:{_line(text, m.start())}: §{m['sec']} names no document "
-                            f"(write docs/<file>.md §{m['sec']})")
+            problems.append(
+                f"{rel}:{_line(text, m.start())}: §{m['sec']} names no document (write docs/<file>.md §{m['sec']})"
+            )
     return problems
 
 
@@ -166,7 +183,7 @@ def link_problems(path: Path, root: Path = ROOT) -> list[str]:
     problems = []
     for m in LINK.finditer(text):
         target = m["target"] or m["image"]
-        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):   # https:, mailto: ...
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.I):  # https:, mailto: ...
             continue
         file_part, _, anchor = target.partition("#")
         dest = (path.parent / file_part).resolve() if file_part else path
@@ -188,17 +205,30 @@ def test_every_relative_link_of_the_documents_resolves():
 def test_the_checks_catch_what_they_are_for(tmp_path):
     """The rules above, on made-up text: each mistake is reported, each right citation is not."""
     fake = ROOT / "app" / "example.py"
-    good = ('"""See docs/external-apis.md §4.1 and §4.3, docs/external-apis.md, "Make status\n'
-            'callbacks", docs/notifications.md#teams and PNG (ISO/IEC 15948 §5)."""')
+    good = (
+        '"""See docs/external-apis.md §4.1 and §4.3, docs/external-apis.md, "Make status\n'
+        'callbacks", docs/notifications.md#teams and PNG (ISO/IEC 15948 §5)."""'
+    )
     assert citation_problems(fake, good) == []
-    for bad in ("docs/external-apis.md §9.9", "docs/missing.md §1", "see §1.5b",
-                'docs/external-apis.md, "No such title"', "docs/notifications.md#nowhere",
-                "docs/nothing-here.md", "docs/external-apis.md §1.1" + " " * 500 + "then §4.1"):
+    for bad in (
+        "docs/external-apis.md §9.9",
+        "docs/missing.md §1",
+        "see §1.5b",
+        'docs/external-apis.md, "No such title"',
+        "docs/notifications.md#nowhere",
+        "docs/nothing-here.md",
+        "docs/external-apis.md §1.1" + " " * 500 + "then §4.1",
+    ):
         assert citation_problems(fake, bad), bad
     page = tmp_path / "page.md"
-    page.write_text("# A title\n[ok](#a-title) [bad](#nope) [gone](missing.md) [up](../x.md)\n"
-                    "[web](https://example.org/a.md) `[code](nowhere.md)`\n", encoding="utf-8")
+    page.write_text(
+        "# A title\n[ok](#a-title) [bad](#nope) [gone](missing.md) [up](../x.md)\n"
+        "[web](https://example.org/a.md) `[code](nowhere.md)`\n",
+        encoding="utf-8",
+    )
     problems = link_problems(page, root=tmp_path)
     assert [p.split(": ", 1)[1] for p in problems] == [
-        "page.md has no heading #nope", "missing.md is not a file of the repository",
-        "../x.md is not a file of the repository"]
+        "page.md has no heading #nope",
+        "missing.md is not a file of the repository",
+        "../x.md is not a file of the repository",
+    ]

@@ -1,6 +1,7 @@
-""""Draft the message" through N8N: the button enqueues an actor (a real worker here) that
+""" "Draft the message" through N8N: the button enqueues an actor (a real worker here) that
 POSTs the post's context to a stand-in N8N server; the page polls until the draft is ready,
 or says why there is none. The post itself is never changed by a draft."""
+
 import re
 import time
 
@@ -52,16 +53,23 @@ def worker(app):
 def post(app):
     with app.app_context():
         seed = seed_campaign(media=0)
-        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["instagram"]], [], 1,
-                                   statuses=(ObjectStatus.DRAFT,))
+        [object_id] = make_objects(
+            seed.campaign_id, [seed.scenarios["instagram"]], [], 1, statuses=(ObjectStatus.DRAFT,)
+        )
         return seed, object_id
 
 
 def ask(client, post, **form):
     """The draft button, from the edit form of the post (from "New post": object_id="")."""
     seed, object_id = post
-    data = {"title": "Teaser salon", "message": "", "targets": [seed.scenarios["instagram"]],
-            "object_id": object_id, "csrf_token": csrf_token(client, "/campaigns/"), **form}
+    data = {
+        "title": "Teaser salon",
+        "message": "",
+        "targets": [seed.scenarios["instagram"]],
+        "object_id": object_id,
+        "csrf_token": csrf_token(client, "/campaigns/"),
+        **form,
+    }
     return client.post(f"/campaigns/{seed.campaign_id}/draft", data=data, headers=HTMX)
 
 
@@ -86,8 +94,7 @@ def test_the_button_is_hidden_while_n8n_is_not_configured(app, client, auth, pos
     assert refused.status_code == 286 and b"Drafting with N8N is not configured." in refused.data
     monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", "http://127.0.0.1:9/draft")
     assert b'data-testid="draft-button"' in client.get(edit, headers=EN).data
-    assert b'data-testid="draft-button"' in client.get(f"/campaigns/{seed.campaign_id}/objects/new",
-                                                       headers=EN).data
+    assert b'data-testid="draft-button"' in client.get(f"/campaigns/{seed.campaign_id}/objects/new", headers=EN).data
 
 
 def test_a_post_not_saved_yet_gets_a_draft_too(app, client, auth, post, n8n, worker, monkeypatch):
@@ -95,12 +102,12 @@ def test_a_post_not_saved_yet_gets_a_draft_too(app, client, auth, post, n8n, wor
     auth.login("editor")
     ready = poll(client, ask(client, post, object_id="", title="Nouvelle publication"))
     assert "Brouillon : Nouvelle publication" in ready.get_data(as_text=True)
-    assert n8n.received[-1]["object"] == {"id": None, "title": "Nouvelle publication", "message": "",
-                                          "link": None}
+    assert n8n.received[-1]["object"] == {"id": None, "title": "Nouvelle publication", "message": "", "link": None}
 
 
-def test_a_draft_from_n8n_is_offered_and_put_in_the_form_only_on_request(app, client, auth, post, n8n, worker,
-                                                                        monkeypatch):
+def test_a_draft_from_n8n_is_offered_and_put_in_the_form_only_on_request(
+    app, client, auth, post, n8n, worker, monkeypatch
+):
     seed, object_id = post
     monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", n8n.url + "/draft")
     auth.login("editor")
@@ -125,13 +132,15 @@ def test_a_plain_text_answer_is_a_draft_too(app, client, auth, post, n8n, worker
     assert "Un brouillon en texte" in poll(client, ask(client, post)).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("behaviour, problem", [
-    ("slow", "N8N did not answer in time."),
-    ("error", "N8N answered with an error (HTTP 500)."),
-    ("unreachable", "N8N could not be reached."),
-])
-def test_when_n8n_fails_the_editor_is_told_why(app, client, auth, post, n8n, worker, monkeypatch,
-                                               behaviour, problem):
+@pytest.mark.parametrize(
+    "behaviour, problem",
+    [
+        ("slow", "N8N did not answer in time."),
+        ("error", "N8N answered with an error (HTTP 500)."),
+        ("unreachable", "N8N could not be reached."),
+    ],
+)
+def test_when_n8n_fails_the_editor_is_told_why(app, client, auth, post, n8n, worker, monkeypatch, behaviour, problem):
     url = "http://127.0.0.1:9/draft" if behaviour == "unreachable" else f"{n8n.url}/{behaviour}"
     monkeypatch.setitem(app.config, "N8N_WEBHOOK_URL", url)
     monkeypatch.setitem(app.config, "N8N_TIMEOUT_S", 0.5)

@@ -2,6 +2,7 @@
 webhook in the Make emulator, whose dry-run route calls the CMS back (served on loopback) with a
 signed `dry_run_ok`; the row shows "verified" live. Real Redis broker, a Dramatiq worker, a
 database of this module's own."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,7 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def app(servers, emulator):
-    with emulated_app(servers, emulator.settings(), worker_threads=2, serve=True,
-                      MAKE_DRY_RUN_TIMEOUT_S=2) as app:
+    with emulated_app(servers, emulator.settings(), worker_threads=2, serve=True, MAKE_DRY_RUN_TIMEOUT_S=2) as app:
         yield app
 
 
@@ -49,36 +49,49 @@ def _ready_scenario(app, emulator) -> CampaignScenario:
     contract (its dry-run route included)."""
     with app.app_context(), accounts.make_client() as client:
         hook = client.create_hook(f"template-{uuid.uuid4().hex[:6]}")
-        template = client.create_scenario(contract_template(
-            instagram_photo(CONNECTIONS["instagram"]), secret=SECRET, hook_id=hook["id"],
-            name=f"template-{hook['id']}"))["id"]
+        template = client.create_scenario(
+            contract_template(
+                instagram_photo(CONNECTIONS["instagram"]),
+                secret=SECRET,
+                hook_id=hook["id"],
+                name=f"template-{hook['id']}",
+            )
+        )["id"]
         account = accounts.create_account(
-            Platform.INSTAGRAM, label=f"IG {uuid.uuid4().hex[:4]}", template_scenario_id=None,
-            make_connection_id=CONNECTIONS["instagram"], account_identifier=str(uuid.uuid4().int)[:17])
+            Platform.INSTAGRAM,
+            label=f"IG {uuid.uuid4().hex[:4]}",
+            template_scenario_id=None,
+            make_connection_id=CONNECTIONS["instagram"],
+            account_identifier=str(uuid.uuid4().int)[:17],
+        )
         account.template_scenario_id = template  # set quietly: no account test, no dry run of its own
-        campaign = campaigns.create_campaign(name="Salon", description="", starts_on=None,
-                                             ends_on=None, account_ids=[account.id], actor=None)
+        campaign = campaigns.create_campaign(
+            name="Salon", description="", starts_on=None, ends_on=None, account_ids=[account.id], actor=None
+        )
         db.session.commit()
         campaign_id = campaign.id
 
     def ready():
         with app.app_context():
-            row = db.session.scalar(sa.select(CampaignScenario).where(
-                CampaignScenario.campaign_id == campaign_id))
+            row = db.session.scalar(sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id))
             db.session.expunge_all()
         return row if row is not None and row.status is S.READY else None
+
     return wait_for(ready)
 
 
 def _box(client, row, **headers):
-    return client.get(f"/make/campaigns/{row.campaign_id}/scenarios/{row.id}",
-                      headers={"HX-Request": "true", **headers})
+    return client.get(
+        f"/make/campaigns/{row.campaign_id}/scenarios/{row.id}", headers={"HX-Request": "true", **headers}
+    )
 
 
 def _test_in_make(client, row):
-    return client.post(f"/make/campaigns/{row.campaign_id}/scenarios/{row.id}/dry-run",
-                       headers={"HX-Request": "true"},
-                       data={"csrf_token": csrf_token(client, f"/campaigns/{row.campaign_id}")})
+    return client.post(
+        f"/make/campaigns/{row.campaign_id}/scenarios/{row.id}/dry-run",
+        headers={"HX-Request": "true"},
+        data={"csrf_token": csrf_token(client, f"/campaigns/{row.campaign_id}")},
+    )
 
 
 def test_test_in_make_is_verified_end_to_end_and_the_row_says_when(app, emulator, editor):
@@ -94,6 +107,7 @@ def test_test_in_make_is_verified_end_to_end_and_the_row_says_when(app, emulator
     def answered():
         response = _box(editor, row)
         return response if response.status_code == 286 else None
+
     settled = wait_for(answered, timeout=20, interval=0.2)
     assert 'data-dry-run="verified"' in settled.get_data(as_text=True)
     assert "Verified in Make" in settled.get_data(as_text=True)
@@ -147,6 +161,7 @@ def test_a_webhook_that_refuses_the_dry_run_is_reported(app, emulator, editor):
     def failed():
         response = _box(editor, row)
         return response if 'data-dry-run="failed"' in response.get_data(as_text=True) else None
+
     html = wait_for(failed, timeout=20, interval=0.2).get_data(as_text=True)
     assert "The dry run could not be sent: HTTP 410" in html
 
@@ -167,8 +182,21 @@ def test_the_payload_has_the_publication_shape_with_nothing_to_publish(app, emul
     with app.app_context(), app.test_request_context():
         scenario = db.session.get(CampaignScenario, row.id)
         body = dry_run.payload(scenario, f"dry-{row.id}-{'0' * 32}")
-    assert set(body) == {"delivery_id", "idempotency_key", "attempt", "fingerprint", "dry_run",
-                         "campaign", "object", "platform", "account_identifier", "text", "link",
-                         "media", "callback_url", "sent_at"}
+    assert set(body) == {
+        "delivery_id",
+        "idempotency_key",
+        "attempt",
+        "fingerprint",
+        "dry_run",
+        "campaign",
+        "object",
+        "platform",
+        "account_identifier",
+        "text",
+        "link",
+        "media",
+        "callback_url",
+        "sent_at",
+    }
     assert body["media"] == [] and body["callback_url"].endswith("/hooks/make")
     assert body["platform"] == "instagram" and body["campaign"]["id"] == row.campaign_id

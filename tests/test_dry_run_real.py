@@ -13,6 +13,7 @@ dry-run route posts nothing). The scenario and the hook are deleted at the end, 
 skipped otherwise. `test_the_real_account_path_runs_against_the_emulator` runs the very same
 function with those variables pointed at the Make emulator, so the path is exercised here too.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,17 +36,27 @@ from app.models import CampaignScenario, Platform, ScenarioStatus
 from app.platforms import service as accounts
 from sandbox.make import emulator_of
 from sandbox.server import BackgroundServer
-from tests.make_sandbox import (CONNECTIONS, ORGANIZATION, TEAM, TOKEN, ServedEmulator,
-                                emulated_app, wait_for)
+from tests.make_sandbox import CONNECTIONS, ORGANIZATION, TEAM, TOKEN, ServedEmulator, emulated_app, wait_for
 
-REAL_SETTINGS = ("MAKE_TEST_TOKEN", "MAKE_TEST_BASE_URL", "MAKE_TEST_TEAM_ID",
-                 "MAKE_TEST_ORGANIZATION_ID", "MAKE_TEST_DATASTORE_ID", "MAKE_TEST_CONNECTION_ID",
-                 "MAKE_TEST_PLATFORM", "MAKE_TEST_ACCOUNT_IDENTIFIER", "MAKE_TEST_PUBLIC_URL",
-                 "MAKE_TEST_LISTEN_PORT")
-NO_REAL = ("no real Make account for the dry run: set " + ", ".join(REAL_SETTINGS)
-           + " (a Data Store with text fields external_id and external_url, a connection of "
-           "MAKE_TEST_PLATFORM's app and the page or account id it publishes to, and a public "
-           "https URL that reaches this machine's MAKE_TEST_LISTEN_PORT, e.g. a tunnel)")
+REAL_SETTINGS = (
+    "MAKE_TEST_TOKEN",
+    "MAKE_TEST_BASE_URL",
+    "MAKE_TEST_TEAM_ID",
+    "MAKE_TEST_ORGANIZATION_ID",
+    "MAKE_TEST_DATASTORE_ID",
+    "MAKE_TEST_CONNECTION_ID",
+    "MAKE_TEST_PLATFORM",
+    "MAKE_TEST_ACCOUNT_IDENTIFIER",
+    "MAKE_TEST_PUBLIC_URL",
+    "MAKE_TEST_LISTEN_PORT",
+)
+NO_REAL = (
+    "no real Make account for the dry run: set "
+    + ", ".join(REAL_SETTINGS)
+    + " (a Data Store with text fields external_id and external_url, a connection of "
+    "MAKE_TEST_PLATFORM's app and the page or account id it publishes to, and a public "
+    "https URL that reaches this machine's MAKE_TEST_LISTEN_PORT, e.g. a tunnel)"
+)
 PROVISION_TIMEOUT_S = 120
 ANSWER_TIMEOUT_S = 180
 S = ScenarioStatus
@@ -72,17 +83,23 @@ def run_dry_run(servers, env: dict) -> Outcome:
     platform = env["MAKE_TEST_PLATFORM"]
     assert blueprints.native_supported(platform), (
         f"MAKE_TEST_PLATFORM={platform!r}: the repo renders a blueprint only for "
-        f"{', '.join(blueprints.NATIVE_PLATFORMS)}")
+        f"{', '.join(blueprints.NATIVE_PLATFORMS)}"
+    )
     # A fresh secret, and a MAKE_ENV of its own so the names of this run's hook and scenario
     # cannot meet those of an earlier run on the same account (campaign ids restart at 1).
-    settings = {"MAKE_BASE_URL": env["MAKE_TEST_BASE_URL"], "MAKE_API_TOKEN": env["MAKE_TEST_TOKEN"],
-                "MAKE_TEAM_ID": env["MAKE_TEST_TEAM_ID"],
-                "MAKE_ORGANIZATION_ID": env["MAKE_TEST_ORGANIZATION_ID"],
-                "MAKE_DATASTORE_ID": env["MAKE_TEST_DATASTORE_ID"],
-                "MAKE_CALLBACK_SECRET": secrets.token_hex(33),
-                "MAKE_ENV": f"contract-{uuid.uuid4().hex[:8]}"}
-    with emulated_app(servers, settings, worker_threads=2) as app, \
-            BackgroundServer(app, port=int(env["MAKE_TEST_LISTEN_PORT"])):
+    settings = {
+        "MAKE_BASE_URL": env["MAKE_TEST_BASE_URL"],
+        "MAKE_API_TOKEN": env["MAKE_TEST_TOKEN"],
+        "MAKE_TEAM_ID": env["MAKE_TEST_TEAM_ID"],
+        "MAKE_ORGANIZATION_ID": env["MAKE_TEST_ORGANIZATION_ID"],
+        "MAKE_DATASTORE_ID": env["MAKE_TEST_DATASTORE_ID"],
+        "MAKE_CALLBACK_SECRET": secrets.token_hex(33),
+        "MAKE_ENV": f"contract-{uuid.uuid4().hex[:8]}",
+    }
+    with (
+        emulated_app(servers, settings, worker_threads=2) as app,
+        BackgroundServer(app, port=int(env["MAKE_TEST_LISTEN_PORT"])),
+    ):
         app.config["PUBLIC_BASE_URL"] = env["MAKE_TEST_PUBLIC_URL"].rstrip("/")
         names: list[str] = []
         try:
@@ -94,23 +111,29 @@ def run_dry_run(servers, env: dict) -> Outcome:
 def _dry_run(app, env: dict, names: list[str]) -> Outcome:
     with app.app_context():
         account = accounts.create_account(
-            Platform(env["MAKE_TEST_PLATFORM"]), label=f"Contract {uuid.uuid4().hex[:4]}",
+            Platform(env["MAKE_TEST_PLATFORM"]),
+            label=f"Contract {uuid.uuid4().hex[:4]}",
             make_connection_id=int(env["MAKE_TEST_CONNECTION_ID"]),
-            account_identifier=env["MAKE_TEST_ACCOUNT_IDENTIFIER"], template_scenario_id=None)
-        campaign = campaigns.create_campaign(name="Dry run contract", description="",
-                                             starts_on=None, ends_on=None,
-                                             account_ids=[account.id], actor=None)
+            account_identifier=env["MAKE_TEST_ACCOUNT_IDENTIFIER"],
+            template_scenario_id=None,
+        )
+        campaign = campaigns.create_campaign(
+            name="Dry run contract", description="", starts_on=None, ends_on=None, account_ids=[account.id], actor=None
+        )
         db.session.commit()  # the worker provisions the campaign's scenario after this
         campaign_id = campaign.id
-        names.append(scenario_name(db.session.scalar(sa.select(CampaignScenario).where(
-            CampaignScenario.campaign_id == campaign_id))))
+        names.append(
+            scenario_name(
+                db.session.scalar(sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id))
+            )
+        )
 
     def settled():
         with app.app_context():
-            row = db.session.scalar(sa.select(CampaignScenario).where(
-                CampaignScenario.campaign_id == campaign_id))
+            row = db.session.scalar(sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id))
             db.session.expunge_all()
         return row if row.status in (S.READY, S.FAILED) else None
+
     row = wait_for(settled, timeout=PROVISION_TIMEOUT_S, interval=0.5)
     assert row.status is S.READY, f"provisioning failed: {row.last_error}"
 
@@ -119,9 +142,12 @@ def _dry_run(app, env: dict, names: list[str]) -> Outcome:
         found = client.get_scenario(row.make_scenario_id)
         assert found.get("isActive") and not found.get("isinvalid"), found
         stored = client.get_blueprint(row.make_scenario_id)
-        rendered = render_blueprint(env["MAKE_TEST_PLATFORM"], hook_id=row.make_hook_id,
-                                    connection_id=int(env["MAKE_TEST_CONNECTION_ID"]),
-                                    name=names[0])
+        rendered = render_blueprint(
+            env["MAKE_TEST_PLATFORM"],
+            hook_id=row.make_hook_id,
+            connection_id=int(env["MAKE_TEST_CONNECTION_ID"]),
+            name=names[0],
+        )
         assert _modules(stored) == _modules(rendered)  # Make keeps the repo's blueprint
         idempotency_key = dry_run.request(scenario, actor=None)
         db.session.commit()  # the worker posts the hook after this
@@ -133,13 +159,16 @@ def _dry_run(app, env: dict, names: list[str]) -> Outcome:
             db.session.expunge_all()
         assert failed is None, f"the dry run could not be sent: {failed}"
         return verified_at
+
     try:
         wait_for(verified, timeout=ANSWER_TIMEOUT_S, interval=1)
     except AssertionError as exc:
-        raise AssertionError(f"no dry_run_ok within {ANSWER_TIMEOUT_S} s ({exc}): the scenario "
-                             f"{row.make_scenario_id} did not run, or its callback did not reach "
-                             f"{app.config['PUBLIC_BASE_URL']}; Make's scenario history tells "
-                             "which") from None
+        raise AssertionError(
+            f"no dry_run_ok within {ANSWER_TIMEOUT_S} s ({exc}): the scenario "
+            f"{row.make_scenario_id} did not run, or its callback did not reach "
+            f"{app.config['PUBLIC_BASE_URL']}; Make's scenario history tells "
+            "which"
+        ) from None
 
     with app.app_context():
         assert dry_run.state(db.session.get(CampaignScenario, row.id)).status == "verified"
@@ -156,13 +185,17 @@ def _data_store_keys(env: dict) -> set[str]:
     """Every record key of the Data Store (`GET /data-stores/{id}/data`, Make's API reference),
     read with the token, not through the CMS."""
     keys: set[str] = set()
-    with httpx.Client(base_url=env["MAKE_TEST_BASE_URL"].rstrip("/"), trust_env=False,
-                      headers={"Authorization": f"Token {env['MAKE_TEST_TOKEN']}"},
-                      timeout=30) as http:
+    with httpx.Client(
+        base_url=env["MAKE_TEST_BASE_URL"].rstrip("/"),
+        trust_env=False,
+        headers={"Authorization": f"Token {env['MAKE_TEST_TOKEN']}"},
+        timeout=30,
+    ) as http:
         offset = 0
         while True:
-            answer = http.get(f"/data-stores/{env['MAKE_TEST_DATASTORE_ID']}/data",
-                              params={"pg[offset]": offset, "pg[limit]": 100})
+            answer = http.get(
+                f"/data-stores/{env['MAKE_TEST_DATASTORE_ID']}/data", params={"pg[offset]": offset, "pg[limit]": 100}
+            )
             assert answer.status_code == 200, answer.text
             records = answer.json()["records"]
             keys.update(record["key"] for record in records)
@@ -217,13 +250,18 @@ def test_the_real_account_path_runs_against_the_emulator(servers, monkeypatch):
     emulator = ServedEmulator()
     try:
         port = _free_port()
-        emulated = {"MAKE_TEST_TOKEN": TOKEN, "MAKE_TEST_BASE_URL": f"{emulator.url}/api/v2",
-                    "MAKE_TEST_TEAM_ID": str(TEAM), "MAKE_TEST_ORGANIZATION_ID": str(ORGANIZATION),
-                    "MAKE_TEST_DATASTORE_ID": "1", "MAKE_TEST_PLATFORM": "facebook",
-                    "MAKE_TEST_CONNECTION_ID": str(CONNECTIONS["facebook"]),
-                    "MAKE_TEST_ACCOUNT_IDENTIFIER": "104563892734561",
-                    "MAKE_TEST_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                    "MAKE_TEST_LISTEN_PORT": str(port)}
+        emulated = {
+            "MAKE_TEST_TOKEN": TOKEN,
+            "MAKE_TEST_BASE_URL": f"{emulator.url}/api/v2",
+            "MAKE_TEST_TEAM_ID": str(TEAM),
+            "MAKE_TEST_ORGANIZATION_ID": str(ORGANIZATION),
+            "MAKE_TEST_DATASTORE_ID": "1",
+            "MAKE_TEST_PLATFORM": "facebook",
+            "MAKE_TEST_CONNECTION_ID": str(CONNECTIONS["facebook"]),
+            "MAKE_TEST_ACCOUNT_IDENTIFIER": "104563892734561",
+            "MAKE_TEST_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "MAKE_TEST_LISTEN_PORT": str(port),
+        }
         for name, value in emulated.items():
             monkeypatch.setenv(name, value)
         env = real_settings(os.environ)
@@ -249,8 +287,7 @@ def test_the_data_store_read_sees_a_published_key(servers):
     written by a real publication run is listed."""
     emulator = ServedEmulator()
     try:
-        env = {"MAKE_TEST_TOKEN": TOKEN, "MAKE_TEST_BASE_URL": f"{emulator.url}/api/v2",
-               "MAKE_TEST_DATASTORE_ID": "1"}
+        env = {"MAKE_TEST_TOKEN": TOKEN, "MAKE_TEST_BASE_URL": f"{emulator.url}/api/v2", "MAKE_TEST_DATASTORE_ID": "1"}
         with emulator_of(emulator.app).state.change() as data:  # as AddRecord writes it
             data["datastore"]["pub-1-abc"] = {"external_id": "1", "external_url": "https://x"}
         assert _data_store_keys(env) == {"pub-1-abc"}

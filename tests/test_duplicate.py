@@ -1,5 +1,6 @@
 """Duplicate a post (app/campaigns/duplicate.py): into its campaign or another active one, with
 its media order, its per-network versions and the targets the destination can take."""
+
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -7,8 +8,18 @@ import sqlalchemy as sa
 from app import versions
 from app.campaigns import duplicate as duplicating, objects
 from app.extensions import db
-from app.models import (AuditEvent, Campaign, CampaignScenario, CampaignStatus, ContentObject, ObjectStatus, Platform,
-                        ScenarioStatus, SocialAccount, User)
+from app.models import (
+    AuditEvent,
+    Campaign,
+    CampaignScenario,
+    CampaignStatus,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    ScenarioStatus,
+    SocialAccount,
+    User,
+)
 from tests.conftest import csrf_token
 from tests.objects_support import make_objects, seed_campaign
 
@@ -17,12 +28,22 @@ EN = {"Accept-Language": "en"}
 
 def _source(seed, *, status=ObjectStatus.APPROVED):
     """A post to X and LinkedIn, approved and scheduled, with an X version of its own."""
-    [object_id] = make_objects(seed.campaign_id, [seed.scenarios["x"], seed.scenarios["linkedin"]],
-                               list(reversed(seed.media)), 1, statuses=(status,),
-                               scheduled_at=datetime.now(timezone.utc) + timedelta(days=3))
+    [object_id] = make_objects(
+        seed.campaign_id,
+        [seed.scenarios["x"], seed.scenarios["linkedin"]],
+        list(reversed(seed.media)),
+        1,
+        statuses=(status,),
+        scheduled_at=datetime.now(timezone.utc) + timedelta(days=3),
+    )
     obj = db.session.get(ContentObject, object_id)
-    versions.save(obj, Platform.X, message="Court pour X #salon", media=[seed.media[1]],
-                  crops={str(seed.media[1]): {"x": 0.4, "y": 0.5}})
+    versions.save(
+        obj,
+        Platform.X,
+        message="Court pour X #salon",
+        media=[seed.media[1]],
+        crops={str(seed.media[1]): {"x": 0.4, "y": 0.5}},
+    )
     versions.save(obj, Platform.LINKEDIN, link="", options={"visibility": "CONNECTIONS"})
     db.session.commit()
     return obj
@@ -51,17 +72,29 @@ def test_a_copy_in_the_same_campaign_is_a_fresh_draft_with_every_version(app):
         assert [a.platform for a in done.kept] == [Platform.LINKEDIN, Platform.X] and done.dropped == []
         mine, theirs = versions.versions(copy), versions.versions(source)
         for platform in (Platform.X, Platform.LINKEDIN):
-            assert (mine[platform].message, mine[platform].link, mine[platform].media_ids, mine[platform].options,
-                    mine[platform].crops, mine[platform].overridden) == (
-                theirs[platform].message, theirs[platform].link, theirs[platform].media_ids,
-                theirs[platform].options, theirs[platform].crops, theirs[platform].overridden)
+            assert (
+                mine[platform].message,
+                mine[platform].link,
+                mine[platform].media_ids,
+                mine[platform].options,
+                mine[platform].crops,
+                mine[platform].overridden,
+            ) == (
+                theirs[platform].message,
+                theirs[platform].link,
+                theirs[platform].media_ids,
+                theirs[platform].options,
+                theirs[platform].crops,
+                theirs[platform].overridden,
+            )
         assert mine[Platform.X].message == "Court pour X #salon" and mine[Platform.X].media_ids == [seed.media[1]]
         assert mine[Platform.LINKEDIN].link is None and mine[Platform.LINKEDIN].options == {"visibility": "CONNECTIONS"}
         # The copy's versions are its own: editing them leaves the source alone.
         versions.save(copy, Platform.X, message="Autre")
         assert versions.version(source, Platform.X).message == "Court pour X #salon"
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "object_duplicated",
-                                                              AuditEvent.subject_id == copy.id))
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "object_duplicated", AuditEvent.subject_id == copy.id)
+        )
         assert event.actor_id == actor.id and event.data["from_object"] == source.id
         assert event.data["versions"] == ["linkedin", "x"] and event.data["dropped_accounts"] == []
 
@@ -112,12 +145,11 @@ def test_the_post_page_offers_the_copy_and_the_form_defaults_to_this_campaign(ap
     assert f'href="{url}/duplicate" data-testid="card-duplicate">Duplicate</a>' in board
     form = client.get(url + "/duplicate", headers=EN).get_data(as_text=True)
     assert f'<option value="{seed.campaign_id}" selected>' in form
-    assert f'value="{archived_id}"' not in form   # archived campaigns take no new post
+    assert f'value="{archived_id}"' not in form  # archived campaigns take no new post
     token = csrf_token(client, url + "/duplicate")
     refused = client.post(url + "/duplicate", data={"campaign_id": archived_id, "csrf_token": token}, headers=EN)
     assert refused.status_code == 422 and "Choose an active campaign" in refused.get_data(as_text=True)
-    response = client.post(url + "/duplicate", data={"campaign_id": seed.campaign_id, "csrf_token": token},
-                           headers=EN)
+    response = client.post(url + "/duplicate", data={"campaign_id": seed.campaign_id, "csrf_token": token}, headers=EN)
     assert response.status_code == 303
     with app.app_context():
         copy = db.session.scalar(sa.select(ContentObject).order_by(ContentObject.id.desc()))
@@ -137,11 +169,16 @@ def test_copying_into_a_campaign_without_an_account_says_which_ones_were_not_kep
         db.session.commit()
         url = f"/campaigns/{seed.campaign_id}/objects/{source.id}/duplicate"
         other_id = other.id
-        labels = sorted(a.label for a in db.session.scalars(sa.select(SocialAccount).join(CampaignScenario).where(
-            CampaignScenario.id.in_([seed.scenarios["x"], seed.scenarios["linkedin"]]))))
+        labels = sorted(
+            a.label
+            for a in db.session.scalars(
+                sa.select(SocialAccount)
+                .join(CampaignScenario)
+                .where(CampaignScenario.id.in_([seed.scenarios["x"], seed.scenarios["linkedin"]]))
+            )
+        )
     token = csrf_token(client, url)
-    response = client.post(url, data={"campaign_id": other_id, "csrf_token": token}, headers=EN,
-                           follow_redirects=True)
+    response = client.post(url, data={"campaign_id": other_id, "csrf_token": token}, headers=EN, follow_redirects=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Copy saved as a draft in “Rentrée”." in body

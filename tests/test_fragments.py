@@ -1,10 +1,18 @@
 """One view, one template: the full page for a normal request, the block for htmx."""
+
 import pytest
 
 
-@pytest.mark.parametrize("role,path", [("editor", "/campaigns/"), ("editor", "/media/"),
-                                       ("approver", "/reviews/"), ("admin", "/platforms/"),
-                                       ("admin", "/hooks/")])
+@pytest.mark.parametrize(
+    "role,path",
+    [
+        ("editor", "/campaigns/"),
+        ("editor", "/media/"),
+        ("approver", "/reviews/"),
+        ("admin", "/platforms/"),
+        ("admin", "/hooks/"),
+    ],
+)
 def test_fragment_contract(client, auth, role, path):
     auth.login(role)
     page = client.get(path)

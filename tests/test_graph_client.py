@@ -3,6 +3,7 @@ when GRAPH_TEST_* are set (the tests that inject faults run on the emulator only
 
 Waits are recorded instead of slept through: the emulator's faults are counted, not timed, so
 the assertions can say exactly which waits the client chose."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,15 @@ import uuid
 
 import pytest
 
-from app.integrations.graph import (FRAGMENT, GraphAuthError, GraphClient, GraphConflict, GraphNotFound,
-                                    GraphThrottled, GraphUnavailable)
+from app.integrations.graph import (
+    FRAGMENT,
+    GraphAuthError,
+    GraphClient,
+    GraphConflict,
+    GraphNotFound,
+    GraphThrottled,
+    GraphUnavailable,
+)
 from tests.graph_support import SIMPLE_MAX, emulator_settings, graph, tenant_settings  # noqa: F401
 
 
@@ -77,13 +85,16 @@ def payload(size: int) -> bytes:
 
 
 # -- on every target ------------------------------------------------------------------------------
-@pytest.mark.parametrize("size, fragments", [
-    (SIMPLE_MAX, 0),            # the largest simple PUT
-    (SIMPLE_MAX + 1, 1),        # the smallest session: one final fragment
-    (FRAGMENT, 1),              # exactly one chunk
-    (FRAGMENT + 1, 2),          # one byte over: a full chunk, then one byte
-    (3 * FRAGMENT + 5, 4),
-])
+@pytest.mark.parametrize(
+    "size, fragments",
+    [
+        (SIMPLE_MAX, 0),  # the largest simple PUT
+        (SIMPLE_MAX + 1, 1),  # the smallest session: one final fragment
+        (FRAGMENT, 1),  # exactly one chunk
+        (FRAGMENT + 1, 2),  # one byte over: a full chunk, then one byte
+        (3 * FRAGMENT + 5, 4),
+    ],
+)
 def test_sizes_around_the_simple_limit_and_the_chunk(target, tmp_path, size, fragments):
     data = payload(size)
     item = target.upload(data, tmp_path)
@@ -104,7 +115,7 @@ def test_a_replacement_is_a_new_version_and_the_old_bytes_stay(target, tmp_path)
     assert [v["size"] for v in versions] == [len(second), len(first)]
     assert target.read(item["id"], versions[1]["id"]) == first
     assert target.read(item["id"]) == second
-    assert target.read(item["id"], None, 5, FRAGMENT + 9) == second[5:FRAGMENT + 10]
+    assert target.read(item["id"], None, 5, FRAGMENT + 9) == second[5 : FRAGMENT + 10]
 
 
 def test_conflict_behaviour_is_sent_as_asked(target, tmp_path):

@@ -5,6 +5,7 @@ Graph client of its own as a person in SharePoint would be, replaces or deletes 
 runs as the actor runs it (the same function, in an app context) on the test's rolled-back
 database; the last tests use a database of their own, for two runs on two connections and for a
 real Dramatiq worker fed by the scheduler job."""
+
 from __future__ import annotations
 
 import tempfile
@@ -21,8 +22,21 @@ from app.auth import service as accounts
 from app.extensions import db
 from app.integrations.graph import GraphClient, GraphError, GraphResync
 from app.media import graph_sync
-from app.models import (AuditEvent, Campaign, CampaignScenario, ContentObject, MediaAsset, MediaStatus, ObjectMedia,
-                        ObjectStatus, Platform, Publication, Role, SocialAccount, StorageCursor)
+from app.models import (
+    AuditEvent,
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    MediaStatus,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Publication,
+    Role,
+    SocialAccount,
+    StorageCursor,
+)
 from app.scheduler import JOBS, Scheduler
 from app.storage import StorageUnavailable
 from app.tasks.media import process_media, store_media, sync_library_changes
@@ -82,9 +96,11 @@ def _asset(app, asset_id) -> MediaAsset:
 
 def _events(app, subject_type: str, subject_id: int) -> list[AuditEvent]:
     with app.app_context():
-        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.subject_type == subject_type,
-                                                                AuditEvent.subject_id == subject_id)
-                                    .order_by(AuditEvent.id)).all()
+        events = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
+            .order_by(AuditEvent.id)
+        ).all()
         db.session.expunge_all()
         return events
 
@@ -104,16 +120,21 @@ def _stored(app, client, data: bytes, name: str) -> MediaAsset:
 def _approved_post_using(app, asset_id: int) -> tuple[int, int]:
     """An approved post showing the asset, with one publication not sent yet."""
     with app.app_context():
-        account = SocialAccount(platform=Platform.FACEBOOK, label="Page", make_connection_id=1,
-                                account_identifier=uuid.uuid4().hex[:12])
+        account = SocialAccount(
+            platform=Platform.FACEBOOK, label="Page", make_connection_id=1, account_identifier=uuid.uuid4().hex[:12]
+        )
         campaign = Campaign(name="Été")
         scenario = CampaignScenario(campaign=campaign, social_account=account)
         obj = ContentObject(campaign=campaign, title="Affiche", message="m", status=ObjectStatus.APPROVED)
         db.session.add_all([account, campaign, scenario, obj])
         db.session.flush()
         db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset_id, position=0))
-        publication = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, fingerprint="sha256:x",
-                                  idempotency_key=f"o{obj.id}-s{scenario.id}-g1")
+        publication = Publication(
+            object_id=obj.id,
+            campaign_scenario_id=scenario.id,
+            fingerprint="sha256:x",
+            idempotency_key=f"o{obj.id}-s{scenario.id}-g1",
+        )
         db.session.add(publication)
         db.session.commit()
         return obj.id, publication.id
@@ -134,8 +155,7 @@ def test_a_baseline_then_no_change_does_nothing(app, client, editor, library):
     assert [e.action for e in _events(app, "media_assets", asset.id)] == ["media.uploaded"]
 
 
-def test_a_file_replaced_in_sharepoint_is_a_new_version_and_sends_approved_posts_back(app, client, editor,
-                                                                                       library):
+def test_a_file_replaced_in_sharepoint_is_a_new_version_and_sends_approved_posts_back(app, client, editor, library):
     asset = _stored(app, client, image("JPEG", size=(80, 60)), "affiche.jpg")
     object_id, publication_id = _approved_post_using(app, asset.id)
     _sync(app)
@@ -242,16 +262,18 @@ def test_the_client_raises_a_resync_with_the_location(app, library):
 
 
 def test_changes_over_several_pages_and_a_crash_between_them(app, client, editor, library, monkeypatch):
-    assets = [_stored(app, client, image("JPEG", size=(30 + i, 30), color=(i, 0, 0)), f"p{i}.jpg")
-              for i in range(3)]
+    assets = [_stored(app, client, image("JPEG", size=(30 + i, 30), color=(i, 0, 0)), f"p{i}.jpg") for i in range(3)]
     _sync(app)
     for i, asset in enumerate(assets):
         library.replace(asset.storage_item_id, image("JPEG", size=(40, 40 + i), color=(0, i, 0)))
     monkeypatch.setattr(library.graph.emulator.config, "delta_page_size", 2)
     # The third file is on page 2: SharePoint stops answering about it, the run stops there.
     library.graph.emulator.faults.fail_requests(
-        503, count=library.settings.attempts, retry_after=0,
-        path_prefix=f"/v1.0/drives/{library.settings.drive_id}/items/{assets[2].storage_item_id}/versions")
+        503,
+        count=library.settings.attempts,
+        retry_after=0,
+        path_prefix=f"/v1.0/drives/{library.settings.drive_id}/items/{assets[2].storage_item_id}/versions",
+    )
     with pytest.raises(StorageUnavailable):
         _sync(app)  # page 1 applied and saved with its nextLink, page 2 rolled back
     assert [_asset(app, a.id).version for a in assets] == [2, 2, 1]
@@ -284,8 +306,14 @@ def test_nothing_happens_with_the_local_backend(app, media_root):
 def live(servers, graph, tmp_path):
     url = create_migrated_database(servers)
     settings = emulator_settings(graph)
-    app = make_test_app(servers, url, MEDIA_ROOT=str(tmp_path), DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:delta",
-                        GRAPH_DELTA_INTERVAL_S=60, **app_config(settings))
+    app = make_test_app(
+        servers,
+        url,
+        MEDIA_ROOT=str(tmp_path),
+        DRAMATIQ_NAMESPACE=f"cms-test-{SESSION_TAG}:delta",
+        GRAPH_DELTA_INTERVAL_S=60,
+        **app_config(settings),
+    )
     email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
     with app.app_context():
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)

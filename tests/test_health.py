@@ -24,8 +24,11 @@ def test_readyz_when_ready(client):
 
 
 def test_readyz_with_the_database_unreachable(servers):
-    app = make_test_app(servers, "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
-                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    app = make_test_app(
+        servers,
+        "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["database"]["ok"] is False
@@ -55,17 +58,24 @@ def test_readyz_reports_stuck_publications_without_failing(client):
 
 
 def test_readyz_never_shows_exception_text(servers):
-    app = make_test_app(servers, "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/nowhere",
-                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    app = make_test_app(
+        servers,
+        "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/nowhere",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     response = app.test_client().get("/readyz")
-    assert response.json["checks"]["database"] == {"ok": False, "error": "unavailable",
-                                                  "ms": response.json["checks"]["database"]["ms"]}
+    assert response.json["checks"]["database"] == {
+        "ok": False,
+        "error": "unavailable",
+        "ms": response.json["checks"]["database"]["ms"],
+    }
     body = response.get_data(as_text=True)
     for leak in ("OperationalError", "psycopg", "127.0.0.1", "hunter2", "Traceback"):
         assert leak not in body
 
 
 # --- The scheduler's heartbeat --------------------------------------------------------------------
+
 
 def _beat(app):
     from app.scheduler import Job, Scheduler
@@ -78,8 +88,11 @@ def test_readyz_waits_for_a_scheduler(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "SCHEDULER_STALE_AFTER_S", 15.0)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"]["scheduler"] == {"ok": False, "error": "no heartbeat",
-                                                   "ms": response.json["checks"]["scheduler"]["ms"]}
+    assert response.json["checks"]["scheduler"] == {
+        "ok": False,
+        "error": "no heartbeat",
+        "ms": response.json["checks"]["scheduler"]["ms"],
+    }
     _beat(app)
     response = client.get("/readyz")
     assert response.status_code == 200, response.json
@@ -101,21 +114,27 @@ def test_the_scheduler_is_not_checked_when_told_so(app, client):
     assert client.get("/readyz").json["checks"]["scheduler"]["checked"] is False
 
 
-def test_killing_the_scheduler_turns_readyz_503_within_two_heartbeats(app, client, monkeypatch,
-                                                                      servers, test_database):
+def test_killing_the_scheduler_turns_readyz_503_within_two_heartbeats(app, client, monkeypatch, servers, test_database):
     """A real `python -m app.scheduler` beating every second; /readyz goes stale after two beats
     and a 0.5 s margin. SIGKILL it (no goodbye): 503 within that time of the last beat."""
     heartbeat, stale_after = 1.0, 2.5
     monkeypatch.setitem(app.config, "SCHEDULER_HEARTBEAT_S", heartbeat)
     monkeypatch.setitem(app.config, "SCHEDULER_STALE_AFTER_S", stale_after)
-    env = {**os.environ, "APP_ENV": "test", "SECRET_KEY": "test-secret-key",
-           "DATABASE_URL": test_database, "REDIS_URL": servers.redis_url,
-           "REDIS_KEY_PREFIX": app.config["REDIS_KEY_PREFIX"],
-           "DRAMATIQ_NAMESPACE": app.config["DRAMATIQ_NAMESPACE"],
-           "SCHEDULER_HEARTBEAT_S": str(heartbeat), "SCHEDULER_STALE_AFTER_S": str(stale_after),
-           "MEDIA_SWEEP_INTERVAL_S": "0"}
-    scheduler = subprocess.Popen([sys.executable, "-m", "app.scheduler"], cwd=ROOT, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": test_database,
+        "REDIS_URL": servers.redis_url,
+        "REDIS_KEY_PREFIX": app.config["REDIS_KEY_PREFIX"],
+        "DRAMATIQ_NAMESPACE": app.config["DRAMATIQ_NAMESPACE"],
+        "SCHEDULER_HEARTBEAT_S": str(heartbeat),
+        "SCHEDULER_STALE_AFTER_S": str(stale_after),
+        "MEDIA_SWEEP_INTERVAL_S": "0",
+    }
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "app.scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 90
         while client.get("/readyz").status_code != 200:

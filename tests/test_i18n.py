@@ -1,4 +1,5 @@
 """French by default, English available, and the French catalog complete for every page."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_french_catalog_covers_every_message_in_the_code(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "--no-location", "-o", str(pot), "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
     with (ROOT / "app/translations/fr/LC_MESSAGES/messages.po").open("rb") as f:
@@ -36,12 +55,15 @@ def test_english_from_the_browser(client):
 
 def test_language_switch_is_kept_for_the_user(app, client, auth):
     auth.login("editor")
-    response = client.post("/language", data={"lang": "en", "next": "/campaigns/",
-                                              "csrf_token": csrf_token(client, "/campaigns/")})
+    response = client.post(
+        "/language", data={"lang": "en", "next": "/campaigns/", "csrf_token": csrf_token(client, "/campaigns/")}
+    )
     assert response.headers["Location"] == "/campaigns/"
     assert "No campaigns yet" in client.get("/campaigns/").get_data(as_text=True)
     # A new session of the same user keeps the choice (stored on the account).
     other = app.test_client()
-    other.post("/login", data={"email": auth.email, "password": "correct horse battery staple",
-                               "csrf_token": csrf_token(other)})
+    other.post(
+        "/login",
+        data={"email": auth.email, "password": "correct horse battery staple", "csrf_token": csrf_token(other)},
+    )
     assert "No campaigns yet" in other.get("/campaigns/").get_data(as_text=True)

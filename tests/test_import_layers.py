@@ -4,15 +4,25 @@ is read from the source (imports at module level and inside functions alike, as 
 closes a circle once both modules are loaded); `app` itself, the composition root that
 declares every actor, is left out. Pure file reading, plus one import of the actors.
 """
+
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ACTOR_MODULES = {"app.tasks.actors", "app.tasks.callbacks", "app.tasks.campaigns", "app.tasks.drafting",
-                 "app.tasks.make", "app.tasks.media", "app.tasks.publishing", "app.notifications.tasks",
-                 "app.renditions.tasks", "app.search.tasks"}
+ACTOR_MODULES = {
+    "app.tasks.actors",
+    "app.tasks.callbacks",
+    "app.tasks.campaigns",
+    "app.tasks.drafting",
+    "app.tasks.make",
+    "app.tasks.media",
+    "app.tasks.publishing",
+    "app.notifications.tasks",
+    "app.renditions.tasks",
+    "app.search.tasks",
+}
 # Circles left (actor module -> the modules importing it that it reaches back): none.
 KNOWN: dict[str, set[str]] = {}
 
@@ -38,7 +48,7 @@ def import_graph() -> dict[str, set[str]]:
                 base = node.module or ""
                 if node.level:
                     parts = package.split(".")
-                    base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
                 imported.add(base)
                 imported.update(f"{base}.{alias.name}" for alias in node.names)
         graph[name] = {m for m in imported if m in known and m not in (name, "app")}
@@ -59,16 +69,14 @@ def circles() -> dict[str, set[str]]:
     graph = import_graph()
     found = {}
     for actor_module in sorted(ACTOR_MODULES):
-        back = {m for m in reachable(graph, actor_module)
-                if actor_module in graph[m] and m not in ACTOR_MODULES}
+        back = {m for m in reachable(graph, actor_module) if actor_module in graph[m] and m not in ACTOR_MODULES}
         if back:
             found[actor_module] = back
     return found
 
 
 def test_the_actor_modules_are_the_ones_declaring_actors():
-    declaring = {name for name, path in modules().items()
-                 if "@actor" in path.read_text() and name != "app.tasks"}
+    declaring = {name for name, path in modules().items() if "@actor" in path.read_text() and name != "app.tasks"}
     assert declaring | {"app.tasks.actors"} == ACTOR_MODULES
 
 
@@ -82,8 +90,12 @@ def names_sent_by_name() -> set[str]:
     names = set()
     for path in modules().values():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "by_name"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "by_name"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 names.add(node.args[0].value)
     return names
 

@@ -2,6 +2,7 @@
 when MAKE_TEST_TOKEN, MAKE_TEST_BASE_URL and MAKE_TEST_TEAM_ID are set (MAKE_TEST_ORGANIZATION_ID
 too for the clone). Tests that turn the emulator's fault knobs run against the emulator only.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,10 @@ from app.integrations import make as mk
 from tests.make_sandbox import CONNECTIONS, NO_SCOPE_TOKEN, SECRET, ServedEmulator
 
 REAL_SETTINGS = ("MAKE_TEST_TOKEN", "MAKE_TEST_BASE_URL", "MAKE_TEST_TEAM_ID")
-NO_REAL = ("no real Make account: set MAKE_TEST_TOKEN, MAKE_TEST_BASE_URL and MAKE_TEST_TEAM_ID "
-           "to run the contract against one")
+NO_REAL = (
+    "no real Make account: set MAKE_TEST_TOKEN, MAKE_TEST_BASE_URL and MAKE_TEST_TEAM_ID "
+    "to run the contract against one"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +44,13 @@ def target(request, emulator):
         return mk.MakeConfig.from_settings(emulator.settings()), emulator
     if not all(os.environ.get(name) for name in REAL_SETTINGS):
         pytest.skip(NO_REAL)
-    return mk.MakeConfig(api_token=os.environ["MAKE_TEST_TOKEN"],
-                         base_url=os.environ["MAKE_TEST_BASE_URL"],
-                         team_id=int(os.environ["MAKE_TEST_TEAM_ID"]),
-                         hook_base_url="",  # real hooks carry their own url
-                         organization_id=int(os.environ.get("MAKE_TEST_ORGANIZATION_ID") or 0) or None), None
+    return mk.MakeConfig(
+        api_token=os.environ["MAKE_TEST_TOKEN"],
+        base_url=os.environ["MAKE_TEST_BASE_URL"],
+        team_id=int(os.environ["MAKE_TEST_TEAM_ID"]),
+        hook_base_url="",  # real hooks carry their own url
+        organization_id=int(os.environ.get("MAKE_TEST_ORGANIZATION_ID") or 0) or None,
+    ), None
 
 
 @pytest.fixture
@@ -63,8 +68,9 @@ def client(target, sleeps):
 def emulated(emulator, sleeps):
     """A client of the emulator only (the knob tests)."""
     emulator.reset()
-    with mk.MakeClient(mk.MakeConfig.from_settings(emulator.settings()), sleep=sleeps.append,
-                       rng=random.Random(5)) as make:
+    with mk.MakeClient(
+        mk.MakeConfig.from_settings(emulator.settings()), sleep=sleeps.append, rng=random.Random(5)
+    ) as make:
         yield make
 
 
@@ -74,13 +80,26 @@ def _name(kind: str) -> str:
 
 def _minimal_blueprint(name: str, hook_id: int) -> dict:
     """A webhook and one variable: valid in any Make account, no connection needed."""
-    return {"name": name, "metadata": {"instant": True, "version": 1,
-                                       "scenario": {"dlq": True, "confidential": True}},
-            "flow": [{"id": 1, "module": "gateway:CustomWebHook", "version": 1,
-                      "parameters": {"hook": hook_id, "maxResults": 1}, "mapper": {}},
-                     {"id": 2, "module": "util:SetVariables", "version": 1, "parameters": {},
-                      "mapper": {"scope": "roundtrip",
-                                 "variables": [{"name": "seen", "value": "{{1.delivery_id}}"}]}}]}
+    return {
+        "name": name,
+        "metadata": {"instant": True, "version": 1, "scenario": {"dlq": True, "confidential": True}},
+        "flow": [
+            {
+                "id": 1,
+                "module": "gateway:CustomWebHook",
+                "version": 1,
+                "parameters": {"hook": hook_id, "maxResults": 1},
+                "mapper": {},
+            },
+            {
+                "id": 2,
+                "module": "util:SetVariables",
+                "version": 1,
+                "parameters": {},
+                "mapper": {"scope": "roundtrip", "variables": [{"name": "seen", "value": "{{1.delivery_id}}"}]},
+            },
+        ],
+    }
 
 
 # -- every call, both sides ---------------------------------------------------------------
@@ -118,8 +137,7 @@ def test_scenario_lifecycle(client):
         assert blueprint["flow"][0]["parameters"]["hook"] == hook["id"]
         blueprint["flow"][1]["mapper"]["variables"][0]["name"] = "seen_again"
         client.update_blueprint(scenario["id"], blueprint)
-        assert client.get_blueprint(scenario["id"])["flow"][1]["mapper"]["variables"][0]["name"] \
-            == "seen_again"
+        assert client.get_blueprint(scenario["id"])["flow"][1]["mapper"]["variables"][0]["name"] == "seen_again"
         assert client.start_scenario(scenario["id"])["isActive"] is True
         assert client.get_scenario(scenario["id"])["isActive"] is True
         assert client.stop_scenario(scenario["id"])["isActive"] is False
@@ -142,8 +160,7 @@ def test_clone_maps_the_hook(client, target):
     try:
         template = client.create_scenario(_minimal_blueprint(name, hooks[0]["id"]))
         created.append(template)
-        clone = client.clone_scenario(template["id"], name + "-clone", hook_id=hooks[1]["id"],
-                                      connection_id=1)
+        clone = client.clone_scenario(template["id"], name + "-clone", hook_id=hooks[1]["id"], connection_id=1)
         created.append(clone)
         assert clone["id"] != template["id"] and clone["name"] == name + "-clone"
         assert client.get_blueprint(clone["id"])["flow"][0]["parameters"]["hook"] == hooks[1]["id"]
@@ -194,8 +211,7 @@ def test_a_connection_and_the_data_store_with_its_structure(emulator, emulated):
     token = {"Authorization": emulated._http.headers["Authorization"]}
     assert http.delete("/api/v2/data-stores/1?confirmed=true", headers=token).status_code == 200
     assert http.delete(f"/api/v2/connections/{CONNECTIONS['linkedin']}", headers=token).status_code == 200
-    for missing in (lambda: emulated.get_data_store(1),
-                    lambda: emulated.get_connection(CONNECTIONS["linkedin"])):
+    for missing in (lambda: emulated.get_data_store(1), lambda: emulated.get_connection(CONNECTIONS["linkedin"])):
         with pytest.raises(mk.MakeNotFound):
             missing()
 
@@ -211,17 +227,25 @@ class _Recorder:
 
     def _app(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        self.requests.append({"path": environ["PATH_INFO"], "query": environ["QUERY_STRING"],
-                              "authorization": environ.get("HTTP_AUTHORIZATION"),
-                              "body": environ["wsgi.input"].read(length)})
+        self.requests.append(
+            {
+                "path": environ["PATH_INFO"],
+                "query": environ["QUERY_STRING"],
+                "authorization": environ.get("HTTP_AUTHORIZATION"),
+                "body": environ["wsgi.input"].read(length),
+            }
+        )
         status, body = self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
         start_response(status, [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]
 
     def client(self, sleeps) -> mk.MakeClient:
-        return mk.MakeClient(mk.MakeConfig(api_token=str(uuid.uuid4()), team_id=215,
-                                           organization_id=11, hook_base_url="", base_url=self.url),
-                             sleep=sleeps.append)
+        return mk.MakeClient(
+            mk.MakeConfig(
+                api_token=str(uuid.uuid4()), team_id=215, organization_id=11, hook_base_url="", base_url=self.url
+            ),
+            sleep=sleeps.append,
+        )
 
     def stop(self):
         self._server.shutdown()
@@ -229,8 +253,9 @@ class _Recorder:
 
 def test_blueprint_validation_goes_without_the_token_and_reports_403_and_429(sleeps):
     errors = [{"path": "flow[1].module", "problem": "Unknown module x:Y", "fix": "Use a real one"}]
-    server = _Recorder([("429 Too Many Requests", {"message": "limited"}),
-                        ("200 OK", {"valid": False, "errors": errors})])
+    server = _Recorder(
+        [("429 Too Many Requests", {"message": "limited"}), ("200 OK", {"valid": False, "errors": errors})]
+    )
     try:
         with server.client(sleeps) as make:
             answer = make.validate_blueprint({"name": "x", "flow": []})
@@ -251,10 +276,16 @@ def test_blueprint_validation_goes_without_the_token_and_reports_403_and_429(sle
 @pytest.mark.parametrize("envelope", ["wrapped", "bare"])
 def test_a_clone_answer_is_read_wrapped_or_bare(sleeps, envelope):
     scenario = {"id": 931, "name": "clone", "teamId": 215, "isActive": False, "isinvalid": False}
-    blueprint = {"name": "tpl", "flow": [{"id": 1, "module": "gateway:CustomWebHook", "version": 1,
-                                          "parameters": {"hook": 4700}}]}
-    server = _Recorder([("200 OK", {"code": "OK", "response": {"blueprint": blueprint}}),
-                        ("200 OK", {"scenario": scenario} if envelope == "wrapped" else scenario)])
+    blueprint = {
+        "name": "tpl",
+        "flow": [{"id": 1, "module": "gateway:CustomWebHook", "version": 1, "parameters": {"hook": 4700}}],
+    }
+    server = _Recorder(
+        [
+            ("200 OK", {"code": "OK", "response": {"blueprint": blueprint}}),
+            ("200 OK", {"scenario": scenario} if envelope == "wrapped" else scenario),
+        ]
+    )
     try:
         with server.client(sleeps) as make:
             assert make.clone_scenario(930, "clone", hook_id=4711, connection_id=77) == scenario
@@ -265,8 +296,7 @@ def test_a_clone_answer_is_read_wrapped_or_bare(sleeps, envelope):
 
 def test_a_token_without_scope_is_a_permission_error(emulator, sleeps):
     config = mk.MakeConfig.from_settings({**emulator.settings(), "MAKE_API_TOKEN": NO_SCOPE_TOKEN})
-    with mk.MakeClient(config, sleep=sleeps.append) as make, \
-            pytest.raises(mk.MakePermissionError) as raised:
+    with mk.MakeClient(config, sleep=sleeps.append) as make, pytest.raises(mk.MakePermissionError) as raised:
         make.create_hook(_name("denied"))
     assert (raised.value.status, raised.value.code) == (403, "SC403")
     assert "scope" in " ".join(raised.value.suberrors)
@@ -282,10 +312,10 @@ def test_429_honours_retry_after_then_gives_up_after_five_attempts(emulator, emu
 def test_429_without_retry_after_backs_off_exponentially_with_jitter(emulator, emulated, sleeps):
     emulator.knobs(force_429=True)
     with pytest.raises(mk.MakeRateLimited):
-        emulated.create_hook(_name("limited"))   # 429: refused, so even a create is re-sent
+        emulated.create_hook(_name("limited"))  # 429: refused, so even a create is re-sent
     assert len(sleeps) == 4
     for attempt, delay in enumerate(sleeps):
-        assert 0.8 * 2 ** attempt <= delay <= 1.2 * 2 ** attempt
+        assert 0.8 * 2**attempt <= delay <= 1.2 * 2**attempt
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -296,8 +326,7 @@ def test_idempotent_calls_retry_5xx_until_it_passes(emulator, emulated, sleeps, 
 
 
 @pytest.mark.parametrize("status,retried", [(500, False), (504, False), (502, True), (503, True)])
-def test_creates_are_resent_only_when_make_surely_did_nothing(emulator, emulated, sleeps,
-                                                              status, retried):
+def test_creates_are_resent_only_when_make_surely_did_nothing(emulator, emulated, sleeps, status, retried):
     emulator.knobs(api_fail_status=status, api_fail_count=1)
     if retried:
         assert emulated.create_hook(_name("create"))["id"]
@@ -309,9 +338,17 @@ def test_creates_are_resent_only_when_make_surely_did_nothing(emulator, emulated
         assert emulator.hooks() == []
 
 
-@pytest.mark.parametrize("status,error", [(400, mk.MakeValidationError), (401, mk.MakeAuthError),
-                                          (403, mk.MakePermissionError), (404, mk.MakeNotFound),
-                                          (409, mk.MakeError), (422, mk.MakeValidationError)])
+@pytest.mark.parametrize(
+    "status,error",
+    [
+        (400, mk.MakeValidationError),
+        (401, mk.MakeAuthError),
+        (403, mk.MakePermissionError),
+        (404, mk.MakeNotFound),
+        (409, mk.MakeError),
+        (422, mk.MakeValidationError),
+    ],
+)
 def test_other_4xx_are_never_retried(emulator, emulated, sleeps, status, error):
     emulator.knobs(api_fail_status=status, api_fail_count=3)
     with pytest.raises(error) as raised:
@@ -322,10 +359,10 @@ def test_other_4xx_are_never_retried(emulator, emulated, sleeps, status, error):
 
 
 def test_connection_refused_is_retried_then_raised(sleeps):
-    config = mk.MakeConfig(api_token=str(uuid.uuid4()), team_id=1, hook_base_url="",
-                           base_url=f"http://127.0.0.1:{_closed_port()}/api/v2")
-    with mk.MakeClient(config, sleep=sleeps.append) as make, \
-            pytest.raises(mk.MakeConnectionError) as raised:
+    config = mk.MakeConfig(
+        api_token=str(uuid.uuid4()), team_id=1, hook_base_url="", base_url=f"http://127.0.0.1:{_closed_port()}/api/v2"
+    )
+    with mk.MakeClient(config, sleep=sleeps.append) as make, pytest.raises(mk.MakeConnectionError) as raised:
         make.create_hook("never")  # nothing was sent: safe to re-send even a create
     assert len(sleeps) == 4 and raised.value.retryable
 
@@ -340,8 +377,13 @@ def test_read_timeout_retries_reads_but_not_creates(sleeps):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        config = mk.MakeConfig(api_token=str(uuid.uuid4()), team_id=1, hook_base_url="",
-                               base_url=f"http://127.0.0.1:{server.server_port}", read_timeout=0.1)
+        config = mk.MakeConfig(
+            api_token=str(uuid.uuid4()),
+            team_id=1,
+            hook_base_url="",
+            base_url=f"http://127.0.0.1:{server.server_port}",
+            read_timeout=0.1,
+        )
         with mk.MakeClient(config, sleep=sleeps.append) as make:
             with pytest.raises(mk.MakeTimeout):
                 make.find_hook("x")
@@ -361,9 +403,16 @@ def test_find_by_name_pages_through_every_hook(emulator, emulated):
 
 def test_clone_maps_the_hook_and_the_connection_of_a_platform_template(emulator, emulated):
     template_hook = emulated.create_hook("tpl")
-    template = emulated.create_scenario(blueprints.render(
-        "instagram", name="tpl", hook_id=template_hook["id"], connection_id=CONNECTIONS["instagram"],
-        datastore_id=1, secret=SECRET))
+    template = emulated.create_scenario(
+        blueprints.render(
+            "instagram",
+            name="tpl",
+            hook_id=template_hook["id"],
+            connection_id=CONNECTIONS["instagram"],
+            datastore_id=1,
+            secret=SECRET,
+        )
+    )
     hook = emulated.create_hook("clone")
     clone = emulated.clone_scenario(template["id"], "clone", hook_id=hook["id"], connection_id=78)
     hook_id, connections = blueprints.bindings(emulated.get_blueprint(clone["id"]))
@@ -384,8 +433,7 @@ def test_config_from_zone_or_base_url():
     assert config.hook_base_url == "https://hook.us2.make.com" and config.team_id == 215
     custom = mk.MakeConfig.from_settings({**base, "MAKE_BASE_URL": "http://127.0.0.1:5010/api/v2"})
     assert custom.base_url == "http://127.0.0.1:5010/api/v2"
-    for broken in ({**base, "MAKE_ZONE": "eu9"}, {"MAKE_TEAM_ID": "215"},
-                   {**base, "MAKE_TEAM_ID": "media"}):
+    for broken in ({**base, "MAKE_ZONE": "eu9"}, {"MAKE_TEAM_ID": "215"}, {**base, "MAKE_TEAM_ID": "media"}):
         with pytest.raises(mk.MakeConfigError):
             mk.MakeConfig.from_settings(broken)
 
@@ -393,11 +441,9 @@ def test_config_from_zone_or_base_url():
 def test_retry_after_accepts_seconds_and_http_dates_capped_at_300():
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert mk.retry_after_seconds("12") == 12
-    assert mk.retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True),
-                                  now=now.timestamp()) == 30
+    assert mk.retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now.timestamp()) == 30
     assert mk.retry_after_seconds("3600") == 300
-    assert mk.retry_after_seconds(format_datetime(now - timedelta(seconds=5), usegmt=True),
-                                  now=now.timestamp()) == 0
+    assert mk.retry_after_seconds(format_datetime(now - timedelta(seconds=5), usegmt=True), now=now.timestamp()) == 0
     assert mk.retry_after_seconds("soon") is None and mk.retry_after_seconds(None) is None
 
 

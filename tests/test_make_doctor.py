@@ -3,6 +3,7 @@ with the Data Store deleted, a connection removed or a scenario's blueprint edit
 names the failure and exits non-zero. The admin page and the publishing page show the last
 report; the scheduler runs it. A database of this module's own; scenarios provisioned in
 process (no worker needed)."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,12 @@ from tests.make_templates import contract_template, instagram_photo, modules
 
 @pytest.fixture(scope="module")
 def emulator():
-    served = ServedEmulator(scoped_tokens={
-        "00000000-0000-4000-8000-0000000000c2": (),
-        "00000000-0000-4000-8000-0000000000c3": ("connections:read", "hooks:read")})
+    served = ServedEmulator(
+        scoped_tokens={
+            "00000000-0000-4000-8000-0000000000c2": (),
+            "00000000-0000-4000-8000-0000000000c3": ("connections:read", "hooks:read"),
+        }
+    )
     yield served
     served.stop()
 
@@ -52,17 +56,27 @@ def installation(app, emulator):
         db.session.commit()
         with accounts.make_client() as client:
             hook = client.create_hook("template-instagram")
-            template = client.create_scenario(contract_template(
-                instagram_photo(CONNECTIONS["instagram"]), secret=SECRET, hook_id=hook["id"],
-                name="template-instagram"))["id"]
-        made = [accounts.create_account(
-            platform, label=f"{platform.value} {uuid.uuid4().hex[:4]}", template_scenario_id=tpl,
-            make_connection_id=CONNECTIONS[platform.value],
-            account_identifier=str(uuid.uuid4().int)[:17])
-            for platform, tpl in ((Platform.INSTAGRAM, template), (Platform.FACEBOOK, None))]
-        campaign = campaigns.create_campaign(name="Salon", description="", starts_on=None,
-                                             ends_on=None, account_ids=[a.id for a in made],
-                                             actor=None)
+            template = client.create_scenario(
+                contract_template(
+                    instagram_photo(CONNECTIONS["instagram"]),
+                    secret=SECRET,
+                    hook_id=hook["id"],
+                    name="template-instagram",
+                )
+            )["id"]
+        made = [
+            accounts.create_account(
+                platform,
+                label=f"{platform.value} {uuid.uuid4().hex[:4]}",
+                template_scenario_id=tpl,
+                make_connection_id=CONNECTIONS[platform.value],
+                account_identifier=str(uuid.uuid4().int)[:17],
+            )
+            for platform, tpl in ((Platform.INSTAGRAM, template), (Platform.FACEBOOK, None))
+        ]
+        campaign = campaigns.create_campaign(
+            name="Salon", description="", starts_on=None, ends_on=None, account_ids=[a.id for a in made], actor=None
+        )
         db.session.commit()
         rows = list(campaign.scenarios)
         for row in rows:
@@ -70,22 +84,25 @@ def installation(app, emulator):
         db.session.execute(sa.update(CampaignScenario).values(verified_at=utcnow()))
         db.session.commit()
         ids = {row.social_account.platform.value: (row.id, row.make_scenario_id) for row in rows}
-        assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} == \
-            {ScenarioStatus.READY}, [row.last_error for row in rows]
+        assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} == {ScenarioStatus.READY}, [
+            row.last_error for row in rows
+        ]
     return ids
 
 
 def _doctor(app):
     """The exit status and the report's lines (the servers' log lines left out)."""
     result = app.test_cli_runner().invoke(args=["make", "doctor"])
-    report = [line for line in result.output.splitlines()
-              if re.match(r"(OK|NOTE|FAIL) +[a-z_]+  ", line) or "check(s)" in line]
+    report = [
+        line
+        for line in result.output.splitlines()
+        if re.match(r"(OK|NOTE|FAIL) +[a-z_]+  ", line) or "check(s)" in line
+    ]
     return result.exit_code, "\n".join(report)
 
 
 def _api(emulator, method: str, path: str, **kwargs) -> httpx.Response:
-    response = emulator._http.request(method, f"/api/v2{path}",
-                                      headers={"Authorization": f"Token {TOKEN}"}, **kwargs)
+    response = emulator._http.request(method, f"/api/v2{path}", headers={"Authorization": f"Token {TOKEN}"}, **kwargs)
     assert response.is_success, response.text
     return response
 
@@ -96,8 +113,18 @@ def test_a_sound_installation_passes_every_check(app):
     assert code == 0 and lines[-1].endswith("check(s), none failed"), output
     assert not [line for line in lines if line.startswith(("FAIL", "NOTE"))], output
     checked = {line.split()[1] for line in lines[:-1]}
-    assert checked == {"token", "scopes", "organization", "api_address", "team", "datastore",
-                       "connection", "scenario", "drift", "dry_run"}
+    assert checked == {
+        "token",
+        "scopes",
+        "organization",
+        "api_address",
+        "team",
+        "datastore",
+        "connection",
+        "scenario",
+        "drift",
+        "dry_run",
+    }
     assert sum(line.split()[1] == "connection" for line in lines) == 2
     assert sum(line.split()[1] == "drift" for line in lines) == 2
 
@@ -125,15 +152,21 @@ def test_a_blueprint_edited_by_hand_is_drift(app, emulator, installation):
     for platform, (_, scenario_id) in installation.items():
         blueprint = _api(emulator, "GET", f"/scenarios/{scenario_id}/blueprint").json()
         blueprint = blueprint["response"]["blueprint"]
-        if platform == "facebook":   # a caption edited in Make's editor
+        if platform == "facebook":  # a caption edited in Make's editor
             publish = next(m for m in _modules(blueprint) if m["module"].startswith("facebook-pages:"))
             publish["mapper"]["message"] = "edited by hand"
-        else:                        # the clone's callback no longer stops on an HTTP error
+        else:  # the clone's callback no longer stops on an HTTP error
             for module in _modules(blueprint):
-                module.get("mapper", {}).pop("stopOnHttpError", None) if \
-                    module["module"] == "http:MakeRequest" else None
-        _api(emulator, "PATCH", f"/scenarios/{scenario_id}", params={"confirmed": "true"},
-             json={"blueprint": json.dumps(blueprint)})
+                module.get("mapper", {}).pop("stopOnHttpError", None) if module[
+                    "module"
+                ] == "http:MakeRequest" else None
+        _api(
+            emulator,
+            "PATCH",
+            f"/scenarios/{scenario_id}",
+            params={"confirmed": "true"},
+            json={"blueprint": json.dumps(blueprint)},
+        )
     code, output = _doctor(app)
     drift = [line for line in output.splitlines() if line.startswith("FAIL") and " drift " in line]
     assert code == 1 and len(drift) == 2, output
@@ -147,8 +180,7 @@ def test_a_token_without_the_scopes_and_a_refused_token(app, emulator):
     try:
         code, output = _doctor(app)
         assert code == 1
-        assert "The token lacks the scopes hooks:write, scenarios:read, scenarios:write, " \
-               "scenarios:run" in output
+        assert "The token lacks the scopes hooks:write, scenarios:read, scenarios:write, scenarios:run" in output
         app.config["MAKE_API_TOKEN"] = str(uuid.uuid4())
         code, output = _doctor(app)
         assert code == 1 and output.splitlines()[0].startswith("FAIL  token")
@@ -169,8 +201,9 @@ def test_the_admin_page_shows_the_last_report_and_runs_it_again(app, emulator):
     assert fragment.status_code == 286 and b"<html" not in fragment.data
     broker = app.extensions["dramatiq"]
     broker.flush_all()
-    queued = admin.post("/make/doctor", headers={"HX-Request": "true"},
-                        data={"csrf_token": csrf_token(admin, "/make/doctor")})
+    queued = admin.post(
+        "/make/doctor", headers={"HX-Request": "true"}, data={"csrf_token": csrf_token(admin, "/make/doctor")}
+    )
     assert queued.status_code == 200 and 'hx-trigger="every 2s"' in queued.get_data(as_text=True)
     [message] = broker.client.hvals(f"{broker.namespace}:default.msgs")
     assert json.loads(message)["actor_name"] == "run_make_doctor"
@@ -184,8 +217,13 @@ def test_the_publishing_page_shows_the_drift(app, emulator, installation):
     _, scenario_id = installation["facebook"]
     blueprint = _api(emulator, "GET", f"/scenarios/{scenario_id}/blueprint").json()["response"]["blueprint"]
     blueprint["metadata"]["scenario"]["sequential"] = False
-    _api(emulator, "PATCH", f"/scenarios/{scenario_id}", params={"confirmed": "true"},
-         json={"blueprint": json.dumps(blueprint)})
+    _api(
+        emulator,
+        "PATCH",
+        f"/scenarios/{scenario_id}",
+        params={"confirmed": "true"},
+        json={"blueprint": json.dumps(blueprint)},
+    )
     with app.app_context():
         doctor.run_and_record()
         db.session.commit()
@@ -224,14 +262,14 @@ def test_make_runs_emulator_and_demo_data_pass_every_check(servers, tmp_path, mo
         monkeypatch.setenv("MAKE_EMULATOR_PORT", str(sock.getsockname()[1]))
     emulator = MakeEmulator(tmp_path / "make-emulator.json", new_token()).start()
     try:
-        with emulated_app(servers, emulator.settings(), MAKE_CALLBACK_SECRET=SECRET,
-                          MEDIA_ROOT=str(tmp_path / "media")) as app:
+        with emulated_app(
+            servers, emulator.settings(), MAKE_CALLBACK_SECRET=SECRET, MEDIA_ROOT=str(tmp_path / "media")
+        ) as app:
             with app.app_context():
                 seed_demo(social=True)
                 for row in db.session.scalars(sa.select(CampaignScenario)).all():
                     provisioning.provision(row.id)
-                assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} \
-                    == {ScenarioStatus.READY}
+                assert {row.status for row in db.session.scalars(sa.select(CampaignScenario))} == {ScenarioStatus.READY}
             code, output = _doctor(app)
     finally:
         emulator.stop()

@@ -1,4 +1,5 @@
 """The pre-send check fetches media links like a network: no credentials, first byte."""
+
 from flask import Flask, request
 
 from app.publishing.media_check import unreachable

@@ -1,5 +1,6 @@
 """The library page: keyset pagination, filters kept in the URL, fragments for htmx, live tiles,
 the detail page with the campaigns using an asset, and deletion."""
+
 import hashlib
 import re
 from datetime import datetime, timedelta, timezone
@@ -9,8 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.media import service
-from app.models import (Campaign, ContentObject, MediaAsset, MediaKind, MediaStatus, ObjectMedia, Tag,
-                        User, media_tags)
+from app.models import Campaign, ContentObject, MediaAsset, MediaKind, MediaStatus, ObjectMedia, Tag, User, media_tags
 from tests.media_support import EN, editor, image, media_root, stored_files, upload  # noqa: F401
 from tests.objects_support import in_review_with
 
@@ -18,13 +18,24 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 
 
 def make_asset(title, *, kind=MediaKind.IMAGE, created_at=T0, status=MediaStatus.READY, uploader=None, tags=()):
-    asset = MediaAsset(title=title, filename=title + ".jpg", mime="image/jpeg", kind=kind, size_bytes=10,
-                       sha256=hashlib.sha256(title.encode()).hexdigest(), storage_backend="local",
-                       status=status, uploaded_by_id=uploader, created_at=created_at)
+    asset = MediaAsset(
+        title=title,
+        filename=title + ".jpg",
+        mime="image/jpeg",
+        kind=kind,
+        size_bytes=10,
+        sha256=hashlib.sha256(title.encode()).hexdigest(),
+        storage_backend="local",
+        status=status,
+        uploaded_by_id=uploader,
+        created_at=created_at,
+    )
     db.session.add(asset)
     db.session.flush()
     for name in tags:
-        tag = db.session.scalar(sa.select(Tag).where(Tag.normalized == name.casefold())) or Tag(name=name, normalized=name.casefold())
+        tag = db.session.scalar(sa.select(Tag).where(Tag.normalized == name.casefold())) or Tag(
+            name=name, normalized=name.casefold()
+        )
         db.session.add(tag)
         db.session.flush()
         db.session.execute(media_tags.insert().values(media_asset_id=asset.id, tag_id=tag.id))
@@ -58,9 +69,15 @@ def test_filters_narrow_the_grid_and_stay_in_the_url(app, client, editor):
         make_asset("clip", kind=MediaKind.VIDEO, created_at=T0 - timedelta(days=3))
         make_asset("flyer", kind=MediaKind.DOCUMENT, tags=["Salon"], created_at=T0 + timedelta(days=3))
         db.session.commit()
-    cases = {"kind=video": ["clip"], "tag=%C3%A9t%C3%A9++2026": ["beach"], f"uploader={someone}": ["beach"],
-             "date_from=2026-03-10&date_to=2026-03-10": ["beach"], "date_from=2026-03-11": ["flyer"],
-             "kind=document&tag=salon": ["flyer"], "kind=nonsense&date_from=yesterday": ["flyer", "beach", "clip"]}
+    cases = {
+        "kind=video": ["clip"],
+        "tag=%C3%A9t%C3%A9++2026": ["beach"],
+        f"uploader={someone}": ["beach"],
+        "date_from=2026-03-10&date_to=2026-03-10": ["beach"],
+        "date_from=2026-03-11": ["flyer"],
+        "kind=document&tag=salon": ["flyer"],
+        "kind=nonsense&date_from=yesterday": ["flyer", "beach", "clip"],
+    }
     for query, expected in cases.items():
         html = client.get("/media/?" + query, headers=EN).get_data(as_text=True)
         assert titles(html) == expected, query
@@ -81,8 +98,7 @@ def test_date_filters_read_typed_day_first_dates_and_iso_links_and_say_when_a_da
         assert 'value="13/03/2026"' in html and 'type="date"' not in html and "DD/MM/YYYY" in html
     swapped = client.get("/media/?date_from=13.03.2026", headers={"HX-Request": "true", **EN})
     assert swapped.headers["HX-Push-Url"] == "/media/?date_from=2026-03-13"  # links keep ISO
-    wrong = client.get("/media/?date_from=31%2F02%2F2026&date_to=2026-03-10",
-                       headers={"Accept-Language": "fr"})
+    wrong = client.get("/media/?date_from=31%2F02%2F2026&date_to=2026-03-10", headers={"Accept-Language": "fr"})
     html = wrong.get_data(as_text=True)
     assert wrong.status_code == 200 and titles(html) == ["beach"]  # the readable filter still applies
     assert "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027." in html
@@ -172,6 +188,7 @@ def test_unknown_assets_are_404(client, editor, path):
 
 # -- Title, description and alt text -------------------------------------------------------
 
+
 def _field_post(client, asset_id, name, value, htmx=True):
     from tests.conftest import csrf_token
 
@@ -199,8 +216,12 @@ def test_each_field_saves_on_its_own_in_place(app, client, editor):
     with app.app_context():
         asset = db.session.get(MediaAsset, asset_id)
         assert (asset.title, asset.alt_text) == ("Affiche du salon", "Une affiche bleue,\nle logo du salon en haut.")
-        actions = db.session.scalars(sa.text("SELECT action FROM audit_events WHERE subject_id = :id "
-                                             "AND subject_type = 'media_assets' ORDER BY id"), {"id": asset_id}).all()
+        actions = db.session.scalars(
+            sa.text(
+                "SELECT action FROM audit_events WHERE subject_id = :id AND subject_type = 'media_assets' ORDER BY id"
+            ),
+            {"id": asset_id},
+        ).all()
         assert actions == ["media.title_changed", "media.alt_text_changed"]
 
 
@@ -239,10 +260,15 @@ def test_the_fields_are_read_only_for_approvers(app, client, auth):
     assert _field_post(client, asset_id, "title", "x").status_code == 403
 
 
-@pytest.mark.parametrize("filename, title", [
-    ("IMG_20260312_093045.jpg", "IMG 20260312 093045"), ("affiche-salon--finale.v2.PNG", "affiche salon finale v2"),
-    ("Plan d'accès.pdf", "Plan d'accès"), ("noext", "noext"),
-])
+@pytest.mark.parametrize(
+    "filename, title",
+    [
+        ("IMG_20260312_093045.jpg", "IMG 20260312 093045"),
+        ("affiche-salon--finale.v2.PNG", "affiche salon finale v2"),
+        ("Plan d'accès.pdf", "Plan d'accès"),
+        ("noext", "noext"),
+    ],
+)
 def test_a_new_upload_is_titled_after_its_cleaned_file_name(filename, title):
     assert service.clean_title(filename) == title
 
@@ -292,8 +318,12 @@ def test_the_payload_carries_each_media_alt_text(app):
         flyer = make_asset("flyer", kind=MediaKind.DOCUMENT)  # sent as it is, with no rendition
         flyer.alt_text = "Le programme du salon, jour par jour"
         [object_id] = make_objects(seed.campaign_id, [seed.scenarios["linkedin"]], [flyer.id], 1)
-        publication = Publication(object_id=object_id, campaign_scenario_id=seed.scenarios["linkedin"],
-                                  idempotency_key="alt-text-1", fingerprint="f")
+        publication = Publication(
+            object_id=object_id,
+            campaign_scenario_id=seed.scenarios["linkedin"],
+            idempotency_key="alt-text-1",
+            fingerprint="f",
+        )
         db.session.add(publication)
         db.session.flush()
         [item] = payload.build(publication)["media"]
@@ -315,13 +345,17 @@ def test_the_facets_fetch_themselves_again_after_changes(app, client, editor):
     assert 'data-facet="tags"' in html and "Video" not in html  # the counts of the search shown
     assert client.get("/media/facets?kind=image", headers=EN).headers["Location"] == "/media/?kind=image"
     # Bulk tagging announces the change, so the counts follow it.
-    tagged = client.post("/media/bulk-tags", data={"ids": ids, "tag": "Presse", "action": "add",
-                                                   "csrf_token": csrf_token(client, "/media/")},
-                         headers={"HX-Request": "true", **EN})
+    tagged = client.post(
+        "/media/bulk-tags",
+        data={"ids": ids, "tag": "Presse", "action": "add", "csrf_token": csrf_token(client, "/media/")},
+        headers={"HX-Request": "true", **EN},
+    )
     assert tagged.status_code == 200 and tagged.headers["HX-Trigger"] == "media-changed"
-    refused = client.post("/media/bulk-tags", data={"ids": ids, "tag": "", "action": "add",
-                                                    "csrf_token": csrf_token(client, "/media/")},
-                          headers={"HX-Request": "true", **EN})
+    refused = client.post(
+        "/media/bulk-tags",
+        data={"ids": ids, "tag": "", "action": "add", "csrf_token": csrf_token(client, "/media/")},
+        headers={"HX-Request": "true", **EN},
+    )
     assert refused.status_code == 422 and "HX-Trigger" not in refused.headers
 
 

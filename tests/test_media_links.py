@@ -1,5 +1,6 @@
 """Signed public media links: no login, byte ranges for video, expiry and forgery answered
 without detail, the version a link was made for, the URL built on PUBLIC_BASE_URL."""
+
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
@@ -37,20 +38,24 @@ def test_a_link_serves_the_file_without_a_login(app, clip):
     assert response.headers["Accept-Ranges"] == "bytes"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"] == (
-        "inline; filename=\"Clip dete 2026.mp4\"; filename*=UTF-8''Clip%20d%E2%80%99%C3%A9t%C3%A9%202026.mp4")
+        "inline; filename=\"Clip dete 2026.mp4\"; filename*=UTF-8''Clip%20d%E2%80%99%C3%A9t%C3%A9%202026.mp4"
+    )
 
 
-@pytest.mark.parametrize("header,status,span", [
-    ("bytes=0-99", 206, (0, 99)),
-    ("bytes=100-", 206, (100, None)),
-    ("bytes=-50", 206, (-50, None)),
-    ("bytes=10-10", 206, (10, 10)),
-])
+@pytest.mark.parametrize(
+    "header,status,span",
+    [
+        ("bytes=0-99", 206, (0, 99)),
+        ("bytes=100-", 206, (100, None)),
+        ("bytes=-50", 206, (-50, None)),
+        ("bytes=10-10", 206, (10, 10)),
+    ],
+)
 def test_byte_ranges(app, clip, header, status, span):
     _, data, url = clip
     response = app.test_client().get(_path(url), headers={"Range": header})
     start, end = span
-    expected = data[start:] if end is None else data[start:end + 1]
+    expected = data[start:] if end is None else data[start : end + 1]
     first = start if start >= 0 else len(data) + start
     assert response.status_code == status and response.data == expected
     assert response.headers["Content-Range"] == f"bytes {first}-{first + len(expected) - 1}/{len(data)}"
@@ -88,7 +93,9 @@ def test_forged_or_unknown_links_are_not_found(app, client, clip, forge):
         forged = {
             "tampered": token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
             "other-secret": URLSafeTimedSerializer("not the key", salt=SALT).dumps({"a": asset_id, "v": "1"}),
-            "other-salt": URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="invitation").dumps({"a": asset_id, "v": "1"}),
+            "other-salt": URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="invitation").dumps(
+                {"a": asset_id, "v": "1"}
+            ),
             "garbage": "x" * 40,
             "deleted": URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SALT).dumps({"a": 987654, "v": "1"}),
         }[forge]

@@ -1,5 +1,6 @@
 """The media picker: a partial any form loads; it returns the chosen ids, in order, as hidden
 inputs named by the `field` parameter, with buttons to remove and reorder."""
+
 import re
 
 import pytest
@@ -29,15 +30,25 @@ def test_the_partial_renders_the_selection_in_the_given_order(client, assets):
     assert len(re.findall(r'aria-label="Add “', html)) == 4
 
 
-@pytest.mark.parametrize("op,expected", [
-    ("add=D", ["B", "A", "D"]), ("add=A", ["B", "A"]), ("remove=B", ["A"]),
-    ("up=A", ["A", "B"]), ("down=B", ["A", "B"]), ("up=B", ["B", "A"]), ("down=A", ["B", "A"]),
-])
+@pytest.mark.parametrize(
+    "op,expected",
+    [
+        ("add=D", ["B", "A", "D"]),
+        ("add=A", ["B", "A"]),
+        ("remove=B", ["A"]),
+        ("up=A", ["A", "B"]),
+        ("down=B", ["A", "B"]),
+        ("up=B", ["B", "A"]),
+        ("down=A", ["B", "A"]),
+    ],
+)
 def test_each_button_gives_the_new_ordered_selection(client, assets, op, expected):
     names = dict(zip("ABCD", assets))
     name, letter = op.split("=")
-    response = client.get(f"/media/picker/selection?field=media_ids&media_ids={names['B']}&media_ids={names['A']}"
-                          f"&{name}={names[letter]}", headers=HX)
+    response = client.get(
+        f"/media/picker/selection?field=media_ids&media_ids={names['B']}&media_ids={names['A']}&{name}={names[letter]}",
+        headers=HX,
+    )
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="picker-media_ids-selection"')
     assert chosen(html) == [names[x] for x in expected]

@@ -1,5 +1,6 @@
 """Processing on the real pipeline: uploads through the app, the message leaves after the commit
 on the Redis broker, a Dramatiq worker measures the files and makes the previews."""
+
 import hashlib
 import time
 import uuid
@@ -70,13 +71,26 @@ def send(client, files):
 
 def test_images_get_dimensions_thumbnail_and_preview(pipeline, client):
     app, root, _ = pipeline
-    ids = send(client, {"rotated.jpg": image("JPEG", size=(64, 48), exif_orientation=6),
-                        "large.jpg": image("JPEG", size=(1600, 1200)), "shot.png": image("PNG", size=(80, 60)),
-                        "web.webp": image("WEBP", size=(90, 30)), "anim.gif": image("GIF", size=(40, 40)),
-                        "iphone.heic": image("HEIF", size=(120, 90))})
+    ids = send(
+        client,
+        {
+            "rotated.jpg": image("JPEG", size=(64, 48), exif_orientation=6),
+            "large.jpg": image("JPEG", size=(1600, 1200)),
+            "shot.png": image("PNG", size=(80, 60)),
+            "web.webp": image("WEBP", size=(90, 30)),
+            "anim.gif": image("GIF", size=(40, 40)),
+            "iphone.heic": image("HEIF", size=(120, 90)),
+        },
+    )
     assets = settle(app, ids.values())
-    expected = {"rotated.jpg": (48, 64), "large.jpg": (1600, 1200), "shot.png": (80, 60), "web.webp": (90, 30),
-                "anim.gif": (40, 40), "iphone.heic": (120, 90)}
+    expected = {
+        "rotated.jpg": (48, 64),
+        "large.jpg": (1600, 1200),
+        "shot.png": (80, 60),
+        "web.webp": (90, 30),
+        "anim.gif": (40, 40),
+        "iphone.heic": (120, 90),
+    }
     for name, size in expected.items():
         asset = assets[ids[name]]
         assert asset.status is MediaStatus.READY, (name, asset.failure_reason)
@@ -94,15 +108,22 @@ def test_images_get_dimensions_thumbnail_and_preview(pipeline, client):
 
 def test_videos_get_duration_frame_rate_codec_and_a_poster(pipeline, client):
     app, root, _ = pipeline
-    ids = send(client, {"clip.mp4": video("mp4", "libx264", size=(64, 48), fps=25, frames=50),
-                        "camera.mov": video("mov", "mpeg4", size=(96, 64), fps=30, frames=30),
-                        "web.webm": video("webm", "libvpx", size=(80, 48), fps=24, frames=48),
-                        "portrait.mp4": video("mp4", "libx264", size=(96, 48), fps=30, frames=15, rotation=90)})
+    ids = send(
+        client,
+        {
+            "clip.mp4": video("mp4", "libx264", size=(64, 48), fps=25, frames=50),
+            "camera.mov": video("mov", "mpeg4", size=(96, 64), fps=30, frames=30),
+            "web.webm": video("webm", "libvpx", size=(80, 48), fps=24, frames=48),
+            "portrait.mp4": video("mp4", "libx264", size=(96, 48), fps=30, frames=15, rotation=90),
+        },
+    )
     assets = settle(app, ids.values())
-    expected = {"clip.mp4": ((64, 48), Decimal("2.0"), Decimal("25"), "h264"),
-                "camera.mov": ((96, 64), Decimal("1.0"), Decimal("30"), "mpeg4"),
-                "web.webm": ((80, 48), Decimal("2.0"), Decimal("24"), "vp8"),
-                "portrait.mp4": ((48, 96), Decimal("0.5"), Decimal("30"), "h264")}
+    expected = {
+        "clip.mp4": ((64, 48), Decimal("2.0"), Decimal("25"), "h264"),
+        "camera.mov": ((96, 64), Decimal("1.0"), Decimal("30"), "mpeg4"),
+        "web.webm": ((80, 48), Decimal("2.0"), Decimal("24"), "vp8"),
+        "portrait.mp4": ((48, 96), Decimal("0.5"), Decimal("30"), "h264"),
+    }
     for name, (size, duration, rate, codec) in expected.items():
         asset = assets[ids[name]]
         assert asset.status is MediaStatus.READY, (name, asset.failure_reason)
@@ -115,8 +136,9 @@ def test_videos_get_duration_frame_rate_codec_and_a_poster(pipeline, client):
     assert "<video controls" in html and "0:02" in html and "25&nbsp;frames/s" in html and "h264" in html
     # Numbers in the reader's locale: a decimal comma in French.
     with app.app_context():
-        db.session.execute(sa.update(MediaAsset).where(MediaAsset.id == ids["camera.mov"])
-                           .values(frame_rate=Decimal("29.97")))
+        db.session.execute(
+            sa.update(MediaAsset).where(MediaAsset.id == ids["camera.mov"]).values(frame_rate=Decimal("29.97"))
+        )
         db.session.commit()
     french = client.get(f"/media/{ids['camera.mov']}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "29,97&nbsp;images/s" in french
@@ -147,9 +169,18 @@ def stored_unchecked(app, files):
             source.parent.mkdir(parents=True, exist_ok=True)
             source.write_bytes(data)
             stored, found = storage.put(source, name=name), sniff(data)
-            asset = MediaAsset(title=name, filename=name, mime=found.mime, kind=found.kind, size_bytes=len(data),
-                               sha256=hashlib.sha256(data).hexdigest(), storage_backend=storage.backend,
-                               storage_item_id=stored.ref, storage_version=stored.id, status=MediaStatus.PROCESSING)
+            asset = MediaAsset(
+                title=name,
+                filename=name,
+                mime=found.mime,
+                kind=found.kind,
+                size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                storage_backend=storage.backend,
+                storage_item_id=stored.ref,
+                storage_version=stored.id,
+                status=MediaStatus.PROCESSING,
+            )
             db.session.add(asset)
             db.session.flush()
             ids[name] = asset.id
@@ -180,7 +211,9 @@ def test_a_replaced_file_is_processed_again_and_old_previews_go(pipeline, client
     asset_id = send(client, {"poster.png": image("PNG", size=(100, 50), color=(9, 9, 9))})["poster.png"]
     first = settle(app, [asset_id])[asset_id]
     old_thumb = first.thumb_path
-    response = upload(client, image("PNG", size=(50, 100), color=(8, 8, 8)), "poster.png", url=f"/media/{asset_id}/file")
+    response = upload(
+        client, image("PNG", size=(50, 100), color=(8, 8, 8)), "poster.png", url=f"/media/{asset_id}/file"
+    )
     assert response.status_code == 200
     second = settle(app, [asset_id])[asset_id]
     assert second.status is MediaStatus.READY and second.version == 2 and (second.width, second.height) == (50, 100)
@@ -195,4 +228,8 @@ def test_processing_twice_changes_nothing(pipeline, client):
         processing.process(asset_id)  # a redelivered message
         db.session.commit()
         after = db.session.get(MediaAsset, asset_id)
-        assert (after.updated_at, after.thumb_path, after.status) == (before.updated_at, before.thumb_path, before.status)
+        assert (after.updated_at, after.thumb_path, after.status) == (
+            before.updated_at,
+            before.thumb_path,
+            before.status,
+        )

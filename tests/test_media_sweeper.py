@@ -1,6 +1,7 @@
 """The orphan sweeper: leftovers of dead requests and workers go once old enough; whatever is in
 flight (young) or referenced (a transfer row, an asset) stays; SharePoint orphans are listed, and
 deleted only when asked. Also: a deletion rolled back keeps the asset's files."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,11 @@ def _asset_with_transfer(app) -> tuple[int, str]:
     with app.app_context():
         asset = make_asset(f"staged {uuid.uuid4().hex[:6]}")
         name = f"{asset.id}-v1"
-        db.session.add(MediaTransfer(asset=asset, version=1, staging_path=f"staging/{name}",
-                                     item_name=f"{asset.id}-x.jpg", size_bytes=10))
+        db.session.add(
+            MediaTransfer(
+                asset=asset, version=1, staging_path=f"staging/{name}", item_name=f"{asset.id}-x.jpg", size_bytes=10
+            )
+        )
         db.session.commit()
         return asset.id, name
 
@@ -140,6 +144,7 @@ def test_the_scheduler_sends_the_actor_which_sweeps(app, leftovers):
 
 # -- deletion ordering -----------------------------------------------------------------------------
 
+
 def test_a_rolled_back_deletion_keeps_the_files(app, client, editor, media_root):
     asset_id = upload(client, image("PNG"), "keep.png").get_json()["id"]
     _file(media_root / "derived" / str(asset_id) / "v1-thumb.webp")
@@ -161,8 +166,10 @@ def test_a_rolled_back_deletion_keeps_the_files(app, client, editor, media_root)
 
 # -- SharePoint ------------------------------------------------------------------------------------
 
-def test_sharepoint_orphans_are_reported_and_deleted_only_when_asked(app, client, editor, sharepoint, runner,
-                                                                       monkeypatch, tmp_path):
+
+def test_sharepoint_orphans_are_reported_and_deleted_only_when_asked(
+    app, client, editor, sharepoint, runner, monkeypatch, tmp_path
+):
     from app.integrations.graph import GraphNotFound
 
     stored_id = upload(client, image("JPEG", size=(40, 30)), "stored.jpg").get_json()["id"]

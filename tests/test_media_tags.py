@@ -1,5 +1,6 @@
 """Tags: normalisation, inline add and remove, autocomplete, bulk tagging, rename and merge,
 with an audit event for every change."""
+
 import re
 
 import pytest
@@ -14,10 +15,17 @@ from tests.media_support import EN, editor, image, media_root, upload  # noqa: F
 HX = {"HX-Request": "true", **EN}
 
 
-@pytest.mark.parametrize("raw,normalized", [
-    ("Été 2026", "été 2026"), ("  été   2026 ", "été 2026"), ("ÉTÉ\t2026", "été 2026"),
-    ("Ete 2026", "ete 2026"), ("Straße", "strasse"), ("E\u0301te\u0301", "été"),
-])
+@pytest.mark.parametrize(
+    "raw,normalized",
+    [
+        ("Été 2026", "été 2026"),
+        ("  été   2026 ", "été 2026"),
+        ("ÉTÉ\t2026", "été 2026"),
+        ("Ete 2026", "ete 2026"),
+        ("Straße", "strasse"),
+        ("E\u0301te\u0301", "été"),
+    ],
+)
 def test_normalisation_folds_case_and_spaces_but_keeps_accents(raw, normalized):
     assert normalize(raw) == normalized
 
@@ -84,35 +92,49 @@ def test_autocomplete_offers_existing_tags_by_prefix(app, client, editor, media_
     options = client.get("/media/tags/options?tag=ÉTÉ", headers=HX).get_data(as_text=True)
     assert options.startswith('<datalist id="tag-options">')
     assert re.findall(r'<option value="([^"]+)">', options) == ["Été 2025", "Été 2026"]
-    assert re.findall(r'<option value="([^"]+)">', client.get("/media/tags/options?tag=100%_").get_data(as_text=True)) == ["100%_off"]
+    assert re.findall(
+        r'<option value="([^"]+)">', client.get("/media/tags/options?tag=100%_").get_data(as_text=True)
+    ) == ["100%_off"]
     assert client.get("/media/tags/options?tag=1_").get_data(as_text=True).count("<option") == 0
 
 
 def test_bulk_tag_and_untag_in_one_action(app, client, editor, media_root):
     a, b, c = _assets(client, 3)
     token = csrf_token(client, "/media/")
-    response = client.post("/media/bulk-tags", data={"ids": [a, c], "tag": "Campagne été", "action": "add",
-                                                     "csrf_token": token}, headers=HX)
+    response = client.post(
+        "/media/bulk-tags",
+        data={"ids": [a, c], "tag": "Campagne été", "action": "add", "csrf_token": token},
+        headers=HX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Tag “Campagne été” added to 2 files." in html
     assert html.count('hx-swap-oob="true"') == 2  # both cards re-rendered in place
     assert _tag_names(app, a) == _tag_names(app, c) == ["Campagne été"] and _tag_names(app, b) == []
     listing = client.get("/media/?tag=campagne+%C3%A9t%C3%A9", headers=EN).get_data(as_text=True)
     assert sorted(re.findall(r'id="tile-(\d+)"', listing)) == sorted([str(a), str(c)])
-    again = client.post("/media/bulk-tags", data={"ids": [a, b], "tag": "CAMPAGNE  ÉTÉ", "action": "add",
-                                                  "csrf_token": token}, headers=HX)
+    again = client.post(
+        "/media/bulk-tags",
+        data={"ids": [a, b], "tag": "CAMPAGNE  ÉTÉ", "action": "add", "csrf_token": token},
+        headers=HX,
+    )
     assert "added to 1 file." in again.get_data(as_text=True)
-    removed = client.post("/media/bulk-tags", data={"ids": [a, b, c], "tag": "campagne été", "action": "remove",
-                                                    "csrf_token": token}, headers=HX)
+    removed = client.post(
+        "/media/bulk-tags",
+        data={"ids": [a, b, c], "tag": "campagne été", "action": "remove", "csrf_token": token},
+        headers=HX,
+    )
     assert "removed from 3 files." in removed.get_data(as_text=True)
     assert all(_tag_names(app, x) == [] for x in (a, b, c))
     assert len(_events(app, "media.tagged")) == 3 and len(_events(app, "media.untagged")) == 3
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"tag": "x", "action": "add"}, "Select at least one file."),
-    ({"tag": "nothing like it", "action": "remove", "ids": ["__ID__"]}, "No tag is named “nothing like it”."),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"tag": "x", "action": "add"}, "Select at least one file."),
+        ({"tag": "nothing like it", "action": "remove", "ids": ["__ID__"]}, "No tag is named “nothing like it”."),
+    ],
+)
 def test_bulk_mistakes_are_explained(app, client, editor, media_root, data, message):
     (asset_id,) = _assets(client, 1)
     data = {k: ([asset_id] if v == ["__ID__"] else v) for k, v in data.items()}
@@ -134,8 +156,12 @@ def test_rename_keeps_the_assets(app, client, auth, media_root):
     (asset_id,) = _assets(client, 1)
     client.post(f"/media/{asset_id}/tags", data={"tag": "salon", "csrf_token": _admin_token(client)}, headers=HX)
     tag_id = _tag(app, "salon").id
-    response = client.post(f"/media/tags/{tag_id}/rename", data={"name": "Salon du livre", "csrf_token": _admin_token(client)},
-                           headers=EN, follow_redirects=True)
+    response = client.post(
+        f"/media/tags/{tag_id}/rename",
+        data={"name": "Salon du livre", "csrf_token": _admin_token(client)},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "Renamed to “Salon du livre”." in response.get_data(as_text=True)
     assert _tag_names(app, asset_id) == ["Salon du livre"] and _tag(app, "salon") is None
     assert [e.data for e in _events(app, "tag.renamed")] == [{"from": "salon", "to": "Salon du livre"}]
@@ -148,8 +174,9 @@ def test_renaming_to_another_tags_name_merges_them(app, client, auth, media_root
     for asset_id, name in ((a, "Été"), (b, "Summer"), (both, "Été"), (both, "Summer")):
         client.post(f"/media/{asset_id}/tags", data={"tag": name, "csrf_token": token}, headers=HX)
     summer, ete = _tag(app, "summer"), _tag(app, "été")
-    response = client.post(f"/media/tags/{summer.id}/rename", data={"name": "ÉTÉ", "csrf_token": token},
-                           headers=EN, follow_redirects=True)
+    response = client.post(
+        f"/media/tags/{summer.id}/rename", data={"name": "ÉTÉ", "csrf_token": token}, headers=EN, follow_redirects=True
+    )
     assert "“Summer” was merged into “Été”." in response.get_data(as_text=True)
     assert _tag_names(app, a) == _tag_names(app, b) == _tag_names(app, both) == ["Été"]
     with app.app_context():
@@ -164,12 +191,20 @@ def test_the_merge_form_and_its_mistakes(app, client, auth, media_root):
     for name in ("Presse", "Press"):
         client.post(f"/media/{asset_id}/tags", data={"tag": name, "csrf_token": token}, headers=HX)
     press = _tag(app, "press")
-    self_merge = client.post(f"/media/tags/{press.id}/merge", data={"target": "press", "csrf_token": token},
-                             headers=EN, follow_redirects=True)
+    self_merge = client.post(
+        f"/media/tags/{press.id}/merge",
+        data={"target": "press", "csrf_token": token},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "cannot be merged into itself" in self_merge.get_data(as_text=True)
     assert client.post(f"/media/tags/{press.id}/merge", data={"target": "nope", "csrf_token": token}).status_code == 404
-    merged = client.post(f"/media/tags/{press.id}/merge", data={"target": "presse", "csrf_token": token},
-                         headers=EN, follow_redirects=True)
+    merged = client.post(
+        f"/media/tags/{press.id}/merge",
+        data={"target": "presse", "csrf_token": token},
+        headers=EN,
+        follow_redirects=True,
+    )
     page = merged.get_data(as_text=True)
     assert "“Press” was merged into “Presse”." in page and _tag_names(app, asset_id) == ["Presse"]
     assert re.search(r"Presse</a></td>\s*<td>1</td>", page)

@@ -1,5 +1,6 @@
 """Uploads through the Flask stack: every accepted type, every refusal with its message and
 nothing left behind, size limits enforced while the body streams, duplicates, replacements."""
+
 import io
 import json
 
@@ -11,8 +12,22 @@ from app.media.sniff import clean_filename
 from app.media.uploads import CHUNK
 from app.models import AuditEvent, MediaAsset, MediaKind
 from tests.conftest import csrf_token
-from tests.media_support import (AVIF_HEAD, EN, HTML, SVG, editor, image, media_root, noisy_jpeg,  # noqa: F401
-                                 pdf, png_header_only, stored_files, upload, upload_headers, video)
+from tests.media_support import (
+    AVIF_HEAD,
+    EN,
+    HTML,
+    SVG,
+    editor,  # noqa: F401 (a fixture)
+    image,
+    media_root,  # noqa: F401 (a fixture)
+    noisy_jpeg,  # noqa: F401
+    pdf,
+    png_header_only,
+    stored_files,
+    upload,
+    upload_headers,
+    video,
+)
 
 ACCEPTED = [
     ("photo.jpg", lambda: image("JPEG"), "image/jpeg", MediaKind.IMAGE),
@@ -44,7 +59,9 @@ def test_accepted_types_are_stored_and_queued_for_processing(app, client, editor
         asset = db.session.get(MediaAsset, body["id"])
         assert (asset.mime, asset.kind, asset.size_bytes, asset.filename) == (mime, kind, len(data), name)
         assert asset.status.value == "processing" and asset.version == 1 and asset.storage_version == "1"
-        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.subject_type == "media_assets", AuditEvent.subject_id == asset.id)).all()
+        events = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.subject_type == "media_assets", AuditEvent.subject_id == asset.id)
+        ).all()
         assert [e.action for e in events] == ["media.uploaded"]
     files = stored_files(media_root)
     assert len(files) == 1 and files[0].read_bytes() == data
@@ -52,12 +69,27 @@ def test_accepted_types_are_stored_and_queued_for_processing(app, client, editor
 
 
 REFUSED = [
-    ("notes.txt", b"Just some words.\n" * 10, 415, "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF."),
+    (
+        "notes.txt",
+        b"Just some words.\n" * 10,
+        415,
+        "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF.",
+    ),
     ("logo.svg", SVG, 415, "SVG and HTML files are refused: they can carry scripts."),
     ("logo.png", SVG, 415, "SVG and HTML files are refused: they can carry scripts."),
     ("page.html", HTML, 415, "SVG and HTML files are refused: they can carry scripts."),
-    ("film.mkv", None, 415, "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF."),
-    ("photo.avif", AVIF_HEAD, 415, "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF."),
+    (
+        "film.mkv",
+        None,
+        415,
+        "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF.",
+    ),
+    (
+        "photo.avif",
+        AVIF_HEAD,
+        415,
+        "This type of file is not accepted. Accepted types: JPEG, PNG, WebP, GIF, HEIC, MP4, MOV, WebM, PDF.",
+    ),
     ("photo.jpg", None, 422, "The content of “photo.jpg” is PDF, which contradicts its name."),
     ("clip.mp4", None, 422, "The content of “clip.mp4” is PNG, which contradicts its name."),
     ("empty.jpg", b"", 400, "The file is empty."),
@@ -100,7 +132,7 @@ class CountingStream(io.RawIOBase):
         if n <= 0:
             return 0
         start = self.read_bytes
-        chunk = (self.head[start:start + n] if start < len(self.head) else b"").ljust(n, b"\0")
+        chunk = (self.head[start : start + n] if start < len(self.head) else b"").ljust(n, b"\0")
         buffer[:n] = chunk
         self.read_bytes += n
         return n
@@ -111,8 +143,12 @@ def _stream_upload(client, body, name, content_length):
     environ = {"wsgi.input": body, "CONTENT_LENGTH": "" if content_length is None else str(content_length)}
     if content_length is None:  # a chunked body: the server terminates the stream
         environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
-    return client.post("/media/upload", content_type="application/octet-stream",
-                       headers=upload_headers(client, name), environ_overrides=environ)
+    return client.post(
+        "/media/upload",
+        content_type="application/octet-stream",
+        headers=upload_headers(client, name),
+        environ_overrides=environ,
+    )
 
 
 def test_size_limit_is_checked_while_streaming_without_content_length(app, client, editor, media_root, monkeypatch):
@@ -126,15 +162,16 @@ def test_size_limit_is_checked_while_streaming_without_content_length(app, clien
 
 
 def test_a_body_larger_than_every_limit_is_refused_before_reading(app, client, editor, media_root):
-    body = CountingStream(video(), 3 * 1024 ** 3)
-    response = _stream_upload(client, body, "huge.mp4", 3 * 1024 ** 3)
+    body = CountingStream(video(), 3 * 1024**3)
+    response = _stream_upload(client, body, "huge.mp4", 3 * 1024**3)
     assert response.status_code == 413
     assert response.get_json() == {"error": "The file is larger than the largest accepted size (2\u00a0GB)."}
     assert body.read_bytes == 0 and stored_files(media_root) == []
 
 
-def test_a_declared_length_over_the_kind_limit_is_refused_after_the_first_chunk(app, client, editor, media_root,
-                                                                                monkeypatch):
+def test_a_declared_length_over_the_kind_limit_is_refused_after_the_first_chunk(
+    app, client, editor, media_root, monkeypatch
+):
     monkeypatch.setitem(app.config, "MEDIA_MAX_DOCUMENT_BYTES", 10 * CHUNK)
     body = CountingStream(pdf(), 100 * CHUNK)
     response = _stream_upload(client, body, "big.pdf", 100 * CHUNK)
@@ -154,8 +191,11 @@ def test_an_interrupted_body_leaves_nothing(app, client, editor, media_root):
 
 
 def test_a_form_post_is_not_an_upload(app, client, editor, media_root):
-    response = client.post("/media/upload", data={"file": (io.BytesIO(image("PNG")), "a.png")},
-                           headers={"X-CSRFToken": upload_headers(client, "a.png")["X-CSRFToken"], **EN})
+    response = client.post(
+        "/media/upload",
+        data={"file": (io.BytesIO(image("PNG")), "a.png")},
+        headers={"X-CSRFToken": upload_headers(client, "a.png")["X-CSRFToken"], **EN},
+    )
     assert response.status_code == 415
     assert "raw body" in response.get_json()["error"]
     assert not media_root.exists()
@@ -174,15 +214,18 @@ def test_the_same_bytes_twice_point_to_the_existing_asset(app, client, editor, m
         assert _count() == 1
 
 
-@pytest.mark.parametrize("raw,clean", [
-    ("../../etc/passwd.jpg", "passwd.jpg"),
-    ("C:\\Users\\me\\Pictures\\photo.jpg", "photo.jpg"),
-    ("bad\x00name\x07.jpg", "badname.jpg"),
-    ("invoice\u202egpj.exe", "invoicegpj.exe"),
-    ("  Été   2026 .jpg ", "Été 2026 .jpg"),
-    ("...", "file"),
-    ("a" * 300 + ".jpeg", "a" * 195 + ".jpeg"),
-])
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("C:\\Users\\me\\Pictures\\photo.jpg", "photo.jpg"),
+        ("bad\x00name\x07.jpg", "badname.jpg"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),
+        ("  Été   2026 .jpg ", "Été 2026 .jpg"),
+        ("...", "file"),
+        ("a" * 300 + ".jpeg", "a" * 195 + ".jpeg"),
+    ],
+)
 def test_filenames_are_sanitised(raw, clean):
     assert clean_filename(raw) == clean
 
@@ -202,9 +245,17 @@ def test_replacing_the_file_keeps_the_old_one_as_a_version(app, client, editor, 
     assert response.status_code == 200, response.get_data(as_text=True)
     with app.app_context():
         asset = db.session.get(MediaAsset, asset_id)
-        assert (asset.version, asset.storage_version, asset.mime, asset.filename) == (2, "2", "image/png", "poster-v2.png")
-        actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.subject_type == "media_assets", AuditEvent.subject_id == asset_id)
-                                     .order_by(AuditEvent.id)).all()
+        assert (asset.version, asset.storage_version, asset.mime, asset.filename) == (
+            2,
+            "2",
+            "image/png",
+            "poster-v2.png",
+        )
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.subject_type == "media_assets", AuditEvent.subject_id == asset_id)
+            .order_by(AuditEvent.id)
+        ).all()
         assert actions == ["media.uploaded", "media.replaced"]
     assert sorted(f.read_bytes() for f in stored_files(media_root)) == sorted([first, second])
     html = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
@@ -230,9 +281,12 @@ def test_a_refused_replacement_changes_nothing(app, client, editor, media_root, 
 
 def test_approvers_cannot_upload(app, client, auth, media_root):
     auth.login("approver")
-    response = client.post("/media/upload", data=image("PNG"), content_type="application/octet-stream",
-                           headers={"X-Filename": "a.png", "X-CSRFToken": csrf_token(client, "/reviews/"),
-                                    "Accept": "application/json"})
+    response = client.post(
+        "/media/upload",
+        data=image("PNG"),
+        content_type="application/octet-stream",
+        headers={"X-Filename": "a.png", "X-CSRFToken": csrf_token(client, "/reviews/"), "Accept": "application/json"},
+    )
     assert response.status_code == 403
     assert stored_files(media_root) == []
 
@@ -248,7 +302,9 @@ def test_replacing_a_file_sends_the_approved_posts_using_it_back_to_review(app, 
         db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset_id, position=0))
         db.session.commit()
         object_id = obj.id
-    assert upload(client, image("JPEG", color=(8, 8, 8)), "visuel-v2.jpg",
-                  url=f"/media/{asset_id}/file").status_code == 200
+    assert (
+        upload(client, image("JPEG", color=(8, 8, 8)), "visuel-v2.jpg", url=f"/media/{asset_id}/file").status_code
+        == 200
+    )
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW

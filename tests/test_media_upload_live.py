@@ -2,6 +2,7 @@
 memory in the web process, a limit stops a body mid-way, an aborted upload leaves nothing, and
 a body that stops arriving is ended after UPLOAD_READ_TIMEOUT_S, under gunicorn's threaded
 worker as under the development server (Werkzeug's, in this process)."""
+
 import hashlib
 import os
 import re
@@ -33,9 +34,16 @@ def live(servers, tmp_path_factory):
     with app.app_context():
         accounts.create_user(email, "Live editor", Role.EDITOR, PASSWORD)
         db.session.commit()
-    env = {"APP_ENV": "test", "SECRET_KEY": "live-secret", "DATABASE_URL": url, "REDIS_URL": servers.redis_url,
-           "MEDIA_ROOT": str(root), "DRAMATIQ_NAMESPACE": namespace, "REDIS_KEY_PREFIX": f"cms-test-{SESSION_TAG}:",
-           "MEDIA_MAX_IMAGE_BYTES": str(IMAGE_LIMIT)}
+    env = {
+        "APP_ENV": "test",
+        "SECRET_KEY": "live-secret",
+        "DATABASE_URL": url,
+        "REDIS_URL": servers.redis_url,
+        "MEDIA_ROOT": str(root),
+        "DRAMATIQ_NAMESPACE": namespace,
+        "REDIS_KEY_PREFIX": f"cms-test-{SESSION_TAG}:",
+        "MEDIA_MAX_IMAGE_BYTES": str(IMAGE_LIMIT),
+    }
     try:
         with WebProcess(env) as web:
             client, token = signed_in(web.url, email, PASSWORD)
@@ -67,8 +75,10 @@ def test_a_300_mib_upload_streams_with_bounded_memory(live):
     elapsed = time.monotonic() - started
     assert response.status_code == 200, response.text
     growth = web.peak_rss() - before
-    print(f"\n300 MiB upload in {elapsed:.1f} s; web worker peak RSS {web.peak_rss() / MiB:.0f} MiB "
-          f"(+{growth / MiB:.1f} MiB during the upload)")
+    print(
+        f"\n300 MiB upload in {elapsed:.1f} s; web worker peak RSS {web.peak_rss() / MiB:.0f} MiB "
+        f"(+{growth / MiB:.1f} MiB during the upload)"
+    )
     assert growth < 32 * MiB, f"the web process grew by {growth / MiB:.0f} MiB"
     with app.app_context():
         asset = db.session.get(MediaAsset, response.json()["id"])
@@ -81,9 +91,17 @@ def test_a_300_mib_upload_streams_with_bounded_memory(live):
 def test_a_refusal_is_answered_over_the_socket(live):
     app, _, client, token, root = live
     before = _rows(app)
-    response = client.post("/media/upload", content=SVG, headers={
-        "Content-Type": "application/octet-stream", "X-Filename": "logo.svg", "X-CSRFToken": token,
-        "Accept": "application/json", "Accept-Language": "en"})
+    response = client.post(
+        "/media/upload",
+        content=SVG,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Filename": "logo.svg",
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+            "Accept-Language": "en",
+        },
+    )
     assert response.status_code == 415
     assert response.json() == {"error": "SVG and HTML files are refused: they can carry scripts."}
     assert _rows(app) == before and stored_files(root / "tmp") == []
@@ -94,14 +112,18 @@ def _raw_upload(client, token, name, body, declared=None):
     sock = socket.create_connection((client.base_url.host, client.base_url.port))
     cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     length = f"Content-Length: {declared}" if declared else "Transfer-Encoding: chunked"
-    sock.sendall((f"POST /media/upload HTTP/1.1\r\nHost: {client.base_url.host}\r\nCookie: {cookies}\r\n"
-                  f"Content-Type: application/octet-stream\r\n{length}\r\nX-Filename: {name}\r\n"
-                  f"X-CSRFToken: {token}\r\nAccept: application/json\r\nAccept-Language: en\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"POST /media/upload HTTP/1.1\r\nHost: {client.base_url.host}\r\nCookie: {cookies}\r\n"
+            f"Content-Type: application/octet-stream\r\n{length}\r\nX-Filename: {name}\r\n"
+            f"X-CSRFToken: {token}\r\nAccept: application/json\r\nAccept-Language: en\r\n\r\n"
+        ).encode()
+    )
     if declared:
         sock.sendall(body)
     else:  # the final zero-length chunk is never sent: the server must answer before the end
         for i in range(0, len(body), 64 * 1024):
-            piece = body[i:i + 64 * 1024]
+            piece = body[i : i + 64 * 1024]
             sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
     return sock
 
@@ -111,7 +133,8 @@ def _read_response(sock) -> str:
     sock.settimeout(10)
     data = b""
     while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
-            re.search(rb"Content-Length: (\d+)", data, re.I).group(1)):
+        re.search(rb"Content-Length: (\d+)", data, re.I).group(1)
+    ):
         chunk = sock.recv(65536)
         if not chunk:
             break
@@ -145,8 +168,12 @@ def test_an_aborted_upload_leaves_nothing(live):
     while not stored_files(root / "tmp") and time.monotonic() < deadline:  # the body is being received
         time.sleep(0.02)
     with app.app_context():  # no database connection is held while a body streams in
-        held = db.session.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                         "AND state LIKE 'idle in transaction%'"))
+        held = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+        )
         db.session.remove()
     sock.close()  # the browser's cancel button does this
     assert held == 0

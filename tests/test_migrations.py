@@ -1,4 +1,5 @@
 """Migrations: one head, up/down/up on an empty database, and the models match them."""
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -43,6 +44,11 @@ def test_constraints_the_flows_rely_on(app):
         uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("publications")}
         assert ("idempotency_key",) in uniques
         assert ("sha256",) in {tuple(u["column_names"]) for u in inspector.get_unique_constraints("media_assets")}
-        assert ("webhook_id",) in {tuple(u["column_names"]) for u in inspector.get_unique_constraints("callback_events")}
-        fks = {fk["referred_table"]: fk["options"].get("ondelete") for fk in inspector.get_foreign_keys("campaign_scenarios")}
+        assert ("webhook_id",) in {
+            tuple(u["column_names"]) for u in inspector.get_unique_constraints("callback_events")
+        }
+        fks = {
+            fk["referred_table"]: fk["options"].get("ondelete")
+            for fk in inspector.get_foreign_keys("campaign_scenarios")
+        }
         assert fks == {"campaigns": "CASCADE", "social_accounts": "RESTRICT"}

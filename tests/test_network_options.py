@@ -1,5 +1,6 @@
 """Each network's own settings (app/network_options.py): reading and checking the form's
 fields, what refuses a submission, the preview's lines, the payload and the blueprints' mapping."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -20,21 +21,40 @@ def _form(platform: Platform, **fields) -> MultiDict:
 
 
 def _asset(kind="video", duration=None, asset_id=1, alt=""):
-    return SimpleNamespace(id=asset_id, kind=MediaKind(kind), duration_s=duration, title=f"f{asset_id}",
-                           alt_text=alt)
+    return SimpleNamespace(id=asset_id, kind=MediaKind(kind), duration_s=duration, title=f"f{asset_id}", alt_text=alt)
 
 
 def test_youtube_options_are_read_and_checked_in_french(app):
     with app.test_request_context(headers=FR):
-        values, errors = no.parse(Platform.YOUTUBE, _form(
-            Platform.YOUTUBE, title="Le salon 2026", privacy="unlisted", category="27",
-            made_for_kids="", notify_subscribers="1", tags="salon, #paris, salon, stand 12"))
+        values, errors = no.parse(
+            Platform.YOUTUBE,
+            _form(
+                Platform.YOUTUBE,
+                title="Le salon 2026",
+                privacy="unlisted",
+                category="27",
+                made_for_kids="",
+                notify_subscribers="1",
+                tags="salon, #paris, salon, stand 12",
+            ),
+        )
         assert errors == {}
         # Defaults are not stored: notify_subscribers is on by default, made_for_kids off.
-        assert values == {"title": "Le salon 2026", "privacy": "unlisted", "category": "27",
-                          "tags": ["salon", "paris", "stand 12"]}
-        values, errors = no.parse(Platform.YOUTUBE, _form(
-            Platform.YOUTUBE, title="A <b>" + "x" * 100, privacy="secret", tags=",".join(f"mot{n}" for n in range(100))))
+        assert values == {
+            "title": "Le salon 2026",
+            "privacy": "unlisted",
+            "category": "27",
+            "tags": ["salon", "paris", "stand 12"],
+        }
+        values, errors = no.parse(
+            Platform.YOUTUBE,
+            _form(
+                Platform.YOUTUBE,
+                title="A <b>" + "x" * 100,
+                privacy="secret",
+                tags=",".join(f"mot{n}" for n in range(100)),
+            ),
+        )
         assert errors["title"] == "105 caractères ; 100 au plus."
         assert errors["privacy"] == "Choisissez l’une des valeurs proposées."
         assert "YouTube en accepte 500" in errors["tags"]
@@ -57,9 +77,16 @@ def test_boxes_keep_their_default_when_the_form_did_not_show_them(app):
 
 def test_instagram_options_and_their_problems(app):
     with app.test_request_context(headers=FR):
-        values, errors = no.parse(Platform.INSTAGRAM, _form(
-            Platform.INSTAGRAM, format="reel", cover_frame_ms="2,5", share_to_feed="1",
-            first_comment="#salon #paris"))
+        values, errors = no.parse(
+            Platform.INSTAGRAM,
+            _form(
+                Platform.INSTAGRAM,
+                format="reel",
+                cover_frame_ms="2,5",
+                share_to_feed="1",
+                first_comment="#salon #paris",
+            ),
+        )
         assert errors == {}
         assert values == {"format": "reel", "cover_frame_ms": 2500, "first_comment": "#salon #paris"}
         _, errors = no.parse(Platform.INSTAGRAM, _form(Platform.INSTAGRAM, cover_frame_ms="deux"))
@@ -69,8 +96,7 @@ def test_instagram_options_and_their_problems(app):
         assert found == {"option_format_reel": "Un Reel est exactement une vidéo."}
         short = SimpleNamespace(media=[_asset("video", duration=2.0)])
         found = {p.code: p.message for p in no.problems(Platform.INSTAGRAM, values, short)}
-        assert found == {"option_cover_frame_ms_outside":
-                         "L’image de couverture est à 2,5 s mais la vidéo dure 2 s."}
+        assert found == {"option_cover_frame_ms_outside": "L’image de couverture est à 2,5 s mais la vidéo dure 2 s."}
         assert no.problems(Platform.INSTAGRAM, values, SimpleNamespace(media=[_asset("video", 9.0)])) == []
         found = {p.code for p in no.problems(Platform.INSTAGRAM, {"format": "story"}, photo)}
         assert found == {"option_format_unsupported"}
@@ -79,7 +105,9 @@ def test_instagram_options_and_their_problems(app):
 def test_youtube_without_title_and_tiktok_without_privacy_are_refused(app):
     with app.test_request_context(headers=FR):
         video = SimpleNamespace(media=[_asset("video", 30.0)])
-        assert [p.message for p in no.problems(Platform.YOUTUBE, {}, video)] == ["YouTube exige ce réglage : Titre de la vidéo."]
+        assert [p.message for p in no.problems(Platform.YOUTUBE, {}, video)] == [
+            "YouTube exige ce réglage : Titre de la vidéo."
+        ]
         assert no.problems(Platform.YOUTUBE, {"title": "Salon"}, video) == []
         assert [p.code for p in no.problems(Platform.TIKTOK, {}, video)] == ["option_privacy_level_missing"]
 
@@ -87,19 +115,25 @@ def test_youtube_without_title_and_tiktok_without_privacy_are_refused(app):
 def test_linkedin_connections_only_with_an_image(app):
     with app.test_request_context():
         text_only = SimpleNamespace(media=[])
-        assert [p.code for p in no.problems(Platform.LINKEDIN, {"visibility": "CONNECTIONS"}, text_only)] \
-            == ["option_visibility_text"]
-        assert no.problems(Platform.LINKEDIN, {"visibility": "CONNECTIONS"},
-                           SimpleNamespace(media=[_asset("image")])) == []
-        values, errors = no.parse(Platform.LINKEDIN, _form(
-            Platform.LINKEDIN, visibility="LOGGED_IN", **{"alt_texts-7": " Le stand ", "alt_texts-8": ""}))
+        assert [p.code for p in no.problems(Platform.LINKEDIN, {"visibility": "CONNECTIONS"}, text_only)] == [
+            "option_visibility_text"
+        ]
+        assert (
+            no.problems(Platform.LINKEDIN, {"visibility": "CONNECTIONS"}, SimpleNamespace(media=[_asset("image")]))
+            == []
+        )
+        values, errors = no.parse(
+            Platform.LINKEDIN,
+            _form(Platform.LINKEDIN, visibility="LOGGED_IN", **{"alt_texts-7": " Le stand ", "alt_texts-8": ""}),
+        )
         assert errors == {} and values == {"visibility": "LOGGED_IN", "alt_texts": {"7": "Le stand"}}
 
 
 def test_facebook_and_tiktok_options_and_their_problems(app):
     with app.test_request_context(headers=FR):
-        values, errors = no.parse(Platform.TIKTOK, _form(Platform.TIKTOK, privacy_level="SELF_ONLY",
-                                                         allow_comments="1"))
+        values, errors = no.parse(
+            Platform.TIKTOK, _form(Platform.TIKTOK, privacy_level="SELF_ONLY", allow_comments="1")
+        )
         assert errors == {} and values == {"privacy_level": "SELF_ONLY", "allow_comments": True}
         _, errors = no.parse(Platform.TIKTOK, _form(Platform.TIKTOK, privacy_level="FRIENDS"))
         assert errors == {"privacy_level": "Choisissez l’une des valeurs proposées."}
@@ -142,9 +176,14 @@ def test_describe_says_what_make_does_not_pass_on(app):
 @pytest.mark.parametrize("platform", list(Platform))
 def test_the_partials_render_every_network(app, platform):
     with app.test_request_context(headers=FR):
-        html = render_template("campaigns/_network_options.html", platform=platform, values={},
-                               errors={}, prefix=f"options-{platform.value}-",
-                               option_media=[_asset("image", asset_id=5, alt="Le stand")])
+        html = render_template(
+            "campaigns/_network_options.html",
+            platform=platform,
+            values={},
+            errors={},
+            prefix=f"options-{platform.value}-",
+            option_media=[_asset("image", asset_id=5, alt="Le stand")],
+        )
         assert f'name="options-{platform.value}-shown"' in html
         for option in no.OPTIONS[platform]:
             assert f'options-{platform.value}-{option.name}' in html
@@ -164,8 +203,14 @@ def test_submit_is_refused_for_a_youtube_video_without_title_then_accepted(app, 
         seed = seed_campaign(platforms=(Platform.YOUTUBE,), extra_statuses=(), media=0)
         clip = make_asset("clip", mime="video/mp4", kind=MediaKind.VIDEO, size=(1280, 720))
         clip.duration_s = 30
-        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["youtube"]], [clip.id], 1,
-                                   author_id=auth.user_id, statuses=(ObjectStatus.DRAFT,))
+        [object_id] = make_objects(
+            seed.campaign_id,
+            [seed.scenarios["youtube"]],
+            [clip.id],
+            1,
+            author_id=auth.user_id,
+            statuses=(ObjectStatus.DRAFT,),
+        )
     url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
     token = csrf_token(client, url)
     refused = client.post(url + "/submit", data={"csrf_token": token}, headers=FR)
@@ -195,17 +240,27 @@ def test_the_payload_carries_every_option_and_linkedin_alt_texts(app):
         flyer.alt_text = "Le programme"
         [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [flyer.id], 1)
         obj = db.session.get(ContentObject, object_id)
-        versions.save(obj, Platform.LINKEDIN, options={"visibility": "LOGGED_IN",
-                                                        "alt_texts": {str(flyer.id): "Programme du salon"}})
+        versions.save(
+            obj,
+            Platform.LINKEDIN,
+            options={"visibility": "LOGGED_IN", "alt_texts": {str(flyer.id): "Programme du salon"}},
+        )
         bodies = {}
         for platform in ("linkedin", "x"):
-            publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios[platform],
-                                      idempotency_key=f"o-{platform}", fingerprint="f")
+            publication = Publication(
+                object_id=obj.id,
+                campaign_scenario_id=seed.scenarios[platform],
+                idempotency_key=f"o-{platform}",
+                fingerprint="f",
+            )
             db.session.add(publication)
             db.session.flush()
             bodies[platform] = payload.build(publication)
-        assert bodies["linkedin"]["options"] == {"visibility": "LOGGED_IN", "first_comment": None,
-                                                 "alt_texts": {str(flyer.id): "Programme du salon"}}
+        assert bodies["linkedin"]["options"] == {
+            "visibility": "LOGGED_IN",
+            "first_comment": None,
+            "alt_texts": {str(flyer.id): "Programme du salon"},
+        }
         assert bodies["linkedin"]["media"][0]["alt_text"] == "Programme du salon"
         assert bodies["x"]["options"] == {"reply_settings": "everyone", "first_comment": None}
         assert bodies["x"]["media"][0]["alt_text"] == "Le programme"
@@ -224,11 +279,15 @@ def test_a_format_the_scenario_cannot_publish_fails_the_payload_with_the_reason(
         obj = db.session.get(ContentObject, object_id)
         # Edited after approval (back to review without the submission's checks).
         versions.save(obj, Platform.INSTAGRAM, options={"format": "story"})
-        publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios["instagram"],
-                                  idempotency_key="o-story", fingerprint="f")
+        publication = Publication(
+            object_id=obj.id,
+            campaign_scenario_id=seed.scenarios["instagram"],
+            idempotency_key="o-story",
+            fingerprint="f",
+        )
         db.session.add(publication)
         db.session.flush()
-        with pytest.raises(LookupError) as refused:   # the sender fails the publication with it
+        with pytest.raises(LookupError) as refused:  # the sender fails the publication with it
             payload.build(publication)
         assert isinstance(refused.value, no.Refused)
         assert str(refused.value).startswith("Le scénario Make ne sait pas publier ce format")
@@ -250,8 +309,12 @@ def test_a_worker_builds_the_payload_outside_any_request(app):
         versions.save(obj, Platform.INSTAGRAM, options={"format": "story"})
         built = {}
         for platform in ("x", "instagram"):
-            publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios[platform],
-                                      idempotency_key=f"w-{platform}", fingerprint="f")
+            publication = Publication(
+                object_id=obj.id,
+                campaign_scenario_id=seed.scenarios[platform],
+                idempotency_key=f"w-{platform}",
+                fingerprint="f",
+            )
             db.session.add(publication)
             db.session.flush()
             try:

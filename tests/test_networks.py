@@ -1,4 +1,5 @@
 """Per-network checks: text counted each network's way, media count, mix, kind, size, shape."""
+
 import pytest
 
 from app.models import Platform
@@ -114,8 +115,9 @@ def test_a_video_too_long_or_too_short_is_still_refused_saying_by_how_much(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         long = MediaFacts("video", "video/mp4", MB, 1080, 1920, duration_s=95.5, fps=30)
         [problem] = check(Platform.TIKTOK, "x", [MediaFacts("video", "video/mp4", MB, 1080, 1920, 1.5, 30)])
-        assert problem.message == ("Media 1: it lasts 1.5 s, 1.5 s too short; accepted: 3 to 600 s. "
-                                   "Use a longer video.")
+        assert problem.message == (
+            "Media 1: it lasts 1.5 s, 1.5 s too short; accepted: 3 to 600 s. Use a longer video."
+        )
         [problem] = check(Platform.X, "x", [MediaFacts("video", "video/mp4", MB, 1080, 1920, 1300, 30)])
         assert "100 s too long" in problem.message and "Trim the video" in problem.message
         assert codes(Platform.INSTAGRAM, "x", [long], adapt=True) == []

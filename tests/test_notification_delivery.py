@@ -2,6 +2,7 @@
 STARTTLS and authentication, implicit TLS) in the recipient's language, an SMTP outage that
 keeps the mail queued until the server is back, the daily digest, and Teams cards through the
 strict Workflows webhook emulator (sandbox/teams)."""
+
 import email
 import email.policy
 import json
@@ -34,10 +35,16 @@ def sink():
 @pytest.fixture
 def mail_config(app, monkeypatch):
     def configure(url, **extra):
-        for key, value in {"SMTP_URL": url, "MAIL_FROM": "CMS Campagnes <cms@example.org>",
-                           "MAIL_REPLY_TO": "equipe@example.org", "PUBLIC_BASE_URL": "https://cms.example.org",
-                           "NOTIFY_BACKOFF_BASE_S": 30.0, **extra}.items():
+        for key, value in {
+            "SMTP_URL": url,
+            "MAIL_FROM": "CMS Campagnes <cms@example.org>",
+            "MAIL_REPLY_TO": "equipe@example.org",
+            "PUBLIC_BASE_URL": "https://cms.example.org",
+            "NOTIFY_BACKOFF_BASE_S": 30.0,
+            **extra,
+        }.items():
             monkeypatch.setitem(app.config, key, value)
+
     return configure
 
 
@@ -67,7 +74,7 @@ def test_a_mail_in_the_recipients_language_with_text_html_and_the_link(app, make
     set_locale(app, approver_id, "en")
     with app.app_context():
         assert delivery.deliver_mail(pending_ids(app)) == 1
-        assert delivery.deliver_mail(pending_ids(app) or [1]) == 0          # twice: a no-op
+        assert delivery.deliver_mail(pending_ids(app) or [1]) == 0  # twice: a no-op
         row = db.session.scalar(sa.select(Notification).where(Notification.user_id == approver_id))
         assert row.mail_state is MailState.SENT and row.mailed_at is not None
     [record] = sink.messages
@@ -76,7 +83,10 @@ def test_a_mail_in_the_recipients_language_with_text_html_and_the_link(app, make
     assert message["Subject"] == "“Post 0” waits for your review."
     assert message["From"] == "CMS Campagnes <cms@example.org>" and message["Reply-To"] == "equipe@example.org"
     text, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
-    assert f"https://cms.example.org/posts/{object_id}" in text and f'href="https://cms.example.org/posts/{object_id}"' in html
+    assert (
+        f"https://cms.example.org/posts/{object_id}" in text
+        and f'href="https://cms.example.org/posts/{object_id}"' in html
+    )
     assert "Hello Paul Durand" in text and 'lang="en"' in html
 
 
@@ -97,14 +107,19 @@ def test_starttls_with_authentication(app, make_user, mail_config, tmp_path):
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     tls_sink = MailSink(tls_context=server_context, auth=("cms", "s3cret pass")).start()
     try:
-        mail_config(f"smtp://cms:s3cret%20pass@127.0.0.1:{tls_sink.port}?starttls=1", SMTP_CA_FILE=str(tmp_path / "ca.pem"))
+        mail_config(
+            f"smtp://cms:s3cret%20pass@127.0.0.1:{tls_sink.port}?starttls=1", SMTP_CA_FILE=str(tmp_path / "ca.pem")
+        )
         submitted(app, make_user)
         with app.app_context():
             assert delivery.deliver_mail(pending_ids(app)) == 1
         assert tls_sink.messages[0]["tls"] is True
         # A wrong password keeps the mail queued with the reason, nothing lost.
-        mail_config(f"smtp://cms:wrong@127.0.0.1:{tls_sink.port}?starttls=1", SMTP_CA_FILE=str(tmp_path / "ca.pem"),
-                    SMTP_TIMEOUT_S=2.0)
+        mail_config(
+            f"smtp://cms:wrong@127.0.0.1:{tls_sink.port}?starttls=1",
+            SMTP_CA_FILE=str(tmp_path / "ca.pem"),
+            SMTP_TIMEOUT_S=2.0,
+        )
         campaign_row = submitted(app, make_user)
         with app.app_context():
             assert delivery.deliver_mail(pending_ids(app)) == 0
@@ -138,12 +153,14 @@ def test_an_smtp_outage_keeps_the_mail_queued_and_retried(app, make_user, mail_c
     editor_id, approver_id, object_id = submitted(app, make_user)
     ids = pending_ids(app)
     with app.app_context():
-        assert delivery.deliver_mail(ids) == 0                 # nothing listens: postponed
+        assert delivery.deliver_mail(ids) == 0  # nothing listens: postponed
         row = db.session.get(Notification, ids[0])
         assert row.mail_state is MailState.PENDING and row.mail_attempts == 1 and "ConnectionRefused" in row.mail_error
         assert row.mail_due_at > utcnow() + timedelta(seconds=20)
-        assert delivery.deliver_mail(ids) == 0 and db.session.get(Notification, ids[0]).mail_attempts == 1  # not due yet
-        row.mail_due_at = utcnow() - timedelta(seconds=1)      # the back-off is over
+        assert (
+            delivery.deliver_mail(ids) == 0 and db.session.get(Notification, ids[0]).mail_attempts == 1
+        )  # not due yet
+        row.mail_due_at = utcnow() - timedelta(seconds=1)  # the back-off is over
         db.session.commit()
     back = MailSink(port=port).start()
     try:
@@ -162,10 +179,10 @@ def test_the_relay_hands_over_what_is_due_again(app, make_user, mail_config, sin
     broker = app.extensions["dramatiq"]
     with app.app_context():
         broker.flush_all()
-        assert delivery.relay() == 0                              # its first message is in flight
+        assert delivery.relay() == 0  # its first message is in flight
         db.session.execute(sa.update(Notification).values(created_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
-        assert delivery.relay() == 1                              # that message was lost: again
+        assert delivery.relay() == 1  # that message was lost: again
     queued = broker.client.lrange(f"{broker.namespace}:notify", 0, -1)
     assert len(queued) == 1
     broker.flush_all()
@@ -176,8 +193,13 @@ def test_the_daily_digest_gathers_a_users_notifications(app, make_user, sink, ma
     editor_id, editor = make_user(Role.EDITOR, name="Élodie Martin")
     approver_id, approver = make_user(Role.APPROVER, name="Paul Durand")
     client = login(app, approver)
-    client.post("/notifications/preferences", data={"csrf_token": token(client, "/notifications/preferences"),
-                                                    "choice": ["review_requested:in_app", "review_requested:digest"]})
+    client.post(
+        "/notifications/preferences",
+        data={
+            "csrf_token": token(client, "/notifications/preferences"),
+            "choice": ["review_requested:in_app", "review_requested:digest"],
+        },
+    )
     editor_client = login(app, editor)
     for _ in range(2):
         campaign_id, object_id = a_post(app, editor_id)
@@ -199,6 +221,7 @@ def test_a_recipient_address_refused_gives_up_with_the_reason(app, make_user, ma
     class Refusing(MailSink):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             return "550 5.1.1 No such user here"
+
     refusing = Refusing().start()
     try:
         mail_config(refusing.url())
@@ -213,6 +236,7 @@ def test_a_recipient_address_refused_gives_up_with_the_reason(app, make_user, ma
 
 
 # -- Teams ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def teams_emulator():
@@ -232,7 +256,7 @@ def test_a_card_reaches_the_campaigns_teams_channel(app, make_user, teams_emulat
     with app.app_context():
         [message_id] = db.session.scalars(sa.select(TeamsMessage.id))
         assert delivery.post_to_teams(message_id) == "sent"
-        assert delivery.post_to_teams(message_id) is None                       # twice: a no-op
+        assert delivery.post_to_teams(message_id) is None  # twice: a no-op
     [received] = teams_emulator.received()
     card = received["message"]["attachments"][0]["content"]
     assert card["version"] == "1.5" and received["flow"] == "salon"
@@ -240,8 +264,11 @@ def test_a_card_reaches_the_campaigns_teams_channel(app, make_user, teams_emulat
     assert "Message 0 #salon" in texts
     assert [b["type"] for b in card["body"]].count("Image") == 1
     assert card["body"][2]["url"].startswith("https://cms.example.org/m/")
-    assert card["actions"][0] == {"type": "Action.OpenUrl", "title": "Ouvrir la publication",
-                                  "url": f"https://cms.example.org/posts/{object_id}"}
+    assert card["actions"][0] == {
+        "type": "Action.OpenUrl",
+        "title": "Ouvrir la publication",
+        "url": f"https://cms.example.org/posts/{object_id}",
+    }
 
 
 def test_teams_errors_retry_on_5xx_and_give_up_on_4xx(app, make_user, teams_emulator):
@@ -265,6 +292,7 @@ def test_teams_errors_retry_on_5xx_and_give_up_on_4xx(app, make_user, teams_emul
         db.session.add(other)
         db.session.commit()
         from app.models import Campaign
+
         db.session.get(Campaign, campaign_id).teams_webhook_url = teams_emulator.webhook_url().replace("sig=", "sig=x")
         db.session.commit()
         assert delivery.post_to_teams(other.id) == "gave_up"
@@ -278,8 +306,9 @@ def test_a_long_text_is_shortened_to_fit_28_kb(app, make_user, teams_emulator):
         from app.models import ContentObject
 
         db.session.get(ContentObject, object_id).message = "é" * 40_000
-        message = TeamsMessage(campaign_id=campaign_id, object_id=object_id, event=E.REVIEW_REQUESTED,
-                               data={"title": "Long"})
+        message = TeamsMessage(
+            campaign_id=campaign_id, object_id=object_id, event=E.REVIEW_REQUESTED, data={"title": "Long"}
+        )
         db.session.add(message)
         db.session.commit()
         payload = teams.envelope(message)
@@ -289,31 +318,46 @@ def test_a_long_text_is_shortened_to_fit_28_kb(app, make_user, teams_emulator):
 
 
 def card(**changes):
-    content = {"type": "AdaptiveCard", "$schema": teams.SCHEMA, "version": "1.5",
-               "body": [{"type": "TextBlock", "text": "Bonjour", "wrap": True}],
-               "actions": [{"type": "Action.OpenUrl", "title": "Ouvrir", "url": "https://cms.example.org/posts/1"}]}
+    content = {
+        "type": "AdaptiveCard",
+        "$schema": teams.SCHEMA,
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "Bonjour", "wrap": True}],
+        "actions": [{"type": "Action.OpenUrl", "title": "Ouvrir", "url": "https://cms.example.org/posts/1"}],
+    }
     content.update(changes)
-    return {"type": "message", "attachments": [{"contentType": teams.CONTENT_TYPE, "contentUrl": None, "content": content}]}
+    return {
+        "type": "message",
+        "attachments": [{"contentType": teams.CONTENT_TYPE, "contentUrl": None, "content": content}],
+    }
 
 
-@pytest.mark.parametrize("payload, status, fragment", [
-    (card(), 202, None),
-    ({**card(), "type": "event"}, 400, "type must be 'message'"),
-    ({"type": "message", "attachments": []}, 400, "non-empty"),
-    ({"type": "message", "attachments": [{**card()["attachments"][0], "contentType": "application/json"}]}, 400, "contentType"),
-    (card(type="HeroCard"), 400, "AdaptiveCard"),
-    (card(version="1.6"), 400, "version"),
-    (card(**{"$schema": "https://example.org/schema.json"}), 400, "$schema"),
-    (card(body=[{"type": "TextBlock"}]), 400, "text is required"),
-    (card(body=[{"type": "Image", "url": "/relative.png"}]), 400, "absolute"),
-    (card(body=[{"type": "Table"}], version="1.4"), 400, "needs version 1.5"),
-    (card(actions=[{"type": "Action.OpenUrl", "title": "x"}]), 400, "url is required"),
-    (card(actions=[{"type": "Action.Http", "title": "x"}]), 400, "not a known type"),
-    (card(body=[{"type": "TextBlock", "text": "x" * 29_000}]), 413, "limit"),
-])
+@pytest.mark.parametrize(
+    "payload, status, fragment",
+    [
+        (card(), 202, None),
+        ({**card(), "type": "event"}, 400, "type must be 'message'"),
+        ({"type": "message", "attachments": []}, 400, "non-empty"),
+        (
+            {"type": "message", "attachments": [{**card()["attachments"][0], "contentType": "application/json"}]},
+            400,
+            "contentType",
+        ),
+        (card(type="HeroCard"), 400, "AdaptiveCard"),
+        (card(version="1.6"), 400, "version"),
+        (card(**{"$schema": "https://example.org/schema.json"}), 400, "$schema"),
+        (card(body=[{"type": "TextBlock"}]), 400, "text is required"),
+        (card(body=[{"type": "Image", "url": "/relative.png"}]), 400, "absolute"),
+        (card(body=[{"type": "Table"}], version="1.4"), 400, "needs version 1.5"),
+        (card(actions=[{"type": "Action.OpenUrl", "title": "x"}]), 400, "url is required"),
+        (card(actions=[{"type": "Action.Http", "title": "x"}]), 400, "not a known type"),
+        (card(body=[{"type": "TextBlock", "text": "x" * 29_000}]), 413, "limit"),
+    ],
+)
 def test_the_emulator_refuses_what_teams_refuses(teams_emulator, payload, status, fragment):
-    response = httpx.post(teams_emulator.webhook_url(), content=json.dumps(payload),
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        teams_emulator.webhook_url(), content=json.dumps(payload), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == status, response.text
     if fragment:
         assert fragment in response.json()["error"]["message"]

@@ -1,14 +1,14 @@
 """In-app notifications and the conversation on a post, on the real database: who is notified
 of what, the unread count on every page, the list, preferences, pinned "request changes"
 comments, @mentions, and 1,000 recipients written without slowing the request."""
+
 import re
 import time
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, Comment, MailState, Notification, NotificationEvent as E, ObjectStatus, Role,
-                        User)
+from app.models import AuditEvent, Comment, MailState, Notification, NotificationEvent as E, ObjectStatus, Role, User
 from tests.notifications_support import EN, a_post, bulk_approvers, login, token
 
 
@@ -45,7 +45,10 @@ def test_submit_notifies_every_approver_in_app_and_by_mail(app, make_user):
     home = approver_client.get("/reviews/", headers=EN).get_data(as_text=True)
     assert re.search(r'data-testid="unread-count">1<', home)
     listing = approver_client.get("/notifications/", headers=EN).get_data(as_text=True)
-    assert "waits for your review" in listing and f"/notifications/{sent[0].id if sent[0].user_id == approver_id else sent[1].id}/open" in listing
+    assert (
+        "waits for your review" in listing
+        and f"/notifications/{sent[0].id if sent[0].user_id == approver_id else sent[1].id}/open" in listing
+    )
 
 
 def test_the_count_fragment_is_tiny_and_polls_once_a_minute(app, make_user):
@@ -62,8 +65,14 @@ def test_changes_requested_pins_the_comment_until_the_post_is_submitted_again(ap
     campaign_id, object_id = a_post(app, editor_id)
     editor_client, approver_client = login(app, editor), login(app, approver)
     submit(editor_client, campaign_id, object_id)
-    response = approver_client.post(f"/reviews/{object_id}/changes", headers=EN, data={
-        "comment": "Le visuel est flou, merci de le remplacer.", "csrf_token": token(approver_client, "/reviews/")})
+    response = approver_client.post(
+        f"/reviews/{object_id}/changes",
+        headers=EN,
+        data={
+            "comment": "Le visuel est flou, merci de le remplacer.",
+            "csrf_token": token(approver_client, "/reviews/"),
+        },
+    )
     assert response.status_code == 303
     [note] = rows(app, event=E.CHANGES_REQUESTED)
     assert note.user_id == editor_id and note.data["comment"] == "Le visuel est flou, merci de le remplacer."
@@ -85,8 +94,9 @@ def test_mark_read_and_mark_all_read(app, make_user):
         submit(login(app, editor), campaign_id, object_id)
     client = login(app, approver)
     first = rows(app, user_id=approver_id)[0]
-    fragment = client.post(f"/notifications/{first.id}/read", data={"csrf_token": token(client)},
-                           headers={"HX-Request": "true", **EN})
+    fragment = client.post(
+        f"/notifications/{first.id}/read", data={"csrf_token": token(client)}, headers={"HX-Request": "true", **EN}
+    )
     assert fragment.status_code == 200 and b"<html" not in fragment.data
     assert b'hx-swap-oob="true"' in fragment.data and b'data-testid="unread-count">2<' in fragment.data
     assert client.post("/notifications/read-all", data={"csrf_token": token(client)}).status_code == 303
@@ -101,9 +111,18 @@ def test_list_paginates_and_has_an_empty_state(app, make_user):
     (editor_id, editor), (approver_id, approver) = people(make_user)
     assert "No notifications" in login(app, approver).get("/notifications/", headers=EN).get_data(as_text=True)
     with app.app_context():
-        db.session.execute(sa.insert(Notification), [
-            {"user_id": approver_id, "event": E.REVIEW_REQUESTED, "data": {"title": f"Post {n}"},
-             "mail_state": MailState.NONE} for n in range(25)])
+        db.session.execute(
+            sa.insert(Notification),
+            [
+                {
+                    "user_id": approver_id,
+                    "event": E.REVIEW_REQUESTED,
+                    "data": {"title": f"Post {n}"},
+                    "mail_state": MailState.NONE,
+                }
+                for n in range(25)
+            ],
+        )
         db.session.commit()
     client = login(app, approver)
     first = client.get("/notifications/", headers=EN).get_data(as_text=True)
@@ -117,10 +136,12 @@ def test_preferences_are_saved_with_303_and_followed(app, make_user):
     client = login(app, approver)
     page = client.get("/notifications/preferences").get_data(as_text=True)  # French by default
     assert "Choix des notifications" in page and "Résumé quotidien par e-mail" in page
-    assert re.search(r'value="review_requested:email"[^>]*checked', page)           # the defaults
+    assert re.search(r'value="review_requested:email"[^>]*checked', page)  # the defaults
     assert not re.search(r'value="review_requested:digest"[^>]*checked', page)
-    response = client.post("/notifications/preferences", data={
-        "csrf_token": token(client, "/notifications/preferences"), "choice": ["review_requested:digest"]})
+    response = client.post(
+        "/notifications/preferences",
+        data={"csrf_token": token(client, "/notifications/preferences"), "choice": ["review_requested:digest"]},
+    )
     assert response.status_code == 303
     campaign_id, object_id = a_post(app, editor_id)
     submit(login(app, editor), campaign_id, object_id)
@@ -143,8 +164,11 @@ def test_a_comment_swaps_the_thread_with_htmx_and_mentions_notify(app, make_user
     campaign_id, object_id = a_post(app, editor_id, status=ObjectStatus.IN_REVIEW)
     client = login(app, editor)
     path = f"/campaigns/{campaign_id}/objects/{object_id}"
-    response = client.post(f"/posts/{object_id}/comments", headers={"HX-Request": "true", **EN}, data={
-        "body": "@paul peux-tu regarder le texte ?", "csrf_token": token(client, path), "next": path})
+    response = client.post(
+        f"/posts/{object_id}/comments",
+        headers={"HX-Request": "true", **EN},
+        data={"body": "@paul peux-tu regarder le texte ?", "csrf_token": token(client, path), "next": path},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html and f'id="conversation-{object_id}"' in html
     assert "peux-tu regarder" in html and "Élodie Martin" in html
@@ -164,17 +188,30 @@ def test_an_empty_comment_is_refused_with_422_and_kept_without_javascript_too(ap
     campaign_id, object_id = a_post(app, editor_id)
     client = login(app, editor)
     path = f"/campaigns/{campaign_id}/objects/{object_id}"
-    refused = client.post(f"/posts/{object_id}/comments", headers={"HX-Request": "true", **EN},
-                          data={"body": "   ", "csrf_token": token(client, path), "next": path})
+    refused = client.post(
+        f"/posts/{object_id}/comments",
+        headers={"HX-Request": "true", **EN},
+        data={"body": "   ", "csrf_token": token(client, path), "next": path},
+    )
     assert refused.status_code == 422 and "Write something before sending." in refused.get_data(as_text=True)
-    no_js = client.post(f"/posts/{object_id}/comments", headers=EN,
-                        data={"body": "x" * 4001, "csrf_token": token(client, path), "next": path})
-    assert no_js.status_code == 422 and "<html" in no_js.get_data(as_text=True) and "x" * 4001 in no_js.get_data(as_text=True)
-    sent = client.post(f"/posts/{object_id}/comments", data={"body": "Bonjour", "csrf_token": token(client, path),
-                                                             "next": path})
+    no_js = client.post(
+        f"/posts/{object_id}/comments",
+        headers=EN,
+        data={"body": "x" * 4001, "csrf_token": token(client, path), "next": path},
+    )
+    assert (
+        no_js.status_code == 422
+        and "<html" in no_js.get_data(as_text=True)
+        and "x" * 4001 in no_js.get_data(as_text=True)
+    )
+    sent = client.post(
+        f"/posts/{object_id}/comments", data={"body": "Bonjour", "csrf_token": token(client, path), "next": path}
+    )
     assert sent.status_code == 303 and sent.headers["Location"].endswith(f"{path}#conversation-{object_id}")
-    evil = client.post(f"/posts/{object_id}/comments", data={"body": "Encore", "csrf_token": token(client, path),
-                                                             "next": "//evil.example/"})
+    evil = client.post(
+        f"/posts/{object_id}/comments",
+        data={"body": "Encore", "csrf_token": token(client, path), "next": "//evil.example/"},
+    )
     assert evil.headers["Location"].startswith(f"/posts/{object_id}/conversation")
 
 
@@ -183,7 +220,9 @@ def test_approvers_cannot_read_the_conversation_of_a_draft(app, make_user):
     campaign_id, object_id = a_post(app, editor_id)
     client = login(app, approver)
     assert client.get(f"/posts/{object_id}/conversation").status_code == 404
-    assert client.post(f"/posts/{object_id}/comments", data={"body": "hi", "csrf_token": token(client)}).status_code == 404
+    assert (
+        client.post(f"/posts/{object_id}/comments", data={"body": "hi", "csrf_token": token(client)}).status_code == 404
+    )
     assert client.get(f"/posts/{object_id}").status_code == 404
 
 
@@ -201,8 +240,10 @@ def test_the_board_card_counts_the_messages(app, make_user):
 def test_a_post_address_opens_the_right_page_for_each_role(app, make_user):
     (editor_id, editor), (approver_id, approver) = people(make_user)
     campaign_id, object_id = a_post(app, editor_id, status=ObjectStatus.IN_REVIEW)
-    assert login(app, editor).get(f"/posts/{object_id}").headers["Location"] == \
-        f"/campaigns/{campaign_id}/objects/{object_id}"
+    assert (
+        login(app, editor).get(f"/posts/{object_id}").headers["Location"]
+        == f"/campaigns/{campaign_id}/objects/{object_id}"
+    )
     assert login(app, approver).get(f"/posts/{object_id}").headers["Location"] == f"/reviews/#review-{object_id}"
 
 
@@ -236,15 +277,18 @@ def test_a_thousand_recipients_do_not_slow_the_request(app, make_user):
 
     def asked(object_id):
         with app.app_context():
-            return db.session.scalars(sa.select(Notification.user_id).where(
-                Notification.object_id == object_id, Notification.event == E.REVIEW_REQUESTED)).all()
+            return db.session.scalars(
+                sa.select(Notification.user_id).where(
+                    Notification.object_id == object_id, Notification.event == E.REVIEW_REQUESTED
+                )
+            ).all()
 
-    with app.app_context():   # nobody to notify but the approver of people(), muted
+    with app.app_context():  # nobody to notify but the approver of people(), muted
         db.session.execute(sa.update(User).where(User.role == Role.APPROVER).values(active=False))
         db.session.commit()
     alone = [submitted() for _ in range(5)]
     bulk_approvers(app, 1000)
-    lead_id, lead = make_user(Role.ADMIN, name="Léa Chef")   # decides any step, not an approver
+    lead_id, lead = make_user(Role.ADMIN, name="Léa Chef")  # decides any step, not an approver
     lead_client = login(app, lead)
     with app.app_context():
         bulk = db.session.scalars(sa.select(User.id).where(User.email.like("bulk%"))).all()
@@ -253,13 +297,16 @@ def test_a_thousand_recipients_do_not_slow_the_request(app, make_user):
         crowd.append(submitted())
         campaign_id, object_id = a_post(app, editor_id)
         with app.app_context():
-            first = ApprovalStep(campaign_id=campaign_id, position=0, name="Communication", rule=StepRule.ANY,
-                                 role=Role.APPROVER)
+            first = ApprovalStep(
+                campaign_id=campaign_id, position=0, name="Communication", rule=StepRule.ANY, role=Role.APPROVER
+            )
             second = ApprovalStep(campaign_id=campaign_id, position=1, name="Legal", rule=StepRule.ANY)
             db.session.add_all([first, second])
             db.session.flush()
-            db.session.execute(sa.insert(approval_step_approvers),
-                               [{"step_id": second.id, "user_id": user_id} for user_id in [*bulk, editor_id]])
+            db.session.execute(
+                sa.insert(approval_step_approvers),
+                [{"step_id": second.id, "user_id": user_id} for user_id in [*bulk, editor_id]],
+            )
             db.session.commit()
         path = f"/campaigns/{campaign_id}/objects/{object_id}"
         chain_submit.append(timed(client, path, f"{path}/submit"))
@@ -268,13 +315,19 @@ def test_a_thousand_recipients_do_not_slow_the_request(app, make_user):
         legal = asked(object_id)
         assert len(legal) == 2 * 1000 and editor_id not in legal and lead_id not in legal
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                                 .where(Notification.event == E.REVIEW_REQUESTED)) == 5 * 3 * 1000
-    print(f"\nsubmit, nobody to notify: {', '.join(f'{t:.1f}' for t in alone)} ms; "
-          f"1,000 recipients: {', '.join(f'{t:.1f}' for t in crowd)} ms; "
-          f"chain, submit to a role's 1,000: {', '.join(f'{t:.1f}' for t in chain_submit)} ms; "
-          f"chain, approve to the next step's 1,000: {', '.join(f'{t:.1f}' for t in chain_approve)} ms; "
-          f"load {os.getloadavg()[0]:.1f}")
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Notification).where(Notification.event == E.REVIEW_REQUESTED)
+            )
+            == 5 * 3 * 1000
+        )
+    print(
+        f"\nsubmit, nobody to notify: {', '.join(f'{t:.1f}' for t in alone)} ms; "
+        f"1,000 recipients: {', '.join(f'{t:.1f}' for t in crowd)} ms; "
+        f"chain, submit to a role's 1,000: {', '.join(f'{t:.1f}' for t in chain_submit)} ms; "
+        f"chain, approve to the next step's 1,000: {', '.join(f'{t:.1f}' for t in chain_approve)} ms; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     # Under 100 ms on a quiet machine (36-45 ms measured); on a loaded one, the same request
     # without anyone to notify is the yardstick: a per-recipient insert or send would cost ten
     # times as much, not three.
@@ -289,10 +342,19 @@ def test_a_failed_post_tells_its_author_why_in_words(app, make_user):
     (editor_id, editor), _ = people(make_user)
     campaign_id, object_id = a_post(app, editor_id, status=ObjectStatus.PUBLISHING)
     with app.app_context():
-        scenario_id = db.session.scalar(sa.select(CampaignScenario.id).where(CampaignScenario.campaign_id == campaign_id))
-        db.session.add(Publication(object_id=object_id, campaign_scenario_id=scenario_id, idempotency_key=f"k-{object_id}",
-                                   fingerprint="f", status=PublicationStatus.FAILED,
-                                   last_error="HTTP 410: the hook was deleted"))
+        scenario_id = db.session.scalar(
+            sa.select(CampaignScenario.id).where(CampaignScenario.campaign_id == campaign_id)
+        )
+        db.session.add(
+            Publication(
+                object_id=object_id,
+                campaign_scenario_id=scenario_id,
+                idempotency_key=f"k-{object_id}",
+                fingerprint="f",
+                status=PublicationStatus.FAILED,
+                last_error="HTTP 410: the hook was deleted",
+            )
+        )
         workflow.transition(db.session.get(ContentObject, object_id), ObjectStatus.FAILED)
         db.session.commit()
     [note] = rows(app, event=E.FAILED)
@@ -323,7 +385,7 @@ def test_the_bell_survives_a_database_error_on_an_error_page(app, make_user):
 
 def test_mention_suggestions_offer_the_posts_readers(app, make_user):
     (editor_id, editor), (approver_id, approver) = people(make_user)
-    campaign_id, object_id = a_post(app, editor_id)                   # a draft: approvers cannot read it
+    campaign_id, object_id = a_post(app, editor_id)  # a draft: approvers cannot read it
     client = login(app, editor)
     assert client.get(f"/posts/{object_id}/mentions?q=pa").get_json() == {"people": []}
     with app.app_context():

@@ -1,13 +1,22 @@
 """Content objects: create and edit with validation that loses nothing, per-network checks and
 previews, submission refused while a target network would refuse the post."""
+
 from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus, Platform, Publication,
-                        object_targets)
+from app.models import (
+    AuditEvent,
+    CampaignScenario,
+    ContentObject,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Publication,
+    object_targets,
+)
 from app.reviews import service as reviews
 from tests.conftest import csrf_token
 from tests.media_support import media_root  # noqa: F401
@@ -23,9 +32,15 @@ def seed(app):
 
 
 def _form(seed, **overrides):
-    data = {"title": "Teaser", "message": "Rendez-vous au salon #salon", "link": "https://example.org/salon",
-            "media_ids": seed.media, "targets": [seed.scenarios["instagram"], seed.scenarios["linkedin"]],
-            "scheduled_date": "", "scheduled_time": ""}
+    data = {
+        "title": "Teaser",
+        "message": "Rendez-vous au salon #salon",
+        "link": "https://example.org/salon",
+        "media_ids": seed.media,
+        "targets": [seed.scenarios["instagram"], seed.scenarios["linkedin"]],
+        "scheduled_date": "",
+        "scheduled_time": "",
+    }
     data.update(overrides)
     return data
 
@@ -39,10 +54,18 @@ def _obj(app, object_id=None):
     with app.app_context():
         query = sa.select(ContentObject).order_by(ContentObject.id.desc())
         obj = db.session.get(ContentObject, object_id) if object_id else db.session.scalar(query)
-        media = list(db.session.scalars(sa.select(ObjectMedia.media_asset_id)
-                                        .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)))
-        targets = sorted(db.session.scalars(sa.select(object_targets.c.campaign_scenario_id)
-                                            .where(object_targets.c.object_id == obj.id)))
+        media = list(
+            db.session.scalars(
+                sa.select(ObjectMedia.media_asset_id)
+                .where(ObjectMedia.object_id == obj.id)
+                .order_by(ObjectMedia.position)
+            )
+        )
+        targets = sorted(
+            db.session.scalars(
+                sa.select(object_targets.c.campaign_scenario_id).where(object_targets.c.object_id == obj.id)
+            )
+        )
         return obj, media, targets
 
 
@@ -55,8 +78,11 @@ def test_create_keeps_media_order_targets_and_schedule_in_utc(app, client, auth,
     assert f'value="{seed.scenarios["failed"]}"' not in form_page
     assert "/media/picker?field=media_ids" in form_page
     year = datetime.now(timezone.utc).year + 1
-    response = _post(client, url, _form(seed, media_ids=list(reversed(seed.media)),
-                                        scheduled_date=f"14/07/{year}", scheduled_time="12:00"))
+    response = _post(
+        client,
+        url,
+        _form(seed, media_ids=list(reversed(seed.media)), scheduled_date=f"14/07/{year}", scheduled_time="12:00"),
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     obj, media, targets = _obj(app)
     assert media == list(reversed(seed.media))
@@ -64,21 +90,30 @@ def test_create_keeps_media_order_targets_and_schedule_in_utc(app, client, auth,
     assert obj.status is ObjectStatus.DRAFT and obj.author_id == auth.user_id
     assert obj.scheduled_at == datetime(year, 7, 14, 10, 0, tzinfo=timezone.utc)  # 12:00 in Paris in July
     with app.app_context():
-        assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.subject_id == obj.id,
-                                 AuditEvent.subject_type == "content_objects")) == "object_created"
+        assert (
+            db.session.scalar(
+                sa.select(AuditEvent.action).where(
+                    AuditEvent.subject_id == obj.id, AuditEvent.subject_type == "content_objects"
+                )
+            )
+            == "object_created"
+        )
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"title": ""}, "This field is required."),
-    ({"link": "javascript:alert(1)"}, "starting with http:// or https://"),
-    ({"link": "ftp://example.org/x"}, "starting with http:// or https://"),
-    ({"targets": []}, "Choose at least one account"),
-    ({"scheduled_date": "01/01/2020", "scheduled_time": "10:00"}, "Choose a moment in the future."),
-    ({"scheduled_date": "31/02/2030", "scheduled_time": "10:00"}, "Enter the date as DD/MM/YYYY"),
-    ({"scheduled_date": "14/07/2030", "scheduled_time": "25:00"}, "Enter the time as HH:MM"),
-    ({"scheduled_date": "14/07/2030"}, "Enter the time as well as the date."),
-    ({"scheduled_time": "09:30"}, "Enter the date as well as the time."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"title": ""}, "This field is required."),
+        ({"link": "javascript:alert(1)"}, "starting with http:// or https://"),
+        ({"link": "ftp://example.org/x"}, "starting with http:// or https://"),
+        ({"targets": []}, "Choose at least one account"),
+        ({"scheduled_date": "01/01/2020", "scheduled_time": "10:00"}, "Choose a moment in the future."),
+        ({"scheduled_date": "31/02/2030", "scheduled_time": "10:00"}, "Enter the date as DD/MM/YYYY"),
+        ({"scheduled_date": "14/07/2030", "scheduled_time": "25:00"}, "Enter the time as HH:MM"),
+        ({"scheduled_date": "14/07/2030"}, "Enter the time as well as the date."),
+        ({"scheduled_time": "09:30"}, "Enter the date as well as the time."),
+    ],
+)
 def test_invalid_form_comes_back_as_typed_with_422(client, auth, seed, overrides, message):
     auth.login("editor")
     response = _post(client, f"/campaigns/{seed.campaign_id}/objects", _form(seed, **overrides))
@@ -98,6 +133,7 @@ def test_targets_must_be_offered_scenarios(client, auth, seed):
 def test_media_still_processing_is_refused(app, client, auth, seed):
     with app.app_context():
         from app.models import MediaStatus
+
         pending = make_asset("En cours", status=MediaStatus.PROCESSING).id
         db.session.commit()
     auth.login("editor")
@@ -168,6 +204,7 @@ def test_editing_an_approved_object_sends_it_back_to_review(app, client, auth, s
     object_id = _create(client, seed)
     with app.app_context():
         from app.models import User
+
         approver = db.session.get(User, make_user("approver")[0])
         editor = db.session.get(User, auth.user_id)
         obj = db.session.get(ContentObject, object_id)
@@ -185,8 +222,13 @@ def test_editing_an_approved_object_sends_it_back_to_review(app, client, auth, s
     assert obj.status is ObjectStatus.IN_REVIEW and obj.message == "Nouveau texte"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0  # withdrawn
-        actions = list(db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id).order_by(AuditEvent.id)))
+        actions = list(
+            db.session.scalars(
+                sa.select(AuditEvent.action)
+                .where(AuditEvent.subject_type == "content_objects", AuditEvent.subject_id == object_id)
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions[-2:] == ["object_updated", "status:in_review"]
 
 
@@ -194,8 +236,9 @@ def test_a_published_object_cannot_be_edited(app, client, auth, seed):
     auth.login("editor")
     object_id = _create(client, seed)
     with app.app_context():
-        db.session.execute(sa.update(ContentObject).where(ContentObject.id == object_id)
-                           .values(status=ObjectStatus.PUBLISHED))
+        db.session.execute(
+            sa.update(ContentObject).where(ContentObject.id == object_id).values(status=ObjectStatus.PUBLISHED)
+        )
         db.session.commit()
     url = f"/campaigns/{seed.campaign_id}/objects/{object_id}"
     assert client.get(url + "/edit").status_code == 409
@@ -224,14 +267,23 @@ def test_demo_seed_adds_a_draft_and_a_post_in_review_with_pictures(app, media_ro
     with app.app_context():
         before = set(db.session.scalars(sa.select(ContentObject.id)))
         seed_demo(social=True)
-        seeded = db.session.scalars(sa.select(ContentObject).where(ContentObject.id.not_in(before))
-                                    .order_by(ContentObject.status)).all()
+        seeded = db.session.scalars(
+            sa.select(ContentObject).where(ContentObject.id.not_in(before)).order_by(ContentObject.status)
+        ).all()
         assert [obj.status.value for obj in seeded] == ["draft", "in_review"]
-        pictures = {obj.status.value: db.session.scalars(
-            sa.select(MediaAsset.filename).join(ObjectMedia).where(ObjectMedia.object_id == obj.id)
-            .order_by(ObjectMedia.position)).all() for obj in seeded}
-        assert pictures == {"draft": ["banniere-programme.jpg"],
-                            "in_review": ["affiche-salon-2026.jpg", "coulisses-du-stand.jpg"]}
+        pictures = {
+            obj.status.value: db.session.scalars(
+                sa.select(MediaAsset.filename)
+                .join(ObjectMedia)
+                .where(ObjectMedia.object_id == obj.id)
+                .order_by(ObjectMedia.position)
+            ).all()
+            for obj in seeded
+        }
+        assert pictures == {
+            "draft": ["banniere-programme.jpg"],
+            "in_review": ["affiche-salon-2026.jpg", "coulisses-du-stand.jpg"],
+        }
         poster = db.session.scalar(sa.select(MediaAsset).where(MediaAsset.filename == "affiche-salon-2026.jpg"))
         assert poster.mime == "image/jpeg" and [t.name for t in poster.tags] == ["Affiche", "Salon 2026"]
     assert len([f for f in media_root.joinpath("objects").rglob("*") if f.is_file()]) == 3  # stored like uploads
@@ -271,19 +323,34 @@ def test_the_post_page_links_each_live_post_and_shows_no_seconds(app, client, au
     year = datetime.now(timezone.utc).year + 1
     object_id = _create(client, seed, scheduled_date=f"14/07/{year}", scheduled_time="12:00")
     with app.app_context():
-        db.session.execute(sa.update(ContentObject).where(ContentObject.id == object_id)
-                           .values(status=ObjectStatus.PUBLISHED))
-        for generation, (scenario, url) in enumerate(((seed.scenarios["instagram"], "https://www.instagram.com/p/old/"),
-                                                      (seed.scenarios["instagram"], "https://www.instagram.com/p/new/"),
-                                                      (seed.scenarios["linkedin"], "javascript:alert(1)")), 1):
-            db.session.add(Publication(object_id=object_id, campaign_scenario_id=scenario, generation=generation,
-                                       idempotency_key=f"live-{object_id}-{generation}", fingerprint="f",
-                                       status="published", external_url=url))
+        db.session.execute(
+            sa.update(ContentObject).where(ContentObject.id == object_id).values(status=ObjectStatus.PUBLISHED)
+        )
+        for generation, (scenario, url) in enumerate(
+            (
+                (seed.scenarios["instagram"], "https://www.instagram.com/p/old/"),
+                (seed.scenarios["instagram"], "https://www.instagram.com/p/new/"),
+                (seed.scenarios["linkedin"], "javascript:alert(1)"),
+            ),
+            1,
+        ):
+            db.session.add(
+                Publication(
+                    object_id=object_id,
+                    campaign_scenario_id=scenario,
+                    generation=generation,
+                    idempotency_key=f"live-{object_id}-{generation}",
+                    fingerprint="f",
+                    status="published",
+                    external_url=url,
+                )
+            )
         db.session.commit()
-    html = client.get(f"/campaigns/{seed.campaign_id}/objects/{object_id}",
-                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    live = html[html.index('data-testid="live-links"'):]
-    live = live[:live.index("</ul>")]
+    html = client.get(f"/campaigns/{seed.campaign_id}/objects/{object_id}", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+    live = html[html.index('data-testid="live-links"') :]
+    live = live[: live.index("</ul>")]
     assert 'href="https://www.instagram.com/p/new/"' in live and "/p/old/" not in live  # the newest generation
     assert "javascript:" not in html and "sans adresse utilisable" in live
     assert f"14/07/{year} 12:00" in html and f"14/07/{year} 12:00:00" not in html
@@ -298,16 +365,23 @@ def test_french_quotes_take_non_breaking_spaces():
     path = Path(__file__).resolve().parent.parent / "app/translations/fr/LC_MESSAGES/messages.po"
     with path.open("rb") as f:
         catalog = read_po(f)
-    wrong = [message.id for message in catalog if message.id
-             for text in (message.string if isinstance(message.string, tuple) else (message.string,))
-             if text and ("« " in text or " »" in text or "“" in text or "”" in text)]
+    wrong = [
+        message.id
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if text and ("« " in text or " »" in text or "“" in text or "”" in text)
+    ]
     assert wrong == []
 
 
 def test_make_ids_only_for_admins(app, client, auth, seed):
     with app.app_context():
-        db.session.execute(sa.update(CampaignScenario).where(CampaignScenario.id == seed.scenarios["instagram"])
-                           .values(make_scenario_id=926))
+        db.session.execute(
+            sa.update(CampaignScenario)
+            .where(CampaignScenario.id == seed.scenarios["instagram"])
+            .values(make_scenario_id=926)
+        )
         db.session.commit()
     for role, shown in (("editor", False), ("admin", True)):
         auth.login(role)

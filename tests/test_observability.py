@@ -1,5 +1,6 @@
 """Observability: request ids, JSON log lines with their context (request, user, actor and the
 id it works on), /metrics behind its token with every gauge, Sentry when configured."""
+
 import io
 import json
 import logging
@@ -16,8 +17,7 @@ import pytest
 from flask_login import login_user
 
 from app.extensions import db
-from app.models import (CallbackEvent, MediaStatus, Publication, PublicationStatus as P, Rendition,
-                        StorageBackend, User)
+from app.models import CallbackEvent, MediaStatus, Publication, PublicationStatus as P, Rendition, StorageBackend, User
 from app.models.base import utcnow
 from app.observability import ContextFilter, JsonFormatter, start_request
 from app.scheduler import Job, Scheduler
@@ -54,20 +54,24 @@ def log_lines():
 
 # --- Request ids -------------------------------------------------------------------------------
 
+
 def test_a_request_id_is_made_and_echoed(client):
     made = client.get("/healthz").headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)
     assert client.get("/healthz").headers["X-Request-ID"] != made
 
 
-@pytest.mark.parametrize("offered,kept", [
-    ("8f14e45fceea167a5a36dedd4bea2543", True),              # nginx's $request_id
-    ("0c1f6b9e-2f4a-4c59-9a43-1c5a3b1f2e7d", True),          # a UUID
-    ("short", False),
-    ("has space inside it", False),
-    ("<script>alert(1)</script>", False),
-    ("x" * 200, False),
-])
+@pytest.mark.parametrize(
+    "offered,kept",
+    [
+        ("8f14e45fceea167a5a36dedd4bea2543", True),  # nginx's $request_id
+        ("0c1f6b9e-2f4a-4c59-9a43-1c5a3b1f2e7d", True),  # a UUID
+        ("short", False),
+        ("has space inside it", False),
+        ("<script>alert(1)</script>", False),
+        ("x" * 200, False),
+    ],
+)
 def test_an_offered_request_id_is_kept_only_when_well_formed(client, offered, kept):
     echoed = client.get("/healthz", headers={"X-Request-ID": offered}).headers["X-Request-ID"]
     assert (echoed == offered) is kept
@@ -80,6 +84,7 @@ def test_a_refused_route_still_carries_its_request_id(client):
 
 
 # --- Log lines ---------------------------------------------------------------------------------
+
 
 def test_a_log_line_in_a_request_names_the_request_and_the_user(app, make_user, log_lines):
     user_id, _ = make_user("editor")
@@ -127,8 +132,7 @@ def always_fails() -> None:
     raise RuntimeError("permanent failure")
 
 
-def test_actor_lines_name_the_actor_the_subject_and_the_request_that_sent_it(servers, test_database,
-                                                                            log_lines):
+def test_actor_lines_name_the_actor_the_subject_and_the_request_that_sent_it(servers, test_database, log_lines):
     app = make_test_app(servers, test_database, DRAMATIQ_NAMESPACE=f"obs-{uuid.uuid4().hex[:8]}")
     with app.test_request_context("/media/upload", headers={"X-Request-ID": "upload-request-42"}):
         start_request()
@@ -149,6 +153,7 @@ def test_actor_lines_name_the_actor_the_subject_and_the_request_that_sent_it(ser
 
 
 # --- /metrics ----------------------------------------------------------------------------------
+
 
 def test_metrics_are_off_without_a_token(client):
     assert client.get("/metrics").status_code == 404
@@ -220,22 +225,48 @@ def troubled_installation(app):
         [object_id] = make_objects(seed.campaign_id, [], [], 1)
         scenarios = list(seed.scenarios.values())
         now = utcnow()
-        for n, (status, due) in enumerate(((P.PENDING, now - timedelta(minutes=2)),
-                                           (P.PENDING, now + timedelta(hours=1)),
-                                           (P.UNKNOWN, None))):
-            db.session.add(Publication(object_id=object_id, campaign_scenario_id=scenarios[n],
-                                       idempotency_key=uuid.uuid4().hex, fingerprint="sha256:x",
-                                       status=status, next_attempt_at=due))
-        db.session.add_all([
-            CallbackEvent(webhook_id=uuid.uuid4().hex, outcome="pending", raw_body="{}",
-                          received_at=now - timedelta(minutes=1), requeue_at=now),
-            CallbackEvent(webhook_id=uuid.uuid4().hex, outcome="could_not_apply", raw_body="{}",
-                          received_at=now, applied_at=now),
-        ])
+        for n, (status, due) in enumerate(
+            ((P.PENDING, now - timedelta(minutes=2)), (P.PENDING, now + timedelta(hours=1)), (P.UNKNOWN, None))
+        ):
+            db.session.add(
+                Publication(
+                    object_id=object_id,
+                    campaign_scenario_id=scenarios[n],
+                    idempotency_key=uuid.uuid4().hex,
+                    fingerprint="sha256:x",
+                    status=status,
+                    next_attempt_at=due,
+                )
+            )
+        db.session.add_all(
+            [
+                CallbackEvent(
+                    webhook_id=uuid.uuid4().hex,
+                    outcome="pending",
+                    raw_body="{}",
+                    received_at=now - timedelta(minutes=1),
+                    requeue_at=now,
+                ),
+                CallbackEvent(
+                    webhook_id=uuid.uuid4().hex,
+                    outcome="could_not_apply",
+                    raw_body="{}",
+                    received_at=now,
+                    applied_at=now,
+                ),
+            ]
+        )
         asset = make_asset("En cours", status=MediaStatus.PROCESSING)
         asset.updated_at = now - timedelta(minutes=5)
-        db.session.add(Rendition(asset_id=asset.id, asset_version=1, profile="instagram-test",
-                                 storage_backend=StorageBackend.LOCAL, created_at=now - timedelta(minutes=3)))
+        db.session.add(
+            Rendition(
+                asset_id=asset.id,
+                asset_version=1,
+                profile="instagram-test",
+                storage_backend=StorageBackend.LOCAL,
+                created_at=now - timedelta(minutes=3),
+            )
+        )
         db.session.commit()
         always_fails.send()
     worker = dramatiq.Worker(app.extensions["dramatiq"], worker_threads=1, queues={"observability-test"})
@@ -293,6 +324,7 @@ def test_a_source_down_does_not_fail_the_scrape(servers, test_database):
 
 
 # --- Sentry ------------------------------------------------------------------------------------
+
 
 class _Envelopes(BaseHTTPRequestHandler):
     received: list = []

@@ -1,5 +1,6 @@
 """From the post page (issue 13, point 5): "Unschedule" and "Publish now" for an approved post,
 and a failed target's reason in words with "Retry" by the admin's rules."""
+
 import re
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (AuditEvent, ContentObject, ObjectStatus, Publication, PublicationStatus as P, User)
+from app.models import AuditEvent, ContentObject, ObjectStatus, Publication, PublicationStatus as P, User
 from app.models.base import utcnow
 from app.publishing import control, relay
 from app.reviews import service as reviews
@@ -20,6 +21,7 @@ EN = {"Accept-Language": "en"}
 @pytest.fixture
 def approved(app, make_user, in_review):
     """A post approved by an approver, scheduled in a day unless told otherwise."""
+
     def make(scheduled=True):
         [object_id] = in_review(1)
         approver_id, _ = make_user("approver")
@@ -30,6 +32,7 @@ def approved(app, make_user, in_review):
             reviews.approve(obj, by=db.session.get(User, approver_id))
             db.session.commit()
             return obj.campaign_id, object_id
+
     return make
 
 
@@ -44,8 +47,9 @@ def _post(client, campaign_id, object_id, action, headers=EN):
 
 def _pending(app, object_id):
     with app.app_context():
-        return db.session.scalars(sa.select(Publication).where(
-            Publication.object_id == object_id, Publication.status == P.PENDING)).all()
+        return db.session.scalars(
+            sa.select(Publication).where(Publication.object_id == object_id, Publication.status == P.PENDING)
+        ).all()
 
 
 def test_unschedule_stops_the_publications_and_keeps_the_approval(app, client, auth, approved):
@@ -60,8 +64,9 @@ def test_unschedule_stops_the_publications_and_keeps_the_approval(app, client, a
         obj = db.session.get(ContentObject, object_id)
         assert obj.status is ObjectStatus.APPROVED and obj.scheduled_at is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "status:approved",
-                                                              AuditEvent.comment == "unscheduled"))
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "status:approved", AuditEvent.comment == "unscheduled")
+        )
         assert event.actor_id == auth.user_id and event.data["withdrawn_publications"] == 2
     html = client.get(_page(campaign_id, object_id), headers=EN).get_data(as_text=True)
     assert "Unscheduled: nothing will be sent." in html
@@ -98,8 +103,9 @@ def test_an_unscheduled_post_published_now_gets_its_publications_again(app, clie
     rows = _pending(app, object_id)
     assert len(rows) == 2 and all(row.next_attempt_at <= utcnow() for row in rows)
     with app.app_context():
-        assert {row.fingerprint for row in rows} == {reviews.latest_approval(
-            db.session.get(ContentObject, object_id)).fingerprint}
+        assert {row.fingerprint for row in rows} == {
+            reviews.latest_approval(db.session.get(ContentObject, object_id)).fingerprint
+        }
 
 
 def test_publish_now_refuses_content_that_is_not_what_was_approved(app, client, auth, approved):
@@ -129,8 +135,9 @@ def _fail(app, object_id, last_error, status=P.FAILED):
     with app.app_context():
         obj = db.session.get(ContentObject, object_id)
         obj.status = ObjectStatus.FAILED
-        publications = db.session.scalars(sa.select(Publication).where(Publication.object_id == object_id)
-                                          .order_by(Publication.id)).all()
+        publications = db.session.scalars(
+            sa.select(Publication).where(Publication.object_id == object_id).order_by(Publication.id)
+        ).all()
         publications[0].status, publications[0].last_error = status, last_error
         publications[1].status = P.PUBLISHED
         db.session.commit()
@@ -159,7 +166,7 @@ def test_a_failed_target_says_why_in_words_and_is_retried_from_the_post_page(app
         assert event.actor_id == auth.user_id and event.subject_id == failed_id
     page = client.get(_page(campaign_id, object_id), headers=EN).get_data(as_text=True)
     assert "Retrying: this network receives the post again in a moment." in page
-    assert 'data-testid="retry-publication"' not in page     # the newest generation is waiting
+    assert 'data-testid="retry-publication"' not in page  # the newest generation is waiting
     again = _post(client, campaign_id, object_id, f"publications/{failed_id}/retry")
     assert again.status_code == 409 and "This publication was already retried." in again.get_data(as_text=True)
 
@@ -173,21 +180,27 @@ def test_a_retry_names_a_publication_of_this_post_only(app, client, auth, approv
     assert _post(client, campaign_id, object_id, "publications/999999/retry").status_code == 404
 
 
-@pytest.mark.parametrize("recorded, words", [
-    ("error: Error validating access token: Session has expired on Friday", "connection to the network has expired"),
-    ("error: (#9) Application request limit reached: rate limit", "limited how many posts"),
-    ("error: The aspect ratio is not supported.", "refused a media file"),
-    ("error: Caption is too long", "refused the text"),
-    ("HTTP 503: upstream unavailable", "could not be reached for hours"),
-    ("ConnectError: [Errno 111] Connection refused", "could not be reached for hours"),
-    ("media not publicly reachable: https://cms.example/m/x (HTTP 404)", "could not fetch a media file"),
-    ("the campaign scenario has no webhook URL (not provisioned)", "not set up yet"),
-    ("no callback from Make in time", "did not say whether the post went out"),
-    ("marked failed by hand", "marked it as not published"),
-    ("HTTP 400: Bad request", "Make refused the publication request"),
-    ("error: something odd", "The network or Make refused the publication."),
-    (None, "The network or Make refused the publication."),
-])
+@pytest.mark.parametrize(
+    "recorded, words",
+    [
+        (
+            "error: Error validating access token: Session has expired on Friday",
+            "connection to the network has expired",
+        ),
+        ("error: (#9) Application request limit reached: rate limit", "limited how many posts"),
+        ("error: The aspect ratio is not supported.", "refused a media file"),
+        ("error: Caption is too long", "refused the text"),
+        ("HTTP 503: upstream unavailable", "could not be reached for hours"),
+        ("ConnectError: [Errno 111] Connection refused", "could not be reached for hours"),
+        ("media not publicly reachable: https://cms.example/m/x (HTTP 404)", "could not fetch a media file"),
+        ("the campaign scenario has no webhook URL (not provisioned)", "not set up yet"),
+        ("no callback from Make in time", "did not say whether the post went out"),
+        ("marked failed by hand", "marked it as not published"),
+        ("HTTP 400: Bad request", "Make refused the publication request"),
+        ("error: something odd", "The network or Make refused the publication."),
+        (None, "The network or Make refused the publication."),
+    ],
+)
 def test_each_recorded_failure_reads_as_a_sentence(app, recorded, words):
     with app.test_request_context(headers=EN):
         assert words in control.failure_reason(Publication(last_error=recorded))

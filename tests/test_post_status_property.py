@@ -5,6 +5,7 @@ The real service functions run on the real database (the `app` fixture) and send
 emulator over HTTP (hooks with no scenario: Make accepts the payload and runs nothing), so the
 test plays Make's side: it posts signed callbacks to /hooks/make when it chooses and applies
 them in the order it chooses, as the `apply_callbacks` actor would."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,9 +23,21 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from app.auth import service as accounts
 from app.extensions import db
 from app.hooks.signature import sign
-from app.models import (CallbackEvent, Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform,
-                        Publication, PublicationStatus as P, Role, ScenarioStatus, SocialAccount, User,
-                        object_targets)
+from app.models import (
+    CallbackEvent,
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus as P,
+    Role,
+    ScenarioStatus,
+    SocialAccount,
+    User,
+    object_targets,
+)
 from app.models.base import utcnow
 from app.publishing import manual, relay, sender
 from app.publishing.status import wrong_statuses
@@ -47,17 +60,31 @@ def make():
 def people(app, monkeypatch):
     monkeypatch.setitem(app.config, "CALLBACK_RATE_LIMIT_PER_MINUTE", 1_000_000)
     with app.app_context():
-        users = {role: accounts.create_user(f"{role.value}-{uuid.uuid4().hex[:6]}@example.org", role.value,
-                                            role, "a long enough password") for role in Role}
+        users = {
+            role: accounts.create_user(
+                f"{role.value}-{uuid.uuid4().hex[:6]}@example.org", role.value, role, "a long enough password"
+            )
+            for role in Role
+        }
         db.session.commit()
         return {role: user.id for role, user in users.items()}
 
 
 def new_hook(make) -> str:
     """A webhook in the emulator with no scenario behind it: payloads are accepted and wait."""
-    response = httpx.post(f"{make.url}/api/v2/hooks", headers={"Authorization": f"Token {TOKEN}"}, json={
-        "name": f"cms-test-{uuid.uuid4().hex[:8]}", "teamId": TEAM, "typeName": "gateway-webhook",
-        "method": False, "headers": False, "stringify": False}, timeout=10)
+    response = httpx.post(
+        f"{make.url}/api/v2/hooks",
+        headers={"Authorization": f"Token {TOKEN}"},
+        json={
+            "name": f"cms-test-{uuid.uuid4().hex[:8]}",
+            "teamId": TEAM,
+            "typeName": "gateway-webhook",
+            "method": False,
+            "headers": False,
+            "stringify": False,
+        },
+        timeout=10,
+    )
     return response.raise_for_status().json()["hook"]["url"]
 
 
@@ -69,22 +96,35 @@ def seed(app, make, posts: int, targets: int) -> list[int]:
         db.session.flush()
         scenario_ids = []
         for platform in list(Platform)[:targets]:
-            account = SocialAccount(platform=platform, label=platform.value, make_connection_id=77,
-                                    account_identifier=f"{uuid.uuid4().int % 10**12}")
+            account = SocialAccount(
+                platform=platform,
+                label=platform.value,
+                make_connection_id=77,
+                account_identifier=f"{uuid.uuid4().int % 10**12}",
+            )
             db.session.add(account)
             db.session.flush()
-            scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id,
-                                        status=ScenarioStatus.READY, webhook_url=new_hook(make))
+            scenario = CampaignScenario(
+                campaign_id=campaign.id,
+                social_account_id=account.id,
+                status=ScenarioStatus.READY,
+                webhook_url=new_hook(make),
+            )
             db.session.add(scenario)
             db.session.flush()
             scenario_ids.append(scenario.id)
-        objs = [ContentObject(campaign_id=campaign.id, title=f"Post {n}", message=f"Bonjour {n}",
-                              status=ObjectStatus.IN_REVIEW) for n in range(posts)]
+        objs = [
+            ContentObject(
+                campaign_id=campaign.id, title=f"Post {n}", message=f"Bonjour {n}", status=ObjectStatus.IN_REVIEW
+            )
+            for n in range(posts)
+        ]
         db.session.add_all(objs)
         db.session.flush()
         ids = [obj.id for obj in objs]
-        db.session.execute(object_targets.insert(), [{"object_id": o, "campaign_scenario_id": s}
-                                                     for o in ids for s in scenario_ids])
+        db.session.execute(
+            object_targets.insert(), [{"object_id": o, "campaign_scenario_id": s} for o in ids for s in scenario_ids]
+        )
         db.session.commit()
         return ids
 
@@ -112,17 +152,30 @@ def post_callback(client, publication_id: int, status: str) -> int:
     with client.application.app_context():
         publication = db.session.get(Publication, publication_id)
         key, fingerprint = publication.idempotency_key, publication.fingerprint
-    body = json.dumps({
-        "delivery_id": f"pub-{publication_id}", "idempotency_key": key, "fingerprint": fingerprint,
-        "status": status, "external_id": f"ext-{publication_id}" if status == "published" else None,
-        "external_url": f"https://www.instagram.com/p/{publication_id}" if status == "published" else None,
-        "error": {"code": "MEDIA_REJECTED", "message": "Aspect ratio"} if status == "failed" else None,
-        "sent_at": int(time.time())}).encode()
+    body = json.dumps(
+        {
+            "delivery_id": f"pub-{publication_id}",
+            "idempotency_key": key,
+            "fingerprint": fingerprint,
+            "status": status,
+            "external_id": f"ext-{publication_id}" if status == "published" else None,
+            "external_url": f"https://www.instagram.com/p/{publication_id}" if status == "published" else None,
+            "error": {"code": "MEDIA_REJECTED", "message": "Aspect ratio"} if status == "failed" else None,
+            "sent_at": int(time.time()),
+        }
+    ).encode()
     webhook_id = f"pub-{publication_id}:{status}:{next(WEBHOOK_IDS)}"
     timestamp = str(int(time.time()))
-    return client.post("/hooks/make", data=body, content_type="application/json", headers={
-        "webhook-id": webhook_id, "webhook-timestamp": timestamp,
-        "webhook-signature": sign(CALLBACK_SECRET, webhook_id, timestamp, body)}).status_code
+    return client.post(
+        "/hooks/make",
+        data=body,
+        content_type="application/json",
+        headers={
+            "webhook-id": webhook_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": sign(CALLBACK_SECRET, webhook_id, timestamp, body),
+        },
+    ).status_code
 
 
 def apply_event(app, event_id: int) -> None:
@@ -132,16 +185,20 @@ def apply_event(app, event_id: int) -> None:
 
 def publications(app, object_ids) -> list[Publication]:
     with app.app_context():
-        rows = db.session.scalars(sa.select(Publication).where(Publication.object_id.in_(object_ids))
-                                  .order_by(Publication.id)).all()
+        rows = db.session.scalars(
+            sa.select(Publication).where(Publication.object_id.in_(object_ids)).order_by(Publication.id)
+        ).all()
         db.session.expunge_all()
         return rows
 
 
 def object_statuses(app, object_ids) -> dict[int, ObjectStatus]:
     with app.app_context():
-        return dict(db.session.execute(sa.select(ContentObject.id, ContentObject.status)
-                                       .where(ContentObject.id.in_(object_ids))).all())
+        return dict(
+            db.session.execute(
+                sa.select(ContentObject.id, ContentObject.status).where(ContentObject.id.in_(object_ids))
+            ).all()
+        )
 
 
 def assert_statuses_follow_own_publications(app, object_ids) -> None:
@@ -166,8 +223,11 @@ def test_posts_sharing_two_accounts_each_get_their_own_status(app, client, make,
         if p.object_id != posts[3]:
             assert post_callback(client, p.id, "published") == 200
     with app.app_context():
-        events = db.session.scalars(sa.select(CallbackEvent.id).where(
-            CallbackEvent.publication_id.in_([p.id for p in pubs])).order_by(CallbackEvent.id)).all()
+        events = db.session.scalars(
+            sa.select(CallbackEvent.id)
+            .where(CallbackEvent.publication_id.in_([p.id for p in pubs]))
+            .order_by(CallbackEvent.id)
+        ).all()
     for event_id in events:
         apply_event(app, event_id)
     statuses = object_statuses(app, posts)
@@ -184,6 +244,7 @@ ANSWERS = (200, 200, 503, 410, "503 past the window")
 class Example:
     """One campaign's posts, and what can happen to them next (each step draws among the
     actions that can apply now, so no step is wasted)."""
+
     app: object
     client: object
     make: object
@@ -196,16 +257,25 @@ class Example:
         targets; what can happen next, by action."""
         with self.app.app_context():
             assert wrong_statuses(self.posts) == []
-            statuses = dict(db.session.execute(sa.select(ContentObject.id, ContentObject.status)
-                                               .where(ContentObject.id.in_(self.posts))).all())
-            pubs = db.session.scalars(sa.select(Publication).where(Publication.object_id.in_(self.posts))
-                                      .order_by(Publication.id)).all()
+            statuses = dict(
+                db.session.execute(
+                    sa.select(ContentObject.id, ContentObject.status).where(ContentObject.id.in_(self.posts))
+                ).all()
+            )
+            pubs = db.session.scalars(
+                sa.select(Publication).where(Publication.object_id.in_(self.posts)).order_by(Publication.id)
+            ).all()
             events = db.session.scalars(
-                sa.select(CallbackEvent.id).join(Publication, Publication.id == CallbackEvent.publication_id)
+                sa.select(CallbackEvent.id)
+                .join(Publication, Publication.id == CallbackEvent.publication_id)
                 .where(Publication.object_id.in_(self.posts), CallbackEvent.applied_at.is_(None))
-                .order_by(CallbackEvent.id)).all()
-            attention = {publication.id for publication, *_ in manual.needing_attention(1, per_page=100_000)[0]
-                         if publication.object_id in self.posts}
+                .order_by(CallbackEvent.id)
+            ).all()
+            attention = {
+                publication.id
+                for publication, *_ in manual.needing_attention(1, per_page=100_000)[0]
+                if publication.object_id in self.posts
+            }
             db.session.expunge_all()
         latest = {}
         for pub in pubs:  # ordered by id: a newer generation comes after the older ones
@@ -230,8 +300,9 @@ class Example:
     def edit(self, post, flag):
         """An editor changes an approved post: back to review, its unsent rows withdrawn."""
         with self.app.app_context():
-            reviews.reopen_after_change([post], by=db.session.get(User, self.people[Role.EDITOR]),
-                                        reason="edited after approval")
+            reviews.reopen_after_change(
+                [post], by=db.session.get(User, self.people[Role.EDITOR]), reason="edited after approval"
+            )
             db.session.commit()
 
     def send(self, pub, flag):
@@ -262,8 +333,9 @@ class Example:
     def sweep(self, pub, flag):
         """No callback in time: `unknown`."""
         with self.app.app_context():
-            db.session.execute(sa.update(Publication).where(Publication.id == pub.id)
-                               .values(sent_at=utcnow() - timedelta(days=1)))
+            db.session.execute(
+                sa.update(Publication).where(Publication.id == pub.id).values(sent_at=utcnow() - timedelta(days=1))
+            )
             db.session.commit()
             relay.sweep_stuck()
 
@@ -281,9 +353,13 @@ class Example:
     def settle(self, pub, flag):
         published = bool(flag % 2)
         with self.app.app_context():
-            manual.settle(pub.id, published=published, actor=db.session.get(User, self.people[Role.ADMIN]),
-                          external_url="https://www.facebook.com/p/1" if published else None,
-                          reason=None if published else "not on the page")
+            manual.settle(
+                pub.id,
+                published=published,
+                actor=db.session.get(User, self.people[Role.ADMIN]),
+                external_url="https://www.facebook.com/p/1" if published else None,
+                reason=None if published else "not on the page",
+            )
             db.session.commit()
 
 
@@ -300,8 +376,12 @@ def test_every_post_status_follows_its_own_latest_publications(app, client, make
     retries, settlements, edits); forty took twice the time (the longest test of the suite, up to
     its 300 s limit on a loaded machine) for more of the same kinds of steps."""
 
-    @settings(max_examples=20, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=20,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(posts=st.integers(2, 5), targets=st.integers(1, 3), length=st.integers(5, 35), data=st.data())
     def run(posts, targets, length, data):
         example = Example(app, client, make, people, seed(app, make, posts, targets))

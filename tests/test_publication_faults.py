@@ -9,6 +9,7 @@ kill still lands mid-flight (asserted: rows published, rows sent and waiting for
 or being sent, and rows still pending, all at once), eight worker threads still interleave
 sends, callbacks and the relay, and the restarted worker still meets the killed one's unacked
 messages and claimed rows. `bench/scale_out.py` runs 2,000 across several processes."""
+
 import os
 import signal
 import subprocess
@@ -32,21 +33,38 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_worker_process(stack, **settings) -> subprocess.Popen:
     app = stack.app
-    env = {**os.environ, "APP_ENV": "test", "SECRET_KEY": app.config["SECRET_KEY"],
-           "DATABASE_URL": stack.database, "REDIS_URL": app.config["REDIS_URL"],
-           "REDIS_KEY_PREFIX": app.config["REDIS_KEY_PREFIX"],
-           "DRAMATIQ_NAMESPACE": app.config["DRAMATIQ_NAMESPACE"],
-           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"], "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
-           "PUBLISH_CLAIM_TIMEOUT_S": "2", **broker_env(app.config),
-           **{name: str(value) for name, value in settings.items()}}
-    return subprocess.Popen([sys.executable, "-m", "dramatiq", "worker", "--processes", "1", "--threads", "8"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": stack.database,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "REDIS_KEY_PREFIX": app.config["REDIS_KEY_PREFIX"],
+        "DRAMATIQ_NAMESPACE": app.config["DRAMATIQ_NAMESPACE"],
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
+        "PUBLISH_CLAIM_TIMEOUT_S": "2",
+        **broker_env(app.config),
+        **{name: str(value) for name, value in settings.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "worker", "--processes", "1", "--threads", "8"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def fault_stack(servers, broker_kind: str = "redis") -> PublishingStack:
-    return PublishingStack(servers, PUBLISH_CLAIM_TIMEOUT_S=2, PUBLISH_REQUEUE_AFTER_S=3,
-                           SCHEDULER_RELAY_INTERVAL_S=0.2, **broker_settings(broker_kind))
+    return PublishingStack(
+        servers,
+        PUBLISH_CLAIM_TIMEOUT_S=2,
+        PUBLISH_REQUEUE_AFTER_S=3,
+        SCHEDULER_RELAY_INTERVAL_S=0.2,
+        **broker_settings(broker_kind),
+    )
 
 
 def stop(worker: subprocess.Popen | None, scheduler: Scheduler | None) -> None:
@@ -59,8 +77,12 @@ def stop(worker: subprocess.Popen | None, scheduler: Scheduler | None) -> None:
 
 def counts(stack) -> dict:
     with stack.app.app_context():
-        return {s.value: n for s, n in db.session.execute(
-            sa.select(Publication.status, sa.func.count()).group_by(Publication.status)).all()}
+        return {
+            s.value: n
+            for s, n in db.session.execute(
+                sa.select(Publication.status, sa.func.count()).group_by(Publication.status)
+            ).all()
+        }
 
 
 def approve_everything(stack, approver_id: int) -> None:
@@ -78,9 +100,13 @@ def sink_figures(stack) -> dict:
     with stack.app.app_context():
         keys = set(db.session.scalars(sa.select(Publication.idempotency_key)))
         wrong = wrong_statuses()
-    return {"lost": len(keys - set(posts["per_key"])),
-            "doubled": sum(1 for n in posts["per_key"].values() if n > 1),
-            "max_per_key": posts["max_per_key"], "posts": len(posts["posts"]), "wrong_status": len(wrong)}
+    return {
+        "lost": len(keys - set(posts["per_key"])),
+        "doubled": sum(1 for n in posts["per_key"].values() if n > 1),
+        "max_per_key": posts["max_per_key"],
+        "posts": len(posts["posts"]),
+        "wrong_status": len(wrong),
+    }
 
 
 POSTS = 300  # publications: 150 posts on two networks
@@ -107,8 +133,10 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers, brok
         figures = sink_figures(stack)
         deliveries = stack.emulator("deliveries")["per_key"]
         resent = sum(1 for n in deliveries.values() if n > 1)
-        print(f"\n[faults, {broker_kind}] at SIGKILL: {killed_at}; after restart: {POSTS} published, {figures}, "
-              f"keys delivered more than once={resent}, max deliveries per key={max(deliveries.values())}")
+        print(
+            f"\n[faults, {broker_kind}] at SIGKILL: {killed_at}; after restart: {POSTS} published, {figures}, "
+            f"keys delivered more than once={resent}, max deliveries per key={max(deliveries.values())}"
+        )
         # mid-flight: some published, some sent or being sent when the worker died, some not yet sent
         assert killed_at.get("published", 0) >= POSTS // 5 and killed_at.get("pending", 0) > 0
         assert killed_at.get("sent", 0) + killed_at.get("sending", 0) > 0
@@ -120,8 +148,9 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers, brok
 def attempts(stack) -> tuple[int, set]:
     """The fewest attempts of any publication, and the statuses there are."""
     with stack.app.app_context():
-        fewest, statuses = db.session.execute(sa.select(sa.func.min(Publication.attempts),
-                                                        sa.func.array_agg(sa.distinct(Publication.status)))).one()
+        fewest, statuses = db.session.execute(
+            sa.select(sa.func.min(Publication.attempts), sa.func.array_agg(sa.distinct(Publication.status)))
+        ).one()
         return fewest, {PublicationStatus(s) for s in statuses}
 
 
@@ -139,8 +168,9 @@ def test_make_outage_then_recovery_loses_nothing_and_doubles_nothing(servers):
         worker = start_worker_process(stack, PUBLISH_BACKOFF_BASE_S=0.05, PUBLISH_BACKOFF_MAX_S=0.5)
         stack.wait_for(lambda: attempts(stack)[0] >= 2, 120, interval=0.2)
         with stack.app.app_context():
-            db.session.execute(sa.update(Publication).values(
-                first_attempt_at=sa.func.now() - sa.text("interval '1 hour'")))
+            db.session.execute(
+                sa.update(Publication).values(first_attempt_at=sa.func.now() - sa.text("interval '1 hour'"))
+            )
             db.session.commit()
         stack.wait_for(lambda: attempts(stack)[0] > 10, 180, interval=0.2)
         during = attempts(stack)[1]
@@ -151,10 +181,12 @@ def test_make_outage_then_recovery_loses_nothing_and_doubles_nothing(servers):
     try:
         figures = sink_figures(stack)
         with stack.app.app_context():
-            objects = dict(db.session.execute(sa.select(ContentObject.status, sa.func.count())
-                                              .group_by(ContentObject.status)).all())
-        print(f"\n[faults] Make outage: statuses during it {sorted(s.value for s in during)}; "
-              f"after recovery {figures}")
+            objects = dict(
+                db.session.execute(
+                    sa.select(ContentObject.status, sa.func.count()).group_by(ContentObject.status)
+                ).all()
+            )
+        print(f"\n[faults] Make outage: statuses during it {sorted(s.value for s in during)}; after recovery {figures}")
         assert during <= {PublicationStatus.PENDING, PublicationStatus.SENDING}
         assert figures == {"lost": 0, "doubled": 0, "max_per_key": 1, "posts": 100, "wrong_status": 0}
         assert objects == {ObjectStatus.PUBLISHED: 50}

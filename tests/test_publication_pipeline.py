@@ -1,6 +1,7 @@
 """Approve -> outbox -> relay -> publish actor -> Make emulator -> signed callback -> published,
 on a real broker (Redis and RabbitMQ, each test on both) with a real Dramatiq worker. Nothing
 lost, nothing published twice."""
+
 import dramatiq
 import pytest
 import sqlalchemy as sa
@@ -32,8 +33,9 @@ def approve_all(stack, approver_id, object_ids):
 
 def publication_statuses(stack):
     with stack.app.app_context():
-        return dict(db.session.execute(sa.select(Publication.status, sa.func.count())
-                                       .group_by(Publication.status)).all())
+        return dict(
+            db.session.execute(sa.select(Publication.status, sa.func.count()).group_by(Publication.status)).all()
+        )
 
 
 def publish_until(stack, statuses: dict, timeout: float = 30) -> None:
@@ -99,10 +101,12 @@ def test_a_row_left_sending_by_a_dead_actor_is_resent_under_the_same_key(stack, 
     with stack.app.app_context():
         publication_id = db.session.scalar(sa.select(Publication.id))
         assert sender.claim(publication_id) is not None  # claimed, then the actor "dies"
-        assert sender.claim(publication_id) is None      # nobody else can take it meanwhile
-        db.session.execute(sa.update(Publication).values(
-            claimed_at=sa.func.now() - sa.text("interval '1 hour'"),
-            next_attempt_at=sa.func.now()))
+        assert sender.claim(publication_id) is None  # nobody else can take it meanwhile
+        db.session.execute(
+            sa.update(Publication).values(
+                claimed_at=sa.func.now() - sa.text("interval '1 hour'"), next_attempt_at=sa.func.now()
+            )
+        )
         db.session.commit()
         key = db.session.get(Publication, publication_id).idempotency_key
     publish_until(stack, {PublicationStatus.PUBLISHED: 1})
@@ -131,8 +135,10 @@ def test_sent_without_callback_becomes_unknown_and_is_not_resent(stack):
 
 def callback_events(stack) -> list[tuple[str, bool]]:
     with stack.app.app_context():
-        return [(outcome, applied_at is not None) for outcome, applied_at in db.session.execute(
-            sa.select(CallbackEvent.outcome, CallbackEvent.applied_at))]
+        return [
+            (outcome, applied_at is not None)
+            for outcome, applied_at in db.session.execute(sa.select(CallbackEvent.outcome, CallbackEvent.applied_at))
+        ]
 
 
 def test_the_callback_actor_applies_what_the_request_recorded(stack):

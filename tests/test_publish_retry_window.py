@@ -2,6 +2,7 @@
 first attempt, not a number of attempts (issue 16.7): an outage longer than the old eight
 attempts ends with the publication published once, and only past the window does it fail, with
 the last reason. Time is simulated by moving `first_attempt_at` back; nothing sleeps for long."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,11 +30,16 @@ def closed_port_publication(app):
     connection refused at once, a transient error)."""
     with app.app_context():
         seed = seed_campaign(platforms=(), extra_statuses=("ready",), media=0)
-        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["ready"]], [], 1,
-                                   statuses=(ObjectStatus.APPROVED,))
-        publication = Publication(object_id=object_id, campaign_scenario_id=seed.scenarios["ready"],
-                                  idempotency_key=f"o{object_id}-retry-window", fingerprint="sha256:00",
-                                  next_attempt_at=utcnow())
+        [object_id] = make_objects(
+            seed.campaign_id, [seed.scenarios["ready"]], [], 1, statuses=(ObjectStatus.APPROVED,)
+        )
+        publication = Publication(
+            object_id=object_id,
+            campaign_scenario_id=seed.scenarios["ready"],
+            idempotency_key=f"o{object_id}-retry-window",
+            fingerprint="sha256:00",
+            next_attempt_at=utcnow(),
+        )
         db.session.add(publication)
         db.session.commit()
         return publication.id
@@ -41,8 +47,9 @@ def closed_port_publication(app):
 
 def move_first_attempt(app, publication_id: int, ago: timedelta) -> None:
     with app.app_context():
-        db.session.execute(sa.update(Publication).where(Publication.id == publication_id)
-                           .values(first_attempt_at=utcnow() - ago))
+        db.session.execute(
+            sa.update(Publication).where(Publication.id == publication_id).values(first_attempt_at=utcnow() - ago)
+        )
         db.session.commit()
 
 
@@ -69,8 +76,11 @@ def test_transient_errors_are_retried_for_the_window_then_fail_with_the_last_rea
     # Five hours into an outage, well past the old eight attempts: still retried.
     with app.app_context():
         sender.send(closed_port_publication)
-        db.session.execute(sa.update(Publication).where(Publication.id == closed_port_publication)
-                           .values(attempts=OLD_MAX_ATTEMPTS + 20))
+        db.session.execute(
+            sa.update(Publication)
+            .where(Publication.id == closed_port_publication)
+            .values(attempts=OLD_MAX_ATTEMPTS + 20)
+        )
         db.session.commit()
     move_first_attempt(app, closed_port_publication, timedelta(hours=5))
     with app.app_context():
@@ -97,9 +107,16 @@ def test_a_person_retrying_an_unknown_publication_gets_a_whole_window(app, close
     """Sent, no callback in time (unknown), retried by a person two days later under the same
     key while the network is down: retried again, not failed at once for an old window."""
     with app.app_context():
-        db.session.execute(sa.update(Publication).where(Publication.id == closed_port_publication).values(
-            status=P.UNKNOWN, attempts=1, first_attempt_at=utcnow() - timedelta(days=2),
-            sent_at=utcnow() - timedelta(days=2)))
+        db.session.execute(
+            sa.update(Publication)
+            .where(Publication.id == closed_port_publication)
+            .values(
+                status=P.UNKNOWN,
+                attempts=1,
+                first_attempt_at=utcnow() - timedelta(days=2),
+                sent_at=utcnow() - timedelta(days=2),
+            )
+        )
         db.session.commit()
         editor = db.session.get(User, make_user("editor")[0])
         manual.retry(closed_port_publication, actor=editor)
@@ -113,8 +130,7 @@ def test_backoff_doubles_up_to_its_cap_with_jitter(app):
     with app.app_context():
         base, cap = app.config["PUBLISH_BACKOFF_BASE_S"], app.config["PUBLISH_BACKOFF_MAX_S"]
         assert (base, cap) == (2, 300)
-        delays = {attempt: [sender.backoff_seconds(attempt) for _ in range(200)]
-                  for attempt in (1, 2, 5, 9, 80, 5000)}
+        delays = {attempt: [sender.backoff_seconds(attempt) for _ in range(200)] for attempt in (1, 2, 5, 9, 80, 5000)}
     assert all(0.8 * 2 <= d <= 1.2 * 2 for d in delays[1])
     assert all(0.8 * 32 <= d <= 1.2 * 32 for d in delays[5])
     for attempt in (9, 80, 5000):  # capped (2 x 2^8 = 512 > 300), then jittered: spread out
@@ -148,8 +164,11 @@ def test_an_outage_longer_than_the_old_attempts_ends_published_once(stack):
     try:
         stack.wait_for(lambda: min(p.attempts for p in rows_of(stack, objects)) >= 2, 30)
         with stack.app.app_context():
-            db.session.execute(sa.update(Publication).where(Publication.object_id.in_(objects))
-                               .values(first_attempt_at=sa.func.now() - sa.text("interval '1 hour'")))
+            db.session.execute(
+                sa.update(Publication)
+                .where(Publication.object_id.in_(objects))
+                .values(first_attempt_at=sa.func.now() - sa.text("interval '1 hour'"))
+            )
             db.session.commit()
         stack.wait_for(lambda: min(p.attempts for p in rows_of(stack, objects)) > OLD_MAX_ATTEMPTS + 2, 60)
         assert {p.status for p in rows_of(stack, objects)} <= {P.PENDING, P.SENDING}

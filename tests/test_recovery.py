@@ -2,6 +2,7 @@
 commit is logged and the request answers as done (the change was committed); the recovery job
 re-sends the message of rows left waiting (media processing, SharePoint store, provisioning,
 account test), once per RECOVERY_AFTER_S, never for a store whose lease is alive."""
+
 import logging
 import socket
 from contextlib import contextmanager
@@ -14,8 +15,16 @@ from dramatiq.brokers.redis import RedisBroker
 
 from app import recovery
 from app.extensions import db
-from app.models import (AccountTestStatus, Campaign, CampaignScenario, MediaAsset, MediaStatus, Platform,
-                        ScenarioStatus, SocialAccount)
+from app.models import (
+    AccountTestStatus,
+    Campaign,
+    CampaignScenario,
+    MediaAsset,
+    MediaStatus,
+    Platform,
+    ScenarioStatus,
+    SocialAccount,
+)
 from app.models.base import utcnow
 from app.models.media import MediaTransfer
 from app.platforms import service as accounts
@@ -30,8 +39,10 @@ def broker_down(app):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    dead = RedisBroker(client=redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5,
-                                          socket_timeout=0.5), namespace="nowhere")
+    dead = RedisBroker(
+        client=redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=0.5),
+        namespace="nowhere",
+    )
     real = app.extensions["dramatiq_actors"]
     app.extensions["dramatiq_actors"] = {lazy.actor_name: lazy.bind(dead) for lazy in _declared}
     try:
@@ -53,8 +64,10 @@ def resend(app) -> dict:
 
 
 def not_sent_logged(caplog, actor_name: str) -> bool:
-    return any(r.levelno == logging.ERROR and "not sent after the commit" in r.getMessage()
-               and actor_name in r.getMessage() for r in caplog.records)
+    return any(
+        r.levelno == logging.ERROR and "not sent after the commit" in r.getMessage() and actor_name in r.getMessage()
+        for r in caplog.records
+    )
 
 
 @pytest.fixture
@@ -66,21 +79,24 @@ def admin(client, auth):
 
 def _account(app, **values) -> int:
     with app.app_context():
-        account = accounts.create_account(Platform.FACEBOOK, label="FB", make_connection_id=78,
-                                          account_identifier="104857600000001", template_scenario_id=None)
+        account = accounts.create_account(
+            Platform.FACEBOOK,
+            label="FB",
+            make_connection_id=78,
+            account_identifier="104857600000001",
+            template_scenario_id=None,
+        )
         for name, value in values.items():
             setattr(account, name, value)
         db.session.commit()
         return account.id
 
 
-def test_an_account_test_asked_while_the_broker_is_down_answers_as_done_and_is_resent(app, admin, caplog,
-                                                                                       monkeypatch):
+def test_an_account_test_asked_while_the_broker_is_down_answers_as_done_and_is_resent(app, admin, caplog, monkeypatch):
     account_id = _account(app)
     token = csrf_token(admin, "/platforms/")
     with broker_down(app):
-        row = admin.post(f"/platforms/{account_id}/test", headers={"HX-Request": "true"},
-                         data={"csrf_token": token})
+        row = admin.post(f"/platforms/{account_id}/test", headers={"HX-Request": "true"}, data={"csrf_token": token})
     assert row.status_code == 200 and "Testing in Make" in row.get_data(as_text=True)
     assert not_sent_logged(caplog, "test_social_account")
     with app.app_context():
@@ -94,8 +110,9 @@ def test_an_account_test_asked_while_the_broker_is_down_answers_as_done_and_is_r
     assert resend(app) == {}  # re-sent once per RECOVERY_AFTER_S, not every run
 
 
-def test_an_upload_while_the_broker_is_down_is_kept_and_its_processing_resent(app, client, editor, media_root,
-                                                                            caplog, monkeypatch):
+def test_an_upload_while_the_broker_is_down_is_kept_and_its_processing_resent(
+    app, client, editor, media_root, caplog, monkeypatch
+):
     with broker_down(app):
         response = upload(client, image("PNG"), "down.png")
     assert response.status_code == 200 and response.get_json()["duplicate"] is False
@@ -116,15 +133,23 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_its_processing_resent(ap
     assert resend(app) == {}
 
 
-def test_a_store_not_progressing_is_resent_and_one_under_a_live_lease_is_not(app, client, editor, media_root,
-                                                                           monkeypatch):
+def test_a_store_not_progressing_is_resent_and_one_under_a_live_lease_is_not(
+    app, client, editor, media_root, monkeypatch
+):
     ids = [upload(client, image("PNG", color=(n, 9, 9)), f"s{n}.png").get_json()["id"] for n in (1, 2)]
     with app.app_context():
         for n, asset_id in enumerate(ids):
             db.session.get(MediaAsset, asset_id).status = MediaStatus.PROCESSING
-            db.session.add(MediaTransfer(asset_id=asset_id, version=1, staging_path=f"staging/{asset_id}",
-                                         item_name=f"s{n}.png", size_bytes=10,
-                                         claimed_until=utcnow() + timedelta(minutes=10) if n else None))
+            db.session.add(
+                MediaTransfer(
+                    asset_id=asset_id,
+                    version=1,
+                    staging_path=f"staging/{asset_id}",
+                    item_name=f"s{n}.png",
+                    size_bytes=10,
+                    claimed_until=utcnow() + timedelta(minutes=10) if n else None,
+                )
+            )
         # processing done (previews made): only the store waits
         db.session.execute(sa.update(MediaAsset).where(MediaAsset.id.in_(ids)).values(thumb_path="x/v1-t.webp"))
         db.session.commit()
@@ -138,8 +163,13 @@ def test_a_store_not_progressing_is_resent_and_one_under_a_live_lease_is_not(app
 
 def _scenario(status, **values) -> CampaignScenario:
     """A campaign scenario of a new campaign on a new account, flushed (the caller commits)."""
-    account = accounts.create_account(Platform.FACEBOOK, label="FB", make_connection_id=78,
-                                      account_identifier="104857600000001", template_scenario_id=None)
+    account = accounts.create_account(
+        Platform.FACEBOOK,
+        label="FB",
+        make_connection_id=78,
+        account_identifier="104857600000001",
+        template_scenario_id=None,
+    )
     campaign = Campaign(name="Salon")
     db.session.add(campaign)
     db.session.flush()
@@ -168,6 +198,7 @@ def test_a_scenario_left_provisioning_is_resent(app, monkeypatch):
 
 # -- Lock order: post, then publication, in every writer ---------------------------------------
 
+
 @pytest.fixture
 def committed_app(servers):
     """An app on a database of its own whose rows are really committed (two connections see them)."""
@@ -186,13 +217,21 @@ def _post_with_publication(app, status) -> tuple[int, int]:
 
     with app.app_context():
         scenario = _scenario(ScenarioStatus.READY, webhook_url="https://hook.example.org/x")
-        obj = ContentObject(campaign_id=scenario.campaign_id, title="Post", message="Bonjour",
-                            status=ObjectStatus.PUBLISHING)
+        obj = ContentObject(
+            campaign_id=scenario.campaign_id, title="Post", message="Bonjour", status=ObjectStatus.PUBLISHING
+        )
         db.session.add(obj)
         db.session.flush()
-        publication = Publication(object_id=obj.id, campaign_scenario_id=scenario.id, generation=1,
-                                  idempotency_key=f"o{obj.id}-s{scenario.id}-g1", fingerprint="f", status=status,
-                                  attempts=1, sent_at=utcnow() - timedelta(hours=2))
+        publication = Publication(
+            object_id=obj.id,
+            campaign_scenario_id=scenario.id,
+            generation=1,
+            idempotency_key=f"o{obj.id}-s{scenario.id}-g1",
+            fingerprint="f",
+            status=status,
+            attempts=1,
+            sent_at=utcnow() - timedelta(hours=2),
+        )
         db.session.add(publication)
         db.session.commit()
         return obj.id, publication.id
@@ -223,8 +262,7 @@ def test_manual_actions_and_the_sweep_lock_the_post_first_and_never_deadlock_wit
                 conn.execute(sa.text("SELECT id FROM content_objects WHERE id = :id FOR UPDATE"), {"id": object_id})
                 held.set()
                 time.sleep(1.0)  # the action starts and takes what it takes first
-                conn.execute(sa.text("SELECT id FROM publications WHERE id = :id FOR UPDATE"),
-                             {"id": publication_id})
+                conn.execute(sa.text("SELECT id FROM publications WHERE id = :id FOR UPDATE"), {"id": publication_id})
         except Exception as exc:
             errors.append(exc)
 
@@ -246,8 +284,11 @@ def test_manual_actions_and_the_sweep_lock_the_post_first_and_never_deadlock_wit
             db.session.rollback()
         thread.join(30)
         assert errors == []
-        expected = {"retry": PublicationStatus.PENDING, "settle": PublicationStatus.FAILED,
-                    "sweep_stuck": PublicationStatus.UNKNOWN}[action]
+        expected = {
+            "retry": PublicationStatus.PENDING,
+            "settle": PublicationStatus.FAILED,
+            "sweep_stuck": PublicationStatus.UNKNOWN,
+        }[action]
         assert db.session.get(Publication, publication_id).status is expected
 
 
@@ -260,9 +301,17 @@ def test_a_rendition_left_pending_past_its_time_limit_is_resent(app, client, edi
         asset = db.session.get(MediaAsset, asset_id)
         asset.status = MediaStatus.READY  # processed: only its renditions wait
         for platform, updated in (("instagram-x", old), ("facebook-x", utcnow())):
-            db.session.add(Rendition(asset_id=asset_id, asset_version=asset.version, profile=platform,
-                                     status=RenditionStatus.PENDING, storage_backend=asset.storage_backend,
-                                     created_at=updated, updated_at=updated))
+            db.session.add(
+                Rendition(
+                    asset_id=asset_id,
+                    asset_version=asset.version,
+                    profile=platform,
+                    status=RenditionStatus.PENDING,
+                    storage_backend=asset.storage_backend,
+                    created_at=updated,
+                    updated_at=updated,
+                )
+            )
         db.session.commit()
     monkeypatch.setitem(app.config, "RECOVERY_AFTER_S", 0)
     before = waiting(app, "renditions")

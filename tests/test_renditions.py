@@ -1,5 +1,6 @@
 """Renditions: the file each network gets, made from real files with Pillow and PyAV, cached per
 (asset version, profile, crop), served at a signed URL, and sent in place of the original."""
+
 from __future__ import annotations
 
 import io
@@ -14,9 +15,25 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaStatus, ObjectMedia,
-                        ObjectStatus, Platform, Publication, PublicationStatus, Rendition, RenditionStatus, Role,
-                        ScenarioStatus, SocialAccount, User, object_targets)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    MediaStatus,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus,
+    Rendition,
+    RenditionStatus,
+    Role,
+    ScenarioStatus,
+    SocialAccount,
+    User,
+    object_targets,
+)
 from app.networks import RULES, check
 from app.renditions import image, runner, video
 from tests.media_support import image as make_image, noisy_jpeg, video as make_video
@@ -35,8 +52,15 @@ def render(tmp_path, kind, data: bytes, platform: Platform, settings=None, timeo
 def fits(platform, result) -> list[str]:
     from app.networks import MediaFacts
 
-    facts = MediaFacts("video" if result["mime"].startswith("video/") else "image", result["mime"], result["size"],
-                       result["width"], result["height"], duration_s=result.get("duration"), fps=result.get("fps"))
+    facts = MediaFacts(
+        "video" if result["mime"].startswith("video/") else "image",
+        result["mime"],
+        result["size"],
+        result["width"],
+        result["height"],
+        duration_s=result.get("duration"),
+        fps=result.get("fps"),
+    )
     return [p.code for p in check(platform, "x", [facts], adapt=False)]
 
 
@@ -49,13 +73,14 @@ def photo_with_gps(size, orientation) -> bytes:
     exif[0x010F] = "CameraMaker"
     gps = exif.get_ifd(0x8825)
     gps[2] = (48.0, 51.0, 29.0)  # GPSLatitude
-    gps[4] = (2.0, 17.0, 40.0)   # GPSLongitude
+    gps[4] = (2.0, 17.0, 40.0)  # GPSLongitude
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=92, exif=exif.tobytes())
     return out.getvalue()
 
 
 # -- Images ----------------------------------------------------------------------------------
+
 
 def test_a_rotated_photo_is_turned_resized_cropped_and_stripped_for_instagram(tmp_path):
     # Landscape pixels with orientation 6: a portrait photo 2000 wide x 3000 high as shown.
@@ -70,8 +95,9 @@ def test_a_rotated_photo_is_turned_resized_cropped_and_stripped_for_instagram(tm
 
 
 def test_keeping_metadata_is_an_admin_choice(tmp_path):
-    result, data = render(tmp_path, "image", photo_with_gps((800, 600), 6), Platform.X,
-                          image.Settings(keep_metadata=True))
+    result, data = render(
+        tmp_path, "image", photo_with_gps((800, 600), 6), Platform.X, image.Settings(keep_metadata=True)
+    )
     with Image.open(io.BytesIO(data)) as out:
         exif = out.getexif()
         assert exif.get(0x010F) == "CameraMaker" and exif.get_ifd(0x8825)
@@ -130,8 +156,8 @@ def test_the_crop_follows_the_focal_point(tmp_path):
     picture.save(out, "PNG")
     _, centred = render(tmp_path, "image", out.getvalue(), Platform.INSTAGRAM)
     _, right = render(tmp_path, "image", out.getvalue(), Platform.INSTAGRAM, image.Settings(focal=(0.95, 0.5)))
-    assert Image.open(io.BytesIO(centred)).getpixel((1430, 300))[2] > 200   # blue: the middle
-    assert Image.open(io.BytesIO(right)).getpixel((1430, 300))[0] > 200     # red: the right side
+    assert Image.open(io.BytesIO(centred)).getpixel((1430, 300))[2] > 200  # blue: the middle
+    assert Image.open(io.BytesIO(right)).getpixel((1430, 300))[0] > 200  # red: the right side
 
 
 def test_a_corrupt_file_and_a_timeout_fail_with_the_reason(tmp_path):
@@ -144,6 +170,7 @@ def test_a_corrupt_file_and_a_timeout_fail_with_the_reason(tmp_path):
 
 
 # -- Videos ----------------------------------------------------------------------------------
+
 
 def test_a_60_fps_landscape_clip_is_reencoded_for_facebook_with_moov_first(tmp_path):
     clip = make_video(size=(640, 360), fps=60, frames=190)  # 3.2 s
@@ -180,6 +207,7 @@ def test_a_very_tall_clip_is_letterboxed_or_cropped_into_xs_range(tmp_path):
 
 # -- Rules -----------------------------------------------------------------------------------
 
+
 def test_profiles_change_with_the_rules():
     from dataclasses import replace
 
@@ -197,12 +225,14 @@ def test_profiles_change_with_the_rules():
 
 # -- The walk: real files, approved, published through the Make emulator ----------------------
 
+
 @pytest.fixture
 def stack(servers, tmp_path):
     from tests.publishing_stack import PublishingStack
 
-    stack = PublishingStack(servers, SCHEDULER_RELAY_INTERVAL_S=0.1, MEDIA_ROOT=str(tmp_path / "media"),
-                            RENDITION_WAIT_S=0.2)
+    stack = PublishingStack(
+        servers, SCHEDULER_RELAY_INTERVAL_S=0.1, MEDIA_ROOT=str(tmp_path / "media"), RENDITION_WAIT_S=0.2
+    )
     yield stack
     stack.close()
 
@@ -224,21 +254,33 @@ def _seed(stack, media: dict[str, bytes]):
     from app.auth import service as accounts
 
     with stack.app.app_context():
-        editor = accounts.create_user(f"e{uuid.uuid4().hex[:6]}@example.org", "Editor", Role.EDITOR, "an editor password")
-        approver = accounts.create_user(f"a{uuid.uuid4().hex[:6]}@example.org", "Approver", Role.APPROVER,
-                                        "an approver password")
+        editor = accounts.create_user(
+            f"e{uuid.uuid4().hex[:6]}@example.org", "Editor", Role.EDITOR, "an editor password"
+        )
+        approver = accounts.create_user(
+            f"a{uuid.uuid4().hex[:6]}@example.org", "Approver", Role.APPROVER, "an approver password"
+        )
         campaign = Campaign(name="Salon 2026")
         db.session.add(campaign)
         db.session.flush()
         scenarios = []
         for platform in (Platform.INSTAGRAM, Platform.FACEBOOK):
-            account = SocialAccount(platform=platform, label=platform.value, make_connection_id=77,
-                                    account_identifier=f"{uuid.uuid4().int % 10**12}")
+            account = SocialAccount(
+                platform=platform,
+                label=platform.value,
+                make_connection_id=77,
+                account_identifier=f"{uuid.uuid4().int % 10**12}",
+            )
             db.session.add(account)
             db.session.flush()
             make_id, url = stack.provision(f"cms-test-c{campaign.id}-a{account.id}-{platform.value}")
-            scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id,
-                                        make_scenario_id=make_id, webhook_url=url, status=ScenarioStatus.READY)
+            scenario = CampaignScenario(
+                campaign_id=campaign.id,
+                social_account_id=account.id,
+                make_scenario_id=make_id,
+                webhook_url=url,
+                status=ScenarioStatus.READY,
+            )
             db.session.add(scenario)
             db.session.flush()
             scenarios.append(scenario.id)
@@ -248,13 +290,19 @@ def _seed(stack, media: dict[str, bytes]):
         asset_ids = {name: _upload(data, name, editor) for name, data in media.items()}
         objects = []
         for name, asset_id in asset_ids.items():
-            obj = ContentObject(campaign_id=campaign_id, title=name, message=f"Bonjour {name}",
-                                status=ObjectStatus.DRAFT, author_id=editor_id)
+            obj = ContentObject(
+                campaign_id=campaign_id,
+                title=name,
+                message=f"Bonjour {name}",
+                status=ObjectStatus.DRAFT,
+                author_id=editor_id,
+            )
             db.session.add(obj)
             db.session.flush()
             db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=asset_id, position=0))
-            db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s}
-                                                         for s in scenarios])
+            db.session.execute(
+                object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s} for s in scenarios]
+            )
             objects.append(obj.id)
         db.session.commit()
         return editor_id, approver_id, campaign_id, objects
@@ -269,8 +317,12 @@ def test_ordinary_files_are_adapted_approved_published_and_served_as_renditions(
     big = noisy_jpeg((4200, 3100))
     png = io.BytesIO()
     Image.new("RGBA", (1300, 1100), (0, 120, 0, 128)).save(png, "PNG")
-    files = {"large.jpg": make_image("JPEG", size=(1920, 1280)), "logo.png": png.getvalue(),
-             "photo-13mb.jpg": big, "clip.mp4": make_video(size=(640, 360), fps=60, frames=190)}
+    files = {
+        "large.jpg": make_image("JPEG", size=(1920, 1280)),
+        "logo.png": png.getvalue(),
+        "photo-13mb.jpg": big,
+        "clip.mp4": make_video(size=(640, 360), fps=60, frames=190),
+    }
     editor_id, approver_id, campaign_id, object_ids = _seed(stack, files)
     with stack.app.test_request_context(headers={"Accept-Language": "en"}):
         editor, approver = db.session.get(User, editor_id), db.session.get(User, approver_id)
@@ -288,10 +340,15 @@ def test_ordinary_files_are_adapted_approved_published_and_served_as_renditions(
     worker.start()
     scheduler = Scheduler(stack.app).start()
     try:
+
         def statuses():
             with stack.app.app_context():
-                return dict(db.session.execute(sa.select(Publication.status, sa.func.count())
-                                               .group_by(Publication.status)).all())
+                return dict(
+                    db.session.execute(
+                        sa.select(Publication.status, sa.func.count()).group_by(Publication.status)
+                    ).all()
+                )
+
         stack.wait_for(lambda: statuses() == {PublicationStatus.PUBLISHED: 8}, 240, interval=0.5)
     finally:
         scheduler.stop()
@@ -300,8 +357,11 @@ def test_ordinary_files_are_adapted_approved_published_and_served_as_renditions(
     with stack.app.app_context():
         assert set(db.session.scalars(sa.select(Rendition.status))) == {RenditionStatus.READY}
         for publication in db.session.scalars(sa.select(Publication)):
-            platform = db.session.scalar(sa.select(SocialAccount.platform).join(CampaignScenario).where(
-                CampaignScenario.id == publication.campaign_scenario_id))
+            platform = db.session.scalar(
+                sa.select(SocialAccount.platform)
+                .join(CampaignScenario)
+                .where(CampaignScenario.id == publication.campaign_scenario_id)
+            )
             body = payload.build(publication)
             [item] = body["media"]
             assert "/m/r/" in item["url"]
@@ -334,15 +394,26 @@ def test_the_sender_waits_for_a_missing_rendition_and_fails_on_a_failed_one(stac
         assert publication.status is PublicationStatus.PENDING and publication.attempts == 0
         assert publication.first_attempt_at is None and "rendition" in publication.last_error
         assert stack.emulator("deliveries")["deliveries"] == []
-        rendition = db.session.scalar(sa.select(Rendition).where(Rendition.id == db.session.scalar(
-            sa.select(sa.func.min(Rendition.id)))))
+        rendition = db.session.scalar(
+            sa.select(Rendition).where(Rendition.id == db.session.scalar(sa.select(sa.func.min(Rendition.id))))
+        )
         rendition.status, rendition.failure_reason = RenditionStatus.FAILED, "OSError: broken data stream"
         db.session.commit()
-        platform_of_first = db.session.scalar(sa.select(SocialAccount.platform).join(CampaignScenario).where(
-            CampaignScenario.id == publication.campaign_scenario_id))
-        failed_id = next(p.id for p in db.session.scalars(sa.select(Publication))
-                         if db.session.scalar(sa.select(SocialAccount.platform).join(CampaignScenario).where(
-                             CampaignScenario.id == p.campaign_scenario_id)).value == rendition.profile.split("-")[0])
+        platform_of_first = db.session.scalar(
+            sa.select(SocialAccount.platform)
+            .join(CampaignScenario)
+            .where(CampaignScenario.id == publication.campaign_scenario_id)
+        )
+        failed_id = next(
+            p.id
+            for p in db.session.scalars(sa.select(Publication))
+            if db.session.scalar(
+                sa.select(SocialAccount.platform)
+                .join(CampaignScenario)
+                .where(CampaignScenario.id == p.campaign_scenario_id)
+            ).value
+            == rendition.profile.split("-")[0]
+        )
         db.session.execute(sa.update(Publication).values(next_attempt_at=None))
         db.session.commit()
         assert sender.send(failed_id) == "failed"
@@ -368,7 +439,9 @@ def test_renditions_are_reused_and_their_files_swept_with_the_orphans(stack):
         rendition = db.session.get(Rendition, first.id)
         url = signed_rendition_url(rendition)
         part = httpx.get(url, headers={"Range": "bytes=0-9"}, timeout=10)
-        assert part.status_code == 206 and part.content == b"\xff\xd8\xff" + part.content[3:] and len(part.content) == 10
+        assert (
+            part.status_code == 206 and part.content == b"\xff\xd8\xff" + part.content[3:] and len(part.content) == 10
+        )
         assert httpx.get(url[:-3] + "abc", timeout=10).status_code == 404
         stack.app.config["MEDIA_LINK_MAX_AGE"] = -1
         assert httpx.get(url, timeout=10).status_code == 410
@@ -395,8 +468,9 @@ def test_a_focal_point_per_version_moves_the_crop_and_makes_its_own_rendition(st
     _seed(stack, {"wide.png": out.getvalue()})
 
     def pixel(rendition):
-        data = b"".join(get_storage(rendition.storage_backend).read(rendition.storage_item_id,
-                                                                    rendition.storage_version))
+        data = b"".join(
+            get_storage(rendition.storage_backend).read(rendition.storage_item_id, rendition.storage_version)
+        )
         return Image.open(io.BytesIO(data)).getpixel((1430, 300))
 
     with stack.app.app_context():
@@ -409,7 +483,7 @@ def test_a_focal_point_per_version_moves_the_crop_and_makes_its_own_rendition(st
         assert moved.id != centred.id and moved.crop == "focal-0.950-0.500" and centred.crop == "auto"
         assert service.make(centred.id) == "ready" and service.make(moved.id) == "ready"
         assert pixel(db.session.get(Rendition, centred.id))[2] > 200  # blue: the middle
-        assert pixel(db.session.get(Rendition, moved.id))[0] > 200    # red: around the focal point
+        assert pixel(db.session.get(Rendition, moved.id))[0] > 200  # red: around the focal point
         with pytest.raises(ValueError):
             service.set_focal_point(asset, 1.5, 0.5)
         asset.version += 1  # a new file: back to the centre

@@ -1,6 +1,7 @@
 """Retention jobs on the real database: applied callbacks pruned after CALLBACK_RETENTION_DAYS
 but never before twice CALLBACK_MAX_AGE_S (the webhook-id replay guard), pending ones kept; a
 setting that would break the guard refused; old audit events archived to JSON lines, in batches."""
+
 import json
 from datetime import timedelta
 
@@ -16,8 +17,15 @@ from app.scheduler import JOBS
 
 def _callback(name: str, age: timedelta, applied: bool) -> None:
     received = utcnow() - age
-    db.session.add(CallbackEvent(webhook_id=f"{name}-{received.timestamp()}", outcome="applied" if applied else "pending",
-                                 raw_body="{}", received_at=received, applied_at=received if applied else None))
+    db.session.add(
+        CallbackEvent(
+            webhook_id=f"{name}-{received.timestamp()}",
+            outcome="applied" if applied else "pending",
+            raw_body="{}",
+            received_at=received,
+            applied_at=received if applied else None,
+        )
+    )
 
 
 def _callbacks() -> set[str]:
@@ -58,8 +66,11 @@ def test_a_retention_shorter_than_twice_the_max_age_is_refused_at_start(monkeypa
 
 
 def _audit(action: str, age: timedelta) -> None:
-    db.session.add(AuditEvent(action=action, subject_type="users", subject_id=1, data={"n": action, "é": "ü"},
-                              created_at=utcnow() - age))
+    db.session.add(
+        AuditEvent(
+            action=action, subject_type="users", subject_id=1, data={"n": action, "é": "ü"}, created_at=utcnow() - age
+        )
+    )
 
 
 def test_audit_events_are_kept_for_ever_by_default(app, tmp_path, monkeypatch):
@@ -69,8 +80,10 @@ def test_audit_events_are_kept_for_ever_by_default(app, tmp_path, monkeypatch):
         _audit("ancient", timedelta(days=3000))
         db.session.commit()
         assert retention.archive_audit() == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "ancient")) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "ancient"))
+            == 1
+        )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,14 +1,23 @@
 """Review links for outside reviewers (issue 13, point 4): an editor creates a link for a named
 person; the link opens a public page with the post and decides once through the reviews service;
 used, expired, revoked, altered and off-review links are refused in the reader's language."""
+
 import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Approval, AuditEvent, ContentObject, Notification, NotificationEvent, ObjectStatus,
-                        Publication, ReviewLink)
+from app.models import (
+    Approval,
+    AuditEvent,
+    ContentObject,
+    Notification,
+    NotificationEvent,
+    ObjectStatus,
+    Publication,
+    ReviewLink,
+)
 from app.models.base import utcnow
 from tests.conftest import csrf_token
 from tests.test_reviews import in_review  # noqa: F401  (the fixture)
@@ -33,8 +42,9 @@ def _link_path(response) -> str:
 def _decide(visitor, path, action, **data):
     page = visitor.get(path, headers=EN).get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    return visitor.post(f"{path}/{action}", data={"csrf_token": token, **data},
-                        headers={**EN, "User-Agent": "PhoneBrowser/1.0"})
+    return visitor.post(
+        f"{path}/{action}", data={"csrf_token": token, **data}, headers={**EN, "User-Agent": "PhoneBrowser/1.0"}
+    )
 
 
 def _editor_link(app, client, auth, object_id, **data):
@@ -83,14 +93,19 @@ def test_create_open_approve_then_the_link_says_it_was_used(app, client, auth, i
         assert used.data["user_agent"] == "PhoneBrowser/1.0" and used.data["ip"] == "127.0.0.1"
         opens = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "review_link_opened")).all()
         assert [event.data["outcome"] for event in opens][:2] == ["shown", "shown"]
-        told = db.session.scalar(sa.select(Notification).where(Notification.event == NotificationEvent.REVIEW_LINK_USED))
+        told = db.session.scalar(
+            sa.select(Notification).where(Notification.event == NotificationEvent.REVIEW_LINK_USED)
+        )
         assert told.user_id == auth.user_id and told.data["reviewer"] == "Claire J."
 
     other = app.test_client()
     again = other.get(path, headers=FR)
     assert again.status_code == 410 and "déjà été utilisé" in again.get_data(as_text=True)
     assert other.get(path, headers=EN).get_data(as_text=True).count("already been used") == 1
-    assert client.get(f"/posts/{object_id}/review-links", headers=EN).get_data(as_text=True).count('data-state="used"') == 1
+    assert (
+        client.get(f"/posts/{object_id}/review-links", headers=EN).get_data(as_text=True).count('data-state="used"')
+        == 1
+    )
 
 
 def test_revoked_and_expired_links_are_refused(app, client, auth, in_review):
@@ -99,11 +114,16 @@ def test_revoked_and_expired_links_are_refused(app, client, auth, in_review):
     expired = _editor_link(app, client, auth, second, days="1")
     with app.app_context():
         link_id = db.session.scalar(sa.select(ReviewLink.id).where(ReviewLink.object_id == first))
-        db.session.execute(sa.update(ReviewLink).where(ReviewLink.object_id == second)
-                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(ReviewLink)
+            .where(ReviewLink.object_id == second)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
         db.session.commit()
-    client.post(f"/posts/{first}/review-links/{link_id}/revoke",
-                data={"csrf_token": csrf_token(client, f"/posts/{first}/review-links")})
+    client.post(
+        f"/posts/{first}/review-links/{link_id}/revoke",
+        data={"csrf_token": csrf_token(client, f"/posts/{first}/review-links")},
+    )
     visitor = app.test_client()
     answer = visitor.get(revoked, headers=EN)
     assert answer.status_code == 410 and "withdrawn" in answer.get_data(as_text=True)
@@ -114,8 +134,9 @@ def test_revoked_and_expired_links_are_refused(app, client, auth, in_review):
     assert refused.status_code == 410 and "has expired" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Approval)) == 0
-        outcomes = db.session.scalars(sa.select(AuditEvent.data["outcome"].astext)
-                                      .where(AuditEvent.action == "review_link_opened")).all()
+        outcomes = db.session.scalars(
+            sa.select(AuditEvent.data["outcome"].astext).where(AuditEvent.action == "review_link_opened")
+        ).all()
         assert {"revoked", "expired"} <= set(outcomes)
 
 
@@ -131,11 +152,16 @@ def test_a_tampered_token_is_refused_as_an_unknown_one(app, client, auth, in_rev
     assert tampered.get_data() == unknown.get_data() and b"This review link is not valid" in tampered.get_data()
     with app.app_context():  # a link signed with the right key but another secret
         from app.review_links.service import _serializer
+
         link_id = db.session.scalar(sa.select(ReviewLink.id))
         forged = _serializer().dumps({"l": link_id, "s": "guessed"})
     assert visitor.get(f"/r/{forged}", headers=EN).status_code == 404
-    assert visitor.post(f"/r/{altered}/approve", data={"csrf_token": csrf_token(visitor, path), "name": "X"},
-                        headers=EN).status_code == 404
+    assert (
+        visitor.post(
+            f"/r/{altered}/approve", data={"csrf_token": csrf_token(visitor, path), "name": "X"}, headers=EN
+        ).status_code
+        == 404
+    )
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.IN_REVIEW
 

@@ -5,6 +5,7 @@ approver is mailed and sees the unread count → approves step 1 → step 2's ap
 requests changes → the editor is mailed and sees the comment pinned on the post page and the edit
 form → submits again → both steps approve → published through Make → the editor is mailed the
 links (docs/approval-chains.md)."""
+
 import re
 
 from app.auth import service as accounts
@@ -37,9 +38,16 @@ def test_the_loop_goes_step_by_step_and_restarts_after_changes(loop):  # noqa: F
     chain = f"/reviews/campaigns/{campaign_id}/chain"
     assert 'data-testid="chain-link"' in editor_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     for name, user_id in (("Communication", marie_id), ("Juridique", jean_id)):
-        response = editor_client.post(chain + "/steps", data={
-            "csrf_token": csrf_token(editor_client, chain), "new-name": name, "new-rule": "any",
-            "new-role": "", "new-users": [str(user_id)]})
+        response = editor_client.post(
+            chain + "/steps",
+            data={
+                "csrf_token": csrf_token(editor_client, chain),
+                "new-name": name,
+                "new-rule": "any",
+                "new-role": "",
+                "new-users": [str(user_id)],
+            },
+        )
         assert response.status_code == 303
     page = editor_client.get(chain, headers=FR).get_data(as_text=True)
     assert page.count('data-testid="chain-step"') == 2 and "Étape 2 : Juridique" in page
@@ -58,14 +66,20 @@ def test_the_loop_goes_step_by_step_and_restarts_after_changes(loop):  # noqa: F
     assert "Étape 1/2 : Communication — en attente de Marie Leroy" in queue
     assert f'id="review-{object_id}"' not in jean_client.get("/reviews/").get_data(as_text=True)
 
-    response = marie_client.post(f"/reviews/{object_id}/approve", data={"csrf_token": csrf_token(marie_client, "/reviews/")})
+    response = marie_client.post(
+        f"/reviews/{object_id}/approve", data={"csrf_token": csrf_token(marie_client, "/reviews/")}
+    )
     assert response.status_code == 303
     stack.wait_for(lambda: asked("jean@example.org"), 30)
-    assert "Étape 2/2 : Juridique — en attente de Jean Bernard" in editor_client.get(post, headers=FR).get_data(as_text=True)
+    assert "Étape 2/2 : Juridique — en attente de Jean Bernard" in editor_client.get(post, headers=FR).get_data(
+        as_text=True
+    )
     assert f'id="review-{object_id}"' in jean_client.get("/reviews/").get_data(as_text=True)
 
-    response = jean_client.post(f"/reviews/{object_id}/changes", data={
-        "comment": "Ajoutez les mentions légales.", "csrf_token": csrf_token(jean_client, "/reviews/")})
+    response = jean_client.post(
+        f"/reviews/{object_id}/changes",
+        data={"comment": "Ajoutez les mentions légales.", "csrf_token": csrf_token(jean_client, "/reviews/")},
+    )
     assert response.status_code == 303
     stack.wait_for(lambda: mails_to(sink, "elodie@example.org"), 30)
     [changes] = mails_to(sink, "elodie@example.org")

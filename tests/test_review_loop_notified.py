@@ -4,6 +4,7 @@ approver is mailed and sees the unread count → changes requested → the edito
 sees the comment pinned on the post page and the edit form → submitted again → approved →
 published through Make → the editor is mailed the links; the campaign's Teams channel got a
 card at each step."""
+
 import email
 import email.policy
 import re
@@ -40,15 +41,17 @@ def loop(servers):
 
 def client_for(app, email_address):
     client = app.test_client()
-    response = client.post("/login", data={"email": email_address, "password": PASSWORD,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": email_address, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 303
     return client
 
 
 def mails_to(sink, address):
-    return [email.message_from_bytes(m["data"], policy=email.policy.default) for m in sink.messages
-            if address in m["to"]]
+    return [
+        email.message_from_bytes(m["data"], policy=email.policy.default) for m in sink.messages if address in m["to"]
+    ]
 
 
 def text(message):
@@ -77,16 +80,22 @@ def test_the_whole_review_loop_is_notified(loop):
     submit()
     stack.wait_for(lambda: mails_to(sink, "paul@example.org"), 30)
     [asked] = mails_to(sink, "paul@example.org")
-    assert asked["Subject"] == "«\xa0Post 0\xa0» attend votre relecture." and f"{stack.web.url}/posts/{object_id}" in text(asked)
+    assert asked[
+        "Subject"
+    ] == "«\xa0Post 0\xa0» attend votre relecture." and f"{stack.web.url}/posts/{object_id}" in text(asked)
     queue = approver_client.get("/reviews/").get_data(as_text=True)
     assert re.search(r'data-testid="unread-count">1<', queue)
 
-    response = approver_client.post(f"/reviews/{object_id}/changes", data={
-        "comment": "Ajoutez la date du salon.", "csrf_token": csrf_token(approver_client, "/reviews/")})
+    response = approver_client.post(
+        f"/reviews/{object_id}/changes",
+        data={"comment": "Ajoutez la date du salon.", "csrf_token": csrf_token(approver_client, "/reviews/")},
+    )
     assert response.status_code == 303
     stack.wait_for(lambda: mails_to(sink, "elodie@example.org"), 30)
     [changes] = mails_to(sink, "elodie@example.org")
-    assert "Paul Durand demande des modifications" in changes["Subject"] and "Ajoutez la date du salon." in text(changes)
+    assert "Paul Durand demande des modifications" in changes["Subject"] and "Ajoutez la date du salon." in text(
+        changes
+    )
     for page in (post, f"{post}/edit"):
         html = editor_client.get(page).get_data(as_text=True)
         assert 'data-testid="pinned-request"' in html and "Ajoutez la date du salon." in html
@@ -94,7 +103,9 @@ def test_the_whole_review_loop_is_notified(loop):
     submit()
     assert 'data-testid="pinned-request"' not in editor_client.get(post).get_data(as_text=True)
     stack.wait_for(lambda: len(mails_to(sink, "paul@example.org")) == 2, 30)
-    response = approver_client.post(f"/reviews/{object_id}/approve", data={"csrf_token": csrf_token(approver_client, "/reviews/")})
+    response = approver_client.post(
+        f"/reviews/{object_id}/approve", data={"csrf_token": csrf_token(approver_client, "/reviews/")}
+    )
     assert response.status_code == 303
 
     def published_mail():
@@ -119,5 +130,7 @@ def test_the_whole_review_loop_is_notified(loop):
     stack.wait_for(lambda: len(cards()) == 4, 30)
     titles = [card["body"][0]["text"] for card in cards()]
     assert titles == ["«\xa0Post 0\xa0» attend votre relecture."] * 2 + [
-        "Paul Durand a approuvé «\xa0Post 0\xa0».", "«\xa0Post 0\xa0» est publié."]
+        "Paul Durand a approuvé «\xa0Post 0\xa0».",
+        "«\xa0Post 0\xa0» est publié.",
+    ]
     assert all(card["actions"][0]["url"] == f"{stack.web.url}/posts/{object_id}" for card in cards())

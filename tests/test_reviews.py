@@ -1,4 +1,5 @@
 """The review queue: approve in one tap (writing the outbox), request changes with a comment."""
+
 import re
 import uuid
 
@@ -6,8 +7,19 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignScenario, ContentObject, Decision, ObjectStatus,
-                        Platform, Publication, PublicationStatus, SocialAccount, object_targets)
+from app.models import (
+    Approval,
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    Decision,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus,
+    SocialAccount,
+    object_targets,
+)
 from tests.conftest import csrf_token
 
 HX = {"HX-Request": "true", "Accept-Language": "en"}
@@ -22,26 +34,41 @@ def in_review(app):
             db.session.flush()
             scenarios = []
             for n, platform in enumerate((Platform.INSTAGRAM, Platform.LINKEDIN)[:targets]):
-                account = SocialAccount(platform=platform, label=f"Compte {n}", make_connection_id=77,
-                                        account_identifier=f"{n}{uuid.uuid4().int % 10**12}")
+                account = SocialAccount(
+                    platform=platform,
+                    label=f"Compte {n}",
+                    make_connection_id=77,
+                    account_identifier=f"{n}{uuid.uuid4().int % 10**12}",
+                )
                 db.session.add(account)
                 db.session.flush()
-                scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id,
-                                            status="ready", webhook_url="http://127.0.0.1:9/hook")
+                scenario = CampaignScenario(
+                    campaign_id=campaign.id,
+                    social_account_id=account.id,
+                    status="ready",
+                    webhook_url="http://127.0.0.1:9/hook",
+                )
                 db.session.add(scenario)
                 db.session.flush()
                 scenarios.append(scenario.id)
             ids = []
             for n in range(count):
-                obj = ContentObject(campaign_id=campaign.id, title=f"Teaser {n}", message="Rendez-vous au salon",
-                                    link="https://example.org/salon", status=ObjectStatus.IN_REVIEW)
+                obj = ContentObject(
+                    campaign_id=campaign.id,
+                    title=f"Teaser {n}",
+                    message="Rendez-vous au salon",
+                    link="https://example.org/salon",
+                    status=ObjectStatus.IN_REVIEW,
+                )
                 db.session.add(obj)
                 db.session.flush()
                 ids.append(obj.id)
-                db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s}
-                                                             for s in scenarios])
+                db.session.execute(
+                    object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s} for s in scenarios]
+                )
             db.session.commit()
             return ids
+
     return make
 
 
@@ -59,7 +86,9 @@ def test_per_network_previews_load_into_the_card_on_demand(client, auth, in_revi
     auth.login("approver")
     html = client.get("/reviews/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'hx-get="/reviews/objects/{object_id}/previews"' in html and 'data-testid="preview-' not in html
-    fragment = client.get(f"/reviews/objects/{object_id}/previews", headers={"Accept-Language": "en", "HX-Request": "true"})
+    fragment = client.get(
+        f"/reviews/objects/{object_id}/previews", headers={"Accept-Language": "en", "HX-Request": "true"}
+    )
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
     assert 'data-testid="preview-instagram"' in body and 'data-testid="preview-linkedin"' in body
@@ -71,7 +100,9 @@ def test_per_network_previews_load_into_the_card_on_demand(client, auth, in_revi
 def test_approve_writes_the_outbox_in_the_same_transaction(app, client, auth, in_review):
     [object_id] = in_review(1)
     auth.login("approver")
-    response = client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    response = client.post(
+        f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")}
+    )
     assert response.status_code == 200
     assert 'data-testid="review-decided"' in response.get_data(as_text=True)
     with app.app_context():
@@ -92,8 +123,9 @@ def test_request_changes_needs_a_comment_and_keeps_it(app, client, auth, in_revi
     empty = client.post(f"/reviews/{object_id}/changes", data={"comment": "  "}, headers={**HX, "X-CSRFToken": token})
     assert empty.status_code == 422
     assert "A comment is required: say what should change" in empty.get_data(as_text=True)
-    done = client.post(f"/reviews/{object_id}/changes", data={"comment": "Le visuel est flou"},
-                       headers={**HX, "X-CSRFToken": token})
+    done = client.post(
+        f"/reviews/{object_id}/changes", data={"comment": "Le visuel est flou"}, headers={**HX, "X-CSRFToken": token}
+    )
     assert done.status_code == 200
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.CHANGES_REQUESTED
@@ -147,8 +179,9 @@ def test_queue_query_count_does_not_grow_with_the_page(app, client, auth, in_rev
     assert few == many
 
 
-def test_a_change_after_approval_sends_the_post_back_and_withdraws_unsent_publications(app, client, auth, in_review,
-                                                                                        make_user):
+def test_a_change_after_approval_sends_the_post_back_and_withdraws_unsent_publications(
+    app, client, auth, in_review, make_user
+):
     [object_id] = in_review(1)
     auth.login("approver")
     client.post(f"/reviews/{object_id}/approve", headers={**HX, "X-CSRFToken": csrf_token(client, "/reviews/")})
@@ -180,6 +213,7 @@ def test_a_post_already_publishing_is_not_sent_back(app, in_review, make_user):
 
 # -- What an approver may read (issue 16.8) ----------------------------------------------------
 
+
 def _with_status(app, object_id, status):
     with app.app_context():
         db.session.get(ContentObject, object_id).status = status
@@ -188,21 +222,30 @@ def _with_status(app, object_id, status):
 
 def _reviews_routes(object_id):
     """Every route of the reviews area that takes a post's id, with its method."""
-    return [("get", f"/reviews/objects/{object_id}/history"), ("get", f"/reviews/objects/{object_id}/previews"),
-            ("post", f"/reviews/{object_id}/approve"), ("post", f"/reviews/{object_id}/changes"),
-            ("post", f"/reviews/{object_id}/undo")]
+    return [
+        ("get", f"/reviews/objects/{object_id}/history"),
+        ("get", f"/reviews/objects/{object_id}/previews"),
+        ("post", f"/reviews/{object_id}/approve"),
+        ("post", f"/reviews/{object_id}/changes"),
+        ("post", f"/reviews/{object_id}/undo"),
+    ]
 
 
 def test_every_reviews_route_taking_an_id_is_listed(app):
     with app.test_request_context():
-        rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("reviews.")
-                 and "object_id" in rule.arguments}
+        rules = {
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("reviews.") and "object_id" in rule.arguments
+        }
     assert rules == {path.replace("/1/", "/<int:object_id>/") for _, path in _reviews_routes(1)}
 
 
 def _page_text(response) -> str:
     """The answer without what changes on every request (CSP nonce, CSRF token)."""
-    return re.sub(r'(nonce|value|content|hx-headers)=("[^"]*"|'"'"'[^'"'"']*'"'"')', "", response.get_data(as_text=True))
+    return re.sub(
+        r'(nonce|value|content|hx-headers)=("[^"]*"|' "'" '[^' "'" ']*' "'" ')', "", response.get_data(as_text=True)
+    )
 
 
 @pytest.mark.parametrize("method,path", _reviews_routes("{id}"))
@@ -242,6 +285,7 @@ def test_editors_and_admins_still_read_drafts(app, client, auth, in_review, role
 
 # -- "Request changes" refused, and the previews opened without htmx (issue 15.1, 15.6) ---------
 
+
 def _add_poster(app, object_id):
     from app.models import ObjectMedia
     from tests.objects_support import make_asset
@@ -259,8 +303,9 @@ def test_a_blank_comment_comes_back_in_its_card_with_its_media(app, client, auth
     poster_id = _add_poster(app, object_id)
     auth.login("approver")
     token = csrf_token(client, "/reviews/")
-    response = client.post(f"/reviews/{object_id}/changes", data={"comment": comment},
-                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        f"/reviews/{object_id}/changes", data={"comment": comment}, headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" not in html
     assert html.lstrip().startswith(f'<li class="card review-card" id="review-{object_id}"')
@@ -275,9 +320,11 @@ def test_without_javascript_a_refused_comment_shows_the_queue_with_that_card_ope
     first, second = in_review(2)
     auth.login("approver")
     long_comment = "x" * 2001
-    response = client.post(f"/reviews/{second}/changes",
-                           data={"comment": long_comment, "csrf_token": csrf_token(client, "/reviews/")},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        f"/reviews/{second}/changes",
+        data={"comment": long_comment, "csrf_token": csrf_token(client, "/reviews/")},
+        headers={"Accept-Language": "en"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" in html
     assert html.count('data-testid="review-card"') == 2
@@ -323,4 +370,4 @@ def test_the_media_page_links_to_the_library_only_for_who_may_open_it(app, clien
     auth.login(role)
     html = client.get(f"/media/{asset_id}").get_data(as_text=True)
     assert ('href="/media/"' in html) is shown
-    assert (client.get("/media/").status_code == 200) is shown   # the link never leads to a 403
+    assert (client.get("/media/").status_code == 200) is shown  # the link never leads to a 403

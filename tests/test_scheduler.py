@@ -1,5 +1,6 @@
 """The periodic-jobs loop: each job on its own interval, one failing job does not stop the rest,
 and several schedulers at once run each job once per interval (advisory locks, shared last runs)."""
+
 import threading
 import time
 
@@ -19,9 +20,14 @@ def test_jobs_run_on_their_own_interval_and_a_failure_stays_contained(app, monke
     monkeypatch.setitem(app.config, "FAST_S", 0.2)
     monkeypatch.setitem(app.config, "SLOW_S", 1.0)
     monkeypatch.setitem(app.config, "OFF_S", 0)
-    scheduler = Scheduler(app, (Job("failing", "FAST_S", failing),
-                                Job("slow", "SLOW_S", lambda: runs.append("slow")),
-                                Job("off", "OFF_S", lambda: runs.append("off"))))
+    scheduler = Scheduler(
+        app,
+        (
+            Job("failing", "FAST_S", failing),
+            Job("slow", "SLOW_S", lambda: runs.append("slow")),
+            Job("off", "OFF_S", lambda: runs.append("off")),
+        ),
+    )
     started = time.monotonic()
     for offset in (0.0, 0.1, 0.22, 0.6, 1.15):  # as 100, 100.5, 101, 105, 110 s with 1 s and 10 s
         time.sleep(max(0.0, started + offset - time.monotonic()))
@@ -51,6 +57,7 @@ def test_two_schedulers_run_each_job_once_per_tick(app, monkeypatch):
             with lock:
                 running[name] -= 1
                 runs.append((tick_number[0], name))
+
         return run
 
     jobs = (Job("a", "A_S", job("a", 0.05)), Job("b", "B_S", job("b", 0.0)))

@@ -1,4 +1,5 @@
 """Security headers on pages, fragments, errors and JSON; cookie flags; CSP fits the templates."""
+
 import re
 from pathlib import Path
 
@@ -18,13 +19,16 @@ def _assert_hardened(response):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("path,headers", [
-    ("/login", {}),
-    ("/campaigns/", {"HX-Request": "true"}),
-    ("/campaigns/", {}),
-    ("/nowhere", {}),
-    ("/healthz", {}),
-])
+@pytest.mark.parametrize(
+    "path,headers",
+    [
+        ("/login", {}),
+        ("/campaigns/", {"HX-Request": "true"}),
+        ("/campaigns/", {}),
+        ("/nowhere", {}),
+        ("/healthz", {}),
+    ],
+)
 def test_headers_everywhere(client, auth, path, headers):
     auth.login("editor")
     _assert_hardened(client.get(path, headers=headers))
@@ -50,8 +54,12 @@ def test_templates_hold_no_inline_script_style_or_handlers():
 def test_htmx_is_configured_for_the_csp(client):
     html = client.get("/login").get_data(as_text=True)
     config = re.search(r'name="htmx-config" content=\'([^\']+)\'', html).group(1)
-    for setting in ('"allowEval": false', '"includeIndicatorStyles": false', '"selfRequestsOnly": true',
-                    '"allowScriptTags": false'):
+    for setting in (
+        '"allowEval": false',
+        '"includeIndicatorStyles": false',
+        '"selfRequestsOnly": true',
+        '"allowScriptTags": false',
+    ):
         assert setting in config
 
 
@@ -61,10 +69,15 @@ def test_production_cookies_and_hsts(servers, test_database, monkeypatch):
 
     monkeypatch.delenv("APP_ENV", raising=False)
     # Settings a production start accepts (app/settings_check.py refuses weak or local ones).
-    app = create_app({"SECRET_KEY": "Qm9uam91ciBsZXMgdGVzdHMgZGUgcHJvZHVjdGlvbiAyMDI2",
-                      "SQLALCHEMY_DATABASE_URI": test_database, "REDIS_URL": servers.redis_url,
-                      "PUBLIC_BASE_URL": "https://cms.example.org",
-                      "MAKE_CALLBACK_SECRET": "un-secret-de-rappel-assez-long-2026"})
+    app = create_app(
+        {
+            "SECRET_KEY": "Qm9uam91ciBsZXMgdGVzdHMgZGUgcHJvZHVjdGlvbiAyMDI2",
+            "SQLALCHEMY_DATABASE_URI": test_database,
+            "REDIS_URL": servers.redis_url,
+            "PUBLIC_BASE_URL": "https://cms.example.org",
+            "MAKE_CALLBACK_SECRET": "un-secret-de-rappel-assez-long-2026",
+        }
+    )
     response = app.test_client().get("/login", base_url="https://cms.example.org")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     cookie = response.headers["Set-Cookie"]

@@ -1,6 +1,7 @@
 """Settings checked at start: strict booleans and numbers in every environment, the production
 rules, every problem named at once, `flask check-config`, and a key rotation that keeps
 sessions, CSRF tokens, invitations and signed media links valid (SECRET_KEY_FALLBACKS)."""
+
 import os
 import secrets
 import subprocess
@@ -40,8 +41,20 @@ def refusal(servers, test_database, **settings) -> str:
 
 # --- Values read strictly, in every environment ----------------------------------------------
 
-@pytest.mark.parametrize("raw,expected", [("1", True), ("TRUE", True), (" yes ", True), ("On", True),
-                                          ("0", False), ("false", False), ("No", False), ("off", False)])
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("On", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
 def test_boolean_words(monkeypatch, raw, expected):
     monkeypatch.setenv("HSTS_ENABLED", raw)
     config = load_config()
@@ -49,18 +62,21 @@ def test_boolean_words(monkeypatch, raw, expected):
 
 
 def test_a_misspelt_boolean_stops_the_app_in_any_environment(servers, test_database, monkeypatch):
-    """"ture" used to mean False: now it is refused, naming the variable, even in development."""
+    """ "ture" used to mean False: now it is refused, naming the variable, even in development."""
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "ture")
     with pytest.raises(ConfigurationError, match=r"SESSION_COOKIE_SECURE='ture' is not a boolean"):
         make_test_app(servers, test_database, APP_ENV="development")
 
 
-@pytest.mark.parametrize("name,raw,words", [
-    ("SESSION_IDLE_TIMEOUT", "30m", "is not a whole number"),
-    ("PUBLISH_RETRY_WINDOW_S", "6h", "is not a whole number"),
-    ("SCHEDULER_RELAY_INTERVAL_S", "fast", "is not a number"),
-    ("GRAPH_DELTA_INTERVAL_S", "1 minute", "is not a number"),
-])
+@pytest.mark.parametrize(
+    "name,raw,words",
+    [
+        ("SESSION_IDLE_TIMEOUT", "30m", "is not a whole number"),
+        ("PUBLISH_RETRY_WINDOW_S", "6h", "is not a whole number"),
+        ("SCHEDULER_RELAY_INTERVAL_S", "fast", "is not a number"),
+        ("GRAPH_DELTA_INTERVAL_S", "1 minute", "is not a number"),
+    ],
+)
 def test_numbers_are_strict(servers, test_database, monkeypatch, name, raw, words):
     monkeypatch.setenv(name, raw)
     with pytest.raises(ConfigurationError, match=f"{name}='{raw}' {words}"):
@@ -70,38 +86,45 @@ def test_numbers_are_strict(servers, test_database, monkeypatch, name, raw, word
 def test_every_problem_is_named_at_once(servers, test_database, monkeypatch):
     monkeypatch.setenv("HSTS_ENABLED", "ture")
     monkeypatch.setenv("LOGIN_WINDOW_SECONDS", "15min")
-    message = refusal(servers, test_database, PUBLIC_BASE_URL="http://127.0.0.1:5000",
-                      MAKE_CALLBACK_SECRET=None, SECRET_KEY="dev")
+    message = refusal(
+        servers, test_database, PUBLIC_BASE_URL="http://127.0.0.1:5000", MAKE_CALLBACK_SECRET=None, SECRET_KEY="dev"
+    )
     assert message.startswith("5 setting problem(s), the process does not start")
-    for name in ("HSTS_ENABLED", "LOGIN_WINDOW_SECONDS", "PUBLIC_BASE_URL", "MAKE_CALLBACK_SECRET",
-                 "SECRET_KEY"):
+    for name in ("HSTS_ENABLED", "LOGIN_WINDOW_SECONDS", "PUBLIC_BASE_URL", "MAKE_CALLBACK_SECRET", "SECRET_KEY"):
         assert f"  - {name}" in message, name
 
 
 # --- Production rules ----------------------------------------------------------------------------
+
 
 def test_a_sound_production_configuration_starts(servers, test_database):
     app = production_app(servers, test_database)
     assert problems(app.config) == []
 
 
-@pytest.mark.parametrize("url,words", [
-    ("http://cms.example.org", "must be https"),
-    ("https://127.0.0.1:8443", "loopback"),
-    ("https://localhost", "loopback"),
-    ("https://[::1]/", "loopback"),
-    ("https://0.0.0.0", "loopback or unspecified"),
-    ("https://", "names no host"),
-])
+@pytest.mark.parametrize(
+    "url,words",
+    [
+        ("http://cms.example.org", "must be https"),
+        ("https://127.0.0.1:8443", "loopback"),
+        ("https://localhost", "loopback"),
+        ("https://[::1]/", "loopback"),
+        ("https://0.0.0.0", "loopback or unspecified"),
+        ("https://", "names no host"),
+    ],
+)
 def test_the_public_address(servers, test_database, url, words):
     assert words in refusal(servers, test_database, PUBLIC_BASE_URL=url)
 
 
-@pytest.mark.parametrize("secret,words", [
-    (None, "MAKE_CALLBACK_SECRET is not set"),
-    ("x" * 23, "MAKE_CALLBACK_SECRET is 23 bytes: at least 24"),
-    ("é" * 11, "MAKE_CALLBACK_SECRET is 22 bytes"),
-])
+@pytest.mark.parametrize(
+    "secret,words",
+    [
+        (None, "MAKE_CALLBACK_SECRET is not set"),
+        ("x" * 23, "MAKE_CALLBACK_SECRET is 23 bytes: at least 24"),
+        ("é" * 11, "MAKE_CALLBACK_SECRET is 22 bytes"),
+    ],
+)
 def test_the_callback_secret(servers, test_database, secret, words):
     assert words in refusal(servers, test_database, MAKE_CALLBACK_SECRET=secret)
 
@@ -111,45 +134,64 @@ def test_the_previous_callback_secret_too_when_set(servers, test_database):
     assert "MAKE_CALLBACK_SECRET_PREVIOUS is 5 bytes" in message
 
 
-@pytest.mark.parametrize("key,words", [
-    ("s3cr3t", "SECRET_KEY is 6 characters: at least 32"),
-    ("ab" * 20, "repeats too few characters"),
-    ("change-me-to-something-long-and-unique", "placeholder"),
-    ("my-production-secret-key-2026-for-the-cms", "placeholder"),
-])
+@pytest.mark.parametrize(
+    "key,words",
+    [
+        ("s3cr3t", "SECRET_KEY is 6 characters: at least 32"),
+        ("ab" * 20, "repeats too few characters"),
+        ("change-me-to-something-long-and-unique", "placeholder"),
+        ("my-production-secret-key-2026-for-the-cms", "placeholder"),
+    ],
+)
 def test_the_signing_key(servers, test_database, key, words):
     assert words in refusal(servers, test_database, SECRET_KEY=key)
 
 
 def test_the_current_key_is_not_a_fallback(servers, test_database):
     key = secrets.token_hex(32)
-    assert "holds the current SECRET_KEY" in refusal(servers, test_database, SECRET_KEY=key,
-                                                     SECRET_KEY_FALLBACKS=[key])
+    assert "holds the current SECRET_KEY" in refusal(servers, test_database, SECRET_KEY=key, SECRET_KEY_FALLBACKS=[key])
 
 
 def test_sharepoint_settings_complete(servers, test_database):
-    message = refusal(servers, test_database, STORAGE_BACKEND="sharepoint", GRAPH_TENANT_ID="t",
-                      GRAPH_CLIENT_ID=None, GRAPH_CLIENT_SECRET=None, GRAPH_DRIVE_ID="b!x")
+    message = refusal(
+        servers,
+        test_database,
+        STORAGE_BACKEND="sharepoint",
+        GRAPH_TENANT_ID="t",
+        GRAPH_CLIENT_ID=None,
+        GRAPH_CLIENT_SECRET=None,
+        GRAPH_DRIVE_ID="b!x",
+    )
     assert "STORAGE_BACKEND=sharepoint needs GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET" in message
 
 
-@pytest.mark.parametrize("settings,words", [
-    ({"APP_ENV": "prod"}, "APP_ENV='prod' is not one of production, development, test"),
-    ({"STORAGE_BACKEND": "s3"}, "STORAGE_BACKEND='s3' is not one of local, sharepoint"),
-    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
-    ({"SCHEDULER_HEARTBEAT_S": 10.0, "SCHEDULER_STALE_AFTER_S": 5.0}, "SCHEDULER_HEARTBEAT_S (10.0)"),
-])
+@pytest.mark.parametrize(
+    "settings,words",
+    [
+        ({"APP_ENV": "prod"}, "APP_ENV='prod' is not one of production, development, test"),
+        ({"STORAGE_BACKEND": "s3"}, "STORAGE_BACKEND='s3' is not one of local, sharepoint"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
+        ({"SCHEDULER_HEARTBEAT_S": 10.0, "SCHEDULER_STALE_AFTER_S": 5.0}, "SCHEDULER_HEARTBEAT_S (10.0)"),
+    ],
+)
 def test_other_values_refused(servers, test_database, settings, words):
     assert words in refusal(servers, test_database, **settings)
 
 
 def test_the_production_rules_do_not_apply_in_development(servers, test_database):
-    app = make_test_app(servers, test_database, APP_ENV="development", SECRET_KEY="dev",
-                        PUBLIC_BASE_URL="http://127.0.0.1:5000", MAKE_CALLBACK_SECRET=None)
+    app = make_test_app(
+        servers,
+        test_database,
+        APP_ENV="development",
+        SECRET_KEY="dev",
+        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        MAKE_CALLBACK_SECRET=None,
+    )
     assert problems(app.config) == []
 
 
 # --- flask check-config ----------------------------------------------------------------------
+
 
 def test_check_config_lists_every_check(servers, test_database):
     app = production_app(servers, test_database)
@@ -163,19 +205,29 @@ def test_check_config_lists_every_check(servers, test_database):
 
 
 def _environment(**settings) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("APP_", "MAKE_", "GRAPH_", "SECRET_", "PUBLIC_", "SESSION_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("APP_", "MAKE_", "GRAPH_", "SECRET_", "PUBLIC_", "SESSION_"))
+    }
     return {**env, "FLASK_APP": "wsgi.py", **settings}
 
 
 def test_check_config_from_the_shell_names_each_problem(servers, test_database):
     """With a broken production environment the app still loads under `flask` (a warning), so
     the command can list the problems, one per line, and exit 1."""
-    env = _environment(APP_ENV="production", SECRET_KEY="short", DATABASE_URL=test_database,
-                       REDIS_URL=servers.redis_url, PUBLIC_BASE_URL="http://cms.example.org",
-                       HSTS_ENABLED="ture", MAKE_CALLBACK_SECRET=secrets.token_hex(16))
-    done = subprocess.run([sys.executable, "-m", "flask", "check-config"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = _environment(
+        APP_ENV="production",
+        SECRET_KEY="short",
+        DATABASE_URL=test_database,
+        REDIS_URL=servers.redis_url,
+        PUBLIC_BASE_URL="http://cms.example.org",
+        HSTS_ENABLED="ture",
+        MAKE_CALLBACK_SECRET=secrets.token_hex(16),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "check-config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert "FAIL  HSTS_ENABLED='ture' is not a boolean (use one of 1, true, yes, on, 0, false, no, off)" in lines
@@ -238,16 +290,17 @@ def signed_before_rotation(app, client, editor, media_root):
     return {"csrf": csrf_token(client, "/"), "link": link, "data": data, "invitation": invitation}
 
 
-def test_old_sessions_links_and_invitations_stay_valid_during_a_rotation(app, client, monkeypatch,
-                                                                         signed_before_rotation):
+def test_old_sessions_links_and_invitations_stay_valid_during_a_rotation(
+    app, client, monkeypatch, signed_before_rotation
+):
     from app.auth import service as accounts
 
     made = signed_before_rotation
     rotate(app, monkeypatch, app.config["SECRET_KEY"])
-    assert client.get("/media/").status_code == 200           # the session cookie
+    assert client.get("/media/").status_code == 200  # the session cookie
     switched = client.post("/language", data={"lang": "fr"}, headers={"X-CSRFToken": made["csrf"]})
-    assert switched.status_code == 303                        # a form opened before
-    served = app.test_client().get(made["link"])              # a link already sent to Make
+    assert switched.status_code == 303  # a form opened before
+    served = app.test_client().get(made["link"])  # a link already sent to Make
     assert served.status_code == 200 and served.data == made["data"]
     with app.app_context():
         assert accounts.user_for_invitation(made["invitation"]).email == "invited@example.org"
@@ -258,7 +311,7 @@ def test_without_the_old_key_they_stop(app, client, monkeypatch, signed_before_r
 
     made = signed_before_rotation
     rotate(app, monkeypatch)
-    assert client.get("/media/").status_code in (302, 303)    # back to the login page
+    assert client.get("/media/").status_code in (302, 303)  # back to the login page
     assert app.test_client().get(made["link"]).status_code == 404
     with app.app_context(), pytest.raises(accounts.AccountError):
         accounts.user_for_invitation(made["invitation"])

@@ -3,6 +3,7 @@ the item's bytes (downloaded in chunks to a scratch file, never held whole), sto
 the library's `renditions` subfolder (not among the library's own files, and not taken for one
 by the change feed), served at their signed link with ranges, swept once their asset is gone,
 and kept pending through a Graph outage until they are made (docs/external-apis.md §2)."""
+
 from __future__ import annotations
 
 import io
@@ -53,8 +54,7 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-def test_a_photo_in_sharepoint_gets_its_rendition_stored_beside_the_library_not_in_it(app, client, editor,
-                                                                                    sharepoint):
+def test_a_photo_in_sharepoint_gets_its_rendition_stored_beside_the_library_not_in_it(app, client, editor, sharepoint):
     data = noisy_jpeg((600, 300))  # wider than Instagram's 1.91:1: cropped
     asset_id = _stored_photo(app, client, data, "paysage.jpg")
     with app.app_context():
@@ -120,8 +120,11 @@ def test_a_rendition_made_twice_replaces_its_own_file(app, client, editor, share
     run(app, make_rendition, rendition_id)
     first = _rendition(app, rendition_id)
     with app.app_context():
-        db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id)
-                           .values(status=RenditionStatus.PENDING, storage_item_id=None, storage_version=None))
+        db.session.execute(
+            sa.update(Rendition)
+            .where(Rendition.id == rendition_id)
+            .values(status=RenditionStatus.PENDING, storage_item_id=None, storage_version=None)
+        )
         db.session.commit()
     run(app, make_rendition, rendition_id)
     again = _rendition(app, rendition_id)
@@ -150,8 +153,7 @@ def test_a_short_video_in_sharepoint_gets_its_mp4_rendition_served_from_there(ap
     assert part.status_code == 206 and part.data == whole.data[-100:]
 
 
-def test_the_rendition_of_a_deleted_asset_is_swept_as_an_orphan(app, client, editor, sharepoint, runner,
-                                                              monkeypatch):
+def test_the_rendition_of_a_deleted_asset_is_swept_as_an_orphan(app, client, editor, sharepoint, runner, monkeypatch):
     asset_id = _stored_photo(app, client, noisy_jpeg((200, 150)), "parti.jpg")
     rendition_id = _request(app, asset_id)
     run(app, make_rendition, rendition_id)
@@ -160,8 +162,7 @@ def test_the_rendition_of_a_deleted_asset_is_swept_as_an_orphan(app, client, edi
     with app.app_context():
         assert sweeper.sharepoint_orphans(sharepoint.client()) == []  # its row holds it
     item_id = asset_of(app, asset_id).storage_item_id
-    response = client.post(f"/media/{asset_id}/delete",
-                           data={"csrf_token": csrf_token(client, f"/media/{asset_id}")})
+    response = client.post(f"/media/{asset_id}/delete", data={"csrf_token": csrf_token(client, f"/media/{asset_id}")})
     assert response.status_code == 303
     run(app, discard_media, asset_id, "sharepoint", item_id)
     assert _rendition(app, rendition_id) is None  # its row went with the asset
@@ -220,9 +221,17 @@ def test_a_real_worker_makes_the_rendition_through_throttling_respecting_retry_a
     app, web, email = live
     data = noisy_jpeg((400, 300))
     http, token = signed_in(web.url, email, PASSWORD)
-    response = http.post("/media/upload", content=data, headers={
-        "Content-Type": "application/octet-stream", "X-Filename": "live.jpg", "X-CSRFToken": token,
-        "Accept": "application/json", **EN})
+    response = http.post(
+        "/media/upload",
+        content=data,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Filename": "live.jpg",
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+            **EN,
+        },
+    )
     assert response.status_code == 200, response.text
     asset_id = response.json()["id"]
     assert _wait(lambda: asset_of(app, asset_id).status is not MediaStatus.PROCESSING, 60)

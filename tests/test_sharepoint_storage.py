@@ -4,6 +4,7 @@ resumes what a failed attempt recorded, and the public links stream from either 
 
 The actors run here as the worker would run them (the same functions, in an app context);
 the last test runs them in a real Dramatiq worker behind a real HTTP server."""
+
 from __future__ import annotations
 
 import time
@@ -19,9 +20,20 @@ from app.models.media import MediaTransfer
 from app.storage import StorageUnavailable, transfers
 from app.tasks.media import discard_media, process_media, store_media, store_media_gave_up
 from tests.conftest import PASSWORD, csrf_token
-from tests.graph_support import (Backend, asset_of, configure, emulator_settings, graph, live_stack,  # noqa: F401
-                                 interrupted_upload, run, sharepoint, staged_path, tenant_settings,
-                                 transfer_of)
+from tests.graph_support import (
+    Backend,
+    asset_of,
+    configure,
+    emulator_settings,
+    graph,  # noqa: F401 (a fixture)
+    live_stack,  # noqa: F401
+    interrupted_upload,
+    run,
+    sharepoint,  # noqa: F401 (a fixture)
+    staged_path,
+    tenant_settings,
+    transfer_of,
+)
 from tests.media_live import signed_in
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, upload  # noqa: F401
 
@@ -126,8 +138,9 @@ def test_a_file_committed_by_an_attempt_that_died_is_adopted_not_duplicated(app,
     data = noisy_jpeg((900, 800))
     asset_id = upload(client, data, "twice.jpg").get_json()["id"]
     with app.app_context():  # what an attempt killed between its last chunk and its commit left behind
-        item = sharepoint.client().upload(transfers.staging_path(asset_id, 1),
-                                          name=transfer_of(app, asset_id).item_name)
+        item = sharepoint.client().upload(
+            transfers.staging_path(asset_id, 1), name=transfer_of(app, asset_id).item_name
+        )
     run(app, store_media, asset_id)
     asset = asset_of(app, asset_id)
     assert asset.storage_item_id == item["id"] and asset.storage_version == "1.0"
@@ -135,8 +148,7 @@ def test_a_file_committed_by_an_attempt_that_died_is_adopted_not_duplicated(app,
         assert [v["id"] for v in sharepoint.client().versions(item["id"])] == ["1.0"]
 
 
-def test_a_same_named_file_with_other_bytes_of_the_same_size_is_not_adopted(app, client, editor, sharepoint,
-                                                                             tmp_path):
+def test_a_same_named_file_with_other_bytes_of_the_same_size_is_not_adopted(app, client, editor, sharepoint, tmp_path):
     data = noisy_jpeg((900, 800))
     asset_id = upload(client, data, "lookalike.jpg").get_json()["id"]
     impostor = tmp_path / "impostor.jpg"
@@ -228,9 +240,17 @@ def test_an_upload_over_http_is_stored_by_a_real_worker(live, graph):
     http, token = signed_in(web.url, email, PASSWORD)
     graph.emulator.counters.reset()
     graph.emulator.faults.fail_fragment(2, status=500)  # the worker's retry resumes the session
-    response = http.post("/media/upload", content=data, headers={
-        "Content-Type": "application/octet-stream", "X-Filename": "live.jpg", "X-CSRFToken": token,
-        "Accept": "application/json", **EN})
+    response = http.post(
+        "/media/upload",
+        content=data,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Filename": "live.jpg",
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+            **EN,
+        },
+    )
     assert response.status_code == 200, response.text
     asset_id = response.json()["id"]
     deadline = time.monotonic() + 60

@@ -1,5 +1,6 @@
 """The team's hashtag groups and text snippets (app/snippets): validation, the management page
 (errors keep what was typed, search beyond 20), and the composer's "Insert…" list."""
+
 import re
 
 import pytest
@@ -13,11 +14,14 @@ from tests.conftest import csrf_token
 EN = {"Accept-Language": "en"}
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("#Salon2027 #Paris", ["#Salon2027", "#Paris"]),
-    ("#salon, #Paris\n#SALON ;#été_2027", ["#salon", "#Paris", "#été_2027"]),   # #SALON is #salon again
-    ("  #a  ", ["#a"]),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("#Salon2027 #Paris", ["#Salon2027", "#Paris"]),
+        ("#salon, #Paris\n#SALON ;#été_2027", ["#salon", "#Paris", "#été_2027"]),  # #SALON is #salon again
+        ("  #a  ", ["#a"]),
+    ],
+)
 def test_hashtags_are_split_checked_and_deduplicated_in_order(app, raw, expected):
     with app.test_request_context(headers=EN):
         assert service.parse_hashtags(raw) == (expected, [])
@@ -60,8 +64,11 @@ def test_the_page_starts_empty_and_creates_edits_and_deletes(app, client, auth):
     page = client.get("/snippets/", headers=EN).get_data(as_text=True)
     assert "No snippet or hashtag group yet" in page and 'type="search"' not in page
     token = csrf_token(client, "/snippets/hashtags/new")
-    response = client.post("/snippets/hashtags", data={"name": "Salon", "text": "#Salon2027 #Paris #paris",
-                                                       "csrf_token": token}, headers=EN)
+    response = client.post(
+        "/snippets/hashtags",
+        data={"name": "Salon", "text": "#Salon2027 #Paris #paris", "csrf_token": token},
+        headers=EN,
+    )
     assert response.status_code == 303 and response.headers["Location"].endswith("/snippets/")
     page = client.get("/snippets/", headers=EN).get_data(as_text=True)
     assert "“Salon” saved." in page and "#Salon2027 #Paris" in page
@@ -69,12 +76,16 @@ def test_the_page_starts_empty_and_creates_edits_and_deletes(app, client, auth):
         group_id = db.session.scalar(sa.select(HashtagGroup.id))
     edit = client.get(f"/snippets/hashtags/{group_id}/edit", headers=EN).get_data(as_text=True)
     assert ">#Salon2027 #Paris</textarea>" in edit
-    client.post(f"/snippets/hashtags/{group_id}", data={"name": "Salon 2027", "text": "#Salon2027",
-                                                        "csrf_token": token}, headers=EN)
+    client.post(
+        f"/snippets/hashtags/{group_id}",
+        data={"name": "Salon 2027", "text": "#Salon2027", "csrf_token": token},
+        headers=EN,
+    )
     with app.app_context():
         assert db.session.get(HashtagGroup, group_id).name == "Salon 2027"
-    response = client.post(f"/snippets/hashtags/{group_id}/delete", data={"csrf_token": token}, headers=EN,
-                           follow_redirects=True)
+    response = client.post(
+        f"/snippets/hashtags/{group_id}/delete", data={"csrf_token": token}, headers=EN, follow_redirects=True
+    )
     assert "“Salon 2027” deleted." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(HashtagGroup, group_id) is None
@@ -84,8 +95,9 @@ def test_the_page_starts_empty_and_creates_edits_and_deletes(app, client, auth):
 def test_a_refused_form_keeps_what_was_typed_and_says_what_is_wrong(app, client, auth):
     auth.login("editor")
     token = csrf_token(client, "/snippets/hashtags/new")
-    response = client.post("/snippets/hashtags", data={"name": "Rentrée", "text": "#ok rentree #bad!",
-                                                       "csrf_token": token}, headers=EN)
+    response = client.post(
+        "/snippets/hashtags", data={"name": "Rentrée", "text": "#ok rentree #bad!", "csrf_token": token}, headers=EN
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'value="Rentrée"' in body and ">#ok rentree #bad!</textarea>" in body
@@ -119,15 +131,20 @@ def test_search_appears_beyond_twenty_and_filters_names_texts_and_hashtags(app, 
 def test_the_insert_list_offers_groups_then_texts_filtered_by_what_is_typed(app, client, auth):
     auth.login("editor")
     with app.app_context():
-        db.session.add_all([HashtagGroup(name="Salon", hashtags=["#Salon2027", "#Paris"]),
-                            TextSnippet(name="Signature", text="L’équipe du salon <3"),
-                            TextSnippet(name="Appel", text="Inscrivez-vous !")])
+        db.session.add_all(
+            [
+                HashtagGroup(name="Salon", hashtags=["#Salon2027", "#Paris"]),
+                TextSnippet(name="Signature", text="L’équipe du salon <3"),
+                TextSnippet(name="Appel", text="Inscrivez-vous !"),
+            ]
+        )
         db.session.commit()
     body = client.get("/snippets/pick", headers=EN).get_data(as_text=True)
     inserts = re.findall(r'data-insert="([^"]*)"', body)
     assert inserts == ["#Salon2027 #Paris", "Inscrivez-vous !", "L’équipe du salon &lt;3"]
-    assert re.findall(r'data-insert="([^"]*)"', client.get("/snippets/pick?q=salon", headers=EN)
-                      .get_data(as_text=True)) == ["#Salon2027 #Paris", "L’équipe du salon &lt;3"]
+    assert re.findall(
+        r'data-insert="([^"]*)"', client.get("/snippets/pick?q=salon", headers=EN).get_data(as_text=True)
+    ) == ["#Salon2027 #Paris", "L’équipe du salon &lt;3"]
     assert "Nothing matches “zzz”." in client.get("/snippets/pick?q=zzz", headers=EN).get_data(as_text=True)
 
 
@@ -144,7 +161,7 @@ def test_the_post_form_offers_insert_next_to_the_message(app, client, auth):
     with app.app_context():
         seed = seed_campaign(media=0)
     page = client.get(f"/campaigns/{seed.campaign_id}/objects/new").get_data(as_text=True)
-    picker = page[page.index('data-testid="snippet-picker"'):]
+    picker = page[page.index('data-testid="snippet-picker"') :]
     assert "Insérer…" in picker and 'hx-get="/snippets/pick"' in picker
     # The filter is not one of the post's fields: it is tied to no form.
     assert 'form="snippet-filter-form"' in picker and 'id="snippet-filter-form"' not in page

@@ -1,5 +1,6 @@
 """Static files under content-hashed names, compressed and cached for a year; pages compressed;
 thumbnails cacheable by the browser with a validator that changes with the asset's version."""
+
 import gzip
 import re
 from pathlib import Path

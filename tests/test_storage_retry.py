@@ -1,6 +1,7 @@
 """A SharePoint storage failure is told apart from a processing failure, editors can send the
 upload again from the detail page (it resumes the recorded session), and the version list the
 detail page shows is cached in Redis until a version is stored or replaced."""
+
 from __future__ import annotations
 
 from app.extensions import db
@@ -10,8 +11,15 @@ from app.tasks.media import process_media, store_media, store_media_gave_up
 from tests.conftest import csrf_token
 from tests.objects_support import in_review_with
 from tests.media_support import EN, editor, image, media_root, noisy_jpeg, truncated_jpeg, upload  # noqa: F401
-from tests.graph_support import (asset_of, graph, interrupted_upload, run, sharepoint,  # noqa: F401
-                                 staged_path, transfer_of)
+from tests.graph_support import (
+    asset_of,
+    graph,  # noqa: F401 (a fixture)
+    interrupted_upload,
+    run,
+    sharepoint,  # noqa: F401
+    staged_path,
+    transfer_of,
+)
 
 HTMX = {"HX-Request": "true", **EN}
 
@@ -97,7 +105,9 @@ def test_a_retry_is_refused_when_nothing_is_staged_any_more(app, client, editor,
 def test_a_retry_is_refused_for_an_asset_that_did_not_fail_storing(app, client, editor, sharepoint):
     asset_id = upload(client, image("PNG"), "fine.png").get_json()["id"]
     refused = _retry(client, asset_id)
-    assert refused.status_code == 422 and "This file is not waiting to be stored again." in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "This file is not waiting to be stored again." in refused.get_data(
+        as_text=True
+    )
     assert sharepoint.counters()["requests"] == {}
 
 
@@ -111,8 +121,9 @@ def test_approvers_see_the_failure_but_cannot_retry(app, client, auth, sharepoin
     auth.login("approver")
     page = client.get(f"/media/{asset_id}", headers=EN).get_data(as_text=True)
     assert "could not be stored in SharePoint" in page and "Retry storing" not in page
-    response = client.post(f"/media/{asset_id}/retry-storing", data={"csrf_token": csrf_token(client, f"/media/{asset_id}")},
-                           headers=HTMX)
+    response = client.post(
+        f"/media/{asset_id}/retry-storing", data={"csrf_token": csrf_token(client, f"/media/{asset_id}")}, headers=HTMX
+    )
     assert response.status_code == 403
     assert asset_of(app, asset_id).status is MediaStatus.FAILED
 

@@ -1,4 +1,5 @@
 """Dramatiq on the real Redis broker: actors bind lazily, messages leave only after commit."""
+
 import threading
 import uuid
 
@@ -57,8 +58,10 @@ def test_messages_are_sent_after_commit_and_dropped_on_rollback(servers):
             worker.stop()
         assert processed == ["kept@example.org"]
         with app.app_context():
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                                     .where(AuditEvent.action == "seen")) == 1
+            assert (
+                db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "seen"))
+                == 1
+            )
             db.engine.dispose()
     finally:
         app.extensions["dramatiq"].flush_all()

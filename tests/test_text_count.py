@@ -1,5 +1,6 @@
 """Counting a post's text as each network does, in one place (app/text_count.py), and the live
 counters the post form asks the server for as the editor types."""
+
 import json
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from tests.conftest import csrf_token
 from tests.objects_support import seed_campaign
 
 # X's own published cases (the fixture names its source and what was left out).
-CONFORMANCE = json.loads((Path(__file__).parent / "fixtures/twitter_text/validate_v3_weighted.json")
-                         .read_text(encoding="utf-8"))["cases"]
+CONFORMANCE = json.loads(
+    (Path(__file__).parent / "fixtures/twitter_text/validate_v3_weighted.json").read_text(encoding="utf-8")
+)["cases"]
 
-FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"   # man ZWJ woman ZWJ girl
-FLAG = "Drapeau \U0001F1EB\U0001F1F7"                                     # two regional indicators
-BARE_URL = "Voir example.org/salon"                                      # a URL without a scheme
+FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"  # man ZWJ woman ZWJ girl
+FLAG = "Drapeau \U0001f1eb\U0001f1f7"  # two regional indicators
+BARE_URL = "Voir example.org/salon"  # a URL without a scheme
 ISSUE_CASES = [(FAMILY, 19), (FLAG, 10), (BARE_URL, 28)]
 
 
@@ -53,8 +55,8 @@ def test_x_normalises_to_nfc():
 
 
 def test_other_networks_count_as_they_document():
-    text = "Été \U0001F468\u200d\U0001F469\u200d\U0001F467"   # decomposed É below
-    decomposed = "E\u0301te\u0301 \U0001F468\u200d\U0001F469\u200d\U0001F467"
+    text = "Été \U0001f468\u200d\U0001f469\u200d\U0001f467"  # decomposed É below
+    decomposed = "E\u0301te\u0301 \U0001f468\u200d\U0001f469\u200d\U0001f467"
     # code points after NFC (Facebook, Instagram, LinkedIn): É, t, é, space, 3 people + 2 ZWJ
     assert length(decomposed, "chars") == length(text, "chars") == 9
     # UTF-16 code units (TikTok): each person is a surrogate pair
@@ -72,10 +74,13 @@ def test_every_network_counts_with_a_known_kind():
 
 # The endpoint the form's message calls (hx-post) as the editor types.
 
+
 def _count(client, campaign_id, message, targets, token):
-    return client.post(f"/campaigns/{campaign_id}/objects/count",
-                       data={"message": message, "targets": targets, "csrf_token": token},
-                       headers={"HX-Request": "true"})
+    return client.post(
+        f"/campaigns/{campaign_id}/objects/count",
+        data={"message": message, "targets": targets, "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
 
 
 def test_counters_endpoint_counts_each_ticked_network(app, client, auth):
@@ -90,11 +95,16 @@ def test_counters_endpoint_counts_each_ticked_network(app, client, auth):
         body = response.get_data(as_text=True)
         assert body.count("<li") == 1 and f"{expected} / 280" in body and 'data-platform="x"' in body
 
-    response = _count(client, seed.campaign_id, FAMILY,
-                      [seed.scenarios["instagram"], seed.scenarios["x"], seed.scenarios["youtube"]], token)
+    response = _count(
+        client,
+        seed.campaign_id,
+        FAMILY,
+        [seed.scenarios["instagram"], seed.scenarios["x"], seed.scenarios["youtube"]],
+        token,
+    )
     body = response.get_data(as_text=True)
     assert body.count("<li") == 3
-    assert f"{len(FAMILY)} / 2200" in body           # code points
+    assert f"{len(FAMILY)} / 2200" in body  # code points
     assert "19 / 280" in body
     assert f"{len(FAMILY.encode())} / 5000" in body  # bytes
     assert 'class="over"' not in body
@@ -107,7 +117,7 @@ def test_counters_endpoint_marks_over_and_ignores_foreign_or_bad_targets(app, cl
         other = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0)
         db.session.remove()
     token = csrf_token(client, f"/campaigns/{seed.campaign_id}/objects/new")
-    body = _count(client, seed.campaign_id, "\U0001F637" * 141, [seed.scenarios["x"]], token).get_data(as_text=True)
+    body = _count(client, seed.campaign_id, "\U0001f637" * 141, [seed.scenarios["x"]], token).get_data(as_text=True)
     assert "282 / 280" in body and 'class="over"' in body
     # another campaign's target and a value that is not an id: no counter, no error
     response = _count(client, seed.campaign_id, "Bonjour", [other.scenarios["linkedin"], "abc"], token)

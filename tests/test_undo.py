@@ -1,6 +1,7 @@
 """Undo after "Approve" (issue 13, point 5): nothing is due before APPROVAL_UNDO_S has passed; within
 the window the approver (or an admin) takes the approval back and the post is in review again;
 after it, a clear 409. At the Make emulator's sink: an undone approval delivers nothing."""
+
 from datetime import timedelta
 
 import dramatiq
@@ -8,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Approval, AuditEvent, ContentObject, ObjectStatus, Publication, PublicationStatus,
-                        User)
+from app.models import Approval, AuditEvent, ContentObject, ObjectStatus, Publication, PublicationStatus, User
 from app.models.base import utcnow
 from app.publishing import relay
 from app.reviews import service as reviews
@@ -22,11 +22,15 @@ HX = {"HX-Request": "true", "Accept-Language": "en"}
 
 
 def _approve(client, object_id, headers=HX):
-    return client.post(f"/reviews/{object_id}/approve", headers={**headers, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    return client.post(
+        f"/reviews/{object_id}/approve", headers={**headers, "X-CSRFToken": csrf_token(client, "/reviews/")}
+    )
 
 
 def _undo(client, object_id, headers=HX):
-    return client.post(f"/reviews/{object_id}/undo", headers={**headers, "X-CSRFToken": csrf_token(client, "/reviews/")})
+    return client.post(
+        f"/reviews/{object_id}/undo", headers={**headers, "X-CSRFToken": csrf_token(client, "/reviews/")}
+    )
 
 
 def _count(model, *where):
@@ -35,8 +39,11 @@ def _count(model, *where):
 
 def _backdate_approval(app, object_id, seconds):
     with app.app_context():
-        db.session.execute(sa.update(Approval).where(Approval.object_id == object_id)
-                           .values(created_at=Approval.created_at - timedelta(seconds=seconds)))
+        db.session.execute(
+            sa.update(Approval)
+            .where(Approval.object_id == object_id)
+            .values(created_at=Approval.created_at - timedelta(seconds=seconds))
+        )
         db.session.commit()
 
 
@@ -54,7 +61,7 @@ def test_an_approval_is_due_only_after_the_undo_window(app, client, auth, in_rev
         dues = db.session.scalars(sa.select(Publication.next_attempt_at)).all()
         assert len(dues) == 2 and all(due == approved_at + timedelta(seconds=30) for due in dues)
         assert approved_at >= before
-        assert relay.due_publications(100) == []      # the relay hands nothing over meanwhile
+        assert relay.due_publications(100) == []  # the relay hands nothing over meanwhile
 
 
 def test_a_schedule_later_than_the_window_keeps_its_time_and_a_sooner_one_waits(app, make_user, in_review):
@@ -132,7 +139,7 @@ def test_only_the_approver_or_an_admin_may_undo(app, client, auth, in_review, ma
     _approve(client, first)
     _approve(client, second)
     auth.logout()
-    auth.login("approver")                       # another approver
+    auth.login("approver")  # another approver
     refused = _undo(client, first)
     assert refused.status_code == 409 and "Only the person who approved this post" in refused.get_data(as_text=True)
     auth.logout()
@@ -172,6 +179,7 @@ def test_without_javascript_the_queue_offers_the_undo_until_the_window_closes(ap
 
 # -- At the Make emulator's sink, with a real worker and the scheduler ------------------------
 
+
 @pytest.fixture
 def stack(servers):
     stack = PublishingStack(servers, SCHEDULER_RELAY_INTERVAL_S=0.1, APPROVAL_UNDO_S=2)
@@ -198,23 +206,25 @@ def test_undo_within_the_window_delivers_nothing_and_the_other_post_once_per_tar
         def kept_published():
             with stack.app.app_context():
                 return db.session.get(ContentObject, kept).status is ObjectStatus.PUBLISHED
+
         stack.wait_for(kept_published, timeout=30)
-        while utcnow() < original_due + timedelta(seconds=1.5):   # well past the undone post's due time
+        while utcnow() < original_due + timedelta(seconds=1.5):  # well past the undone post's due time
             stack.wait_for(lambda: True, timeout=0.1)
     finally:
         scheduler.stop()
         worker.stop()
     per_key = stack.emulator("deliveries")["per_key"]
     kept_keys = sorted(key for key, object_id in keys.items() if object_id == kept)
-    assert len(kept_keys) == 2 and sorted(per_key) == kept_keys       # nothing of the undone post
-    assert set(per_key.values()) == {1}                               # once per target
+    assert len(kept_keys) == 2 and sorted(per_key) == kept_keys  # nothing of the undone post
+    assert set(per_key.values()) == {1}  # once per target
     with stack.app.app_context():
         assert db.session.get(ContentObject, undone).status is ObjectStatus.IN_REVIEW
         assert _count(Publication, Publication.object_id == undone) == 0
         approved_at = db.session.scalar(sa.select(Approval.created_at).where(Approval.object_id == kept))
-        first_sent = db.session.scalar(sa.select(sa.func.min(Publication.first_attempt_at))
-                                       .where(Publication.object_id == kept))
-        assert first_sent >= approved_at + timedelta(seconds=2)          # not before the window closed
+        first_sent = db.session.scalar(
+            sa.select(sa.func.min(Publication.first_attempt_at)).where(Publication.object_id == kept)
+        )
+        assert first_sent >= approved_at + timedelta(seconds=2)  # not before the window closed
 
 
 def test_the_queue_count_follows_the_decisions_down_to_the_empty_state(app, client, auth, in_review):
@@ -230,6 +240,8 @@ def test_the_queue_count_follows_the_decisions_down_to_the_empty_state(app, clie
     assert 'hx-swap-oob="true"' in html and "Nothing to review" in html and "waits for your decision" not in html
     html = _undo(client, second).get_data(as_text=True)
     assert 'hx-swap-oob="true"' in html and "1 post waits for your decision." in html
-    french = client.post(f"/reviews/{first}/undo", headers={"HX-Request": "true", "Accept-Language": "fr",
-                                                           "X-CSRFToken": csrf_token(client, "/reviews/")})
+    french = client.post(
+        f"/reviews/{first}/undo",
+        headers={"HX-Request": "true", "Accept-Language": "fr", "X-CSRFToken": csrf_token(client, "/reviews/")},
+    )
     assert "2 publications attendent votre décision." in french.get_data(as_text=True)

@@ -2,6 +2,7 @@
 and good files of every accepted type. Every bad one is refused with its reason and leaves no
 row and no file; every good one is accepted; on local storage and on the SharePoint path, where
 the request stages the file for the worker (the check comes before anything is staged)."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,18 @@ from app.media.sniff import TYPES, Refused
 from app.models import MediaAsset
 from app.models.media import MediaTransfer
 from tests.graph_support import graph, sharepoint  # noqa: F401
-from tests.media_support import (EN, editor, image, media_root, noisy_jpeg, pdf, stored_files, upload,  # noqa: F401
-                                 upload_headers, video)
+from tests.media_support import (
+    EN,
+    editor,  # noqa: F401 (a fixture)
+    image,
+    media_root,  # noqa: F401 (a fixture)
+    noisy_jpeg,
+    pdf,
+    stored_files,
+    upload,  # noqa: F401
+    upload_headers,
+    video,
+)
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
@@ -34,6 +45,7 @@ PHP = b"<?php system($_GET['c']); ?>"
 
 
 # -- Makers ----------------------------------------------------------------------------------
+
 
 @cache
 def jpeg() -> bytes:
@@ -72,9 +84,13 @@ def animated(fmt: str) -> bytes:
 
 def mpo(cut: int = 0) -> bytes:
     """A two-picture JPEG (stereo cameras, some phones), whole or with its last bytes cut."""
-    data = saved(Image.new("RGB", (64, 48), (1, 2, 3)), "MPO", save_all=True,
-                 append_images=[Image.new("RGB", (64, 48), (200, 2, 3))])
-    return data[:len(data) - cut]
+    data = saved(
+        Image.new("RGB", (64, 48), (1, 2, 3)),
+        "MPO",
+        save_all=True,
+        append_images=[Image.new("RGB", (64, 48), (200, 2, 3))],
+    )
+    return data[: len(data) - cut]
 
 
 def samsung_trailer(*blocks: tuple[int, bytes, bytes]) -> bytes:
@@ -84,8 +100,11 @@ def samsung_trailer(*blocks: tuple[int, bytes, bytes]) -> bytes:
         block = b"\0\0" + struct.pack("<HI", kind, len(name)) + name + payload
         entries.append((kind, len(out), len(block)))
         out += block
-    directory = b"SEFH" + struct.pack("<II", 106, len(entries)) + b"".join(
-        b"\0\0" + struct.pack("<HII", kind, len(out) - at, size) for kind, at, size in entries)
+    directory = (
+        b"SEFH"
+        + struct.pack("<II", 106, len(entries))
+        + b"".join(b"\0\0" + struct.pack("<HII", kind, len(out) - at, size) for kind, at, size in entries)
+    )
     return out + directory + struct.pack("<I", len(directory)) + b"SEFT"
 
 
@@ -94,8 +113,10 @@ SAMSUNG_TIME = (0x0A01, b"Image_UTC_Data", b"1780000000000")
 
 def motion_photo(declared: int, tail: bytes) -> bytes:
     """A JPEG whose XMP declares a motion photo's video of `declared` bytes, then `tail`."""
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GCamera:MotionPhoto="1" '
-           b'GCamera:MicroVideoOffset="%d"/></rdf:RDF></x:xmpmeta>' % declared)
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GCamera:MotionPhoto="1" '
+        b'GCamera:MicroVideoOffset="%d"/></rdf:RDF></x:xmpmeta>' % declared
+    )
     segment = b"http://ns.adobe.com/xap/1.0/\0" + xmp
     picture = noisy_jpeg((64, 64))
     return picture[:2] + b"\xff\xe1" + struct.pack(">H", 2 + len(segment)) + segment + picture[2:] + tail
@@ -121,8 +142,8 @@ def zeroed_pictures() -> bytes:
     """A well-formed MP4 whose coded pictures are all zeros: it demuxes, nothing decodes."""
     data = bytearray(mp4())
     at = data.find(b"mdat")
-    size = int.from_bytes(data[at - 4:at], "big")
-    data[at + 4:at - 4 + size] = bytes(size - 8)
+    size = int.from_bytes(data[at - 4 : at], "big")
+    data[at + 4 : at - 4 + size] = bytes(size - 8)
     return bytes(data)
 
 
@@ -154,8 +175,9 @@ def open_action_js(document):
 
 
 def javascript_name_tree(document):
-    document.Root.Names = Dictionary(JavaScript=Dictionary(Names=Array([String("init"),
-                                                                        document.make_indirect(js_action())])))
+    document.Root.Names = Dictionary(
+        JavaScript=Dictionary(Names=Array([String("init"), document.make_indirect(js_action())]))
+    )
 
 
 def link(document, action: Dictionary):
@@ -172,13 +194,22 @@ def page_additional_actions(document):
 
 
 def field_script(document):
-    field = document.make_indirect(Dictionary(FT=Name.Tx, T=String("amount"), Rect=[0, 0, 50, 20],
-                                              Subtype=Name.Widget, AA=Dictionary(K=js_action("AFNumber_Keystroke()"))))
+    field = document.make_indirect(
+        Dictionary(
+            FT=Name.Tx,
+            T=String("amount"),
+            Rect=[0, 0, 50, 20],
+            Subtype=Name.Widget,
+            AA=Dictionary(K=js_action("AFNumber_Keystroke()")),
+        )
+    )
     document.Root.AcroForm = Dictionary(Fields=Array([field]))
 
 
 def embedded_file(document):
-    document.attachments["invoice.exe"] = pikepdf.AttachedFileSpec(document, b"MZ\x90\x00", mime_type="application/x-msdownload")
+    document.attachments["invoice.exe"] = pikepdf.AttachedFileSpec(
+        document, b"MZ\x90\x00", mime_type="application/x-msdownload"
+    )
 
 
 def xfa_form(document):
@@ -205,11 +236,13 @@ def password_protected() -> bytes:
 
 
 def copy_protected() -> bytes:  # opens with the empty password, like most "protected" brochures
-    return pdf_bytes(a_pdf(), encryption=pikepdf.Encryption(user="", owner="owner",
-                                                            allow=pikepdf.Permissions(extract=False)))
+    return pdf_bytes(
+        a_pdf(), encryption=pikepdf.Encryption(user="", owner="owner", allow=pikepdf.Permissions(extract=False))
+    )
 
 
 # -- The corpus ------------------------------------------------------------------------------
+
 
 def damaged(label):
     return f"The {label} file is damaged or incomplete: it cannot be read to the end."
@@ -221,17 +254,21 @@ def trailing(label):
 
 SCRIPT = "The PDF contains JavaScript: documents with scripts are refused."
 LAUNCH = "The PDF contains an action that starts a program or opens another file: such documents are refused."
-AUTOMATIC = ("The PDF contains actions that run by themselves (when a page opens or a field is used): "
-             "such documents are refused.")
+AUTOMATIC = (
+    "The PDF contains actions that run by themselves (when a page opens or a field is used): "
+    "such documents are refused."
+)
 
 BAD = {
-    "truncated.jpg": (lambda: jpeg()[:len(jpeg()) // 2], damaged("JPEG")),
+    "truncated.jpg": (lambda: jpeg()[: len(jpeg()) // 2], damaged("JPEG")),
     "no-end-marker.jpg": (lambda: jpeg()[:-2], damaged("JPEG")),
     "html-after-eoi.jpg": (lambda: jpeg() + HTML, trailing("JPEG")),
     "php-after-eoi.jpg": (lambda: jpeg() + PHP, trailing("JPEG")),
     "magic-then-html.jpg": (lambda: b"\xff\xd8\xff\xe0" + HTML, damaged("JPEG")),
-    "markup-in-samsung-trailer.jpg": (lambda: jpeg() + samsung_trailer((0x0A01, b"Image_UTC_Data", HTML)),
-                                      trailing("JPEG")),
+    "markup-in-samsung-trailer.jpg": (
+        lambda: jpeg() + samsung_trailer((0x0A01, b"Image_UTC_Data", HTML)),
+        trailing("JPEG"),
+    ),
     "html-before-samsung-trailer.jpg": (lambda: jpeg() + HTML + samsung_trailer(SAMSUNG_TIME), trailing("JPEG")),
     "undeclared-video.jpg": (lambda: jpeg() + mp4(), trailing("JPEG")),
     "motion-photo-of-html.jpg": (lambda: motion_photo(len(HTML), HTML), trailing("JPEG")),
@@ -251,20 +288,26 @@ BAD = {
     "truncated.heic": (lambda: heic()[:-60], damaged("HEIC")),
     "html-after-boxes.heic": (lambda: heic() + HTML, trailing("HEIC")),
     "ftyp-then-html.heic": (lambda: heic()[:32] + HTML, damaged("HEIC")),
-    "truncated.mp4": (lambda: mp4()[:len(mp4()) // 2], damaged("MP4")),
+    "truncated.mp4": (lambda: mp4()[: len(mp4()) // 2], damaged("MP4")),
     "html-after-boxes.mp4": (lambda: mp4() + HTML, trailing("MP4")),
     "ftyp-then-noise.mp4": (lambda: mp4()[:32] + bytes(range(256)) * 40, damaged("MP4")),
-    "audio-only.mp4": (lambda: audio_only("mp4", "aac"),
-                       "The file has no video stream: only videos are accepted as MP4."),
+    "audio-only.mp4": (
+        lambda: audio_only("mp4", "aac"),
+        "The file has no video stream: only videos are accepted as MP4.",
+    ),
     "zeroed-pictures.mp4": (zeroed_pictures, damaged("MP4")),
     "atoms-then-html.mov": (lambda: b"\x00\x00\x00\x08wide" + HTML, damaged("QuickTime")),
-    "truncated.webm": (lambda: webm()[:len(webm()) // 2], damaged("WebM")),
+    "truncated.webm": (lambda: webm()[: len(webm()) // 2], damaged("WebM")),
     "html-after-segment.webm": (lambda: webm() + HTML, trailing("WebM")),
-    "audio-only.webm": (lambda: audio_only("webm", "libopus"),
-                        "The file has no video stream: only videos are accepted as WebM."),
+    "audio-only.webm": (
+        lambda: audio_only("webm", "libopus"),
+        "The file has no video stream: only videos are accepted as WebM.",
+    ),
     "open-action-js.pdf": (lambda: pdf_with(open_action_js), SCRIPT),
-    "js-in-object-stream.pdf": (lambda: pdf_with(open_action_js, object_stream_mode=pikepdf.ObjectStreamMode.generate),
-                                SCRIPT),
+    "js-in-object-stream.pdf": (
+        lambda: pdf_with(open_action_js, object_stream_mode=pikepdf.ObjectStreamMode.generate),
+        SCRIPT,
+    ),
     "js-names-escaped.pdf": (js_named_with_escapes, SCRIPT),
     "javascript-name-tree.pdf": (lambda: pdf_with(javascript_name_tree), SCRIPT),
     "xfa-form.pdf": (lambda: pdf_with(xfa_form), SCRIPT),
@@ -272,13 +315,17 @@ BAD = {
     "embedded-goto.pdf": (lambda: pdf_with(embedded_goto), LAUNCH),
     "page-open-action.pdf": (lambda: pdf_with(page_additional_actions), AUTOMATIC),
     "field-keystroke-script.pdf": (lambda: pdf_with(field_script), AUTOMATIC),
-    "attachment.pdf": (lambda: pdf_with(embedded_file),
-                       "The PDF contains attached files: send the document without its attachments."),
+    "attachment.pdf": (
+        lambda: pdf_with(embedded_file),
+        "The PDF contains attached files: send the document without its attachments.",
+    ),
     "password.pdf": (password_protected, "The PDF is protected by a password: send it without the password."),
     "truncated.pdf": (lambda: pdf(3)[:300], damaged("PDF")),
     "magic-then-html.pdf": (lambda: b"%PDF-1.7\n" + HTML, damaged("PDF")),
-    "html-then-pdf.pdf": (lambda: HTML + pdf(), "Other data comes before the start of the PDF: files that can hide "
-                                                "other content are refused."),
+    "html-then-pdf.pdf": (
+        lambda: HTML + pdf(),
+        "Other data comes before the start of the PDF: files that can hide other content are refused.",
+    ),
     "html-after-eof.pdf": (lambda: pdf() + HTML, trailing("PDF")),
 }
 
@@ -313,6 +360,7 @@ def _rows():
 
 # -- Local storage ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", BAD)
 def test_every_bad_file_is_refused_with_its_reason_and_leaves_nothing(app, client, editor, media_root, name):
     make, reason = BAD[name]
@@ -333,11 +381,17 @@ def test_every_good_file_is_accepted(app, client, editor, media_root, name):
 
 
 def test_a_refusal_speaks_the_users_language(app, client, editor, media_root):
-    response = client.post("/media/upload", data=jpeg() + HTML, content_type="application/octet-stream",
-                           headers={**upload_headers(client, "photo.jpg"), "Accept-Language": "fr"})
+    response = client.post(
+        "/media/upload",
+        data=jpeg() + HTML,
+        content_type="application/octet-stream",
+        headers={**upload_headers(client, "photo.jpg"), "Accept-Language": "fr"},
+    )
     assert response.status_code == 422
-    assert response.get_json()["error"] == ("D’autres données suivent la fin du contenu JPEG : les fichiers qui "
-                                            "peuvent cacher un autre contenu sont refusés.")
+    assert response.get_json()["error"] == (
+        "D’autres données suivent la fin du contenu JPEG : les fichiers qui "
+        "peuvent cacher un autre contenu sont refusés."
+    )
 
 
 def test_a_bad_replacement_changes_nothing(app, client, editor, media_root):
@@ -352,6 +406,7 @@ def test_a_bad_replacement_changes_nothing(app, client, editor, media_root):
 
 
 # -- The SharePoint path: the request stages, the worker stores ------------------------------
+
 
 def test_the_corpus_through_the_sharepoint_path(app, client, editor, sharepoint, media_root):
     """0 bad accepted, 0 rows, transfers or staged files left by them, not one Graph call;
@@ -374,11 +429,12 @@ def test_the_corpus_through_the_sharepoint_path(app, client, editor, sharepoint,
 
 # -- Bounded work ----------------------------------------------------------------------------
 
+
 def test_a_large_video_is_checked_from_its_first_packets(app, tmp_path):
     """1.5 GiB (a real video, then a `free` box the demuxer skips): the check reads the
     container's header and a few packets, never the whole file."""
     path = tmp_path / "long.mp4"
-    head, total = mp4(), 1536 * 1024 ** 2
+    head, total = mp4(), 1536 * 1024**2
     with open(path, "wb") as out:
         out.write(head + (total - len(head)).to_bytes(4, "big") + b"free")
         out.truncate(total)  # sparse: nothing to write, and reading it would take seconds
@@ -400,11 +456,18 @@ def test_a_video_is_checked_without_loading_pyav_into_the_web_process(tmp_path):
     """PyAV runs in a child: a web worker that checked a video has no FFmpeg in its memory."""
     path = tmp_path / "ok.mp4"
     path.write_bytes(mp4())
-    code = ("import sys; from pathlib import Path; from app.media import inspection; "
-            "from app.media.sniff import TYPES; inspection.check(Path(sys.argv[1]), TYPES['video/mp4']); "
-            "assert 'av' not in sys.modules, 'PyAV loaded'")
-    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=Path(__file__).resolve().parent.parent,
-                          capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from pathlib import Path; from app.media import inspection; "
+        "from app.media.sniff import TYPES; inspection.check(Path(sys.argv[1]), TYPES['video/mp4']); "
+        "assert 'av' not in sys.modules, 'PyAV loaded'"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 

@@ -1,5 +1,6 @@
 """A post's version per network (app/versions.py): overrides, what flows from the base, the
 checks, the approval fingerprint and the payload each network receives."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,8 +12,9 @@ from tests.objects_support import make_asset, make_objects, seed_campaign
 
 
 def _post(seed, platforms=("x", "linkedin"), media=None):
-    [object_id] = make_objects(seed.campaign_id, [seed.scenarios[p] for p in platforms],
-                               seed.media if media is None else media, 1)
+    [object_id] = make_objects(
+        seed.campaign_id, [seed.scenarios[p] for p in platforms], seed.media if media is None else media, 1
+    )
     return db.session.get(ContentObject, object_id)
 
 
@@ -57,7 +59,7 @@ def test_checks_count_and_check_each_network_on_its_own_version(app):
     with app.test_request_context():
         seed = seed_campaign(media=1)
         obj = _post(seed)
-        obj.message = "Un long texte pour LinkedIn. " * 60     # 1,680 characters: too long for X
+        obj.message = "Un long texte pour LinkedIn. " * 60  # 1,680 characters: too long for X
         versions.save(obj, Platform.X, message="Version courte pour X")
         found = {check.account.platform: check for check in objects.checks(obj)}
         assert found[Platform.X].length == len("Version courte pour X") and not found[Platform.X].problems
@@ -92,14 +94,18 @@ def test_each_payload_carries_its_networks_version(app):
 
     with app.test_request_context():
         seed = seed_campaign(media=0)
-        flyer = make_asset("programme", kind=MediaKind.DOCUMENT)   # sent as it is, no rendition
+        flyer = make_asset("programme", kind=MediaKind.DOCUMENT)  # sent as it is, no rendition
         obj = _post(seed, media=[flyer.id])
         versions.save(obj, Platform.X, message="Pour X", link="", media=[])
         versions.save(obj, Platform.LINKEDIN, options={"visibility": "CONNECTIONS"})
         bodies = {}
         for platform in ("x", "linkedin"):
-            publication = Publication(object_id=obj.id, campaign_scenario_id=seed.scenarios[platform],
-                                      idempotency_key=f"v-{platform}", fingerprint="f")
+            publication = Publication(
+                object_id=obj.id,
+                campaign_scenario_id=seed.scenarios[platform],
+                idempotency_key=f"v-{platform}",
+                fingerprint="f",
+            )
             db.session.add(publication)
             db.session.flush()
             bodies[platform] = payload.build(publication)
@@ -107,8 +113,7 @@ def test_each_payload_carries_its_networks_version(app):
         assert bodies["linkedin"]["text"] == obj.message and bodies["linkedin"]["link"] == obj.link
         assert [item["mime"] for item in bodies["linkedin"]["media"]] == [flyer.mime]
         # Every option of the network travels, with its default where the version sets none.
-        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS", "alt_texts": {},
-                                                 "first_comment": None}
+        assert bodies["linkedin"]["options"] == {"visibility": "CONNECTIONS", "alt_texts": {}, "first_comment": None}
         assert bodies["x"]["options"] == {"reply_settings": "everyone", "first_comment": None}
 
 

@@ -1,4 +1,5 @@
 """The content object state machine: one checked function, audited, roles enforced."""
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -46,7 +47,10 @@ def test_transition_writes_an_audit_event(app):
         workflow.transition(obj, S.CHANGES_REQUESTED, actor=APPROVER, comment="Le visuel est flou")
         event = db.session.scalars(db.select(AuditEvent)).one()
         assert (event.action, event.comment, event.data) == (
-            "status:changes_requested", "Le visuel est flou", {"from": "in_review"})
+            "status:changes_requested",
+            "Le visuel est flou",
+            {"from": "in_review"},
+        )
         db.session.rollback()
 
 

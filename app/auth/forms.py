@@ -19,8 +19,9 @@ class LoginForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail address"),
-                       validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices, default=Role.EDITOR.value)
 
@@ -36,9 +37,16 @@ class ActiveForm(FlaskForm):
 class PasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
-                                           message=_l("Between %(min)d and %(max)d characters.",
-                                                      min=MIN_LENGTH, max=MAX_LENGTH))])
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_LENGTH,
+                max=MAX_LENGTH,
+                message=_l("Between %(min)d and %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH),
+            ),
+        ],
+    )
     confirm = PasswordField(
         _l("Confirm the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )

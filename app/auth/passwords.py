@@ -1,4 +1,5 @@
 """Password hashing with argon2id (RFC 9106 parameters of argon2-cffi's defaults)."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

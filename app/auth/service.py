@@ -1,4 +1,5 @@
 """Accounts: authentication, invitations and the admin's user management."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
     email = normalize_email(email)
     wait = throttle.retry_after(email, ip)
     if wait:
-        return LoginResult(error=_l("Too many attempts. Try again in %(minutes)d minute(s).",
-                                    minutes=max(1, (wait + 59) // 60)), retry_after=wait)
+        return LoginResult(
+            error=_l("Too many attempts. Try again in %(minutes)d minute(s).", minutes=max(1, (wait + 59) // 60)),
+            retry_after=wait,
+        )
     user = find_by_email(email)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
@@ -60,13 +63,13 @@ def log_in(user: User) -> None:
     audit.record("login", user, actor=user)
 
 
-def create_user(email: str, name: str, role: Role, password: str | None = None, *,
-                actor: User | None = None) -> User:
+def create_user(email: str, name: str, role: Role, password: str | None = None, *, actor: User | None = None) -> User:
     email = normalize_email(email)
     if find_by_email(email) is not None:
         raise AccountError(_l("An account already exists for this e-mail address."))
-    user = User(email=email, name=name.strip(), role=role,
-                password_hash=passwords.hash_password(password) if password else None)
+    user = User(
+        email=email, name=name.strip(), role=role, password_hash=passwords.hash_password(password) if password else None
+    )
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", user, actor=actor, data={"role": role.value})
@@ -97,8 +100,7 @@ def user_for_invitation(token: str) -> User:
     except BadSignature:
         raise AccountError(_l("This invitation link is not valid."))
     user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.session_epoch != data.get("epoch") \
-            or user.password_hash is not None:
+    if user is None or not user.active or user.session_epoch != data.get("epoch") or user.password_hash is not None:
         raise AccountError(_l("This invitation link has already been used or is no longer valid."))
     return user
 
@@ -133,12 +135,12 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
 
 def _is_last_admin(user: User) -> bool:
     others = db.session.scalar(
-        sa.select(sa.func.count()).select_from(User)
+        sa.select(sa.func.count())
+        .select_from(User)
         .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
     )
     return others == 0
 
 
 def list_users(page: int, per_page: int = 50):
-    return db.paginate(sa.select(User).order_by(User.name, User.id), page=page,
-                       per_page=per_page, error_out=False)
+    return db.paginate(sa.select(User).order_by(User.name, User.id), page=page, per_page=per_page, error_out=False)

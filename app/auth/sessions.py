@@ -4,6 +4,7 @@ The signed cookie only carries a random session id (`sid`). A request is authent
 `<prefix>auth:session:<sid>` exists (idle timeout = its TTL), is younger than the absolute timeout,
 and carries the user's current `session_epoch` (bumped on deactivation and role change).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -15,6 +16,7 @@ from flask_login import login_user, logout_user
 from app.extensions import db, redis_store
 from app.models import User
 
+
 def _key(sid: str) -> str:
     return redis_store.key(f"auth:session:{sid}")
 
@@ -23,9 +25,14 @@ def start(user: User) -> None:
     """Log `user` in on a brand-new session (no fixation: the old cookie data is dropped)."""
     session.clear()
     sid = secrets.token_urlsafe(32)
-    redis_store.client.hset(_key(sid), mapping={
-        "uid": user.id, "epoch": user.session_epoch, "created": int(time.time()),
-    })
+    redis_store.client.hset(
+        _key(sid),
+        mapping={
+            "uid": user.id,
+            "epoch": user.session_epoch,
+            "created": int(time.time()),
+        },
+    )
     redis_store.client.expire(_key(sid), current_app.config["SESSION_IDLE_TIMEOUT"])
     session["sid"] = sid
     session.permanent = True

@@ -3,6 +3,7 @@
 The account key is the normalised e-mail as typed, whether or not such an account exists,
 so the answer never tells an attacker which addresses are registered.
 """
+
 from __future__ import annotations
 
 import hashlib

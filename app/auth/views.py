@@ -10,8 +10,7 @@ from app.models import Role, User
 from app.rendering import fragment_or_redirect, render
 from app.security import ANY_USER, may_open, public, role_required
 
-HOME_BY_ROLE = {Role.ADMIN: "auth.users", Role.EDITOR: "campaigns.index",
-                Role.APPROVER: "reviews.index"}
+HOME_BY_ROLE = {Role.ADMIN: "auth.users", Role.EDITOR: "campaigns.index", Role.APPROVER: "reviews.index"}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -104,10 +103,17 @@ def accept_invitation(token):
 
 # -- Administration of users ------------------------------------------------------------
 
+
 def _users_page(invite_form=None, invitation=None, status=200):
     page = request.args.get("page", 1, type=int)
-    return render("auth/users.html", users=service.list_users(page), invite_form=invite_form or InviteForm(),
-                  invitation=invitation, roles=role_choices(), status=status)
+    return render(
+        "auth/users.html",
+        users=service.list_users(page),
+        invite_form=invite_form or InviteForm(),
+        invitation=invitation,
+        roles=role_choices(),
+        status=status,
+    )
 
 
 def _invitation(user, token: str):
@@ -118,9 +124,17 @@ def _invitation(user, token: str):
 
 def _user_row(user, error=None, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
-    return fragment_or_redirect("auth/users.html", "user_row", url_for("auth.users"), message=error,
-                                category="error", status=status, user=user, roles=role_choices(),
-                                row_error=error)
+    return fragment_or_redirect(
+        "auth/users.html",
+        "user_row",
+        url_for("auth.users"),
+        message=error,
+        category="error",
+        status=status,
+        user=user,
+        roles=role_choices(),
+        row_error=error,
+    )
 
 
 @bp.get("/admin/users")

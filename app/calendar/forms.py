@@ -11,10 +11,17 @@ from app.campaigns.object_forms import DATE_FORMAT, TIME_FORMAT, local_zone, par
 class MoveForm(FlaskForm):
     """The new moment of a post, typed (the "Move" control) or given by a drop on a day (the
     day in ISO form, the post's own time kept); `confirm` is set by the confirmation step."""
-    date = StringField(_l("New date"), validators=[DataRequired(), Length(max=20)],
-                       render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("DD/MM/YYYY")})
-    time = StringField(_l("Time (Paris)"), validators=[DataRequired(), Length(max=10)],
-                       render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("HH:MM")})
+
+    date = StringField(
+        _l("New date"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("DD/MM/YYYY")},
+    )
+    time = StringField(
+        _l("Time (Paris)"),
+        validators=[DataRequired(), Length(max=10)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("HH:MM")},
+    )
     back = HiddenField()
     confirm = HiddenField()
 
@@ -34,8 +41,9 @@ class MoveForm(FlaskForm):
 
     def moment(self) -> datetime:
         """The typed wall-clock moment read in Paris, as UTC (after `validate`)."""
-        return datetime.combine(parse_date(self.date.data), parse_time(self.time.data),
-                                tzinfo=local_zone()).astimezone(timezone.utc)
+        return datetime.combine(parse_date(self.date.data), parse_time(self.time.data), tzinfo=local_zone()).astimezone(
+            timezone.utc
+        )
 
     def normalise(self) -> "MoveForm":
         """Shown back in the reader's form (a drop sends the day as 2027-07-14)."""

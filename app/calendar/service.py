@@ -6,6 +6,7 @@ survives it is a policy (`CALENDAR_RESCHEDULE_KEEPS_APPROVAL`, docs in README "C
 the post's unsent publications are written again for the new moment; not kept (the default),
 the post goes back to review through `reviews.reopen_after_change` (workflow.transition, audited)
 like any other change to an approved post."""
+
 from __future__ import annotations
 
 import calendar as cal
@@ -21,8 +22,7 @@ from app import audit, workflow
 from app.campaigns import board as boards
 from app.campaigns.object_forms import local_zone
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignStatus, ContentObject, Decision, ObjectStatus as S,
-                        Platform, Role)
+from app.models import Approval, Campaign, CampaignStatus, ContentObject, Decision, ObjectStatus as S, Platform, Role
 from app.models.base import utcnow
 from app.publishing import outbox
 from app.reviews import service as reviews
@@ -31,7 +31,7 @@ VIEWS = ("month", "week")
 # What can still move: nothing has been handed to a network yet.
 MOVABLE = {S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED}
 APPROVED = {S.APPROVED, S.SCHEDULED}
-DEFAULT_TIME = time(9, 0)   # a post from the "to schedule" list dropped on a day
+DEFAULT_TIME = time(9, 0)  # a post from the "to schedule" list dropped on a day
 UNSCHEDULED_LIMIT = 100
 
 
@@ -48,7 +48,7 @@ class Filters:
     campaign: int | None = None
     network: Platform | None = None
     view: str = "month"
-    day: date | None = None   # any day of the month or week shown
+    day: date | None = None  # any day of the month or week shown
 
     @classmethod
     def from_args(cls, args, today: date) -> "Filters":
@@ -57,13 +57,21 @@ class Filters:
             day = date.fromisoformat(args.get("day", ""))
         except ValueError:
             day = today
-        return cls(campaign=args.get("campaign", type=int),
-                   network=Platform(network) if network in {p.value for p in Platform} else None,
-                   view=args.get("view") if args.get("view") in VIEWS else "month", day=day)
+        return cls(
+            campaign=args.get("campaign", type=int),
+            network=Platform(network) if network in {p.value for p in Platform} else None,
+            view=args.get("view") if args.get("view") in VIEWS else "month",
+            day=day,
+        )
 
     def query_args(self, **changes) -> dict:
-        values = {"campaign": self.campaign, "network": self.network and self.network.value,
-                  "view": self.view, "day": self.day and self.day.isoformat(), **changes}
+        values = {
+            "campaign": self.campaign,
+            "network": self.network and self.network.value,
+            "view": self.view,
+            "day": self.day and self.day.isoformat(),
+            **changes,
+        }
         return {key: value for key, value in values.items() if value}
 
 
@@ -74,23 +82,23 @@ class Entry:
     campaign: str
     title: str
     status: S
-    scheduled_at: datetime | None   # in the local zone
+    scheduled_at: datetime | None  # in the local zone
     movable: bool
-    url: str                         # the post's page for this reader
+    url: str  # the post's page for this reader
 
 
 @dataclass
 class Period:
     view: str
-    first: date                      # first day shown
-    days: list[date]                 # every day shown, whole weeks
-    anchor: date                     # the month's first day, or the week's first day
+    first: date  # first day shown
+    days: list[date]  # every day shown, whole weeks
+    anchor: date  # the month's first day, or the week's first day
     entries: dict[date, list[Entry]]
     weekdays: list[tuple[str, str]]  # (abbreviated, full) names, in the locale's week order
 
     @property
     def weeks(self) -> list[list[date]]:
-        return [self.days[n:n + 7] for n in range(0, len(self.days), 7)]
+        return [self.days[n : n + 7] for n in range(0, len(self.days), 7)]
 
     @property
     def previous(self) -> date:
@@ -130,14 +138,17 @@ def period(filters: Filters, user) -> Period:
         days = [anchor + timedelta(days=n) for n in range(7)]
     else:
         anchor = day.replace(day=1)
-        days = [d for week in cal.Calendar(firstweekday=start).monthdatescalendar(anchor.year, anchor.month)
-                for d in week]
+        days = [
+            d for week in cal.Calendar(firstweekday=start).monthdatescalendar(anchor.year, anchor.month) for d in week
+        ]
     zone = local_zone()
     begin = datetime.combine(days[0], time(), tzinfo=zone).astimezone(timezone.utc)
     end = datetime.combine(days[-1] + timedelta(days=1), time(), tzinfo=zone).astimezone(timezone.utc)
-    query = (_posts(filters, user)
-             .where(ContentObject.scheduled_at >= begin, ContentObject.scheduled_at < end)
-             .order_by(ContentObject.scheduled_at, ContentObject.id))
+    query = (
+        _posts(filters, user)
+        .where(ContentObject.scheduled_at >= begin, ContentObject.scheduled_at < end)
+        .order_by(ContentObject.scheduled_at, ContentObject.id)
+    )
     entries: dict[date, list[Entry]] = {}
     for entry in _entries(query, user):
         entries.setdefault(entry.scheduled_at.date(), []).append(entry)
@@ -146,16 +157,25 @@ def period(filters: Filters, user) -> Period:
 
 def unscheduled(filters: Filters, user) -> list[Entry]:
     """Approved posts with no date yet: the side list to drag from ("to schedule")."""
-    query = (_posts(filters, user)
-             .where(ContentObject.scheduled_at.is_(None), ContentObject.status == S.APPROVED)
-             .order_by(ContentObject.updated_at, ContentObject.id).limit(UNSCHEDULED_LIMIT))
+    query = (
+        _posts(filters, user)
+        .where(ContentObject.scheduled_at.is_(None), ContentObject.status == S.APPROVED)
+        .order_by(ContentObject.updated_at, ContentObject.id)
+        .limit(UNSCHEDULED_LIMIT)
+    )
     return _entries(query, user)
 
 
 def _posts(filters: Filters, user):
-    query = (sa.select(ContentObject.id, ContentObject.campaign_id, Campaign.name, ContentObject.title,
-                       ContentObject.status, ContentObject.scheduled_at, Campaign.status.label("campaign_status"))
-             .join(Campaign, Campaign.id == ContentObject.campaign_id))
+    query = sa.select(
+        ContentObject.id,
+        ContentObject.campaign_id,
+        Campaign.name,
+        ContentObject.title,
+        ContentObject.status,
+        ContentObject.scheduled_at,
+        Campaign.status.label("campaign_status"),
+    ).join(Campaign, Campaign.id == ContentObject.campaign_id)
     if not user.has_role(Role.EDITOR):
         # Approvers see what was submitted to them, never a draft (reviews.may_read).
         query = query.where(ContentObject.status != S.DRAFT)
@@ -169,18 +189,30 @@ def _posts(filters: Filters, user):
 def _entries(query, user) -> list[Entry]:
     editor, zone = user.has_role(Role.EDITOR), local_zone()
     # Editors open the post in its campaign; approvers its review history (what they may read).
-    page = (url_for("campaigns.show_object", campaign_id=0, object_id=0)[:-len("/0/objects/0")] + "/{c}/objects/{o}"
-            if editor else url_for("reviews.history", object_id=0)[:-len("/0/history")] + "/{o}/history")
-    return [Entry(row.id, row.campaign_id, row.name, row.title, row.status,
-                  row.scheduled_at.astimezone(zone) if row.scheduled_at else None,
-                  editor and row.status in MOVABLE and row.campaign_status is CampaignStatus.ACTIVE,
-                  page.format(c=row.campaign_id, o=row.id))
-            for row in db.session.execute(query)]
+    page = (
+        url_for("campaigns.show_object", campaign_id=0, object_id=0)[: -len("/0/objects/0")] + "/{c}/objects/{o}"
+        if editor
+        else url_for("reviews.history", object_id=0)[: -len("/0/history")] + "/{o}/history"
+    )
+    return [
+        Entry(
+            row.id,
+            row.campaign_id,
+            row.name,
+            row.title,
+            row.status,
+            row.scheduled_at.astimezone(zone) if row.scheduled_at else None,
+            editor and row.status in MOVABLE and row.campaign_status is CampaignStatus.ACTIVE,
+            page.format(c=row.campaign_id, o=row.id),
+        )
+        for row in db.session.execute(query)
+    ]
 
 
 def campaigns() -> list[tuple[int, str]]:
-    return db.session.execute(sa.select(Campaign.id, Campaign.name)
-                              .order_by(Campaign.status, Campaign.name, Campaign.id)).all()
+    return db.session.execute(
+        sa.select(Campaign.id, Campaign.name).order_by(Campaign.status, Campaign.name, Campaign.id)
+    ).all()
 
 
 def get_or_404(object_id: int, user, *, lock: bool = False) -> ContentObject:
@@ -228,15 +260,22 @@ def move(obj: ContentObject, moment: datetime, *, actor) -> str:
     if previous == moment:
         return outcome
     obj.scheduled_at = moment
-    audit.record("object_rescheduled", obj, actor=actor,
-                 data={"from": previous and previous.isoformat(), "to": moment.isoformat(), "approval": outcome})
+    audit.record(
+        "object_rescheduled",
+        obj,
+        actor=actor,
+        data={"from": previous and previous.isoformat(), "to": moment.isoformat(), "approval": outcome},
+    )
     if outcome == "kept":
         # Written again rather than updated: a row the relay already handed to a worker for the
         # old moment is then gone when the worker comes to claim it (sender.claim), and the new
         # rows carry the fingerprint that was approved.
         fingerprint = db.session.scalar(
-            sa.select(Approval.fingerprint).where(Approval.object_id == obj.id, Approval.decision == Decision.APPROVED)
-            .order_by(Approval.id.desc()).limit(1)) or outbox.fingerprint(obj)
+            sa.select(Approval.fingerprint)
+            .where(Approval.object_id == obj.id, Approval.decision == Decision.APPROVED)
+            .order_by(Approval.id.desc())
+            .limit(1)
+        ) or outbox.fingerprint(obj)
         outbox.withdraw_pending(obj)
         outbox.add_publications(obj, fingerprint, due_at=moment)
         if obj.status is S.APPROVED:
@@ -245,4 +284,3 @@ def move(obj: ContentObject, moment: datetime, *, actor) -> str:
         db.session.flush()
         reviews.reopen_after_change([obj.id], by=actor, reason=str(_l("Moved on the calendar")))
     return outcome
-

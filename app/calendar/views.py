@@ -1,5 +1,6 @@
 """The calendar of all campaigns: editors move posts (drag and drop, or the "Move" control, both
 through `move`); approvers read it."""
+
 from flask import flash, redirect, request, url_for
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
@@ -16,10 +17,17 @@ from app.security import role_required
 @role_required(Role.EDITOR, Role.APPROVER)
 def index():
     filters = service.Filters.from_args(request.args, service.today())
-    return render("calendar/index.html", block="calendar", filters=filters,
-                  period=service.period(filters, current_user), unscheduled=service.unscheduled(filters, current_user),
-                  campaigns=service.campaigns(), platforms=list(Platform), today=service.today(),
-                  can_move=current_user.has_role(Role.EDITOR))
+    return render(
+        "calendar/index.html",
+        block="calendar",
+        filters=filters,
+        period=service.period(filters, current_user),
+        unscheduled=service.unscheduled(filters, current_user),
+        campaigns=service.campaigns(),
+        platforms=list(Platform),
+        today=service.today(),
+        can_move=current_user.has_role(Role.EDITOR),
+    )
 
 
 @bp.get("/calendar/posts/<int:object_id>/move")
@@ -50,9 +58,14 @@ def move(object_id):
     outcome = service.move(obj, moment, actor=current_user)
     db.session.commit()
     when = format_datetime(moment, "EEEE d MMMM y, HH:mm")
-    flash({"review": _("“%(title)s” moved to %(when)s: it goes back to review.", title=obj.title, when=when),
-           "kept": _("“%(title)s” moved to %(when)s: the approval is kept.", title=obj.title, when=when),
-           "none": _("“%(title)s” moved to %(when)s.", title=obj.title, when=when)}[outcome], "success")
+    flash(
+        {
+            "review": _("“%(title)s” moved to %(when)s: it goes back to review.", title=obj.title, when=when),
+            "kept": _("“%(title)s” moved to %(when)s: the approval is kept.", title=obj.title, when=when),
+            "none": _("“%(title)s” moved to %(when)s.", title=obj.title, when=when),
+        }[outcome],
+        "success",
+    )
     back = _back(form.back.data)
     if wants_fragment():  # the whole page again, with the flash (the calendar block has none)
         return "", 204, {"HX-Redirect": back}
@@ -61,9 +74,18 @@ def move(object_id):
 
 def _panel(obj, form, step: str, *, problem=None, moment=None, consequence=None, status=200):
     """The move panel at one of its steps: "choose" a moment, "confirm" it, or "refused"."""
-    return render("calendar/move.html", block="panel", obj=obj, form=form, step=step, problem=problem,
-                  moment=moment, consequence=consequence, back=_back(form.back.data or ""),
-                  status=422 if problem else status)
+    return render(
+        "calendar/move.html",
+        block="panel",
+        obj=obj,
+        form=form,
+        step=step,
+        problem=problem,
+        moment=moment,
+        consequence=consequence,
+        back=_back(form.back.data or ""),
+        status=422 if problem else status,
+    )
 
 
 def _back(value: str | None = None) -> str:

@@ -1,4 +1,5 @@
 """`flask make ...`: the scenario blueprints and the Make side's health from the shell."""
+
 from __future__ import annotations
 
 import json
@@ -12,22 +13,27 @@ from app.campaigns import provisioning
 from app.extensions import db
 from app.integrations import blueprints, doctor as make_doctor, make
 
-make_cli = AppGroup("make", help="Make.com scenarios: render blueprints, re-render them, check "
-                                 "the installation against Make (doctor).")
+make_cli = AppGroup(
+    "make", help="Make.com scenarios: render blueprints, re-render them, check the installation against Make (doctor)."
+)
 
 
 @make_cli.command("render-blueprint")
 @click.option("--platform", type=click.Choice(blueprints.PLATFORMS), required=True)
 @click.option("--hook", "hook_id", type=click.IntRange(min=1), required=True, help="Make hook id")
-@click.option("--connection", "connection_id", type=click.IntRange(min=1), required=True,
-              help="Make connection id of the social account")
+@click.option(
+    "--connection",
+    "connection_id",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Make connection id of the social account",
+)
 @click.option("--name", help="scenario name (default: cms-{MAKE_ENV}-{platform})")
 def render_blueprint(platform, hook_id, connection_id, name):
     """Print the platform's blueprint filled with this installation's settings."""
     name = name or f"cms-{current_app.config['MAKE_ENV']}-{platform}"
     try:
-        blueprint = provisioning.render_blueprint(platform, hook_id=hook_id,
-                                                  connection_id=connection_id, name=name)
+        blueprint = provisioning.render_blueprint(platform, hook_id=hook_id, connection_id=connection_id, name=name)
     except blueprints.BlueprintError as exc:
         raise click.ClickException(str(exc))
     click.echo(json.dumps(blueprint, indent=2, ensure_ascii=False))
@@ -42,8 +48,9 @@ def rerender_scenarios():
         raise click.ClickException(str(exc))
     click.echo(f"{updated} scenario(s) updated")
     if failed:
-        raise click.ClickException(f"{failed} scenario(s) could not be updated: run it again "
-                                   "before dropping MAKE_CALLBACK_SECRET_PREVIOUS")
+        raise click.ClickException(
+            f"{failed} scenario(s) could not be updated: run it again before dropping MAKE_CALLBACK_SECRET_PREVIOUS"
+        )
 
 
 @make_cli.command("doctor")

@@ -20,6 +20,7 @@ Only the networks of the ticked targets are saved (through `versions.save`); a n
 unticked keeps what it had. The live preview (`preview`) checks the form's current values the
 way the post page checks the saved post (`objects.check_target`), without saving anything.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ MEDIA_MODES = ("base", "own")
 @dataclass
 class VersionForm:
     """One network's tab: what the form shows and sends for it."""
+
     platform: Platform
     follow_message: bool = True
     message: str = ""
@@ -54,7 +56,7 @@ class VersionForm:
     errors: dict[str, list[str]] = field(default_factory=dict)  # message, link, media
     usable_media: list[int] = field(default_factory=list)
     options_shown: bool = False  # the form showed the options' fields (else they stay as saved)
-    version_shown: bool = True   # the form showed the text, link and media (else they stay as saved)
+    version_shown: bool = True  # the form showed the text, link and media (else they stay as saved)
 
     @property
     def prefix(self) -> str:
@@ -75,11 +77,15 @@ class VersionForm:
 
     def saved_values(self) -> dict:
         """The arguments of `versions.save`: None follows the base, a value overrides it."""
-        values = {
-            "message": None if self.follow_message else self.message,
-            "link": None if self.link_mode == "base" else ("" if self.link_mode == "none" else self.link.strip()),
-            "media": None if self.media_mode == "base" else list(self.usable_media),
-        } if self.version_shown else {}
+        values = (
+            {
+                "message": None if self.follow_message else self.message,
+                "link": None if self.link_mode == "base" else ("" if self.link_mode == "none" else self.link.strip()),
+                "media": None if self.media_mode == "base" else list(self.usable_media),
+            }
+            if self.version_shown
+            else {}
+        )
         if self.options_shown:
             values["options"] = dict(self.options)
         return values
@@ -104,14 +110,17 @@ def from_saved(obj: ContentObject, platforms: list[Platform]) -> dict[Platform, 
     saved = versions.versions(obj, platforms=platforms)
     result = {}
     for platform, version in saved.items():
-        link_mode = ("base" if not version.overrides("link") else "own" if version.link else "none")
+        link_mode = "base" if not version.overrides("link") else "own" if version.link else "none"
         result[platform] = VersionForm(
-            platform, follow_message=not version.overrides("message"),
+            platform,
+            follow_message=not version.overrides("message"),
             message=version.message if version.overrides("message") else "",
-            link_mode=link_mode, link=version.link or "" if link_mode == "own" else "",
+            link_mode=link_mode,
+            link=version.link or "" if link_mode == "own" else "",
             media_mode="own" if version.overrides("media") else "base",
             media=version.media_ids if version.overrides("media") else [],
-            options=dict(version.options))
+            options=dict(version.options),
+        )
     return result
 
 
@@ -128,9 +137,13 @@ def parse(formdata: MultiDict, platforms: list[Platform], *, validate: bool = Tr
             platform,
             follow_message=bool(formdata.get(prefix + "follow-message")),
             message=(formdata.get(prefix + "message") or "").replace("\r\n", "\n"),
-            link_mode=formdata.get(prefix + "link-mode") if formdata.get(prefix + "link-mode") in LINK_MODES else "base",
+            link_mode=formdata.get(prefix + "link-mode")
+            if formdata.get(prefix + "link-mode") in LINK_MODES
+            else "base",
             link=formdata.get(prefix + "link") or "",
-            media_mode=formdata.get(prefix + "media-mode") if formdata.get(prefix + "media-mode") in MEDIA_MODES else "base",
+            media_mode=formdata.get(prefix + "media-mode")
+            if formdata.get(prefix + "media-mode") in MEDIA_MODES
+            else "base",
             media=list(dict.fromkeys(_ints(formdata.getlist(prefix + "media")))),
             version_shown=shown,
         )
@@ -158,13 +171,22 @@ def _ints(values: list[str]) -> list[int]:
 def _validate(found: VersionForm) -> None:
     if found.follow_message and found.message.strip():
         # Only without JavaScript: the script empties the field while the tab follows the base.
-        found.errors["message"] = [str(_l("You wrote a text for this network but “Use the base text” is ticked: "
-                                          "untick it to post this text, or empty the field."))]
+        found.errors["message"] = [
+            str(
+                _l(
+                    "You wrote a text for this network but “Use the base text” is ticked: "
+                    "untick it to post this text, or empty the field."
+                )
+            )
+        ]
     if not found.follow_message and len(found.message) > MESSAGE_MAX:
         found.errors["message"] = [str(_l("This text is too long: %(max)d characters at most.", max=MESSAGE_MAX))]
     if found.link_mode == "own":
-        problem = (link_error(found.link) if found.link.strip()
-                   else _l("Enter this network's link, or choose to follow the base or to post no link."))
+        problem = (
+            link_error(found.link)
+            if found.link.strip()
+            else _l("Enter this network's link, or choose to follow the base or to post no link.")
+        )
         if problem:
             found.errors["link"] = [str(problem)]
     if found.media_mode == "own":
@@ -193,6 +215,7 @@ def save(obj: ContentObject, forms: dict[Platform, VersionForm], platforms: list
 @dataclass
 class PreviewPost:
     """What the shared previews (campaigns/_previews.html) read from the post, from the form."""
+
     id: int | None
     link: str | None
     message: str
@@ -206,16 +229,29 @@ def preview(campaign, scenarios: list[CampaignScenario], formdata: MultiDict, ob
     base_ids = list(dict.fromkeys(_ints(formdata.getlist("media_ids"))))
     forms = parse(formdata, offered_platforms(scenarios), validate=False)
     wanted = set(base_ids) | {i for found in forms.values() for i in found.media}
-    assets = {asset.id: asset for asset in db.session.scalars(
-        sa.select(MediaAsset).where(MediaAsset.id.in_(wanted), MediaAsset.status == MediaStatus.READY))} if wanted else {}
+    assets = (
+        {
+            asset.id: asset
+            for asset in db.session.scalars(
+                sa.select(MediaAsset).where(MediaAsset.id.in_(wanted), MediaAsset.status == MediaStatus.READY)
+            )
+        }
+        if wanted
+        else {}
+    )
     base_media = [assets[i] for i in base_ids if i in assets]
     message = (formdata.get("message") or "").replace("\r\n", "\n")
     link = (formdata.get("link") or "").strip() or None
-    rows = db.session.execute(
-        sa.select(CampaignScenario, SocialAccount)
-        .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-        .where(CampaignScenario.id.in_(ticked))
-        .order_by(SocialAccount.platform, SocialAccount.label)).all() if ticked else []
+    rows = (
+        db.session.execute(
+            sa.select(CampaignScenario, SocialAccount)
+            .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+            .where(CampaignScenario.id.in_(ticked))
+            .order_by(SocialAccount.platform, SocialAccount.label)
+        ).all()
+        if ticked
+        else []
+    )
     made = {}
     saved = versions.variants(obj) if obj is not None else {}  # the crops moved on the post page
     for platform in {account.platform for _, account in rows}:
@@ -227,9 +263,16 @@ def preview(campaign, scenarios: list[CampaignScenario], formdata: MultiDict, ob
             base_media if found.media_mode == "base" else [assets[i] for i in found.media if i in assets],
             dict(found.options),
             dict(saved[platform].crops or {}) if platform in saved else {},
-            overridden=frozenset(name for name, own in (("message", not found.follow_message),
-                                                        ("link", found.link_mode != "base"),
-                                                        ("media", found.media_mode != "base")) if own))
+            overridden=frozenset(
+                name
+                for name, own in (
+                    ("message", not found.follow_message),
+                    ("link", found.link_mode != "base"),
+                    ("media", found.media_mode != "base"),
+                )
+                if own
+            ),
+        )
     checks = [objects.check_target(scenario, account, made[account.platform]) for scenario, account in rows]
     return checks, base_media, PreviewPost(obj.id if obj else None, link, message)
 
@@ -237,9 +280,13 @@ def preview(campaign, scenarios: list[CampaignScenario], formdata: MultiDict, ob
 def media_of(forms: dict[Platform, VersionForm], base_ids: list[int]) -> dict[Platform, list[MediaAsset]]:
     """Each tab's files (its own, or the base's), for the options that are per file (alt texts)."""
     wanted = set(base_ids) | {i for found in forms.values() for i in found.media}
-    assets = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(wanted)))} if wanted else {}
-    return {platform: [assets[i] for i in (found.media if found.media_mode == "own" else base_ids) if i in assets]
-            for platform, found in forms.items()}
+    assets = (
+        {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(wanted)))} if wanted else {}
+    )
+    return {
+        platform: [assets[i] for i in (found.media if found.media_mode == "own" else base_ids) if i in assets]
+        for platform, found in forms.items()
+    }
 
 
 def tab_images(formdata: MultiDict, platform: Platform) -> list[MediaAsset]:
@@ -248,4 +295,3 @@ def tab_images(formdata: MultiDict, platform: Platform) -> list[MediaAsset]:
     found = parse(formdata, [platform], validate=False).get(platform) or VersionForm(platform)
     base_ids = list(dict.fromkeys(_ints(formdata.getlist("media_ids"))))
     return [asset for asset in media_of({platform: found}, base_ids)[platform] if asset.kind.value == "image"]
-

@@ -7,6 +7,7 @@ key (campaign + a random request id, expiring after `N8N_DRAFT_TTL_S`), so a pos
 written, not saved yet, can have a draft too. The page polls that record and shows the draft;
 the editor decides to put it in the message and still saves the post.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,19 +64,24 @@ def _key(campaign_id: int, request_id: str) -> str:
 
 
 def _store(campaign_id: int, request_id: str, record: dict) -> None:
-    redis_store.client.set(_key(campaign_id, request_id), json.dumps(record),
-                           ex=current_app.config["N8N_DRAFT_TTL_S"])
+    redis_store.client.set(_key(campaign_id, request_id), json.dumps(record), ex=current_app.config["N8N_DRAFT_TTL_S"])
 
 
 def context_of(campaign, obj, form, scenarios, locale: str) -> dict:
     """What N8N drafts from: the post as the editor sees it in the form (saved or not; `obj`
     None while it is being written)."""
     ticked = set(form.targets.data or [])
-    return {"campaign": {"id": campaign.id, "name": campaign.name},
-            "object": {"id": obj.id if obj else None, "title": form.title.data or "",
-                       "message": form.message.data or "", "link": form.link.data or None},
-            "platforms": sorted({s.social_account.platform.value for s in scenarios if s.id in ticked}),
-            "language": locale}
+    return {
+        "campaign": {"id": campaign.id, "name": campaign.name},
+        "object": {
+            "id": obj.id if obj else None,
+            "title": form.title.data or "",
+            "message": form.message.data or "",
+            "link": form.link.data or None,
+        },
+        "platforms": sorted({s.social_account.platform.value for s in scenarios if s.id in ticked}),
+        "language": locale,
+    }
 
 
 def start(campaign_id: int, context: dict) -> str:
@@ -98,11 +104,14 @@ def get(campaign_id: int, request_id: str) -> Draft:
     if raw is None:
         return Draft("expired")
     record = json.loads(raw)
-    if record["state"] == "pending" and \
-            time.time() - record["started"] > current_app.config["N8N_TIMEOUT_S"] + WORKER_GRACE_S:
+    if (
+        record["state"] == "pending"
+        and time.time() - record["started"] > current_app.config["N8N_TIMEOUT_S"] + WORKER_GRACE_S
+    ):
         return Draft("failed", error="timeout")
-    return Draft(record["state"], message=record.get("message"), error=record.get("error"),
-                 status_code=record.get("status_code"))
+    return Draft(
+        record["state"], message=record.get("message"), error=record.get("error"), status_code=record.get("status_code")
+    )
 
 
 def run(campaign_id: int, request_id: str, context: dict) -> None:

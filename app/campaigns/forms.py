@@ -14,8 +14,13 @@ class CampaignForm(FlaskForm):
     # Choices are the accounts the view offers (`set_accounts`); rendered as checkboxes.
     accounts = SelectMultipleField(_l("Target accounts"), coerce=int, choices=[])
     # A Teams Workflows webhook ("When a Teams webhook request is received"): cards go to that channel.
-    teams_webhook_url = StringField(_l("Teams channel webhook (optional)"), validators=[Optional(), Length(max=2000)],
-                                    description=_l("Paste the address of a Teams Workflows webhook: review, approval and publication cards are posted to that channel."))
+    teams_webhook_url = StringField(
+        _l("Teams channel webhook (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l(
+            "Paste the address of a Teams Workflows webhook: review, approval and publication cards are posted to that channel."
+        ),
+    )
 
     def set_accounts(self, accounts) -> "CampaignForm":
         self.accounts.choices = [(account.id, account.label) for account in accounts]

@@ -36,10 +36,16 @@ class ObjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     message = TextAreaField(_l("Message"), validators=[Optional(), Length(max=70_000)])
     link = StringField(_l("Link"), validators=[Optional(), Length(max=2000)])
-    scheduled_date = StringField(_l("Publication date"), validators=[Length(max=20)],
-                                 render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("DD/MM/YYYY")})
-    scheduled_time = StringField(_l("Time (Paris)"), validators=[Length(max=10)],
-                                 render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("HH:MM")})
+    scheduled_date = StringField(
+        _l("Publication date"),
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("DD/MM/YYYY")},
+    )
+    scheduled_time = StringField(
+        _l("Time (Paris)"),
+        validators=[Length(max=10)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("HH:MM")},
+    )
     # Choices: the campaign's scenarios the view offers (`set_targets`); rendered as checkboxes.
     targets = SelectMultipleField(_l("Target accounts"), coerce=int, choices=[])
 

@@ -35,18 +35,35 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, vers
     versions = {**composer.blank(platforms), **versions}
     ticked = composer.ticked_platforms(scenarios, form.targets.data or [])
     opened = next((p.value for p in ticked if versions[p].invalid), "base")
-    return render("campaigns/object_form.html", campaign=campaign, form=form.set_targets(scenarios),
-                  obj=obj, scenarios=scenarios, media_ids=media or [], media_errors=errors,
-                  drafting=drafting.enabled(), status=status,
-                  platforms=platforms, versions=versions, ticked=ticked, opened=opened,
-                  preview_platform=(ticked[0].value if ticked else ""),
-                  version_media=composer.media_of(versions, media or []),
-                  **(comments.context(obj) if obj else {}))
+    return render(
+        "campaigns/object_form.html",
+        campaign=campaign,
+        form=form.set_targets(scenarios),
+        obj=obj,
+        scenarios=scenarios,
+        media_ids=media or [],
+        media_errors=errors,
+        drafting=drafting.enabled(),
+        status=status,
+        platforms=platforms,
+        versions=versions,
+        ticked=ticked,
+        opened=opened,
+        preview_platform=(ticked[0].value if ticked else ""),
+        version_media=composer.media_of(versions, media or []),
+        **(comments.context(obj) if obj else {}),
+    )
 
 
 def _values(form: ObjectForm, media: list[int]) -> dict:
-    return {"title": form.title.data, "message": form.message.data, "link": form.link.data,
-            "media": media, "targets": form.targets.data or [], "scheduled_at": form.scheduled_utc()}
+    return {
+        "title": form.title.data,
+        "message": form.message.data,
+        "link": form.link.data,
+        "media": media,
+        "targets": form.targets.data or [],
+        "scheduled_at": form.scheduled_utc(),
+    }
 
 
 def _parse(campaign, obj=None):
@@ -78,8 +95,14 @@ def create_object(campaign_id):
     campaign = _active(campaign_id)
     form, media, errors, valid, versions, ticked = _parse(campaign)
     if not valid:
-        return _form_page(campaign, form, media=request.form.getlist("media_ids", type=int), errors=errors,
-                          status=422, versions=versions)
+        return _form_page(
+            campaign,
+            form,
+            media=request.form.getlist("media_ids", type=int),
+            errors=errors,
+            status=422,
+            versions=versions,
+        )
     obj = objects.create_object(campaign, **_values(form, media), actor=current_user)
     composer.save(obj, versions, ticked, actor=current_user)
     db.session.commit()
@@ -96,13 +119,20 @@ def show_object(campaign_id, object_id):
 
 def _object_page(campaign, obj):
     media = objects.media_of(obj)
-    return render("campaigns/object.html", block="object", campaign=campaign, obj=obj, media=media,
-                  checks=objects.checks(obj, media), live=boards.live_links(obj.id),
-                  editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
-                  can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE,
-                  deliveries=control.deliveries(obj),
-                  controls=control.available(obj) if campaign.status is CampaignStatus.ACTIVE else {},
-                  **comments.context(obj))
+    return render(
+        "campaigns/object.html",
+        block="object",
+        campaign=campaign,
+        obj=obj,
+        media=media,
+        checks=objects.checks(obj, media),
+        live=boards.live_links(obj.id),
+        editable=obj.status in objects.EDITABLE and campaign.status is CampaignStatus.ACTIVE,
+        can_submit=obj.status in objects.SUBMITTABLE and campaign.status is CampaignStatus.ACTIVE,
+        deliveries=control.deliveries(obj),
+        controls=control.available(obj) if campaign.status is CampaignStatus.ACTIVE else {},
+        **comments.context(obj),
+    )
 
 
 @bp.get("/<int:campaign_id>/objects/<int:object_id>/edit")
@@ -125,8 +155,15 @@ def update_object(campaign_id, object_id):
     obj = objects.get_or_404(campaign, object_id, lock=True)
     form, media, errors, valid, versions, ticked = _parse(campaign, obj)
     if not valid:
-        return _form_page(campaign, form, obj, media=request.form.getlist("media_ids", type=int), errors=errors,
-                          status=422, versions=versions)
+        return _form_page(
+            campaign,
+            form,
+            obj,
+            media=request.form.getlist("media_ids", type=int),
+            errors=errors,
+            status=422,
+            versions=versions,
+        )
     try:
         reopened = obj.status in objects.REOPENED_BY_EDIT
         changed = objects.update_object(obj, **_values(form, media), actor=current_user)
@@ -140,8 +177,13 @@ def update_object(campaign_id, object_id):
         elif obj.status is ObjectStatus.IN_REVIEW:  # as objects.update_object does (docs/approval-chains.md)
             chains.after_edit(obj, by=current_user)
     db.session.commit()
-    message = (_("Post saved: it goes back to review.") if changed and reopened
-               else _("Post saved.") if changed else _("Nothing changed."))
+    message = (
+        _("Post saved: it goes back to review.")
+        if changed and reopened
+        else _("Post saved.")
+        if changed
+        else _("Nothing changed.")
+    )
     return _to_object(campaign, obj, message)
 
 
@@ -155,16 +197,20 @@ def submit_object(campaign_id, object_id):
     except objects.NotReady as refused:
         # Back to the post's own address (not …/submit), where its previews show each problem.
         back = _back_to_board(campaign)
-        message = (_("“%(title)s” was not sent to review: open it to see what the networks would refuse.",
-                     title=obj.title) if back else _("Not sent to review: fix what the networks below would refuse."))
+        message = (
+            _("“%(title)s” was not sent to review: open it to see what the networks would refuse.", title=obj.title)
+            if back
+            else _("Not sent to review: fix what the networks below would refuse.")
+        )
         if not refused.checks:
             message += " " + _("Choose at least one account to publish to.")
         return _to_object(campaign, obj, message, "error", back=back)
     except workflow.InvalidTransition:
         abort(409)
     db.session.commit()
-    return _to_object(campaign, obj, _("Sent to review: the approvers see it in their queue."),
-                      back=_back_to_board(campaign))
+    return _to_object(
+        campaign, obj, _("Sent to review: the approvers see it in their queue."), back=_back_to_board(campaign)
+    )
 
 
 def _back_to_board(campaign) -> str | None:
@@ -224,8 +270,15 @@ def preview_object(campaign_id):
     shown = list(dict.fromkeys(check.account.platform for check in checks))
     wanted = request.form.get("preview-platform")
     selected = next((p for p in shown if p.value == wanted), shown[0] if shown else None)
-    return render("campaigns/_composer_preview.html", campaign=campaign, checks=checks, media=media,
-                  obj=post, networks=shown, selected=selected)
+    return render(
+        "campaigns/_composer_preview.html",
+        campaign=campaign,
+        checks=checks,
+        media=media,
+        obj=post,
+        networks=shown,
+        selected=selected,
+    )
 
 
 @bp.post("/<int:campaign_id>/objects/alt-texts/<platform>")
@@ -244,9 +297,17 @@ def alt_texts(campaign_id, platform):
     saved = stored_variants(obj) if obj is not None else {}
     stored = (saved[found].options or {}).get(option.name) if found in saved else None
     field = f"options-{found.value}-{option.name}"
-    return render("campaigns/_alt_texts.html", campaign=campaign, platform=found, o=option, id=field,
-                  images=composer.tab_images(request.form, found), typed=request.form, saved=stored or {},
-                  described=f"{field}-hint" if option.hint else "")
+    return render(
+        "campaigns/_alt_texts.html",
+        campaign=campaign,
+        platform=found,
+        o=option,
+        id=field,
+        images=composer.tab_images(request.form, found),
+        typed=request.form,
+        saved=stored or {},
+        described=f"{field}-hint" if option.hint else "",
+    )
 
 
 @bp.get("/<int:campaign_id>/draft/<request_id>")
@@ -280,8 +341,14 @@ def _to_object(campaign, obj, message: str, category: str = "success", back: str
 
 
 def _draft_box(campaign, request_id, draft):
-    return render("campaigns/_draft.html", campaign=campaign, request_id=request_id, draft=draft,
-                  problem=drafting.explain(draft), status=286 if draft.settled and wants_fragment() else 200)
+    return render(
+        "campaigns/_draft.html",
+        campaign=campaign,
+        request_id=request_id,
+        draft=draft,
+        problem=drafting.explain(draft),
+        status=286 if draft.settled and wants_fragment() else 200,
+    )
 
 
 @bp.get("/<int:campaign_id>/board")
@@ -291,11 +358,21 @@ def board(campaign_id):
     filters = boards.Filters.from_args(request.args)
     columns = boards.board(campaign, filters)
     # Each distinct count translated once (ngettext per card is a tenth of the page's time).
-    files = {n: ngettext("%(num)d file", "%(num)d files", n)
-             for n in {card.media_count for cards in columns.values() for card in cards}}
-    return render("campaigns/board.html", block="board", campaign=campaign, filters=filters,
-                  columns=columns, files=files, authors=boards.authors(campaign),
-                  platforms=list(Platform), editable=campaign.status is CampaignStatus.ACTIVE)
+    files = {
+        n: ngettext("%(num)d file", "%(num)d files", n)
+        for n in {card.media_count for cards in columns.values() for card in cards}
+    }
+    return render(
+        "campaigns/board.html",
+        block="board",
+        campaign=campaign,
+        filters=filters,
+        columns=columns,
+        files=files,
+        authors=boards.authors(campaign),
+        platforms=list(Platform),
+        editable=campaign.status is CampaignStatus.ACTIVE,
+    )
 
 
 @bp.get("/<int:campaign_id>/calendar")
@@ -310,6 +387,7 @@ def calendar(campaign_id):
 
 
 # -- Delivery control from the post page (app/publishing/control.py) ------------------------
+
 
 def _controlled(campaign_id: int, object_id: int, action, done: str):
     """Lock the post, run `action(obj)`, commit, and say `done` on the post's page. A refusal
@@ -332,19 +410,31 @@ def _controlled(campaign_id: int, object_id: int, action, done: str):
 @bp.post("/<int:campaign_id>/objects/<int:object_id>/unschedule")
 @role_required(Role.EDITOR)
 def unschedule_object(campaign_id, object_id):
-    return _controlled(campaign_id, object_id, lambda obj: control.unschedule(obj, actor=current_user),
-                       _("Unscheduled: nothing will be sent. The post stays approved, without a date."))
+    return _controlled(
+        campaign_id,
+        object_id,
+        lambda obj: control.unschedule(obj, actor=current_user),
+        _("Unscheduled: nothing will be sent. The post stays approved, without a date."),
+    )
 
 
 @bp.post("/<int:campaign_id>/objects/<int:object_id>/publish-now")
 @role_required(Role.EDITOR)
 def publish_object_now(campaign_id, object_id):
-    return _controlled(campaign_id, object_id, lambda obj: control.publish_now(obj, actor=current_user),
-                       _("Publishing now: the networks receive it in a moment."))
+    return _controlled(
+        campaign_id,
+        object_id,
+        lambda obj: control.publish_now(obj, actor=current_user),
+        _("Publishing now: the networks receive it in a moment."),
+    )
 
 
 @bp.post("/<int:campaign_id>/objects/<int:object_id>/publications/<int:publication_id>/retry")
 @role_required(Role.EDITOR)
 def retry_publication(campaign_id, object_id, publication_id):
-    return _controlled(campaign_id, object_id, lambda obj: control.retry(obj, publication_id, actor=current_user),
-                       _("Retrying: this network receives the post again in a moment."))
+    return _controlled(
+        campaign_id,
+        object_id,
+        lambda obj: control.retry(obj, publication_id, actor=current_user),
+        _("Retrying: this network receives the post again in a moment."),
+    )

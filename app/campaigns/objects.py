@@ -3,6 +3,7 @@
 Status changes go through `reviews.service` (and so `workflow.transition`); editing what was
 approved sends the object back to review through `reopen_after_change`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,19 @@ from sqlalchemy.orm import joinedload
 
 from app import audit, network_options, networks, workflow
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, MediaStatus,
-                        ObjectMedia, ObjectStatus as S, Platform, ScenarioStatus, SocialAccount, object_targets)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    MediaStatus,
+    ObjectMedia,
+    ObjectStatus as S,
+    Platform,
+    ScenarioStatus,
+    SocialAccount,
+    object_targets,
+)
 from app.reviews import chains, service as reviews
 
 EDITABLE = {S.DRAFT, S.CHANGES_REQUESTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED}
@@ -46,7 +58,7 @@ class TargetCheck:
     unit: str
     kept: str
     overflow: str
-    link_card: bool                     # the network posts the link (versions.Version.posts_link)
+    link_card: bool  # the network posts the link (versions.Version.posts_link)
     problems: list[networks.Problem] = field(default_factory=list)
     # What the renditions will change in the files for this network (not a reason to refuse).
     notes: list[networks.Problem] = field(default_factory=list)
@@ -70,22 +82,31 @@ def get_or_404(campaign: Campaign, object_id: int, *, lock: bool = False) -> Con
 def offered_scenarios(campaign: Campaign, obj: ContentObject | None = None) -> list[CampaignScenario]:
     """Targets an object can take: the ready or provisioning scenarios, plus its current ones."""
     current = target_ids(obj) if obj is not None else []
-    query = (sa.select(CampaignScenario).join(SocialAccount)
-             .options(joinedload(CampaignScenario.social_account))
-             .where(CampaignScenario.campaign_id == campaign.id,
-                    sa.or_(CampaignScenario.status.in_(OFFERED), CampaignScenario.id.in_(current)))
-             .order_by(SocialAccount.platform, SocialAccount.label, CampaignScenario.id))
+    query = (
+        sa.select(CampaignScenario)
+        .join(SocialAccount)
+        .options(joinedload(CampaignScenario.social_account))
+        .where(
+            CampaignScenario.campaign_id == campaign.id,
+            sa.or_(CampaignScenario.status.in_(OFFERED), CampaignScenario.id.in_(current)),
+        )
+        .order_by(SocialAccount.platform, SocialAccount.label, CampaignScenario.id)
+    )
     return list(db.session.scalars(query))
 
 
 def target_ids(obj: ContentObject) -> list[int]:
-    return list(db.session.scalars(sa.select(object_targets.c.campaign_scenario_id)
-                                   .where(object_targets.c.object_id == obj.id)))
+    return list(
+        db.session.scalars(sa.select(object_targets.c.campaign_scenario_id).where(object_targets.c.object_id == obj.id))
+    )
 
 
 def media_ids(obj: ContentObject) -> list[int]:
-    return list(db.session.scalars(sa.select(ObjectMedia.media_asset_id)
-                                   .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)))
+    return list(
+        db.session.scalars(
+            sa.select(ObjectMedia.media_asset_id).where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)
+        )
+    )
 
 
 def usable_media(ids: list[int]) -> tuple[list[int], list[str]]:
@@ -102,12 +123,26 @@ def usable_media(ids: list[int]) -> tuple[list[int], list[str]]:
     return [i for i in ids if i in found and found[i].status is MediaStatus.READY], errors
 
 
-def create_object(campaign: Campaign, *, title: str, message: str, link: str | None,
-                  media: list[int], targets: list[int], scheduled_at: datetime | None,
-                  actor) -> ContentObject:
-    obj = ContentObject(campaign_id=campaign.id, title=title.strip(), message=message or "",
-                        link=(link or "").strip() or None, scheduled_at=scheduled_at,
-                        status=S.DRAFT, author_id=getattr(actor, "id", None))
+def create_object(
+    campaign: Campaign,
+    *,
+    title: str,
+    message: str,
+    link: str | None,
+    media: list[int],
+    targets: list[int],
+    scheduled_at: datetime | None,
+    actor,
+) -> ContentObject:
+    obj = ContentObject(
+        campaign_id=campaign.id,
+        title=title.strip(),
+        message=message or "",
+        link=(link or "").strip() or None,
+        scheduled_at=scheduled_at,
+        status=S.DRAFT,
+        author_id=getattr(actor, "id", None),
+    )
     db.session.add(obj)
     db.session.flush()
     _set_media(obj, media)
@@ -116,14 +151,26 @@ def create_object(campaign: Campaign, *, title: str, message: str, link: str | N
     return obj
 
 
-def update_object(obj: ContentObject, *, title: str, message: str, link: str | None,
-                  media: list[int], targets: list[int], scheduled_at: datetime | None,
-                  actor) -> bool:
+def update_object(
+    obj: ContentObject,
+    *,
+    title: str,
+    message: str,
+    link: str | None,
+    media: list[int],
+    targets: list[int],
+    scheduled_at: datetime | None,
+    actor,
+) -> bool:
     """Save the edit; an approved or scheduled post goes back to review. True if anything changed."""
     if obj.status not in EDITABLE:
         raise NotEditable(obj.status)
-    values = {"title": title.strip(), "message": message or "", "link": (link or "").strip() or None,
-              "scheduled_at": scheduled_at}
+    values = {
+        "title": title.strip(),
+        "message": message or "",
+        "link": (link or "").strip() or None,
+        "scheduled_at": scheduled_at,
+    }
     changed = {key: str(value) for key, value in values.items() if getattr(obj, key) != value}
     if media_ids(obj) != media:
         changed["media"] = media
@@ -148,22 +195,28 @@ def update_object(obj: ContentObject, *, title: str, message: str, link: str | N
 def _set_media(obj: ContentObject, ids: list[int]) -> None:
     db.session.execute(sa.delete(ObjectMedia).where(ObjectMedia.object_id == obj.id))
     if ids:
-        db.session.execute(sa.insert(ObjectMedia), [{"object_id": obj.id, "media_asset_id": asset_id,
-                                                     "position": n} for n, asset_id in enumerate(ids)])
+        db.session.execute(
+            sa.insert(ObjectMedia),
+            [{"object_id": obj.id, "media_asset_id": asset_id, "position": n} for n, asset_id in enumerate(ids)],
+        )
 
 
 def _set_targets(obj: ContentObject, ids: list[int]) -> None:
     db.session.execute(sa.delete(object_targets).where(object_targets.c.object_id == obj.id))
     if ids:
-        db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s}
-                                                     for s in ids])
+        db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s} for s in ids])
 
 
 def facts(asset: MediaAsset) -> networks.MediaFacts:
     return networks.MediaFacts(
-        kind=asset.kind.value, mime=asset.mime, size=asset.size_bytes, width=asset.width,
-        height=asset.height, duration_s=float(asset.duration_s) if asset.duration_s is not None else None,
-        fps=float(asset.frame_rate) if asset.frame_rate is not None else None)
+        kind=asset.kind.value,
+        mime=asset.mime,
+        size=asset.size_bytes,
+        width=asset.width,
+        height=asset.height,
+        duration_s=float(asset.duration_s) if asset.duration_s is not None else None,
+        fps=float(asset.frame_rate) if asset.frame_rate is not None else None,
+    )
 
 
 def media_of(obj: ContentObject) -> list[MediaAsset]:
@@ -181,7 +234,8 @@ def checks(obj: ContentObject, media: list[MediaAsset] | None = None) -> list[Ta
         .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
         .where(object_targets.c.object_id == obj.id)
-        .order_by(SocialAccount.platform, SocialAccount.label)).all()
+        .order_by(SocialAccount.platform, SocialAccount.label)
+    ).all()
     own = versions.versions(obj, media, [p for p in Platform if p in {a.platform for _, a in rows}])
     return [check_target(scenario, account, own[account.platform]) for scenario, account in rows]
 
@@ -196,10 +250,18 @@ def check_target(scenario: CampaignScenario, account: SocialAccount, found) -> T
     text, media_facts = found.message, [facts(asset) for asset in found.media]
     kept, overflow = cut(text, rules.counting, rules.text_max)
     unit = _l("bytes") if rules.counting == "utf8_bytes" else _l("characters")
-    check = TargetCheck(scenario, account, networks.text_length(text, rules.counting),
-                        rules.text_max, str(unit), kept, overflow, found.posts_link,
-                        networks.check(account.platform, text, media_facts),
-                        networks.adaptations(account.platform, media_facts))
+    check = TargetCheck(
+        scenario,
+        account,
+        networks.text_length(text, rules.counting),
+        rules.text_max,
+        str(unit),
+        kept,
+        overflow,
+        found.posts_link,
+        networks.check(account.platform, text, media_facts),
+        networks.adaptations(account.platform, media_facts),
+    )
     check.version = found
     check.files_drop_link = found.files_drop_link
     check.problems = check.problems + alt_text_problems(found.media)

@@ -13,6 +13,7 @@ read back: invalid or inactive, provisioning fails with Make's reason and the sc
 deleted, so that a retry after a fix starts afresh. The reasons are kept for the campaign page
 (`make_checks`, kind `scenario`).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -42,14 +43,12 @@ class ScenarioRefused(Exception):
     def __init__(self, message: str, problems=()):
         self.problems = list(problems)
         count = len(self.problems)
-        super().__init__(f"{message} ({count} problem{'s' if count > 1 else ''}, listed below)"
-                         if count else message)
+        super().__init__(f"{message} ({count} problem{'s' if count > 1 else ''}, listed below)" if count else message)
 
 
 def scenario_name(scenario: CampaignScenario) -> str:
     account = scenario.social_account
-    return (f"cms-{current_app.config['MAKE_ENV']}-c{scenario.campaign_id}"
-            f"-a{account.id}-{account.platform.value}")
+    return f"cms-{current_app.config['MAKE_ENV']}-c{scenario.campaign_id}-a{account.id}-{account.platform.value}"
 
 
 def provision(scenario_id: int) -> None:
@@ -122,20 +121,35 @@ def rerender_ready_scenarios(echo) -> tuple[int, int]:
     With MAKE_CALLBACK_SECRET_PREVIOUS set, clones and the accounts' templates (patched only:
     they do not run) get the old secret swapped too. Returns (updated, failed); a failure does
     not stop the others."""
-    current, previous = (current_app.config["MAKE_CALLBACK_SECRET"],
-                         current_app.config["MAKE_CALLBACK_SECRET_PREVIOUS"])
-    ready = db.session.scalars(sa.select(CampaignScenario).where(
-        CampaignScenario.status == S.READY, CampaignScenario.make_scenario_id.isnot(None))
-        .order_by(CampaignScenario.id)).all()
-    templates = sorted(set(db.session.scalars(sa.select(SocialAccount.template_scenario_id).where(
-        SocialAccount.active.is_(True), SocialAccount.template_scenario_id.isnot(None))))) \
-        if previous else []
+    current, previous = (
+        current_app.config["MAKE_CALLBACK_SECRET"],
+        current_app.config["MAKE_CALLBACK_SECRET_PREVIOUS"],
+    )
+    ready = db.session.scalars(
+        sa.select(CampaignScenario)
+        .where(CampaignScenario.status == S.READY, CampaignScenario.make_scenario_id.isnot(None))
+        .order_by(CampaignScenario.id)
+    ).all()
+    templates = (
+        sorted(
+            set(
+                db.session.scalars(
+                    sa.select(SocialAccount.template_scenario_id).where(
+                        SocialAccount.active.is_(True), SocialAccount.template_scenario_id.isnot(None)
+                    )
+                )
+            )
+        )
+        if previous
+        else []
+    )
     updated = failed = 0
     with make_client() as client:
-        jobs = [(s.make_scenario_id, scenario_name(s), True,
-                 partial(_current_blueprint, client, s, previous, current)) for s in ready]
-        jobs += [(t, "template", False, partial(_swapped, client, t, previous, current))
-                 for t in templates]
+        jobs = [
+            (s.make_scenario_id, scenario_name(s), True, partial(_current_blueprint, client, s, previous, current))
+            for s in ready
+        ]
+        jobs += [(t, "template", False, partial(_swapped, client, t, previous, current)) for t in templates]
         for scenario_id, label, restart, build in jobs:
             try:
                 _patch(client, scenario_id, build(), restart=restart)
@@ -164,8 +178,7 @@ def _current_blueprint(client, scenario: CampaignScenario, previous, current) ->
     if scenario.make_template_id is None:
         return _render(scenario, scenario_name(scenario))
     if not previous:
-        raise blueprints.BlueprintError("cloned from a template: set "
-                                        "MAKE_CALLBACK_SECRET_PREVIOUS to swap its secret")
+        raise blueprints.BlueprintError("cloned from a template: set MAKE_CALLBACK_SECRET_PREVIOUS to swap its secret")
     return _swapped(client, scenario.make_scenario_id, previous, current)
 
 
@@ -175,15 +188,21 @@ def _swapped(client, scenario_id: int, previous: str, current: str) -> dict:
 
 def render_blueprint(platform: str, *, hook_id: int, connection_id: int, name: str) -> dict:
     """The platform's blueprint filled with this installation's settings."""
-    return blueprints.render(platform, name=name, hook_id=hook_id, connection_id=connection_id,
-                             datastore_id=_datastore_id(),
-                             secret=current_app.config["MAKE_CALLBACK_SECRET"])
+    return blueprints.render(
+        platform,
+        name=name,
+        hook_id=hook_id,
+        connection_id=connection_id,
+        datastore_id=_datastore_id(),
+        secret=current_app.config["MAKE_CALLBACK_SECRET"],
+    )
 
 
 def _render(scenario: CampaignScenario, name: str) -> dict:
     account = scenario.social_account
-    return render_blueprint(account.platform.value, hook_id=scenario.make_hook_id,
-                            connection_id=account.make_connection_id, name=name)
+    return render_blueprint(
+        account.platform.value, hook_id=scenario.make_hook_id, connection_id=account.make_connection_id, name=name
+    )
 
 
 def _ensure_hook(client: make.MakeClient, scenario: CampaignScenario) -> None:
@@ -205,13 +224,17 @@ def _ensure_scenario(client: make.MakeClient, scenario: CampaignScenario) -> Non
         template = client.get_blueprint(account.template_scenario_id)
         problems = template_check.check(template, secrets=callback_secrets())
         if problems:
-            raise ScenarioRefused(f"template scenario {account.template_scenario_id} does not "
-                                  f"follow the CMS's contract", problems)
+            raise ScenarioRefused(
+                f"template scenario {account.template_scenario_id} does not follow the CMS's contract", problems
+            )
         validate(client, template, f"template scenario {account.template_scenario_id}")
-        found = client.clone_scenario(account.template_scenario_id, name,
-                                      hook_id=scenario.make_hook_id,
-                                      connection_id=account.make_connection_id,
-                                      blueprint=template)
+        found = client.clone_scenario(
+            account.template_scenario_id,
+            name,
+            hook_id=scenario.make_hook_id,
+            connection_id=account.make_connection_id,
+            blueprint=template,
+        )
         scenario.make_template_id = account.template_scenario_id
     elif found is None:
         blueprint = _render(scenario, name)
@@ -235,8 +258,9 @@ def validate(client: make.MakeClient, blueprint: dict, what: str) -> None:
     try:
         answer = client.validate_blueprint(blueprint)
     except (make.MakePermissionError, make.MakeNotFound) as exc:
-        current_app.logger.info("Make's blueprint validation is not offered here (%s): %s "
-                                "not validated", exc.status, what)
+        current_app.logger.info(
+            "Make's blueprint validation is not offered here (%s): %s not validated", exc.status, what
+        )
         return
     if not answer["valid"]:
         problems = template_check.from_make_errors(answer["errors"])
@@ -286,10 +310,10 @@ def _record_failure(scenario_id: int, exc: Exception) -> None:
             transition(scenario, S.FAILED, error=str(exc))
         problems = getattr(exc, "problems", [])
         if problems:
-            current_app.logger.warning("campaign scenario %s refused: %s", scenario_id,
-                                       _summary(problems))
-        checks.record("scenario", scenario_id, ok=not problems,
-                      results={"problems": [problem.as_dict() for problem in problems]})
+            current_app.logger.warning("campaign scenario %s refused: %s", scenario_id, _summary(problems))
+        checks.record(
+            "scenario", scenario_id, ok=not problems, results={"problems": [problem.as_dict() for problem in problems]}
+        )
     db.session.commit()
 
 
@@ -298,14 +322,12 @@ def _datastore_id() -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise blueprints.BlueprintError(
-            "MAKE_DATASTORE_ID must name the Make Data Store of published keys") from None
+        raise blueprints.BlueprintError("MAKE_DATASTORE_ID must name the Make Data Store of published keys") from None
 
 
 @contextmanager
 def _locked(scenario_id: int):
-    lock = redis_store.client.lock(redis_store.key(f"lock:campaign-scenario:{scenario_id}"),
-                                   timeout=LOCK_SECONDS)
+    lock = redis_store.client.lock(redis_store.key(f"lock:campaign-scenario:{scenario_id}"), timeout=LOCK_SECONDS)
     acquired = lock.acquire(blocking=False)
     try:
         yield acquired

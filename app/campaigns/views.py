@@ -10,20 +10,30 @@ from app.security import role_required
 
 
 def _values(form: CampaignForm) -> dict:
-    return {"name": form.name.data, "description": form.description.data,
-            "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
-            "account_ids": form.accounts.data or [], "teams_webhook_url": (form.teams_webhook_url.data or "").strip()}
+    return {
+        "name": form.name.data,
+        "description": form.description.data,
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+        "account_ids": form.accounts.data or [],
+        "teams_webhook_url": (form.teams_webhook_url.data or "").strip(),
+    }
 
 
 def _form_page(form, campaign=None, status=200):
-    return render("campaigns/form.html", form=form, campaign=campaign,
-                  accounts=service.offered_accounts(campaign), status=status)
+    return render(
+        "campaigns/form.html", form=form, campaign=campaign, accounts=service.offered_accounts(campaign), status=status
+    )
 
 
 def _scenario_row(scenario, status=200):
-    return fragment_or_redirect("campaigns/show.html", "scenario_row",
-                                url_for("campaigns.show", campaign_id=scenario.campaign_id),
-                                status=status, scenario=scenario)
+    return fragment_or_redirect(
+        "campaigns/show.html",
+        "scenario_row",
+        url_for("campaigns.show", campaign_id=scenario.campaign_id),
+        status=status,
+        scenario=scenario,
+    )
 
 
 @bp.get("/")
@@ -57,11 +67,20 @@ def show(campaign_id):
     to them (reviews.may_read), without drafts or controls."""
     campaign = service.get_or_404(campaign_id)
     if not current_user.has_role(Role.EDITOR):
-        return render("campaigns/show.html", campaign=campaign, readonly=True,
-                      editable=campaign.status is CampaignStatus.ACTIVE, **service.reader_page(campaign))
-    return render("campaigns/show.html", block="scenarios", campaign=campaign,
-                  scenarios=service.scenarios_of(campaign),
-                  editable=campaign.status is CampaignStatus.ACTIVE)
+        return render(
+            "campaigns/show.html",
+            campaign=campaign,
+            readonly=True,
+            editable=campaign.status is CampaignStatus.ACTIVE,
+            **service.reader_page(campaign),
+        )
+    return render(
+        "campaigns/show.html",
+        block="scenarios",
+        campaign=campaign,
+        scenarios=service.scenarios_of(campaign),
+        editable=campaign.status is CampaignStatus.ACTIVE,
+    )
 
 
 @bp.get("/<int:campaign_id>/edit")

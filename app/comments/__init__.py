@@ -1,4 +1,5 @@
 """The conversation on each post (docs/notifications.md#conversation)."""
+
 from flask import Blueprint
 
 bp = Blueprint("comments", __name__)

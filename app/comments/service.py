@@ -2,6 +2,7 @@
 an @mention by name or by e-mail local part notifies that person; every comment is audited on
 the post. The "request changes" comment is added here by the notification hook, pinned first
 until the post is submitted again."""
+
 from __future__ import annotations
 
 import re
@@ -24,17 +25,24 @@ class Entry:
 
 def thread(obj: ContentObject) -> list[Entry]:
     """Pinned first, then oldest first, with the authors' names (one query)."""
-    rows = db.session.execute(sa.select(Comment, User.name).outerjoin(User, User.id == Comment.author_id)
-                              .where(Comment.object_id == obj.id)
-                              .order_by(Comment.pinned.desc(), Comment.created_at, Comment.id)).all()
+    rows = db.session.execute(
+        sa.select(Comment, User.name)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.object_id == obj.id)
+        .order_by(Comment.pinned.desc(), Comment.created_at, Comment.id)
+    ).all()
     return [Entry(comment, name) for comment, name in rows]
 
 
 def count_of(object_id_column):
     """SQL: the number of comments of each post, as a column of a query on posts (the board's
     cards get it without a query of their own)."""
-    return (sa.select(sa.func.count()).where(Comment.object_id == object_id_column)
-            .correlate_except(Comment).scalar_subquery())
+    return (
+        sa.select(sa.func.count())
+        .where(Comment.object_id == object_id_column)
+        .correlate_except(Comment)
+        .scalar_subquery()
+    )
 
 
 def readers(obj: ContentObject):
@@ -85,15 +93,25 @@ def add(obj: ContentObject, author, body: str, *, kind: str | None = None, notif
     body = (body or "").strip()
     if not body:
         raise ValueError("empty comment")
-    comment = Comment(object_id=obj.id, author_id=getattr(author, "id", None), body=body[:MAX_LENGTH],
-                      kind=kind, pinned=kind == "changes_requested")
+    comment = Comment(
+        object_id=obj.id,
+        author_id=getattr(author, "id", None),
+        body=body[:MAX_LENGTH],
+        kind=kind,
+        pinned=kind == "changes_requested",
+    )
     db.session.add(comment)
     db.session.flush()
-    if kind != "changes_requested":   # that one is in the audit trail with its status change
+    if kind != "changes_requested":  # that one is in the audit trail with its status change
         audit.record("comment_added", obj, actor=author, comment=comment.body, data={"comment_id": comment.id})
     if notify:
         from app.notifications.events import notify as send
 
-        send(mentioned(obj, comment.body, author), NotificationEvent.MENTIONED, obj, actor=author,
-             data={"title": obj.title, "comment": comment.body[:500]})
+        send(
+            mentioned(obj, comment.body, author),
+            NotificationEvent.MENTIONED,
+            obj,
+            actor=author,
+            data={"title": obj.title, "comment": comment.body[:500]},
+        )
     return comment

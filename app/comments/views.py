@@ -11,8 +11,14 @@ from app.security import role_required
 
 
 def _thread(obj, form, status=200):
-    return render("comments/thread.html", block="thread", status=status, obj=obj,
-                  conversation=service.thread(obj), comment_form=form)
+    return render(
+        "comments/thread.html",
+        block="thread",
+        status=status,
+        obj=obj,
+        conversation=service.thread(obj),
+        comment_form=form,
+    )
 
 
 @bp.get("/posts/<int:object_id>/conversation")

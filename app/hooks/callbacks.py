@@ -17,6 +17,7 @@ callbacks up to `CALLBACK_MAX_AGE_S` old. Whatever prunes `callback_events` one 
 delete rows received less than 2 x CALLBACK_MAX_AGE_S ago, or a captured callback could be
 replayed and recorded a second time.
 """
+
 from __future__ import annotations
 
 import time
@@ -68,8 +69,9 @@ def rate_limited(ip: str) -> int:
         _, count, ttl = pipe.execute()
     except redis.RedisError as exc:
         state["until"] = time.monotonic() + REDIS_COOLDOWN_S
-        current_app.logger.warning("Make callbacks not rate limited for %s s, Redis unavailable: %r",
-                                   REDIS_COOLDOWN_S, exc)
+        current_app.logger.warning(
+            "Make callbacks not rate limited for %s s, Redis unavailable: %r", REDIS_COOLDOWN_S, exc
+        )
         return 0
     return max(ttl, 1) if count > limit else 0
 
@@ -80,9 +82,12 @@ def receive(headers, body: bytes, ip: str) -> Answer:
         return Answer(429, "rate_limited", retry_after=wait)
     config = current_app.config
     try:
-        webhook_id = signature.verify(headers, body, [config["MAKE_CALLBACK_SECRET"],
-                                                      config["MAKE_CALLBACK_SECRET_PREVIOUS"]],
-                                      max_age=config["CALLBACK_MAX_AGE_S"])
+        webhook_id = signature.verify(
+            headers,
+            body,
+            [config["MAKE_CALLBACK_SECRET"], config["MAKE_CALLBACK_SECRET_PREVIOUS"]],
+            max_age=config["CALLBACK_MAX_AGE_S"],
+        )
     except signature.SignatureError as exc:
         current_app.logger.warning("Make callback refused from %s: %s", ip, exc)
         return Answer(401, "bad_signature")
@@ -98,10 +103,18 @@ def receive(headers, body: bytes, ip: str) -> Answer:
 
 def record(webhook_id: str, headers, body: bytes, payload: dict) -> Answer:
     """Record a checked callback, once, in one statement."""
-    row = db.session.execute(RECORD, {
-        "webhook_id": webhook_id, "status": payload["status"], "raw_body": body.decode("utf-8"),
-        "headers": _kept_headers(headers), "publication_id": delivery_number(payload["delivery_id"], "pub"),
-        "key": payload["idempotency_key"], "now": utcnow()}).one_or_none()
+    row = db.session.execute(
+        RECORD,
+        {
+            "webhook_id": webhook_id,
+            "status": payload["status"],
+            "raw_body": body.decode("utf-8"),
+            "headers": _kept_headers(headers),
+            "publication_id": delivery_number(payload["delivery_id"], "pub"),
+            "key": payload["idempotency_key"],
+            "now": utcnow(),
+        },
+    ).one_or_none()
     db.session.commit()
     if row is None:
         return Answer(200, "duplicate")

@@ -10,6 +10,7 @@ scenario: the scenario is marked verified, the key is spent. Nothing is recorded
 `callback_events` (no publication is involved); a key that is not the stored one is answered
 404 `unknown_dry_run`.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -40,14 +41,16 @@ def confirm(delivery_id: str, idempotency_key: str) -> Answer:
         stored = quick_redis().get(key(scenario_id))
     except redis.RedisError as exc:
         # Fail closed: nothing can be checked. A non-2xx answer makes Make retry the callback.
-        current_app.logger.warning("Dry-run callback for scenario %s not checked, Redis unavailable: %r",
-                                   scenario_id, exc)
+        current_app.logger.warning(
+            "Dry-run callback for scenario %s not checked, Redis unavailable: %r", scenario_id, exc
+        )
         return Answer(503, "unavailable", retry_after=60)
     if stored is None or not hmac.compare_digest(stored.encode(), idempotency_key.encode()):
         current_app.logger.warning("Dry-run callback for scenario %s with an unknown key", scenario_id)
         return Answer(404, "unknown_dry_run")
-    verified = db.session.execute(sa.update(CampaignScenario).where(CampaignScenario.id == scenario_id)
-                                  .values(verified_at=utcnow()))
+    verified = db.session.execute(
+        sa.update(CampaignScenario).where(CampaignScenario.id == scenario_id).values(verified_at=utcnow())
+    )
     db.session.commit()
     if verified.rowcount == 0:
         return Answer(404, "unknown_dry_run")

@@ -6,6 +6,7 @@ The app's main client gives a stalled Redis `REDIS_SOCKET_TIMEOUT_S` (a second) 
 without, so the endpoint has its own client with `CALLBACK_REDIS_TIMEOUT_S` (0.25 s) for
 connecting and for each answer, and no retry.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,9 +38,13 @@ def quick_redis() -> redis.Redis:
     client = current_app.extensions.get("redis_callbacks")
     if client is None:
         timeout = current_app.config["CALLBACK_REDIS_TIMEOUT_S"]
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=timeout,
-                                      socket_timeout=timeout, retry=Retry(NoBackoff(), 0),
-                                      decode_responses=True)
+        client = redis.Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+            decode_responses=True,
+        )
         current_app.extensions["redis_callbacks"] = client
     return client
 

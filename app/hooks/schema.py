@@ -8,6 +8,7 @@ the request answers 400 with the reason and records nothing (docs/external-apis.
 status callbacks", lists the reasons). Unknown extra fields are allowed (they are ignored),
 within the same limits, so the scenarios may add some later.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,9 @@ def _load(body: bytes):
     except UnicodeDecodeError:
         raise Malformed("invalid_utf8")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                          parse_int=_int, parse_float=_float)
+        return json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_int=_int, parse_float=_float
+        )
     except Malformed:
         raise
     except RecursionError:  # nesting deeper than the interpreter's stack: far past MAX_DEPTH
@@ -133,8 +135,11 @@ def _external_url(value) -> bool:
 
 
 def _error(value) -> bool:
-    return isinstance(value, dict) and _optional(_identifier)(value.get("code")) and \
-        _optional(lambda message: isinstance(message, str))(value.get("message"))
+    return (
+        isinstance(value, dict)
+        and _optional(_identifier)(value.get("code"))
+        and _optional(lambda message: isinstance(message, str))(value.get("message"))
+    )
 
 
 def _unix_time(value) -> bool:

@@ -12,6 +12,7 @@ default), because Make's `Break` retries re-run the callback module hours later 
 timestamp the first run computed. Replays inside that window are stopped by the dedupe on
 `webhook-id` (app.hooks.callbacks), which must therefore be kept at least twice `max_age`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,7 @@ def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def verify(headers, body: bytes, secrets: list[str], *, max_age: int = TOLERANCE_S,
-           now: float | None = None) -> str:
+def verify(headers, body: bytes, secrets: list[str], *, max_age: int = TOLERANCE_S, now: float | None = None) -> str:
     """Return the webhook id of a valid callback, or raise SignatureError."""
     webhook_id = headers.get("webhook-id", "")
     timestamp = headers.get("webhook-timestamp", "")

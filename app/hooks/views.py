@@ -21,9 +21,19 @@ def _health_page(*, status: int = 200, settle: dict | None = None):
     page = request.args.get("page", 1, type=int)
     attention, attention_total = manual.needing_attention(page)
     set_aside, set_aside_total = results.set_aside()
-    return render("hooks/index.html", block="listing", status=status, callbacks=results.recent(),
-                  health=manual.health(), attention=attention, attention_total=attention_total,
-                  attention_page=page, set_aside=set_aside, set_aside_total=set_aside_total, settle=settle)
+    return render(
+        "hooks/index.html",
+        block="listing",
+        status=status,
+        callbacks=results.recent(),
+        health=manual.health(),
+        attention=attention,
+        attention_total=attention_total,
+        attention_page=page,
+        set_aside=set_aside,
+        set_aside_total=set_aside_total,
+        settle=settle,
+    )
 
 
 @bp.post("/publications/<int:publication_id>/retry")
@@ -45,12 +55,20 @@ def retry(publication_id):
 @bp.post("/publications/<int:publication_id>/settle")
 @role_required(Role.ADMIN)
 def settle(publication_id):
-    typed = {"publication_id": publication_id, "published": request.form.get("published") == "1",
-             "external_url": (request.form.get("external_url") or "").strip(),
-             "reason": (request.form.get("reason") or "").strip()}
+    typed = {
+        "publication_id": publication_id,
+        "published": request.form.get("published") == "1",
+        "external_url": (request.form.get("external_url") or "").strip(),
+        "reason": (request.form.get("reason") or "").strip(),
+    }
     try:
-        manual.settle(publication_id, published=typed["published"], actor=current_user,
-                      external_url=typed["external_url"] or None, reason=typed["reason"] or None)
+        manual.settle(
+            publication_id,
+            published=typed["published"],
+            actor=current_user,
+            external_url=typed["external_url"] or None,
+            reason=typed["reason"] or None,
+        )
     except LookupError:
         abort(404)
     except manual.InvalidAddress as exc:

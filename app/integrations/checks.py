@@ -2,6 +2,7 @@
 
 The callers commit: a check is recorded in the same transaction as what it explains.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -14,12 +15,14 @@ from app.models.base import utcnow
 
 def record(kind: str, subject_id: int, *, ok: bool, results: dict) -> None:
     """Replace the subject's last result (one statement, safe when two workers race)."""
-    values = {"kind": kind, "subject_id": subject_id, "ok": ok, "results": results,
-              "checked_at": utcnow()}
+    values = {"kind": kind, "subject_id": subject_id, "ok": ok, "results": results, "checked_at": utcnow()}
     statement = insert(MakeCheck).values(**values)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["kind", "subject_id"],
-        set_={name: statement.excluded[name] for name in ("ok", "results", "checked_at")}))
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "subject_id"],
+            set_={name: statement.excluded[name] for name in ("ok", "results", "checked_at")},
+        )
+    )
 
 
 def last(kind: str, subject_id: int) -> MakeCheck | None:
@@ -31,11 +34,9 @@ def last_of(kind: str, subject_ids) -> dict[int, MakeCheck]:
     ids = list(subject_ids)
     if not ids:
         return {}
-    rows = db.session.scalars(sa.select(MakeCheck).where(MakeCheck.kind == kind,
-                                                         MakeCheck.subject_id.in_(ids)))
+    rows = db.session.scalars(sa.select(MakeCheck).where(MakeCheck.kind == kind, MakeCheck.subject_id.in_(ids)))
     return {row.subject_id: row for row in rows}
 
 
 def forget(kind: str, subject_id: int) -> None:
-    db.session.execute(sa.delete(MakeCheck).where(MakeCheck.kind == kind,
-                                                  MakeCheck.subject_id == subject_id))
+    db.session.execute(sa.delete(MakeCheck).where(MakeCheck.kind == kind, MakeCheck.subject_id == subject_id))

@@ -20,6 +20,7 @@ One line per check, each `ok`, `warn` (worth knowing, not a failure) or `fail`:
 `run_and_record()` keeps the report (`make_checks`, kind `doctor`) for the admin page and the
 publishing page, which shows the drift; the scheduler runs it every MAKE_DOCTOR_INTERVAL_S.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,14 @@ from app.integrations import blueprints, checks, make, template_check
 from app.models import CampaignScenario, ScenarioStatus, SocialAccount
 
 # What publishing needs (README, "Using a real Make account"); what only the doctor reads.
-REQUIRED_SCOPES = ("connections:read", "hooks:read", "hooks:write", "scenarios:read",
-                   "scenarios:write", "scenarios:run")
+REQUIRED_SCOPES = (
+    "connections:read",
+    "hooks:read",
+    "hooks:write",
+    "scenarios:read",
+    "scenarios:write",
+    "scenarios:run",
+)
 HELPFUL_SCOPES = ("organizations:read", "teams:read", "datastores:read")
 DATASTORE_FIELDS = ("external_id", "external_url")
 _ZONE_HOST = re.compile(r"https://((?:eu|us)\d)\.make\.com(?:/|$)")
@@ -54,35 +61,37 @@ MESSAGES = {
     ("organization", "fail"): _l("Organisation %(id)s: %(detail)s"),
     ("zone", "ok"): _l("The CMS talks to the organisation's zone (%(zone)s)."),
     ("zone", "warn"): _l("Zone not checked: the organisation could not be read."),
-    ("api_address", "ok"): _l("The API address is set by hand (%(url)s); the organisation's "
-                              "zone is %(org_zone)s."),
-    ("zone", "fail"): _l("The organisation is in %(org_zone)s but the CMS talks to %(zone)s: "
-                         "set MAKE_ZONE to %(org_zone)s (a token works only in its zone)."),
+    ("api_address", "ok"): _l("The API address is set by hand (%(url)s); the organisation's zone is %(org_zone)s."),
+    ("zone", "fail"): _l(
+        "The organisation is in %(org_zone)s but the CMS talks to %(zone)s: "
+        "set MAKE_ZONE to %(org_zone)s (a token works only in its zone)."
+    ),
     ("team", "ok"): _l("Team %(id)s “%(name)s”."),
     ("team", "warn"): _l("Team not checked: %(detail)s"),
     ("team", "fail"): _l("Team %(id)s: %(detail)s"),
-    ("datastore", "ok"): _l("Data Store %(id)s “%(name)s” with the fields external_id and "
-                            "external_url."),
+    ("datastore", "ok"): _l("Data Store %(id)s “%(name)s” with the fields external_id and external_url."),
     ("datastore", "warn"): _l("Data Store not checked: %(detail)s"),
     ("datastore", "fail"): _l("Data Store %(id)s: %(detail)s"),
     ("connection", "ok"): _l("Connection %(id)s of %(account)s exists (type %(type)s)."),
     ("connection", "fail"): _l("Connection %(id)s of %(account)s: %(detail)s"),
-    ("scenario", "ok"): _l("Scenario %(id)s of %(subject)s is active, valid and bound to its "
-                           "webhook."),
+    ("scenario", "ok"): _l("Scenario %(id)s of %(subject)s is active, valid and bound to its webhook."),
     ("scenario", "fail"): _l("Scenario %(id)s of %(subject)s: %(detail)s"),
     ("drift", "ok"): _l("Scenario %(id)s of %(subject)s matches what the CMS renders today."),
-    ("drift", "fail"): _l("Scenario %(id)s of %(subject)s differs from what the CMS renders "
-                          "today (%(detail)s): run flask make rerender-scenarios."),
+    ("drift", "fail"): _l(
+        "Scenario %(id)s of %(subject)s differs from what the CMS renders "
+        "today (%(detail)s): run flask make rerender-scenarios."
+    ),
     ("dry_run", "ok"): _l("Scenario %(id)s of %(subject)s answered a dry run on %(when)s."),
-    ("dry_run", "warn"): _l("Scenario %(id)s of %(subject)s has never answered a dry run: use "
-                            "“Test in Make” on the campaign page."),
+    ("dry_run", "warn"): _l(
+        "Scenario %(id)s of %(subject)s has never answered a dry run: use “Test in Make” on the campaign page."
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Line:
     check: str
-    status: str          # ok | warn | fail
+    status: str  # ok | warn | fail
     params: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -100,15 +109,13 @@ def describe(line: Line | dict) -> str:
 
 
 def failed(lines) -> bool:
-    return any((line["status"] if isinstance(line, dict) else line.status) == "fail"
-               for line in lines)
+    return any((line["status"] if isinstance(line, dict) else line.status) == "fail" for line in lines)
 
 
 def run_and_record() -> list[Line]:
     """Run every check and keep the report; the caller commits."""
     lines = run()
-    checks.record("doctor", 0, ok=not failed(lines),
-                  results={"checks": [line.as_dict() for line in lines]})
+    checks.record("doctor", 0, ok=not failed(lines), results={"checks": [line.as_dict() for line in lines]})
     return lines
 
 
@@ -122,12 +129,15 @@ def run() -> list[Line]:
         if lines[0].status == "fail":
             return lines  # nothing else can be read with a refused token
         lines += _datastore(client)
-        for account in db.session.scalars(sa.select(SocialAccount).where(
-                SocialAccount.active.is_(True)).order_by(SocialAccount.id)):
+        for account in db.session.scalars(
+            sa.select(SocialAccount).where(SocialAccount.active.is_(True)).order_by(SocialAccount.id)
+        ):
             lines.append(_connection(client, account))
-        for scenario in db.session.scalars(sa.select(CampaignScenario).where(
-                CampaignScenario.status == ScenarioStatus.READY,
-                CampaignScenario.make_scenario_id.isnot(None)).order_by(CampaignScenario.id)):
+        for scenario in db.session.scalars(
+            sa.select(CampaignScenario)
+            .where(CampaignScenario.status == ScenarioStatus.READY, CampaignScenario.make_scenario_id.isnot(None))
+            .order_by(CampaignScenario.id)
+        ):
             lines += _scenario(client, scenario)
     return lines
 
@@ -146,9 +156,13 @@ def _account(client: make.MakeClient) -> list[Line]:
     else:
         missing = [s for s in REQUIRED_SCOPES if s not in scopes]
         helpful = [s for s in HELPFUL_SCOPES if s not in scopes]
-        lines.append(Line("scopes", "fail", {"missing": ", ".join(missing)}) if missing else
-                     Line("scopes", "warn", {"missing": ", ".join(helpful)}) if helpful else
-                     Line("scopes", "ok", {"scopes": ", ".join(sorted(scopes))}))
+        lines.append(
+            Line("scopes", "fail", {"missing": ", ".join(missing)})
+            if missing
+            else Line("scopes", "warn", {"missing": ", ".join(helpful)})
+            if helpful
+            else Line("scopes", "ok", {"scopes": ", ".join(sorted(scopes))})
+        )
     organization = _organization(client, lines)
     lines.append(_zone(client, organization))
     lines.append(_team(client, organization))
@@ -158,8 +172,9 @@ def _account(client: make.MakeClient) -> list[Line]:
 def _organization(client, lines) -> dict | None:
     org_id = client.config.organization_id
     if org_id is None:
-        lines.append(Line("organization", "warn", {
-            "detail": "MAKE_ORGANIZATION_ID is not set (templates cannot be cloned)"}))
+        lines.append(
+            Line("organization", "warn", {"detail": "MAKE_ORGANIZATION_ID is not set (templates cannot be cloned)"})
+        )
         return None
     try:
         organization = client.get_organization(org_id)
@@ -169,8 +184,13 @@ def _organization(client, lines) -> dict | None:
     except make.MakeError as exc:
         lines.append(Line("organization", "fail", {"id": org_id, "detail": str(exc)}))
         return None
-    lines.append(Line("organization", "ok", {"id": org_id, "name": organization.get("name", ""),
-                                             "zone": organization.get("zone", "?")}))
+    lines.append(
+        Line(
+            "organization",
+            "ok",
+            {"id": org_id, "name": organization.get("name", ""), "zone": organization.get("zone", "?")},
+        )
+    )
     return organization
 
 
@@ -196,9 +216,17 @@ def _team(client, organization) -> Line:
     except make.MakeError as exc:
         return Line("team", "fail", {"id": team_id, "detail": str(exc)})
     if organization and team.get("organizationId") != organization.get("id"):
-        return Line("team", "fail", {"id": team_id, "detail": (
-            f"it belongs to organisation {team.get('organizationId')}, not "
-            f"{organization.get('id')} (MAKE_ORGANIZATION_ID)")})
+        return Line(
+            "team",
+            "fail",
+            {
+                "id": team_id,
+                "detail": (
+                    f"it belongs to organisation {team.get('organizationId')}, not "
+                    f"{organization.get('id')} (MAKE_ORGANIZATION_ID)"
+                ),
+            },
+        )
     return Line("team", "ok", {"id": team_id, "name": team.get("name", "")})
 
 
@@ -208,16 +236,24 @@ def _datastore(client: make.MakeClient) -> list[Line]:
     try:
         store_id = int(raw)
     except (TypeError, ValueError):
-        return [Line("datastore", "fail", {"id": raw or "—", "detail": "MAKE_DATASTORE_ID is not "
-                                                                     "set to a Data Store id"})]
+        return [
+            Line("datastore", "fail", {"id": raw or "—", "detail": "MAKE_DATASTORE_ID is not set to a Data Store id"})
+        ]
     try:
         store = client.get_data_store(store_id)
         if store.get("teamId") != client.config.team_id:
-            return [Line("datastore", "fail", {"id": store_id, "detail": (
-                f"it belongs to team {store.get('teamId')}, not {client.config.team_id}")})]
+            return [
+                Line(
+                    "datastore",
+                    "fail",
+                    {
+                        "id": store_id,
+                        "detail": (f"it belongs to team {store.get('teamId')}, not {client.config.team_id}"),
+                    },
+                )
+            ]
         if not store.get("datastructureId"):
-            return [Line("datastore", "fail", {"id": store_id, "detail": "it has no data "
-                                                                         "structure"})]
+            return [Line("datastore", "fail", {"id": store_id, "detail": "it has no data structure"})]
         spec = client.get_data_structure(store["datastructureId"]).get("spec") or []
     except make.MakePermissionError as exc:
         return [Line("datastore", "warn", {"detail": str(exc)})]
@@ -226,15 +262,19 @@ def _datastore(client: make.MakeClient) -> list[Line]:
     names = {item.get("name") for item in spec if isinstance(item, dict)}
     missing = [name for name in DATASTORE_FIELDS if name not in names]
     if missing:
-        return [Line("datastore", "fail", {"id": store_id, "detail": (
-            "its structure lacks the field(s) " + ", ".join(missing))})]
+        return [
+            Line(
+                "datastore",
+                "fail",
+                {"id": store_id, "detail": ("its structure lacks the field(s) " + ", ".join(missing))},
+            )
+        ]
     return [Line("datastore", "ok", {"id": store_id, "name": store.get("name", "")})]
 
 
 # -- connections ------------------------------------------------------------------------------
 def _connection(client: make.MakeClient, account: SocialAccount) -> Line:
-    params = {"id": account.make_connection_id,
-              "account": f"{account.label} ({account.platform.value})"}
+    params = {"id": account.make_connection_id, "account": f"{account.label} ({account.platform.value})"}
     try:
         connection = client.get_connection(account.make_connection_id)
     except make.MakeNotFound:
@@ -243,12 +283,18 @@ def _connection(client: make.MakeClient, account: SocialAccount) -> Line:
         return Line("connection", "fail", {**params, "detail": str(exc)})
     kind = connection.get("accountName") or "?"
     if connection.get("teamId") not in (None, client.config.team_id):
-        return Line("connection", "fail", {**params, "detail": (
-            f"it belongs to team {connection.get('teamId')}, not {client.config.team_id}")})
+        return Line(
+            "connection",
+            "fail",
+            {**params, "detail": (f"it belongs to team {connection.get('teamId')}, not {client.config.team_id}")},
+        )
     expected = expected_connection_types(client, account)
     if expected and kind not in expected:
-        return Line("connection", "fail", {**params, "detail": (
-            f"its type is {kind}, the scenario's module needs {' or '.join(sorted(expected))}")})
+        return Line(
+            "connection",
+            "fail",
+            {**params, "detail": (f"its type is {kind}, the scenario's module needs {' or '.join(sorted(expected))}")},
+        )
     return Line("connection", "ok", {**params, "type": kind})
 
 
@@ -267,13 +313,13 @@ def expected_connection_types(client, account: SocialAccount) -> set[str]:
         if "__IMTCONN__" not in (module.get("parameters") or {}):
             continue
         metadata = module.get("metadata") or {}
-        restored = (((metadata.get("restore") or {}).get("parameters") or {})
-                    .get("__IMTCONN__") or {}).get("data") or {}
+        restored = (((metadata.get("restore") or {}).get("parameters") or {}).get("__IMTCONN__") or {}).get(
+            "data"
+        ) or {}
         if restored.get("connection"):
             types.add(restored["connection"])
         for parameter in metadata.get("parameters") or []:
-            if parameter.get("name") == "__IMTCONN__" and \
-                    str(parameter.get("type", "")).startswith("account:"):
+            if parameter.get("name") == "__IMTCONN__" and str(parameter.get("type", "")).startswith("account:"):
                 types.update(str(parameter["type"]).split(":", 1)[1].split(","))
     return types
 
@@ -288,17 +334,29 @@ def _scenario(client: make.MakeClient, row: CampaignScenario) -> list[Line]:
         return [Line("scenario", "fail", {**params, "detail": "it no longer exists in Make"})]
     except make.MakeError as exc:
         return [Line("scenario", "fail", {**params, "detail": str(exc)})]
-    problems = (["Make marks it invalid"] if found.get("isinvalid") else []) \
-        + (["it is not active"] if not found.get("isActive") else []) \
-        + ([f"it is bound to webhook {found.get('hookId')}, not {row.make_hook_id}"]
-           if found.get("hookId") != row.make_hook_id else [])
-    lines = [Line("scenario", "fail", {**params, "detail": "; ".join(problems)}) if problems
-             else Line("scenario", "ok", params)]
+    problems = (
+        (["Make marks it invalid"] if found.get("isinvalid") else [])
+        + (["it is not active"] if not found.get("isActive") else [])
+        + (
+            [f"it is bound to webhook {found.get('hookId')}, not {row.make_hook_id}"]
+            if found.get("hookId") != row.make_hook_id
+            else []
+        )
+    )
+    lines = [
+        Line("scenario", "fail", {**params, "detail": "; ".join(problems)})
+        if problems
+        else Line("scenario", "ok", params)
+    ]
     differences = _drift(row, blueprint)
-    lines.append(Line("drift", "fail", {**params, "detail": differences}) if differences
-                 else Line("drift", "ok", params))
-    lines.append(Line("dry_run", "ok", {**params, "when": row.verified_at.isoformat()})
-                 if row.verified_at else Line("dry_run", "warn", params))
+    lines.append(
+        Line("drift", "fail", {**params, "detail": differences}) if differences else Line("drift", "ok", params)
+    )
+    lines.append(
+        Line("dry_run", "ok", {**params, "when": row.verified_at.isoformat()})
+        if row.verified_at
+        else Line("dry_run", "warn", params)
+    )
     return lines
 
 
@@ -309,9 +367,11 @@ def _drift(row: CampaignScenario, blueprint: dict) -> str:
         return ", ".join(sorted({problem.rule for problem in problems}))
     try:
         expected = provisioning.render_blueprint(
-            row.social_account.platform.value, hook_id=row.make_hook_id,
+            row.social_account.platform.value,
+            hook_id=row.make_hook_id,
             connection_id=row.social_account.make_connection_id,
-            name=provisioning.scenario_name(row))
+            name=provisioning.scenario_name(row),
+        )
     except blueprints.BlueprintError as exc:
         return str(exc)
     paths = differences(expected, blueprint)
@@ -330,6 +390,5 @@ def differences(expected, actual, path: str = "") -> list[str]:
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [f"{path} ({len(actual)} items instead of {len(expected)})"]
-        return [p for index, (a, b) in enumerate(zip(expected, actual))
-                for p in differences(a, b, f"{path}[{index}]")]
+        return [p for index, (a, b) in enumerate(zip(expected, actual)) for p in differences(a, b, f"{path}[{index}]")]
     return [] if expected == actual else [path or "(blueprint)"]

@@ -10,6 +10,7 @@ receiving half (app/hooks/dry_run.py) checks the key and sets `CampaignScenario.
 polls), verified at a time, failed to send (with the reason), or unanswered after
 `MAKE_DRY_RUN_TIMEOUT_S`.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -25,6 +26,7 @@ from app.hooks.dry_run import KEY_TTL_S, key
 from app.models import CampaignScenario, ScenarioStatus
 from app.models.base import utcnow
 from app.publishing import sender
+
 
 class DryRunRefused(Exception):
     """The scenario cannot take a dry run now (not ready)."""
@@ -65,8 +67,9 @@ def send(scenario_id: int, idempotency_key: str) -> str:
     if stored != idempotency_key:
         return "superseded"
     scenario = db.session.get(CampaignScenario, scenario_id)
-    outcome, detail = sender._post(scenario.webhook_url if scenario else None,
-                                   payload(scenario, idempotency_key) if scenario else {})
+    outcome, detail = sender._post(
+        scenario.webhook_url if scenario else None, payload(scenario, idempotency_key) if scenario else {}
+    )
     if outcome == "sent":
         return "sent"
     if outcome == "permanent":
@@ -84,12 +87,18 @@ def payload(scenario: CampaignScenario, idempotency_key: str) -> dict:
     account, campaign = scenario.social_account, scenario.campaign
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
-        "delivery_id": f"dry-{scenario.id}", "idempotency_key": idempotency_key, "attempt": 1,
-        "fingerprint": "dry-run", "dry_run": True,
+        "delivery_id": f"dry-{scenario.id}",
+        "idempotency_key": idempotency_key,
+        "attempt": 1,
+        "fingerprint": "dry-run",
+        "dry_run": True,
         "campaign": {"id": campaign.id, "name": campaign.name},
         "object": {"id": None, "title": "Dry run"},
-        "platform": account.platform.value, "account_identifier": account.account_identifier,
-        "text": "Dry run from the CMS: nothing is published.", "link": None, "media": [],
+        "platform": account.platform.value,
+        "account_identifier": account.account_identifier,
+        "text": "Dry run from the CMS: nothing is published.",
+        "link": None,
+        "media": [],
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
         "sent_at": int(time.time()),
     }
@@ -116,8 +125,7 @@ def state(scenario: CampaignScenario) -> State:
     left_ms, error = pipe.execute()
     timeout = int(current_app.config["MAKE_DRY_RUN_TIMEOUT_S"])
     verified = scenario.verified_at
-    started = (utcnow() - timedelta(milliseconds=KEY_TTL_S * 1000 - left_ms)
-               if left_ms and left_ms > 0 else None)
+    started = utcnow() - timedelta(milliseconds=KEY_TTL_S * 1000 - left_ms) if left_ms and left_ms > 0 else None
     if error is not None:
         return State("failed", verified, started, error, timeout)
     if started is None or (verified is not None and verified >= started):

@@ -8,6 +8,7 @@ did not take effect (connection refused, 429, 502, 503); a read timeout, 500 or 
 a retryable error so that the caller repeats its find-by-name check first
 (docs/external-apis.md §1.8).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -34,9 +35,16 @@ class MakeError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 detail: str | None = None, suberrors: tuple[str, ...] = (),
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        suberrors: tuple[str, ...] = (),
+        retry_after: float | None = None,
+    ):
         self.status, self.code, self.message = status, code, message
         self.detail, self.suberrors, self.retry_after = detail, tuple(suberrors), retry_after
         super().__init__(str(self))
@@ -85,8 +93,14 @@ class MakeTimeout(MakeConnectionError):
     pass
 
 
-_BY_STATUS = {400: MakeValidationError, 401: MakeAuthError, 403: MakePermissionError,
-              404: MakeNotFound, 422: MakeValidationError, 429: MakeRateLimited}
+_BY_STATUS = {
+    400: MakeValidationError,
+    401: MakeAuthError,
+    403: MakePermissionError,
+    404: MakeNotFound,
+    422: MakeValidationError,
+    429: MakeRateLimited,
+}
 
 
 @dataclass(frozen=True)
@@ -113,11 +127,13 @@ class MakeConfig:
             team_id, organization_id = int(settings["MAKE_TEAM_ID"]), int(org) if org else None
         except ValueError:
             raise MakeConfigError("MAKE_TEAM_ID and MAKE_ORGANIZATION_ID must be integers") from None
-        return cls(api_token=settings["MAKE_API_TOKEN"], team_id=team_id,
-                   base_url=(settings.get("MAKE_BASE_URL") or f"https://{zone}.make.com/api/v2"),
-                   hook_base_url=(settings.get("MAKE_HOOK_BASE_URL")
-                                  or f"https://hook.{zone}.make.com"),
-                   organization_id=organization_id)
+        return cls(
+            api_token=settings["MAKE_API_TOKEN"],
+            team_id=team_id,
+            base_url=(settings.get("MAKE_BASE_URL") or f"https://{zone}.make.com/api/v2"),
+            hook_base_url=(settings.get("MAKE_HOOK_BASE_URL") or f"https://hook.{zone}.make.com"),
+            organization_id=organization_id,
+        )
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -144,11 +160,17 @@ def error_from_response(response: httpx.Response) -> MakeError:
     body = body if isinstance(body, dict) else {}
     status = response.status_code
     cls = _BY_STATUS.get(status) or (MakeServerError if status >= 500 else MakeError)
-    suberrors = tuple(str(item.get("message", item)) if isinstance(item, dict) else str(item)
-                      for item in body.get("suberrors") or ())
-    return cls(str(body.get("message") or response.reason_phrase or "error"), status=status,
-               code=str(body.get("code") or f"SC{status}"), detail=body.get("detail"),
-               suberrors=suberrors, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+    suberrors = tuple(
+        str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in body.get("suberrors") or ()
+    )
+    return cls(
+        str(body.get("message") or response.reason_phrase or "error"),
+        status=status,
+        code=str(body.get("code") or f"SC{status}"),
+        detail=body.get("detail"),
+        suberrors=suberrors,
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+    )
 
 
 class MakeClient:
@@ -157,14 +179,17 @@ class MakeClient:
     `sleep` and `rng` are injectable so that tests check the backoff without waiting.
     """
 
-    def __init__(self, config: MakeConfig, *, sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None):
+    def __init__(
+        self, config: MakeConfig, *, sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None
+    ):
         self.config = config
         self._sleep, self._rng = sleep, rng or random.Random()
         self._http = httpx.Client(
-            base_url=config.base_url.rstrip("/"), trust_env=False,
+            base_url=config.base_url.rstrip("/"),
+            trust_env=False,
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-            headers={"Authorization": f"Token {config.api_token}", "Accept": "application/json"})
+            headers={"Authorization": f"Token {config.api_token}", "Accept": "application/json"},
+        )
 
     def __enter__(self) -> "MakeClient":
         return self
@@ -181,8 +206,14 @@ class MakeClient:
         return self._find("/hooks", "hooks", name, params)
 
     def create_hook(self, name: str) -> dict:
-        body = {"name": name, "teamId": self.config.team_id, "typeName": HOOK_TYPE,
-                "method": False, "headers": False, "stringify": False}
+        body = {
+            "name": name,
+            "teamId": self.config.team_id,
+            "typeName": HOOK_TYPE,
+            "method": False,
+            "headers": False,
+            "stringify": False,
+        }
         return self._call("POST", "/hooks", json=body, idempotent=False)["hook"]
 
     def get_hook(self, hook_id: int) -> dict:
@@ -218,8 +249,7 @@ class MakeClient:
 
     # -- connections and the Data Store ------------------------------------------------------
     def find_connection(self, connection_id: int) -> dict | None:
-        for connection in self._pages("/connections", "connections",
-                                      {"teamId": self.config.team_id}):
+        for connection in self._pages("/connections", "connections", {"teamId": self.config.team_id}):
             if connection.get("id") == connection_id:
                 return connection
         return None
@@ -240,13 +270,17 @@ class MakeClient:
         """Make's public blueprint validation (`POST /blueprints/validate`, no token): `{"valid",
         "errors": [{"path", "problem", "fix"}]}`. 403 (`MakePermissionError`) when the zone has
         it switched off; 429 is retried like any other call, then `MakeRateLimited`."""
-        answer = self._call("POST", "/blueprints/validate", json={"blueprint": blueprint},
-                            authenticated=False)
+        answer = self._call("POST", "/blueprints/validate", json={"blueprint": blueprint}, authenticated=False)
         if not isinstance(answer.get("valid"), bool):
             raise MakeServerError("the blueprint validation answered without a valid flag")
-        return {"valid": answer["valid"], "errors": [
-            {key: str(error.get(key) or "") for key in ("path", "problem", "fix")}
-            for error in answer.get("errors") or () if isinstance(error, dict)]}
+        return {
+            "valid": answer["valid"],
+            "errors": [
+                {key: str(error.get(key) or "") for key in ("path", "problem", "fix")}
+                for error in answer.get("errors") or ()
+                if isinstance(error, dict)
+            ],
+        }
 
     # -- scenarios --------------------------------------------------------------------------
     def find_scenario(self, name: str) -> dict | None:
@@ -254,28 +288,33 @@ class MakeClient:
 
     def create_scenario(self, blueprint: dict, *, folder_id: int | None = None) -> dict:
         """A new (inactive) scenario from `blueprint`, run on each webhook request."""
-        body = {"teamId": self.config.team_id, "blueprint": json.dumps(blueprint),
-                "scheduling": IMMEDIATELY}
+        body = {"teamId": self.config.team_id, "blueprint": json.dumps(blueprint), "scheduling": IMMEDIATELY}
         if folder_id is not None:
             body["folderId"] = folder_id
-        return self._call("POST", "/scenarios", params={"confirmed": "true"}, json=body,
-                          idempotent=False)["scenario"]
+        return self._call("POST", "/scenarios", params={"confirmed": "true"}, json=body, idempotent=False)["scenario"]
 
-    def clone_scenario(self, template_id: int, name: str, *, hook_id: int,
-                       connection_id: int, blueprint: dict | None = None) -> dict:
+    def clone_scenario(
+        self, template_id: int, name: str, *, hook_id: int, connection_id: int, blueprint: dict | None = None
+    ) -> dict:
         """Clone a template scenario (docs/external-apis.md §1.5b): its webhook and every
         connection it uses are mapped to `hook_id` and `connection_id` (read from `blueprint`,
         the template's, when the caller has it already)."""
         if self.config.organization_id is None:
             raise MakeConfigError("MAKE_ORGANIZATION_ID must be set to clone a template scenario")
         template_hook, connections = blueprints.bindings(blueprint or self.get_blueprint(template_id))
-        body = {"name": name, "teamId": self.config.team_id, "states": False,
-                "hook": {str(template_hook): hook_id} if template_hook is not None else {},
-                "account": {str(conn): connection_id for conn in connections},
-                "key": {}, "device": {}, "udt": {}, "datastore": {}}
+        body = {
+            "name": name,
+            "teamId": self.config.team_id,
+            "states": False,
+            "hook": {str(template_hook): hook_id} if template_hook is not None else {},
+            "account": {str(conn): connection_id for conn in connections},
+            "key": {},
+            "device": {},
+            "udt": {},
+            "datastore": {},
+        }
         params = {"organizationId": self.config.organization_id, "confirmed": "true"}
-        answer = self._call("POST", f"/scenarios/{template_id}/clone", params=params, json=body,
-                            idempotent=False)
+        answer = self._call("POST", f"/scenarios/{template_id}/clone", params=params, json=body, idempotent=False)
         # Public evidence does not settle the envelope: `{"scenario": {...}}` like the other
         # scenario calls, or the bare scenario (one copy of the API reference).
         return answer["scenario"] if isinstance(answer.get("scenario"), dict) else answer
@@ -287,8 +326,12 @@ class MakeClient:
         return self._call("GET", f"/scenarios/{scenario_id}/blueprint")["response"]["blueprint"]
 
     def update_blueprint(self, scenario_id: int, blueprint: dict) -> dict:
-        return self._call("PATCH", f"/scenarios/{scenario_id}", params={"confirmed": "true"},
-                          json={"blueprint": json.dumps(blueprint)})["scenario"]
+        return self._call(
+            "PATCH",
+            f"/scenarios/{scenario_id}",
+            params={"confirmed": "true"},
+            json={"blueprint": json.dumps(blueprint)},
+        )["scenario"]
 
     def start_scenario(self, scenario_id: int) -> dict:
         return self._call("POST", f"/scenarios/{scenario_id}/start")["scenario"]
@@ -301,22 +344,21 @@ class MakeClient:
 
     # -- transport --------------------------------------------------------------------------
     def _find(self, path: str, key: str, name: str, params: dict) -> dict | None:
-        return next((item for item in self._pages(path, key, params) if item.get("name") == name),
-                    None)
+        return next((item for item in self._pages(path, key, params) if item.get("name") == name), None)
 
     def _pages(self, path: str, key: str, params: dict):
         offset = 0
         while True:
-            page = self._call("GET", path, params={**params, "pg[offset]": offset,
-                                                   "pg[limit]": PAGE_SIZE, "pg[sortBy]": "id"})
+            page = self._call(
+                "GET", path, params={**params, "pg[offset]": offset, "pg[limit]": PAGE_SIZE, "pg[sortBy]": "id"}
+            )
             items = page.get(key) or []
             yield from items
             if len(items) < PAGE_SIZE:
                 return
             offset += PAGE_SIZE
 
-    def _call(self, method: str, path: str, *, params=None, json=None, idempotent=True,
-              authenticated=True) -> dict:
+    def _call(self, method: str, path: str, *, params=None, json=None, idempotent=True, authenticated=True) -> dict:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 request = self._http.build_request(method, path, params=params, json=json)
@@ -331,8 +373,7 @@ class MakeClient:
                 if response.is_success:
                     return _json(response)
                 error = error_from_response(response)
-                resend = response.status_code in (429, 502, 503) or (
-                    idempotent and response.status_code in (500, 504))
+                resend = response.status_code in (429, 502, 503) or (idempotent and response.status_code in (500, 504))
             if not (error.retryable and resend) or attempt == MAX_ATTEMPTS:
                 raise error
             self._sleep(self._backoff(attempt, error.retry_after))
@@ -352,6 +393,5 @@ def _json(response: httpx.Response) -> dict:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise MakeServerError("Make answered with a body that is not a JSON object",
-                              status=response.status_code)
+        raise MakeServerError("Make answered with a body that is not a JSON object", status=response.status_code)
     return body

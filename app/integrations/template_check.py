@@ -20,6 +20,7 @@ campaign, so before using it its blueprint (`GET /scenarios/{id}/blueprint`) mus
 `check()` returns `Problem`s (a rule, the blueprint path, parameters), plain data that can be
 stored as JSON; `describe()` words one, with its fix, in the user's language when shown.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,13 +42,31 @@ STATUSES = ("published", "failed", "dry_run_ok")
 # The payload the CMS posts to the hook (app/publishing/payload.py, docs/external-apis.md §4.1,
 # plus "dry_run" on a dry run): a dict is an object's fields, a list an array of such objects.
 PAYLOAD = {
-    "delivery_id": None, "idempotency_key": None, "attempt": None, "fingerprint": None,
-    "campaign": {"id": None, "name": None}, "object": {"id": None, "title": None},
-    "platform": None, "account_identifier": None, "text": None, "link": None,
-    "media": [{"url": None, "mime": None, "size": None, "width": None, "height": None,
-               "duration_s": None, "alt_text": None,
-               "sharepoint": {"drive_id": None, "item_id": None, "etag": None}}],
-    "callback_url": None, "sent_at": None, "dry_run": None,
+    "delivery_id": None,
+    "idempotency_key": None,
+    "attempt": None,
+    "fingerprint": None,
+    "campaign": {"id": None, "name": None},
+    "object": {"id": None, "title": None},
+    "platform": None,
+    "account_identifier": None,
+    "text": None,
+    "link": None,
+    "media": [
+        {
+            "url": None,
+            "mime": None,
+            "size": None,
+            "width": None,
+            "height": None,
+            "duration_s": None,
+            "alt_text": None,
+            "sharepoint": {"drive_id": None, "item_id": None, "etag": None},
+        }
+    ],
+    "callback_url": None,
+    "sent_at": None,
+    "dry_run": None,
     # The network's options, every one of every network (app/network_options.py).
     "options": {option.name: None for options in OPTIONS.values() for option in options},
 }
@@ -55,57 +74,85 @@ PAYLOAD = {
 MESSAGES = {
     "trigger": (
         _l("The scenario does not start with a custom webhook (its first module is %(module)s)."),
-        _l("Make its first module “Webhooks → Custom webhook” (gateway:CustomWebHook): the CMS "
-           "sends each post to that webhook's address.")),
+        _l(
+            "Make its first module “Webhooks → Custom webhook” (gateway:CustomWebHook): the CMS "
+            "sends each post to that webhook's address."
+        ),
+    ),
     "network_missing": (
         _l("No module publishes to a network."),
-        _l("Add the network's module, connected to the account, after the Data Store lookup.")),
+        _l("Add the network's module, connected to the account, after the Data Store lookup."),
+    ),
     "dedupe_missing": (
-        _l("No Data Store lookup of {{1.idempotency_key}}: a post sent twice would be published "
-           "twice."),
-        _l("Add “Data store → Get a record” with the key {{1.idempotency_key}} right after the "
-           "webhook, in the CMS's Data Store.")),
+        _l("No Data Store lookup of {{1.idempotency_key}}: a post sent twice would be published twice."),
+        _l(
+            "Add “Data store → Get a record” with the key {{1.idempotency_key}} right after the "
+            "webhook, in the CMS's Data Store."
+        ),
+    ),
     "dedupe_after": (
         _l("These modules run before the Data Store lookup: %(modules)s."),
-        _l("Move the lookup of {{1.idempotency_key}} before every network module.")),
+        _l("Move the lookup of {{1.idempotency_key}} before every network module."),
+    ),
     "dedupe_unused": (
         _l("These modules run even when the key is already in the Data Store: %(modules)s."),
-        _l("Filter the route to them: continue only when the lookup's external_id does not "
-           "exist, and call back with the stored result otherwise.")),
+        _l(
+            "Filter the route to them: continue only when the lookup's external_id does not "
+            "exist, and call back with the stored result otherwise."
+        ),
+    ),
     "callback_published": (
         _l("No signed callback reports the post published by these modules: %(modules)s."),
-        _l("After the network module, store its result in the Data Store and add “HTTP → Make a "
-           "request” to {{1.callback_url}} with the status “published”, signed like the starter "
-           "blueprints.")),
+        _l(
+            "After the network module, store its result in the Data Store and add “HTTP → Make a "
+            "request” to {{1.callback_url}} with the status “published”, signed like the starter "
+            "blueprints."
+        ),
+    ),
     "callback_failed": (
         _l("These network modules have no error handler that reports the failure: %(modules)s."),
-        _l("Give each network module an error handler with a signed callback whose status is "
-           "“failed”, ended by “Ignore”.")),
+        _l(
+            "Give each network module an error handler with a signed callback whose status is "
+            "“failed”, ended by “Ignore”."
+        ),
+    ),
     "callback_dry_run": (
         _l("No dry-run route: a test from the CMS would never be answered."),
-        _l("Add a route filtered on {{1.dry_run}} equal to true that publishes nothing and sends "
-           "the signed callback with the status “dry_run_ok”.")),
+        _l(
+            "Add a route filtered on {{1.dry_run}} equal to true that publishes nothing and sends "
+            "the signed callback with the status “dry_run_ok”."
+        ),
+    ),
     "dry_run_unguarded": (
         _l("These modules would also run during a dry run: %(modules)s."),
-        _l("Filter the route to the network modules on {{1.dry_run}} not being true.")),
+        _l("Filter the route to the network modules on {{1.dry_run}} not being true."),
+    ),
     "unsigned": (
         _l("The callback in module %(module)s is not signed."),
-        _l("Send the headers webhook-id, webhook-timestamp and webhook-signature "
-           "(v1, then sha256 of id.timestamp.body in base64 with the secret as key), like the "
-           "starter blueprints.")),
+        _l(
+            "Send the headers webhook-id, webhook-timestamp and webhook-signature "
+            "(v1, then sha256 of id.timestamp.body in base64 with the secret as key), like the "
+            "starter blueprints."
+        ),
+    ),
     "wrong_secret": (
-        _l("The callback in module %(module)s is signed with another secret than this "
-           "installation's."),
-        _l("Use this installation's callback secret as the signature's key (flask make "
-           "rerender-scenarios swaps it in templates after a rotation).")),
+        _l("The callback in module %(module)s is signed with another secret than this installation's."),
+        _l(
+            "Use this installation's callback secret as the signature's key (flask make "
+            "rerender-scenarios swaps it in templates after a rotation)."
+        ),
+    ),
     "stop_on_http_error": (
-        _l("The callback in module %(module)s does not stop on an HTTP error: a refused callback "
-           "would be lost."),
-        _l("Set “Evaluate all states as errors” (stopOnHttpError: true) on that module and give "
-           "it a Break error handler.")),
+        _l("The callback in module %(module)s does not stop on an HTTP error: a refused callback would be lost."),
+        _l(
+            "Set “Evaluate all states as errors” (stopOnHttpError: true) on that module and give "
+            "it a Break error handler."
+        ),
+    ),
     "unknown_fields": (
         _l("It maps fields the CMS does not send: %(fields)s."),
-        _l("Map only the payload's fields: %(known)s.")),
+        _l("Map only the payload's fields: %(known)s."),
+    ),
 }
 
 
@@ -132,9 +179,10 @@ def describe(problem: Problem | dict) -> tuple[str, str]:
 
 def from_make_errors(errors: Iterable[dict]) -> list[Problem]:
     """Make's validation answer (`{"path", "problem", "fix"}`) as problems to show alike."""
-    return [Problem("make", error.get("path", ""), {"problem": error.get("problem", ""),
-                                                     "fix": error.get("fix", "")})
-            for error in errors]
+    return [
+        Problem("make", error.get("path", ""), {"problem": error.get("problem", ""), "fix": error.get("fix", "")})
+        for error in errors
+    ]
 
 
 def check(blueprint: dict, *, secrets: Sequence[str] = ()) -> list[Problem]:
@@ -164,7 +212,7 @@ def check(blueprint: dict, *, secrets: Sequence[str] = ()) -> list[Problem]:
 class _Node:
     module: dict
     path: str
-    before: tuple          # the modules run before it on its path (trigger included)
+    before: tuple  # the modules run before it on its path (trigger included)
     handler_of: dict | None  # the module whose error route holds it, if any
 
     @property
@@ -186,11 +234,11 @@ def _nodes(flow: list, prefix: str, *, start: int = 0, before: tuple, handler_of
         yield _Node(module, path, earlier, handler_of)
         for position, route in enumerate(module.get("routes") or []):
             if isinstance(route, dict) and isinstance(route.get("flow"), list):
-                yield from _nodes(route["flow"], f"{path}.routes[{position}].flow",
-                                  before=earlier + (module,), handler_of=handler_of)
+                yield from _nodes(
+                    route["flow"], f"{path}.routes[{position}].flow", before=earlier + (module,), handler_of=handler_of
+                )
         if isinstance(module.get("onerror"), list):
-            yield from _nodes(module["onerror"], f"{path}.onerror", before=earlier + (module,),
-                              handler_of=module)
+            yield from _nodes(module["onerror"], f"{path}.onerror", before=earlier + (module,), handler_of=module)
 
 
 def _app(module: dict) -> str:
@@ -201,9 +249,15 @@ def _is_network(module: dict) -> bool:
     if _app(module) == "http":
         return module.get("module") not in SAFE_HTTP
     parameters = module.get("parameters") if isinstance(module.get("parameters"), dict) else {}
-    return "__IMTCONN__" in parameters or "account" in parameters or any(
-        str(p.get("type", "")).startswith("account:")
-        for p in ((module.get("metadata") or {}).get("parameters") or []) if isinstance(p, dict))
+    return (
+        "__IMTCONN__" in parameters
+        or "account" in parameters
+        or any(
+            str(p.get("type", "")).startswith("account:")
+            for p in ((module.get("metadata") or {}).get("parameters") or [])
+            if isinstance(p, dict)
+        )
+    )
 
 
 def _is_callback(module: dict, trigger_id) -> bool:
@@ -213,15 +267,23 @@ def _is_callback(module: dict, trigger_id) -> bool:
 
 # -- rules ------------------------------------------------------------------------------------
 def _dedupe(nodes, network, trigger_id) -> list[Problem]:
-    lookups = [n.module for n in nodes if n.module.get("module") == LOOKUP
-               and f"{trigger_id}.idempotency_key" in json.dumps(n.module.get("mapper") or {})]
+    lookups = [
+        n.module
+        for n in nodes
+        if n.module.get("module") == LOOKUP
+        and f"{trigger_id}.idempotency_key" in json.dumps(n.module.get("mapper") or {})
+    ]
     if not lookups:
         return [Problem("dedupe_missing")] if network else []
     after = [n for n in network if not any(m in n.before for m in lookups)]
-    unused = [n for n in network if n not in after and not any(
-        _mentions(n.filters, f"{m.get('id')}.") for m in lookups if m in n.before)]
-    return ([Problem("dedupe_after", after[0].path, {"modules": _labels(after)})] if after else []) \
-        + ([Problem("dedupe_unused", unused[0].path, {"modules": _labels(unused)})] if unused else [])
+    unused = [
+        n
+        for n in network
+        if n not in after and not any(_mentions(n.filters, f"{m.get('id')}.") for m in lookups if m in n.before)
+    ]
+    return ([Problem("dedupe_after", after[0].path, {"modules": _labels(after)})] if after else []) + (
+        [Problem("dedupe_unused", unused[0].path, {"modules": _labels(unused)})] if unused else []
+    )
 
 
 def _callbacks(nodes, network, callbacks, trigger_id, secrets) -> list[Problem]:
@@ -229,23 +291,27 @@ def _callbacks(nodes, network, callbacks, trigger_id, secrets) -> list[Problem]:
     outcomes = {n: _statuses(n.module, by_id) for n in callbacks}
     dry = f"{trigger_id}.dry_run"
     problems = []
-    silent = [net for net in network if not any(
-        "published" in found and n.handler_of is None and net.module in n.before
-        for n, found in outcomes.items())]
+    silent = [
+        net
+        for net in network
+        if not any(
+            "published" in found and n.handler_of is None and net.module in n.before for n, found in outcomes.items()
+        )
+    ]
     if silent:
-        problems.append(Problem("callback_published", silent[0].path,
-                                {"modules": _labels(silent)}))
-    unhandled = [net for net in network if not any(
-        "failed" in found and n.handler_of is net.module for n, found in outcomes.items())]
+        problems.append(Problem("callback_published", silent[0].path, {"modules": _labels(silent)}))
+    unhandled = [
+        net
+        for net in network
+        if not any("failed" in found and n.handler_of is net.module for n, found in outcomes.items())
+    ]
     if unhandled:
-        problems.append(Problem("callback_failed", unhandled[0].path,
-                                {"modules": _labels(unhandled)}))
+        problems.append(Problem("callback_failed", unhandled[0].path, {"modules": _labels(unhandled)}))
     if not any("dry_run_ok" in found and _mentions(n.filters, dry) for n, found in outcomes.items()):
         problems.append(Problem("callback_dry_run"))
     exposed = [net for net in network if not _mentions(net.filters, dry)]
     if exposed:
-        problems.append(Problem("dry_run_unguarded", exposed[0].path,
-                                {"modules": _labels(exposed)}))
+        problems.append(Problem("dry_run_unguarded", exposed[0].path, {"modules": _labels(exposed)}))
     for node in callbacks:
         problems += _callback_module(node, secrets)
     return problems
@@ -257,11 +323,17 @@ def _callback_module(node, secrets) -> list[Problem]:
     problems = []
     if mapper.get("stopOnHttpError") is not True:
         problems.append(Problem("stop_on_http_error", node.path, params))
-    headers = {str(h.get("name") or h.get("key") or "").lower(): str(h.get("value") or "")
-               for h in mapper.get("headers") or [] if isinstance(h, dict)}
+    headers = {
+        str(h.get("name") or h.get("key") or "").lower(): str(h.get("value") or "")
+        for h in mapper.get("headers") or []
+        if isinstance(h, dict)
+    }
     arguments = _sha256_arguments(headers.get("webhook-signature", ""))
-    if not {"webhook-id", "webhook-timestamp"} <= set(headers) or len(arguments) < 3 \
-            or _unquote(arguments[1]) != "base64":
+    if (
+        not {"webhook-id", "webhook-timestamp"} <= set(headers)
+        or len(arguments) < 3
+        or _unquote(arguments[1]) != "base64"
+    ):
         problems.append(Problem("unsigned", node.path, params))
     elif secrets and _unquote(arguments[2]) not in secrets:
         problems.append(Problem("wrong_secret", node.path, params))
@@ -272,9 +344,16 @@ def _unknown_fields(blueprint: dict, trigger_id) -> list[Problem]:
     unknown = sorted({ref for ref in _references(blueprint, trigger_id) if not _known(ref)})
     if not unknown:
         return []
-    return [Problem("unknown_fields", "", {
-        "fields": ", ".join(f"{trigger_id}.{ref}" for ref in unknown),
-        "known": ", ".join(f"{trigger_id}.{name}" for name in PAYLOAD)})]
+    return [
+        Problem(
+            "unknown_fields",
+            "",
+            {
+                "fields": ", ".join(f"{trigger_id}.{ref}" for ref in unknown),
+                "known": ", ".join(f"{trigger_id}.{name}" for name in PAYLOAD),
+            },
+        )
+    ]
 
 
 # -- IML, just enough ----------------------------------------------------------------------------
@@ -299,7 +378,7 @@ def _expressions(text: str) -> list[str]:
             elif depth <= 0 and text.startswith("}}", index):
                 break
             index += 1
-        found.append(text[start + 2:index])
+        found.append(text[start + 2 : index])
         position = index + 2
     return found
 
@@ -317,6 +396,7 @@ def _strings(value) -> Iterable[str]:
 
 def _mapped(blueprint: dict) -> Iterable[str]:
     """What the modules map: mappers, filters and parameters, not metadata."""
+
     def modules(flow):
         for module in flow or []:
             if isinstance(module, dict):
@@ -324,6 +404,7 @@ def _mapped(blueprint: dict) -> Iterable[str]:
                 yield from modules(module.get("onerror"))
                 for route in module.get("routes") or []:
                     yield from modules((route or {}).get("flow"))
+
     for module in modules(blueprint.get("flow")):
         for key in ("mapper", "filter", "parameters"):
             yield from _strings(module.get(key))
@@ -331,8 +412,12 @@ def _mapped(blueprint: dict) -> Iterable[str]:
 
 def _references(blueprint: dict, module_id) -> set[str]:
     pattern = re.compile(_REF % re.escape(str(module_id)))
-    return {match.group(1) for text in _mapped(blueprint) for expression in _expressions(text)
-            for match in pattern.finditer(expression)}
+    return {
+        match.group(1)
+        for text in _mapped(blueprint)
+        for expression in _expressions(text)
+        for match in pattern.finditer(expression)
+    }
 
 
 def _known(reference: str) -> bool:
@@ -356,8 +441,7 @@ def _mentions(filters: list[dict], reference: str) -> bool:
     """Whether a filter's condition maps `reference` (`"2."`: any output of module 2)."""
     tail = "" if reference.endswith(".") else r"\b"
     pattern = re.compile(r"(?<![\w.`])" + re.escape(reference) + tail)
-    return any(pattern.search(expression) for text in _strings(filters)
-               for expression in _expressions(text))
+    return any(pattern.search(expression) for text in _strings(filters) for expression in _expressions(text))
 
 
 def _statuses(module: dict, by_id: dict) -> set[str]:
@@ -378,7 +462,7 @@ def _sha256_arguments(value: str) -> list[str]:
         if start < 0:
             continue
         arguments, depth, current, quoted = [], 0, "", False
-        for char in expression[start + 7:]:
+        for char in expression[start + 7 :]:
             if quoted:
                 quoted = char != '"'
             elif char == '"':

@@ -1,4 +1,5 @@
 """What the Make check pages show, worded in the reader's language (docs/make-operations.md)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ DOCTOR_RUN_TTL_S = 15 * 60  # a doctor run asked for and not reported within thi
 @dataclass(frozen=True)
 class ScenarioBox:
     scenario: CampaignScenario
-    problems: list[tuple[str, str]]   # (what is wrong, how to fix it)
+    problems: list[tuple[str, str]]  # (what is wrong, how to fix it)
     dry_run: dry_run.State
     can_test: bool
 
@@ -31,8 +32,9 @@ def scenario_box(scenario: CampaignScenario) -> ScenarioBox:
     check = checks.last("scenario", scenario.id)
     problems = check.results.get("problems", []) if check and not check.ok else []
     state = dry_run.state(scenario)
-    return ScenarioBox(scenario, described(problems), state,
-                       can_test=scenario.status is ScenarioStatus.READY and state.settled)
+    return ScenarioBox(
+        scenario, described(problems), state, can_test=scenario.status is ScenarioStatus.READY and state.settled
+    )
 
 
 def described(problems: list[dict]) -> list[tuple[str, str]]:
@@ -41,7 +43,7 @@ def described(problems: list[dict]) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Report:
-    lines: list[tuple[str, str, str]]   # (check, status, sentence)
+    lines: list[tuple[str, str, str]]  # (check, status, sentence)
     checked_at: datetime | None
     failed: bool
     running: bool
@@ -56,8 +58,12 @@ def doctor_report() -> Report:
     lines = last.results.get("checks", []) if last else []
     asked = redis_store.client.get(_asked_key())
     running = asked is not None and (last is None or last.checked_at.timestamp() < float(asked))
-    return Report([(line["check"], line["status"], doctor.describe(line)) for line in lines],
-                  last.checked_at if last else None, doctor.failed(lines), running)
+    return Report(
+        [(line["check"], line["status"], doctor.describe(line)) for line in lines],
+        last.checked_at if last else None,
+        doctor.failed(lines),
+        running,
+    )
 
 
 def request_doctor_run() -> None:

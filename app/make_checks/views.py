@@ -17,8 +17,7 @@ def _polled(settled: bool) -> int:
 
 def _box(scenario, status=None):
     box = service.scenario_box(scenario)
-    return render("make/scenario.html", block="box", box=box,
-                  status=status or _polled(box.dry_run.settled))
+    return render("make/scenario.html", block="box", box=box, status=status or _polled(box.dry_run.settled))
 
 
 @bp.get("/campaigns/<int:campaign_id>/scenarios/<int:scenario_id>")
@@ -45,8 +44,7 @@ def scenario_dry_run(campaign_id, scenario_id):
 @role_required(Role.ADMIN)
 def doctor():
     report = service.doctor_report()
-    return render("make/doctor.html", block="report", report=report,
-                  status=_polled(not report.running))
+    return render("make/doctor.html", block="report", report=report, status=_polled(not report.running))
 
 
 @bp.post("/doctor")
@@ -54,8 +52,9 @@ def doctor():
 def run_doctor():
     service.request_doctor_run()
     db.session.commit()
-    return fragment_or_redirect("make/doctor.html", "report", url_for("make_checks.doctor"),
-                                report=service.doctor_report())
+    return fragment_or_redirect(
+        "make/doctor.html", "report", url_for("make_checks.doctor"), report=service.doctor_report()
+    )
 
 
 @bp.get("/drift")

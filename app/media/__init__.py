@@ -12,8 +12,12 @@ def _register(state) -> None:
     from app.search.fits import NETWORKS
 
     state.app.jinja_env.filters.update(filesize=display.filesize, duration=display.duration)
-    state.app.jinja_env.globals.update(media_kind_label=display.kind_label, media_status_label=display.status_label,
-                                       asset_status_label=display.asset_status_label, fit_networks=NETWORKS)
+    state.app.jinja_env.globals.update(
+        media_kind_label=display.kind_label,
+        media_status_label=display.status_label,
+        asset_status_label=display.asset_status_label,
+        fit_networks=NETWORKS,
+    )
     state.app.extensions.setdefault("media_url_builder", signed_media_url)
 
 

@@ -1,4 +1,5 @@
 """`flask media sweep`: the media files nothing references, removed (local) or reported (SharePoint)."""
+
 from __future__ import annotations
 
 import click
@@ -22,8 +23,9 @@ def _graph_client():
 
 @media_cli.command("sweep")
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
-@click.option("--sharepoint-delete", is_flag=True,
-              help="Also delete the SharePoint orphans (by default they are only listed).")
+@click.option(
+    "--sharepoint-delete", is_flag=True, help="Also delete the SharePoint orphans (by default they are only listed)."
+)
 def sweep(dry_run, sharepoint_delete):
     """Remove the media files no asset references, older than MEDIA_ORPHAN_MIN_AGE_S."""
     report = sweeper.sweep_local(dry_run=dry_run)
@@ -43,5 +45,6 @@ def sweep(dry_run, sharepoint_delete):
     state = "deleted" if report.sharepoint_deleted else "reported, kept (--sharepoint-delete deletes them)"
     click.echo(f"sharepoint: {tally.count} item(s) of no asset ({tally.bytes} bytes), {state}")
     for item in report.sharepoint_items:
-        click.echo(f"  {item['name']} ({item['id']}, {item.get('size', 0)} bytes, "
-                   f"modified {item['lastModifiedDateTime']})")
+        click.echo(
+            f"  {item['name']} ({item['id']}, {item.get('size', 0)} bytes, modified {item['lastModifiedDateTime']})"
+        )

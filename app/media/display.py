@@ -1,4 +1,5 @@
 """How media facts read in the user's language: sizes, durations, kinds, statuses."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,8 +9,11 @@ from flask_babel import format_decimal, lazy_gettext as _l
 from app.models import MediaKind, MediaStatus
 
 KIND_LABELS = {MediaKind.IMAGE: _l("Image"), MediaKind.VIDEO: _l("Video"), MediaKind.DOCUMENT: _l("PDF")}
-STATUS_LABELS = {MediaStatus.PROCESSING: _l("Processing"), MediaStatus.READY: _l("Ready"),
-                 MediaStatus.FAILED: _l("Failed")}
+STATUS_LABELS = {
+    MediaStatus.PROCESSING: _l("Processing"),
+    MediaStatus.READY: _l("Ready"),
+    MediaStatus.FAILED: _l("Failed"),
+}
 UNITS = (_l("bytes"), _l("KB"), _l("MB"), _l("GB"))
 
 

@@ -24,6 +24,7 @@ a second run at the same time finds the row taken and does nothing. When Graph h
 the token (410), the enumeration restarts from the link it gives, and every item is compared
 again: that is safe, as an unchanged item compares equal.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,6 +56,7 @@ REVIEW_REASON = "new version found in SharePoint"
 @dataclass(frozen=True)
 class Found:
     """A version made outside the CMS, as downloaded."""
+
     item_id: str
     version: str
     size: int
@@ -106,8 +108,12 @@ def _ensure_cursor(name: str) -> None:
 
 
 def _lock(name: str) -> StorageCursor | None:
-    return db.session.scalar(sa.select(StorageCursor).where(StorageCursor.name == name)
-                             .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    return db.session.scalar(
+        sa.select(StorageCursor)
+        .where(StorageCursor.name == name)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _apply(storage, items: list[dict]) -> None:
@@ -115,9 +121,11 @@ def _apply(storage, items: list[dict]) -> None:
     latest = {item["id"]: item for item in items if "id" in item}  # an item listed twice: its last state
     if not latest:
         return
-    assets = db.session.scalars(sa.select(MediaAsset).where(
-        MediaAsset.storage_backend == StorageBackend.SHAREPOINT,
-        MediaAsset.storage_item_id.in_(list(latest))).order_by(MediaAsset.id)).all()
+    assets = db.session.scalars(
+        sa.select(MediaAsset)
+        .where(MediaAsset.storage_backend == StorageBackend.SHAREPOINT, MediaAsset.storage_item_id.in_(list(latest)))
+        .order_by(MediaAsset.id)
+    ).all()
     for asset in assets:
         item = latest[asset.storage_item_id]
         if "deleted" in item:
@@ -143,7 +151,7 @@ def _new_version(storage, asset: MediaAsset) -> Found | None:
             digest.update(chunk)
             size += len(chunk)
             if len(head) < SNIFF_BYTES:
-                head += chunk[:SNIFF_BYTES - len(head)]
+                head += chunk[: SNIFF_BYTES - len(head)]
     except StorageUnavailable:
         raise
     except StorageError as exc:  # deleted or changed again meanwhile: the feed will say so
@@ -168,11 +176,15 @@ def _record(asset_id: int, found: Found) -> None:
     found_type = _sniffed(found.head)
     data = {"storage_version": found.version, "size": found.size, "sha256": found.sha256}
     if found_type is None or found_type.kind is not asset.kind:
-        refusal = (f"The new version {found.version} in SharePoint is not a file of the kind this asset holds "
-                   f"({asset.kind.value}): replace it in SharePoint or through the media library.")
+        refusal = (
+            f"The new version {found.version} in SharePoint is not a file of the kind this asset holds "
+            f"({asset.kind.value}): replace it in SharePoint or through the media library."
+        )
     elif _holder(found.sha256, asset.id) is not None or not _take(asset, found, found_type):
-        refusal = (f"The new version {found.version} in SharePoint has the same bytes as another file of the "
-                   f"library (“{_holder(found.sha256, asset.id)}”), which keeps each file once.")
+        refusal = (
+            f"The new version {found.version} in SharePoint has the same bytes as another file of the "
+            f"library (“{_holder(found.sha256, asset.id)}”), which keeps each file once."
+        )
     else:
         refusal = None
         data["version"] = asset.version
@@ -198,8 +210,7 @@ def _sniffed(head: bytes) -> FileType | None:
 
 def _holder(sha256: str, asset_id: int) -> str | None:
     """The title of the other asset holding these bytes, if any."""
-    return db.session.scalar(sa.select(MediaAsset.title).where(MediaAsset.sha256 == sha256,
-                                                               MediaAsset.id != asset_id))
+    return db.session.scalar(sa.select(MediaAsset.title).where(MediaAsset.sha256 == sha256, MediaAsset.id != asset_id))
 
 
 def _take(asset: MediaAsset, found: Found, found_type: FileType) -> bool:

@@ -18,6 +18,7 @@ language) otherwise:
 
 What each check accepts and refuses, and the public sources of the formats: docs/uploads.md.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -36,8 +37,14 @@ from app.models import MediaKind
 VIDEO_PROBE = Path(video_probe.__file__)
 # The child's decoding stops after video_probe.MAX_SECONDS; this bounds its start and the rest
 VIDEO_PROBE_TIMEOUT_S = video_probe.MAX_SECONDS + 40
-PILLOW_FORMATS = {"image/jpeg": {"JPEG", "MPO"}, "image/png": {"PNG"}, "image/gif": {"GIF"},
-                  "image/webp": {"WEBP"}, "image/heic": {"HEIF"}, "image/heif": {"HEIF"}}
+PILLOW_FORMATS = {
+    "image/jpeg": {"JPEG", "MPO"},
+    "image/png": {"PNG"},
+    "image/gif": {"GIF"},
+    "image/webp": {"WEBP"},
+    "image/heic": {"HEIF"},
+    "image/heif": {"HEIF"},
+}
 FFMPEG_FORMATS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
 # Decoding a large image takes hundreds of MiB: one at a time per web process keeps the
 # memory of several simultaneous uploads to that of one.
@@ -75,8 +82,13 @@ def _pixels(path: Path) -> None:
         pass
     except Exception:  # an unreadable header: the decoding below says it is damaged
         return
-    raise Refused(_l("The image has too many pixels: the limit is %(limit)s million.",
-                     limit=format_decimal(limit / 1e6, format="#,##0.#")), 422)
+    raise Refused(
+        _l(
+            "The image has too many pixels: the limit is %(limit)s million.",
+            limit=format_decimal(limit / 1e6, format="#,##0.#"),
+        ),
+        422,
+    )
 
 
 def _ends(path: Path, found: FileType) -> None:
@@ -85,8 +97,13 @@ def _ends(path: Path, found: FileType) -> None:
     except structure.Damaged:
         raise damaged(found.label) from None
     except structure.Trailing:
-        raise Refused(_l("Other data follows the end of the %(label)s content: files that can hide "
-                         "other content are refused.", label=found.label), 422) from None
+        raise Refused(
+            _l(
+                "Other data follows the end of the %(label)s content: files that can hide other content are refused.",
+                label=found.label,
+            ),
+            422,
+        ) from None
 
 
 def _decode_image(path: Path, found: FileType) -> None:
@@ -99,9 +116,13 @@ def _decode_image(path: Path, found: FileType) -> None:
                     frame.draft(frame.mode, (1, 1))  # the smallest scale libjpeg decodes to
                 frame.load()
     except Image.DecompressionBombError:
-        raise Refused(_l("The image has too many pixels: the limit is %(limit)s million.",
-                         limit=format_decimal(current_app.config["MEDIA_MAX_IMAGE_PIXELS"] / 1e6,
-                                              format="#,##0.#")), 422) from None
+        raise Refused(
+            _l(
+                "The image has too many pixels: the limit is %(limit)s million.",
+                limit=format_decimal(current_app.config["MEDIA_MAX_IMAGE_PIXELS"] / 1e6, format="#,##0.#"),
+            ),
+            422,
+        ) from None
     except Exception:  # whatever a decoder raises about these bytes
         raise damaged(found.label) from None
 
@@ -111,16 +132,22 @@ def _decode_video(path: Path, found: FileType) -> None:
     packages, nothing of the app's folder on its path); its one-word answer, or a crash or a
     timeout (counted as damaged), decides."""
     try:
-        done = subprocess.run([sys.executable, "-I", str(VIDEO_PROBE), str(path), FFMPEG_FORMATS[found.mime]],
-                              capture_output=True, text=True, timeout=VIDEO_PROBE_TIMEOUT_S)
+        done = subprocess.run(
+            [sys.executable, "-I", str(VIDEO_PROBE), str(path), FFMPEG_FORMATS[found.mime]],
+            capture_output=True,
+            text=True,
+            timeout=VIDEO_PROBE_TIMEOUT_S,
+        )
         answer = done.stdout.strip() if done.returncode == 0 else "damaged"
     except subprocess.TimeoutExpired:
         answer = "damaged"
     if answer == "no_stream":
-        raise Refused(_l("The file has no video stream: only videos are accepted as %(label)s.",
-                         label=found.label), 422)
+        raise Refused(
+            _l("The file has no video stream: only videos are accepted as %(label)s.", label=found.label), 422
+        )
     if answer == "no_frames":
-        raise Refused(_l("No picture of the video could be decoded: the file is damaged or "
-                         "uses an unknown codec."), 422)
+        raise Refused(
+            _l("No picture of the video could be decoded: the file is damaged or uses an unknown codec."), 422
+        )
     if answer != "ok":
         raise damaged(found.label)

@@ -7,6 +7,7 @@ the file is replaced later. It is signed with `SECRET_KEY` (itsdangerous, its ow
 `SECRET_KEY_FALLBACKS` still verify during a rotation) and expires after `MEDIA_LINK_MAX_AGE`
 seconds (default 24 h).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -21,6 +21,7 @@ reachable or not, including those packed in object streams, with the names alrea
 A password that protects the opening is refused too: neither the preview nor this check could
 read it. Encryption that only restricts printing or copying opens with the empty password.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,10 +39,11 @@ MAX_SECONDS = 30.0
 BLANK = b" \t\r\n\f\x00\xef\xbb\xbf"  # white space, NUL, a UTF-8 byte order mark
 
 SCRIPT = _l("The PDF contains JavaScript: documents with scripts are refused.")
-LAUNCH = _l("The PDF contains an action that starts a program or opens another file: such documents "
-            "are refused.")
-AUTOMATIC = _l("The PDF contains actions that run by themselves (when a page opens or a field is used): "
-               "such documents are refused.")
+LAUNCH = _l("The PDF contains an action that starts a program or opens another file: such documents are refused.")
+AUTOMATIC = _l(
+    "The PDF contains actions that run by themselves (when a page opens or a field is used): "
+    "such documents are refused."
+)
 ATTACHED = _l("The PDF contains attached files: send the document without its attachments.")
 
 
@@ -66,15 +68,21 @@ def _edges(path: Path) -> None:
         handle.seek(0, 2)
         handle.seek(max(0, handle.tell() - EDGE_BYTES))
         tail = handle.read()
-    if head[:head.find(b"%PDF-")].strip(BLANK):
-        raise Refused(_l("Other data comes before the start of the PDF: files that can hide other content "
-                         "are refused."), 422)
+    if head[: head.find(b"%PDF-")].strip(BLANK):
+        raise Refused(
+            _l("Other data comes before the start of the PDF: files that can hide other content are refused."), 422
+        )
     end = tail.rfind(b"%%EOF")
     if end < 0:
         raise Damaged("no end-of-file marker")
-    if tail[end + 5:].strip(BLANK):
-        raise Refused(_l("Other data follows the end of the %(label)s content: files that can hide "
-                         "other content are refused.", label="PDF"), 422)
+    if tail[end + 5 :].strip(BLANK):
+        raise Refused(
+            _l(
+                "Other data follows the end of the %(label)s content: files that can hide other content are refused.",
+                label="PDF",
+            ),
+            422,
+        )
 
 
 def _objects(path: Path) -> None:
@@ -112,7 +120,11 @@ def _dictionary(entries) -> None:
         raise Refused(LAUNCH, 422)
     if "/AA" in keys:
         raise Refused(AUTOMATIC, 422)
-    if keys & {"/EmbeddedFiles", "/EF"} or subtype == "/FileAttachment" or str(entries.get("/Type", "")) == "/EmbeddedFile":
+    if (
+        keys & {"/EmbeddedFiles", "/EF"}
+        or subtype == "/FileAttachment"
+        or str(entries.get("/Type", "")) == "/EmbeddedFile"
+    ):
         raise Refused(ATTACHED, 422)
 
 

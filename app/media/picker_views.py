@@ -13,6 +13,7 @@ offers by default only the files that fit every one of them (app/search/fits.py)
 show them all. It also follows the form's target boxes (`<input data-platform>`) as they
 change (media.js), unless loaded with `follow=none` (e.g. a picker for one network's files).
 """
+
 import re
 
 from flask import abort, request
@@ -37,8 +38,10 @@ def _field() -> str:
 
 
 def _selected(field: str) -> list:
-    ids = service.change_selection(request.args.getlist(field, type=int),
-                                   **{op: request.args.get(op, type=int) for op in ("add", "remove", "up", "down")})
+    ids = service.change_selection(
+        request.args.getlist(field, type=int),
+        **{op: request.args.get(op, type=int) for op in ("add", "remove", "up", "down")},
+    )
     return service.assets_in_order(ids)
 
 
@@ -46,9 +49,17 @@ def _selected(field: str) -> list:
 @role_required(Role.EDITOR)
 def picker():
     field, state = _field(), ui.State.from_args(request.args, PREFIX)
-    return render("media/picker.html", block="picker", field=field, state=state, filters=state.filters,
-                  listing=ui.listing(state, limit=PAGE_SIZE, prefix=PREFIX), selected=_selected(field),
-                  follow_targets=request.args.get("follow") != "none", title=_l("Choose media"))
+    return render(
+        "media/picker.html",
+        block="picker",
+        field=field,
+        state=state,
+        filters=state.filters,
+        listing=ui.listing(state, limit=PAGE_SIZE, prefix=PREFIX),
+        selected=_selected(field),
+        follow_targets=request.args.get("follow") != "none",
+        title=_l("Choose media"),
+    )
 
 
 @bp.get("/picker/results")
@@ -57,14 +68,29 @@ def picker_results():
     field, state, cursor = _field(), ui.State.from_args(request.args, PREFIX), request.args.get("cursor")
     more = bool(cursor) or state.page > 1
     listing = ui.listing(state, cursor, limit=PAGE_SIZE, prefix=PREFIX, facets=not more)
-    return render("media/picker.html", block="picker_more" if more else "results", field=field, state=state,
-                  filters=state.filters, listing=listing, selected=[], title=_l("Choose media"))
+    return render(
+        "media/picker.html",
+        block="picker_more" if more else "results",
+        field=field,
+        state=state,
+        filters=state.filters,
+        listing=listing,
+        selected=[],
+        title=_l("Choose media"),
+    )
 
 
 @bp.get("/picker/selection")
 @role_required(Role.EDITOR)
 def picker_selection():
     field = _field()
-    return render("media/picker.html", block="selection", field=field, selected=_selected(field),
-                  state=ui.State(), filters=service.Filters(), listing=ui.Listing([], {}, None, []),
-                  title=_l("Choose media"))
+    return render(
+        "media/picker.html",
+        block="selection",
+        field=field,
+        selected=_selected(field),
+        state=ui.State(),
+        filters=service.Filters(),
+        listing=ui.Listing([], {}, None, []),
+        title=_l("Choose media"),
+    )

@@ -8,6 +8,7 @@ a medium preview for the detail page (WebP, under `MEDIA_ROOT/derived/<asset id>
 version so a rerun overwrites the same files). `process` runs twice harmlessly: an asset that
 has settled, or whose file was replaced meanwhile, is left to the message of its version.
 """
+
 from __future__ import annotations
 
 import functools
@@ -92,9 +93,14 @@ def _video(path: Path) -> Extracted:
         turn = round(frame.rotation or 0)  # a phone's portrait video: degrees counterclockwise
         if turn % 180:
             width, height = height, width
-        return Extracted(frame.to_image().rotate(turn, expand=True) if turn else frame.to_image(), width, height,
-                         Decimal(str(round(duration, 3))) if duration else None,
-                         Decimal(str(round(float(rate), 3))) if rate else None, stream.codec_context.name)
+        return Extracted(
+            frame.to_image().rotate(turn, expand=True) if turn else frame.to_image(),
+            width,
+            height,
+            Decimal(str(round(duration, 3))) if duration else None,
+            Decimal(str(round(float(rate), 3))) if rate else None,
+            stream.codec_context.name,
+        )
 
 
 def _pdf(path: Path) -> Extracted:

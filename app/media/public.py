@@ -4,6 +4,7 @@ Its signature and expiry are its proof (docs/architecture.md, "Routes open witho
 A forged or unknown token gets 404 and an expired one 410, each with a one-line body that says
 nothing about the asset.
 """
+
 from flask import Blueprint, Response
 
 from app.media import links

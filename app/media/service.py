@@ -1,6 +1,7 @@
 """The library's questions and the asset-level changes: listing with filters and keyset
 pagination, the detail of one asset, the campaigns that use it, its title, description and alt
 text, deleting it, sending a failed upload again."""
+
 from __future__ import annotations
 
 import re
@@ -49,6 +50,7 @@ class FieldError(Exception):
 @dataclass(frozen=True)
 class Field:
     """One of the asset's words, edited inline on its page and saved on its own."""
+
     name: str
     label: str
     hint: str
@@ -59,13 +61,27 @@ class Field:
 
 # X takes alt texts of 1,000 characters at most (POST /2/media/metadata, `alt_text.text`,
 # docs.x.com "Create Media metadata"), the shortest limit of the networks that take one.
-FIELDS = {f.name: f for f in (
-    Field("title", _l("Title"), _l("How the file is named in the library and in search results."), False, 200,
-          required=True),
-    Field("description", _l("Description"), _l("Notes for the team: where, who, rights, credits."), True, 5000),
-    Field("alt_text", _l("Alt text"), _l("What the image shows, for people who cannot see it. Sent to the "
-                                         "networks that take it."), True, 1000),
-)}
+FIELDS = {
+    f.name: f
+    for f in (
+        Field(
+            "title",
+            _l("Title"),
+            _l("How the file is named in the library and in search results."),
+            False,
+            200,
+            required=True,
+        ),
+        Field("description", _l("Description"), _l("Notes for the team: where, who, rights, credits."), True, 5000),
+        Field(
+            "alt_text",
+            _l("Alt text"),
+            _l("What the image shows, for people who cannot see it. Sent to the networks that take it."),
+            True,
+            1000,
+        ),
+    )
+}
 
 
 def _int(value: str | None) -> int | None:
@@ -85,6 +101,7 @@ class Filters:
     `fits`: networks every file must fit (the library's checkboxes and chips). The picker of a
     post form also gets the post's target networks (`for`) and keeps only the files that fit
     every one of them unless told otherwise (`anyfit`), app/search/fits.py."""
+
     kind: str = ""
     tag: str = ""
     uploader: int | None = None
@@ -93,7 +110,7 @@ class Filters:
     fits: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
     anyfit: bool = False
-    unread: tuple[tuple[str, str], ...] = ()   # (date filter name, text typed) not understood
+    unread: tuple[tuple[str, str], ...] = ()  # (date filter name, text typed) not understood
 
     @classmethod
     def from_args(cls, args, prefix: str = "") -> "Filters":
@@ -104,19 +121,27 @@ class Filters:
         days = {name: parse_date(text) if text else None for name, text in typed.items()}
         # The picker's "fits every target" box: a hidden `anyfit=1` that the box, ticked, overrides with 0.
         anyfit = args.getlist(prefix + "anyfit")
-        return cls(kind=kind if kind in {k.value for k in MediaKind} else "",
-                   tag=" ".join(args.get(prefix + "tag", "").split())[:80],
-                   uploader=_int(args.get(prefix + "uploader")), **days,
-                   fits=_networks(args.getlist(prefix + "fits")), targets=_networks(args.getlist(prefix + "for")),
-                   anyfit="1" in anyfit and "0" not in anyfit,
-                   unread=tuple((name, text) for name, text in typed.items() if text and days[name] is None))
+        return cls(
+            kind=kind if kind in {k.value for k in MediaKind} else "",
+            tag=" ".join(args.get(prefix + "tag", "").split())[:80],
+            uploader=_int(args.get(prefix + "uploader")),
+            **days,
+            fits=_networks(args.getlist(prefix + "fits")),
+            targets=_networks(args.getlist(prefix + "for")),
+            anyfit="1" in anyfit and "0" not in anyfit,
+            unread=tuple((name, text) for name, text in typed.items() if text and days[name] is None),
+        )
 
     def query_args(self, prefix: str = "") -> dict:
         """The filters as a link carries them: dates in ISO; what was not understood left out."""
         names = {"targets": "for"}
-        return {prefix + names.get(k, k): (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple)
-                                           else "1" if v is True else v)
-                for k, v in asdict(self).items() if v and k != "unread"}
+        return {
+            prefix + names.get(k, k): (
+                v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else "1" if v is True else v
+            )
+            for k, v in asdict(self).items()
+            if v and k != "unread"
+        }
 
     @property
     def required_fits(self) -> tuple[str, ...]:
@@ -159,8 +184,9 @@ def _filtered(filters: Filters) -> sa.Select:
     if filters.date_to:
         query = query.where(MediaAsset.created_at < _local_midnight_utc(filters.date_to + timedelta(days=1)))
     for network in filters.required_fits:
-        query = query.where(fits.condition(Platform(network), MediaAsset.kind, MediaAsset.size_bytes,
-                                           MediaAsset.duration_s))
+        query = query.where(
+            fits.condition(Platform(network), MediaAsset.kind, MediaAsset.size_bytes, MediaAsset.duration_s)
+        )
     return query
 
 
@@ -210,8 +236,9 @@ def get_readable(asset_id: int, user) -> MediaAsset:
 def _submitted_uses(asset_id: int) -> sa.Select:
     from app.versions import posts_using
 
-    return sa.select(ContentObject.campaign_id).where(ContentObject.id.in_(posts_using(asset_id)),
-                                                      ContentObject.status != ObjectStatus.DRAFT)
+    return sa.select(ContentObject.campaign_id).where(
+        ContentObject.id.in_(posts_using(asset_id)), ContentObject.status != ObjectStatus.DRAFT
+    )
 
 
 def assets_in_order(ids: list[int]) -> list[MediaAsset]:
@@ -220,8 +247,9 @@ def assets_in_order(ids: list[int]) -> list[MediaAsset]:
     return [found[i] for i in ids if i in found]
 
 
-def change_selection(ids: list[int], *, add: int | None = None, remove: int | None = None,
-                     up: int | None = None, down: int | None = None) -> list[int]:
+def change_selection(
+    ids: list[int], *, add: int | None = None, remove: int | None = None, up: int | None = None, down: int | None = None
+) -> list[int]:
     """The picker's ordered selection after one click (each id once, order kept)."""
     ids = list(dict.fromkeys(ids))
     if add is not None and add not in ids:
@@ -240,8 +268,11 @@ def campaigns_using(asset: MediaAsset, *, submitted_only: bool = False) -> list[
     (what an approver sees of them)."""
     from app.versions import posts_using
 
-    objects = (_submitted_uses(asset.id) if submitted_only else
-               sa.select(ContentObject.campaign_id).where(ContentObject.id.in_(posts_using(asset.id))))
+    objects = (
+        _submitted_uses(asset.id)
+        if submitted_only
+        else sa.select(ContentObject.campaign_id).where(ContentObject.id.in_(posts_using(asset.id)))
+    )
     return list(db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(objects)).order_by(Campaign.name)))
 
 
@@ -250,11 +281,17 @@ def detail(asset: MediaAsset, *, editor: bool = True) -> dict:
     link and only the campaigns of the posts submitted to them."""
     campaigns, storage_failure = campaigns_using(asset, submitted_only=not editor), transfers.storage_failure(asset)
     shared = editor and (asset.storage_item_id or transfers.pending(asset))
-    return {"asset": asset, "fields": field_rows(asset), "campaigns": campaigns, "can_delete": editor and not campaigns,
-            "storage_failure": storage_failure,
-            "versions": _versions(asset), "uploading": transfers.pending(asset) and not storage_failure,
-            "public_link": signed_media_url(asset) if shared else None,
-            "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#")}
+    return {
+        "asset": asset,
+        "fields": field_rows(asset),
+        "campaigns": campaigns,
+        "can_delete": editor and not campaigns,
+        "storage_failure": storage_failure,
+        "versions": _versions(asset),
+        "uploading": transfers.pending(asset) and not storage_failure,
+        "public_link": signed_media_url(asset) if shared else None,
+        "link_hours": format_decimal(current_app.config["MEDIA_LINK_MAX_AGE"] / 3600, format="#,##0.#"),
+    }
 
 
 def _versions(asset: MediaAsset) -> list:
@@ -266,8 +303,7 @@ def _versions(asset: MediaAsset) -> list:
     try:
         if not storage.deferred:  # a folder listing: nothing to save
             return storage.versions(asset.storage_item_id)
-        return version_cache.versions(asset.id, asset.storage_version,
-                                      partial(storage.versions, asset.storage_item_id))
+        return version_cache.versions(asset.id, asset.storage_version, partial(storage.versions, asset.storage_item_id))
     except StorageUnavailable:
         return []
 
@@ -277,7 +313,7 @@ def clean_title(filename: str) -> str:
     "IMG 2041 final")."""
     stem = filename.rpartition(".")[0] if "." in filename.strip(".") else filename
     words = " ".join(re.sub(r"[_.\-+]+", " ", stem).split())
-    return (words or filename)[:FIELDS["title"].max_length]
+    return (words or filename)[: FIELDS["title"].max_length]
 
 
 def name_upload(asset: MediaAsset) -> None:
@@ -285,13 +321,21 @@ def name_upload(asset: MediaAsset) -> None:
     asset.title = clean_title(asset.filename)
 
 
-def field_rows(asset: MediaAsset, *, values: dict | None = None, errors: dict | None = None,
-               saved: str | None = None) -> list[dict]:
+def field_rows(
+    asset: MediaAsset, *, values: dict | None = None, errors: dict | None = None, saved: str | None = None
+) -> list[dict]:
     """The page's editable fields with their value (what was typed, after a refusal), error and
     whether it was just saved."""
     values, errors = values or {}, errors or {}
-    return [{"field": f, "value": values.get(f.name, getattr(asset, f.name)), "error": errors.get(f.name),
-             "saved": saved == f.name} for f in FIELDS.values()]
+    return [
+        {
+            "field": f,
+            "value": values.get(f.name, getattr(asset, f.name)),
+            "error": errors.get(f.name),
+            "saved": saved == f.name,
+        }
+        for f in FIELDS.values()
+    ]
 
 
 def update_field(asset: MediaAsset, name: str, value: str, user) -> bool:
@@ -323,9 +367,19 @@ def alt_text_problems(assets: list[MediaAsset]) -> list:
     """A post's images without alt text, as problems that keep it from review (one per image)."""
     from app.networks import Problem
 
-    return [Problem("alt_text_missing", str(_l("“%(title)s” has no alt text: add one on its page in the media "
-                                               "library before sending the post to review.", title=asset.title)))
-            for asset in missing_alt_text(assets)]
+    return [
+        Problem(
+            "alt_text_missing",
+            str(
+                _l(
+                    "“%(title)s” has no alt text: add one on its page in the media "
+                    "library before sending the post to review.",
+                    title=asset.title,
+                )
+            ),
+        )
+        for asset in missing_alt_text(assets)
+    ]
 
 
 def retry_storing(asset: MediaAsset, user) -> None:
@@ -350,6 +404,8 @@ def delete_asset(asset: MediaAsset, user) -> None:
         send_after_commit(db.session(), discard_media, asset.id, asset.storage_backend.value, asset.storage_item_id)
     elif asset.storage_item_id:
         call_after_commit(db.session(), storage.delete, asset.storage_item_id)
-    call_after_commit(db.session(), partial(shutil.rmtree, ignore_errors=True), media_root() / "derived" / str(asset.id))
+    call_after_commit(
+        db.session(), partial(shutil.rmtree, ignore_errors=True), media_root() / "derived" / str(asset.id)
+    )
     schedule_media_sync(db.session(), [asset.id])  # the index drops ids the database no longer has
     db.session.delete(asset)

@@ -5,6 +5,7 @@
 that is a PDF); a name without an extension contradicts nothing. MP4 and QuickTime share the
 ISO media file format and cameras name either one `.mov` or `.mp4`, so those two may swap.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,23 @@ TYPES = {t.mime: t for t in (JPEG, PNG, GIF, WEBP, HEIC, HEIF, MP4, MOV, WEBM, P
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 HEIF_BRANDS = {b"mif1", b"msf1"}
 AVIF_BRANDS = {b"avif", b"avis"}
-MP4_BRANDS = {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
-              b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"f4v "}
+MP4_BRANDS = {
+    b"isom",
+    b"iso2",
+    b"iso3",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4V ",
+    b"M4VH",
+    b"M4VP",
+    b"dash",
+    b"mmp4",
+    b"f4v ",
+}
 QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 SCRIPT_CARRIER = re.compile(rb"<(svg|html|!doctype\s+html|script|body|head|iframe)[\s>/]", re.I)
 
@@ -69,8 +85,7 @@ def sniff(head: bytes) -> FileType:
         return found
     if SCRIPT_CARRIER.search(head[:4096]):
         raise Refused(_l("SVG and HTML files are refused: they can carry scripts."))
-    raise Refused(_l("This type of file is not accepted. Accepted types: %(types)s.",
-                     types=ALLOWED_LABEL))
+    raise Refused(_l("This type of file is not accepted. Accepted types: %(types)s.", types=ALLOWED_LABEL))
 
 
 def _binary(head: bytes) -> FileType | None:
@@ -95,8 +110,8 @@ def _binary(head: bytes) -> FileType | None:
 
 def _iso_media(head: bytes) -> FileType | None:
     size = int.from_bytes(head[:4], "big")
-    box = head[8:min(max(size, 16), 256)]
-    major, compatible = box[:4], {box[i:i + 4] for i in range(8, len(box) - 3, 4)}
+    box = head[8 : min(max(size, 16), 256)]
+    major, compatible = box[:4], {box[i : i + 4] for i in range(8, len(box) - 3, 4)}
     brands = {major} | compatible
     if major == b"qt  ":
         return MOV
@@ -116,8 +131,9 @@ def check_name(name: str, found: FileType) -> None:
     if not dot or not stem:
         return
     if extension.lower() not in found.extensions:
-        raise Refused(_l("The content of “%(name)s” is %(label)s, which contradicts its name.",
-                         name=name, label=found.label), 422)
+        raise Refused(
+            _l("The content of “%(name)s” is %(label)s, which contradicts its name.", name=name, label=found.label), 422
+        )
 
 
 def clean_filename(raw: str) -> str:
@@ -127,10 +143,9 @@ def clean_filename(raw: str) -> str:
     disguise an extension) are removed; what is left is never a path anywhere in the CMS.
     """
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(" " if unicodedata.category(c)[0] == "Z" else c for c in name
-                   if unicodedata.category(c)[0] != "C")
+    name = "".join(" " if unicodedata.category(c)[0] == "Z" else c for c in name if unicodedata.category(c)[0] != "C")
     name = " ".join(name.split()).strip(". ")
     if len(name) > 200:
         stem, dot, extension = name.rpartition(".")
-        name = (stem[:200 - len(extension) - 1] + dot + extension) if dot and len(extension) <= 10 else name[:200]
+        name = (stem[: 200 - len(extension) - 1] + dot + extension) if dot and len(extension) <= 10 else name[:200]
     return name or "file"

@@ -6,6 +6,7 @@ ranges, or an `If-Range` that no longer matches, get the whole file (RFC 9110 al
 A version still waiting for its remote backend is served from its staged file; any other from
 the backend that stored the asset, whichever backend new files go to now.
 """
+
 from __future__ import annotations
 
 import os
@@ -85,8 +86,13 @@ def version_response(asset: MediaAsset, version: str | None, *, cache_control: s
             abort(404)
         read = partial(_read_stored, storage, asset.storage_item_id, version)
     etag = f"{asset.id}-{version}"
-    headers = {"Content-Type": mime, "Accept-Ranges": "bytes", "ETag": f'"{etag}"',
-               "X-Content-Type-Options": "nosniff", "Content-Disposition": _disposition(asset.filename)}
+    headers = {
+        "Content-Type": mime,
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{etag}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": _disposition(asset.filename),
+    }
     if cache_control:
         headers["Cache-Control"] = cache_control
     return ranged_response(read, size, etag, headers)

@@ -20,6 +20,7 @@ walk finds that end from the format's own framing and `ends()` compares it with 
 another format behind the magic bytes) and `Trailing` when bytes follow its end. Zero bytes
 after the end are tolerated (some cameras pad their files); nothing else is.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -68,13 +69,13 @@ def _size(handle) -> int:
 def _u16(data, at: int) -> int:
     if at + 2 > len(data):
         raise IndexError("cut short")
-    return int.from_bytes(data[at:at + 2], "big")
+    return int.from_bytes(data[at : at + 2], "big")
 
 
 def _u32(data, at: int, order: str = "big") -> int:
     if at + 4 > len(data):
         raise IndexError("cut short")
-    return int.from_bytes(data[at:at + 4], order)
+    return int.from_bytes(data[at : at + 4], order)
 
 
 # -- JPEG ------------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def _jpeg(data) -> int:
         start = end
         while start < len(data) and data[start] == 0:
             start += 1
-        if start >= len(data) or data[start:start + 2] != b"\xff\xd8":
+        if start >= len(data) or data[start : start + 2] != b"\xff\xd8":
             break
         end, _ = _one_jpeg(data, start)
     return trailers.end(data, end, iso=_iso) if end < len(data) else end
@@ -97,7 +98,7 @@ def _jpeg(data) -> int:
 
 def _one_jpeg(data, start: int) -> tuple[int, bool]:
     """(the offset after this picture's EOI, whether it declares an MPO chain)."""
-    if data[start:start + 2] != b"\xff\xd8":
+    if data[start : start + 2] != b"\xff\xd8":
         raise Damaged("no SOI")
     pos, multi = start + 2, False
     while True:
@@ -116,7 +117,7 @@ def _one_jpeg(data, start: int) -> tuple[int, bool]:
         length = _u16(data, pos + 2)
         if length < 2:
             raise Damaged("segment length")
-        if marker == APP2 and data[pos + 4:pos + 8] == b"MPF\x00":
+        if marker == APP2 and data[pos + 4 : pos + 8] == b"MPF\x00":
             multi = True
         pos += 2 + length
         if marker == SOS:
@@ -140,10 +141,11 @@ def _entropy_end(data, pos: int) -> int:
 
 # -- PNG -------------------------------------------------------------------------------------
 
+
 def _png(data) -> int:
     pos = 8
     while True:
-        length, kind = _u32(data, pos), bytes(data[pos + 4:pos + 8])
+        length, kind = _u32(data, pos), bytes(data[pos + 4 : pos + 8])
         if length > 0x7FFFFFFF or not kind.isalpha():
             raise Damaged(f"chunk at {pos}")
         body_end = pos + 8 + length
@@ -157,11 +159,12 @@ def _png(data) -> int:
 def _crc32(data, start: int, end: int) -> int:
     crc = 0
     for at in range(start, end, 1 << 20):  # in slices: one IDAT may hold the whole image
-        crc = zlib.crc32(data[at:min(at + (1 << 20), end)], crc)
+        crc = zlib.crc32(data[at : min(at + (1 << 20), end)], crc)
     return crc
 
 
 # -- GIF -------------------------------------------------------------------------------------
+
 
 def _gif(data) -> int:
     pos = 13 + _colour_table(data[10])
@@ -191,6 +194,7 @@ def _sub_blocks(data, pos: int) -> int:
 
 # -- RIFF (WebP) -----------------------------------------------------------------------------
 
+
 def _riff(data) -> int:
     size = _u32(data, 4, "little")
     return 8 + size + (size & 1)
@@ -199,13 +203,33 @@ def _riff(data) -> int:
 # -- ISO base media file format (HEIC, MP4, QuickTime) ---------------------------------------
 
 # The boxes found at the top level of these files (ISO/IEC 14496-12, 23008-12, QuickTime).
-TOP_BOXES = {b"ftyp", b"styp", b"moov", b"mdat", b"meta", b"free", b"skip", b"wide", b"pnot", b"uuid",
-             b"moof", b"mfra", b"sidx", b"ssix", b"prft", b"emsg", b"pdin", b"udta", b"idat", b"iinf"}
+TOP_BOXES = {
+    b"ftyp",
+    b"styp",
+    b"moov",
+    b"mdat",
+    b"meta",
+    b"free",
+    b"skip",
+    b"wide",
+    b"pnot",
+    b"uuid",
+    b"moof",
+    b"mfra",
+    b"sidx",
+    b"ssix",
+    b"prft",
+    b"emsg",
+    b"pdin",
+    b"udta",
+    b"idat",
+    b"iinf",
+}
 
 
 def _iso(data, pos: int = 0) -> int:
     while pos + 8 <= len(data):
-        size, kind = _u32(data, pos), data[pos + 4:pos + 8]
+        size, kind = _u32(data, pos), data[pos + 4 : pos + 8]
         if kind not in TOP_BOXES:
             if pos:
                 return pos  # something else follows the last box
@@ -213,7 +237,7 @@ def _iso(data, pos: int = 0) -> int:
         if size == 0:  # the last box, to the end of the file
             return len(data)
         if size == 1:
-            size = int.from_bytes(data[pos + 8:pos + 16], "big")
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
             if size < 16:
                 raise Damaged(f"box size at {pos}")
         elif size < 8:
@@ -236,7 +260,7 @@ def _vint(data, pos: int, keep_marker: bool) -> tuple[int, int, bool]:
     length = 9 - first.bit_length() if first else 9
     if length > 8:
         raise Damaged(f"variable-length integer at {pos}")
-    value = int.from_bytes(data[pos:pos + length], "big")
+    value = int.from_bytes(data[pos : pos + length], "big")
     bits = 7 * length
     payload = value & ((1 << bits) - 1)
     return (value if keep_marker else payload), pos + length, payload == (1 << bits) - 1
@@ -259,6 +283,14 @@ def _ebml(data) -> int:
     return pos
 
 
-WALKERS = {"image/jpeg": _jpeg, "image/png": _png, "image/gif": _gif, "image/webp": _riff,
-           "image/heic": _iso, "image/heif": _iso, "video/mp4": _iso, "video/quicktime": _iso,
-           "video/webm": _ebml}
+WALKERS = {
+    "image/jpeg": _jpeg,
+    "image/png": _png,
+    "image/gif": _gif,
+    "image/webp": _riff,
+    "image/heic": _iso,
+    "image/heif": _iso,
+    "video/mp4": _iso,
+    "video/quicktime": _iso,
+    "video/webm": _ebml,
+}

@@ -20,6 +20,7 @@ team's SharePoint unasked is too dangerous. An item whose name a pending transfe
 (app/storage/sharepoint.py) is not an orphan. Graph is called only from the CLI, never from a
 request, and the periodic actor sweeps the local kinds only.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -51,6 +52,7 @@ class Tally:
 @dataclass
 class Report:
     """What was removed (or, in a dry run, would be), per kind; the SharePoint orphans found."""
+
     dry_run: bool
     kinds: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in LOCAL_KINDS})
     sharepoint_items: list[dict] = field(default_factory=list)
@@ -114,15 +116,18 @@ def _referenced(root: Path) -> dict[str, set[str]]:
     staged = db.session.scalars(sa.select(MediaTransfer.staging_path))
     refs = db.session.scalars(sa.select(MediaAsset.storage_item_id).where(MediaAsset.storage_item_id.is_not(None)))
     ids = db.session.scalars(sa.select(MediaAsset.id))
-    return {"tmp": set(), "staging": {(root / p).name for p in staged},
-            "objects": set(refs) | _rendition_refs(),
-            "derived": {str(i) for i in ids}}
+    return {
+        "tmp": set(),
+        "staging": {(root / p).name for p in staged},
+        "objects": set(refs) | _rendition_refs(),
+        "derived": {str(i) for i in ids},
+    }
 
 
 def local_orphans() -> list[Orphan]:
     root, min_age = media_root(), _min_age()
     found = list(_candidates(root))  # listed before the database is read: a file and its row
-    keep = _referenced(root)         # committed meanwhile are seen together
+    keep = _referenced(root)  # committed meanwhile are seen together
     db.session.rollback()  # hold no transaction while the files go
     orphans = []
     for kind, path in found:
@@ -148,8 +153,7 @@ def _rendition_refs() -> set[str]:
     """The stored files of renditions (app/renditions): kept while their row exists."""
     from app.models import Rendition
 
-    return set(db.session.scalars(sa.select(Rendition.storage_item_id)
-                                  .where(Rendition.storage_item_id.is_not(None))))
+    return set(db.session.scalars(sa.select(Rendition.storage_item_id).where(Rendition.storage_item_id.is_not(None))))
 
 
 def forget_superseded_renditions() -> int:
@@ -159,9 +163,13 @@ def forget_superseded_renditions() -> int:
     from app.models import Rendition
 
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=_min_age())
-    gone = db.session.execute(sa.delete(Rendition).where(
-        Rendition.asset_id == MediaAsset.id, Rendition.asset_version < MediaAsset.version,
-        Rendition.updated_at < cutoff)).rowcount
+    gone = db.session.execute(
+        sa.delete(Rendition).where(
+            Rendition.asset_id == MediaAsset.id,
+            Rendition.asset_version < MediaAsset.version,
+            Rendition.updated_at < cutoff,
+        )
+    ).rowcount
     db.session.commit()
     return gone
 
@@ -180,6 +188,7 @@ def sweep_local(*, dry_run: bool = False) -> Report:
 
 # -- SharePoint ------------------------------------------------------------------------------
 
+
 def _modified(item: dict) -> datetime:
     return datetime.fromisoformat(item["lastModifiedDateTime"].replace("Z", "+00:00"))
 
@@ -196,9 +205,13 @@ def sharepoint_orphans(client) -> list[dict]:
     adoptable = {name.casefold() for name in db.session.scalars(sa.select(MediaTransfer.item_name))}
     db.session.rollback()
     now = datetime.now(timezone.utc)
-    return [item for item in items
-            if item["id"] not in refs and item["name"].casefold() not in adoptable
-            and (now - _modified(item)).total_seconds() >= _min_age()]
+    return [
+        item
+        for item in items
+        if item["id"] not in refs
+        and item["name"].casefold() not in adoptable
+        and (now - _modified(item)).total_seconds() >= _min_age()
+    ]
 
 
 def sweep_sharepoint(client, report: Report, *, delete: bool = False) -> Report:

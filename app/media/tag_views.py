@@ -1,4 +1,5 @@
 """Tags on assets (inline and in bulk), the autocomplete options, and the admin's tag page."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,8 +16,9 @@ def _tag_editor(asset, error=None):
         if error:
             flash(str(error), "error")
         return redirect(url_for("media.detail", asset_id=asset.id), 303)
-    return render("media/detail.html", block="tags", asset=asset, tag_error=error, can_edit=True,
-                  status=422 if error else 200)
+    return render(
+        "media/detail.html", block="tags", asset=asset, tag_error=error, can_edit=True, status=422 if error else 200
+    )
 
 
 @bp.post("/<int:asset_id>/tags")
@@ -58,8 +60,14 @@ def bulk_tags():
     if not wants_fragment():
         flash(str(error or message), "error" if error else "success")
         return redirect(url_for("media.index"), 303)
-    body, status, headers = render("media/index.html", block="bulk_result", assets=assets, message=message,
-                                   error=error, status=422 if error else 200)
+    body, status, headers = render(
+        "media/index.html",
+        block="bulk_result",
+        assets=assets,
+        message=message,
+        error=error,
+        status=422 if error else 200,
+    )
     if not error:
         headers["HX-Trigger"] = "media-changed"  # the facet counts fetch themselves again
     return body, status, headers
@@ -82,8 +90,12 @@ def rename_tag(tag_id):
         flash(str(exc.message), "error")
         return redirect(url_for("media.tags_admin"), 303)
     db.session.commit()
-    flash(_("“%(old)s” was merged into “%(new)s”.", old=old, new=kept.name) if kept.id != tag_id
-          else _("Renamed to “%(new)s”.", new=kept.name), "success")
+    flash(
+        _("“%(old)s” was merged into “%(new)s”.", old=old, new=kept.name)
+        if kept.id != tag_id
+        else _("Renamed to “%(new)s”.", new=kept.name),
+        "success",
+    )
     return redirect(url_for("media.tags_admin"), 303)
 
 

@@ -5,6 +5,7 @@ Normalisation folds case (Unicode case folding) and collapses spaces but keeps a
 "Été 2026", "été  2026" and "ÉTÉ 2026" are one tag while "Ete 2026" stays another: in French an
 accent can change the word. The name as first typed is kept for display.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -46,8 +47,9 @@ def _checked(raw: str) -> str:
 
 def get_or_create(raw: str) -> Tag:
     name = _checked(raw)
-    db.session.execute(insert(Tag).values(name=name, normalized=normalize(name))
-                       .on_conflict_do_nothing(index_elements=["normalized"]))
+    db.session.execute(
+        insert(Tag).values(name=name, normalized=normalize(name)).on_conflict_do_nothing(index_elements=["normalized"])
+    )
     return db.session.scalar(sa.select(Tag).where(Tag.normalized == normalize(name)))
 
 
@@ -61,8 +63,14 @@ def suggestions(prefix: str, limit: int = 20) -> list[Tag]:
 
 def all_with_counts() -> list[tuple[Tag, int]]:
     count = sa.func.count(media_tags.c.media_asset_id)
-    return list(db.session.execute(sa.select(Tag, count).outerjoin(media_tags, media_tags.c.tag_id == Tag.id)
-                                   .group_by(Tag.id).order_by(Tag.normalized)))
+    return list(
+        db.session.execute(
+            sa.select(Tag, count)
+            .outerjoin(media_tags, media_tags.c.tag_id == Tag.id)
+            .group_by(Tag.id)
+            .order_by(Tag.normalized)
+        )
+    )
 
 
 def get(tag_id: int) -> Tag | None:
@@ -74,8 +82,12 @@ def tag_assets(assets: list[MediaAsset], raw: str, user) -> tuple[Tag, list[Medi
     tag = get_or_create(raw)
     added = []
     for asset in assets:
-        inserted = db.session.execute(insert(media_tags).values(media_asset_id=asset.id, tag_id=tag.id)
-                                      .on_conflict_do_nothing().returning(media_tags.c.tag_id)).first()
+        inserted = db.session.execute(
+            insert(media_tags)
+            .values(media_asset_id=asset.id, tag_id=tag.id)
+            .on_conflict_do_nothing()
+            .returning(media_tags.c.tag_id)
+        ).first()
         if inserted:
             added.append(asset)
             audit.record("media.tagged", asset, actor=user, data={"tag": tag.name, "tag_id": tag.id})
@@ -86,9 +98,11 @@ def tag_assets(assets: list[MediaAsset], raw: str, user) -> tuple[Tag, list[Medi
 def untag_assets(assets: list[MediaAsset], tag: Tag, user) -> list[MediaAsset]:
     removed = []
     for asset in assets:
-        deleted = db.session.execute(sa.delete(media_tags).where(media_tags.c.media_asset_id == asset.id,
-                                                                 media_tags.c.tag_id == tag.id)
-                                     .returning(media_tags.c.tag_id)).first()
+        deleted = db.session.execute(
+            sa.delete(media_tags)
+            .where(media_tags.c.media_asset_id == asset.id, media_tags.c.tag_id == tag.id)
+            .returning(media_tags.c.tag_id)
+        ).first()
         if deleted:
             removed.append(asset)
             audit.record("media.untagged", asset, actor=user, data={"tag": tag.name, "tag_id": tag.id})
@@ -129,8 +143,7 @@ def merge(source: Tag, target: Tag, user) -> Tag:
     if source.id == target.id:
         raise TagError(_l("A tag cannot be merged into itself."))
     moved = sa.select(media_tags.c.media_asset_id, sa.literal(target.id)).where(media_tags.c.tag_id == source.id)
-    db.session.execute(insert(media_tags).from_select(["media_asset_id", "tag_id"], moved)
-                       .on_conflict_do_nothing())
+    db.session.execute(insert(media_tags).from_select(["media_asset_id", "tag_id"], moved).on_conflict_do_nothing())
     audit.record("tag.merged", target, actor=user, data={"from": source.name, "from_id": source.id})
     _sync_tagged(target)
     db.session.delete(source)
@@ -148,8 +161,13 @@ def bulk(assets: list[MediaAsset], raw: str, action: str, user) -> str:
         if tag is None:
             raise TagError(_l("No tag is named “%(name)s”.", name=display_name(raw)))
         done = untag_assets(assets, tag, user)
-        return ngettext("Tag “%(tag)s” removed from %(num)d file.", "Tag “%(tag)s” removed from %(num)d files.",
-                        len(done), tag=tag.name)
+        return ngettext(
+            "Tag “%(tag)s” removed from %(num)d file.",
+            "Tag “%(tag)s” removed from %(num)d files.",
+            len(done),
+            tag=tag.name,
+        )
     tag, done = tag_assets(assets, raw, user)
-    return ngettext("Tag “%(tag)s” added to %(num)d file.", "Tag “%(tag)s” added to %(num)d files.",
-                    len(done), tag=tag.name)
+    return ngettext(
+        "Tag “%(tag)s” added to %(num)d file.", "Tag “%(tag)s” added to %(num)d files.", len(done), tag=tag.name
+    )

@@ -17,6 +17,7 @@ Anything else after EOI (an HTML page, a script, an archive) is still refused, a
 trailer block that starts like markup. Sources, and what no real file has confirmed yet:
 docs/uploads.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,16 +37,16 @@ def end(data, jpeg_end: int, *, iso) -> int:
 
 
 def _le32(data, at: int) -> int:
-    return int.from_bytes(data[at:at + 4], "little")
+    return int.from_bytes(data[at : at + 4], "little")
 
 
 def _samsung(data, start: int) -> bool:
     size = len(data)
-    if size - start < 20 or data[size - 4:size] != b"SEFT":
+    if size - start < 20 or data[size - 4 : size] != b"SEFT":
         return False
     length = _le32(data, size - 8)
     directory = size - 8 - length
-    if length < 12 or directory < start or data[directory:directory + 4] != b"SEFH":
+    if length < 12 or directory < start or data[directory : directory + 4] != b"SEFH":
         return False
     count = _le32(data, directory + 8)
     if 12 + 12 * count > length:
@@ -57,10 +58,10 @@ def _samsung(data, start: int) -> bool:
             return False
         block = directory - back
         name_length = _le32(data, block + 4)
-        name = bytes(data[block + 8:block + 8 + name_length])
-        if data[block:block + 2] != b"\0\0" or name_length + 8 > block_size or not NAME.fullmatch(name):
+        name = bytes(data[block + 8 : block + 8 + name_length])
+        if data[block : block + 2] != b"\0\0" or name_length + 8 > block_size or not NAME.fullmatch(name):
             return False
-        if SCRIPT_CARRIER.search(data[block + 8 + name_length:block + min(block_size, 4096)]):
+        if SCRIPT_CARRIER.search(data[block + 8 + name_length : block + min(block_size, 4096)]):
             return False
         first = max(first, back)
     return directory - first == start
@@ -70,8 +71,8 @@ def _motion_video(data, start: int, iso) -> bool:
     from app.media.structure import Damaged
 
     rest = len(data) - start
-    declared = {int(n) for n in DECLARED_VIDEO.findall(data[:min(start, XMP_WINDOW)])}
-    if rest not in declared or data[start + 4:start + 8] != b"ftyp":
+    declared = {int(n) for n in DECLARED_VIDEO.findall(data[: min(start, XMP_WINDOW)])}
+    if rest not in declared or data[start + 4 : start + 8] != b"ftyp":
         return False
     try:
         return iso(data, start) == len(data)

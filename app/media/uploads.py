@@ -17,6 +17,7 @@ byte (408), through the connection's socket, which the development server (`werk
 and gunicorn (`gunicorn.socket`) put in the WSGI environ; behind another server, the reverse
 proxy's body timeout is the only one (see the README).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,16 +64,17 @@ class Received:
 def limits() -> dict[str, int]:
     """Bytes allowed per kind (`image`, `video`, `document`)."""
     config = current_app.config
-    return {MediaKind.IMAGE.value: config["MEDIA_MAX_IMAGE_BYTES"], MediaKind.VIDEO.value: config["MEDIA_MAX_VIDEO_BYTES"],
-            MediaKind.DOCUMENT.value: config["MEDIA_MAX_DOCUMENT_BYTES"]}
+    return {
+        MediaKind.IMAGE.value: config["MEDIA_MAX_IMAGE_BYTES"],
+        MediaKind.VIDEO.value: config["MEDIA_MAX_VIDEO_BYTES"],
+        MediaKind.DOCUMENT.value: config["MEDIA_MAX_DOCUMENT_BYTES"],
+    }
 
 
 def _too_large(limit: int, found: FileType | None = None) -> Refused:
     if found is None:
-        return Refused(_l("The file is larger than the largest accepted size (%(limit)s).",
-                          limit=filesize(limit)), 413)
-    return Refused(_l("%(label)s files are limited to %(limit)s.", label=found.label,
-                      limit=filesize(limit)), 413)
+        return Refused(_l("The file is larger than the largest accepted size (%(limit)s).", limit=filesize(limit)), 413)
+    return Refused(_l("%(label)s files are limited to %(limit)s.", label=found.label, limit=filesize(limit)), 413)
 
 
 def receive(stream: BinaryIO, raw_name: str, declared_length: int | None) -> Received:
@@ -135,8 +137,13 @@ def _read(stream, size: int) -> bytes:
         if not _timed_out(exc):
             raise Refused(INTERRUPTED, 400) from None
         seconds = current_app.config["UPLOAD_READ_TIMEOUT_S"]
-        raise Refused(_l("No data arrived for %(seconds)s seconds: the upload was stopped. Try again.",
-                         seconds=format_decimal(seconds, format="#,##0.#")), 408) from None
+        raise Refused(
+            _l(
+                "No data arrived for %(seconds)s seconds: the upload was stopped. Try again.",
+                seconds=format_decimal(seconds, format="#,##0.#"),
+            ),
+            408,
+        ) from None
 
 
 def _timed_out(exc: BaseException | None) -> bool:
@@ -196,14 +203,25 @@ def add_asset(received: Received, user) -> tuple[MediaAsset, bool]:
         existing = _same_bytes(received.sha256)
         if existing is None:
             storage = get_storage()
-            asset = MediaAsset(title=received.name.rpartition(".")[0] or received.name, filename=received.name,
-                               mime=received.type.mime, kind=received.type.kind, size_bytes=received.size,
-                               sha256=received.sha256, storage_backend=storage.backend,
-                               status=MediaStatus.PROCESSING, uploaded_by_id=user.id)
+            asset = MediaAsset(
+                title=received.name.rpartition(".")[0] or received.name,
+                filename=received.name,
+                mime=received.type.mime,
+                kind=received.type.kind,
+                size_bytes=received.size,
+                sha256=received.sha256,
+                storage_backend=storage.backend,
+                status=MediaStatus.PROCESSING,
+                uploaded_by_id=user.id,
+            )
             if _flush_or_none(asset):
                 _store(storage, asset, received)
-                audit.record("media.uploaded", asset, actor=user,
-                             data={"filename": asset.filename, "size": asset.size_bytes, "sha256": asset.sha256})
+                audit.record(
+                    "media.uploaded",
+                    asset,
+                    actor=user,
+                    data={"filename": asset.filename, "size": asset.size_bytes, "sha256": asset.sha256},
+                )
                 send_after_commit(db.session(), process_media, asset.id)
                 schedule_media_sync(db.session(), [asset.id])
                 return asset, False
@@ -223,8 +241,7 @@ def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
             raise Refused(_l("The new file must be of the same kind as the one it replaces."), 422)
         holder = _same_bytes(received.sha256)
         if holder is not None:
-            raise Refused(_l("These exact bytes are already in the library: “%(title)s”.",
-                             title=holder.title), 409)
+            raise Refused(_l("These exact bytes are already in the library: “%(title)s”.", title=holder.title), 409)
         asset.filename, asset.mime, asset.size_bytes = received.name, received.type.mime, received.size
         asset.sha256, asset.version = received.sha256, asset.version + 1
         asset.status, asset.failure_reason = MediaStatus.PROCESSING, None
@@ -234,8 +251,12 @@ def replace_file(asset_id: int, received: Received, user) -> MediaAsset:
     except BaseException:
         received.discard()
         raise
-    audit.record("media.replaced", asset, actor=user,
-                 data={"filename": asset.filename, "version": asset.version, "size": asset.size_bytes})
+    audit.record(
+        "media.replaced",
+        asset,
+        actor=user,
+        data={"filename": asset.filename, "version": asset.version, "size": asset.size_bytes},
+    )
     # What was approved is what gets published: posts approved with the old file go back to review.
     from app.reviews.service import objects_using_media, reopen_after_change
 

@@ -9,6 +9,7 @@ prints one word: `ok`, `format` (the container is not the one the first bytes cl
 `no_stream` (no video stream), `no_frames` (no picture decodes) or `damaged` (FFmpeg cannot read
 it). Imports nothing of the app, so the child starts in a fraction of a second.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,6 @@
 """The library: grid, detail, previews, files, uploads and replacements (editors; approvers read
 the assets of the posts submitted to them, since reviews show them: service.get_readable)."""
+
 from urllib.parse import unquote
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -31,9 +32,16 @@ def index():
     state, cursor = ui.State.from_args(request.args), request.args.get("cursor")
     more = bool(cursor) or state.page > 1
     listing = ui.listing(state, cursor, facets=not more)
-    body, status, headers = render("media/index.html", block="more" if more else "listing", state=state,
-                                   filters=state.filters, listing=listing, uploaders=service.uploaders(),
-                                   limits=uploads.limits(), can_manage_tags=current_user.has_role(Role.ADMIN))
+    body, status, headers = render(
+        "media/index.html",
+        block="more" if more else "listing",
+        state=state,
+        filters=state.filters,
+        listing=listing,
+        uploaders=service.uploaders(),
+        limits=uploads.limits(),
+        can_manage_tags=current_user.has_role(Role.ADMIN),
+    )
     if wants_fragment() and not more:  # the address bar shows the state without the empty fields
         headers["HX-Push-Url"] = url_for("media.index", **state.query_args())
     return body, status, headers
@@ -62,8 +70,13 @@ def card(asset_id):
 def detail(asset_id):
     """Editors work on the asset here; approvers read it (the assets of the posts they review)."""
     asset, editor = service.get_readable(asset_id, current_user), current_user.has_role(Role.EDITOR)
-    return render("media/detail.html", block="panel", status=_settled_status(asset),
-                  can_edit=editor, **service.detail(asset, editor=editor))
+    return render(
+        "media/detail.html",
+        block="panel",
+        status=_settled_status(asset),
+        can_edit=editor,
+        **service.detail(asset, editor=editor),
+    )
 
 
 @bp.post("/<int:asset_id>/retry-storing")
@@ -82,9 +95,18 @@ def retry_storing(asset_id):
 
 def _retried(asset_id: int, message: str, category: str, status: int):
     asset = service.get_asset(asset_id)
-    return fragment_or_redirect("media/detail.html", "panel", url_for("media.detail", asset_id=asset_id),
-                                message=message, category=category, status=status, can_edit=True,
-                                retry_message=message, retry_category=category, **service.detail(asset))
+    return fragment_or_redirect(
+        "media/detail.html",
+        "panel",
+        url_for("media.detail", asset_id=asset_id),
+        message=message,
+        category=category,
+        status=status,
+        can_edit=True,
+        retry_message=message,
+        retry_category=category,
+        **service.detail(asset),
+    )
 
 
 DERIVED_MAX_AGE = 3600  # an hour fresh, then revalidated: a 304 costs headers only
@@ -97,8 +119,14 @@ def _derived(asset_id: int, kind: str):
     path = getattr(asset, f"{kind}_path")
     if not path or not (media_root() / path).is_file():
         abort(404)
-    response = send_file(media_root() / path, mimetype="image/webp", max_age=DERIVED_MAX_AGE, conditional=True,
-                         etag=f"{asset.id}-v{asset.version}-{kind}", last_modified=None)
+    response = send_file(
+        media_root() / path,
+        mimetype="image/webp",
+        max_age=DERIVED_MAX_AGE,
+        conditional=True,
+        etag=f"{asset.id}-v{asset.version}-{kind}",
+        last_modified=None,
+    )
     response.cache_control.public, response.cache_control.private = False, True
     return response
 
@@ -143,8 +171,14 @@ def update_field(asset_id, name):
 def _field(asset, name: str, status: int, **state):
     rows = service.field_rows(asset, **state)
     if wants_fragment():
-        return render("media/detail.html", block="field", status=status, asset=asset, can_edit=True,
-                      row=next(row for row in rows if row["field"].name == name))
+        return render(
+            "media/detail.html",
+            block="field",
+            status=status,
+            asset=asset,
+            can_edit=True,
+            row=next(row for row in rows if row["field"].name == name),
+        )
     if status == 200:
         flash(_("Saved."), "success")
         return redirect(url_for("media.detail", asset_id=asset.id), 303)
@@ -157,8 +191,7 @@ def _received() -> uploads.Received:
         raise Refused(_("Send the file as the raw body of the request (application/octet-stream)."), 415)
     db.session.rollback()  # give the connection back to the pool while the body streams in (minutes)
     with uploads.read_timeout(request.environ):
-        return uploads.receive(request.stream, unquote(request.headers.get("X-Filename", "")),
-                               request.content_length)
+        return uploads.receive(request.stream, unquote(request.headers.get("X-Filename", "")), request.content_length)
 
 
 def _refused(exc: Refused):
@@ -177,10 +210,18 @@ def upload():
     if not duplicate:
         service.name_upload(asset)
     db.session.commit()
-    message = (_("Already in the library as “%(title)s”: the existing file is used, nothing was copied.",
-                 title=asset.title) if duplicate else _("Uploaded; previews are being made."))
-    return jsonify(id=asset.id, duplicate=duplicate, message=message, url=url_for("media.detail", asset_id=asset.id),
-                   tile=render_template("media/_tile.html", asset=asset))
+    message = (
+        _("Already in the library as “%(title)s”: the existing file is used, nothing was copied.", title=asset.title)
+        if duplicate
+        else _("Uploaded; previews are being made.")
+    )
+    return jsonify(
+        id=asset.id,
+        duplicate=duplicate,
+        message=message,
+        url=url_for("media.detail", asset_id=asset.id),
+        tile=render_template("media/_tile.html", asset=asset),
+    )
 
 
 @bp.post("/<int:asset_id>/file")

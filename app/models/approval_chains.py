@@ -7,6 +7,7 @@ of one post, for the content it saw (its fingerprint); `ApprovalProgress` is whe
 review stands (the step it waits for, kept by app/reviews/chains.py so the queue can filter in
 SQL) and, once approved, until when that approval is valid.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,12 +21,13 @@ from app.models.users import User
 
 
 class StepRule(StrEnum):
-    ANY = "any"      # one approval of one of its approvers completes the step
-    ALL = "all"      # every one of its approvers must approve
+    ANY = "any"  # one approval of one of its approvers completes the step
+    ALL = "all"  # every one of its approvers must approve
 
 
 approval_step_approvers = sa.Table(
-    "approval_step_approvers", db.metadata,
+    "approval_step_approvers",
+    db.metadata,
     sa.Column("step_id", sa.ForeignKey("approval_steps.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
@@ -52,11 +54,11 @@ class ApprovalStep(db.Model):
     rule: Mapped[StepRule] = mapped_column(enum_column(StepRule, "step_rule"), default=StepRule.ANY)
     # Everyone holding this role is an approver of the step (besides the named users).
     role: Mapped[Role | None] = mapped_column(enum_column(Role, "step_role"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
 
-    users: Mapped[list[User]] = relationship(secondary=approval_step_approvers, lazy="selectin",
-                                             order_by=User.name)
+    users: Mapped[list[User]] = relationship(secondary=approval_step_approvers, lazy="selectin", order_by=User.name)
 
 
 class StepApproval(db.Model):
@@ -72,8 +74,9 @@ class StepApproval(db.Model):
     review_link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("review_links.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(sa.String(120))
     fingerprint: Mapped[str] = mapped_column(sa.String(80))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
 
 
 class ApprovalProgress(db.Model):

@@ -1,4 +1,5 @@
 """Shared column helpers and the status vocabularies (docs/external-apis.md §4.3)."""
+
 from __future__ import annotations
 
 import enum

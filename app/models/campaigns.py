@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import (CampaignStatus, ObjectStatus, Platform, ScenarioStatus, Timestamps,
-                             enum_column)
+from app.models.base import CampaignStatus, ObjectStatus, Platform, ScenarioStatus, Timestamps, enum_column
 
 if TYPE_CHECKING:  # the relationship below names it; SQLAlchemy resolves it by name
     from app.models.platforms import SocialAccount
@@ -17,8 +16,7 @@ if TYPE_CHECKING:  # the relationship below names it; SQLAlchemy resolves it by 
 class Campaign(Timestamps, db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
-        sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
-                           name="dates_ordered"),
+        sa.CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,9 +43,7 @@ class CampaignScenario(Timestamps, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
-    social_account_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("social_accounts.id", ondelete="RESTRICT"), index=True
-    )
+    social_account_id: Mapped[int] = mapped_column(sa.ForeignKey("social_accounts.id", ondelete="RESTRICT"), index=True)
     make_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     make_hook_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     make_hook_udid: Mapped[str | None] = mapped_column(sa.String(64))
@@ -78,8 +74,9 @@ object_targets = sa.Table(
     "object_targets",
     db.metadata,
     sa.Column("object_id", sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("campaign_scenario_id", sa.ForeignKey("campaign_scenarios.id", ondelete="CASCADE"),
-              primary_key=True, index=True),
+    sa.Column(
+        "campaign_scenario_id", sa.ForeignKey("campaign_scenarios.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 
 
@@ -95,12 +92,8 @@ class ContentObject(Timestamps, db.Model):
     message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     link: Mapped[str | None] = mapped_column(sa.Text)
     scheduled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
-    status: Mapped[ObjectStatus] = mapped_column(
-        enum_column(ObjectStatus, "object_status"), default=ObjectStatus.DRAFT
-    )
-    author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    status: Mapped[ObjectStatus] = mapped_column(enum_column(ObjectStatus, "object_status"), default=ObjectStatus.DRAFT)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -111,9 +104,7 @@ class ObjectMedia(db.Model):
     __tablename__ = "object_media"
     __table_args__ = (sa.CheckConstraint("position >= 0", name="position_nonnegative"),)
 
-    object_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True
-    )
+    object_id: Mapped[int] = mapped_column(sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True)
     media_asset_id: Mapped[int] = mapped_column(
         sa.ForeignKey("media_assets.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
@@ -130,9 +121,7 @@ class ObjectVariant(Timestamps, db.Model):
 
     __tablename__ = "object_variants"
 
-    object_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True
-    )
+    object_id: Mapped[int] = mapped_column(sa.ForeignKey("content_objects.id", ondelete="CASCADE"), primary_key=True)
     platform: Mapped[Platform] = mapped_column(enum_column(Platform, "platform"), primary_key=True)
     message: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.Text)
@@ -146,9 +135,9 @@ class VariantMedia(db.Model):
 
     __tablename__ = "variant_media"
     __table_args__ = (
-        sa.ForeignKeyConstraint(["object_id", "platform"],
-                                ["object_variants.object_id", "object_variants.platform"],
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["object_id", "platform"], ["object_variants.object_id", "object_variants.platform"], ondelete="CASCADE"
+        ),
         sa.CheckConstraint("position >= 0", name="position_nonnegative"),
     )
 

@@ -1,4 +1,5 @@
 """The last result of each check against Make (revision 0007), shown on the pages that ask."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,13 +24,16 @@ class MakeCheck(db.Model):
     - `scenario`, subject = campaign scenario id: why provisioning refused it (the template
       check's problems, or Make's validation errors).
     """
+
     __tablename__ = "make_checks"
-    __table_args__ = (sa.CheckConstraint(
-        "kind IN (" + ", ".join(f"'{kind}'" for kind in MAKE_CHECK_KINDS) + ")", name="kind_known"),)
+    __table_args__ = (
+        sa.CheckConstraint("kind IN (" + ", ".join(f"'{kind}'" for kind in MAKE_CHECK_KINDS) + ")", name="kind_known"),
+    )
 
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     subject_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     ok: Mapped[bool]
     results: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=sa.text("'{}'::jsonb"))
-    checked_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    checked_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )

@@ -61,13 +61,12 @@ class MediaAsset(Timestamps, db.Model):
     thumb_path: Mapped[str | None] = mapped_column(sa.String(255))  # relative to MEDIA_ROOT
     preview_path: Mapped[str | None] = mapped_column(sa.String(255))
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     tags: Mapped[list[Tag]] = relationship(secondary=media_tags, order_by=Tag.normalized)
-    transfer: Mapped["MediaTransfer | None"] = relationship(back_populates="asset", cascade="all, delete-orphan",
-                                                            passive_deletes=True)
+    transfer: Mapped["MediaTransfer | None"] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class MediaTransfer(Timestamps, db.Model):
@@ -75,6 +74,7 @@ class MediaTransfer(Timestamps, db.Model):
     disk, and how far the upload got, so that a retried or redelivered message resumes the
     upload session instead of starting over. The row goes when the version is stored; a newer
     version of the same asset takes the row over (one transfer per asset)."""
+
     __tablename__ = "media_transfers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """Notifications (one row per recipient and event, written with the change: an outbox), each
 user's choices per event and channel, the conversation on a post, and the Teams cards waiting
 to be posted. See docs/notifications.md."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,27 +15,27 @@ from app.models.base import StrEnum, enum_column, utcnow
 
 
 class NotificationEvent(StrEnum):
-    REVIEW_REQUESTED = "review_requested"     # a post waits for my review (approvers)
-    CHANGES_REQUESTED = "changes_requested"   # on my post
-    APPROVED = "approved"                     # my post
-    PUBLISHED = "published"                   # my post, with its links
-    FAILED = "failed"                         # my post, with the reason
-    MENTIONED = "mentioned"                   # someone @mentioned me in a conversation
-    REVIEW_LINK_USED = "review_link_used"     # an outside reviewer decided through a link (app/review_links)
+    REVIEW_REQUESTED = "review_requested"  # a post waits for my review (approvers)
+    CHANGES_REQUESTED = "changes_requested"  # on my post
+    APPROVED = "approved"  # my post
+    PUBLISHED = "published"  # my post, with its links
+    FAILED = "failed"  # my post, with the reason
+    MENTIONED = "mentioned"  # someone @mentioned me in a conversation
+    REVIEW_LINK_USED = "review_link_used"  # an outside reviewer decided through a link (app/review_links)
 
 
 class Channel(StrEnum):
     IN_APP = "in_app"
     EMAIL = "email"
-    DIGEST = "digest"        # e-mail, once a day, instead of one mail per event
+    DIGEST = "digest"  # e-mail, once a day, instead of one mail per event
 
 
 class MailState(StrEnum):
-    NONE = "none"            # no mail for this one (the recipient's choice)
-    PENDING = "pending"      # to send (now, or at `mail_due_at` after an SMTP error)
-    DIGEST = "digest"        # waits for the daily digest
+    NONE = "none"  # no mail for this one (the recipient's choice)
+    PENDING = "pending"  # to send (now, or at `mail_due_at` after an SMTP error)
+    DIGEST = "digest"  # waits for the daily digest
     SENT = "sent"
-    FAILED = "failed"        # given up after NOTIFY_MAIL_MAX_ATTEMPTS; the reason is kept
+    FAILED = "failed"  # given up after NOTIFY_MAIL_MAX_ATTEMPTS; the reason is kept
 
 
 class Notification(db.Model):
@@ -62,8 +63,9 @@ class Notification(db.Model):
     mail_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     mail_error: Mapped[str | None] = mapped_column(sa.Text)
     mailed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
 
 
 class NotificationPreference(db.Model):
@@ -72,8 +74,9 @@ class NotificationPreference(db.Model):
     __tablename__ = "notification_preferences"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    event: Mapped[NotificationEvent] = mapped_column(enum_column(NotificationEvent, "notification_event"),
-                                                     primary_key=True)
+    event: Mapped[NotificationEvent] = mapped_column(
+        enum_column(NotificationEvent, "notification_event"), primary_key=True
+    )
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, "notification_channel"), primary_key=True)
     enabled: Mapped[bool]
 
@@ -92,15 +95,18 @@ class Comment(db.Model):
     pinned: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # "changes_requested" for the approver's request; None for a plain message.
     kind: Mapped[str | None] = mapped_column(sa.String(32))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
 
 
 class TeamsMessage(db.Model):
     """A card to post to a campaign's Teams Workflows webhook (an outbox row, like mails)."""
 
     __tablename__ = "teams_messages"
-    __table_args__ = (sa.Index("ix_teams_messages_due", "due_at", postgresql_where=sa.text("sent_at IS NULL AND NOT gave_up")),)
+    __table_args__ = (
+        sa.Index("ix_teams_messages_due", "due_at", postgresql_where=sa.text("sent_at IS NULL AND NOT gave_up")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
@@ -112,5 +118,6 @@ class TeamsMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     gave_up: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )

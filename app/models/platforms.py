@@ -23,8 +23,7 @@ class SocialAccount(Timestamps, db.Model):
     template_scenario_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # The last "test" against Make (connection and template exist); null until one is asked.
-    test_status: Mapped[AccountTestStatus | None] = mapped_column(
-        enum_column(AccountTestStatus, "account_test_status"))
+    test_status: Mapped[AccountTestStatus | None] = mapped_column(enum_column(AccountTestStatus, "account_test_status"))
     test_message: Mapped[str | None] = mapped_column(sa.Text)
     tested_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 

@@ -15,9 +15,7 @@ class Approval(db.Model):
     __tablename__ = "approvals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    object_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("content_objects.id", ondelete="CASCADE"), index=True
-    )
+    object_id: Mapped[int] = mapped_column(sa.ForeignKey("content_objects.id", ondelete="CASCADE"), index=True)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     decision: Mapped[Decision] = mapped_column(enum_column(Decision, "decision"))
     comment: Mapped[str | None] = mapped_column(sa.Text)
@@ -36,15 +34,14 @@ class Publication(Timestamps, db.Model):
         sa.UniqueConstraint("object_id", "campaign_scenario_id", "generation"),
         sa.CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
         # The relay scans only rows that still need work.
-        sa.Index("ix_publications_due", "next_attempt_at",
-                 postgresql_where=sa.text("status IN ('pending', 'sending')")),
+        sa.Index(
+            "ix_publications_due", "next_attempt_at", postgresql_where=sa.text("status IN ('pending', 'sending')")
+        ),
         sa.Index("ix_publications_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    object_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("content_objects.id", ondelete="RESTRICT"), index=True
-    )
+    object_id: Mapped[int] = mapped_column(sa.ForeignKey("content_objects.id", ondelete="RESTRICT"), index=True)
     campaign_scenario_id: Mapped[int] = mapped_column(
         sa.ForeignKey("campaign_scenarios.id", ondelete="RESTRICT"), index=True
     )

@@ -1,6 +1,7 @@
 """A review link: one named outside person may decide once on one post, without an account
 (README, "Outside reviewers"). The URL carries a signed token; the table keeps only a hash of its
 secret part, so a copy of the database opens nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,7 +28,7 @@ class ReviewLink(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     reviewer_name: Mapped[str] = mapped_column(sa.String(120))
     reviewer_email: Mapped[str] = mapped_column(sa.String(254))
-    secret_hash: Mapped[str] = mapped_column(sa.String(64))   # sha256 of the token's secret, hex
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))  # sha256 of the token's secret, hex
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -38,8 +39,9 @@ class ReviewLink(db.Model):
     approval_id: Mapped[int | None] = mapped_column(sa.ForeignKey("approvals.id", ondelete="SET NULL"))
     # The step of the campaign's approval chain this person approves (docs/approval-chains.md).
     step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("approval_steps.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
 
     def state(self, now: datetime | None = None) -> LinkState:
         if self.revoked_at is not None:

@@ -1,5 +1,6 @@
 """The composer's reusable pieces (issue 12, point 5; revision 0015): text snippets and hashtag
 groups, shared by the whole team (app/snippets/service.py says why)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

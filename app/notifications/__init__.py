@@ -1,6 +1,7 @@
 """Notifications: in the app, by e-mail (at once or as a daily digest) and to Teams
 (docs/notifications.md). `register(app)` adds the blueprint, the unread count the navigation
 shows, and in local development the page of the mails the local SMTP sink received."""
+
 from flask import Blueprint
 
 # The mails' templates live apart from the pages': mail clients need inline styles, which the

@@ -6,6 +6,7 @@ A row is claimed with one conditional UPDATE that moves its due time past a leas
 handed over again once the lease is over. An SMTP error (or an unreachable server) leaves the
 rows pending with a back-off: nothing is lost, the relay hands them over again. Only a refusal
 of the recipient address itself (5xx on RCPT) gives up, with the reason kept."""
+
 from __future__ import annotations
 
 import logging
@@ -43,30 +44,49 @@ def _due(column):
 
 
 def claim_mail(ids: list[int]) -> list[int]:
-    claimed = list(db.session.scalars(
-        sa.update(Notification)
-        .where(Notification.id.in_(ids), Notification.mail_state == MailState.PENDING,
-               _due(Notification.mail_due_at))
-        .values(mail_due_at=_lease()).returning(Notification.id)))
+    claimed = list(
+        db.session.scalars(
+            sa.update(Notification)
+            .where(
+                Notification.id.in_(ids), Notification.mail_state == MailState.PENDING, _due(Notification.mail_due_at)
+            )
+            .values(mail_due_at=_lease())
+            .returning(Notification.id)
+        )
+    )
     db.session.commit()
     return claimed
 
 
 def render_mail(user: User, notifications: list[Notification], actors: dict[int, str], *, digest: bool):
     """(subject, text, html) in the recipient's language."""
-    locale = user.locale if user.locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = (
+        user.locale if user.locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
     with force_locale(locale):
-        items = [{"summary": messages.summary(n.event, n.data, actors.get(n.actor_id)),
-                  "details": messages.details(n.event, n.data), "url": messages.post_url(n.object_id)}
-                 for n in notifications]
-        context = {"user": user, "items": items, "digest": digest, "locale": locale,
-                   "settings_url": messages.post_url(None).rsplit("/", 1)[0] + "/notifications/preferences"}
+        items = [
+            {
+                "summary": messages.summary(n.event, n.data, actors.get(n.actor_id)),
+                "details": messages.details(n.event, n.data),
+                "url": messages.post_url(n.object_id),
+            }
+            for n in notifications
+        ]
+        context = {
+            "user": user,
+            "items": items,
+            "digest": digest,
+            "locale": locale,
+            "settings_url": messages.post_url(None).rsplit("/", 1)[0] + "/notifications/preferences",
+        }
         from flask_babel import gettext as _
 
-        subject = (_("Your daily summary: %(count)d notifications", count=len(items)) if digest
-                   else items[0]["summary"])
-        return subject, render_template("notifications/mail_text.html", **context), \
-            render_template("notifications/mail.html", **context)
+        subject = _("Your daily summary: %(count)d notifications", count=len(items)) if digest else items[0]["summary"]
+        return (
+            subject,
+            render_template("notifications/mail_text.html", **context),
+            render_template("notifications/mail.html", **context),
+        )
 
 
 def deliver_mail(ids: list[int]) -> int:
@@ -74,8 +94,12 @@ def deliver_mail(ids: list[int]) -> int:
     claimed = claim_mail(ids)
     if not claimed:
         return 0
-    rows = db.session.execute(sa.select(Notification, User).join(User, User.id == Notification.user_id)
-                              .where(Notification.id.in_(claimed)).order_by(Notification.id)).all()
+    rows = db.session.execute(
+        sa.select(Notification, User)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(claimed))
+        .order_by(Notification.id)
+    ).all()
     actors = actor_names([n for n, _ in rows])
     sent = 0
     try:
@@ -96,7 +120,7 @@ def deliver_mail(ids: list[int]) -> int:
             else:
                 notification.mail_state, notification.mailed_at = MailState.SENT, utcnow()
                 notification.mail_error = None
-                db.session.commit()   # each mail recorded as soon as the server took it
+                db.session.commit()  # each mail recorded as soon as the server took it
                 sent += 1
     finally:
         try:
@@ -138,10 +162,17 @@ def mail_review_link(link_id: int, url: str) -> bool:
     editor = db.session.get(User, link.created_by_id) if link.created_by_id else None
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        context = {"link": link, "url": url, "locale": locale,
-                   "until": format_datetime(link.expires_at, "short"),
-                   "intro": _("%(editor)s asks for your review of “%(title)s”.",
-                              editor=editor.name if editor else current_app.config["MAIL_FROM"], title=obj.title)}
+        context = {
+            "link": link,
+            "url": url,
+            "locale": locale,
+            "until": format_datetime(link.expires_at, "short"),
+            "intro": _(
+                "%(editor)s asks for your review of “%(title)s”.",
+                editor=editor.name if editor else current_app.config["MAIL_FROM"],
+                title=obj.title,
+            ),
+        }
         subject = _("Your review is requested: “%(title)s”", title=obj.title)
         text = render_template("notifications/review_link_text.html", **context)
         html = render_template("notifications/review_link.html", **context)
@@ -159,14 +190,19 @@ def mail_review_link(link_id: int, url: str) -> bool:
 def send_digest(user_id: int) -> int:
     """One mail with everything a user chose to receive as a digest since the last one."""
     user = db.session.get(User, user_id)
-    rows = list(db.session.scalars(sa.select(Notification).where(
-        Notification.user_id == user_id, Notification.mail_state == MailState.DIGEST)
-        .order_by(Notification.id).with_for_update(skip_locked=True)))
+    rows = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user_id, Notification.mail_state == MailState.DIGEST)
+            .order_by(Notification.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
     if not rows or user is None or not user.active:
         db.session.rollback()
         return 0
     subject, text, html = render_mail(user, rows, actor_names(rows), digest=True)
-    client = mail.connect(mail.settings())   # an SMTP error: the rows stay for the actor's retry
+    client = mail.connect(mail.settings())  # an SMTP error: the rows stay for the actor's retry
     try:
         client.send_message(mail.build(mail.address(user.name, user.email), subject, text, html))
     finally:
@@ -178,25 +214,40 @@ def send_digest(user_id: int) -> int:
 
 
 def digest_recipients() -> list[int]:
-    return list(db.session.scalars(sa.select(Notification.user_id).distinct()
-                                   .where(Notification.mail_state == MailState.DIGEST)))
+    return list(
+        db.session.scalars(
+            sa.select(Notification.user_id).distinct().where(Notification.mail_state == MailState.DIGEST)
+        )
+    )
 
 
 # -- Teams -------------------------------------------------------------------------------------
 
+
 def post_to_teams(message_id: int) -> str | None:
     from app.notifications import teams
 
-    message = db.session.scalar(sa.update(TeamsMessage).where(
-        TeamsMessage.id == message_id, TeamsMessage.sent_at.is_(None), ~TeamsMessage.gave_up,
-        _due(TeamsMessage.due_at)).values(due_at=_lease()).returning(TeamsMessage))
+    message = db.session.scalar(
+        sa.update(TeamsMessage)
+        .where(
+            TeamsMessage.id == message_id,
+            TeamsMessage.sent_at.is_(None),
+            ~TeamsMessage.gave_up,
+            _due(TeamsMessage.due_at),
+        )
+        .values(due_at=_lease())
+        .returning(TeamsMessage)
+    )
     db.session.commit()
     if message is None:
         return None
     url = teams.webhook_url(message.campaign_id)
     try:
-        response = httpx.post(url, json=teams.envelope(message), timeout=current_app.config["TEAMS_TIMEOUT_S"]) \
-            if url else None
+        response = (
+            httpx.post(url, json=teams.envelope(message), timeout=current_app.config["TEAMS_TIMEOUT_S"])
+            if url
+            else None
+        )
     except httpx.HTTPError as exc:
         return _teams_retry(message, f"{type(exc).__name__}: {exc}")
     if response is None:
@@ -221,6 +272,7 @@ def _teams_retry(message, reason: str) -> str:
 
 # -- The relay (scheduler) -----------------------------------------------------------------------
 
+
 def relay(limit: int = 1000) -> int:
     """Hand over what is due again: mails after their back-off or a dead worker's lease, and the
     rows whose first message was lost (pending for longer than a lease)."""
@@ -229,19 +281,38 @@ def relay(limit: int = 1000) -> int:
     deliver_actor, teams_actor = by_name("deliver_mail"), by_name("post_to_teams")
 
     stale = utcnow() - timedelta(seconds=current_app.config["NOTIFY_CLAIM_TIMEOUT_S"])
-    mail_ids = list(db.session.scalars(sa.select(Notification.id).where(
-        Notification.mail_state == MailState.PENDING,
-        sa.or_(Notification.mail_due_at <= utcnow(),
-               sa.and_(Notification.mail_due_at.is_(None), Notification.created_at < stale)))
-        .order_by(Notification.id).limit(limit)))
-    teams_ids = list(db.session.scalars(sa.select(TeamsMessage.id).where(
-        TeamsMessage.sent_at.is_(None), ~TeamsMessage.gave_up,
-        sa.or_(TeamsMessage.due_at <= utcnow(),
-               sa.and_(TeamsMessage.due_at.is_(None), TeamsMessage.created_at < stale))).limit(limit)))
+    mail_ids = list(
+        db.session.scalars(
+            sa.select(Notification.id)
+            .where(
+                Notification.mail_state == MailState.PENDING,
+                sa.or_(
+                    Notification.mail_due_at <= utcnow(),
+                    sa.and_(Notification.mail_due_at.is_(None), Notification.created_at < stale),
+                ),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+    teams_ids = list(
+        db.session.scalars(
+            sa.select(TeamsMessage.id)
+            .where(
+                TeamsMessage.sent_at.is_(None),
+                ~TeamsMessage.gave_up,
+                sa.or_(
+                    TeamsMessage.due_at <= utcnow(),
+                    sa.and_(TeamsMessage.due_at.is_(None), TeamsMessage.created_at < stale),
+                ),
+            )
+            .limit(limit)
+        )
+    )
     db.session.rollback()
     batch = current_app.config["NOTIFY_MAIL_BATCH"]
     for start in range(0, len(mail_ids), batch):
-        deliver_actor.send(mail_ids[start:start + batch])
+        deliver_actor.send(mail_ids[start : start + batch])
     for message_id in teams_ids:
         teams_actor.send(message_id)
     return len(mail_ids) + len(teams_ids)

@@ -1,6 +1,7 @@
 """Local development only: the mails the local SMTP sink (started by `make run`) received,
 shown on /dev/mail. The blueprint is registered only when APP_ENV=development and DEV_MAIL_DIR
 is set, so the route does not exist anywhere else."""
+
 from __future__ import annotations
 
 import email
@@ -24,16 +25,24 @@ def _parsed(path: Path) -> dict:
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
-    return {"id": path.stem, "subject": message["Subject"], "to": message["To"], "from": message["From"],
-            "date": message["Date"], "reply_to": message["Reply-To"],
-            "text": text.get_content() if text else "", "has_html": html is not None}
+    return {
+        "id": path.stem,
+        "subject": message["Subject"],
+        "to": message["To"],
+        "from": message["From"],
+        "date": message["Date"],
+        "reply_to": message["Reply-To"],
+        "text": text.get_content() if text else "",
+        "has_html": html is not None,
+    }
 
 
 @bp.get("/dev/mail")
 @role_required(*ANY_USER)
 def index():
-    return render_template("notifications/devmail.html", mails=[_parsed(p) for p in _files()],
-                           folder=current_app.config["DEV_MAIL_DIR"])
+    return render_template(
+        "notifications/devmail.html", mails=[_parsed(p) for p in _files()], folder=current_app.config["DEV_MAIL_DIR"]
+    )
 
 
 @bp.get("/dev/mail/<name>.html")

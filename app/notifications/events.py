@@ -6,29 +6,47 @@ actors that mail and post them are sent after the commit (docs/notifications.md)
 the conversation. Approval chains, outside reviewers and undo (issue 13, points 3-5) add their
 events here: a recipient list and the words of the message, nothing else changes.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, Channel, Comment, ContentObject, MailState, Notification,
-                        NotificationEvent as E, ObjectStatus as S, Publication, PublicationStatus,
-                        SocialAccount, TeamsMessage, User)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    Channel,
+    Comment,
+    ContentObject,
+    MailState,
+    Notification,
+    NotificationEvent as E,
+    ObjectStatus as S,
+    Publication,
+    PublicationStatus,
+    SocialAccount,
+    TeamsMessage,
+    User,
+)
 from app.models.base import utcnow
 from app.notifications import preferences
 
 # Which status change is which event, and whom it concerns ("author" or "approvers").
-EVENTS = {S.IN_REVIEW: (E.REVIEW_REQUESTED, "approvers"), S.CHANGES_REQUESTED: (E.CHANGES_REQUESTED, "author"),
-          S.APPROVED: (E.APPROVED, "author"), S.PUBLISHED: (E.PUBLISHED, "author"), S.FAILED: (E.FAILED, "author")}
+EVENTS = {
+    S.IN_REVIEW: (E.REVIEW_REQUESTED, "approvers"),
+    S.CHANGES_REQUESTED: (E.CHANGES_REQUESTED, "author"),
+    S.APPROVED: (E.APPROVED, "author"),
+    S.PUBLISHED: (E.PUBLISHED, "author"),
+    S.FAILED: (E.FAILED, "author"),
+}
 TEAMS_EVENTS = {E.REVIEW_REQUESTED, E.APPROVED, E.PUBLISHED, E.FAILED}
 
 
 def on_transition(obj: ContentObject, previous: S, target: S, *, actor=None, comment: str | None = None) -> None:
     if target is S.IN_REVIEW:
         # Submitted again: the request for changes it answered is no longer pinned.
-        db.session.execute(sa.update(Comment).where(Comment.object_id == obj.id, Comment.pinned)
-                           .values(pinned=False))
+        db.session.execute(sa.update(Comment).where(Comment.object_id == obj.id, Comment.pinned).values(pinned=False))
     if target is S.CHANGES_REQUESTED and comment:
         from app.comments import service as comments
 
@@ -61,15 +79,26 @@ def _details(obj: ContentObject, event: E, comment: str | None) -> dict:
             .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
             .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
             .where(Publication.object_id == obj.id)
-            .order_by(SocialAccount.platform, Publication.generation)).all()
+            .order_by(SocialAccount.platform, Publication.generation)
+        ).all()
         latest = {}
         for platform, label, publication in rows:  # the newest generation of each target
             latest[platform, label] = publication
         if event is E.PUBLISHED:
-            return {"links": [{"platform": p.value, "account": label, "url": pub.live_url}
-                              for (p, label), pub in latest.items() if pub.live_url]}
-        return {"reasons": [{"platform": p.value, "account": label, "reason": pub.last_error or ""}
-                            for (p, label), pub in latest.items() if pub.status is not PublicationStatus.PUBLISHED]}
+            return {
+                "links": [
+                    {"platform": p.value, "account": label, "url": pub.live_url}
+                    for (p, label), pub in latest.items()
+                    if pub.live_url
+                ]
+            }
+        return {
+            "reasons": [
+                {"platform": p.value, "account": label, "reason": pub.last_error or ""}
+                for (p, label), pub in latest.items()
+                if pub.status is not PublicationStatus.PUBLISHED
+            ]
+        }
     return {}
 
 
@@ -101,17 +130,34 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
             return []
         recipients = sa.select(User.id).where(User.id.in_(list(recipients)))
     users, own = recipients.subquery(), preferences.chosen_for(event)
-    in_app, email, digest = (sa.func.coalesce(own.c[channel.value], preferences.DEFAULTS[event, channel])
-                             for channel in Channel)
+    in_app, email, digest = (
+        sa.func.coalesce(own.c[channel.value], preferences.DEFAULTS[event, channel]) for channel in Channel
+    )
     mail = sa.case((digest, MailState.DIGEST.value), (email, MailState.PENDING.value), else_=MailState.NONE.value)
-    rows = (sa.select(users.c.id, sa.literal(event.value), sa.literal(getattr(obj, "id", None), sa.Integer),
-                      sa.literal(getattr(actor, "id", None), sa.Integer), sa.literal(data, JSONB), in_app, mail,
-                      sa.literal(due_at, sa.DateTime(timezone=True)), sa.func.now())
-            .select_from(users).outerjoin(own, own.c.user_id == users.c.id).where(sa.or_(in_app, email, digest)))
+    rows = (
+        sa.select(
+            users.c.id,
+            sa.literal(event.value),
+            sa.literal(getattr(obj, "id", None), sa.Integer),
+            sa.literal(getattr(actor, "id", None), sa.Integer),
+            sa.literal(data, JSONB),
+            in_app,
+            mail,
+            sa.literal(due_at, sa.DateTime(timezone=True)),
+            sa.func.now(),
+        )
+        .select_from(users)
+        .outerjoin(own, own.c.user_id == users.c.id)
+        .where(sa.or_(in_app, email, digest))
+    )
     inserted = db.session.execute(
-        sa.insert(Notification).from_select(["user_id", "event", "object_id", "actor_id", "data", "in_app",
-                                             "mail_state", "mail_due_at", "created_at"], rows)
-        .returning(Notification.id, Notification.mail_state)).all()
+        sa.insert(Notification)
+        .from_select(
+            ["user_id", "event", "object_id", "actor_id", "data", "in_app", "mail_state", "mail_due_at", "created_at"],
+            rows,
+        )
+        .returning(Notification.id, Notification.mail_state)
+    ).all()
     to_mail = [row.id for row in inserted if row.mail_state is MailState.PENDING]
     if to_mail:  # one message; the actor splits a long list into batches (app/notifications/tasks.py)
         send_after_commit(db.session(), deliver_mail, to_mail)

@@ -2,6 +2,7 @@
 the whole transport is a hundred lines we can read. `SMTP_URL` is
 `smtp://user:pass@host:587?starttls=1` (STARTTLS), `smtps://user:pass@host:465` (TLS from the
 first byte) or `smtp://host:25` (plain, for a local sink); see docs/notifications.md#e-mail."""
+
 from __future__ import annotations
 
 import smtplib
@@ -22,7 +23,7 @@ class MailNotConfigured(Exception):
 class SmtpSettings:
     host: str
     port: int
-    tls: bool          # smtps: TLS from the start
+    tls: bool  # smtps: TLS from the start
     starttls: bool
     username: str | None
     password: str | None
@@ -37,19 +38,25 @@ class SmtpSettings:
         query = parse_qs(parts.query)
         tls = parts.scheme == "smtps"
         starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes", "on")
-        return cls(host=parts.hostname, port=parts.port or (465 if tls else 587 if starttls else 25),
-                   tls=tls, starttls=starttls and not tls,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   timeout=timeout, ca_file=ca_file)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if tls else 587 if starttls else 25),
+            tls=tls,
+            starttls=starttls and not tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+            ca_file=ca_file,
+        )
 
 
 def settings() -> SmtpSettings:
     url = current_app.config["SMTP_URL"]
     if not url:
         raise MailNotConfigured("SMTP_URL is not set")
-    return SmtpSettings.from_url(url, timeout=current_app.config["SMTP_TIMEOUT_S"],
-                                 ca_file=current_app.config["SMTP_CA_FILE"])
+    return SmtpSettings.from_url(
+        url, timeout=current_app.config["SMTP_TIMEOUT_S"], ca_file=current_app.config["SMTP_CA_FILE"]
+    )
 
 
 def connect(s: SmtpSettings) -> smtplib.SMTP:
@@ -76,7 +83,7 @@ def build(to: str, subject: str, text: str, html: str) -> EmailMessage:
         message["Reply-To"] = config["MAIL_REPLY_TO"]
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> "))
-    message["Auto-Submitted"] = "auto-generated"   # RFC 3834: no vacation replies to us
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -1,5 +1,6 @@
 """The words of a notification, in the reader's language: one line for the list, a subject and
 the parts of a mail (templates/notifications/mail.*), the address of the post."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -30,8 +31,9 @@ def summary(event: E, data: dict, actor: str | None) -> str:
     if event is E.REVIEW_LINK_USED:
         if data.get("decision") == "approved":
             return _("%(who)s approved “%(title)s” from a review link.", who=data.get("reviewer", who), title=title)
-        return _("%(who)s requested changes on “%(title)s” from a review link.", who=data.get("reviewer", who),
-                 title=title)
+        return _(
+            "%(who)s requested changes on “%(title)s” from a review link.", who=data.get("reviewer", who), title=title
+        )
     return _("%(who)s mentioned you about “%(title)s”.", who=who, title=title)
 
 
@@ -40,12 +42,25 @@ def details(event: E, data: dict) -> list[str]:
     if event in (E.CHANGES_REQUESTED, E.MENTIONED, E.REVIEW_LINK_USED) and data.get("comment"):
         return [data["comment"]]
     if event is E.PUBLISHED:
-        return [_("%(network)s (%(account)s): %(url)s", network=platform_label(Platform(link["platform"])),
-                  account=link["account"], url=link["url"]) for link in data.get("links", [])]
+        return [
+            _(
+                "%(network)s (%(account)s): %(url)s",
+                network=platform_label(Platform(link["platform"])),
+                account=link["account"],
+                url=link["url"],
+            )
+            for link in data.get("links", [])
+        ]
     if event is E.FAILED:
-        return [_("%(network)s (%(account)s): %(reason)s", network=platform_label(Platform(item["platform"])),
-                  account=item["account"], reason=reason_in_words(item["reason"]))
-                for item in data.get("reasons", [])]
+        return [
+            _(
+                "%(network)s (%(account)s): %(reason)s",
+                network=platform_label(Platform(item["platform"])),
+                account=item["account"],
+                reason=reason_in_words(item["reason"]),
+            )
+            for item in data.get("reasons", [])
+        ]
     return []
 
 

@@ -1,5 +1,6 @@
 """Who wants what: each user's choice per event and channel, with defaults when they chose
 nothing (docs/notifications.md#preferences)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ DEFAULTS: dict[tuple[E, Channel], bool] = {
     **{(event, Channel.IN_APP): True for event in E},
     **{(event, Channel.EMAIL): True for event in E},
     **{(event, Channel.DIGEST): False for event in E},
-    (E.APPROVED, Channel.EMAIL): False,    # "published" follows within seconds
+    (E.APPROVED, Channel.EMAIL): False,  # "published" follows within seconds
 }
 
 EVENT_LABELS = {
@@ -25,8 +26,11 @@ EVENT_LABELS = {
     E.MENTIONED: _l("Someone mentioned me in a conversation"),
     E.REVIEW_LINK_USED: _l("An outside reviewer used a review link"),
 }
-CHANNEL_LABELS = {Channel.IN_APP: _l("In the app"), Channel.EMAIL: _l("E-mail at once"),
-                  Channel.DIGEST: _l("Daily e-mail digest")}
+CHANNEL_LABELS = {
+    Channel.IN_APP: _l("In the app"),
+    Channel.EMAIL: _l("E-mail at once"),
+    Channel.DIGEST: _l("Daily e-mail digest"),
+}
 
 
 def events_for(user) -> list[E]:
@@ -38,8 +42,9 @@ def choices(user_ids: list[int]) -> dict[int, dict[tuple[E, Channel], bool]]:
     """Every user's choices, defaults filled in, in one query (for 1,000 recipients at once)."""
     chosen = {user_id: dict(DEFAULTS) for user_id in user_ids}
     if user_ids:
-        for row in db.session.scalars(sa.select(NotificationPreference)
-                                      .where(NotificationPreference.user_id.in_(user_ids))):
+        for row in db.session.scalars(
+            sa.select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids))
+        ):
             chosen[row.user_id][row.event, row.channel] = row.enabled
     return chosen
 
@@ -47,16 +52,30 @@ def choices(user_ids: list[int]) -> dict[int, dict[tuple[E, Channel], bool]]:
 def chosen_for(event: E):
     """SQL: each user's own choices for `event` (a subquery: user_id, in_app, email, digest,
     NULL where they chose nothing), to outer-join on the recipients."""
-    pick = lambda channel: sa.func.bool_or(NotificationPreference.enabled).filter(  # noqa: E731
-        NotificationPreference.channel == channel).label(channel.value)
-    return (sa.select(NotificationPreference.user_id, *(pick(channel) for channel in Channel))
-            .where(NotificationPreference.event == event).group_by(NotificationPreference.user_id).subquery())
+
+    def pick(channel: Channel):
+        chose = sa.func.bool_or(NotificationPreference.enabled)
+        return chose.filter(NotificationPreference.channel == channel).label(channel.value)
+
+    return (
+        sa.select(NotificationPreference.user_id, *(pick(channel) for channel in Channel))
+        .where(NotificationPreference.event == event)
+        .group_by(NotificationPreference.user_id)
+        .subquery()
+    )
 
 
 def save(user, ticked: set[tuple[str, str]]) -> None:
     """Store every event × channel of `user`: ticked ones on, the others off."""
-    rows = [{"user_id": user.id, "event": event.value, "channel": channel.value,
-             "enabled": (event.value, channel.value) in ticked}
-            for event in events_for(user) for channel in Channel]
+    rows = [
+        {
+            "user_id": user.id,
+            "event": event.value,
+            "channel": channel.value,
+            "enabled": (event.value, channel.value) in ticked,
+        }
+        for event in events_for(user)
+        for channel in Channel
+    ]
     db.session.execute(sa.delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     db.session.execute(sa.insert(NotificationPreference), rows)

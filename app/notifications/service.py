@@ -1,4 +1,5 @@
 """A user's notifications: the list, the unread count, marking read; the page a post opens on."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,13 +12,19 @@ from app.models.base import utcnow
 
 def unread_count(user_id: int) -> int:
     """One index-only count (ix_notifications_unread): cheap enough for every page."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None), Notification.in_app))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Notification.in_app)
+    )
 
 
 def page(user_id: int, number: int, per_page: int = 20):
-    query = (sa.select(Notification).where(Notification.user_id == user_id, Notification.in_app)
-             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    query = (
+        sa.select(Notification)
+        .where(Notification.user_id == user_id, Notification.in_app)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
     return db.paginate(query, page=number, per_page=per_page, error_out=False)
 
 
@@ -39,8 +46,11 @@ def mark_read(notification: Notification) -> None:
 
 
 def mark_all_read(user_id: int) -> int:
-    return db.session.execute(sa.update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
+    return db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
 
 
 def post_page(object_id: int, user) -> str:

@@ -1,5 +1,6 @@
 """A local SMTP sink for development (`make run`) and tests: an aiosmtpd server on loopback that
 keeps every mail it receives as an .eml file (shown on /dev/mail) and in memory."""
+
 from __future__ import annotations
 
 import time
@@ -8,8 +9,15 @@ from pathlib import Path
 
 
 class MailSink:
-    def __init__(self, folder: Path | None = None, *, port: int = 0, tls_context=None, implicit_tls_context=None,
-                 auth: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        folder: Path | None = None,
+        *,
+        port: int = 0,
+        tls_context=None,
+        implicit_tls_context=None,
+        auth: tuple[str, str] | None = None,
+    ):
         from aiosmtpd.controller import Controller
 
         self.folder = folder
@@ -17,9 +25,9 @@ class MailSink:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
         kwargs = {}
-        if tls_context is not None:      # STARTTLS, required before anything else
+        if tls_context is not None:  # STARTTLS, required before anything else
             kwargs.update(tls_context=tls_context, require_starttls=True)
-        if implicit_tls_context is not None:   # TLS from the first byte (smtps)
+        if implicit_tls_context is not None:  # TLS from the first byte (smtps)
             kwargs.update(ssl_context=implicit_tls_context)
         if auth is not None:
             kwargs.update(authenticator=self._authenticator(auth), auth_require_tls=tls_context is not None)
@@ -32,14 +40,21 @@ class MailSink:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         def check(server, session, envelope, mechanism, auth_data):
-            ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == expected
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and (auth_data.login.decode(), auth_data.password.decode()) == expected
+            )
             return AuthResult(success=ok)
 
         return check
 
     async def handle_DATA(self, server, session, envelope):
-        record = {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "data": envelope.content,
-                  "tls": session.ssl is not None}
+        record = {
+            "from": envelope.mail_from,
+            "to": list(envelope.rcpt_tos),
+            "data": envelope.content,
+            "tls": session.ssl is not None,
+        }
         self.messages.append(record)
         if self.folder is not None:
             name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"

@@ -1,6 +1,7 @@
 """Notification actors: thin wrappers over app.notifications.delivery (safe to run twice).
 Retries of mails and cards are scheduled in their rows (the relay hands them over again), not
 in the broker; the digest is retried by the broker, its rows waiting meanwhile."""
+
 from app.notifications import delivery
 from app.tasks import actor
 
@@ -14,7 +15,7 @@ def deliver_mail(notification_ids: list[int]) -> None:
     batch = current_app.config["NOTIFY_MAIL_BATCH"]
     if len(notification_ids) > batch:
         for start in range(0, len(notification_ids), batch):
-            deliver_mail.send(notification_ids[start:start + batch])
+            deliver_mail.send(notification_ids[start : start + batch])
         return
     delivery.deliver_mail(notification_ids)
 

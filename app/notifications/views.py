@@ -13,8 +13,10 @@ from app.security import ANY_USER, role_required
 
 def notification_words(notification, actors: dict) -> dict:
     """What a notification says, in the reader's language (for the list)."""
-    return {"summary": messages.summary(notification.event, notification.data, actors.get(notification.actor_id)),
-            "details": messages.details(notification.event, notification.data)}
+    return {
+        "summary": messages.summary(notification.event, notification.data, actors.get(notification.actor_id)),
+        "details": messages.details(notification.event, notification.data),
+    }
 
 
 def unread_badge() -> Markup:
@@ -23,7 +25,7 @@ def unread_badge() -> Markup:
         return Markup("")
     try:
         unread = service.unread_count(current_user.id)
-    except SQLAlchemyError:   # an error page while the database is away: the bell, without a count
+    except SQLAlchemyError:  # an error page while the database is away: the bell, without a count
         db.session.rollback()
         unread = 0
     return Markup(render_template("notifications/_badge.html", unread=unread))
@@ -33,16 +35,24 @@ def unread_badge() -> Markup:
 @role_required(*ANY_USER)
 def index():
     page = service.page(current_user.id, request.args.get("page", 1, type=int))
-    return render("notifications/index.html", block="listing", page=page,
-                  actors=service.actor_names(page.items), unread=service.unread_count(current_user.id))
+    return render(
+        "notifications/index.html",
+        block="listing",
+        page=page,
+        actors=service.actor_names(page.items),
+        unread=service.unread_count(current_user.id),
+    )
 
 
 @bp.get("/notifications/count")
 @role_required(*ANY_USER)
 def count():
     """The bell alone, polled once a minute by every page."""
-    return render_template("notifications/_badge.html", unread=service.unread_count(current_user.id)), 200, \
-        {"Vary": "HX-Request"}
+    return (
+        render_template("notifications/_badge.html", unread=service.unread_count(current_user.id)),
+        200,
+        {"Vary": "HX-Request"},
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -51,9 +61,15 @@ def mark_read(notification_id):
     notification = service.get_own(current_user.id, notification_id)
     service.mark_read(notification)
     db.session.commit()
-    return fragment_or_redirect("notifications/index.html", "item", url_for("notifications.index"),
-                                notification=notification, actors=service.actor_names([notification]),
-                                unread=service.unread_count(current_user.id), oob_badge=True)
+    return fragment_or_redirect(
+        "notifications/index.html",
+        "item",
+        url_for("notifications.index"),
+        notification=notification,
+        actors=service.actor_names([notification]),
+        unread=service.unread_count(current_user.id),
+        oob_badge=True,
+    )
 
 
 @bp.post("/notifications/read-all")
@@ -95,15 +111,25 @@ def save_preferences():
     ticked = {tuple(value.split(":", 1)) for value in request.form.getlist("choice") if ":" in value}
     preferences.save(current_user, ticked)
     db.session.commit()
-    return fragment_or_redirect("notifications/preferences.html", "form", url_for("notifications.edit_preferences"),
-                                message=_("Your notification choices are saved."), category="success",
-                                saved=True, **_preferences_context())
+    return fragment_or_redirect(
+        "notifications/preferences.html",
+        "form",
+        url_for("notifications.edit_preferences"),
+        message=_("Your notification choices are saved."),
+        category="success",
+        saved=True,
+        **_preferences_context(),
+    )
 
 
 def _preferences_context():
-    return {"events": preferences.events_for(current_user), "channels": list(Channel),
-            "event_labels": preferences.EVENT_LABELS, "channel_labels": preferences.CHANNEL_LABELS,
-            "chosen": preferences.choices([current_user.id])[current_user.id]}
+    return {
+        "events": preferences.events_for(current_user),
+        "channels": list(Channel),
+        "event_labels": preferences.EVENT_LABELS,
+        "channel_labels": preferences.CHANNEL_LABELS,
+        "chosen": preferences.choices([current_user.id])[current_user.id],
+    }
 
 
 def _preferences_page():

@@ -24,16 +24,27 @@ class AccountForm(FlaskForm):
 
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=120)])
     make_connection_id = StringField(
-        _l("Make connection id"), filters=[_strip],
-        validators=[DataRequired(), Regexp(POSITIVE_INTEGER, message=_l(
-            "Enter the connection's number as Make shows it: a positive integer, e.g. 77."))])
+        _l("Make connection id"),
+        filters=[_strip],
+        validators=[
+            DataRequired(),
+            Regexp(
+                POSITIVE_INTEGER,
+                message=_l("Enter the connection's number as Make shows it: a positive integer, e.g. 77."),
+            ),
+        ],
+    )
     account_identifier = StringField(
-        _l("Account identifier"), filters=[_strip],
-        validators=[DataRequired(), Length(max=120)])
+        _l("Account identifier"), filters=[_strip], validators=[DataRequired(), Length(max=120)]
+    )
     template_scenario_id = StringField(
-        _l("Template scenario id (optional)"), filters=[_strip],
-        validators=[Optional(), Regexp(POSITIVE_INTEGER, message=_l(
-            "Enter a scenario number (a positive integer), or leave it empty."))])
+        _l("Template scenario id (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Regexp(POSITIVE_INTEGER, message=_l("Enter a scenario number (a positive integer), or leave it empty.")),
+        ],
+    )
 
     platform_value: Platform | None = None  # the network the identifier is checked against
 
@@ -46,20 +57,24 @@ class AccountForm(FlaskForm):
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         platform = self.platform_value
-        if platform is not None and not self.template_scenario_id.data \
-                and blueprints.requires_template(platform.value):
-            self.template_scenario_id.errors = list(self.template_scenario_id.errors) + [_l(
-                "%(network)s needs a template scenario: no public Make scenario shows a Make "
-                "module that publishes there, so the CMS ships none. Build the publishing step "
-                "in a Make scenario with your own connection, following the starter blueprints, "
-                "and enter that scenario's number here.", network=platform_label(platform))]
+        if platform is not None and not self.template_scenario_id.data and blueprints.requires_template(platform.value):
+            self.template_scenario_id.errors = list(self.template_scenario_id.errors) + [
+                _l(
+                    "%(network)s needs a template scenario: no public Make scenario shows a Make "
+                    "module that publishes there, so the CMS ships none. Build the publishing step "
+                    "in a Make scenario with your own connection, following the starter blueprints, "
+                    "and enter that scenario's number here.",
+                    network=platform_label(platform),
+                )
+            ]
             return False
         return valid
 
 
 class NewAccountForm(AccountForm):
-    platform = SelectField(_l("Network"), choices=platform_choices,
-                           validators=[DataRequired(message=_l("Choose the network."))])
+    platform = SelectField(
+        _l("Network"), choices=platform_choices, validators=[DataRequired(message=_l("Choose the network."))]
+    )
 
     def validate(self, extra_validators=None):
         valid = self.platform.data in {p.value for p in Platform}

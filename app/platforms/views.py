@@ -14,16 +14,23 @@ from app.security import role_required
 
 def _values(form) -> dict:
     template = form.template_scenario_id.data
-    return {"label": form.label.data, "make_connection_id": int(form.make_connection_id.data),
-            "account_identifier": form.account_identifier.data,
-            "template_scenario_id": int(template) if template else None}
+    return {
+        "label": form.label.data,
+        "make_connection_id": int(form.make_connection_id.data),
+        "account_identifier": form.account_identifier.data,
+        "template_scenario_id": int(template) if template else None,
+    }
 
 
 def _form_page(form, account=None, status=200):
-    return render("platforms/form.html", form=form, account=account, rules=IDENTIFIER_RULES,
-                  templated=[platform_label(p) for p in Platform
-                             if blueprints.requires_template(p.value)],
-                  status=status)
+    return render(
+        "platforms/form.html",
+        form=form,
+        account=account,
+        rules=IDENTIFIER_RULES,
+        templated=[platform_label(p) for p in Platform if blueprints.requires_template(p.value)],
+        status=status,
+    )
 
 
 def _save(form, account, save):
@@ -39,17 +46,21 @@ def _save(form, account, save):
 
 def _row(account, status=200):
     """htmx re-renders the row; a plain form post (no JavaScript) goes back to the list."""
-    return fragment_or_redirect("platforms/index.html", "account_row", url_for("platforms.index"),
-                                status=status, account=account,
-                                results=service.test_results([account]))
+    return fragment_or_redirect(
+        "platforms/index.html",
+        "account_row",
+        url_for("platforms.index"),
+        status=status,
+        account=account,
+        results=service.test_results([account]),
+    )
 
 
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
     page = service.list_page(request.args.get("page", 1, type=int))
-    return render("platforms/index.html", block="listing", page=page,
-                  results=service.test_results(page.items))
+    return render("platforms/index.html", block="listing", page=page, results=service.test_results(page.items))
 
 
 @bp.get("/new")
@@ -64,8 +75,9 @@ def create():
     form = NewAccountForm()
     if not form.validate():
         return _form_page(form, status=422)
-    return _save(form, None, lambda: service.create_account(Platform(form.platform.data), **_values(form),
-                                                              actor=current_user))
+    return _save(
+        form, None, lambda: service.create_account(Platform(form.platform.data), **_values(form), actor=current_user)
+    )
 
 
 @bp.get("/<int:account_id>/edit")

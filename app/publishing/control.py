@@ -10,6 +10,7 @@ not changed (an edit sends it back to review, app/campaigns/objects.py).
 Every change locks the post first, then its publications: the order of every writer
 (app/publishing/sender.py, status.py). The caller commits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,16 @@ from sqlalchemy.orm import aliased
 
 from app import audit, workflow
 from app.extensions import db
-from app.models import (CampaignScenario, ContentObject, Decision, ObjectStatus as S, Platform, Publication,
-                        PublicationStatus as P, SocialAccount)
+from app.models import (
+    CampaignScenario,
+    ContentObject,
+    Decision,
+    ObjectStatus as S,
+    Platform,
+    Publication,
+    PublicationStatus as P,
+    SocialAccount,
+)
 from app.models.base import utcnow
 from app.publishing import manual, outbox
 from app.publishing.status import latest_publications
@@ -38,7 +47,7 @@ class Delivery:
     publication: Publication
     platform: Platform
     account: str
-    reason: str | None        # a failure in words, in the reader's language
+    reason: str | None  # a failure in words, in the reader's language
     can_retry: bool
 
 
@@ -50,11 +59,18 @@ def deliveries(obj: ContentObject) -> list[Delivery]:
         sa.select(row, SocialAccount.platform, SocialAccount.label)
         .join(CampaignScenario, CampaignScenario.id == row.campaign_scenario_id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-        .order_by(SocialAccount.platform, SocialAccount.label)).all()
-    return [Delivery(publication, platform, label,
-                     failure_reason(publication) if publication.status in RETRYABLE else None,
-                     publication.status in RETRYABLE)
-            for publication, platform, label in rows]
+        .order_by(SocialAccount.platform, SocialAccount.label)
+    ).all()
+    return [
+        Delivery(
+            publication,
+            platform,
+            label,
+            failure_reason(publication) if publication.status in RETRYABLE else None,
+            publication.status in RETRYABLE,
+        )
+        for publication, platform, label in rows
+    ]
 
 
 # (words found in what was recorded, lower case) -> the sentence; the first match wins. The
@@ -62,31 +78,54 @@ def deliveries(obj: ContentObject) -> list[Delivery]:
 # (app/publishing/sender.py), a failed callback's "<code>: <message>" with the network module's
 # message (app/publishing/results.py, docs/external-apis.md), the sweep's and settlement's notes.
 _REASONS = (
-    (("no callback from make in time",),
-     _l("Make did not say whether the post went out. Check the network before retrying.")),
+    (
+        ("no callback from make in time",),
+        _l("Make did not say whether the post went out. Check the network before retrying."),
+    ),
     (("marked failed by hand",), _l("Someone checked the network and marked it as not published.")),
-    (("media not publicly reachable",),
-     _l("Make could not fetch a media file from the CMS: its public address could not be reached.")),
-    (("rendition", "no public media url"),
-     _l("A media file could not be prepared in the format this network needs.")),
+    (
+        ("media not publicly reachable",),
+        _l("Make could not fetch a media file from the CMS: its public address could not be reached."),
+    ),
+    (("rendition", "no public media url"), _l("A media file could not be prepared in the format this network needs.")),
     (("no webhook url",), _l("The Make scenario of this account is not set up yet: an admin must set it up.")),
     # The sender's own records: Make's webhook answered this, or could not be reached.
     (("http 404", "http 410"), _l("The Make scenario of this account is off or was deleted: an admin must check it.")),
-    (("http 401", "http 403"), _l("Make refused the request: the scenario's access has changed, an admin must check it.")),
-    (("http 429", "rate limit", "ratelimit", "too many"),
-     _l("The network limited how many posts may be sent for now: retry a little later.")),
-    (("http 5", "timeout", "connecterror", "remoteprotocolerror", "readerror", "writeerror"),
-     _l("Make could not be reached for hours, so the publication gave up.")),
+    (
+        ("http 401", "http 403"),
+        _l("Make refused the request: the scenario's access has changed, an admin must check it."),
+    ),
+    (
+        ("http 429", "rate limit", "ratelimit", "too many"),
+        _l("The network limited how many posts may be sent for now: retry a little later."),
+    ),
+    (
+        ("http 5", "timeout", "connecterror", "remoteprotocolerror", "readerror", "writeerror"),
+        _l("Make could not be reached for hours, so the publication gave up."),
+    ),
     (("http 4",), _l("Make refused the publication request.")),
     # A failed callback: the network module's message, as Make reported it.
-    (("access token", "session has expired", "oauth", "not authorized", "permission", "invalidaccesstoken",
-      "accountvalidation"),
-     _l("The account's connection to the network has expired or lacks a permission: reconnect it in Make.")),
+    (
+        (
+            "access token",
+            "session has expired",
+            "oauth",
+            "not authorized",
+            "permission",
+            "invalidaccesstoken",
+            "accountvalidation",
+        ),
+        _l("The account's connection to the network has expired or lacks a permission: reconnect it in Make."),
+    ),
     (("duplicate",), _l("The network refused it as a duplicate of a recent post.")),
-    (("aspect ratio", "resolution", "image", "video", "media", "file", "format", "maxfilesize"),
-     _l("The network refused a media file (its format, size or shape).")),
-    (("caption", "text", "characters", "too long", "message"),
-     _l("The network refused the text (too long, or with something it does not accept).")),
+    (
+        ("aspect ratio", "resolution", "image", "video", "media", "file", "format", "maxfilesize"),
+        _l("The network refused a media file (its format, size or shape)."),
+    ),
+    (
+        ("caption", "text", "characters", "too long", "message"),
+        _l("The network refused the text (too long, or with something it does not accept)."),
+    ),
 )
 
 
@@ -102,17 +141,27 @@ def failure_reason(publication: Publication) -> str:
 
 def available(obj: ContentObject) -> dict[str, bool]:
     """Which delivery actions the post page offers (its campaign being active is the view's)."""
-    return {"unschedule": obj.status is S.SCHEDULED, "publish_now": obj.status in (S.APPROVED, S.SCHEDULED),
-            "undated": obj.status is S.APPROVED and not db.session.scalar(sa.select(sa.exists().where(
-                Publication.object_id == obj.id, Publication.status == P.PENDING))),
-            "retry": True}
+    return {
+        "unschedule": obj.status is S.SCHEDULED,
+        "publish_now": obj.status in (S.APPROVED, S.SCHEDULED),
+        "undated": obj.status is S.APPROVED
+        and not db.session.scalar(
+            sa.select(sa.exists().where(Publication.object_id == obj.id, Publication.status == P.PENDING))
+        ),
+        "retry": True,
+    }
 
 
 def _pending(obj: ContentObject) -> list[Publication]:
     """The post's unsent publications, locked after the post (which the caller locked)."""
-    return list(db.session.scalars(sa.select(Publication).where(
-        Publication.object_id == obj.id, Publication.status == P.PENDING)
-        .order_by(Publication.id).with_for_update()))
+    return list(
+        db.session.scalars(
+            sa.select(Publication)
+            .where(Publication.object_id == obj.id, Publication.status == P.PENDING)
+            .order_by(Publication.id)
+            .with_for_update()
+        )
+    )
 
 
 def unschedule(obj: ContentObject, *, actor) -> int:
@@ -124,9 +173,13 @@ def unschedule(obj: ContentObject, *, actor) -> int:
     withdrawn = outbox.withdraw_pending(obj)
     was = obj.scheduled_at
     obj.scheduled_at = None
-    workflow.transition(obj, S.APPROVED, actor=actor, comment="unscheduled",
-                        data={"scheduled_at": was.isoformat() if was else None,
-                              "withdrawn_publications": withdrawn})
+    workflow.transition(
+        obj,
+        S.APPROVED,
+        actor=actor,
+        comment="unscheduled",
+        data={"scheduled_at": was.isoformat() if was else None, "withdrawn_publications": withdrawn},
+    )
     return withdrawn
 
 
@@ -145,16 +198,23 @@ def publish_now(obj: ContentObject, *, actor) -> int:
             publication.next_attempt_at = now
     else:
         approval = latest_approval(obj)
-        if approval is None or approval.decision is not Decision.APPROVED \
-                or approval.fingerprint != outbox.fingerprint(obj):
+        if (
+            approval is None
+            or approval.decision is not Decision.APPROVED
+            or approval.fingerprint != outbox.fingerprint(obj)
+        ):
             raise ControlError(_l("This post changed since it was approved: submit it for review again."))
         rows = outbox.add_publications(obj, approval.fingerprint, due_at=now)
         if not rows:
             raise ControlError(_l("This post has no account to publish to."))
     was = obj.scheduled_at
     obj.scheduled_at = now  # the calendar shows it when it went out
-    audit.record("published_now", obj, actor=actor,
-                 data={"scheduled_at": was.isoformat() if was else None, "publications": len(rows)})
+    audit.record(
+        "published_now",
+        obj,
+        actor=actor,
+        data={"scheduled_at": was.isoformat() if was else None, "publications": len(rows)},
+    )
     return len(rows)
 
 

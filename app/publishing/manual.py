@@ -4,6 +4,7 @@ Retrying an `unknown` publication keeps its idempotency key (if Make did publish
 scenario's Data Store turns the new run into a no-op that calls back the stored result);
 retrying a `failed` one starts a new generation with a new key. Every action is audited.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,7 @@ from sqlalchemy.orm import aliased
 
 from app import audit, workflow
 from app.extensions import db
-from app.models import (CampaignScenario, ContentObject, ObjectStatus, Publication, PublicationStatus as P,
-                        SocialAccount)
+from app.models import CampaignScenario, ContentObject, ObjectStatus, Publication, PublicationStatus as P, SocialAccount
 from app.models.base import utcnow
 from app.publishing import outbox
 from app.publishing.status import sync_object_status
@@ -63,27 +63,36 @@ def retry(publication_id: int, *, actor) -> Publication:
         _reopen_object(publication, actor)
         return publication
     if publication.status is P.FAILED:
-        newest = db.session.scalar(sa.select(sa.func.max(Publication.generation)).where(
-            Publication.object_id == publication.object_id,
-            Publication.campaign_scenario_id == publication.campaign_scenario_id))
+        newest = db.session.scalar(
+            sa.select(sa.func.max(Publication.generation)).where(
+                Publication.object_id == publication.object_id,
+                Publication.campaign_scenario_id == publication.campaign_scenario_id,
+            )
+        )
         if newest != publication.generation:
             raise ManualActionError(_l("This publication was already retried."))
         generation = publication.generation + 1
-        fresh = Publication(object_id=publication.object_id, campaign_scenario_id=publication.campaign_scenario_id,
-                            generation=generation, fingerprint=publication.fingerprint, next_attempt_at=utcnow(),
-                            idempotency_key=outbox.idempotency_key(publication.object_id,
-                                                                   publication.campaign_scenario_id, generation))
+        fresh = Publication(
+            object_id=publication.object_id,
+            campaign_scenario_id=publication.campaign_scenario_id,
+            generation=generation,
+            fingerprint=publication.fingerprint,
+            next_attempt_at=utcnow(),
+            idempotency_key=outbox.idempotency_key(publication.object_id, publication.campaign_scenario_id, generation),
+        )
         db.session.add(fresh)
         db.session.flush()
-        audit.record("publication_retried", publication, actor=actor,
-                     data={"same_key": False, "new_publication": fresh.id})
+        audit.record(
+            "publication_retried", publication, actor=actor, data={"same_key": False, "new_publication": fresh.id}
+        )
         _reopen_object(publication, actor)
         return fresh
     raise ManualActionError(_l("Only a failed or unknown publication can be retried."))
 
 
-def settle(publication_id: int, *, published: bool, actor, external_url: str | None = None,
-           reason: str | None = None) -> Publication:
+def settle(
+    publication_id: int, *, published: bool, actor, external_url: str | None = None, reason: str | None = None
+) -> Publication:
     """Record by hand what a person checked on the network for an `unknown` publication.
     The address follows the callbacks' rule (app.publishing.urls): https only."""
     if published and external_url and safe_external_url(external_url) is None:
@@ -97,8 +106,13 @@ def settle(publication_id: int, *, published: bool, actor, external_url: str | N
         publication.external_url, publication.last_error = external_url, None
     else:
         publication.last_error = reason or "marked failed by hand"
-    audit.record("publication_settled", publication, actor=actor,
-                 data={"published": published, "external_url": external_url}, comment=reason)
+    audit.record(
+        "publication_settled",
+        publication,
+        actor=actor,
+        data={"published": published, "external_url": external_url},
+        comment=reason,
+    )
     sync_object_status(publication.object_id)
     return publication
 
@@ -111,7 +125,8 @@ def health(days: int = 7):
         .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
         .where(Publication.created_at >= since)
-        .group_by(SocialAccount.platform, Publication.status)).all()
+        .group_by(SocialAccount.platform, Publication.status)
+    ).all()
     table: dict = {}
     for platform, status, count in rows:
         table.setdefault(platform, {s: 0 for s in P})[status] = count
@@ -121,17 +136,24 @@ def health(days: int = 7):
 def needing_attention(page: int, per_page: int = 30):
     """Targets whose latest generation failed or has no answer: a failure that a retry (a newer
     generation of the same post and target) has since taken over is history, not a task."""
-    newer = sa.select(Publication.id).where(
-        Publication.object_id == Latest.object_id,
-        Publication.campaign_scenario_id == Latest.campaign_scenario_id,
-        Publication.generation > Latest.generation).exists()
+    newer = (
+        sa.select(Publication.id)
+        .where(
+            Publication.object_id == Latest.object_id,
+            Publication.campaign_scenario_id == Latest.campaign_scenario_id,
+            Publication.generation > Latest.generation,
+        )
+        .exists()
+    )
     needing = sa.and_(Latest.status.in_([P.FAILED, P.UNKNOWN]), ~newer)
-    query = (sa.select(Latest, ContentObject.title, SocialAccount.platform, SocialAccount.label)
-             .join(ContentObject, ContentObject.id == Latest.object_id)
-             .join(CampaignScenario, CampaignScenario.id == Latest.campaign_scenario_id)
-             .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-             .where(needing)
-             .order_by(Latest.updated_at.desc(), Latest.id.desc()))
+    query = (
+        sa.select(Latest, ContentObject.title, SocialAccount.platform, SocialAccount.label)
+        .join(ContentObject, ContentObject.id == Latest.object_id)
+        .join(CampaignScenario, CampaignScenario.id == Latest.campaign_scenario_id)
+        .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+        .where(needing)
+        .order_by(Latest.updated_at.desc(), Latest.id.desc())
+    )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Latest).where(needing))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return rows, total

@@ -1,5 +1,6 @@
 """Networks such as Instagram download media from a public URL: before a payload leaves, each
 media link is fetched the way a network would (no credentials, first byte only)."""
+
 from __future__ import annotations
 
 import httpx

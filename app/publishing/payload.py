@@ -1,4 +1,5 @@
 """The JSON sent to a scenario's webhook, one per attempt (docs/external-apis.md §4.1)."""
+
 from __future__ import annotations
 
 import time
@@ -8,7 +9,7 @@ from flask import current_app
 
 from app import network_options, versions
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, Publication, SocialAccount)
+from app.models import Campaign, CampaignScenario, ContentObject, MediaAsset, Publication, SocialAccount
 
 # How a media file is exposed to the networks: a signed public URL served by the CMS. The media
 # library provides it (`MEDIA_URL_BUILDER` in the app's extensions); without one, media are
@@ -43,8 +44,10 @@ def build(publication: Publication) -> dict:
         "account_identifier": account.account_identifier,
         "text": own.message,
         "link": own.link,
-        "media": [dict(_media(asset, account.platform, own.crops), alt_text=network_options.alt_text(own, asset))
-                  for asset in own.media],
+        "media": [
+            dict(_media(asset, account.platform, own.crops), alt_text=network_options.alt_text(own, asset))
+            for asset in own.media
+        ],
         # Every option of the network, its value or its default (app/network_options.py).
         "options": network_options.payload_options(account.platform, own.options),
         "callback_url": base + current_app.url_map.bind("").build("hooks.make_callback"),
@@ -62,16 +65,25 @@ def _media(asset: MediaAsset, platform, crops: dict | None = None) -> dict:
 
     rendition = renditions.for_payload(asset, platform, renditions.crop_for(asset, crops))
     if rendition is not None:
-        return {"url": signed_rendition_url(rendition), "mime": rendition.mime, "size": rendition.size_bytes,
-                "width": rendition.width, "height": rendition.height,
-                "duration_s": float(rendition.duration_s) if rendition.duration_s is not None else None}
+        return {
+            "url": signed_rendition_url(rendition),
+            "mime": rendition.mime,
+            "size": rendition.size_bytes,
+            "width": rendition.width,
+            "height": rendition.height,
+            "duration_s": float(rendition.duration_s) if rendition.duration_s is not None else None,
+        }
     builder = media_url_builder()
     if builder is None:
         raise LookupError("no public media URL builder is configured")
-    item = {"url": builder(asset), "mime": asset.mime, "size": asset.size_bytes,
-            "width": asset.width, "height": asset.height,
-            "duration_s": float(asset.duration_s) if asset.duration_s is not None else None}
+    item = {
+        "url": builder(asset),
+        "mime": asset.mime,
+        "size": asset.size_bytes,
+        "width": asset.width,
+        "height": asset.height,
+        "duration_s": float(asset.duration_s) if asset.duration_s is not None else None,
+    }
     if asset.storage_backend.value == "sharepoint":
-        item["sharepoint"] = {"drive_id": current_app.config["GRAPH_DRIVE_ID"],
-                              "item_id": asset.storage_item_id}
+        item["sharepoint"] = {"drive_id": current_app.config["GRAPH_DRIVE_ID"], "item_id": asset.storage_item_id}
     return item

@@ -4,6 +4,7 @@ The relay marks each row it enqueues by pushing its `next_attempt_at` forward by
 `PUBLISH_REQUEUE_AFTER_S`: if the message is lost (broker flushed, worker killed before it
 claimed the row), the row becomes due again and is re-sent under the same idempotency key.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,16 +23,29 @@ def due_publications(limit: int) -> list[int]:
     """Claim the relay's right to enqueue the due rows (SKIP LOCKED: relays never collide)."""
     now = utcnow()
     stale_claim = now - timedelta(seconds=current_app.config["PUBLISH_CLAIM_TIMEOUT_S"])
-    due = (sa.select(Publication.id)
-           .where(sa.or_(sa.and_(Publication.status == P.PENDING, Publication.next_attempt_at <= now),
-                         sa.and_(Publication.status == P.SENDING, Publication.claimed_at < stale_claim,
-                                 Publication.next_attempt_at <= now)))
-           .order_by(Publication.next_attempt_at).limit(limit)
-           .with_for_update(skip_locked=True))
+    due = (
+        sa.select(Publication.id)
+        .where(
+            sa.or_(
+                sa.and_(Publication.status == P.PENDING, Publication.next_attempt_at <= now),
+                sa.and_(
+                    Publication.status == P.SENDING,
+                    Publication.claimed_at < stale_claim,
+                    Publication.next_attempt_at <= now,
+                ),
+            )
+        )
+        .order_by(Publication.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     ids = list(db.session.scalars(due))
     if ids:
-        db.session.execute(sa.update(Publication).where(Publication.id.in_(ids)).values(
-            next_attempt_at=now + timedelta(seconds=current_app.config["PUBLISH_REQUEUE_AFTER_S"])))
+        db.session.execute(
+            sa.update(Publication)
+            .where(Publication.id.in_(ids))
+            .values(next_attempt_at=now + timedelta(seconds=current_app.config["PUBLISH_REQUEUE_AFTER_S"]))
+        )
     db.session.commit()
     return ids
 
@@ -58,15 +72,19 @@ def sweep_stuck(limit: int = 500) -> int:
     candidates = db.session.execute(
         sa.select(Publication.id, Publication.object_id)
         .where(Publication.status == P.SENT, Publication.sent_at < cutoff)
-        .order_by(Publication.sent_at).limit(limit)).all()
+        .order_by(Publication.sent_at)
+        .limit(limit)
+    ).all()
     db.session.rollback()
     swept = 0
     for publication_id, object_id in candidates:
         db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
         publication = db.session.scalar(
-            sa.select(Publication).where(Publication.id == publication_id, Publication.status == P.SENT,
-                                         Publication.sent_at < cutoff)
-            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            sa.select(Publication)
+            .where(Publication.id == publication_id, Publication.status == P.SENT, Publication.sent_at < cutoff)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
         if publication is not None:  # a callback did not land meanwhile
             publication.status = P.UNKNOWN
             publication.last_error = "no callback from Make in time"
@@ -78,5 +96,7 @@ def sweep_stuck(limit: int = 500) -> int:
 
 
 def stuck_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                             .where(Publication.status == P.UNKNOWN)) or 0
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(Publication.status == P.UNKNOWN))
+        or 0
+    )

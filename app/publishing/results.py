@@ -12,6 +12,7 @@ refused, a value the database rejects) rolls back only its own changes, counts a
 with the error, and after `CALLBACK_MAX_APPLY_ATTEMPTS` is set aside as `could_not_apply`
 (listed on the publishing health page) instead of holding the events handed over with it.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ from flask import current_app
 
 from app import audit
 from app.extensions import db
-from app.models import (CallbackEvent, CampaignScenario, ContentObject, Publication, PublicationStatus,
-                        SocialAccount)
+from app.models import CallbackEvent, CampaignScenario, ContentObject, Publication, PublicationStatus, SocialAccount
 from app.models.base import utcnow
 from app.publishing.status import moves_forward, sync_object_status
 from app.publishing.urls import safe_external_url
@@ -33,9 +33,11 @@ RESULT_STATUSES = {"published": PublicationStatus.PUBLISHED, "failed": Publicati
 
 def apply(event_id: int) -> str | None:
     """Apply one pending event; its outcome, or None when it was already applied."""
-    event = db.session.scalar(sa.select(CallbackEvent)
-                              .where(CallbackEvent.id == event_id, CallbackEvent.applied_at.is_(None))
-                              .with_for_update())
+    event = db.session.scalar(
+        sa.select(CallbackEvent)
+        .where(CallbackEvent.id == event_id, CallbackEvent.applied_at.is_(None))
+        .with_for_update()
+    )
     if event is None:
         db.session.rollback()
         return None
@@ -69,9 +71,13 @@ def _count_failure(event: CallbackEvent, exc: Exception) -> None:
     give_up = event.attempts >= current_app.config["CALLBACK_MAX_APPLY_ATTEMPTS"]
     if give_up:
         event.outcome, event.applied_at = "could_not_apply", utcnow()
-    current_app.logger.warning("Make callback %s could not be applied (attempt %d%s): %s",
-                               event.webhook_id, event.attempts, ", set aside" if give_up else "",
-                               event.last_error)
+    current_app.logger.warning(
+        "Make callback %s could not be applied (attempt %d%s): %s",
+        event.webhook_id,
+        event.attempts,
+        ", set aside" if give_up else "",
+        event.last_error,
+    )
 
 
 def _locked_publication(publication_id: int | None, idempotency_key) -> Publication | None:
@@ -85,8 +91,9 @@ def _locked_publication(publication_id: int | None, idempotency_key) -> Publicat
     if object_id is None:
         return None
     db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == object_id).with_for_update())
-    publication = db.session.scalar(sa.select(Publication).where(Publication.id == publication_id)
-                                    .with_for_update(key_share=True))
+    publication = db.session.scalar(
+        sa.select(Publication).where(Publication.id == publication_id).with_for_update(key_share=True)
+    )
     if publication is None or publication.idempotency_key != idempotency_key:
         return None
     return publication
@@ -109,8 +116,11 @@ def _apply(publication: Publication, payload: dict, target: PublicationStatus) -
     if payload.get("fingerprint") != publication.fingerprint:
         # What was published is not what was approved: keep the result, flag it loudly.
         outcome = "fingerprint_mismatch"
-        audit.record("fingerprint_mismatch", publication,
-                     data={"approved": publication.fingerprint, "callback": payload.get("fingerprint")})
+        audit.record(
+            "fingerprint_mismatch",
+            publication,
+            data={"approved": publication.fingerprint, "callback": payload.get("fingerprint")},
+        )
     sync_object_status(publication.object_id)
     return outcome
 
@@ -130,41 +140,56 @@ def hand_over_due(limit: int = 1000, batch: int = 50) -> int:
     apply_callbacks = by_name("apply_callbacks")
 
     now = utcnow()
-    ids = list(db.session.scalars(
-        sa.select(CallbackEvent.id)
-        .where(CallbackEvent.applied_at.is_(None), CallbackEvent.requeue_at <= now)
-        .order_by(CallbackEvent.requeue_at, CallbackEvent.id).limit(limit).with_for_update(skip_locked=True)))
+    ids = list(
+        db.session.scalars(
+            sa.select(CallbackEvent.id)
+            .where(CallbackEvent.applied_at.is_(None), CallbackEvent.requeue_at <= now)
+            .order_by(CallbackEvent.requeue_at, CallbackEvent.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     if ids:
-        db.session.execute(sa.update(CallbackEvent).where(CallbackEvent.id.in_(ids))
-                           .values(requeue_at=now + requeue_after()))
+        db.session.execute(
+            sa.update(CallbackEvent).where(CallbackEvent.id.in_(ids)).values(requeue_at=now + requeue_after())
+        )
     db.session.commit()
     for start in range(0, len(ids), batch):
-        apply_callbacks.send(ids[start:start + batch])
+        apply_callbacks.send(ids[start : start + batch])
     return len(ids)
 
 
 def _described(query):
     """Callback events with what people recognise them by: the post, the network, the account
     (outer joins: an event for an unknown publication has none)."""
-    return (query.outerjoin(Publication, Publication.id == CallbackEvent.publication_id)
-            .outerjoin(ContentObject, ContentObject.id == Publication.object_id)
-            .outerjoin(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
-            .outerjoin(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id))
+    return (
+        query.outerjoin(Publication, Publication.id == CallbackEvent.publication_id)
+        .outerjoin(ContentObject, ContentObject.id == Publication.object_id)
+        .outerjoin(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
+        .outerjoin(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+    )
 
 
 def recent(limit: int = 20):
     """The latest callbacks, newest first: (event, post id, post title, platform, account label)."""
-    return db.session.execute(_described(
-        sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform, SocialAccount.label))
-        .order_by(CallbackEvent.received_at.desc(), CallbackEvent.id.desc()).limit(limit)).all()
+    return db.session.execute(
+        _described(
+            sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform, SocialAccount.label)
+        )
+        .order_by(CallbackEvent.received_at.desc(), CallbackEvent.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def set_aside(limit: int = 50):
     """Events given up after CALLBACK_MAX_APPLY_ATTEMPTS, newest first, and how many there are."""
-    query = _described(sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform,
-                                 SocialAccount.label)).where(CallbackEvent.outcome == "could_not_apply")
-    rows = db.session.execute(query.order_by(CallbackEvent.applied_at.desc(), CallbackEvent.id.desc())
-                              .limit(limit)).all()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(CallbackEvent)
-                              .where(CallbackEvent.outcome == "could_not_apply"))
+    query = _described(
+        sa.select(CallbackEvent, ContentObject.id, ContentObject.title, SocialAccount.platform, SocialAccount.label)
+    ).where(CallbackEvent.outcome == "could_not_apply")
+    rows = db.session.execute(
+        query.order_by(CallbackEvent.applied_at.desc(), CallbackEvent.id.desc()).limit(limit)
+    ).all()
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CallbackEvent).where(CallbackEvent.outcome == "could_not_apply")
+    )
     return rows, total

@@ -11,6 +11,7 @@ attempts: until `PUBLISH_RETRY_WINDOW_S` (6 h) after the row's first attempt, wi
 exponential back-off and jitter, so a Make incident of an hour ends with everything published
 once (the idempotency key makes a late duplicate run a no-op) and nothing left for a person.
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,12 +45,21 @@ def claim(publication_id: int) -> Publication | None:
     stale = utcnow() - timedelta(seconds=current_app.config["PUBLISH_CLAIM_TIMEOUT_S"])
     claimed_id = db.session.scalar(
         sa.update(Publication)
-        .where(Publication.id == publication_id,
-               sa.or_(Publication.status == P.PENDING,
-                      sa.and_(Publication.status == P.SENDING, Publication.claimed_at < stale)))
-        .values(status=P.SENDING, claimed_at=utcnow(), attempts=Publication.attempts + 1,
-                first_attempt_at=sa.func.coalesce(Publication.first_attempt_at, utcnow()))
-        .returning(Publication.id))
+        .where(
+            Publication.id == publication_id,
+            sa.or_(
+                Publication.status == P.PENDING,
+                sa.and_(Publication.status == P.SENDING, Publication.claimed_at < stale),
+            ),
+        )
+        .values(
+            status=P.SENDING,
+            claimed_at=utcnow(),
+            attempts=Publication.attempts + 1,
+            first_attempt_at=sa.func.coalesce(Publication.first_attempt_at, utcnow()),
+        )
+        .returning(Publication.id)
+    )
     if claimed_id is None:
         db.session.rollback()
         return None
@@ -102,8 +112,9 @@ def _wait_for_rendition(publication: Publication, pending: RenditionPending) -> 
     (its message was lost)."""
     from app.renditions import service as renditions
 
-    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == publication.object_id)
-                       .with_for_update())  # the order of every writer: object, then publication
+    db.session.execute(
+        sa.select(ContentObject.id).where(ContentObject.id == publication.object_id).with_for_update()
+    )  # the order of every writer: object, then publication
     publication = db.session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
     if publication.status is not P.SENDING:
         db.session.rollback()
@@ -144,8 +155,7 @@ def _tls_context() -> ssl.SSLContext:
 def _record(publication: Publication, outcome: str, detail: str) -> str:
     # Object, then publication: the order of every writer (a callback applied at this moment
     # takes the same two locks, and a failure below syncs the object's status).
-    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == publication.object_id)
-                       .with_for_update())
+    db.session.execute(sa.select(ContentObject.id).where(ContentObject.id == publication.object_id).with_for_update())
     publication = db.session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
     if publication.status is not P.SENDING:
         db.session.rollback()  # a callback already moved it on: never move it back
@@ -157,14 +167,14 @@ def _record(publication: Publication, outcome: str, detail: str) -> str:
         publication.status = P.PENDING
         publication.last_error = detail
         # The last attempt is made at the end of the window rather than after it.
-        publication.next_attempt_at = min(now + timedelta(seconds=backoff_seconds(publication.attempts)),
-                                          deadline)
+        publication.next_attempt_at = min(now + timedelta(seconds=backoff_seconds(publication.attempts)), deadline)
         outcome = "retry"
     else:
         publication.status, publication.last_error, publication.completed_at = P.FAILED, detail, now
         outcome = "failed"
-    audit.record("publish_attempt", publication,
-                 data={"attempt": publication.attempts, "outcome": outcome, "detail": detail})
+    audit.record(
+        "publish_attempt", publication, data={"attempt": publication.attempts, "outcome": outcome, "detail": detail}
+    )
     if outcome == "failed":
         sync_object_status(publication.object_id)
     db.session.commit()

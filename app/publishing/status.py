@@ -1,4 +1,5 @@
 """Publication statuses only move forward; an object's status follows from its publications."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -38,9 +39,12 @@ def latest_publications(object_id: int):
     One DISTINCT ON over the object's own rows: a post's status must never be judged on another
     post's publications to the same scenario (the same scenario and generation number are
     shared by every post of the campaign)."""
-    return (sa.select(Publication).where(Publication.object_id == object_id)
-            .ext(distinct_on(Publication.campaign_scenario_id))
-            .order_by(Publication.campaign_scenario_id, Publication.generation.desc()))
+    return (
+        sa.select(Publication)
+        .where(Publication.object_id == object_id)
+        .ext(distinct_on(Publication.campaign_scenario_id))
+        .order_by(Publication.campaign_scenario_id, Publication.generation.desc())
+    )
 
 
 def wrong_statuses(object_ids: list[int] | None = None) -> list[tuple[int, ObjectStatus, ObjectStatus | None]]:
@@ -51,8 +55,9 @@ def wrong_statuses(object_ids: list[int] | None = None) -> list[tuple[int, Objec
     A publishing, published or failed object must be `object_status_from` its own latest
     publications; an approved or scheduled one must have sent nothing yet; any other status
     (draft, in review...) must have nothing waiting to be sent."""
-    rows = sa.select(Publication.object_id, Publication.campaign_scenario_id, Publication.generation,
-                     Publication.status)
+    rows = sa.select(
+        Publication.object_id, Publication.campaign_scenario_id, Publication.generation, Publication.status
+    )
     objects = sa.select(ContentObject.id, ContentObject.status)
     if object_ids is not None:
         rows = rows.where(Publication.object_id.in_(object_ids))

@@ -8,6 +8,7 @@ tabs and newlines inside a URL, so `java\\tscript:` would run as `javascript:`),
 only (networks hand out percent-encoded addresses), at most `MAX_LENGTH` characters.
 See docs/external-apis.md, "Make status callbacks".
 """
+
 from __future__ import annotations
 
 import re

@@ -11,6 +11,7 @@ into the rendition's crop key by `service.crop_for`, so the renditions stay shar
 with the same crop. Moving a crop is an edit: audited, covered by the approval fingerprint, and
 an approved post goes back to review.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,9 +37,10 @@ class CropError(ValueError):
 @dataclass(frozen=True)
 class Framing:
     """What the post page shows to move one file's crop for one network."""
-    kind: str                       # image | video
-    fit: str                        # "" (the file's own shape), letterbox, crop (a video); crop (an image)
-    x: float                        # the point, in per cent of the picture as shown
+
+    kind: str  # image | video
+    fit: str  # "" (the file's own shape), letterbox, crop (a video); crop (an image)
+    x: float  # the point, in per cent of the picture as shown
     y: float
     frame: tuple[float, float, float, float] | None  # left, top, width, height (0..1): what is kept
 
@@ -64,8 +66,12 @@ def adjustable(asset: MediaAsset, platform: Platform) -> bool:
     if ratio is None:
         return False
     if asset.kind is MediaKind.IMAGE:
-        return bool(rules.image_ratio) and crop_box(asset.width, asset.height, rules.image_ratio,
-                                                    (0.5, 0.5)) != (0, 0, asset.width, asset.height)
+        return bool(rules.image_ratio) and crop_box(asset.width, asset.height, rules.image_ratio, (0.5, 0.5)) != (
+            0,
+            0,
+            asset.width,
+            asset.height,
+        )
     return asset.kind is MediaKind.VIDEO and rules.videos_max > 0 and ratio > service.VERTICAL * 1.01
 
 
@@ -113,8 +119,9 @@ def parse(asset: MediaAsset, form) -> dict | None:
     except (TypeError, ValueError):
         x = y = -1.0
     if not (0 <= x <= 100 and 0 <= y <= 100):
-        raise CropError(str(_l("The crop's centre is a position within the picture: from 0 to 100 across and down "
-                               "(per cent).")))
+        raise CropError(
+            str(_l("The crop's centre is a position within the picture: from 0 to 100 across and down (per cent)."))
+        )
     point = {"x": round(x / 100, 3), "y": round(y / 100, 3)}
     return {"fit": "crop", **point} if asset.kind is MediaKind.VIDEO else point
 
@@ -133,11 +140,13 @@ def move(obj: ContentObject, platform: Platform, asset: MediaAsset, wanted: dict
         own[str(asset.id)] = wanted
     if not versions.save(obj, platform, crops=own):
         return False
-    audit.record("object_crop_moved", obj, actor=actor,
-                 data={"platform": platform.value, "asset": asset.id, "crop": wanted})
+    audit.record(
+        "object_crop_moved", obj, actor=actor, data={"platform": platform.value, "asset": asset.id, "crop": wanted}
+    )
     if obj.status in REOPENED_BY_EDIT:
         db.session.flush()
-        reviews.reopen_after_change([obj.id], by=actor, reason=str(_l("Crop moved for %(network)s",
-                                                                      network=platform_label(platform))))
+        reviews.reopen_after_change(
+            [obj.id], by=actor, reason=str(_l("Crop moved for %(network)s", network=platform_label(platform)))
+        )
     service.request(asset, platform, service.crop_for(asset, own))
     return True

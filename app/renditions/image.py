@@ -9,6 +9,7 @@ converted to sRGB from its ICC profile (`ImageCms`), transparency flattened onto
 output is JPEG, and encoded without metadata (unless `keep_metadata`), lowering the quality
 and then the dimensions until the file is under the network's weight limit.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,16 +39,17 @@ class Settings:
     keep_metadata: bool = False
 
 
-def crop_box(width: int, height: int, ratio: tuple[float, float] | None,
-             focal: tuple[float, float]) -> tuple[int, int, int, int]:
+def crop_box(
+    width: int, height: int, ratio: tuple[float, float] | None, focal: tuple[float, float]
+) -> tuple[int, int, int, int]:
     """The largest box within the allowed ratio range, centred on the focal point as far as the
     picture's edges allow."""
     if not ratio:
         return 0, 0, width, height
     current = width / height
-    if current > ratio[1]:      # too wide: keep the height
+    if current > ratio[1]:  # too wide: keep the height
         w, h = round(height * ratio[1]), height
-    elif current < ratio[0]:    # too tall: keep the width
+    elif current < ratio[0]:  # too tall: keep the width
         w, h = width, round(width / ratio[0])
     else:
         return 0, 0, width, height
@@ -160,11 +162,21 @@ def render(source: str, target: str, rules: Rules, settings: Settings = Settings
     picture_size = _size_of(data)
     with open(target, "wb") as out:
         out.write(data)
-    return {"mime": mime, "size": len(data), "width": picture_size[0], "height": picture_size[1],
-            "changes": {"source_mime": source_mime, "source_size": [shown_w, shown_h],
-                        "cropped": box != (0, 0, shown_w, shown_h), "quality": quality,
-                        "converted": mime != source_mime, "resized": picture_size[0] != box[2] - box[0],
-                        "metadata_kept": kept is not None}}
+    return {
+        "mime": mime,
+        "size": len(data),
+        "width": picture_size[0],
+        "height": picture_size[1],
+        "changes": {
+            "source_mime": source_mime,
+            "source_size": [shown_w, shown_h],
+            "cropped": box != (0, 0, shown_w, shown_h),
+            "quality": quality,
+            "converted": mime != source_mime,
+            "resized": picture_size[0] != box[2] - box[0],
+            "metadata_kept": kept is not None,
+        },
+    }
 
 
 def _fit_weight(picture: Image.Image, mime: str, limit: int | None, exif: bytes | None, rules: Rules):

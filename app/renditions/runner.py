@@ -5,6 +5,7 @@ in a process of its own (multiprocessing's `forkserver`: forked from a small sin
 server, never from the worker's threads), so a crash or a hang costs that rendition only: it is
 killed after `timeout` seconds and reported as `RenditionError` with the reason.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -49,8 +50,7 @@ def run(kind: str, source: str, target: str, rules, settings, timeout: float) ->
     """The child's result dict; `RenditionError` on an error, a crash or the time limit."""
     # The rules travel as their values only: unpickling `networks.Rules` would load app.networks,
     # and with it the models, SQLAlchemy's mappers and Babel (about 40 MiB more in every child).
-    rules = SimpleNamespace(**{f.name: getattr(rules, f.name) for f in fields(rules)}) \
-        if is_dataclass(rules) else rules
+    rules = SimpleNamespace(**{f.name: getattr(rules, f.name) for f in fields(rules)}) if is_dataclass(rules) else rules
     ctx = _ctx()
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(kind, source, target, rules, settings, child), daemon=True)

@@ -6,6 +6,7 @@ recorded yet shows as "being prepared" until submitting, a retry or a focal poin
 The previews show a ready rendition through its signed link (app/media/links.py) at its own
 width and height, which are the network's proportions it was made to.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,13 +17,27 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.media.links import signed_rendition_url
-from app.models import (CampaignScenario, ContentObject, MediaAsset, ObjectStatus as S, ObjectVariant, Platform,
-                        Rendition, SocialAccount, object_targets)
+from app.models import (
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    ObjectStatus as S,
+    ObjectVariant,
+    Platform,
+    Rendition,
+    SocialAccount,
+    object_targets,
+)
 from app.renditions import crops as crops_module, service
 from app.versions import posts_using
 
-STATE_LABELS = {"ready": _l("Ready"), "pending": _l("Being prepared"), "failed": _l("Could not be adapted"),
-                "waiting": _l("Not made yet"), "original": _l("Sent as it is")}
+STATE_LABELS = {
+    "ready": _l("Ready"),
+    "pending": _l("Being prepared"),
+    "failed": _l("Could not be adapted"),
+    "waiting": _l("Not made yet"),
+    "original": _l("Sent as it is"),
+}
 # Posts whose renditions are still ahead of them: a new focal point queues theirs again.
 UNSENT = (S.IN_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHING, S.FAILED)
 
@@ -30,11 +45,12 @@ UNSENT = (S.IN_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHING, S.FAILED)
 @dataclass
 class Shown:
     """One file of a post as one network will get it."""
+
     asset: MediaAsset
     rendition: Rendition | None  # None: not recorded yet, or a document sent as it is
     platform: Platform | None = None
-    crop: str | None = None       # the crop key its rendition is made around (service.crop_for)
-    own: dict | None = None       # the network's own crop of this file, when the editor moved it
+    crop: str | None = None  # the crop key its rendition is made around (service.crop_for)
+    own: dict | None = None  # the network's own crop of this file, when the editor moved it
 
     @property
     def framing(self) -> "crops_module.Framing | None":
@@ -83,12 +99,20 @@ def for_target(media: list[MediaAsset], platform: Platform, crops: dict | None =
     keys = {asset.id: service.crop_for(asset, crops) for asset in media if service.needs_rendition(asset)}
     found = {}
     if keys:
-        rows = db.session.scalars(sa.select(Rendition).where(
-            Rendition.asset_id.in_(keys), Rendition.profile == service.profile(platform)))
+        rows = db.session.scalars(
+            sa.select(Rendition).where(Rendition.asset_id.in_(keys), Rendition.profile == service.profile(platform))
+        )
         found = {(r.asset_id, r.asset_version, r.crop): r for r in rows}
-    return [Shown(asset, found.get((asset.id, asset.version, keys.get(asset.id))), platform, keys.get(asset.id),
-                  crops_module.entry(crops, asset))
-            for asset in media]
+    return [
+        Shown(
+            asset,
+            found.get((asset.id, asset.version, keys.get(asset.id))),
+            platform,
+            keys.get(asset.id),
+            crops_module.entry(crops, asset),
+        )
+        for asset in media
+    ]
 
 
 def still_running(shown: list[Shown]) -> bool:
@@ -111,14 +135,20 @@ def move_focal_point(asset: MediaAsset, x: float, y: float) -> None:
     service.set_focal_point(asset, x, y)
     db.session.flush()
     rows = db.session.execute(
-        sa.select(ContentObject.id, SocialAccount.platform).distinct()
+        sa.select(ContentObject.id, SocialAccount.platform)
+        .distinct()
         .join(CampaignScenario, CampaignScenario.social_account_id == SocialAccount.id)
         .join(object_targets, object_targets.c.campaign_scenario_id == CampaignScenario.id)
         .join(ContentObject, ContentObject.id == object_targets.c.object_id)
-        .where(ContentObject.id.in_(posts_using(asset.id)), ContentObject.status.in_(UNSENT))).all()
+        .where(ContentObject.id.in_(posts_using(asset.id)), ContentObject.status.in_(UNSENT))
+    ).all()
     # A network where the editor moved this file's crop keeps its own: its key does not change.
-    own = {(row.object_id, row.platform): row.crops for row in db.session.scalars(
-        sa.select(ObjectVariant).where(ObjectVariant.object_id.in_({object_id for object_id, _ in rows})))}
+    own = {
+        (row.object_id, row.platform): row.crops
+        for row in db.session.scalars(
+            sa.select(ObjectVariant).where(ObjectVariant.object_id.in_({object_id for object_id, _ in rows}))
+        )
+    }
     wanted = {(service.crop_for(asset, own.get((object_id, platform))), platform) for object_id, platform in rows}
     for crop, platform in sorted(wanted, key=lambda pair: (pair[0], pair[1].value)):
         service.request(asset, platform, crop)

@@ -13,6 +13,7 @@ app/storage/sharepoint.py), or failed with the reason. A storage that does not a
 outage, throttling) leaves it pending and the actor retries as long as it lasts. A post
 is never sent with the original in place of a missing or failed rendition (app/publishing/).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,10 +82,11 @@ def set_focal_point(asset: MediaAsset, x: float, y: float) -> None:
     shown). The renditions made around another point are not reused: the crop key changes."""
     if not (0 <= x <= 1 and 0 <= y <= 1):
         raise ValueError("a focal point is within the picture (0 to 1)")
-    db.session.execute(insert(FocalPoint).values(asset_id=asset.id, asset_version=asset.version,
-                                                 x=round(x, 3), y=round(y, 3))
-                       .on_conflict_do_update(index_elements=["asset_id", "asset_version"],
-                                              set_={"x": round(x, 3), "y": round(y, 3)}))
+    db.session.execute(
+        insert(FocalPoint)
+        .values(asset_id=asset.id, asset_version=asset.version, x=round(x, 3), y=round(y, 3))
+        .on_conflict_do_update(index_elements=["asset_id", "asset_version"], set_={"x": round(x, 3), "y": round(y, 3)})
+    )
 
 
 def crop_key(asset: MediaAsset) -> str:
@@ -141,9 +143,14 @@ def _focal_of(crop: str) -> tuple[float, float]:
 
 
 def find(asset: MediaAsset, platform: Platform, crop: str = DEFAULT_CROP) -> Rendition | None:
-    return db.session.scalar(sa.select(Rendition).where(
-        Rendition.asset_id == asset.id, Rendition.asset_version == asset.version,
-        Rendition.profile == profile(platform), Rendition.crop == crop))
+    return db.session.scalar(
+        sa.select(Rendition).where(
+            Rendition.asset_id == asset.id,
+            Rendition.asset_version == asset.version,
+            Rendition.profile == profile(platform),
+            Rendition.crop == crop,
+        )
+    )
 
 
 def request(asset: MediaAsset, platform: Platform, crop: str | None = None) -> Rendition | None:
@@ -157,12 +164,21 @@ def request(asset: MediaAsset, platform: Platform, crop: str | None = None) -> R
     if found is not None:
         return found
     inserted = db.session.scalar(
-        insert(Rendition).values(asset_id=asset.id, asset_version=asset.version, profile=profile(platform),
-                                 crop=crop, status=R.PENDING, storage_backend=asset.storage_backend,
-                                 created_at=utcnow(), updated_at=utcnow())
-        .on_conflict_do_nothing(constraint="uq_renditions_key").returning(Rendition.id))
+        insert(Rendition)
+        .values(
+            asset_id=asset.id,
+            asset_version=asset.version,
+            profile=profile(platform),
+            crop=crop,
+            status=R.PENDING,
+            storage_backend=asset.storage_backend,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(constraint="uq_renditions_key")
+        .returning(Rendition.id)
+    )
     if inserted is not None:
-
         send_after_commit(db.session(), make_rendition, inserted)
     return find(asset, platform, crop)
 
@@ -175,8 +191,9 @@ def for_payload(asset: MediaAsset, platform: Platform, crop: str | None = None) 
     if rendition is None:
         return None
     if rendition.status is R.FAILED:
-        raise RenditionFailed(f"the file “{asset.title}” could not be adapted for {platform.value}: "
-                              f"{rendition.failure_reason}")
+        raise RenditionFailed(
+            f"the file “{asset.title}” could not be adapted for {platform.value}: {rendition.failure_reason}"
+        )
     if rendition.status is not R.READY:
         raise RenditionPending(rendition.id)
     return rendition
@@ -187,17 +204,23 @@ def requeue_if_stale(rendition_id: int) -> None:
     may take (its message was lost): the caller commits."""
 
     limit = timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 60)
-    stale = db.session.scalar(sa.update(Rendition).where(
-        Rendition.id == rendition_id, Rendition.status == R.PENDING, Rendition.updated_at < utcnow() - limit)
-        .values(updated_at=utcnow()).returning(Rendition.id))
+    stale = db.session.scalar(
+        sa.update(Rendition)
+        .where(Rendition.id == rendition_id, Rendition.status == R.PENDING, Rendition.updated_at < utcnow() - limit)
+        .values(updated_at=utcnow())
+        .returning(Rendition.id)
+    )
     if stale is not None:
         send_after_commit(db.session(), make_rendition, stale)
 
 
 def give_up(rendition_id: int, reason: str) -> None:
     """The actor's retries are exhausted (the storage kept failing): the rendition fails."""
-    db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
-                       .values(status=R.FAILED, failure_reason=reason, updated_at=utcnow()))
+    db.session.execute(
+        sa.update(Rendition)
+        .where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
+        .values(status=R.FAILED, failure_reason=reason, updated_at=utcnow())
+    )
     db.session.commit()
 
 
@@ -229,8 +252,9 @@ def make(rendition_id: int) -> str:
     result, failure, stored = None, None, None
     try:
         with transfers.current_file(asset.id, version, backend) as source:
-            result = runner.run(kind.value, str(source), str(tmp), rules, settings,
-                                current_app.config["RENDITION_TIMEOUT_S"])
+            result = runner.run(
+                kind.value, str(source), str(tmp), rules, settings, current_app.config["RENDITION_TIMEOUT_S"]
+            )
         stored = get_storage(backend).put_derived(tmp, name=f"rendition-{rendition_id}-{platform.value}{_ext(result)}")
     except runner.RenditionError as exc:
         failure = str(exc)
@@ -246,8 +270,11 @@ def _still_pending(rendition_id: int, reason: str) -> None:
     """A transient storage error: the rendition stays pending, with the reason until it is made
     (shown nowhere as a failure), and touched, so `requeue_if_stale` leaves the retry alone."""
     db.session.rollback()
-    db.session.execute(sa.update(Rendition).where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
-                       .values(failure_reason=reason[:2000], attempts=Rendition.attempts + 1, updated_at=utcnow()))
+    db.session.execute(
+        sa.update(Rendition)
+        .where(Rendition.id == rendition_id, Rendition.status == R.PENDING)
+        .values(failure_reason=reason[:2000], attempts=Rendition.attempts + 1, updated_at=utcnow())
+    )
     db.session.commit()
 
 
@@ -266,7 +293,8 @@ def recipe(kind: MediaKind, platform: Platform, crop: str):
 
 def _ext(result: dict) -> str:
     return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "video/mp4": ".mp4"}.get(
-        result["mime"], "")
+        result["mime"], ""
+    )
 
 
 def _record(rendition_id: int, result: dict | None, stored, failure: str | None) -> str:
@@ -293,10 +321,15 @@ def _record(rendition_id: int, result: dict | None, stored, failure: str | None)
 def facts(rendition: Rendition) -> networks.MediaFacts:
     """The rendition as the network check sees it."""
     kind = "video" if rendition.mime and rendition.mime.startswith("video/") else "image"
-    return networks.MediaFacts(kind=kind, mime=rendition.mime, size=rendition.size_bytes, width=rendition.width,
-                               height=rendition.height,
-                               duration_s=float(rendition.duration_s) if rendition.duration_s is not None else None,
-                               fps=float(rendition.frame_rate) if rendition.frame_rate is not None else None)
+    return networks.MediaFacts(
+        kind=kind,
+        mime=rendition.mime,
+        size=rendition.size_bytes,
+        width=rendition.width,
+        height=rendition.height,
+        duration_s=float(rendition.duration_s) if rendition.duration_s is not None else None,
+        fps=float(rendition.frame_rate) if rendition.frame_rate is not None else None,
+    )
 
 
 def note(rendition: Rendition) -> str:

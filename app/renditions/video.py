@@ -9,6 +9,7 @@ the codecs' own buffers, whatever the file's length: measured for the benchmark'
 (bench/renditions.py), about 130 MiB in the HEVC decoder (4K reference pictures, the same with
 one thread or none), 120 MiB in x264 at 1080p (below), and 50 MiB for Python and PyAV.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,7 +38,7 @@ X264_MEMORY = {"threads": "2", "rc-lookahead": "5", "x264-params": "b-pyramid=no
 
 @dataclass(frozen=True)
 class Settings:
-    fit: str = "letterbox"     # letterbox | crop: how a shape outside the range is made to fit
+    fit: str = "letterbox"  # letterbox | crop: how a shape outside the range is made to fit
     focal: tuple[float, float] = (0.5, 0.5)
 
 
@@ -46,7 +47,7 @@ class Plan:
     width: int
     height: int
     fps: Fraction
-    crop: tuple[int, int, int, int] | None   # w, h, x, y in the turned source
+    crop: tuple[int, int, int, int] | None  # w, h, x, y in the turned source
     pad: bool
     max_bitrate: int | None
 
@@ -55,8 +56,7 @@ def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
-def plan(rules: Rules, width: int, height: int, fps: float, duration: float,
-         settings: Settings = Settings()) -> Plan:
+def plan(rules: Rules, width: int, height: int, fps: float, duration: float, settings: Settings = Settings()) -> Plan:
     """Output size, frame rate, crop or letterbox for a `width` x `height` source."""
     ratio = width / height
     lo, hi = rules.video_ratio or (0, math.inf)
@@ -88,6 +88,7 @@ def plan(rules: Rules, width: int, height: int, fps: float, duration: float,
 
 def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
     import av  # imported on use: the web process never loads PyAV for renditions
+
     graph = av.filter.Graph()
     chain = [graph.add_buffer(template=stream)]
     turn = {90: "cclock", -90: "clock", 270: "clock", -270: "cclock"}.get(rotation)
@@ -100,8 +101,9 @@ def _graph(stream, rotation: int, p: Plan, picture_size: tuple[int, int]):
         w, h, x, y = p.crop
         chain.append(graph.add("crop", f"{w}:{h}:{x}:{y}"))
     if p.pad:
-        chain.append(graph.add("scale", f"{p.width}:{p.height}:force_original_aspect_ratio=decrease"
-                                        ":force_divisible_by=2"))
+        chain.append(
+            graph.add("scale", f"{p.width}:{p.height}:force_original_aspect_ratio=decrease:force_divisible_by=2")
+        )
         chain.append(graph.add("pad", f"{p.width}:{p.height}:(ow-iw)/2:(oh-ih)/2:black"))
     else:
         chain.append(graph.add("scale", f"{p.width}:{p.height}"))
@@ -116,6 +118,7 @@ def open_output(target: str, p: Plan, with_audio: bool):
     """The MP4 container and its streams: H.264 (and AAC) at the plan's settings. The bare
     transcode of the benchmark uses it too, so both encode to the same settings."""
     import av  # imported on use: the web process never loads PyAV for renditions
+
     output = av.open(target, "w", format="mp4", options={"movflags": "+faststart"})
     video = output.add_stream("libx264", rate=p.fps)
     video.width, video.height, video.pix_fmt = p.width, p.height, "yuv420p"
@@ -133,11 +136,13 @@ def open_output(target: str, p: Plan, with_audio: bool):
 
 def probe(source: str) -> dict:
     import av  # imported on use: the web process never loads PyAV for renditions
+
     with av.open(source) as container:
         stream = container.streams.video[0]
         stream.thread_type = THREAD_TYPE
-        duration = (float(stream.duration * stream.time_base) if stream.duration
-                    else (container.duration or 0) / 1_000_000)
+        duration = (
+            float(stream.duration * stream.time_base) if stream.duration else (container.duration or 0) / 1_000_000
+        )
         fps = float(stream.average_rate or stream.guessed_rate or 30)
         rotation = 0
         for frame in container.decode(stream):
@@ -146,12 +151,19 @@ def probe(source: str) -> dict:
         width, height = stream.codec_context.width, stream.codec_context.height
         if rotation in (90, -90, 270, -270):
             width, height = height, width
-        return {"width": width, "height": height, "fps": fps, "duration": duration, "rotation": rotation,
-                "audio": bool(container.streams.audio)}
+        return {
+            "width": width,
+            "height": height,
+            "fps": fps,
+            "duration": duration,
+            "rotation": rotation,
+            "audio": bool(container.streams.audio),
+        }
 
 
 def render(source: str, target: str, rules: Rules, settings: Settings = Settings()) -> dict:
     import av  # imported on use: the web process never loads PyAV for renditions
+
     facts = probe(source)
     p = plan(rules, facts["width"], facts["height"], facts["fps"], facts["duration"], settings)
     frames = 0
@@ -183,14 +195,26 @@ def render(source: str, target: str, rules: Rules, settings: Settings = Settings
             output.close()
     import os
 
-    return {"mime": "video/mp4", "size": os.path.getsize(target), "width": p.width, "height": p.height,
-            "fps": float(p.fps), "duration": frames / float(p.fps),
-            "changes": {"source_size": [facts["width"], facts["height"]], "source_fps": round(facts["fps"], 3),
-                        "letterboxed": p.pad, "cropped": p.crop is not None, "frames": frames}}
+    return {
+        "mime": "video/mp4",
+        "size": os.path.getsize(target),
+        "width": p.width,
+        "height": p.height,
+        "fps": float(p.fps),
+        "duration": frames / float(p.fps),
+        "changes": {
+            "source_size": [facts["width"], facts["height"]],
+            "source_fps": round(facts["fps"], 3),
+            "letterboxed": p.pad,
+            "cropped": p.crop is not None,
+            "frames": frames,
+        },
+    }
 
 
 def _drain(graph, vout, output, done: int) -> int:
     import av  # imported on use: the web process never loads PyAV for renditions
+
     count = 0
     while True:
         try:

@@ -5,6 +5,7 @@ forged or unknown token, 410 once expired, single byte ranges for video players.
 For editors: the renditions box of a post's target (polled while one is made, "try again" on a
 failed one, the crop of a file for that network moved), and the focal point of an asset's
 current version."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -40,12 +41,18 @@ def serve(token):
     storage = get_storage(rendition.storage_backend)
     size, etag = rendition.size_bytes, f"r{rendition.id}-{rendition.storage_version}"
     read = partial(_read_stored, storage, rendition.storage_item_id, rendition.storage_version)
-    headers = {"Content-Type": rendition.mime, "Accept-Ranges": "bytes", "ETag": f'"{etag}"',
-               "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    headers = {
+        "Content-Type": rendition.mime,
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{etag}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=3600",
+    }
     return ranged_response(read, size, etag, headers)
 
 
 # -- On screen (app/renditions/screen.py): a post's renditions per target, the focal point ----
+
 
 @bp.app_context_processor
 def _crop_helpers():
@@ -88,8 +95,15 @@ def retry(campaign_id, object_id, scenario_id, rendition_id):
     db.session.commit()
     check.renditions = screen.for_target(media, check.account.platform)
     back = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
-    return fragment_or_redirect("renditions/_target.html", None, back, message=_("Making the file again."),
-                                campaign=campaign, obj=obj, check=check)
+    return fragment_or_redirect(
+        "renditions/_target.html",
+        None,
+        back,
+        message=_("Making the file again."),
+        campaign=campaign,
+        obj=obj,
+        check=check,
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/objects/<int:object_id>/renditions/<int:scenario_id>/crop/<int:asset_id>")
@@ -103,8 +117,9 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
     objects.get_or_404(campaign, object_id, lock=True)
     campaign, obj, media, check = _target(campaign_id, object_id, scenario_id)
     platform = check.account.platform
-    asset = next((item.asset for item in check.renditions
-                  if item.asset.id == asset_id and item.framing is not None), None)
+    asset = next(
+        (item.asset for item in check.renditions if item.asset.id == asset_id and item.framing is not None), None
+    )
     if asset is None:
         abort(404)  # not a file of this network's version, or nothing of it is cropped
     back = url_for("campaigns.show_object", campaign_id=campaign.id, object_id=obj.id)
@@ -120,9 +135,13 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
             reopened = obj.status in crops.REOPENED_BY_EDIT
             if crops.move(obj, platform, asset, wanted, actor=current_user):
                 around = asset.kind is MediaKind.IMAGE or (wanted or {}).get("fit") == "crop"
-                message = (_("Crop saved: the post goes back to review.") if reopened
-                           else _("Crop saved: the file is made again around it.") if around
-                           else _("Shape saved: the file is made again."))
+                message = (
+                    _("Crop saved: the post goes back to review.")
+                    if reopened
+                    else _("Crop saved: the file is made again around it.")
+                    if around
+                    else _("Shape saved: the file is made again.")
+                )
             db.session.commit()
             found = objects.checks(obj)
             check = next(item for item in found if item.scenario.id == scenario_id)
@@ -133,18 +152,24 @@ def move_crop(campaign_id, object_id, scenario_id, asset_id):
             flash(error or message, "error" if error else "info")
         return redirect(back, 303)
     body, status, headers = render(
-        "renditions/_target.html", campaign=campaign, obj=obj, check=check, status=status,
-        crop_error=error, crop_error_for=asset.id if error else None,
-        crop_saved=message, crop_saved_for=asset.id if message else None,
-        sent={"fit": request.form.get("fit"), "x": request.form.get("x"), "y": request.form.get("y")})
+        "renditions/_target.html",
+        campaign=campaign,
+        obj=obj,
+        check=check,
+        status=status,
+        crop_error=error,
+        crop_error_for=asset.id if error else None,
+        crop_saved=message,
+        crop_saved_for=asset.id if message else None,
+        sent={"fit": request.form.get("fit"), "x": request.form.get("x"), "y": request.form.get("y")},
+    )
     for other in others:
         body += render_template("renditions/_target.html", campaign=campaign, obj=obj, check=other, oob=True)
     return body, status, headers
 
 
 def _focal_page(asset, x: float, y: float, *, error: str | None = None, saved=False, status=200):
-    return render("renditions/focal.html", block="box", asset=asset, x=x, y=y, error=error, saved=saved,
-                  status=status)
+    return render("renditions/focal.html", block="box", asset=asset, x=x, y=y, error=error, saved=saved, status=status)
 
 
 def _focal_asset(asset_id: int):
@@ -169,8 +194,13 @@ def save_focal_point(asset_id):
     asset = _focal_asset(asset_id)
     x, y = request.form.get("x", type=float), request.form.get("y", type=float)
     if x is None or y is None or not (0 <= x <= 100 and 0 <= y <= 100):
-        return _focal_page(asset, request.form.get("x", ""), request.form.get("y", ""), status=422,
-                           error=_("The focal point is a position within the picture: from 0 to 100 across and down (per cent)."))
+        return _focal_page(
+            asset,
+            request.form.get("x", ""),
+            request.form.get("y", ""),
+            status=422,
+            error=_("The focal point is a position within the picture: from 0 to 100 across and down (per cent)."),
+        )
     screen.move_focal_point(asset, x / 100, y / 100)
     db.session.commit()
     return _focal_page(asset, x, y, saved=True)

@@ -7,6 +7,7 @@ revocation and single use live in the row. A forged, altered or unknown token ge
 The decision goes through app.reviews.service with a `LinkReviewer` as the actor: no user id,
 the role of an approver for that one decision, so it counts as one approver's decision.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,6 +46,7 @@ class LinkRefused(Exception):
 @dataclass(frozen=True)
 class LinkReviewer:
     """The actor of a decision made through a link: an approver for that decision, no account."""
+
     name: str
     email: str
     link_id: int
@@ -71,8 +73,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(obj: ContentObject, *, by, name: str, email: str, days: int | None,
-           step_id: int | None = None) -> tuple[ReviewLink, str]:
+def create(
+    obj: ContentObject, *, by, name: str, email: str, days: int | None, step_id: int | None = None
+) -> tuple[ReviewLink, str]:
     """A new link for a post in review, and its token (shown once: only its hash is stored).
     In a campaign with an approval chain the link is one approver of one step: `step_id`, or
     the step the post waits for now (docs/approval-chains.md)."""
@@ -86,18 +89,31 @@ def create(obj: ContentObject, *, by, name: str, email: str, days: int | None,
         step_id = None
     days = days or current_app.config["REVIEW_LINK_DEFAULT_DAYS"]
     secret = secrets.token_urlsafe(24)
-    link = ReviewLink(object_id=obj.id, created_by_id=by.id, reviewer_name=name.strip(),
-                      reviewer_email=email.strip(), secret_hash=_hash(secret),
-                      expires_at=utcnow() + timedelta(days=min(days, MAX_DAYS)), step_id=step_id)
+    link = ReviewLink(
+        object_id=obj.id,
+        created_by_id=by.id,
+        reviewer_name=name.strip(),
+        reviewer_email=email.strip(),
+        secret_hash=_hash(secret),
+        expires_at=utcnow() + timedelta(days=min(days, MAX_DAYS)),
+        step_id=step_id,
+    )
     db.session.add(link)
     db.session.flush()
-    audit.record("review_link_created", obj, actor=by, data={"link": link.id, "name": link.reviewer_name,
-                                                             "email": link.reviewer_email,
-                                                             "expires_at": link.expires_at.isoformat(),
-                                                             "step": step_id})
+    audit.record(
+        "review_link_created",
+        obj,
+        actor=by,
+        data={
+            "link": link.id,
+            "name": link.reviewer_name,
+            "email": link.reviewer_email,
+            "expires_at": link.expires_at.isoformat(),
+            "step": step_id,
+        },
+    )
     token = _serializer().dumps({"l": link.id, "s": secret})
-    _mail_link(link, current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-               + url_for("review_links.open_link", token=token))
+    _mail_link(link, current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("review_links.open_link", token=token))
     return link, token
 
 
@@ -117,8 +133,9 @@ def links_of(obj: ContentObject) -> list[ReviewLink]:
 
 
 def get_link(obj: ContentObject, link_id: int) -> ReviewLink | None:
-    return db.session.scalar(sa.select(ReviewLink).where(ReviewLink.id == link_id, ReviewLink.object_id == obj.id)
-                             .with_for_update())
+    return db.session.scalar(
+        sa.select(ReviewLink).where(ReviewLink.id == link_id, ReviewLink.object_id == obj.id).with_for_update()
+    )
 
 
 def revoke(link: ReviewLink, obj: ContentObject, *, by) -> None:
@@ -152,8 +169,11 @@ def resolve(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObjec
 
 def record_open(link: ReviewLink, visit: Visit, outcome: str) -> None:
     """Every opening of a link is audited, on its post, whether the page was shown or refused."""
-    audit.record("review_link_opened", db.session.get(ContentObject, link.object_id),
-                 data={"link": link.id, "outcome": outcome, **visit.data()})
+    audit.record(
+        "review_link_opened",
+        db.session.get(ContentObject, link.object_id),
+        data={"link": link.id, "outcome": outcome, **visit.data()},
+    )
 
 
 def media_urls(media) -> dict[int, str]:
@@ -172,8 +192,9 @@ def throttled(ip: str | None) -> bool:
     return pipe.execute()[1] > DECISIONS_PER_IP
 
 
-def decide(link: ReviewLink, obj: ContentObject, *, approve: bool, name: str, comment: str | None,
-           visit: Visit) -> None:
+def decide(
+    link: ReviewLink, obj: ContentObject, *, approve: bool, name: str, comment: str | None, visit: Visit
+) -> None:
     """Approve or request changes through the reviews service, then spend the link (the caller
     holds both rows locked, from resolve(lock=True), and commits)."""
     name = name.strip() or link.reviewer_name
@@ -187,10 +208,22 @@ def decide(link: ReviewLink, obj: ContentObject, *, approve: bool, name: str, co
     link.used_at, link.decided_name = utcnow(), name
     link.approval_id = None if step_approval else approval.id
     link.decision = "approved" if approve else "changes_requested"
-    audit.record("review_link_used", obj, comment=comment or None,
-                 data={"link": link.id, "decision": link.decision, "name": name, "email": link.reviewer_email,
-                       "invited_as": link.reviewer_name, "approval": link.approval_id,
-                       "step": link.step_id, "step_approval": step_approval and step_approval.id, **visit.data()})
+    audit.record(
+        "review_link_used",
+        obj,
+        comment=comment or None,
+        data={
+            "link": link.id,
+            "decision": link.decision,
+            "name": name,
+            "email": link.reviewer_email,
+            "invited_as": link.reviewer_name,
+            "approval": link.approval_id,
+            "step": link.step_id,
+            "step_approval": step_approval and step_approval.id,
+            **visit.data(),
+        },
+    )
     _notify_editors(link, obj, comment)
 
 
@@ -198,6 +231,9 @@ def _notify_editors(link: ReviewLink, obj: ContentObject, comment: str | None) -
     from app.notifications.events import notify
 
     recipients = {user_id for user_id in (obj.author_id, link.created_by_id) if user_id is not None}
-    notify(sorted(recipients), NotificationEvent.REVIEW_LINK_USED, obj,
-           data={"title": obj.title, "reviewer": link.decided_name, "decision": link.decision,
-                 "comment": comment or ""})
+    notify(
+        sorted(recipients),
+        NotificationEvent.REVIEW_LINK_USED,
+        obj,
+        data={"title": obj.title, "reviewer": link.decided_name, "decision": link.decision, "comment": comment or ""},
+    )

@@ -1,5 +1,6 @@
 """The editor's "Review links" block on a post page, and the public page an outside reviewer
 opens (`/r/<token>`): its token is its proof (README, "Routes open without a login")."""
+
 from flask import redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,10 +17,13 @@ from app.reviews import chains, service as reviews
 from app.security import public, role_required
 
 # A refused token: unknown or altered (404, one answer for both), spent (410), post moved on (409).
-REFUSAL_STATUS = {"invalid": 404, "revoked": 410, "used": 410, "expired": 410, "not_in_review": 409,
-                  "not_at_step": 409}
-STATE_LABELS = {LinkState.ACTIVE: _l("active"), LinkState.USED: _l("used"), LinkState.EXPIRED: _l("expired"),
-                LinkState.REVOKED: _l("revoked")}
+REFUSAL_STATUS = {"invalid": 404, "revoked": 410, "used": 410, "expired": 410, "not_in_review": 409, "not_at_step": 409}
+STATE_LABELS = {
+    LinkState.ACTIVE: _l("active"),
+    LinkState.USED: _l("used"),
+    LinkState.EXPIRED: _l("expired"),
+    LinkState.REVOKED: _l("revoked"),
+}
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
@@ -34,10 +38,18 @@ def _form(obj, **kwargs) -> NewLinkForm:
 
 
 def _block(obj, *, form=None, created=None, status=200):
-    return render("review_links/manage.html", block="links", status=status, obj=obj,
-                  links=service.links_of(obj), form=form or _form(obj, formdata=None),
-                  can_create=obj.status in service.OPEN_STATUSES, created=created, state_labels=STATE_LABELS,
-                  steps={step.id: step.name for step in chains.steps_of(obj.campaign_id)})
+    return render(
+        "review_links/manage.html",
+        block="links",
+        status=status,
+        obj=obj,
+        links=service.links_of(obj),
+        form=form or _form(obj, formdata=None),
+        can_create=obj.status in service.OPEN_STATUSES,
+        created=created,
+        state_labels=STATE_LABELS,
+        steps={step.id: step.name for step in chains.steps_of(obj.campaign_id)},
+    )
 
 
 @bp.get("/posts/<int:object_id>/review-links")
@@ -54,8 +66,14 @@ def create(object_id):
     if not form.validate():
         return _block(obj, form=form, status=422)
     try:
-        link, token = service.create(obj, by=current_user, name=form.name.data, email=form.email.data,
-                                     days=form.days.data, step_id=form.step.data or None)
+        link, token = service.create(
+            obj,
+            by=current_user,
+            name=form.name.data,
+            email=form.email.data,
+            days=form.days.data,
+            step_id=form.step.data or None,
+        )
     except service.LinkRefused:
         return _block(obj, form=form, status=409)
     db.session.commit()
@@ -93,16 +111,29 @@ def _record_refusal(refused):
 
 def _refused(refused, status=None):
     done = refused.link is not None and session.get("review_link_decided") == refused.link.id
-    return _private("review_links/refused.html", 200 if done else status or REFUSAL_STATUS[refused.reason],
-                    reason=refused.reason, link=refused.link, done=done)
+    return _private(
+        "review_links/refused.html",
+        200 if done else status or REFUSAL_STATUS[refused.reason],
+        reason=refused.reason,
+        link=refused.link,
+        done=done,
+    )
 
 
 def _page(link, obj, form, status=200):
     media = objects.media_of(obj)
-    found = versions.versions(obj, media)   # each network's version, its own files included
-    return _private("review_links/review.html", status, link=link, obj=obj, form=form, media=media,
-                    media_urls=service.media_urls([*media, *(a for v in found.values() for a in v.media)]),
-                    checks=objects.checks(obj, media), versions=found)
+    found = versions.versions(obj, media)  # each network's version, its own files included
+    return _private(
+        "review_links/review.html",
+        status,
+        link=link,
+        obj=obj,
+        form=form,
+        media=media,
+        media_urls=service.media_urls([*media, *(a for v in found.values() for a in v.media)]),
+        checks=objects.checks(obj, media),
+        versions=found,
+    )
 
 
 @bp.get("/r/<token>")

@@ -1,6 +1,7 @@
 """A campaign's approval chain, edited by editors and admins (who edit campaigns,
 app/security.py): add, order and remove steps, choose their approvers and rule, and whether
 approvals expire at the scheduled moment (docs/approval-chains.md)."""
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
@@ -25,8 +26,11 @@ def _campaign(campaign_id: int) -> Campaign:
 
 def _candidates() -> list[User]:
     """Who may be named on a step: active approvers and admins (the queue is theirs)."""
-    return list(db.session.scalars(sa.select(User).where(User.active, User.role.in_([Role.APPROVER, Role.ADMIN]))
-                                   .order_by(User.name)))
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.active, User.role.in_([Role.APPROVER, Role.ADMIN])).order_by(User.name)
+        )
+    )
 
 
 def _form(step: ApprovalStep | None = None, **kwargs) -> StepForm:
@@ -40,19 +44,32 @@ def _form(step: ApprovalStep | None = None, **kwargs) -> StepForm:
 
 def _page(campaign: Campaign, *, new=None, failed=None, status=200):
     steps = chains.steps_of(campaign.id)
-    forms = {step.id: failed if failed is not None and failed.prefix == f"step{step.id}" else
-             _form(step, formdata=None) for step in steps}
+    forms = {
+        step.id: failed if failed is not None and failed.prefix == f"step{step.id}" else _form(step, formdata=None)
+        for step in steps
+    }
     settings = ChainSettingsForm(formdata=None, expires_at_schedule=chains.settings_of(campaign.id).expires_at_schedule)
-    return render("reviews/chain.html", status=status, campaign=campaign, steps=steps, forms=forms,
-                  new=new or _form(formdata=None), settings=settings, max_steps=chains.MAX_STEPS)
+    return render(
+        "reviews/chain.html",
+        status=status,
+        campaign=campaign,
+        steps=steps,
+        forms=forms,
+        new=new or _form(formdata=None),
+        settings=settings,
+        max_steps=chains.MAX_STEPS,
+    )
 
 
 def _changed(campaign: Campaign, action: str, message: str, **data):
     """Record the change, and put the posts in review at their step of the new chain."""
     audit.record(action, campaign, actor=current_user, data=data)
     db.session.flush()
-    for obj in db.session.scalars(sa.select(ContentObject).where(ContentObject.campaign_id == campaign.id,
-                                                                ContentObject.status == ObjectStatus.IN_REVIEW)):
+    for obj in db.session.scalars(
+        sa.select(ContentObject).where(
+            ContentObject.campaign_id == campaign.id, ContentObject.status == ObjectStatus.IN_REVIEW
+        )
+    ):
         chains.sync(obj)
     db.session.commit()
     flash(message, "success")
@@ -89,8 +106,9 @@ def add_step(campaign_id):
     _apply(step, form)
     db.session.add(step)
     db.session.flush()
-    return _changed(campaign, "approval_step_added", _("Step “%(name)s” added.", name=step.name),
-                    step=step.id, name=step.name)
+    return _changed(
+        campaign, "approval_step_added", _("Step “%(name)s” added.", name=step.name), step=step.id, name=step.name
+    )
 
 
 def _step(campaign: Campaign, step_id: int) -> ApprovalStep:
@@ -109,9 +127,16 @@ def update_step(campaign_id, step_id):
     if not form.validate():
         return _page(campaign, failed=form, status=422)
     _apply(step, form)
-    return _changed(campaign, "approval_step_changed", _("Step “%(name)s” saved.", name=step.name),
-                    step=step.id, name=step.name, rule=step.rule.value, role=step.role and step.role.value,
-                    users=[user.id for user in step.users])
+    return _changed(
+        campaign,
+        "approval_step_changed",
+        _("Step “%(name)s” saved.", name=step.name),
+        step=step.id,
+        name=step.name,
+        rule=step.rule.value,
+        role=step.role and step.role.value,
+        users=[user.id for user in step.users],
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/chain/steps/<int:step_id>/delete")
@@ -121,7 +146,9 @@ def delete_step(campaign_id, step_id):
     step = _step(campaign, step_id)
     name = step.name
     db.session.delete(step)
-    return _changed(campaign, "approval_step_removed", _("Step “%(name)s” removed.", name=name), step=step_id, name=name)
+    return _changed(
+        campaign, "approval_step_removed", _("Step “%(name)s” removed.", name=name), step=step_id, name=name
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/chain/steps/<int:step_id>/<any(up, down):direction>")
@@ -136,8 +163,9 @@ def move_step(campaign_id, step_id, direction):
         steps[index], steps[other] = steps[other], steps[index]
     for position, each in enumerate(steps):
         each.position = position
-    return _changed(campaign, "approval_step_moved", _("Step “%(name)s” moved.", name=step.name),
-                    order=[each.id for each in steps])
+    return _changed(
+        campaign, "approval_step_moved", _("Step “%(name)s” moved.", name=step.name), order=[each.id for each in steps]
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/chain/settings")
@@ -152,12 +180,16 @@ def chain_settings(campaign_id):
         settings = ApprovalSettings(campaign_id=campaign.id)
         db.session.add(settings)
     settings.expires_at_schedule = bool(form.expires_at_schedule.data)
-    return _changed(campaign, "approval_settings_changed", _("Approval settings saved."),
-                    expires_at_schedule=settings.expires_at_schedule)
+    return _changed(
+        campaign,
+        "approval_settings_changed",
+        _("Approval settings saved."),
+        expires_at_schedule=settings.expires_at_schedule,
+    )
 
 
 @bp.app_template_global("chain_position")
 def chain_position(obj):
-    """"Step 2/2: Legal — waiting for Marie, Paul" for a post in review in a chain, else None
+    """ "Step 2/2: Legal — waiting for Marie, Paul" for a post in review in a chain, else None
     (the post page, the board card and the review card show it)."""
     return chains.position_label(obj)

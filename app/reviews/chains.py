@@ -7,6 +7,7 @@ the post waits at the first step not complete. `ApprovalProgress.step_id` keeps 
 the queue can filter in SQL; `sync` recomputes it after every change. Only the last step's
 completion is the post's approval (app.reviews.service.approve writes the outbox then).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,19 @@ from sqlalchemy.orm import lazyload
 
 from app import audit
 from app.extensions import db
-from app.models import (ApprovalProgress, ApprovalSettings, ApprovalStep, ContentObject, ObjectStatus, ReviewLink,
-                        Role, StepApproval, StepRule, User, approval_step_approvers)
+from app.models import (
+    ApprovalProgress,
+    ApprovalSettings,
+    ApprovalStep,
+    ContentObject,
+    ObjectStatus,
+    ReviewLink,
+    Role,
+    StepApproval,
+    StepRule,
+    User,
+    approval_step_approvers,
+)
 from app.models.base import utcnow
 
 MAX_STEPS = 10
@@ -45,8 +57,9 @@ def steps_of(campaign_id: int, *, with_users: bool = True) -> list[ApprovalStep]
 
 
 def settings_of(campaign_id: int) -> ApprovalSettings:
-    return db.session.get(ApprovalSettings, campaign_id) or ApprovalSettings(campaign_id=campaign_id,
-                                                                            expires_at_schedule=False)
+    return db.session.get(ApprovalSettings, campaign_id) or ApprovalSettings(
+        campaign_id=campaign_id, expires_at_schedule=False
+    )
 
 
 def _is_author(obj: ContentObject, user) -> bool:
@@ -96,15 +109,30 @@ def is_step_approver(step: ApprovalStep, user) -> bool:
         return False
     if user.has_role(Role.ADMIN) or (step.role is not None and user.role is step.role):
         return True
-    return bool(db.session.scalar(sa.select(sa.exists().where(approval_step_approvers.c.step_id == step.id,
-                                                              approval_step_approvers.c.user_id == user.id))))
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    approval_step_approvers.c.step_id == step.id, approval_step_approvers.c.user_id == user.id
+                )
+            )
+        )
+    )
 
 
 def _active_links(object_ids):
     now = utcnow()
-    return db.session.scalars(sa.select(ReviewLink).where(
-        ReviewLink.object_id.in_(object_ids), ReviewLink.step_id.is_not(None), ReviewLink.used_at.is_(None),
-        ReviewLink.revoked_at.is_(None), ReviewLink.expires_at > now).order_by(ReviewLink.id)).all()
+    return db.session.scalars(
+        sa.select(ReviewLink)
+        .where(
+            ReviewLink.object_id.in_(object_ids),
+            ReviewLink.step_id.is_not(None),
+            ReviewLink.used_at.is_(None),
+            ReviewLink.revoked_at.is_(None),
+            ReviewLink.expires_at > now,
+        )
+        .order_by(ReviewLink.id)
+    ).all()
 
 
 def _pending_links(obj: ContentObject, step: ApprovalStep, links=None) -> list[ReviewLink]:
@@ -113,12 +141,16 @@ def _pending_links(obj: ContentObject, step: ApprovalStep, links=None) -> list[R
 
 
 def approvals_of(obj: ContentObject) -> list[StepApproval]:
-    return list(db.session.scalars(sa.select(StepApproval).where(StepApproval.object_id == obj.id)
-                                   .order_by(StepApproval.created_at, StepApproval.id)))
+    return list(
+        db.session.scalars(
+            sa.select(StepApproval)
+            .where(StepApproval.object_id == obj.id)
+            .order_by(StepApproval.created_at, StepApproval.id)
+        )
+    )
 
 
-def _complete(step: ApprovalStep, obj: ContentObject, approvals: list[StepApproval], holders=None,
-              links=None) -> bool:
+def _complete(step: ApprovalStep, obj: ContentObject, approvals: list[StepApproval], holders=None, links=None) -> bool:
     given = [a for a in approvals if a.step_id == step.id]
     if not given:
         return False
@@ -128,14 +160,19 @@ def _complete(step: ApprovalStep, obj: ContentObject, approvals: list[StepApprov
     answered = {a.review_link_id for a in given}
     if [link for link in _pending_links(obj, step, links) if link.id not in answered]:
         return False
-    if holders is not None:   # positions of many posts: the role holders are read already
+    if holders is not None:  # positions of many posts: the role holders are read already
         return {user.id for user in approvers_of(step, obj, holders)} <= approved
     waiting = approver_ids(step, obj.author_id).where(User.id.not_in(sorted(approved)))
     return not db.session.scalar(sa.select(sa.exists(waiting)))
 
 
-def current_step(obj: ContentObject, steps: list[ApprovalStep] | None = None,
-                 approvals: list[StepApproval] | None = None, holders=None, links=None) -> ApprovalStep | None:
+def current_step(
+    obj: ContentObject,
+    steps: list[ApprovalStep] | None = None,
+    approvals: list[StepApproval] | None = None,
+    holders=None,
+    links=None,
+) -> ApprovalStep | None:
     """The first step not complete; None when there is no chain or every step is done."""
     steps = steps_of(obj.campaign_id, with_users=False) if steps is None else steps
     approvals = approvals_of(obj) if approvals is None else approvals
@@ -160,9 +197,24 @@ def restart(obj: ContentObject, *, by=None, reason: str) -> int:
     submitted again): its step approvals go, the audit trail keeps them."""
     given = approvals_of(obj)
     if given:
-        audit.record("approval_chain_restarted", obj, actor=by, comment=reason,
-                     data={"step_approvals": [{"step": a.step_id, "by": a.user_id, "link": a.review_link_id,
-                                               "name": a.name, "at": a.created_at.isoformat()} for a in given]})
+        audit.record(
+            "approval_chain_restarted",
+            obj,
+            actor=by,
+            comment=reason,
+            data={
+                "step_approvals": [
+                    {
+                        "step": a.step_id,
+                        "by": a.user_id,
+                        "link": a.review_link_id,
+                        "name": a.name,
+                        "at": a.created_at.isoformat(),
+                    }
+                    for a in given
+                ]
+            },
+        )
         db.session.execute(sa.delete(StepApproval).where(StepApproval.object_id == obj.id))
     sync(obj)
     return len(given)
@@ -188,7 +240,7 @@ def after_edit(obj: ContentObject, *, by) -> None:
 class StepOutcome:
     approval: StepApproval
     step: ApprovalStep
-    next_step: ApprovalStep | None     # None: the chain is complete, the post is approved
+    next_step: ApprovalStep | None  # None: the chain is complete, the post is approved
 
 
 def may_decide(obj: ContentObject, user) -> ApprovalStep | None:
@@ -220,18 +272,36 @@ def approve_step(obj: ContentObject, *, by, fingerprint: str) -> StepOutcome | N
     if step is None:  # every step done already (should not stay so): let the final approval go
         return None
     user_id = getattr(by, "id", None)
-    if user_id is not None and db.session.scalar(sa.select(StepApproval.id).where(
-            StepApproval.object_id == obj.id, StepApproval.step_id == step.id, StepApproval.user_id == user_id)):
+    if user_id is not None and db.session.scalar(
+        sa.select(StepApproval.id).where(
+            StepApproval.object_id == obj.id, StepApproval.step_id == step.id, StepApproval.user_id == user_id
+        )
+    ):
         raise DecisionRefused(_l("You already approved this step."))
-    approval = StepApproval(object_id=obj.id, step_id=step.id, user_id=user_id,
-                            review_link_id=getattr(by, "link_id", None), name=by.name, fingerprint=fingerprint,
-                            created_at=utcnow())
+    approval = StepApproval(
+        object_id=obj.id,
+        step_id=step.id,
+        user_id=user_id,
+        review_link_id=getattr(by, "link_id", None),
+        name=by.name,
+        fingerprint=fingerprint,
+        created_at=utcnow(),
+    )
     db.session.add(approval)
     db.session.flush()
     next_step = current_step(obj)
-    audit.record("step_approved", obj, actor=by, data={"step": step.id, "step_name": step.name, "name": by.name,
-                                                       "link": approval.review_link_id,
-                                                       "next_step": next_step.id if next_step else None})
+    audit.record(
+        "step_approved",
+        obj,
+        actor=by,
+        data={
+            "step": step.id,
+            "step_name": step.name,
+            "name": by.name,
+            "link": approval.review_link_id,
+            "next_step": next_step.id if next_step else None,
+        },
+    )
     sync(obj)
     if next_step is not None and next_step.id != step.id:
         _ask(obj, next_step, by, due_at=_undo_window_end(approval))
@@ -250,8 +320,14 @@ def _ask(obj: ContentObject, step: ApprovalStep, actor, due_at=None) -> None:
     from app.models import NotificationEvent
     from app.notifications.events import notify
 
-    notify(_recipients(step, obj, actor), NotificationEvent.REVIEW_REQUESTED, obj, actor=actor,
-           data={"title": obj.title, "step": step.name}, due_at=due_at)
+    notify(
+        _recipients(step, obj, actor),
+        NotificationEvent.REVIEW_REQUESTED,
+        obj,
+        actor=actor,
+        data={"title": obj.title, "step": step.name},
+        due_at=due_at,
+    )
 
 
 def _recipients(step: ApprovalStep, obj: ContentObject, actor):
@@ -269,13 +345,26 @@ def undo_step(obj: ContentObject, approval: StepApproval, *, by) -> None:
     next step's "waits for your review", still held back by the window, is withdrawn."""
     from app.models import MailState, Notification, NotificationEvent
 
-    audit.record("step_approval_undone", obj, actor=by,
-                 data={"step": approval.step_id, "by": approval.user_id, "name": approval.name,
-                       "at": approval.created_at.isoformat()})
-    db.session.execute(sa.delete(Notification).where(
-        Notification.object_id == obj.id, Notification.event == NotificationEvent.REVIEW_REQUESTED,
-        Notification.actor_id == approval.user_id, Notification.mail_due_at > utcnow(),
-        Notification.mail_state != MailState.SENT))
+    audit.record(
+        "step_approval_undone",
+        obj,
+        actor=by,
+        data={
+            "step": approval.step_id,
+            "by": approval.user_id,
+            "name": approval.name,
+            "at": approval.created_at.isoformat(),
+        },
+    )
+    db.session.execute(
+        sa.delete(Notification).where(
+            Notification.object_id == obj.id,
+            Notification.event == NotificationEvent.REVIEW_REQUESTED,
+            Notification.actor_id == approval.user_id,
+            Notification.mail_due_at > utcnow(),
+            Notification.mail_state != MailState.SENT,
+        )
+    )
     db.session.delete(approval)
     db.session.flush()
     sync(obj)
@@ -283,8 +372,12 @@ def undo_step(obj: ContentObject, approval: StepApproval, *, by) -> None:
 
 def undo_last(obj: ContentObject) -> None:
     """An undone approval takes back the step approval that completed the chain."""
-    last = db.session.scalar(sa.select(StepApproval).where(StepApproval.object_id == obj.id)
-                             .order_by(StepApproval.created_at.desc(), StepApproval.id.desc()).limit(1))
+    last = db.session.scalar(
+        sa.select(StepApproval)
+        .where(StepApproval.object_id == obj.id)
+        .order_by(StepApproval.created_at.desc(), StepApproval.id.desc())
+        .limit(1)
+    )
     if last is not None:
         db.session.delete(last)
 
@@ -309,17 +402,22 @@ def queue_filter(query, user):
         query = query.where(sa.or_(ContentObject.author_id.is_(None), ContentObject.author_id != user.id))
     if user.has_role(Role.ADMIN):
         return query
-    named = sa.exists().where(approval_step_approvers.c.step_id == ApprovalProgress.step_id,
-                              approval_step_approvers.c.user_id == user.id)
+    named = sa.exists().where(
+        approval_step_approvers.c.step_id == ApprovalProgress.step_id, approval_step_approvers.c.user_id == user.id
+    )
     by_role = sa.exists().where(ApprovalStep.id == ApprovalProgress.step_id, ApprovalStep.role == user.role)
-    done = sa.exists().where(StepApproval.object_id == ContentObject.id,
-                             StepApproval.step_id == ApprovalProgress.step_id, StepApproval.user_id == user.id)
+    done = sa.exists().where(
+        StepApproval.object_id == ContentObject.id,
+        StepApproval.step_id == ApprovalProgress.step_id,
+        StepApproval.user_id == user.id,
+    )
     return query.where(sa.or_(ApprovalProgress.step_id.is_(None), sa.and_(sa.or_(named, by_role), ~done)))
 
 
 @dataclass
 class Position:
     """Where a post in review stands: "Step 2/2: Legal — waiting for Marie, Paul"."""
+
     index: int
     total: int
     name: str
@@ -332,13 +430,21 @@ class Position:
             names.append(str(_l("%(num)d more", num=more)))
         if not names:
             return str(_l("Step %(index)d/%(total)d: %(name)s", index=self.index, total=self.total, name=self.name))
-        return str(_l("Step %(index)d/%(total)d: %(name)s — waiting for %(names)s", index=self.index,
-                      total=self.total, name=self.name, names=", ".join(names)))
+        return str(
+            _l(
+                "Step %(index)d/%(total)d: %(name)s — waiting for %(names)s",
+                index=self.index,
+                total=self.total,
+                name=self.name,
+                names=", ".join(names),
+            )
+        )
 
 
 @dataclass(frozen=True)
 class _Post:
     """What a position needs of a post (a board card's row has no author id)."""
+
     id: int
     campaign_id: int
     author_id: int | None
@@ -348,26 +454,40 @@ class _Post:
 class _Campaign:
     """What positions need for every post in review of one campaign, read in a few queries
     whatever their number (a board of 500 cards)."""
+
     steps: list[ApprovalStep]
     approvals: dict[int, list[StepApproval]]
     holders: dict
     links: list[ReviewLink]
-    authors: dict[int, int | None]   # post id -> author id (the board's rows carry no author id)
+    authors: dict[int, int | None]  # post id -> author id (the board's rows carry no author id)
 
     @classmethod
     def load(cls, campaign_id: int) -> "_Campaign | None":
         steps = steps_of(campaign_id)
         if not steps:
             return None
-        authors = dict(db.session.execute(sa.select(ContentObject.id, ContentObject.author_id).where(
-            ContentObject.campaign_id == campaign_id, ContentObject.status == ObjectStatus.IN_REVIEW)).all())
+        authors = dict(
+            db.session.execute(
+                sa.select(ContentObject.id, ContentObject.author_id).where(
+                    ContentObject.campaign_id == campaign_id, ContentObject.status == ObjectStatus.IN_REVIEW
+                )
+            ).all()
+        )
         in_review = list(authors)
         approvals: dict[int, list[StepApproval]] = {}
-        for approval in db.session.scalars(sa.select(StepApproval).where(StepApproval.object_id.in_(in_review))
-                                           .order_by(StepApproval.created_at, StepApproval.id)):
+        for approval in db.session.scalars(
+            sa.select(StepApproval)
+            .where(StepApproval.object_id.in_(in_review))
+            .order_by(StepApproval.created_at, StepApproval.id)
+        ):
             approvals.setdefault(approval.object_id, []).append(approval)
-        return cls(steps, approvals, _role_holders({step.role for step in steps if step.role is not None}),
-                   list(_active_links(in_review)), authors)
+        return cls(
+            steps,
+            approvals,
+            _role_holders({step.role for step in steps if step.role is not None}),
+            list(_active_links(in_review)),
+            authors,
+        )
 
 
 def position(obj: ContentObject, known: _Campaign | None = None) -> Position | None:
@@ -393,8 +513,11 @@ def preload(campaign_ids) -> None:
     campaigns = g.setdefault("chain_campaigns", {})
     wanted = set(campaign_ids) - set(campaigns)
     if wanted:
-        chained = set(db.session.scalars(sa.select(ApprovalStep.campaign_id).distinct()
-                                         .where(ApprovalStep.campaign_id.in_(wanted))))
+        chained = set(
+            db.session.scalars(
+                sa.select(ApprovalStep.campaign_id).distinct().where(ApprovalStep.campaign_id.in_(wanted))
+            )
+        )
         campaigns.update({campaign_id: None for campaign_id in wanted - chained})
 
 

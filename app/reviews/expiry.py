@@ -7,6 +7,7 @@ validity shrinks to the new moment); moving it later, or anything that has not s
 publish `APPROVAL_EXPIRY_GRACE_S` after that moment, needs a new decision: the post goes back
 to review (the scheduler's `approval_expiry` job, app/scheduler.py).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -21,8 +22,14 @@ from app.models.base import utcnow
 
 def on_approved(obj: ContentObject) -> datetime | None:
     """Called with the post's final approval: until when it holds (None: no expiry)."""
-    expires = obj.scheduled_at if obj.scheduled_at is not None and db.session.scalar(
-        sa.select(ApprovalSettings.expires_at_schedule).where(ApprovalSettings.campaign_id == obj.campaign_id)) else None
+    expires = (
+        obj.scheduled_at
+        if obj.scheduled_at is not None
+        and db.session.scalar(
+            sa.select(ApprovalSettings.expires_at_schedule).where(ApprovalSettings.campaign_id == obj.campaign_id)
+        )
+        else None
+    )
     progress = db.session.get(ApprovalProgress, obj.id)
     if progress is None and expires is None:
         return None
@@ -56,10 +63,18 @@ def expire_due(limit: int = 200) -> int:
     from app.reviews.service import reopen_after_change
 
     cutoff = utcnow() - timedelta(seconds=current_app.config["APPROVAL_EXPIRY_GRACE_S"])
-    ids = list(db.session.scalars(
-        sa.select(ContentObject.id).join(ApprovalProgress, ApprovalProgress.object_id == ContentObject.id)
-        .where(ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]),
-               ApprovalProgress.expires_at < cutoff).order_by(ContentObject.id).limit(limit)))
+    ids = list(
+        db.session.scalars(
+            sa.select(ContentObject.id)
+            .join(ApprovalProgress, ApprovalProgress.object_id == ContentObject.id)
+            .where(
+                ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]),
+                ApprovalProgress.expires_at < cutoff,
+            )
+            .order_by(ContentObject.id)
+            .limit(limit)
+        )
+    )
     if not ids:
         return 0
     reopened = reopen_after_change(ids, by=None, reason="approval expired at the scheduled moment")

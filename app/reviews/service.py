@@ -2,6 +2,7 @@
 changes. Every status change goes through app.workflow.transition (checked and audited).
 A campaign's approval chain (app/reviews/chains.py) decides who may approve and when an
 approval is the post's approval (docs/approval-chains.md)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,9 +15,23 @@ from sqlalchemy.orm import joinedload
 
 from app import workflow
 from app.extensions import db
-from app.models import (Approval, AuditEvent, CallbackEvent, CampaignScenario, ContentObject, Decision,
-                        MediaAsset, ObjectMedia, ObjectStatus, Publication, Role, SocialAccount, StepApproval, User,
-                        object_targets)
+from app.models import (
+    Approval,
+    AuditEvent,
+    CallbackEvent,
+    CampaignScenario,
+    ContentObject,
+    Decision,
+    MediaAsset,
+    ObjectMedia,
+    ObjectStatus,
+    Publication,
+    Role,
+    SocialAccount,
+    StepApproval,
+    User,
+    object_targets,
+)
 from app.models.base import utcnow
 from app.publishing import outbox
 from app.reviews import chains, expiry
@@ -26,10 +41,12 @@ from app.reviews.chains import DecisionRefused, StepOutcome  # noqa: F401 (the v
 def queue_page(page: int, per_page: int = 20, user=None):
     """Objects waiting for a decision, oldest first, with their campaign in the same query;
     for `user`, only those waiting for their step of the chain, never their own posts."""
-    query = (sa.select(ContentObject)
-             .options(joinedload(ContentObject.campaign))
-             .where(ContentObject.status == ObjectStatus.IN_REVIEW)
-             .order_by(ContentObject.updated_at, ContentObject.id))
+    query = (
+        sa.select(ContentObject)
+        .options(joinedload(ContentObject.campaign))
+        .where(ContentObject.status == ObjectStatus.IN_REVIEW)
+        .order_by(ContentObject.updated_at, ContentObject.id)
+    )
     if user is not None:
         query = chains.queue_filter(query, user)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -37,8 +54,7 @@ def queue_page(page: int, per_page: int = 20, user=None):
 
 def queue_count(user) -> int:
     """How many posts wait for `user`'s decision (the queue's heading, updated after each one)."""
-    query = chains.queue_filter(sa.select(ContentObject.id).where(ContentObject.status == ObjectStatus.IN_REVIEW),
-                                user)
+    query = chains.queue_filter(sa.select(ContentObject.id).where(ContentObject.status == ObjectStatus.IN_REVIEW), user)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
@@ -64,8 +80,9 @@ def approve(obj: ContentObject, *, by) -> Approval | StepOutcome:
         return step
     now = utcnow()
     workflow.transition(obj, ObjectStatus.APPROVED, actor=by)
-    approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.APPROVED,
-                        fingerprint=fingerprint, created_at=now)
+    approval = Approval(
+        object_id=obj.id, decided_by_id=by.id, decision=Decision.APPROVED, fingerprint=fingerprint, created_at=now
+    )
     db.session.add(approval)
     scheduled = obj.scheduled_at is not None and obj.scheduled_at > now
     # Due once the undo window has closed (or at the schedule): nothing leaves meanwhile.
@@ -84,14 +101,19 @@ class UndoRefused(Exception):
 class UndoOffer:
     """What the undo bar needs: where to post, and how long it may still be pressed; `step` for
     the approval of an earlier step of a chain (what waits is the next step's notice)."""
+
     object_id: int
     seconds_left: float
     step: bool = False
 
 
 def latest_approval(obj: ContentObject) -> Approval | None:
-    return db.session.scalar(sa.select(Approval).where(Approval.object_id == obj.id)
-                             .order_by(Approval.created_at.desc(), Approval.id.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(Approval)
+        .where(Approval.object_id == obj.id)
+        .order_by(Approval.created_at.desc(), Approval.id.desc())
+        .limit(1)
+    )
 
 
 def undo_offer(obj: ContentObject, approval: Approval | StepApproval) -> UndoOffer | None:
@@ -101,9 +123,12 @@ def undo_offer(obj: ContentObject, approval: Approval | StepApproval) -> UndoOff
 
 def _own_step_approval(obj: ContentObject, user) -> StepApproval | None:
     """`user`'s latest approval of a step of `obj` (the one an undo takes back)."""
-    return db.session.scalar(sa.select(StepApproval).where(StepApproval.object_id == obj.id,
-                                                           StepApproval.user_id == user.id)
-                             .order_by(StepApproval.created_at.desc(), StepApproval.id.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(StepApproval)
+        .where(StepApproval.object_id == obj.id, StepApproval.user_id == user.id)
+        .order_by(StepApproval.created_at.desc(), StepApproval.id.desc())
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -117,16 +142,28 @@ def recent_approval(user) -> RecentApproval | None:
     a reload, or without JavaScript, where the approval answered with a redirect)."""
     since = utcnow() - timedelta(seconds=current_app.config["APPROVAL_UNDO_S"])
     row = db.session.execute(
-        sa.select(Approval, ContentObject).join(ContentObject, ContentObject.id == Approval.object_id)
-        .where(Approval.decided_by_id == user.id, Approval.decision == Decision.APPROVED,
-               Approval.created_at > since,
-               ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]))
-        .order_by(Approval.created_at.desc()).limit(1)).first()
+        sa.select(Approval, ContentObject)
+        .join(ContentObject, ContentObject.id == Approval.object_id)
+        .where(
+            Approval.decided_by_id == user.id,
+            Approval.decision == Decision.APPROVED,
+            Approval.created_at > since,
+            ContentObject.status.in_([ObjectStatus.APPROVED, ObjectStatus.SCHEDULED]),
+        )
+        .order_by(Approval.created_at.desc())
+        .limit(1)
+    ).first()
     step = db.session.execute(
-        sa.select(StepApproval, ContentObject).join(ContentObject, ContentObject.id == StepApproval.object_id)
-        .where(StepApproval.user_id == user.id, StepApproval.created_at > since,
-               ContentObject.status == ObjectStatus.IN_REVIEW)
-        .order_by(StepApproval.created_at.desc()).limit(1)).first()
+        sa.select(StepApproval, ContentObject)
+        .join(ContentObject, ContentObject.id == StepApproval.object_id)
+        .where(
+            StepApproval.user_id == user.id,
+            StepApproval.created_at > since,
+            ContentObject.status == ObjectStatus.IN_REVIEW,
+        )
+        .order_by(StepApproval.created_at.desc())
+        .limit(1)
+    ).first()
     if step is not None and (row is None or step.StepApproval.created_at > row.Approval.created_at):
         offer = undo_offer(step.ContentObject, step.StepApproval)
         return RecentApproval(step.ContentObject.title, offer) if offer else None
@@ -145,24 +182,38 @@ def undo_approval(obj: ContentObject, *, by) -> int:
         undo_step(obj, by=by)
         return 0
     approval = latest_approval(obj)
-    if (obj.status not in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED) or approval is None
-            or approval.decision is not Decision.APPROVED):
+    if (
+        obj.status not in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED)
+        or approval is None
+        or approval.decision is not Decision.APPROVED
+    ):
         raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
     if approval.decided_by_id != by.id and _own_step_approval(obj, by) is not None:
-        last = db.session.scalar(sa.select(StepApproval.name).where(StepApproval.object_id == obj.id)
-                                 .order_by(StepApproval.created_at.desc()).limit(1))
+        last = db.session.scalar(
+            sa.select(StepApproval.name)
+            .where(StepApproval.object_id == obj.id)
+            .order_by(StepApproval.created_at.desc())
+            .limit(1)
+        )
         raise _decided_since(last)  # `by` approved an earlier step; the last step's approver decided since
     if approval.decided_by_id != by.id and not by.has_role(Role.ADMIN):
         raise UndoRefused(_l("Only the person who approved this post, or an admin, can undo the approval."))
     if undo_offer(obj, approval) is None:
-        raise UndoRefused(_l("Too late to undo: the %(seconds)d seconds have passed. An editor can still "
-                             "unschedule the post or edit it, which sends it back to review.",
-                             seconds=current_app.config["APPROVAL_UNDO_S"]))
-    db.session.scalars(sa.select(Publication.id).where(Publication.object_id == obj.id)
-                       .with_for_update()).all()
+        raise UndoRefused(
+            _l(
+                "Too late to undo: the %(seconds)d seconds have passed. An editor can still "
+                "unschedule the post or edit it, which sends it back to review.",
+                seconds=current_app.config["APPROVAL_UNDO_S"],
+            )
+        )
+    db.session.scalars(sa.select(Publication.id).where(Publication.object_id == obj.id).with_for_update()).all()
     withdrawn = outbox.withdraw_pending(obj)
-    data = {"undone_approval": approval.id, "approved_at": approval.created_at.isoformat(),
-            "approved_by": approval.decided_by_id, "withdrawn_publications": withdrawn}
+    data = {
+        "undone_approval": approval.id,
+        "approved_at": approval.created_at.isoformat(),
+        "approved_by": approval.decided_by_id,
+        "withdrawn_publications": withdrawn,
+    }
     db.session.delete(approval)  # the post needs a new decision; the audit trail keeps this one
     chains.undo_last(obj)  # the step approval that completed the chain; earlier steps stand
     expiry.clear(obj)
@@ -180,19 +231,31 @@ def undo_step(obj: ContentObject, *, by) -> None:
     if approval is None:
         raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
     if undo_offer(obj, approval) is None:
-        raise UndoRefused(_l("Too late to undo: the %(seconds)d seconds have passed.",
-                             seconds=current_app.config["APPROVAL_UNDO_S"]))
-    since = db.session.scalar(sa.select(StepApproval.name).where(
-        StepApproval.object_id == obj.id, StepApproval.id != approval.id,
-        StepApproval.created_at >= approval.created_at).order_by(StepApproval.created_at).limit(1))
+        raise UndoRefused(
+            _l("Too late to undo: the %(seconds)d seconds have passed.", seconds=current_app.config["APPROVAL_UNDO_S"])
+        )
+    since = db.session.scalar(
+        sa.select(StepApproval.name)
+        .where(
+            StepApproval.object_id == obj.id,
+            StepApproval.id != approval.id,
+            StepApproval.created_at >= approval.created_at,
+        )
+        .order_by(StepApproval.created_at)
+        .limit(1)
+    )
     if since is not None:
         raise _decided_since(since)
     chains.undo_step(obj, approval, by=by)
 
 
 def _decided_since(name: str) -> UndoRefused:
-    return UndoRefused(_l("This approval can no longer be undone: %(name)s has approved the post since, "
-                          "and that decision stands.", name=name))
+    return UndoRefused(
+        _l(
+            "This approval can no longer be undone: %(name)s has approved the post since, and that decision stands.",
+            name=name,
+        )
+    )
 
 
 def _withdraw_approved_notice(obj: ContentObject, approval: Approval) -> None:
@@ -202,12 +265,22 @@ def _withdraw_approved_notice(obj: ContentObject, approval: Approval) -> None:
     from app.models import MailState, Notification, NotificationEvent, TeamsMessage
 
     now = utcnow()  # still deferred: this approval's (an older one's window closed long ago)
-    db.session.execute(sa.delete(Notification).where(
-        Notification.object_id == obj.id, Notification.event == NotificationEvent.APPROVED,
-        Notification.mail_due_at > now, Notification.mail_state != MailState.SENT))
-    db.session.execute(sa.delete(TeamsMessage).where(
-        TeamsMessage.object_id == obj.id, TeamsMessage.event == NotificationEvent.APPROVED,
-        TeamsMessage.due_at > now, TeamsMessage.sent_at.is_(None)))
+    db.session.execute(
+        sa.delete(Notification).where(
+            Notification.object_id == obj.id,
+            Notification.event == NotificationEvent.APPROVED,
+            Notification.mail_due_at > now,
+            Notification.mail_state != MailState.SENT,
+        )
+    )
+    db.session.execute(
+        sa.delete(TeamsMessage).where(
+            TeamsMessage.object_id == obj.id,
+            TeamsMessage.event == NotificationEvent.APPROVED,
+            TeamsMessage.due_at > now,
+            TeamsMessage.sent_at.is_(None),
+        )
+    )
 
 
 def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:
@@ -222,8 +295,7 @@ def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:
     chains.restart(obj, by=by, reason="changes requested")
     workflow.transition(obj, ObjectStatus.CHANGES_REQUESTED, actor=by, comment=comment)
     chains.sync(obj)  # out of review: waiting for no step
-    approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.CHANGES_REQUESTED,
-                        comment=comment)
+    approval = Approval(object_id=obj.id, decided_by_id=by.id, decision=Decision.CHANGES_REQUESTED, comment=comment)
     db.session.add(approval)
     return approval
 
@@ -235,7 +307,8 @@ def targets_by_object(object_ids: list[int]) -> dict[int, list[SocialAccount]]:
         .join(CampaignScenario, CampaignScenario.id == object_targets.c.campaign_scenario_id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
         .where(object_targets.c.object_id.in_(object_ids))
-        .order_by(SocialAccount.platform, SocialAccount.label)).all()
+        .order_by(SocialAccount.platform, SocialAccount.label)
+    ).all()
     grouped: dict[int, list[SocialAccount]] = {oid: [] for oid in object_ids}
     for object_id, account in rows:
         grouped[object_id].append(account)
@@ -247,7 +320,8 @@ def media_by_object(object_ids: list[int]) -> dict[int, list[MediaAsset]]:
         sa.select(ObjectMedia.object_id, MediaAsset)
         .join(MediaAsset, MediaAsset.id == ObjectMedia.media_asset_id)
         .where(ObjectMedia.object_id.in_(object_ids))
-        .order_by(ObjectMedia.object_id, ObjectMedia.position)).all()
+        .order_by(ObjectMedia.object_id, ObjectMedia.position)
+    ).all()
     grouped: dict[int, list[MediaAsset]] = {oid: [] for oid in object_ids}
     for object_id, asset in rows:
         grouped[object_id].append(asset)
@@ -277,9 +351,11 @@ def get_for_review(object_id: int, user) -> ContentObject:
 def history(obj: ContentObject):
     """Who did what to the object, and when (newest first), with the actors' names."""
     return db.session.execute(
-        sa.select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
+        sa.select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.subject_type == ContentObject.__tablename__, AuditEvent.subject_id == obj.id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())).all()
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    ).all()
 
 
 def deliveries(obj: ContentObject) -> list[dict]:
@@ -290,17 +366,26 @@ def deliveries(obj: ContentObject) -> list[dict]:
         .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
         .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
         .where(Publication.object_id == obj.id)
-        .order_by(SocialAccount.platform, Publication.generation)).all()
+        .order_by(SocialAccount.platform, Publication.generation)
+    ).all()
     ids = [publication.id for publication, _ in rows]
     events: dict[int, list] = {pid: [] for pid in ids}
-    for event in db.session.scalars(sa.select(AuditEvent).where(
-            AuditEvent.subject_type == Publication.__tablename__, AuditEvent.subject_id.in_(ids))):
+    for event in db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.subject_type == Publication.__tablename__, AuditEvent.subject_id.in_(ids)
+        )
+    ):
         events[event.subject_id].append((event.created_at, "audit", event))
     for callback in db.session.scalars(sa.select(CallbackEvent).where(CallbackEvent.publication_id.in_(ids))):
         events[callback.publication_id].append((callback.received_at, "callback", callback))
-    return [{"publication": publication, "account": account,
-             "timeline": sorted(events[publication.id], key=lambda item: item[0])}
-            for publication, account in rows]
+    return [
+        {
+            "publication": publication,
+            "account": account,
+            "timeline": sorted(events[publication.id], key=lambda item: item[0]),
+        }
+        for publication, account in rows
+    ]
 
 
 def reopen_after_change(object_ids: list[int], *, by, reason: str) -> list[ContentObject]:
@@ -308,8 +393,9 @@ def reopen_after_change(object_ids: list[int], *, by, reason: str) -> list[Conte
     or scheduled posts go back to review and their unsent publications are withdrawn.
     Posts already being published cannot be changed back; they are left as they are."""
     reopened = []
-    objects = db.session.scalars(sa.select(ContentObject).where(ContentObject.id.in_(object_ids))
-                                 .order_by(ContentObject.id).with_for_update()).all()
+    objects = db.session.scalars(
+        sa.select(ContentObject).where(ContentObject.id.in_(object_ids)).order_by(ContentObject.id).with_for_update()
+    ).all()
     for obj in objects:
         if obj.status is ObjectStatus.IN_REVIEW:
             chains.restart(obj, by=by, reason=reason)  # what earlier steps approved has changed
@@ -317,8 +403,9 @@ def reopen_after_change(object_ids: list[int], *, by, reason: str) -> list[Conte
             chains.restart(obj, by=by, reason=reason)
             expiry.clear(obj)
             withdrawn = outbox.withdraw_pending(obj)
-            workflow.transition(obj, ObjectStatus.IN_REVIEW, actor=by, comment=reason,
-                                data={"withdrawn_publications": withdrawn})
+            workflow.transition(
+                obj, ObjectStatus.IN_REVIEW, actor=by, comment=reason, data={"withdrawn_publications": withdrawn}
+            )
             reopened.append(obj)
     return reopened
 

@@ -16,8 +16,14 @@ from app.security import role_required
 def index():
     page = service.queue_page(request.args.get("page", 1, type=int), user=current_user)
     chains.preload({obj.campaign_id for obj in page.items})  # one query for the chain positions
-    return render("reviews/index.html", block="listing", page=page, form=ChangesForm(),
-                  **_cards(page.items), recent=service.recent_approval(current_user))
+    return render(
+        "reviews/index.html",
+        block="listing",
+        page=page,
+        form=ChangesForm(),
+        **_cards(page.items),
+        recent=service.recent_approval(current_user),
+    )
 
 
 def _cards(objs) -> dict:
@@ -38,22 +44,36 @@ def _waiting():
 def _decided(obj, message, status=200, undo=None):
     """htmx swaps the card for the outcome (with the undo bar after an approval); without
     JavaScript, back to the queue, whose flash offers the same undo."""
-    return fragment_or_redirect("reviews/index.html", "decided", url_for("reviews.index"), message=message,
-                                category="success" if status == 200 else "error", status=status,
-                                obj=obj, outcome=message, undo=undo, waiting=_waiting())
+    return fragment_or_redirect(
+        "reviews/index.html",
+        "decided",
+        url_for("reviews.index"),
+        message=message,
+        category="success" if status == 200 else "error",
+        status=status,
+        obj=obj,
+        outcome=message,
+        undo=undo,
+        waiting=_waiting(),
+    )
 
 
 def _refused_card(obj, form):
     """A comment refused: htmx re-renders the card with the error and what was typed; without
     JavaScript the queue comes back with that card first, open on the same error (422 both)."""
     if wants_fragment():
-        return render("reviews/index.html", block="card", status=422, obj=obj, form=form,
-                      **_cards([obj]))
+        return render("reviews/index.html", block="card", status=422, obj=obj, form=form, **_cards([obj]))
     page = service.queue_page(1, user=current_user)
     if obj not in page.items:
         page.items = [obj, *page.items]
-    return render("reviews/index.html", status=422, page=page, form=ChangesForm(formdata=None),
-                  refused={obj.id: form}, **_cards(page.items))
+    return render(
+        "reviews/index.html",
+        status=422,
+        page=page,
+        form=ChangesForm(formdata=None),
+        refused={obj.id: form},
+        **_cards(page.items),
+    )
 
 
 @bp.post("/<int:object_id>/approve")
@@ -70,11 +90,19 @@ def approve(object_id):
         return _decided(obj, str(refused), status=403)
     db.session.commit()
     if isinstance(approval, service.StepOutcome):
-        return _decided(obj, _("Step “%(step)s” approved: “%(title)s” now waits for “%(next)s”.",
-                               step=approval.step.name, title=obj.title, next=approval.next_step.name),
-                        undo=service.undo_offer(obj, approval.approval))
-    return _decided(obj, _("Approved: “%(title)s” will be published.", title=obj.title),
-                    undo=service.undo_offer(obj, approval))
+        return _decided(
+            obj,
+            _(
+                "Step “%(step)s” approved: “%(title)s” now waits for “%(next)s”.",
+                step=approval.step.name,
+                title=obj.title,
+                next=approval.next_step.name,
+            ),
+            undo=service.undo_offer(obj, approval.approval),
+        )
+    return _decided(
+        obj, _("Approved: “%(title)s” will be published.", title=obj.title), undo=service.undo_offer(obj, approval)
+    )
 
 
 @bp.post("/<int:object_id>/undo")
@@ -90,9 +118,18 @@ def undo_approval(object_id):
         return _decided(obj, str(refused), status=409)
     db.session.commit()
     notice = _("Approval undone: “%(title)s” is back in the queue and nothing was sent.", title=obj.title)
-    return fragment_or_redirect("reviews/index.html", "card", url_for("reviews.index"), message=notice,
-                                category="success", obj=obj, form=ChangesForm(formdata=None), notice=notice,
-                                waiting=_waiting(), **_cards([obj]))
+    return fragment_or_redirect(
+        "reviews/index.html",
+        "card",
+        url_for("reviews.index"),
+        message=notice,
+        category="success",
+        obj=obj,
+        form=ChangesForm(formdata=None),
+        notice=notice,
+        waiting=_waiting(),
+        **_cards([obj]),
+    )
 
 
 @bp.post("/<int:object_id>/changes")
@@ -118,8 +155,7 @@ def request_changes(object_id):
 @role_required(Role.EDITOR, Role.APPROVER)
 def history(object_id):
     obj = service.get_readable(object_id, current_user)
-    return render("reviews/history.html", obj=obj, events=service.history(obj),
-                  deliveries=service.deliveries(obj))
+    return render("reviews/history.html", obj=obj, events=service.history(obj), deliveries=service.deliveries(obj))
 
 
 @bp.get("/objects/<int:object_id>/previews")
@@ -131,5 +167,4 @@ def previews(object_id):
 
     obj = service.get_readable(object_id, current_user)
     media = objects.media_of(obj)
-    return render("reviews/previews.html", block="previews", obj=obj, media=media,
-                  checks=objects.checks(obj, media))
+    return render("reviews/previews.html", block="previews", obj=obj, media=media, checks=objects.checks(obj, media))

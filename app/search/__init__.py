@@ -13,6 +13,7 @@ the transaction that changed the rows; content objects need no call (`wiring.py`
 `schedule_object_sync` from the session's flushes); PostgreSQL needs no call either (its
 triggers keep its vectors right).
 """
+
 from __future__ import annotations
 
 import time
@@ -24,25 +25,41 @@ from sqlalchemy.orm import Session
 
 # schema: the metadata; wiring: the session listeners that schedule content object syncs
 from app.search import circuit, meili, postgres, schema, wiring  # noqa: F401
-from app.search.types import (MAX_TOTAL_HITS, InvalidSearch, MediaFilters, ObjectFilters,
-                              SearchRequest, SearchResult)
+from app.search.types import MAX_TOTAL_HITS, InvalidSearch, MediaFilters, ObjectFilters, SearchRequest, SearchResult
 from app.tasks import by_name
 
 # The index sync actors (app/search/tasks.py), sent by name: that module imports this one
 SYNC_ACTORS = {"media": by_name("sync_media"), "objects": by_name("sync_objects")}
 
-__all__ = ["InvalidSearch", "MediaFilters", "ObjectFilters", "SearchResult", "engine_status",
-           "object_ids", "schedule_media_sync", "schedule_object_sync", "search_media", "search_objects"]
+__all__ = [
+    "InvalidSearch",
+    "MediaFilters",
+    "ObjectFilters",
+    "SearchResult",
+    "engine_status",
+    "object_ids",
+    "schedule_media_sync",
+    "schedule_object_sync",
+    "search_media",
+    "search_objects",
+]
 
 
-def search_media(query: str = "", filters: MediaFilters | None = None, sort: str = "relevance",
-                 page: int = 1, *, facets: bool = True) -> SearchResult:
+def search_media(
+    query: str = "", filters: MediaFilters | None = None, sort: str = "relevance", page: int = 1, *, facets: bool = True
+) -> SearchResult:
     """Media assets; `sort` is relevance, newest, oldest or title. Raises InvalidSearch."""
     return _search(SearchRequest.build("media", query, filters, sort, page, facets))
 
 
-def search_objects(query: str = "", filters: ObjectFilters | None = None,
-                   sort: str = "relevance", page: int = 1, *, facets: bool = True) -> SearchResult:
+def search_objects(
+    query: str = "",
+    filters: ObjectFilters | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    *,
+    facets: bool = True,
+) -> SearchResult:
     """Content objects; `sort` is relevance, updated or scheduled. Raises InvalidSearch."""
     return _search(SearchRequest.build("objects", query, filters, sort, page, facets))
 
@@ -50,8 +67,9 @@ def search_objects(query: str = "", filters: ObjectFilters | None = None,
 def object_ids(query: str, filters: ObjectFilters | None = None) -> list[int]:
     """The ids of every matching content object, best first, up to MAX_TOTAL_HITS: for a page
     that filters its own listing by text (the campaign board), without highlights or facets."""
-    return _search(SearchRequest.build("objects", query, filters, "relevance", 1, False,
-                                       limit=MAX_TOTAL_HITS, highlight=False)).ids
+    return _search(
+        SearchRequest.build("objects", query, filters, "relevance", 1, False, limit=MAX_TOTAL_HITS, highlight=False)
+    ).ids
 
 
 def _search(request: SearchRequest) -> SearchResult:
@@ -89,11 +107,16 @@ def engine_status() -> dict:
     except redis.RedisError:
         state = "unknown"
     up = state != circuit.OPEN and meili.health(current_app.config["SEARCH_BUDGET_MS"])
-    return {"engine": "meilisearch" if up else "postgres", "degraded": not up,
-            "meilisearch": "up" if up else "unreachable", "circuit": state}
+    return {
+        "engine": "meilisearch" if up else "postgres",
+        "degraded": not up,
+        "meilisearch": "up" if up else "unreachable",
+        "circuit": state,
+    }
 
 
 # -- keeping Meilisearch in sync -------------------------------------------------------------
+
 
 def schedule_media_sync(session: Session, ids) -> None:
     """Re-index these assets (created, changed, re-tagged or deleted) once `session` commits.

@@ -9,6 +9,7 @@ half-open  the cool-down is over but `tripped` is still set: one request (the ho
 One MGET per search when closed. If Redis itself fails, the breaker lets Meilisearch be
 tried: it must never be the reason a search fails.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ from app.extensions import redis_store
 log = logging.getLogger(__name__)
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 TRY, PROBE = "try", "probe"
-TRIPPED_TTL_S = 24 * 3600   # with no search for a day, the next one simply tries Meilisearch
+TRIPPED_TTL_S = 24 * 3600  # with no search for a day, the next one simply tries Meilisearch
 
 
 def _keys() -> tuple[str, str, str]:

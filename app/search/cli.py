@@ -1,4 +1,5 @@
 """`flask search setup | reindex | check`: the Meilisearch indexes (PostgreSQL needs none)."""
+
 from __future__ import annotations
 
 import click
@@ -13,8 +14,7 @@ SAMPLE = 20
 
 def _indexes(choice: str) -> list[str]:
     if not meili.configured():
-        raise click.ClickException("MEILI_URL is not set: PostgreSQL serves search alone, "
-                                   "there is no index to manage.")
+        raise click.ClickException("MEILI_URL is not set: PostgreSQL serves search alone, there is no index to manage.")
     return list(meili.INDEXES) if choice == "all" else [choice]
 
 
@@ -28,13 +28,11 @@ def setup():
 
 @search_cli.command("reindex")
 @click.option("--index", "choice", type=INDEX_CHOICE, default="all", show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=indexing.BATCH_SIZE,
-              show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=indexing.BATCH_SIZE, show_default=True)
 def reindex(choice, batch_size):
     """Rebuild the index from the database, in batches, while it keeps serving."""
     for index in _indexes(choice):
-        with click.progressbar(length=indexing.count(index),
-                               label=meili.index_uid(index)) as bar:
+        with click.progressbar(length=indexing.count(index), label=meili.index_uid(index)) as bar:
             indexed, removed = indexing.reindex(index, batch_size, bar.update)
         click.echo(f"{meili.index_uid(index)}: {indexed} documents indexed, {removed} removed")
 

@@ -11,6 +11,7 @@ depend on a file's values and are not adapted (a video's duration, a document's 
 read from `networks.RULES` and `networks.ADAPTABLE`. tests/search/test_fits.py checks that both
 agree with `networks.check` over a corpus of files made to break every limit.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -35,9 +36,14 @@ def attribute(platform: Platform) -> str:
 def facts(kind, mime, size, width=None, height=None, duration_s=None, fps=None) -> networks.MediaFacts:
     """The check's facts from an asset's columns (as `app/campaigns/objects.py` reads them)."""
     return networks.MediaFacts(
-        kind=str(getattr(kind, "value", kind)), mime=mime or "", size=int(size or 0), width=width,
-        height=height, duration_s=float(duration_s) if duration_s is not None else None,
-        fps=float(fps) if fps is not None else None)
+        kind=str(getattr(kind, "value", kind)),
+        mime=mime or "",
+        size=int(size or 0),
+        width=width,
+        height=height,
+        duration_s=float(duration_s) if duration_s is not None else None,
+        fps=float(fps) if fps is not None else None,
+    )
 
 
 def fits(platform: Platform, item: networks.MediaFacts) -> bool:
@@ -55,8 +61,7 @@ def verdicts(item: networks.MediaFacts) -> dict[str, bool]:
 def _accepted_kinds(platform: Platform) -> tuple[MediaKind, ...]:
     """The kinds of file the network takes at all, asked of the check with a file of each kind
     whose values break no limit (size 0, duration and dimensions unknown)."""
-    return tuple(kind for kind in MediaKind
-                 if fits(platform, networks.MediaFacts(kind=kind.value, mime="", size=0)))
+    return tuple(kind for kind in MediaKind if fits(platform, networks.MediaFacts(kind=kind.value, mime="", size=0)))
 
 
 def condition(platform: Platform, kind, size, duration) -> sa.ColumnElement[bool]:
@@ -83,11 +88,11 @@ def sql(platform: Platform) -> str:
     """`condition` over the assets table aliased `d`, as SQL text (its values are the rules'
     figures, never user input)."""
     expression = condition(platform, _ALIASED.c.kind, _ALIASED.c.size_bytes, _ALIASED.c.duration_s)
-    return "(" + str(expression.compile(dialect=postgresql.dialect(),
-                                        compile_kwargs={"literal_binds": True})) + ")"
+    return "(" + str(expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})) + ")"
 
 
 def sql_array() -> str:
     """The networks an asset of `d` fits, as a text[] (for the facet counts)."""
-    return "array_remove(ARRAY[{}]::text[], NULL)".format(", ".join(
-        f"CASE WHEN {sql(platform)} THEN '{platform.value}' END" for platform in NETWORKS))
+    return "array_remove(ARRAY[{}]::text[], NULL)".format(
+        ", ".join(f"CASE WHEN {sql(platform)} THEN '{platform.value}' END" for platform in NETWORKS)
+    )

@@ -4,6 +4,7 @@ Both engines wrap matches in two private-use characters instead of HTML tags: th
 escaped first, then only balanced marker pairs become `<mark>`, so a title can never inject
 markup (ts_headline does not escape, and Meilisearch returns the stored text as is).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,12 +16,12 @@ MARKERS = re.compile(f"[{PRE}{POST}]")
 
 
 def to_html(marked: str | None) -> Markup:
-    text = str(escape(marked or ""))     # the markers are not HTML: escaping keeps them
+    text = str(escape(marked or ""))  # the markers are not HTML: escaping keeps them
     out, opened, last = [], False, 0
     for marker in MARKERS.finditer(text):
-        out.append(text[last:marker.start()])
+        out.append(text[last : marker.start()])
         last = marker.end()
-        if (marker.group() == PRE) != opened:   # an opening when closed, a closing when open
+        if (marker.group() == PRE) != opened:  # an opening when closed, a closing when open
             out.append("</mark>" if opened else "<mark>")
             opened = not opened
     out.append(text[last:])
@@ -36,5 +37,6 @@ def crop(marked: str | None, words: int = 20) -> str:
         return " ".join(parts)
     first = next((i for i, part in enumerate(parts) if PRE in part), 0)
     start = max(0, min(first - words // 3, len(parts) - words))
-    return (("… " if start else "") + " ".join(parts[start:start + words])
-            + (" …" if start + words < len(parts) else ""))
+    return (
+        ("… " if start else "") + " ".join(parts[start : start + words]) + (" …" if start + words < len(parts) else "")
+    )

@@ -6,6 +6,7 @@ Upserts replace whole documents by primary key and deletes are by id: both are s
 twice. Two syncs of the same rows racing in two workers could land out of order; `flask
 search check` reports such stale documents and `flask search reindex` repairs them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,19 +52,40 @@ def documents(index: str, ids) -> list[dict]:
     """The documents of these ids that still exist, one query."""
     if index == "media":
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        return [{"id": r.id, "title": r.title, "filename": r.filename,
-                 "description": r.description, "alt_text": r.alt_text, "tags": list(r.tags), "kind": r.kind,
-                 "status": r.status, "uploader_id": r.uploaded_by_id,
-                 "created_at": _epoch(r.created_at),
-                 "created_month": r.created_at.astimezone(zone).strftime("%Y-%m"),
-                 **fits.verdicts(fits.facts(r.kind, r.mime, r.size_bytes, r.width, r.height,
-                                            r.duration_s, r.frame_rate))}
-                for r in db.session.execute(MEDIA_SQL, {"ids": list(ids)})]
-    return [{"id": r.id, "title": r.title, "message": r.message, "campaign_id": r.campaign_id,
-             "campaign_name": r.campaign_name, "status": r.status, "author_id": r.author_id,
-             "platforms": list(r.platforms), "scheduled_at": _epoch(r.scheduled_at),
-             "updated_at": _epoch(r.updated_at)}
-            for r in db.session.execute(OBJECTS_SQL, {"ids": list(ids)})]
+        return [
+            {
+                "id": r.id,
+                "title": r.title,
+                "filename": r.filename,
+                "description": r.description,
+                "alt_text": r.alt_text,
+                "tags": list(r.tags),
+                "kind": r.kind,
+                "status": r.status,
+                "uploader_id": r.uploaded_by_id,
+                "created_at": _epoch(r.created_at),
+                "created_month": r.created_at.astimezone(zone).strftime("%Y-%m"),
+                **fits.verdicts(
+                    fits.facts(r.kind, r.mime, r.size_bytes, r.width, r.height, r.duration_s, r.frame_rate)
+                ),
+            }
+            for r in db.session.execute(MEDIA_SQL, {"ids": list(ids)})
+        ]
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "message": r.message,
+            "campaign_id": r.campaign_id,
+            "campaign_name": r.campaign_name,
+            "status": r.status,
+            "author_id": r.author_id,
+            "platforms": list(r.platforms),
+            "scheduled_at": _epoch(r.scheduled_at),
+            "updated_at": _epoch(r.updated_at),
+        }
+        for r in db.session.execute(OBJECTS_SQL, {"ids": list(ids)})
+    ]
 
 
 _ready_lock = threading.Lock()
@@ -95,7 +117,7 @@ def sync(index: str, ids) -> None:
     ids = sorted(set(map(int, ids)))
     tasks = []
     for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start:start + BATCH_SIZE]
+        batch = ids[start : start + BATCH_SIZE]
         docs = documents(index, batch)
         if docs:
             tasks.append(admin.index(uid).add_documents(docs, primary_key="id").task_uid)
@@ -114,9 +136,12 @@ def database_batches(index: str, size: int = BATCH_SIZE):
     """Every id of the table, ascending, `size` at a time (keyset pagination)."""
     last = 0
     while True:
-        ids = list(db.session.scalars(
-            sa.text(f"SELECT id FROM {TABLES[index]} WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": size}))
+        ids = list(
+            db.session.scalars(
+                sa.text(f"SELECT id FROM {TABLES[index]} WHERE id > :last ORDER BY id LIMIT :n"),
+                {"last": last, "n": size},
+            )
+        )
         if not ids:
             return
         yield ids
@@ -157,7 +182,7 @@ def reindex(index: str, batch_size: int = BATCH_SIZE, progress=None) -> tuple[in
         if progress:
             progress(len(ids))
     extra = sorted({int(doc["id"]) for doc in index_documents(admin, index, ["id"])} - present)
-    tasks += [_delete(admin, uid, extra[i:i + batch_size]) for i in range(0, len(extra), batch_size)]
+    tasks += [_delete(admin, uid, extra[i : i + batch_size]) for i in range(0, len(extra), batch_size)]
     for task_uid in tasks:
         meili.wait(admin, task_uid)
     return indexed, len(extra)
@@ -165,9 +190,9 @@ def reindex(index: str, batch_size: int = BATCH_SIZE, progress=None) -> tuple[in
 
 @dataclass
 class Drift:
-    missing: list[int]   # rows with no document
-    stale: list[int]     # documents that differ from their row
-    extra: list[int]     # documents of rows that no longer exist
+    missing: list[int]  # rows with no document
+    stale: list[int]  # documents that differ from their row
+    extra: list[int]  # documents of rows that no longer exist
 
     @property
     def clean(self) -> bool:
@@ -181,9 +206,10 @@ def _digest(document: dict) -> str:
 
 def drift(index: str) -> Drift:
     """Compare every row with its document (digests only, so memory stays small)."""
-    expected = {doc["id"]: _digest(doc)
-                for ids in database_batches(index, 1000) for doc in documents(index, ids)}
+    expected = {doc["id"]: _digest(doc) for ids in database_batches(index, 1000) for doc in documents(index, ids)}
     actual = {int(doc["id"]): _digest(doc) for doc in index_documents(meili.client(), index)}
-    return Drift(missing=sorted(expected.keys() - actual.keys()),
-                 stale=sorted(i for i in expected.keys() & actual.keys() if expected[i] != actual[i]),
-                 extra=sorted(actual.keys() - expected.keys()))
+    return Drift(
+        missing=sorted(expected.keys() - actual.keys()),
+        stale=sorted(i for i in expected.keys() & actual.keys() if expected[i] != actual[i]),
+        extra=sorted(actual.keys() - expected.keys()),
+    )

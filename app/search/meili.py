@@ -10,6 +10,7 @@ failure is raised as `MeiliUnavailable` for the facade to fall back on PostgreSQ
 Filter values always travel quoted and escaped (`quote`): user input can add neither an
 operator nor a condition to a filter expression.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,15 @@ from app.search.types import Hit, SearchRequest, SearchResult
 
 MEDIA_SETTINGS = {
     "searchableAttributes": ["title", "filename", "description", "alt_text", "tags"],
-    "filterableAttributes": ["kind", "tags", "uploader_id", "created_month", "created_at",
-                             "status", *(fits.attribute(p) for p in fits.NETWORKS)],
+    "filterableAttributes": [
+        "kind",
+        "tags",
+        "uploader_id",
+        "created_month",
+        "created_at",
+        "status",
+        *(fits.attribute(p) for p in fits.NETWORKS),
+    ],
     "sortableAttributes": ["created_at", "title"],
     "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
@@ -41,13 +49,19 @@ OBJECT_SETTINGS = {
 }
 INDEXES = {"media": ("media_assets", MEDIA_SETTINGS), "objects": ("content_objects", OBJECT_SETTINGS)}
 # Our facet names -> the indexes' attributes.
-FACETS = {"media": {"tags": "tags", "kind": "kind", "uploader": "uploader_id",
-                    "month": "created_month"},
-          "objects": {"status": "status", "campaign": "campaign_id", "platform": "platforms"}}
+FACETS = {
+    "media": {"tags": "tags", "kind": "kind", "uploader": "uploader_id", "month": "created_month"},
+    "objects": {"status": "status", "campaign": "campaign_id", "platform": "platforms"},
+}
 TEXTS = {"media": ("title", "description"), "objects": ("title", "message")}
-SORTS = {"newest": "created_at:desc", "oldest": "created_at:asc", "title": "title:asc",
-         "updated": "updated_at:desc", "scheduled": "scheduled_at:asc"}
-TASK_TIMEOUT_MS = 60_000   # workers and commands wait long (docs/external-apis.md §3.6)
+SORTS = {
+    "newest": "created_at:desc",
+    "oldest": "created_at:asc",
+    "title": "title:asc",
+    "updated": "updated_at:desc",
+    "scheduled": "scheduled_at:asc",
+}
+TASK_TIMEOUT_MS = 60_000  # workers and commands wait long (docs/external-apis.md §3.6)
 
 
 class MeiliUnavailable(Exception):
@@ -119,8 +133,12 @@ def _any(attribute: str, values) -> str | None:
 def filter_expression(request: SearchRequest, tz: str) -> str | None:
     f = request.filters
     if request.index == "media":
-        parts = [_any("kind", f.kinds), _any("tags", f.tags),
-                 _any("uploader_id", f.uploader_ids), _any("status", f.statuses)]
+        parts = [
+            _any("kind", f.kinds),
+            _any("tags", f.tags),
+            _any("uploader_id", f.uploader_ids),
+            _any("status", f.statuses),
+        ]
         zone = ZoneInfo(tz)
         if f.created_from:
             start = datetime.combine(f.created_from, time(), zone)
@@ -131,8 +149,12 @@ def filter_expression(request: SearchRequest, tz: str) -> str | None:
         # validated Platform values: the attribute names are ours, never the user's text
         parts += [f"{fits.attribute(Platform(network))} = true" for network in f.fits]
     else:
-        parts = [_any("campaign_id", f.campaign_ids), _any("status", f.statuses),
-                 _any("platforms", f.platforms), _any("author_id", f.author_ids)]
+        parts = [
+            _any("campaign_id", f.campaign_ids),
+            _any("status", f.statuses),
+            _any("platforms", f.platforms),
+            _any("author_id", f.author_ids),
+        ]
     return " AND ".join(part for part in parts if part) or None
 
 
@@ -146,19 +168,22 @@ def _http(budget_ms: int) -> httpx.Client:
     with _http_lock:
         if key not in _http_clients:
             headers = {"Authorization": f"Bearer {key[1]}"} if key[1] else {}
-            _http_clients[key] = httpx.Client(base_url=key[0], headers=headers,
-                                              timeout=httpx.Timeout(budget_ms / 1000))
+            _http_clients[key] = httpx.Client(base_url=key[0], headers=headers, timeout=httpx.Timeout(budget_ms / 1000))
         return _http_clients[key]
 
 
 def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
     # matchingStrategy "all": every word must match, as in PostgreSQL (Meilisearch's default
     # would drop the last words), so both engines agree on what a query means.
-    body = {"q": request.text, "offset": request.offset, "limit": request.limit,
-            "matchingStrategy": "all", "attributesToRetrieve": ["id"]}
+    body = {
+        "q": request.text,
+        "offset": request.offset,
+        "limit": request.limit,
+        "matchingStrategy": "all",
+        "attributesToRetrieve": ["id"],
+    }
     if request.highlight:
-        body.update(attributesToHighlight=list(TEXTS[request.index]), highlightPreTag=PRE,
-                    highlightPostTag=POST)
+        body.update(attributesToHighlight=list(TEXTS[request.index]), highlightPreTag=PRE, highlightPostTag=POST)
     expression = filter_expression(request, tz)
     if expression:
         body["filter"] = expression
@@ -175,8 +200,11 @@ def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
     except (httpx.HTTPError, ValueError) as exc:
         raise MeiliUnavailable(f"{type(exc).__name__}: {exc}") from exc
     distribution = answer.get("facetDistribution") or {}
-    facets = {name: distribution.get(attribute, {})
-              for name, attribute in FACETS[request.index].items()} if request.facets else {}
+    facets = (
+        {name: distribution.get(attribute, {}) for name, attribute in FACETS[request.index].items()}
+        if request.facets
+        else {}
+    )
     if request.facets and request.index == "media":
         # One boolean attribute per network; the facet counts the files that fit each.
         counts = {p.value: distribution.get(fits.attribute(p), {}).get("true", 0) for p in fits.NETWORKS}
@@ -188,11 +216,23 @@ def search(request: SearchRequest, tz: str, budget_ms: int) -> SearchResult:
             continue
         marked = hit.get("_formatted", {})
         title, *snippets = TEXTS[request.index]
-        hits.append(Hit(id=int(hit["id"]), highlights={
-            title: to_html(marked.get(title)),
-            **{name: to_html(crop(marked.get(name))) for name in snippets}}))
-    return SearchResult(hits=hits, total=answer.get("estimatedTotalHits", 0), facets=facets,
-                        engine="meilisearch", page=request.page, per_page=request.limit)
+        hits.append(
+            Hit(
+                id=int(hit["id"]),
+                highlights={
+                    title: to_html(marked.get(title)),
+                    **{name: to_html(crop(marked.get(name))) for name in snippets},
+                },
+            )
+        )
+    return SearchResult(
+        hits=hits,
+        total=answer.get("estimatedTotalHits", 0),
+        facets=facets,
+        engine="meilisearch",
+        page=request.page,
+        per_page=request.limit,
+    )
 
 
 def health(budget_ms: int) -> bool:

@@ -19,6 +19,7 @@ reads CANDIDATE_CAP. Meilisearch's own totals are estimates, and it cannot page 
 `maxTotalHits` (1000) either, hence the same cap. Without words (browsing), the cap takes the first rows of
 the requested order, so the newest documents come first as expected.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ from app.search import fits
 from app.search.highlight import POST, PRE, crop, to_html
 from app.search.types import MAX_TOTAL_HITS, Hit, SearchRequest, SearchResult
 
-CANDIDATE_CAP = MAX_TOTAL_HITS   # Meilisearch cannot reach past its 1000th hit either
-MAX_FACET_VALUES = 100    # as the indexes' `faceting.maxValuesPerFacet`
+CANDIDATE_CAP = MAX_TOTAL_HITS  # Meilisearch cannot reach past its 1000th hit either
+MAX_FACET_VALUES = 100  # as the indexes' `faceting.maxValuesPerFacet`
 TITLE = f'StartSel="{PRE}", StopSel="{POST}", HighlightAll=true'
 SNIPPET = f'StartSel="{PRE}", StopSel="{POST}", MaxWords=20, MinWords=8, ShortWord=2'
 
@@ -42,11 +43,11 @@ SNIPPET = f'StartSel="{PRE}", StopSel="{POST}", MaxWords=20, MinWords=8, ShortWo
 @dataclass(frozen=True)
 class Spec:
     table: str
-    columns: str                         # what `matches` keeps for ordering and facets
-    texts: tuple[tuple[str, str], ...]   # highlighted field -> ts_headline options
-    orders: dict[str, str]               # sort key -> ORDER BY over `matches`
-    browse: str                          # the order without words
-    facets: dict[str, str]               # facet -> SELECT v, n over `matches`
+    columns: str  # what `matches` keeps for ordering and facets
+    texts: tuple[tuple[str, str], ...]  # highlighted field -> ts_headline options
+    orders: dict[str, str]  # sort key -> ORDER BY over `matches`
+    browse: str  # the order without words
+    facets: dict[str, str]  # facet -> SELECT v, n over `matches`
 
 
 MEDIA = Spec(
@@ -54,20 +55,22 @@ MEDIA = Spec(
     # `fits`: the networks each candidate fits (app/search/fits.py), for the facet counts
     columns="d.id, d.created_at, d.title, d.kind, d.uploaded_by_id, {fits} AS fits",
     texts=(("title", TITLE), ("description", SNIPPET)),
-    orders={"relevance": "rank DESC, created_at DESC, id DESC",
-            "newest": "created_at DESC, id DESC", "oldest": "created_at, id",
-            "title": "title, id"},
+    orders={
+        "relevance": "rank DESC, created_at DESC, id DESC",
+        "newest": "created_at DESC, id DESC",
+        "oldest": "created_at, id",
+        "title": "title, id",
+    },
     browse="newest",
     facets={
         # `= ANY(ARRAY(...))`: one sorted index scan instead of a probe per candidate
         "tags": "SELECT t.name AS v, count(*) AS n FROM media_tags mt "
-                "JOIN tags t ON t.id = mt.tag_id "
-                "WHERE mt.media_asset_id = ANY(ARRAY(SELECT id FROM matches)) GROUP BY t.name",
+        "JOIN tags t ON t.id = mt.tag_id "
+        "WHERE mt.media_asset_id = ANY(ARRAY(SELECT id FROM matches)) GROUP BY t.name",
         "kind": "SELECT kind AS v, count(*) AS n FROM matches GROUP BY kind",
         "uploader": "SELECT uploaded_by_id::text AS v, count(*) AS n FROM matches "
-                    "WHERE uploaded_by_id IS NOT NULL GROUP BY uploaded_by_id",
-        "month": "SELECT to_char(created_at AT TIME ZONE :tz, 'YYYY-MM') AS v, count(*) AS n "
-                 "FROM matches GROUP BY 1",
+        "WHERE uploaded_by_id IS NOT NULL GROUP BY uploaded_by_id",
+        "month": "SELECT to_char(created_at AT TIME ZONE :tz, 'YYYY-MM') AS v, count(*) AS n FROM matches GROUP BY 1",
         "fits": "SELECT v, count(*) AS n FROM matches, unnest(fits) AS v GROUP BY v",
     },
 )
@@ -76,29 +79,35 @@ OBJECTS = Spec(
     table="content_objects",
     columns="d.id, d.updated_at, d.scheduled_at, d.title, d.status, d.campaign_id",
     texts=(("title", TITLE), ("message", SNIPPET)),
-    orders={"relevance": "rank DESC, updated_at DESC, id DESC",
-            "updated": "updated_at DESC, id DESC", "scheduled": "scheduled_at NULLS LAST, id"},
+    orders={
+        "relevance": "rank DESC, updated_at DESC, id DESC",
+        "updated": "updated_at DESC, id DESC",
+        "scheduled": "scheduled_at NULLS LAST, id",
+    },
     browse="updated",
     facets={
         "status": "SELECT status AS v, count(*) AS n FROM matches GROUP BY status",
-        "campaign": "SELECT campaign_id::text AS v, count(*) AS n FROM matches "
-                    "GROUP BY campaign_id",
+        "campaign": "SELECT campaign_id::text AS v, count(*) AS n FROM matches GROUP BY campaign_id",
         "platform": "SELECT a.platform AS v, count(DISTINCT ot.object_id) AS n "
-                    "FROM object_targets ot "
-                    "JOIN campaign_scenarios cs ON cs.id = ot.campaign_scenario_id "
-                    "JOIN social_accounts a ON a.id = cs.social_account_id "
-                    "WHERE ot.object_id = ANY(ARRAY(SELECT id FROM matches)) GROUP BY a.platform",
+        "FROM object_targets ot "
+        "JOIN campaign_scenarios cs ON cs.id = ot.campaign_scenario_id "
+        "JOIN social_accounts a ON a.id = cs.social_account_id "
+        "WHERE ot.object_id = ANY(ARRAY(SELECT id FROM matches)) GROUP BY a.platform",
     },
 )
 
 SPECS = {"media": MEDIA, "objects": OBJECTS}
 
-PLATFORM_FILTER = ("EXISTS (SELECT 1 FROM object_targets ot "
-                   "JOIN campaign_scenarios cs ON cs.id = ot.campaign_scenario_id "
-                   "JOIN social_accounts a ON a.id = cs.social_account_id "
-                   "WHERE ot.object_id = d.id AND a.platform = ANY(:platforms))")
-TAG_FILTER = ("EXISTS (SELECT 1 FROM media_tags mt JOIN tags t ON t.id = mt.tag_id "
-              "WHERE mt.media_asset_id = d.id AND t.normalized = ANY(:tags))")
+PLATFORM_FILTER = (
+    "EXISTS (SELECT 1 FROM object_targets ot "
+    "JOIN campaign_scenarios cs ON cs.id = ot.campaign_scenario_id "
+    "JOIN social_accounts a ON a.id = cs.social_account_id "
+    "WHERE ot.object_id = d.id AND a.platform = ANY(:platforms))"
+)
+TAG_FILTER = (
+    "EXISTS (SELECT 1 FROM media_tags mt JOIN tags t ON t.id = mt.tag_id "
+    "WHERE mt.media_asset_id = d.id AND t.normalized = ANY(:tags))"
+)
 
 
 def _filters(request: SearchRequest, tz: str) -> tuple[list[str], dict]:
@@ -107,15 +116,19 @@ def _filters(request: SearchRequest, tz: str) -> tuple[list[str], dict]:
 
     f = request.filters
     if request.index == "media":
-        lists = {"kinds": ("d.kind = ANY(:kinds)", f.kinds),
-                 "statuses": ("d.status = ANY(:statuses)", f.statuses),
-                 "uploaders": ("d.uploaded_by_id = ANY(:uploaders)", f.uploader_ids),
-                 "tags": (TAG_FILTER, [tags.normalize(tag) for tag in f.tags])}
+        lists = {
+            "kinds": ("d.kind = ANY(:kinds)", f.kinds),
+            "statuses": ("d.status = ANY(:statuses)", f.statuses),
+            "uploaders": ("d.uploaded_by_id = ANY(:uploaders)", f.uploader_ids),
+            "tags": (TAG_FILTER, [tags.normalize(tag) for tag in f.tags]),
+        }
     else:
-        lists = {"campaigns": ("d.campaign_id = ANY(:campaigns)", f.campaign_ids),
-                 "statuses": ("d.status = ANY(:statuses)", f.statuses),
-                 "authors": ("d.author_id = ANY(:authors)", f.author_ids),
-                 "platforms": (PLATFORM_FILTER, f.platforms)}
+        lists = {
+            "campaigns": ("d.campaign_id = ANY(:campaigns)", f.campaign_ids),
+            "statuses": ("d.status = ANY(:statuses)", f.statuses),
+            "authors": ("d.author_id = ANY(:authors)", f.author_ids),
+            "platforms": (PLATFORM_FILTER, f.platforms),
+        }
     conditions = [sql for sql, values in lists.values() if values]
     params = {name: list(values) for name, (_, values) in lists.items() if values}
     if request.index == "media":
@@ -127,16 +140,17 @@ def _filters(request: SearchRequest, tz: str) -> tuple[list[str], dict]:
             params["created_from"] = datetime.combine(f.created_from, time(), zone)
         if f.created_to:
             conditions.append("d.created_at < :created_before")
-            params["created_before"] = datetime.combine(f.created_to + timedelta(days=1),
-                                                        time(), zone)
+            params["created_before"] = datetime.combine(f.created_to + timedelta(days=1), time(), zone)
     return conditions, params
 
 
 def _highlight(column: str, options: str) -> str:
     """ts_headline through the stemmed configuration, else the unstemmed one (prefixes)."""
-    return (f"(SELECT CASE WHEN strpos(h, :pre) > 0 THEN h ELSE "
-            f"ts_headline('cms_simple', d.{column}, (SELECT tsq FROM q), {options}) END "
-            f"FROM ts_headline('cms_fr', d.{column}, (SELECT tsq FROM q), {options}) AS h)")
+    return (
+        f"(SELECT CASE WHEN strpos(h, :pre) > 0 THEN h ELSE "
+        f"ts_headline('cms_simple', d.{column}, (SELECT tsq FROM q), {options}) END "
+        f"FROM ts_headline('cms_fr', d.{column}, (SELECT tsq FROM q), {options}) AS h)"
+    )
 
 
 def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
@@ -157,10 +171,13 @@ def statement(request: SearchRequest, tz: str) -> tuple[sa.TextClause, dict]:
     hit = ", ".join(["'id', d.id"] + [f"'{name}', {sql}" for name, sql in texts.items()])
     facets = "NULL"
     if request.facets:
-        facets = "json_build_object({})".format(", ".join(
-            f"'{name}', (SELECT coalesce(json_object_agg(v, n ORDER BY n DESC, v), '{{}}') "
-            f"FROM ({sql} ORDER BY n DESC, v LIMIT {MAX_FACET_VALUES}) AS f)"
-            for name, sql in spec.facets.items()))
+        facets = "json_build_object({})".format(
+            ", ".join(
+                f"'{name}', (SELECT coalesce(json_object_agg(v, n ORDER BY n DESC, v), '{{}}') "
+                f"FROM ({sql} ORDER BY n DESC, v LIMIT {MAX_FACET_VALUES}) AS f)"
+                for name, sql in spec.facets.items()
+            )
+        )
     columns = spec.columns.format(fits=fits.sql_array() if request.facets else "NULL::text[]")
     sql = f"""
 WITH q AS MATERIALIZED (SELECT search_query(CAST(:words AS text[]), :prefix) AS tsq),
@@ -174,8 +191,7 @@ SELECT (SELECT count(*) FROM matches) AS total,
   (SELECT coalesce(json_agg(json_build_object({hit}) ORDER BY p.ord), '[]')
      FROM page p JOIN {spec.table} d ON d.id = p.id) AS hits,
   {facets} AS facets"""
-    params.update(words=list(request.words), prefix=request.prefix, offset=request.offset,
-                  pre=PRE, tz=tz)
+    params.update(words=list(request.words), prefix=request.prefix, offset=request.offset, pre=PRE, tz=tz)
     return sa.text(sql), params
 
 
@@ -185,7 +201,20 @@ def search(request: SearchRequest, tz: str) -> SearchResult:
     title = SPECS[request.index].texts[0][0]
     # Browsing returns the texts whole: crop them as ts_headline does when searching.
     return SearchResult(
-        hits=[Hit(id=row["id"], highlights={
-            name: to_html(value if name == title or request.words else crop(value))
-            for name, value in row.items() if name != "id"}) for row in hits],
-        total=total, facets=facets or {}, engine="postgres", page=request.page, per_page=request.limit)
+        hits=[
+            Hit(
+                id=row["id"],
+                highlights={
+                    name: to_html(value if name == title or request.words else crop(value))
+                    for name, value in row.items()
+                    if name != "id"
+                },
+            )
+            for row in hits
+        ],
+        total=total,
+        facets=facets or {},
+        engine="postgres",
+        page=request.page,
+        per_page=request.limit,
+    )

@@ -7,6 +7,7 @@ an asset never drags its vector along. `search_words` is the vocabulary those tr
 keep, read by `search_query()` to correct typos. `app.search` imports this module, and
 `create_app` imports `app.search` (its blueprint), so the metadata is always complete.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -29,7 +30,6 @@ search_words = sa.Table(
     "search_words",
     db.metadata,
     sa.Column("word", sa.Text(collation="C"), primary_key=True),
-    sa.Column("ndocs", sa.Integer, nullable=False),   # documents holding the word
-    sa.Index("ix_search_words_word_trgm", "word", postgresql_using="gin",
-             postgresql_ops={"word": "gin_trgm_ops"}),
+    sa.Column("ndocs", sa.Integer, nullable=False),  # documents holding the word
+    sa.Index("ix_search_words_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
 )

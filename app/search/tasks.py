@@ -5,10 +5,10 @@ message just writes the current state again. Transient failures (connection, 5xx
 internal task errors) are retried with back-off; permanent ones (other 4xx, invalid
 documents) are not: `flask search check` will show what they left behind.
 """
+
 from __future__ import annotations
 
-from meilisearch.errors import (MeilisearchApiError, MeilisearchCommunicationError,
-                                MeilisearchTimeoutError)
+from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
 from app.tasks import actor
 

@@ -3,6 +3,7 @@
 A request is validated here once (query words, filters, sort, page), so the engines only
 translate it: `postgres.py` into one SQL statement, `meili.py` into one search call.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,17 +16,20 @@ from markupsafe import Markup
 from app.models import MediaKind, MediaStatus, ObjectStatus, Platform
 
 MAX_QUERY_CHARS = 200
-MAX_QUERY_WORDS = 10     # Meilisearch ignores the words after the tenth
+MAX_QUERY_WORDS = 10  # Meilisearch ignores the words after the tenth
 PER_PAGE = 20
-MAX_TOTAL_HITS = 1000    # the indexes' `pagination.maxTotalHits`: the last reachable hit
+MAX_TOTAL_HITS = 1000  # the indexes' `pagination.maxTotalHits`: the last reachable hit
 MAX_FILTER_VALUES = 20
 WORD = re.compile(r"[^\W_]+")
 
 # Sort keys offered to users -> (field, direction); None is relevance.
-MEDIA_SORTS = {"relevance": None, "newest": ("created_at", "desc"),
-               "oldest": ("created_at", "asc"), "title": ("title", "asc")}
-OBJECT_SORTS = {"relevance": None, "updated": ("updated_at", "desc"),
-                "scheduled": ("scheduled_at", "asc")}
+MEDIA_SORTS = {
+    "relevance": None,
+    "newest": ("created_at", "desc"),
+    "oldest": ("created_at", "asc"),
+    "title": ("title", "asc"),
+}
+OBJECT_SORTS = {"relevance": None, "updated": ("updated_at", "desc"), "scheduled": ("scheduled_at", "asc")}
 
 
 class InvalidSearch(ValueError):
@@ -49,6 +53,7 @@ def _choice(enum_cls):
         if str(value) not in allowed:
             raise ValueError(f"unknown value {str(value)[:40]!r}")
         return str(value)
+
     return convert
 
 
@@ -61,7 +66,7 @@ def _tag(value) -> str:
 
 def _id(value) -> int:
     number = int(value)
-    if not 0 < number < 2 ** 31:
+    if not 0 < number < 2**31:
         raise ValueError(f"not an id: {number}")
     return number
 
@@ -87,12 +92,17 @@ class MediaFilters:
     uploader_ids: tuple[int, ...] = ()
     statuses: tuple[str, ...] = ()
     created_from: date | None = None
-    created_to: date | None = None      # inclusive
-    fits: tuple[str, ...] = ()          # network names (Platform values)
+    created_to: date | None = None  # inclusive
+    fits: tuple[str, ...] = ()  # network names (Platform values)
 
     def __post_init__(self):
-        checks = {"kinds": _choice(MediaKind), "tags": _tag, "uploader_ids": _id,
-                  "statuses": _choice(MediaStatus), "fits": _choice(Platform)}
+        checks = {
+            "kinds": _choice(MediaKind),
+            "tags": _tag,
+            "uploader_ids": _id,
+            "statuses": _choice(MediaStatus),
+            "fits": _choice(Platform),
+        }
         for name, convert in checks.items():
             object.__setattr__(self, name, _values(name, getattr(self, name), convert))
         for name in ("created_from", "created_to"):
@@ -103,9 +113,15 @@ class MediaFilters:
     @classmethod
     def from_args(cls, args) -> "MediaFilters":
         """From query-string arguments: kind, tag, uploader, status, fits (repeatable), from, to."""
-        return cls(kinds=args.getlist("kind"), tags=args.getlist("tag"),
-                   uploader_ids=args.getlist("uploader"), statuses=args.getlist("status"),
-                   created_from=args.get("from"), created_to=args.get("to"), fits=args.getlist("fits"))
+        return cls(
+            kinds=args.getlist("kind"),
+            tags=args.getlist("tag"),
+            uploader_ids=args.getlist("uploader"),
+            statuses=args.getlist("status"),
+            created_from=args.get("from"),
+            created_to=args.get("to"),
+            fits=args.getlist("fits"),
+        )
 
 
 @dataclass(frozen=True)
@@ -118,15 +134,23 @@ class ObjectFilters:
     author_ids: tuple[int, ...] = ()
 
     def __post_init__(self):
-        checks = {"campaign_ids": _id, "statuses": _choice(ObjectStatus),
-                  "platforms": _choice(Platform), "author_ids": _id}
+        checks = {
+            "campaign_ids": _id,
+            "statuses": _choice(ObjectStatus),
+            "platforms": _choice(Platform),
+            "author_ids": _id,
+        }
         for name, convert in checks.items():
             object.__setattr__(self, name, _values(name, getattr(self, name), convert))
 
     @classmethod
     def from_args(cls, args) -> "ObjectFilters":
-        return cls(campaign_ids=args.getlist("campaign"), statuses=args.getlist("status"),
-                   platforms=args.getlist("platform"), author_ids=args.getlist("author"))
+        return cls(
+            campaign_ids=args.getlist("campaign"),
+            statuses=args.getlist("status"),
+            platforms=args.getlist("platform"),
+            author_ids=args.getlist("author"),
+        )
 
 
 @dataclass(frozen=True)
@@ -136,17 +160,18 @@ class SearchRequest:
     index: str
     text: str
     words: tuple[str, ...]
-    prefix: bool            # the last word is still being typed (no separator after it)
+    prefix: bool  # the last word is still being typed (no separator after it)
     filters: MediaFilters | ObjectFilters
     sort: str
     page: int
     facets: bool
-    limit: int = PER_PAGE   # hits per page
+    limit: int = PER_PAGE  # hits per page
     highlight: bool = True  # False: ids only (the texts are neither marked nor returned)
 
     @classmethod
-    def build(cls, index: str, query, filters, sort, page, facets: bool, *, limit: int = PER_PAGE,
-              highlight: bool = True) -> "SearchRequest":
+    def build(
+        cls, index: str, query, filters, sort, page, facets: bool, *, limit: int = PER_PAGE, highlight: bool = True
+    ) -> "SearchRequest":
         text = str(query or "")[:MAX_QUERY_CHARS]
         found = WORD.findall(text.lower())
         words = tuple(found[:MAX_QUERY_WORDS])
@@ -177,19 +202,19 @@ class SearchRequest:
 @dataclass
 class Hit:
     id: int
-    highlights: dict[str, Markup]   # field -> escaped HTML, matches wrapped in <mark>
+    highlights: dict[str, Markup]  # field -> escaped HTML, matches wrapped in <mark>
 
 
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    total: int                      # estimated, as Meilisearch's estimatedTotalHits
+    total: int  # estimated, as Meilisearch's estimatedTotalHits
     facets: dict[str, dict[str, int]]
-    engine: str                     # "meilisearch" or "postgres"
+    engine: str  # "meilisearch" or "postgres"
     page: int = 1
     per_page: int = PER_PAGE
     elapsed_ms: float = 0.0
-    fallback: bool = False          # Meilisearch is configured, PostgreSQL answered
+    fallback: bool = False  # Meilisearch is configured, PostgreSQL answered
 
     @property
     def ids(self) -> list[int]:
@@ -201,7 +226,7 @@ class SearchResult:
 
     def as_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hits"}
-        data["hits"] = [{"id": hit.id, "highlights": {k: str(v) for k, v in hit.highlights.items()}}
-                        for hit in self.hits]
+        data["hits"] = [
+            {"id": hit.id, "highlights": {k: str(v) for k, v in hit.highlights.items()}} for hit in self.hits
+        ]
         return data
-

@@ -13,6 +13,7 @@ fit are the exception: a set, shown by the form as one checkbox per network, tha
 to or takes from. So every state a chip makes is one the form can show and the keyset
 browsing can serve.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -41,6 +42,7 @@ ENGINE_NAMES = {"meilisearch": "Meilisearch", "postgres": "PostgreSQL"}
 @dataclass(frozen=True)
 class State:
     """The words, the library's filters and the search page, read from query arguments."""
+
     q: str = ""
     filters: service.Filters = service.Filters()
     page: int = 1
@@ -50,8 +52,7 @@ class State:
         """`prefix` keeps the picker's fields apart from those of the form it sits in."""
         page = args.get(prefix + "page", "1")
         page = min(int(page), LAST_PAGE) if page.isdigit() and int(page) > 0 else 1
-        return cls(args.get(prefix + "q", "")[:MAX_QUERY_CHARS],
-                   service.Filters.from_args(args, prefix), page)
+        return cls(args.get(prefix + "q", "")[:MAX_QUERY_CHARS], service.Filters.from_args(args, prefix), page)
 
     @property
     def searching(self) -> bool:
@@ -65,10 +66,15 @@ class State:
     def media_filters(self) -> MediaFilters:
         """The search service's filters (raises InvalidSearch, e.g. for dates in reverse)."""
         f = self.filters
-        uploader = f.uploader if f.uploader and f.uploader < 2 ** 31 else None
-        return MediaFilters(kinds=[f.kind] if f.kind else [], tags=[f.tag] if f.tag else [],
-                            uploader_ids=[uploader] if uploader else [],
-                            created_from=f.date_from, created_to=f.date_to, fits=f.required_fits)
+        uploader = f.uploader if f.uploader and f.uploader < 2**31 else None
+        return MediaFilters(
+            kinds=[f.kind] if f.kind else [],
+            tags=[f.tag] if f.tag else [],
+            uploader_ids=[uploader] if uploader else [],
+            created_from=f.date_from,
+            created_to=f.date_to,
+            fits=f.required_fits,
+        )
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class Chip:
     label: str
     count: int
     active: bool
-    args: dict          # the query arguments after a click: the filter added, or removed
+    args: dict  # the query arguments after a click: the filter added, or removed
 
 
 @dataclass(frozen=True)
@@ -89,18 +95,19 @@ class Facet:
 @dataclass
 class Listing:
     items: list[MediaAsset]
-    highlights: dict[int, dict[str, Markup]]   # asset id -> "title" and, if it matched, "snippet"
-    more: dict | None                          # the arguments of the next slice; None at the end
+    highlights: dict[int, dict[str, Markup]]  # asset id -> "title" and, if it matched, "snippet"
+    more: dict | None  # the arguments of the next slice; None at the end
     facets: list[Facet]
-    result: SearchResult | None = None         # when searching: total, engine and time
+    result: SearchResult | None = None  # when searching: total, engine and time
 
     @property
     def engine_name(self) -> str:
         return ENGINE_NAMES.get(self.result.engine, self.result.engine) if self.result else ""
 
 
-def listing(state: State, cursor: str | None = None, *, limit: int = service.PAGE_SIZE,
-            prefix: str = "", facets: bool = True) -> Listing:
+def listing(
+    state: State, cursor: str | None = None, *, limit: int = service.PAGE_SIZE, prefix: str = "", facets: bool = True
+) -> Listing:
     """One slice of results: a search page when there are words, else a keyset page."""
     try:
         filters = state.media_filters()
@@ -108,10 +115,10 @@ def listing(state: State, cursor: str | None = None, *, limit: int = service.PAG
         return Listing([], {}, None, [])
     if state.searching:
         result = search_media(state.q, filters, page=state.page, facets=facets)
-        more = ({**state.query_args(prefix), prefix + "page": state.page + 1}
-                if state.page < result.pages else None)
-        return Listing(_assets(result.ids), _highlights(result), more,
-                       _facets(result, state, prefix) if facets else [], result)
+        more = {**state.query_args(prefix), prefix + "page": state.page + 1} if state.page < result.pages else None
+        return Listing(
+            _assets(result.ids), _highlights(result), more, _facets(result, state, prefix) if facets else [], result
+        )
     page = service.library_page(state.filters, cursor, limit)
     more = {**state.query_args(prefix), "cursor": page.next_cursor} if page.next_cursor else None
     counts = _facets(search_media("", filters), state, prefix) if facets else []
@@ -130,8 +137,10 @@ def _highlights(result: SearchResult) -> dict[int, dict[str, Markup]]:
     marked = {}
     for hit in result.hits:
         snippet = hit.highlights.get("description")
-        marked[hit.id] = {"title": hit.highlights.get("title"),
-                          "snippet": snippet if snippet and "<mark>" in snippet else None}
+        marked[hit.id] = {
+            "title": hit.highlights.get("title"),
+            "snippet": snippet if snippet and "<mark>" in snippet else None,
+        }
     return marked
 
 
@@ -150,28 +159,66 @@ def _facets(result: SearchResult, state: State, prefix: str) -> list[Facet]:
     current = normalize(f.tag) if f.tag else None
     tags = [t for t in tags if normalize(t[0]) == current] + [t for t in tags if normalize(t[0]) != current]
     uploaders = counts.get("uploader", {})
-    names = dict(db.session.execute(sa.select(User.id, User.name).where(
-        User.id.in_([int(i) for i in uploaders]))).all()) if uploaders else {}
+    names = (
+        dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_([int(i) for i in uploaders]))).all())
+        if uploaders
+        else {}
+    )
     months = sorted(counts.get("month", {}).items(), reverse=True)
     fitting = counts.get("fits", {})
     facets = [
-        Facet("tags", _l("Tags"), [
-            chip(name, n, normalize(name) == current, {"tag": name}, {"tag": ""})
-            for name, n in tags[:MAX_TAG_CHIPS]]),
-        Facet("kind", _l("Kind"), [
-            chip(display.kind_label(MediaKind(kind)), n, f.kind == kind, {"kind": kind}, {"kind": ""})
-            for kind, n in counts.get("kind", {}).items() if kind in MediaKind._value2member_map_]),
-        Facet("uploader", _l("Uploaded by"), [
-            chip(names[int(i)], n, f.uploader == int(i), {"uploader": int(i)}, {"uploader": None})
-            for i, n in uploaders.items() if int(i) in names]),
-        Facet("month", _l("Month"), [
-            chip(format_date(first, "LLLL y"), n, (f.date_from, f.date_to) == (first, last),
-                 {"date_from": first, "date_to": last}, {"date_from": None, "date_to": None})
-            for (first, last), n in ((_month(value), n) for value, n in months)]),
+        Facet(
+            "tags",
+            _l("Tags"),
+            [chip(name, n, normalize(name) == current, {"tag": name}, {"tag": ""}) for name, n in tags[:MAX_TAG_CHIPS]],
+        ),
+        Facet(
+            "kind",
+            _l("Kind"),
+            [
+                chip(display.kind_label(MediaKind(kind)), n, f.kind == kind, {"kind": kind}, {"kind": ""})
+                for kind, n in counts.get("kind", {}).items()
+                if kind in MediaKind._value2member_map_
+            ],
+        ),
+        Facet(
+            "uploader",
+            _l("Uploaded by"),
+            [
+                chip(names[int(i)], n, f.uploader == int(i), {"uploader": int(i)}, {"uploader": None})
+                for i, n in uploaders.items()
+                if int(i) in names
+            ],
+        ),
+        Facet(
+            "month",
+            _l("Month"),
+            [
+                chip(
+                    format_date(first, "LLLL y"),
+                    n,
+                    (f.date_from, f.date_to) == (first, last),
+                    {"date_from": first, "date_to": last},
+                    {"date_from": None, "date_to": None},
+                )
+                for (first, last), n in ((_month(value), n) for value, n in months)
+            ],
+        ),
         # A chip per network adds it to the networks every file must fit, or takes it out.
-        Facet("fits", _l("Fits"), [
-            chip(platform_label(platform), fitting[platform.value], platform.value in f.fits,
-                 {"fits": f.fits + (platform.value,)}, {"fits": tuple(n for n in f.fits if n != platform.value)})
-            for platform in fits.NETWORKS if fitting.get(platform.value)]),
+        Facet(
+            "fits",
+            _l("Fits"),
+            [
+                chip(
+                    platform_label(platform),
+                    fitting[platform.value],
+                    platform.value in f.fits,
+                    {"fits": f.fits + (platform.value,)},
+                    {"fits": tuple(n for n in f.fits if n != platform.value)},
+                )
+                for platform in fits.NETWORKS
+                if fitting.get(platform.value)
+            ],
+        ),
     ]
     return [facet for facet in facets if facet.chips]

@@ -1,4 +1,5 @@
 """JSON search endpoint (the instant-search UI comes with the media library pages)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -17,8 +18,9 @@ def media_json():
     submitted to them, app/media/service.py `get_readable`)."""
     args = request.args
     try:
-        result = search.search_media(args.get("q", ""), search.MediaFilters.from_args(args),
-                                     args.get("sort"), args.get("page", 1))
+        result = search.search_media(
+            args.get("q", ""), search.MediaFilters.from_args(args), args.get("sort"), args.get("page", 1)
+        )
     except search.InvalidSearch as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(result.as_dict())

@@ -11,6 +11,7 @@ an edit that only changes an object's targets still sets its fields, and an extr
 costs one idempotent upsert. Core statements (`session.execute(update(...))`) are not
 seen: code that changes objects in bulk calls `schedule_object_sync` itself.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -34,8 +35,7 @@ def _remember_objects_of_deleted_campaigns(session: Session, flush_context, inst
         return
     campaigns = [c.id for c in session.deleted if isinstance(c, Campaign)]
     if campaigns:
-        ids = session.connection().scalars(
-            sa.select(ContentObject.id).where(ContentObject.campaign_id.in_(campaigns)))
+        ids = session.connection().scalars(sa.select(ContentObject.id).where(ContentObject.campaign_id.in_(campaigns)))
         session.info.setdefault(DELETED_CAMPAIGN_OBJECTS, set()).update(ids)
 
 
@@ -48,9 +48,11 @@ def _schedule_changed_objects(session: Session, flush_context) -> None:
     changed = session.new | session.dirty | session.deleted
     ids = {obj.id for obj in changed if isinstance(obj, ContentObject)}
     ids |= session.info.pop(DELETED_CAMPAIGN_OBJECTS, set())
-    renamed = [c.id for c in session.dirty if isinstance(c, Campaign)
-               and sa.inspect(c).attrs.name.history.has_changes()]
+    renamed = [
+        c.id for c in session.dirty if isinstance(c, Campaign) and sa.inspect(c).attrs.name.history.has_changes()
+    ]
     if renamed:
-        ids.update(session.connection().scalars(
-            sa.select(ContentObject.id).where(ContentObject.campaign_id.in_(renamed))))
+        ids.update(
+            session.connection().scalars(sa.select(ContentObject.id).where(ContentObject.campaign_id.in_(renamed)))
+        )
     schedule_object_sync(session, ids)

@@ -5,6 +5,7 @@ calls to action, the campaign's hashtags), so a group one editor makes is the on
 uses to finish the same post, and a fix made once (a hashtag renamed) reaches everyone instead
 of drifting in private copies. Every editor may manage them; approvers only see the posts.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,14 @@ def parse_hashtags(raw: str) -> tuple[list[str], list[str]]:
         if not word:
             continue
         if not word.startswith("#"):
-            errors.append(str(_l("“%(word)s” does not start with #. A hashtag has no spaces: join its words "
-                                 "(#SalonDeParis).", word=word)))
+            errors.append(
+                str(
+                    _l(
+                        "“%(word)s” does not start with #. A hashtag has no spaces: join its words (#SalonDeParis).",
+                        word=word,
+                    )
+                )
+            )
         elif not HASHTAG.match(word):
             errors.append(str(_l("“%(word)s”: after the #, only letters, digits and _.", word=word)))
         elif len(word) > 140:
@@ -74,14 +81,16 @@ def groups(q: str = "") -> list[HashtagGroup]:
     query = sa.select(HashtagGroup).order_by(sa.func.lower(HashtagGroup.name), HashtagGroup.id)
     if q.strip():
         pattern = _like(q.strip())
-        query = query.where(sa.or_(HashtagGroup.name.ilike(pattern),
-                                   sa.func.array_to_string(HashtagGroup.hashtags, " ").ilike(pattern)))
+        query = query.where(
+            sa.or_(HashtagGroup.name.ilike(pattern), sa.func.array_to_string(HashtagGroup.hashtags, " ").ilike(pattern))
+        )
     return list(db.session.scalars(query))
 
 
 def total() -> int:
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(TextSnippet))
-            + db.session.scalar(sa.select(sa.func.count()).select_from(HashtagGroup)))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(TextSnippet)) + db.session.scalar(
+        sa.select(sa.func.count()).select_from(HashtagGroup)
+    )
 
 
 def get(kind: str, item_id: int):
@@ -129,8 +138,9 @@ def save(kind: str, item, *, name: str, text: str, actor):
     else:
         item.text = value
     db.session.flush()
-    audit.record("snippet_created" if created else "snippet_updated", item, actor=actor,
-                 data={"name": name, "kind": kind})
+    audit.record(
+        "snippet_created" if created else "snippet_updated", item, actor=actor, data={"name": name, "kind": kind}
+    )
     return item
 
 
@@ -143,6 +153,7 @@ def delete(kind: str, item, *, actor) -> None:
 @dataclass
 class Choice:
     """One line of the composer's "Insert…" list."""
+
     kind: str
     name: str
     text: str
@@ -150,5 +161,6 @@ class Choice:
 
 def choices(q: str = "") -> list[Choice]:
     """What the composer offers, hashtag groups first, filtered by name or content."""
-    return ([Choice("hashtags", group.name, group.text) for group in groups(q)]
-            + [Choice("texts", snippet.name, snippet.text) for snippet in texts(q)])
+    return [Choice("hashtags", group.name, group.text) for group in groups(q)] + [
+        Choice("texts", snippet.name, snippet.text) for snippet in texts(q)
+    ]

@@ -1,5 +1,6 @@
 """The team's text snippets and hashtag groups: the management page and the composer's
 "Insert…" list (app/snippets/service.py)."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,18 +23,22 @@ def _item_or_404(kind: str, item_id: int):
 
 def _form(kind: str, item=None, values=None, errors=None, status=200):
     if values is None:
-        values = {"name": item.name if item else "",
-                  "text": (item.text if item else "")}
-    return render("snippets/form.html", kind=kind, item=item, values=values, errors=errors or {},
-                  status=status)
+        values = {"name": item.name if item else "", "text": (item.text if item else "")}
+    return render("snippets/form.html", kind=kind, item=item, values=values, errors=errors or {}, status=status)
 
 
 @bp.get("/")
 @role_required(Role.EDITOR)
 def index():
     q = request.args.get("q", "").strip()
-    return render("snippets/index.html", block="listing", q=q, texts=service.texts(q),
-                  groups=service.groups(q), searchable=bool(q) or service.total() > service.SEARCH_FROM)
+    return render(
+        "snippets/index.html",
+        block="listing",
+        q=q,
+        texts=service.texts(q),
+        groups=service.groups(q),
+        searchable=bool(q) or service.total() > service.SEARCH_FROM,
+    )
 
 
 @bp.get(f"/{KIND}/new")

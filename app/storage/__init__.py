@@ -18,6 +18,7 @@ so assets stored on local disk stay readable after `STORAGE_BACKEND` moves to Sh
 Previews and thumbnails are not stored here: they are derived files the media library keeps on
 local disk next to the originals (`MEDIA_ROOT/derived`).
 """
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
@@ -41,8 +42,8 @@ class StorageUnavailable(StorageError):
 
 @dataclass(frozen=True)
 class StoredVersion:
-    ref: str                # the object
-    id: str                 # the version, as the backend names it
+    ref: str  # the object
+    id: str  # the version, as the backend names it
     size: int
     modified_at: datetime
     current: bool

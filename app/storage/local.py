@@ -4,6 +4,7 @@
 others are the kept copies. Callers serialise the replacements of one object (the media
 service locks the asset's row), so numbering needs no lock of its own here.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,8 +84,13 @@ class LocalStorage:
     @staticmethod
     def _version(ref: str, path: Path, *, current: bool) -> StoredVersion:
         stat = path.stat()
-        return StoredVersion(ref=ref, id=path.name, size=stat.st_size, current=current,
-                             modified_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+        return StoredVersion(
+            ref=ref,
+            id=path.name,
+            size=stat.st_size,
+            current=current,
+            modified_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+        )
 
 
 def read_open(file, start: int = 0, end: int | None = None) -> Iterator[bytes]:

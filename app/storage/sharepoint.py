@@ -18,6 +18,7 @@ an earlier attempt's and is replaced (a new version of that item).
 Graph errors become the protocol's: `StorageError` when the object or version does not exist
 or the service refuses for good, `StorageUnavailable` when trying later may work.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,14 +76,26 @@ class SharePointStorage:
         except GraphError as exc:
             raise _storage_error(exc) from exc
 
-    def upload(self, source: Path, *, name: str, ref: str | None = None, resume: UploadSession | None = None,
-               on_progress: Callable[[UploadSession], None] | None = None) -> Uploaded:
+    def upload(
+        self,
+        source: Path,
+        *,
+        name: str,
+        ref: str | None = None,
+        resume: UploadSession | None = None,
+        on_progress: Callable[[UploadSession], None] | None = None,
+    ) -> Uploaded:
         """`put` that resumes a recorded upload session and reports each step of a new one."""
         try:
             try:
-                item = self.client.upload(source, name=None if ref else name, item_id=ref,
-                                          conflict="replace" if ref else "fail", resume=resume,
-                                          on_progress=on_progress)
+                item = self.client.upload(
+                    source,
+                    name=None if ref else name,
+                    item_id=ref,
+                    conflict="replace" if ref else "fail",
+                    resume=resume,
+                    on_progress=on_progress,
+                )
             except GraphConflict:
                 item = self.client.item_by_name(name)
                 if not self._holds(item, source):
@@ -136,9 +149,16 @@ class SharePointStorage:
 
     def _versions(self, ref: str) -> list[StoredVersion]:
         found = self.client.versions(ref)
-        return [StoredVersion(ref=ref, id=v["id"], size=v["size"], current=i == 0,
-                              modified_at=datetime.fromisoformat(v["lastModifiedDateTime"].replace("Z", "+00:00")))
-                for i, v in enumerate(found)]
+        return [
+            StoredVersion(
+                ref=ref,
+                id=v["id"],
+                size=v["size"],
+                current=i == 0,
+                modified_at=datetime.fromisoformat(v["lastModifiedDateTime"].replace("Z", "+00:00")),
+            )
+            for i, v in enumerate(found)
+        ]
 
     def share_link(self, ref: str) -> str | None:
         try:

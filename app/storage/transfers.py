@@ -15,6 +15,7 @@ stored, whichever comes last.
 
 The progress commits here are on purpose: progress must outlive the worker that made it.
 """
+
 from __future__ import annotations
 
 import os
@@ -95,8 +96,13 @@ def store(asset_id: int) -> None:
         return  # stored already, or the asset is gone
     storage = get_storage(claim.backend)
     try:
-        uploaded = storage.upload(claim.path, name=claim.item_name, ref=claim.ref, resume=claim.session,
-                                  on_progress=partial(_record_progress, claim))
+        uploaded = storage.upload(
+            claim.path,
+            name=claim.item_name,
+            ref=claim.ref,
+            resume=claim.session,
+            on_progress=partial(_record_progress, claim),
+        )
         share_url = storage.share_link(uploaded.version.ref)
     except Superseded:
         return
@@ -129,7 +135,7 @@ def storage_failure(asset: MediaAsset) -> str | None:
     reason = asset.failure_reason or ""
     if asset.status is not MediaStatus.FAILED or not reason.startswith(STORE_FAILED):
         return None
-    return reason[len(STORE_FAILED):].lstrip(": ") or reason
+    return reason[len(STORE_FAILED) :].lstrip(": ") or reason
 
 
 def retry(asset: MediaAsset) -> bool:
@@ -148,8 +154,12 @@ def retry(asset: MediaAsset) -> bool:
 
 
 def _locked_transfer(asset_id: int) -> MediaTransfer | None:
-    return db.session.scalar(sa.select(MediaTransfer).where(MediaTransfer.asset_id == asset_id)
-                             .with_for_update().execution_options(populate_existing=True))
+    return db.session.scalar(
+        sa.select(MediaTransfer)
+        .where(MediaTransfer.asset_id == asset_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _claim(asset_id: int) -> Claim | None:
@@ -162,10 +172,20 @@ def _claim(asset_id: int) -> Claim | None:
         db.session.rollback()
         raise TransferBusy(f"asset {asset_id} is being uploaded by another worker")
     asset = transfer.asset
-    session = (UploadSession(transfer.upload_url, transfer.upload_expires_at, transfer.next_offset)
-               if transfer.upload_url else None)
-    claim = Claim(asset_id, transfer.version, media_root() / transfer.staging_path, transfer.item_name,
-                  asset.storage_item_id, asset.storage_backend, session)
+    session = (
+        UploadSession(transfer.upload_url, transfer.upload_expires_at, transfer.next_offset)
+        if transfer.upload_url
+        else None
+    )
+    claim = Claim(
+        asset_id,
+        transfer.version,
+        media_root() / transfer.staging_path,
+        transfer.item_name,
+        asset.storage_item_id,
+        asset.storage_backend,
+        session,
+    )
     transfer.claimed_until, transfer.attempts = now + LEASE, transfer.attempts + 1
     db.session.commit()
     return claim
@@ -243,6 +263,7 @@ def discard(asset_id: int, backend: StorageBackend, ref: str | None) -> None:
 
 # -- Reading a version while it may still be staged --------------------------------------------
 
+
 def pending(asset: MediaAsset) -> bool:
     """The asset's current version is not in its backend yet."""
     return asset.transfer is not None
@@ -285,8 +306,11 @@ def current_file(asset_id: int, version: int, backend: StorageBackend):
     try:
         os.link(staged, link)
     except FileNotFoundError:  # never staged, or stored since: the database says where it is now
-        row = db.session.execute(sa.select(MediaAsset.storage_item_id, MediaAsset.storage_version,
-                                           MediaAsset.version).where(MediaAsset.id == asset_id)).one_or_none()
+        row = db.session.execute(
+            sa.select(MediaAsset.storage_item_id, MediaAsset.storage_version, MediaAsset.version).where(
+                MediaAsset.id == asset_id
+            )
+        ).one_or_none()
         db.session.rollback()  # hold no transaction while the caller decodes
         if row is None or row.version != version or row.storage_item_id is None:
             raise StorageError("the file was replaced or deleted meanwhile")

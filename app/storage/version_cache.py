@@ -7,6 +7,7 @@ lifetime). A cached list whose current version is not the one the database recor
 (a view that read Graph just before a store finished may cache the old list after the store's
 `forget`) and is read again.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,15 @@ def versions(asset_id: int, current: str | None, load: Callable[[], list[StoredV
     """The cached list of the asset whose current stored version is `current`, else `load()`'s."""
     cached = redis_store.client.get(_key(asset_id))
     if cached is not None:
-        found = [StoredVersion(**{**v, "modified_at": datetime.fromisoformat(v["modified_at"])})
-                 for v in json.loads(cached)]
+        found = [
+            StoredVersion(**{**v, "modified_at": datetime.fromisoformat(v["modified_at"])}) for v in json.loads(cached)
+        ]
         if found and found[0].id == current:
             return found
     found = load()
-    redis_store.client.set(_key(asset_id), json.dumps(
-        [{**vars(v), "modified_at": v.modified_at.isoformat()} for v in found]), ex=TTL_S)
+    redis_store.client.set(
+        _key(asset_id), json.dumps([{**vars(v), "modified_at": v.modified_at.isoformat()} for v in found]), ex=TTL_S
+    )
     return found
 
 

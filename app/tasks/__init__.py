@@ -9,6 +9,7 @@ that must not outrun it (`call_after_commit`). A message that cannot be sent the
 down) is logged, never raised: the change is committed, and the scheduler's recovery job
 (app/recovery.py) re-sends the work of rows left waiting.
 """
+
 from __future__ import annotations
 
 import logging
@@ -145,8 +146,13 @@ def uses_rabbitmq(config) -> bool:
 
 # pika waits for ever by default on a RabbitMQ that blocks publishers (memory or disk alarm):
 # these bound every wait unless the URL sets them itself (pika's URLParameters names)
-RABBITMQ_URL_DEFAULTS = {"connection_attempts": "1", "socket_timeout": "5", "stack_timeout": "10",
-                         "blocked_connection_timeout": "10", "heartbeat": "60"}
+RABBITMQ_URL_DEFAULTS = {
+    "connection_attempts": "1",
+    "socket_timeout": "5",
+    "stack_timeout": "10",
+    "blocked_connection_timeout": "10",
+    "heartbeat": "60",
+}
 
 
 def _rabbitmq_url(url: str) -> str:
@@ -168,8 +174,9 @@ def _build_broker(app, namespace: str) -> tuple[dramatiq.Broker, str]:
         logging.getLogger("pika").setLevel(logging.WARNING)  # a line per connection at INFO
         return RabbitmqBroker(url=_rabbitmq_url(url), confirm_delivery=True), config.get("RABBITMQ_QUEUE_PREFIX") or ""
     # Short timeouts: a Redis stall must not hang a request that enqueues after its commit
-    client = redis.Redis.from_url(url, socket_connect_timeout=config["REDIS_CONNECT_TIMEOUT_S"],
-                                  socket_timeout=config["REDIS_SOCKET_TIMEOUT_S"])
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=config["REDIS_CONNECT_TIMEOUT_S"], socket_timeout=config["REDIS_SOCKET_TIMEOUT_S"]
+    )
     return RedisBroker(client=client, namespace=namespace), ""
 
 
@@ -227,7 +234,7 @@ def queue_counts(broker=None) -> dict[str, tuple[int, int, int]]:
                 pipe.llen(f"{ns}:{queue}.DQ")
                 pipe.zcard(f"{ns}:{xq_name(queue)}")
             found = pipe.execute()
-        counts = {queue: tuple(found[3 * i:3 * i + 3]) for i, queue in enumerate(queues)}
+        counts = {queue: tuple(found[3 * i : 3 * i + 3]) for i, queue in enumerate(queues)}
     else:  # RabbitMQ: a (re)declaration answers each queue's message count
         try:
             counts = {queue: tuple(broker.get_queue_message_counts(queue)) for queue in queues}
@@ -262,8 +269,11 @@ def _send_pending(session):
         except Exception:
             # The change is committed: the caller must not answer "nothing was changed". The
             # row waits, and the recovery job (app/recovery.py) re-sends its message later.
-            log.exception("message %s%r not sent after the commit (broker unavailable); "
-                          "the recovery job will re-send it", lazy_actor.actor_name, args)
+            log.exception(
+                "message %s%r not sent after the commit (broker unavailable); the recovery job will re-send it",
+                lazy_actor.actor_name,
+                args,
+            )
     for fn, args in session.info.pop("after_commit_calls", []):
         fn(*args)
 

@@ -3,6 +3,7 @@
 Each feature keeps its actors in a module of its own, declared with `@actor` from `app.tasks`
 and imported here so that the worker and the web app bind them to the broker.
 """
+
 from app.tasks import publishing  # noqa: F401
 from app.tasks import callbacks  # noqa: F401,E402
 from app.tasks import media  # noqa: F401,E402

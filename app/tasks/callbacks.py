@@ -1,4 +1,5 @@
 """Callback actor: applies recorded Make callbacks (app.publishing.results; safe twice)."""
+
 from app.publishing import results
 from app.tasks import actor
 

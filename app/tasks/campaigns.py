@@ -1,11 +1,11 @@
 """Campaign scenario and social account actors: thin wrappers over the services (safe to run
 twice: the services find before they create and skip rows that moved on)."""
+
 from app.extensions import db
 from app.tasks import actor
 
 # Provisioning may wait out Make's Retry-After (up to 300 s, 4 times) inside one run.
-MAKE_CALL_OPTIONS = dict(max_retries=8, min_backoff=10_000, max_backoff=600_000,
-                         time_limit=30 * 60 * 1000)
+MAKE_CALL_OPTIONS = dict(max_retries=8, min_backoff=10_000, max_backoff=600_000, time_limit=30 * 60 * 1000)
 
 
 @actor(on_retry_exhausted="scenario_provisioning_gave_up", **MAKE_CALL_OPTIONS)

@@ -1,4 +1,5 @@
 """Message drafting actor: one call to N8N per click (app.campaigns.drafting)."""
+
 from app.campaigns import drafting
 from app.tasks import actor
 

@@ -1,4 +1,5 @@
 """Make checks run by the worker: a scenario's dry run, the installation's doctor."""
+
 from app.extensions import db
 from app.tasks import actor
 
@@ -19,8 +20,7 @@ def send_dry_run(campaign_scenario_id: int, idempotency_key: str) -> None:
 def dry_run_gave_up(message_data: dict, retry_info: dict) -> None:
     from app.integrations import dry_run
 
-    dry_run.fail(message_data["args"][0], "Make did not accept the dry run (network error, "
-                                          "429 or 5xx, several times)")
+    dry_run.fail(message_data["args"][0], "Make did not accept the dry run (network error, 429 or 5xx, several times)")
 
 
 @actor(max_retries=0, time_limit=30 * 60 * 1000)

@@ -3,6 +3,7 @@
 The SharePoint actors (store, discard, change feed: Graph calls that may take minutes) have a
 queue of their own, `graph`, so a slow or throttled Graph never holds up media processing and
 renditions on `default` (docs/operations.md §1)."""
+
 from __future__ import annotations
 
 from app.tasks import actor
@@ -28,8 +29,14 @@ def store_media_gave_up(message: dict, retry_info: dict) -> None:
 
 # A 2 GiB video at a few MiB/s takes minutes: the time limit is generous, and each retry
 # resumes the upload session where the previous attempt stopped.
-@actor(queue_name="graph", max_retries=8, min_backoff=5_000, max_backoff=10 * 60_000, time_limit=2 * 3600_000,
-       on_retry_exhausted="store_media_gave_up")
+@actor(
+    queue_name="graph",
+    max_retries=8,
+    min_backoff=5_000,
+    max_backoff=10 * 60_000,
+    time_limit=2 * 3600_000,
+    on_retry_exhausted="store_media_gave_up",
+)
 def store_media(asset_id: int) -> None:
     """Upload the asset's staged version to its remote backend (SharePoint), resumably."""
     from app.storage import transfers
@@ -55,8 +62,10 @@ def sweep_orphans() -> None:
     from app.media import sweeper
 
     report = sweeper.sweep_local()
-    logging.getLogger(__name__).info("media orphans removed: %s", {
-        kind: (tally.count, tally.bytes) for kind, tally in report.kinds.items() if tally.count})
+    logging.getLogger(__name__).info(
+        "media orphans removed: %s",
+        {kind: (tally.count, tally.bytes) for kind, tally in report.kinds.items() if tally.count},
+    )
 
 
 # Sent by the `graph_delta` scheduler job every minute or so: the next message is the retry,

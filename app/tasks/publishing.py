@@ -1,4 +1,5 @@
 """Publication actors: thin wrappers over app.publishing (safe to run twice)."""
+
 from app.publishing import sender
 from app.tasks import actor
 

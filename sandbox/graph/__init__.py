@@ -14,10 +14,10 @@ unmodified over HTTPS::
 ``create_app(config)`` gives the bare WSGI app (e.g. for another server); the knobs are on
 ``app.extensions["graph_emulator"]`` and under ``/_emulator`` over HTTP.
 """
+
 from .app import create_app
 from .config import GraphEmulatorConfig
 from .runner import RunningGraphEmulator, start_graph_emulator
 from .state import GraphEmulator
 
-__all__ = ["GraphEmulator", "GraphEmulatorConfig", "RunningGraphEmulator", "create_app",
-           "start_graph_emulator"]
+__all__ = ["GraphEmulator", "GraphEmulatorConfig", "RunningGraphEmulator", "create_app", "start_graph_emulator"]

@@ -10,6 +10,7 @@ Understood forms (after ``/v1.0/``)::
 
 Werkzeug has already percent-decoded the path, so segments arrive as the real names.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,17 +25,17 @@ ITEM_ACTIONS = ("children", "content", "createUploadSession", "createLink", "thu
 
 @dataclass(frozen=True)
 class Target:
-    operation: str                         # e.g. "site", "drive", "item", "item/content"
-    base: str | None = None                # "root" or an item id
-    path: tuple[str, ...] | None = None    # segments after ":"; None addresses the base itself
+    operation: str  # e.g. "site", "drive", "item", "item/content"
+    base: str | None = None  # "root" or an item id
+    path: tuple[str, ...] | None = None  # segments after ":"; None addresses the base itself
     version_id: str | None = None
 
 
 def parse(rest: str, config: GraphEmulatorConfig) -> Target:
     if rest.startswith("sites/"):
-        return _parse_site(rest[len("sites/"):], config)
+        return _parse_site(rest[len("sites/") :], config)
     if rest.startswith("drives/"):
-        drive_id, slash, tail = rest[len("drives/"):].partition("/")
+        drive_id, slash, tail = rest[len("drives/") :].partition("/")
         if drive_id != config.drive_id:
             raise GraphError(404, f"The drive '{drive_id}' could not be found.")
         return _parse_drive(slash + tail)
@@ -43,15 +44,16 @@ def parse(rest: str, config: GraphEmulatorConfig) -> Target:
 
 def _parse_site(text: str, config: GraphEmulatorConfig) -> Target:
     first = text.split("/", 1)[0]
-    if ":" in first:   # path form: {host}:/sites/{name}[:{rest}]
+    if ":" in first:  # path form: {host}:/sites/{name}[:{rest}]
         host, _, after = text.partition(":")
         site_path, colon, remainder = after.partition(":")
         if colon and remainder and not remainder.startswith("/"):
             raise _bad_segment(remainder)
-        known = (host.lower() == config.site_hostname.lower()
-                 and site_path.strip("/").lower() == config.site_path.lower())
+        known = (
+            host.lower() == config.site_hostname.lower() and site_path.strip("/").lower() == config.site_path.lower()
+        )
     else:
-        remainder = text[len(first):]
+        remainder = text[len(first) :]
         known = first.lower() == config.site_id.lower()
     if not known:
         raise GraphError(404, "Requested site could not be found.")
@@ -60,7 +62,7 @@ def _parse_site(text: str, config: GraphEmulatorConfig) -> Target:
     if remainder == "/drives":
         return Target("drives")
     if remainder == "/drive" or remainder.startswith("/drive/"):
-        return _parse_drive(remainder[len("/drive"):])
+        return _parse_drive(remainder[len("/drive") :])
     raise _bad_segment(remainder.lstrip("/").split("/", 1)[0])
 
 
@@ -69,9 +71,9 @@ def _parse_drive(tail: str) -> Target:
         return Target("drive")
     text = tail[1:]
     if text == "root" or text.startswith(("root/", "root:")):
-        base, after = "root", text[len("root"):]
+        base, after = "root", text[len("root") :]
     elif text.startswith("items/"):
-        ref = text[len("items/"):]
+        ref = text[len("items/") :]
         end = min([i for i in (ref.find("/"), ref.find(":")) if i >= 0], default=len(ref))
         base, after = ref[:end], ref[end:]
         if not base:
@@ -93,8 +95,9 @@ def _parse_action(base: str, path: tuple[str, ...] | None, action: str) -> Targe
         return Target("item", base, path)
     if len(parts) == 1 and parts[0] in ITEM_ACTIONS:
         if parts[0] == "delta" and (base != "root" or path is not None):
-            raise GraphError(400, "Delta is only supported on the root folder of a SharePoint "
-                                  "library.", code="notSupported")
+            raise GraphError(
+                400, "Delta is only supported on the root folder of a SharePoint library.", code="notSupported"
+            )
         return Target(f"item/{parts[0]}", base, path)
     if parts[0] == "versions":
         if len(parts) == 1:

@@ -5,6 +5,7 @@ injected fault if one is due; require a live bearer token on ``/v1.0``. After th
 request body the handler did not read is drained, so a client that is refused early reads our
 error instead of a reset connection.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,10 @@ from .state import GraphEmulator, current_emulator
 from .wire import GraphError, request_id
 
 GRAPH_PREFIX = "/v1.0/"
-THROTTLE_MESSAGES = {429: "The request has been throttled",
-                     503: "The service is temporarily unavailable. Retry after a delay."}
+THROTTLE_MESSAGES = {
+    429: "The request has been throttled",
+    503: "The service is temporarily unavailable. Retry after a delay.",
+}
 
 
 def create_app(config: GraphEmulatorConfig | None = None) -> Flask:
@@ -61,7 +64,7 @@ def _label(emulator: GraphEmulator) -> str:
     dispatcher, or the parse error, raised only once the caller has been authenticated."""
     if request.path.startswith(GRAPH_PREFIX):
         try:
-            g.graph_target = parse(request.path[len(GRAPH_PREFIX):], emulator.config)
+            g.graph_target = parse(request.path[len(GRAPH_PREFIX) :], emulator.config)
             return f"{request.method} {g.graph_target.operation}"
         except GraphError as error:
             g.graph_target_error = error
@@ -72,20 +75,24 @@ def _label(emulator: GraphEmulator) -> str:
 def _fault_response(fault: RequestFault):
     headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
     if request.blueprint == "auth":
-        response = AadError(fault.status, "temporarily_unavailable", 90033,
-                            "A transient error has occurred. Please try again.").to_response()
+        response = AadError(
+            fault.status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."
+        ).to_response()
         response.headers.update(headers)
         return response
-    return GraphError(fault.status, THROTTLE_MESSAGES.get(fault.status, "Injected failure."),
-                      inner_code="throttledRequest" if fault.status == 429 else None,
-                      headers=headers).to_response()
+    return GraphError(
+        fault.status,
+        THROTTLE_MESSAGES.get(fault.status, "Injected failure."),
+        inner_code="throttledRequest" if fault.status == 429 else None,
+        headers=headers,
+    ).to_response()
 
 
 def _finish(response):
     try:
         while request.stream.read(blobs.READ_SIZE):
             pass
-    except (ClientDisconnected, OSError):   # the client went away: nothing left to protect
+    except (ClientDisconnected, OSError):  # the client went away: nothing left to protect
         pass
     response.headers.setdefault("request-id", request_id())
     if "client-request-id" in request.headers:

@@ -4,6 +4,7 @@ Content never sits whole in memory: request bodies are copied to disk in 1 MiB r
 benchmark pushes 1 GiB through an upload session), and downloads are streamed by Werkzeug's
 ``send_file``, which also answers ``Range`` requests with 206 or 416.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -26,6 +27,7 @@ READ_SIZE = 1024 * 1024
 @dataclass(frozen=True)
 class Blob:
     """One stored file version. ``key`` is unguessable: it is what pre-authenticates its URL."""
+
     key: str
     path: Path
     size: int
@@ -42,8 +44,7 @@ class BlobStore:
 
     def __init__(self, storage_dir: Path | None):
         self._owned = storage_dir is None
-        self.root = Path(tempfile.mkdtemp(prefix="graph-emulator-")) if storage_dir is None \
-            else Path(storage_dir)
+        self.root = Path(tempfile.mkdtemp(prefix="graph-emulator-")) if storage_dir is None else Path(storage_dir)
         self.blob_dir = self.root / "blobs"
         self.session_dir = self.root / "sessions"
         for directory in (self.blob_dir, self.session_dir):
@@ -93,7 +94,7 @@ def copy_exactly(stream: BinaryIO, out: BinaryIO, length: int, hasher: QuickXorH
     remaining = length
     while remaining:
         try:
-            count = stream.readinto(buffer[:min(READ_SIZE, remaining)])
+            count = stream.readinto(buffer[: min(READ_SIZE, remaining)])
         except (ClientDisconnected, OSError):
             count = 0
         if not count:
@@ -117,8 +118,7 @@ def refuse_bearer_tokens():
     """Download URLs are pre-authenticated: a bearer token sent here is a leaked secret.
     (httpx drops it by itself when following the cross-origin 302 from ``/content``.)"""
     if "Authorization" in request.headers:
-        raise GraphError(401, "Do not send an Authorization header to a download URL.",
-                         code="unauthenticated")
+        raise GraphError(401, "Do not send an Authorization header to a download URL.", code="unauthenticated")
 
 
 @bp.get("/_blob/<key>/<path:file_name>")
@@ -127,5 +127,4 @@ def download(key: str, file_name: str):
     path = current_app.extensions["graph_emulator"].blobs.path_of(key)
     if path is None or not path.exists():
         abort(404)
-    return send_file(path, as_attachment=True, download_name=file_name, conditional=True,
-                     max_age=0)
+    return send_file(path, as_attachment=True, download_name=file_name, conditional=True, max_age=0)

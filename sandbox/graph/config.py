@@ -4,6 +4,7 @@ The defaults look like production values (GUID tenant, ``host,guid,guid`` site i
 id) so that client code which stores or parses them meets the same shapes it will meet in a
 real tenant. Every limit the contract calls out is a field, so tests can shrink it.
 """
+
 from __future__ import annotations
 
 import time

@@ -4,6 +4,7 @@ Every endpoint mirrors a Python call on the emulator object, so a benchmark talk
 test holding the object drive the same machinery. Requests here are never counted, delayed or
 failed by the fault knobs.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
@@ -19,21 +20,26 @@ def state():
     emulator = current_emulator()
     with emulator.lock:
         items = len(emulator.drive.items)
-    return json_response({"counters": emulator.counters.snapshot(),
-                          "faults": emulator.faults.snapshot(),
-                          "live_tokens": emulator.tokens.live_count(),
-                          "upload_sessions": emulator.uploads.snapshot(), "items": items},
-                         content_type="application/json")
+    return json_response(
+        {
+            "counters": emulator.counters.snapshot(),
+            "faults": emulator.faults.snapshot(),
+            "live_tokens": emulator.tokens.live_count(),
+            "upload_sessions": emulator.uploads.snapshot(),
+            "items": items,
+        },
+        content_type="application/json",
+    )
 
 
 @bp.post("/faults")
 def set_faults():
     """Body keys (any subset)::
 
-        {"requests": [{"status": 429, "count": 2, "retry_after": 3, "path_prefix": "/v1.0/"}],
-         "fragment": {"nth": 2, "status": 503},
-         "delay": {"seconds": 0.5, "path_prefix": "/v1.0/"},
-         "delta_resync": {"count": 1, "code": "resyncChangesApplyDifferences"}}
+    {"requests": [{"status": 429, "count": 2, "retry_after": 3, "path_prefix": "/v1.0/"}],
+     "fragment": {"nth": 2, "status": 503},
+     "delay": {"seconds": 0.5, "path_prefix": "/v1.0/"},
+     "delta_resync": {"count": 1, "code": "resyncChangesApplyDifferences"}}
     """
     faults = current_emulator().faults
     body = request.get_json(silent=True)

@@ -4,6 +4,7 @@ A token records a window of the drive's change log (``since``, ``upto``) and the
 it came from: a token from another run, like a token SharePoint has forgotten, answers
 410 Gone with a ``Location`` that restarts the enumeration. The fault knob forces that 410.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,11 +36,15 @@ def delta(target: Target):
             resync_code = emulator.faults.take_delta_resync()
             if resync_code:
                 raise _resync(emulator, resync_code)
-            upto = upto or head   # a deltaLink token is open-ended: everything up to now
+            upto = upto or head  # a deltaLink token is open-ended: everything up to now
         changes = emulator.drive.changes(since, upto, with_deletions=not initial)
         page = changes[:page_size]
-        body = {"value": [item_json(emulator, entry) if isinstance(entry, Item)
-                          else tombstone_json(emulator, entry) for entry in page]}
+        body = {
+            "value": [
+                item_json(emulator, entry) if isinstance(entry, Item) else tombstone_json(emulator, entry)
+                for entry in page
+            ]
+        }
         if len(changes) > page_size:
             body["@odata.nextLink"] = _link(emulator, page[-1].seq, upto, initial)
         else:
@@ -72,14 +77,17 @@ def _decode(emulator: GraphEmulator, token: str) -> tuple[int, int, bool]:
         instance, since, upto, initial = raw.split(".")
         window = int(since), int(upto), initial == "1"
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise GraphError(400, "Provided sync token is malformed.",
-                         inner_code="invalidParameterFormat")
+        raise GraphError(400, "Provided sync token is malformed.", inner_code="invalidParameterFormat")
     if instance != emulator.instance:
         raise _resync(emulator, "resyncChangesApplyDifferences")
     return window
 
 
 def _resync(emulator: GraphEmulator, code: str) -> GraphError:
-    return GraphError(410, "Resync required. The delta token is no longer valid; restart the "
-                           "enumeration from the Location header.", code=code,
-                      inner_code="resyncRequired", headers={"Location": _delta_url(emulator)})
+    return GraphError(
+        410,
+        "Resync required. The delta token is no longer valid; restart the enumeration from the Location header.",
+        code=code,
+        inner_code="resyncRequired",
+        headers={"Location": _delta_url(emulator)},
+    )

@@ -3,6 +3,7 @@
 Handlers here cover sites, the library, items, children, content and versions; sharing links,
 thumbnails, delta and upload sessions live in their own modules and are wired in ``HANDLERS``.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
@@ -26,8 +27,7 @@ def dispatch(rest: str):
     target: Target = g.graph_target
     handler = HANDLERS.get((request.method, target.operation))
     if handler is None:
-        raise GraphError(405, f"{request.method} is not supported on this resource.",
-                         code="BadRequest")
+        raise GraphError(405, f"{request.method} is not supported on this resource.", code="BadRequest")
     return handler(target)
 
 
@@ -58,15 +58,13 @@ def update_item(target: Target):
     emulator = current_emulator()
     body = read_json_body()
     if "parentReference" in body:
-        raise GraphError(400, "Moving items is not supported by the emulator.",
-                         code="notSupported")
+        raise GraphError(400, "Moving items is not supported by the emulator.", code="notSupported")
     name, description = body.get("name"), body.get("description")
     if not all(value is None or isinstance(value, str) for value in (name, description)):
         raise GraphError(400, "'name' and 'description' must be strings.")
     with emulator.lock:
         item = existing_item(emulator, target)
-        emulator.drive.update(item, request.headers.get("If-Match"), name=name,
-                              description=description)
+        emulator.drive.update(item, request.headers.get("If-Match"), name=name, description=description)
         return json_response(item_json(emulator, item))
 
 
@@ -83,8 +81,9 @@ def list_children(target: Target):
         folder = existing_item(emulator, target)
         if not folder.is_folder:
             raise GraphError(400, "Only folders have children.")
-        children = sorted((emulator.drive.items[i] for i in folder.children.values()),
-                          key=lambda child: child.name.casefold())
+        children = sorted(
+            (emulator.drive.items[i] for i in folder.children.values()), key=lambda child: child.name.casefold()
+        )
         return json_response({"value": [item_json(emulator, child) for child in children]})
 
 
@@ -93,8 +92,10 @@ def create_folder(target: Target):
     emulator = current_emulator()
     body = read_json_body()
     if not isinstance(body.get("folder"), dict) or not isinstance(body.get("name"), str):
-        raise GraphError(400, "A new child needs a 'name' and a 'folder' facet; upload files "
-                              "with PUT .../content or an upload session.")
+        raise GraphError(
+            400,
+            "A new child needs a 'name' and a 'folder' facet; upload files with PUT .../content or an upload session.",
+        )
     behavior = validate_conflict_behavior(body.get("@microsoft.graph.conflictBehavior", "fail"))
     with emulator.lock:
         parent = existing_item(emulator, target)
@@ -119,11 +120,13 @@ def upload_content(target: Target):
     if length is None:
         raise GraphError(411, "A Content-Length header is required.")
     if length > emulator.config.simple_upload_max_bytes:
-        raise GraphError(413, f"Simple upload is limited to {emulator.config.simple_upload_max_bytes}"
-                              " bytes; use an upload session for larger files.",
-                         inner_code="maxFileSizeExceeded")
-    behavior = validate_conflict_behavior(
-        request.args.get("@microsoft.graph.conflictBehavior", "replace"))
+        raise GraphError(
+            413,
+            f"Simple upload is limited to {emulator.config.simple_upload_max_bytes}"
+            " bytes; use an upload session for larger files.",
+            inner_code="maxFileSizeExceeded",
+        )
+    behavior = validate_conflict_behavior(request.args.get("@microsoft.graph.conflictBehavior", "replace"))
     if_match = request.headers.get("If-Match")
     with emulator.lock:
         _write_content(emulator, target, behavior, if_match, size=length)
@@ -133,8 +136,7 @@ def upload_content(target: Target):
         raise GraphError(400, str(error))
     with emulator.lock:
         try:
-            item, created = _write_content(emulator, target, behavior, if_match, size=length,
-                                           blob=blob)
+            item, created = _write_content(emulator, target, behavior, if_match, size=length, blob=blob)
         except GraphError:
             emulator.blobs.discard(blob)
             raise
@@ -143,8 +145,9 @@ def upload_content(target: Target):
         return json_response(item_json(emulator, item), 201 if created else 200)
 
 
-def _write_content(emulator: GraphEmulator, target: Target, behavior: str, if_match: str | None,
-                   *, size: int, blob: Blob | None = None) -> tuple[Item, bool] | None:
+def _write_content(
+    emulator: GraphEmulator, target: Target, behavior: str, if_match: str | None, *, size: int, blob: Blob | None = None
+) -> tuple[Item, bool] | None:
     """Check a content write, and perform it when ``blob`` is given."""
     item, parent, name = destination(emulator, target)
     drive = emulator.drive
@@ -164,8 +167,7 @@ def list_versions(target: Target):
     emulator = current_emulator()
     with emulator.lock:
         item = existing_file(emulator, target)
-        return json_response({"value": [version_json(emulator, version)
-                                        for version in reversed(item.versions)]})
+        return json_response({"value": [version_json(emulator, version) for version in reversed(item.versions)]})
 
 
 def _version(item: Item, version_id: str):

@@ -3,6 +3,7 @@
 Faults are deterministic ("the next 3 requests", "the 2nd fragment from now") rather than
 random, so a test can assert exactly how the client reacted to each one.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,6 +16,7 @@ RESYNC_CODES = ("resyncChangesApplyDifferences", "resyncChangesUploadDifferences
 @dataclass
 class RequestFault:
     """The next ``remaining`` requests whose path starts with ``path_prefix`` answer ``status``."""
+
     status: int
     remaining: int
     retry_after: int | None
@@ -24,6 +26,7 @@ class RequestFault:
 @dataclass
 class FragmentFault:
     """The ``countdown``-th valid upload fragment from now answers ``status``; nothing is stored."""
+
     status: int
     countdown: int
 
@@ -46,8 +49,9 @@ class Faults:
             self._delay: Delay | None = None
             self._delta_resyncs: list[str] = []
 
-    def fail_requests(self, status: int = 429, *, count: int = 1, retry_after: int | None = None,
-                      path_prefix: str = "/v1.0/") -> None:
+    def fail_requests(
+        self, status: int = 429, *, count: int = 1, retry_after: int | None = None, path_prefix: str = "/v1.0/"
+    ) -> None:
         """Queue ``count`` failures; several calls queue one after another."""
         if count < 1 or not 400 <= status <= 599:
             raise ValueError("count must be >= 1 and status a 4xx or 5xx")
@@ -104,10 +108,12 @@ class Faults:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"requests": [asdict(fault) for fault in self._requests],
-                    "fragment": asdict(self._fragment) if self._fragment else None,
-                    "delay": asdict(self._delay) if self._delay else None,
-                    "delta_resyncs": list(self._delta_resyncs)}
+            return {
+                "requests": [asdict(fault) for fault in self._requests],
+                "fragment": asdict(self._fragment) if self._fragment else None,
+                "delay": asdict(self._delay) if self._delay else None,
+                "delta_resyncs": list(self._delta_resyncs),
+            }
 
 
 class Counters:
@@ -137,11 +143,19 @@ class Counters:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"requests": dict(self._requests),
-                    "faults_served": {str(status): n for status, n in self._faults.items()},
-                    **{name: self._figures[name] for name in FIGURES}}
+            return {
+                "requests": dict(self._requests),
+                "faults_served": {str(status): n for status, n in self._faults.items()},
+                **{name: self._figures[name] for name in FIGURES},
+            }
 
 
 # Named figures, always present in a snapshot (0 until something happens).
-FIGURES = ("tokens_issued", "fragments_received", "fragment_bytes_received",
-           "simple_upload_bytes_received", "files_committed", "download_redirects")
+FIGURES = (
+    "tokens_issued",
+    "fragments_received",
+    "fragment_bytes_received",
+    "simple_upload_bytes_received",
+    "files_committed",
+    "download_redirects",
+)

@@ -6,14 +6,15 @@ offset repeats every 160 bytes, we first XOR together all bytes that share a pos
 160 (done on big integers, so a 1 GiB upload hashes at C speed) and rotate the 160 results
 into place only when the digest is asked for.
 """
+
 from __future__ import annotations
 
 import base64
 
-WIDTH_BYTES = 160            # the offset pattern repeats every 160 bytes of input
+WIDTH_BYTES = 160  # the offset pattern repeats every 160 bytes of input
 REGISTER_BITS = 160
 SHIFT = 11
-STRIPE_ROWS = 256          # 40 KiB stripes: large enough to run at C speed, small to allocate
+STRIPE_ROWS = 256  # 40 KiB stripes: large enough to run at C speed, small to allocate
 _REGISTER_MASK = (1 << REGISTER_BITS) - 1
 
 
@@ -38,7 +39,7 @@ def _fold_rows(block: memoryview) -> int:
     whole = len(block) - len(block) % stripe
     folded = 0
     for offset in range(0, whole, stripe):
-        folded ^= int.from_bytes(block[offset:offset + stripe], "little")
+        folded ^= int.from_bytes(block[offset : offset + stripe], "little")
     folded = _fold_halves(folded, STRIPE_ROWS) if whole else 0
     rest = block[whole:]
     if len(rest):
@@ -50,8 +51,8 @@ class QuickXorHash:
     """Incremental hasher; ``copy()`` lets an upload fragment be hashed tentatively."""
 
     def __init__(self) -> None:
-        self._lanes = 0          # lane r (byte r) = XOR of every input byte at index ≡ r mod 160
-        self._pending = b""      # tail shorter than a row, always starting at a row boundary
+        self._lanes = 0  # lane r (byte r) = XOR of every input byte at index ≡ r mod 160
+        self._pending = b""  # tail shorter than a row, always starting at a row boundary
         self._length = 0
 
     def update(self, data: bytes) -> None:

@@ -12,6 +12,7 @@ content origin serves upload and download URLs, as SharePoint serves them from a
 Because the origins differ, httpx drops the bearer token when following a download's 302, and
 a client that sends the token to an upload URL on purpose is caught (401).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -69,8 +70,7 @@ class RunningGraphEmulator:
 
     def stop(self) -> None:
         # Each server takes up to its poll interval (0.5 s) to notice; stop both at once.
-        stoppers = [threading.Thread(target=server.stop)
-                    for server in (self.api_server, self.content_server)]
+        stoppers = [threading.Thread(target=server.stop) for server in (self.api_server, self.content_server)]
         for stopper in stoppers:
             stopper.start()
         for stopper in stoppers:
@@ -86,9 +86,14 @@ class RunningGraphEmulator:
         self.stop()
 
 
-def start_graph_emulator(config: GraphEmulatorConfig | None = None, *, host: str = "127.0.0.1",
-                         port: int = 0, content_port: int = 0,
-                         ca_dir: Path | str | None = None) -> RunningGraphEmulator:
+def start_graph_emulator(
+    config: GraphEmulatorConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    content_port: int = 0,
+    ca_dir: Path | str | None = None,
+) -> RunningGraphEmulator:
     """Serve a fresh emulator; ``port=0`` picks free ports. Without ``ca_dir`` the CA lives in a
     temporary directory removed by ``stop()``."""
     owned_ca_dir = None if ca_dir is not None else Path(tempfile.mkdtemp(prefix="graph-ca-"))
@@ -102,8 +107,7 @@ def start_graph_emulator(config: GraphEmulatorConfig | None = None, *, host: str
     emulator.content_base_url = content_server.url + "/"
     api_server.start()
     content_server.start()
-    return RunningGraphEmulator(api_server, content_server, emulator, ca_dir / CA_CERT_FILE,
-                                owned_ca_dir)
+    return RunningGraphEmulator(api_server, content_server, emulator, ca_dir / CA_CERT_FILE, owned_ca_dir)
 
 
 def load_or_create_ca(ca_dir: Path) -> trustme.CA:

@@ -4,6 +4,7 @@ A session's bytes are one partial file under ``storage/sessions``. Its expiry mo
 every accepted fragment; once passed, the session answers 404 as if it never existed and its
 file is reclaimed lazily, as SharePoint does.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,14 +24,14 @@ class UploadSession:
     path: Path
     expires_at: float
     name: str
-    parent_id: str | None          # a new file: its folder and name...
-    item_id: str | None            # ...or the existing file whose content it replaces
+    parent_id: str | None  # a new file: its folder and name...
+    item_id: str | None  # ...or the existing file whose content it replaces
     conflict: str
     defer_commit: bool
     if_match: str | None
     description: str | None
     declared_size: int | None
-    total: int | None = None       # fixed by the first fragment's Content-Range
+    total: int | None = None  # fixed by the first fragment's Content-Range
     received: int = 0
     hasher: QuickXorHash = field(default_factory=QuickXorHash)
     # Held while a fragment streams to disk, so two PUTs to one session cannot interleave.
@@ -58,8 +59,7 @@ class UploadSessions:
         session_id = secrets.token_urlsafe(32)
         path = self._blobs.session_dir / session_id
         path.touch()
-        session = UploadSession(id=session_id, path=path,
-                                expires_at=self._clock() + self._ttl_s, **details)
+        session = UploadSession(id=session_id, path=path, expires_at=self._clock() + self._ttl_s, **details)
         with self._lock:
             self._sessions[session_id] = session
         return session
@@ -69,12 +69,10 @@ class UploadSessions:
         with self._lock:
             session = self._sessions.get(session_id)
         if session is None:
-            raise GraphError(404, "The upload session was not found.",
-                             inner_code="uploadSessionNotFound")
+            raise GraphError(404, "The upload session was not found.", inner_code="uploadSessionNotFound")
         if self._clock() >= session.expires_at:
             self._discard_if_idle(session)
-            raise GraphError(404, "The upload session has expired.",
-                             inner_code="uploadSessionNotFound")
+            raise GraphError(404, "The upload session has expired.", inner_code="uploadSessionNotFound")
         return session
 
     def ensure_live(self, session: UploadSession) -> None:
@@ -128,6 +126,14 @@ class UploadSessions:
     def snapshot(self) -> list[dict]:
         with self._lock:
             sessions = list(self._sessions.values())
-        return [{"id": s.id, "name": s.name, "received": s.received, "total": s.total,
-                 "expirationDateTime": iso_millis(s.expires_at), "defer_commit": s.defer_commit}
-                for s in sessions]
+        return [
+            {
+                "id": s.id,
+                "name": s.name,
+                "received": s.received,
+                "total": s.total,
+                "expirationDateTime": iso_millis(s.expires_at),
+                "defer_commit": s.defer_commit,
+            }
+            for s in sessions
+        ]

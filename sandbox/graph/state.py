@@ -4,6 +4,7 @@
 :func:`current_emulator`, tests through ``RunningGraphEmulator.emulator``. One re-entrant lock
 guards the tree, links and session registry; request bodies are streamed outside it.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,14 +24,14 @@ class GraphEmulator:
         self.config = config
         self.clock = config.clock
         self.lock = threading.RLock()
-        self.instance = secrets.token_hex(4)   # delta tokens from another run are refused (410)
+        self.instance = secrets.token_hex(4)  # delta tokens from another run are refused (410)
         self.blobs = BlobStore(config.storage_dir)
         self.drive = Drive(config, self.blobs)
         self.tokens = TokenStore(config.clock, config.token_lifetime_s)
         self.uploads = UploadSessions(self.blobs, config.clock, config.upload_session_ttl_s)
         self.faults = Faults()
         self.counters = Counters()
-        self.links: dict[tuple[str, str, str], dict] = {}   # (item id, type, scope) -> permission
+        self.links: dict[tuple[str, str, str], dict] = {}  # (item id, type, scope) -> permission
         # Upload and download URLs live on a second origin, as on SharePoint, so a client that
         # forwards its bearer token there is caught; None serves them from the API origin.
         self.content_base_url: str | None = None

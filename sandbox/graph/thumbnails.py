@@ -5,6 +5,7 @@ delay (``thumbnail_delay_s``) makes clients prove they poll instead of assuming.
 SharePoint can render (images, videos, PDFs) ever get thumbnails. The images themselves are
 plain grey PNGs of the announced sizes, served without authentication like real ones.
 """
+
 from __future__ import annotations
 
 import struct
@@ -27,13 +28,18 @@ def list_thumbnails(target: Target):
     emulator = current_emulator()
     with emulator.lock:
         item = existing_item(emulator, target)
-        ready = (not item.is_folder and _renderable(item.name)
-                 and emulator.clock() >= item.content_changed_at + emulator.config.thumbnail_delay_s)
+        ready = (
+            not item.is_folder
+            and _renderable(item.name)
+            and emulator.clock() >= item.content_changed_at + emulator.config.thumbnail_delay_s
+        )
         if not ready:
             return json_response({"value": []})
         base = f"{emulator.content_base()}_thumb/{item.id}"
-        sets = {"id": "0", **{name: {"width": px, "height": px, "url": f"{base}/{px}.png"}
-                              for name, px in SIZES.items()}}
+        sets = {
+            "id": "0",
+            **{name: {"width": px, "height": px, "url": f"{base}/{px}.png"} for name, px in SIZES.items()},
+        }
         return json_response({"value": [sets]})
 
 
@@ -54,10 +60,8 @@ def thumbnail_image(item_id: str, pixels: int):
 @lru_cache(maxsize=len(SIZES))
 def _grey_png(pixels: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    rows = (b"\x00" + b"\xc8\xc8\xc8" * pixels) * pixels   # filter byte + RGB per row
+    rows = (b"\x00" + b"\xc8\xc8\xc8" * pixels) * pixels  # filter byte + RGB per row
     header = struct.pack(">IIBBBBB", pixels, pixels, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -3,6 +3,7 @@
 Opaque on purpose, so a client can never start decoding them as if they were real JWTs;
 ``expire_all`` lets tests force the clear-the-cache-and-renew path after a 401.
 """
+
 from __future__ import annotations
 
 import secrets

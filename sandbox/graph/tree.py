@@ -5,6 +5,7 @@ change state without races. Rules follow SharePoint: names are unique per folder
 case; every change bumps the eTag, a content change also bumps the cTag and appends version
 ``N.0``; ``conflictBehavior`` decides what a clashing name does.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,6 +63,7 @@ class Item:
 @dataclass
 class Tombstone:
     """What delta still reports about a deleted item."""
+
     id: str
     name: str
     parent_id: str | None
@@ -76,8 +78,9 @@ class Drive:
         self.clock = config.clock
         self.seq = 0
         now = self.clock()
-        self.root = Item(id=config.root_item_id, name="root", parent_id=None, is_folder=True,
-                         created_at=now, modified_at=now)
+        self.root = Item(
+            id=config.root_item_id, name="root", parent_id=None, is_folder=True, created_at=now, modified_at=now
+        )
         self.items: dict[str, Item] = {}
         self.tombstones: dict[str, Tombstone] = {}
         self._log(self.root)
@@ -116,8 +119,10 @@ class Drive:
         return "/" + "/".join(reversed(names)) if names else ""
 
     def folder_size(self, folder: Item) -> int:
-        return sum(self.folder_size(child) if child.is_folder else child.current.blob.size
-                   for child in map(self.items.__getitem__, folder.children.values()))
+        return sum(
+            self.folder_size(child) if child.is_folder else child.current.blob.size
+            for child in map(self.items.__getitem__, folder.children.values())
+        )
 
     def used_bytes(self) -> int:
         return sum(version.blob.size for item in self.items.values() for version in item.versions)
@@ -134,29 +139,27 @@ class Drive:
         """``If-Match`` accepts the eTag or the cTag (or ``*``); anything else is a 412."""
         if if_match is None:
             return
-        candidates = set(ENTITY_TAG.findall(if_match))   # SharePoint eTags contain commas
+        candidates = set(ENTITY_TAG.findall(if_match))  # SharePoint eTags contain commas
         if not candidates:
-            raise GraphError(400, "ETags must be quoted strings, sent exactly as received.",
-                             inner_code="malformedEntityTag")
+            raise GraphError(
+                400, "ETags must be quoted strings, sent exactly as received.", inner_code="malformedEntityTag"
+            )
         if item is not None and ("*" in candidates or item.etag in candidates or item.ctag in candidates):
             return
-        raise GraphError(412, "ETag does not match the current item's value.",
-                         inner_code="entityTagDoesNotMatch")
+        raise GraphError(412, "ETag does not match the current item's value.", inner_code="entityTagDoesNotMatch")
 
     def ensure_quota(self, extra_bytes: int) -> None:
         if self.used_bytes() + extra_bytes > self.config.quota_total_bytes:
             raise GraphError(507, "Insufficient Space Available", inner_code="quotaLimitReached")
 
-    def check_new_content(self, parent: Item, name: str, behavior: str, if_match: str | None,
-                          size: int) -> Item | None:
+    def check_new_content(self, parent: Item, name: str, behavior: str, if_match: str | None, size: int) -> Item | None:
         """Validate a write of ``size`` bytes to ``parent/name``; return the file it would replace."""
         existing = self.child(parent, name)
         self.check_if_match(existing, if_match)
         if existing is not None and behavior == "fail":
             raise GraphError(409, "The specified item name already exists.", code="nameAlreadyExists")
         if existing is not None and behavior == "replace" and existing.is_folder:
-            raise GraphError(409, "A folder with the same name already exists.",
-                             code="nameAlreadyExists")
+            raise GraphError(409, "A folder with the same name already exists.", code="nameAlreadyExists")
         self.ensure_quota(size)
         return existing if behavior == "replace" else None
 
@@ -167,8 +170,9 @@ class Drive:
         self.ensure_quota(size)
 
     # -- changes -----------------------------------------------------------------------------
-    def store_content(self, parent: Item, name: str, behavior: str, if_match: str | None,
-                      blob: Blob, description: str | None = None) -> tuple[Item, bool]:
+    def store_content(
+        self, parent: Item, name: str, behavior: str, if_match: str | None, blob: Blob, description: str | None = None
+    ) -> tuple[Item, bool]:
         """Write a file by name; returns the item and whether it was created (201) or not (200)."""
         existing = self.check_new_content(parent, name, behavior, if_match, blob.size)
         if existing is not None:
@@ -184,8 +188,7 @@ class Drive:
         existing = self.child(parent, name)
         if existing is not None:
             if behavior == "fail":
-                raise GraphError(409, "The specified item name already exists.",
-                                 code="nameAlreadyExists")
+                raise GraphError(409, "The specified item name already exists.", code="nameAlreadyExists")
             if behavior == "replace":
                 self.delete(existing, None)
         return self._new_item(parent, self._free_name(parent, name), is_folder=True)
@@ -199,8 +202,7 @@ class Drive:
         item.content_changed_at = now
         self._log(item)
 
-    def update(self, item: Item, if_match: str | None, *, name: str | None,
-               description: str | None) -> None:
+    def update(self, item: Item, if_match: str | None, *, name: str | None, description: str | None) -> None:
         if item is self.root:
             raise GraphError(403, "The root folder cannot be changed.", code="notAllowed")
         self.check_if_match(item, if_match)
@@ -209,8 +211,7 @@ class Drive:
             name = validate_name(name)
             clash = self.child(parent, name)
             if clash is not None and clash is not item:
-                raise GraphError(409, "The specified item name already exists.",
-                                 code="nameAlreadyExists")
+                raise GraphError(409, "The specified item name already exists.", code="nameAlreadyExists")
             del parent.children[item.name.casefold()]
             parent.children[name.casefold()] = item.id
             item.name = name
@@ -233,13 +234,13 @@ class Drive:
             self.blobs.discard(version.blob)
         del self.items[item.id]
         self.seq += 1
-        self.tombstones[item.id] = Tombstone(item.id, item.name, item.parent_id, item.is_folder,
-                                             self.seq)
+        self.tombstones[item.id] = Tombstone(item.id, item.name, item.parent_id, item.is_folder, self.seq)
 
     def _new_item(self, parent: Item, name: str, *, is_folder: bool) -> Item:
         now = self.clock()
-        item = Item(id=new_item_id(), name=name, parent_id=parent.id, is_folder=is_folder,
-                    created_at=now, modified_at=now)
+        item = Item(
+            id=new_item_id(), name=name, parent_id=parent.id, is_folder=is_folder, created_at=now, modified_at=now
+        )
         parent.children[name.casefold()] = item.id
         self._log(item)
         return item
@@ -265,10 +266,17 @@ class Drive:
 
 def validate_name(name: str) -> str:
     """Reject the names SharePoint refuses, so the client finds out here and not in production."""
-    if (not name or name in (".", "..") or name != name.strip() or name.endswith(".")
-            or len(name) > 255 or INVALID_NAME_CHARACTERS & set(name)):
-        raise GraphError(400, f"The name '{name}' contains invalid characters or is reserved.",
-                         inner_code="invalidPath")
+    if (
+        not name
+        or name in (".", "..")
+        or name != name.strip()
+        or name.endswith(".")
+        or len(name) > 255
+        or INVALID_NAME_CHARACTERS & set(name)
+    ):
+        raise GraphError(
+            400, f"The name '{name}' contains invalid characters or is reserved.", inner_code="invalidPath"
+        )
     return name
 
 

@@ -5,6 +5,7 @@ must arrive strictly in order (416 ``invalidRange`` otherwise), every fragment b
 a multiple of 320 KiB (else 400), each is under 60 MiB, the total never changes
 (``fragmentLengthMismatch``), and any ``Authorization`` header on the upload URL is a 401.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,19 +37,27 @@ def create_upload_session(target: Target):
             name = item.name
         else:
             if item_props.get("name") not in (None, name):
-                raise GraphError(400, "The name in the request body must match the name in the "
-                                      "path.")
+                raise GraphError(400, "The name in the request body must match the name in the path.")
             emulator.drive.check_if_match(emulator.drive.child(parent, name), if_match)
         if declared_size is not None:
             emulator.drive.ensure_quota(declared_size)
         session = emulator.uploads.open(
-            name=name, parent_id=parent.id if parent else None,
-            item_id=item.id if item else None, conflict=behavior, defer_commit=defer_commit,
-            if_match=if_match, description=item_props.get("description"),
-            declared_size=declared_size)
-    return json_response({"uploadUrl": f"{emulator.content_base()}_upload/{session.id}",
-                          "expirationDateTime": iso_millis(session.expires_at),
-                          "nextExpectedRanges": ["0-"]})
+            name=name,
+            parent_id=parent.id if parent else None,
+            item_id=item.id if item else None,
+            conflict=behavior,
+            defer_commit=defer_commit,
+            if_match=if_match,
+            description=item_props.get("description"),
+            declared_size=declared_size,
+        )
+    return json_response(
+        {
+            "uploadUrl": f"{emulator.content_base()}_upload/{session.id}",
+            "expirationDateTime": iso_millis(session.expires_at),
+            "nextExpectedRanges": ["0-"],
+        }
+    )
 
 
 def _session_request(body: dict) -> tuple[dict, bool, int | None]:
@@ -58,8 +67,11 @@ def _session_request(body: dict) -> tuple[dict, bool, int | None]:
     declared_size = item_props.get("fileSize") if isinstance(item_props, dict) else None
     size_ok = declared_size is None or (type(declared_size) is int and declared_size >= 0)
     if not isinstance(item_props, dict) or not isinstance(defer_commit, bool) or not size_ok:
-        raise GraphError(400, "Invalid createUploadSession body: 'item' must be an object, "
-                              "'deferCommit' a boolean and 'item.fileSize' a size in bytes.")
+        raise GraphError(
+            400,
+            "Invalid createUploadSession body: 'item' must be an object, "
+            "'deferCommit' a boolean and 'item.fileSize' a size in bytes.",
+        )
     return item_props, defer_commit, declared_size
 
 
@@ -67,8 +79,7 @@ def _session_request(body: dict) -> tuple[dict, bool, int | None]:
 def refuse_bearer_tokens():
     """The upload URL is pre-authenticated; a bearer token sent here is a client bug."""
     if "Authorization" in request.headers:
-        raise GraphError(401, "Do not send an Authorization header to the upload URL.",
-                         code="unauthenticated")
+        raise GraphError(401, "Do not send an Authorization header to the upload URL.", code="unauthenticated")
 
 
 @bp.get("/_upload/<session_id>")
@@ -95,8 +106,11 @@ def put_fragment(session_id: str):
         is_last = end + 1 == total
         granularity = emulator.config.fragment_granularity
         if not is_last and (end - start + 1) % granularity:
-            raise GraphError(400, f"Every fragment but the last must be a multiple of "
-                                  f"{granularity} bytes (320 KiB); got {end - start + 1}.")
+            raise GraphError(
+                400,
+                f"Every fragment but the last must be a multiple of "
+                f"{granularity} bytes (320 KiB); got {end - start + 1}.",
+            )
         injected = emulator.faults.take_fragment_fault()
         if injected:
             emulator.counters.fault_served(injected)
@@ -113,15 +127,13 @@ def commit_session(session_id: str):
     emulator = current_emulator()
     session = emulator.uploads.live(session_id)
     if not session.defer_commit:
-        raise GraphError(400, "This upload session commits on its last fragment; it was not "
-                              "created with deferCommit.")
+        raise GraphError(400, "This upload session commits on its last fragment; it was not created with deferCommit.")
     if request.content_length:
         raise GraphError(400, "The commit request must have an empty body.")
     with session.lock:
         emulator.uploads.ensure_live(session)
         if not session.complete:
-            raise GraphError(400, "The upload session is missing bytes.",
-                             inner_code="uploadSessionIncomplete")
+            raise GraphError(400, "The upload session is missing bytes.", inner_code="uploadSessionIncomplete")
         return _commit(emulator, session)
 
 
@@ -138,26 +150,35 @@ def _fragment_range(emulator: GraphEmulator) -> tuple[int, int, int]:
     if length != end - start + 1:
         raise GraphError(400, "Content-Length does not match the Content-Range.")
     if length >= emulator.config.fragment_max_bytes:
-        raise GraphError(413, f"Each fragment must be under {emulator.config.fragment_max_bytes}"
-                              " bytes (60 MiB).", inner_code="maxFragmentLengthExceeded")
+        raise GraphError(
+            413,
+            f"Each fragment must be under {emulator.config.fragment_max_bytes} bytes (60 MiB).",
+            inner_code="maxFragmentLengthExceeded",
+        )
     return start, end, total
 
 
 def _check_order(session: UploadSession, start: int, total: int) -> None:
     expected_total = session.total if session.total is not None else session.declared_size
     if expected_total is not None and total != expected_total:
-        raise GraphError(400, f"Declared total size {total} differs from the session's "
-                              f"{expected_total}.", inner_code="fragmentLengthMismatch")
+        raise GraphError(
+            400,
+            f"Declared total size {total} differs from the session's {expected_total}.",
+            inner_code="fragmentLengthMismatch",
+        )
     if start < session.received or session.complete:
-        raise GraphError(416, f"The fragment overlaps bytes already received (next expected: "
-                              f"{session.received}).", inner_code="fragmentOverlap")
+        raise GraphError(
+            416,
+            f"The fragment overlaps bytes already received (next expected: {session.received}).",
+            inner_code="fragmentOverlap",
+        )
     if start > session.received:
-        raise GraphError(416, f"Fragments must arrive in order (next expected: "
-                              f"{session.received}).", inner_code="fragmentOutOfOrder")
+        raise GraphError(
+            416, f"Fragments must arrive in order (next expected: {session.received}).", inner_code="fragmentOutOfOrder"
+        )
 
 
-def _append(emulator: GraphEmulator, session: UploadSession, start: int, end: int,
-            total: int) -> None:
+def _append(emulator: GraphEmulator, session: UploadSession, start: int, end: int, total: int) -> None:
     """Stream the fragment onto the session file; a short body leaves the session unchanged."""
     hasher = session.hasher.copy()
     with session.path.open("r+b") as out:
@@ -167,7 +188,7 @@ def _append(emulator: GraphEmulator, session: UploadSession, start: int, end: in
         except IncompleteBody as error:
             out.truncate(start)
             raise GraphError(400, str(error))
-    emulator.uploads.ensure_live(session)   # it may have expired while the bytes streamed
+    emulator.uploads.ensure_live(session)  # it may have expired while the bytes streamed
     session.total, session.received, session.hasher = total, end + 1, hasher
     emulator.uploads.extend(session)
     emulator.counters.add("fragments_received")
@@ -184,21 +205,22 @@ def _commit(emulator: GraphEmulator, session: UploadSession):
             drive.check_replace(item, session.if_match, session.total)
         else:
             parent = drive.get(session.parent_id)
-            drive.check_new_content(parent, session.name, session.conflict, session.if_match,
-                                    session.total)
-        blob = emulator.blobs.adopt(emulator.blobs.new_key(), session.path, session.total,
-                                    session.hasher)
+            drive.check_new_content(parent, session.name, session.conflict, session.if_match, session.total)
+        blob = emulator.blobs.adopt(emulator.blobs.new_key(), session.path, session.total, session.hasher)
         emulator.uploads.forget(session)
         if session.item_id is not None:
             drive.add_version(item, blob)
             created = False
         else:
-            item, created = drive.store_content(parent, session.name, session.conflict,
-                                                session.if_match, blob, session.description)
+            item, created = drive.store_content(
+                parent, session.name, session.conflict, session.if_match, blob, session.description
+            )
         emulator.counters.add("files_committed")
         return json_response(item_json(emulator, item), 201 if created else 200)
 
 
 def _status(session: UploadSession, status: int):
-    return json_response({"expirationDateTime": iso_millis(session.expires_at),
-                          "nextExpectedRanges": session.next_expected_ranges()}, status)
+    return json_response(
+        {"expirationDateTime": iso_millis(session.expires_at), "nextExpectedRanges": session.next_expected_ranges()},
+        status,
+    )

@@ -3,6 +3,7 @@
 Every Graph error leaves through :class:`GraphError`, so the body always has the documented
 ``{"error": {"code", "message", "innerError": {...}}}`` shape that clients branch on.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,19 +16,37 @@ GRAPH_CONTENT_TYPE = "application/json; odata.metadata=minimal; charset=utf-8"
 
 # Top-level code Graph uses for a status when the emulator has nothing more specific to say.
 DEFAULT_CODES = {
-    400: "invalidRequest", 401: "InvalidAuthenticationToken", 403: "accessDenied",
-    404: "itemNotFound", 405: "invalidRequest", 409: "nameAlreadyExists",
-    411: "invalidRequest", 412: "resourceModified", 413: "invalidRequest", 416: "invalidRange",
-    429: "activityLimitReached", 500: "generalException", 502: "generalException",
-    503: "serviceNotAvailable", 504: "serviceNotAvailable", 507: "quotaLimitReached",
+    400: "invalidRequest",
+    401: "InvalidAuthenticationToken",
+    403: "accessDenied",
+    404: "itemNotFound",
+    405: "invalidRequest",
+    409: "nameAlreadyExists",
+    411: "invalidRequest",
+    412: "resourceModified",
+    413: "invalidRequest",
+    416: "invalidRange",
+    429: "activityLimitReached",
+    500: "generalException",
+    502: "generalException",
+    503: "serviceNotAvailable",
+    504: "serviceNotAvailable",
+    507: "quotaLimitReached",
 }
 
 
 class GraphError(Exception):
     """An error answered in Graph's shape; ``inner_code`` is the more specific nested code."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None,
-                 inner_code: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        inner_code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code or DEFAULT_CODES.get(status, "generalException")
@@ -36,9 +55,11 @@ class GraphError(Exception):
         self.headers = headers or {}
 
     def to_response(self) -> Response:
-        inner = {"date": iso_seconds(datetime.now(timezone.utc).timestamp()),
-                 "request-id": request_id(),
-                 "client-request-id": request.headers.get("client-request-id", request_id())}
+        inner = {
+            "date": iso_seconds(datetime.now(timezone.utc).timestamp()),
+            "request-id": request_id(),
+            "client-request-id": request.headers.get("client-request-id", request_id()),
+        }
         if self.inner_code:
             inner = {"code": self.inner_code, **inner}
         body = {"error": {"code": self.code, "message": self.message, "innerError": inner}}
@@ -52,8 +73,9 @@ def request_id() -> str:
     return g.request_id
 
 
-def json_response(body: object, status: int = 200, *, headers: dict[str, str] | None = None,
-                  content_type: str = GRAPH_CONTENT_TYPE) -> Response:
+def json_response(
+    body: object, status: int = 200, *, headers: dict[str, str] | None = None, content_type: str = GRAPH_CONTENT_TYPE
+) -> Response:
     response = Response(json.dumps(body), status=status, content_type=content_type)
     for name, value in (headers or {}).items():
         response.headers[name] = value

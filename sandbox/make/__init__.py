@@ -13,6 +13,7 @@
 
 ``python -m sandbox.make --help`` serves it from the command line.
 """
+
 from __future__ import annotations
 
 import logging

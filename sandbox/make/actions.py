@@ -5,6 +5,7 @@ its ``onerror`` route sees ``{{N.error.message}}``. Network modules check their 
 the way Make's bundle validation does (a required field empty, a value outside its list, a
 connection of the wrong type) before the pretend network takes the post.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,6 +52,7 @@ def to_json(mapper: dict) -> dict:
 def check_data_store(data: dict, store_id) -> None:
     """The one seeded Data Store (``api.DATA_STORE_ID``), unless it was deleted."""
     from .api import DATA_STORE_ID
+
     if store_id != DATA_STORE_ID or store_id in data.get("deleted_data_stores", ()):
         raise ModuleError("InvalidConfigurationError", f"Data store {store_id} not found.")
 
@@ -66,8 +68,9 @@ def datastore_get(data: dict, mapper: dict) -> dict:
 def datastore_add(data: dict, mapper: dict) -> dict:
     key = to_text(mapper.get("key"))
     if not key:
-        raise ModuleError("DataError", "Validation failed for 1 parameter(s). Missing value of "
-                          "required parameter 'key'.")
+        raise ModuleError(
+            "DataError", "Validation failed for 1 parameter(s). Missing value of required parameter 'key'."
+        )
     if key in data["datastore"] and mapper.get("overwrite") is not True:
         raise ModuleError("DataError", f"The record with the key '{key}' already exists.")
     record = dict(mapper.get("data") or {})
@@ -87,24 +90,33 @@ def http_request(http, mapper: dict, sent: callable) -> dict:
         headers["Content-Type"] = "application/json"
     for header in mapper.get("headers") or []:
         headers[to_text(header.get("name"))] = to_text(header.get("value"))
-    params = [(to_text(item.get("name")), to_text(item.get("value")))
-              for item in mapper.get("queryParameters") or []]
+    params = [(to_text(item.get("name")), to_text(item.get("value"))) for item in mapper.get("queryParameters") or []]
     try:
-        response = http.request(method, url, params=params, headers=headers, content=body,
-                                follow_redirects=mapper.get("allowRedirects") is True)
+        response = http.request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            content=body,
+            follow_redirects=mapper.get("allowRedirects") is True,
+        )
     except Exception as exc:  # any transport failure is Make's ConnectionError
         sent(url, headers, body, None, f"{type(exc).__name__}: {exc}")
         raise ModuleError("ConnectionError", f"{type(exc).__name__}: {exc}") from exc
     sent(url, headers, body, response.status_code, None)
     if mapper.get("stopOnHttpError") is True and not 200 <= response.status_code < 300:
-        raise ModuleError("RuntimeError", f"[{response.status_code}] {response.text[:200]}",
-                          code=str(response.status_code))
+        raise ModuleError(
+            "RuntimeError", f"[{response.status_code}] {response.text[:200]}", code=str(response.status_code)
+        )
     try:
         parsed = response.json() if mapper.get("parseResponse") is True else response.text
     except ValueError:
         parsed = response.text
-    return {"statusCode": response.status_code, "data": parsed,
-            "headers": [{"name": k, "value": v} for k, v in response.headers.items()]}
+    return {
+        "statusCode": response.status_code,
+        "data": parsed,
+        "headers": [{"name": k, "value": v} for k, v in response.headers.items()],
+    }
 
 
 def download(http, mapper: dict) -> dict:
@@ -116,8 +128,9 @@ def download(http, mapper: dict) -> dict:
         with http.stream("GET", url, headers={"User-Agent": "Make/production"}) as response:
             if not 200 <= response.status_code < 300:
                 if mapper.get("stopOnHttpError") is True:
-                    raise ModuleError("RuntimeError", f"[{response.status_code}] download refused",
-                                      code=str(response.status_code))
+                    raise ModuleError(
+                        "RuntimeError", f"[{response.status_code}] download refused", code=str(response.status_code)
+                    )
                 return {"statusCode": response.status_code, "data": None, "fileName": None}
             for chunk in response.iter_bytes(1 << 20):
                 digest.update(chunk)
@@ -127,10 +140,16 @@ def download(http, mapper: dict) -> dict:
         raise
     except Exception as exc:
         raise ModuleError("ConnectionError", f"{type(exc).__name__}: {exc}") from exc
-    name = disposition.split("filename=", 1)[1].strip('"; ') if "filename=" in disposition \
+    name = (
+        disposition.split("filename=", 1)[1].strip('"; ')
+        if "filename=" in disposition
         else os.path.basename(urlsplit(url).path) or "file"
-    return {"statusCode": response.status_code, "fileName": name,
-            "data": {"__buffer__": True, "size": size, "sha256": digest.hexdigest()}}
+    )
+    return {
+        "statusCode": response.status_code,
+        "fileName": name,
+        "data": {"__buffer__": True, "size": size, "sha256": digest.hexdigest()},
+    }
 
 
 def _url(value) -> str:
@@ -145,25 +164,33 @@ def check_input(module: catalogue.Module, mapper: dict, connection: dict | None)
     if connection is None:
         raise ModuleError("InvalidConfigurationError", "the connection does not exist")
     if connection.get("accountName") not in module.connection:
-        raise ModuleError("InvalidConfigurationError",
-                          f"connection {connection['id']} is a {connection.get('accountName')} "
-                          f"connection; {module.id} needs {' or '.join(module.connection)}")
-    missing = [spec.name for spec in module.mapper if spec.required
-               and (spec.when is None or mapper.get(spec.when[0]) == spec.when[1])
-               and mapper.get(spec.name) in (None, "", [], {})]
+        raise ModuleError(
+            "InvalidConfigurationError",
+            f"connection {connection['id']} is a {connection.get('accountName')} "
+            f"connection; {module.id} needs {' or '.join(module.connection)}",
+        )
+    missing = [
+        spec.name
+        for spec in module.mapper
+        if spec.required
+        and (spec.when is None or mapper.get(spec.when[0]) == spec.when[1])
+        and mapper.get(spec.name) in (None, "", [], {})
+    ]
     for (module_id, name), fields in catalogue.NESTED_REQUIRED.items():
         if module_id == module.id and isinstance(mapper.get(name), dict):
             missing += [f"{name}.{f}" for f in fields if mapper[name].get(f) in (None, "", {})]
     if missing:
-        raise ModuleError("DataError", f"Validation failed for {len(missing)} parameter(s). "
-                          f"Missing value of required parameter '{missing[0]}'.")
+        raise ModuleError(
+            "DataError",
+            f"Validation failed for {len(missing)} parameter(s). Missing value of required parameter '{missing[0]}'.",
+        )
     for spec in module.mapper:
         value = mapper.get(spec.name)
         if spec.enum and value not in (None, "") and value not in spec.enum:
-            raise ModuleError("DataError", f"Value {value!r} of parameter '{spec.name}' is not "
-                              f"one of {', '.join(spec.enum)}.")
-        if spec.type == "url" and value not in (None, "") and not \
-                to_text(value).startswith(("http://", "https://")):
+            raise ModuleError(
+                "DataError", f"Value {value!r} of parameter '{spec.name}' is not one of {', '.join(spec.enum)}."
+            )
+        if spec.type == "url" and value not in (None, "") and not to_text(value).startswith(("http://", "https://")):
             raise ModuleError("DataError", f"Parameter '{spec.name}' must be a URL.")
     _check_media(module.id, mapper)
 
@@ -171,8 +198,11 @@ def check_input(module: catalogue.Module, mapper: dict, connection: dict | None)
 def _check_media(module_id: str, mapper: dict) -> None:
     if module_id == "facebook-pages:CreatePostWithPhotos":
         photos = mapper.get("photos")
-        if not isinstance(photos, list) or not 1 <= len(photos) <= 30 or not all(
-                isinstance(p, dict) and p.get("type") in ("url", "data") for p in photos):
+        if (
+            not isinstance(photos, list)
+            or not 1 <= len(photos) <= 30
+            or not all(isinstance(p, dict) and p.get("type") in ("url", "data") for p in photos)
+        ):
             raise ModuleError("DataError", "photos must be 1 to 30 items, each {type: url|data}")
     if module_id == "youtube:uploadVideo" and not is_buffer((mapper.get("file") or {}).get("data")):
         raise ModuleError("DataError", "file.data must be the file's data (a buffer), not text")
@@ -193,5 +223,10 @@ def new_post_id(module_id: str, mapper: dict, random_digits) -> str:
 def post_record(module_id: str, external_id: str, **fields) -> dict:
     app = module_id.split(":", 1)[0]
     url = _POST_URLS.get(app, f"https://{app}.example.invalid/posts/{{id}}").format(id=external_id)
-    return {"module": module_id, "external_id": external_id, "external_url": url,
-            "published_at": utc_now_iso(), **fields}
+    return {
+        "module": module_id,
+        "external_id": external_id,
+        "external_url": url,
+        "published_at": utc_now_iso(),
+        **fields,
+    }

@@ -7,6 +7,7 @@ Shapes follow Make's API as the official TypeScript SDK reads it (``integromat/m
 ``{"dataStructure"}`` (``spec`` lists the record's fields), ``{"connection"}`` whose
 ``accountName`` is the connection's type.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -25,16 +26,28 @@ HOOK_TYPES = ("gateway-webhook",)
 # The seeded Data Store of published keys (id 1 in the first team) and its structure: the CMS
 # needs the text fields external_id and external_url (docs/make-modules.md).
 DATA_STORE_ID = DATA_STRUCTURE_ID = 1
-DATA_STRUCTURE_SPEC = [{"name": "external_id", "type": "text", "label": "External id", "required": False},
-                       {"name": "external_url", "type": "text", "label": "External URL", "required": False}]
+DATA_STRUCTURE_SPEC = [
+    {"name": "external_id", "type": "text", "label": "External id", "required": False},
+    {"name": "external_url", "type": "text", "label": "External URL", "required": False},
+]
 _UDID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 @bp.get("/users/me")
 def get_me():
     """Any valid token may ask who it belongs to."""
-    return jsonify({"authUser": {"id": 1, "name": "Sandbox Maker", "email": "maker@sandbox.invalid",
-                                 "language": "en", "timezone": "Europe/Paris", "locale": "fr"}})
+    return jsonify(
+        {
+            "authUser": {
+                "id": 1,
+                "name": "Sandbox Maker",
+                "email": "maker@sandbox.invalid",
+                "language": "en",
+                "timezone": "Europe/Paris",
+                "locale": "fr",
+            }
+        }
+    )
 
 
 @bp.get("/users/me/current-authorization")
@@ -87,8 +100,17 @@ def get_connection(connection_id):
         connection = live_connections(data).get(connection_id)
     if connection is None:
         raise ApiError(404, f"Connection {connection_id} not found.")
-    return jsonify({"connection": {**connection, "accountLabel": connection["name"],
-                                   "accountType": "oauth", "scoped": True, "editable": False}})
+    return jsonify(
+        {
+            "connection": {
+                **connection,
+                "accountLabel": connection["name"],
+                "accountType": "oauth",
+                "scoped": True,
+                "editable": False,
+            }
+        }
+    )
 
 
 @bp.delete("/connections/<int:connection_id>")
@@ -135,14 +157,25 @@ def list_data_store_records(data_store_id):
     """The store's records as Make's API reference lists them (``GET /data-stores/{id}/data``:
     ``{"records": [{"key", "data"}], "spec", "strict", "count", "pg"}``), in insertion order."""
     offset = int_arg("pg[offset]", default=0, minimum=0)
-    limit = int_arg("pg[limit]", default=core.current().config.default_page_limit, minimum=1,
-                    maximum=core.current().config.max_page_limit)
+    limit = int_arg(
+        "pg[limit]",
+        default=core.current().config.default_page_limit,
+        minimum=1,
+        maximum=core.current().config.max_page_limit,
+    )
     with core.current().state.read() as data:
         if data_store_id not in _data_stores(data):
             raise ApiError(404, f"Data store {data_store_id} not found.")
         records = [{"key": key, "data": dict(record)} for key, record in data["datastore"].items()]
-    return jsonify({"records": records[offset:offset + limit], "spec": DATA_STRUCTURE_SPEC,
-                    "strict": False, "count": len(records), "pg": {"limit": limit, "offset": offset}})
+    return jsonify(
+        {
+            "records": records[offset : offset + limit],
+            "spec": DATA_STRUCTURE_SPEC,
+            "strict": False,
+            "count": len(records),
+            "pg": {"limit": limit, "offset": offset},
+        }
+    )
 
 
 @bp.delete("/data-stores/<int:data_store_id>")
@@ -162,17 +195,33 @@ def delete_data_store(data_store_id):
 def get_data_structure(data_structure_id):
     if data_structure_id != DATA_STRUCTURE_ID:
         raise ApiError(404, f"Data structure {data_structure_id} not found.")
-    return jsonify({"dataStructure": {"id": DATA_STRUCTURE_ID, "name": "cms-published",
-                                      "teamId": _first_team_id(), "spec": DATA_STRUCTURE_SPEC,
-                                      "strict": False}})
+    return jsonify(
+        {
+            "dataStructure": {
+                "id": DATA_STRUCTURE_ID,
+                "name": "cms-published",
+                "teamId": _first_team_id(),
+                "spec": DATA_STRUCTURE_SPEC,
+                "strict": False,
+            }
+        }
+    )
 
 
 def _data_stores(data: dict) -> dict:
     if DATA_STORE_ID in data.get("deleted_data_stores", ()):
         return {}
-    return {DATA_STORE_ID: {"id": DATA_STORE_ID, "name": "cms-published-keys",
-                            "records": len(data["datastore"]), "size": "0", "maxSize": "1048576",
-                            "teamId": _first_team_id(), "datastructureId": DATA_STRUCTURE_ID}}
+    return {
+        DATA_STORE_ID: {
+            "id": DATA_STORE_ID,
+            "name": "cms-published-keys",
+            "records": len(data["datastore"]),
+            "size": "0",
+            "maxSize": "1048576",
+            "teamId": _first_team_id(),
+            "datastructureId": DATA_STRUCTURE_ID,
+        }
+    }
 
 
 def _first_team_id() -> int:
@@ -182,22 +231,33 @@ def _first_team_id() -> int:
 @bp.post("/hooks")
 @requires("hooks:write")
 def create_hook():
-    body = json_body({"name": "str", "teamId": "int", "typeName": "str", "method": "bool",
-                      "headers": "bool", "stringify": "bool"})
+    body = json_body(
+        {"name": "str", "teamId": "int", "typeName": "str", "method": "bool", "headers": "bool", "stringify": "bool"}
+    )
     team_or_404(body["teamId"], status=400)
     if body["typeName"] not in HOOK_TYPES:
-        raise ApiError(400, "Validation failed.",
-                       [f"typeName must be one of {', '.join(HOOK_TYPES)}"])
+        raise ApiError(400, "Validation failed.", [f"typeName must be one of {', '.join(HOOK_TYPES)}"])
     emulator = core.current()
     with emulator.state.change() as data:
         hook_id = emulator.state.allocate_id(data, "hook")
         data["hooks"][str(hook_id)] = {
-            "id": hook_id, "name": body["name"], "teamId": body["teamId"],
+            "id": hook_id,
+            "name": body["name"],
+            "teamId": body["teamId"],
             "udid": "".join(secrets.choice(_UDID_ALPHABET) for _ in range(32)),
-            "type": "web", "typeName": body["typeName"], "enabled": True, "gone": False,
-            "editable": True, "queueLimit": emulator.config.hook_queue_limit, "scenarioId": None,
-            "data": {"headers": body["headers"], "method": body["method"],
-                     "stringify": body["stringify"], "teamId": body["teamId"]},
+            "type": "web",
+            "typeName": body["typeName"],
+            "enabled": True,
+            "gone": False,
+            "editable": True,
+            "queueLimit": emulator.config.hook_queue_limit,
+            "scenarioId": None,
+            "data": {
+                "headers": body["headers"],
+                "method": body["method"],
+                "stringify": body["stringify"],
+                "teamId": body["teamId"],
+            },
             "queue": [],
         }
         return jsonify({"hook": hook_view(data["hooks"][str(hook_id)])})
@@ -209,10 +269,13 @@ def list_hooks():
     team_id = team_or_404(int_arg("teamId", required=True))["id"]
     type_name, assigned = request.args.get("typeName"), bool_arg("assigned")
     with core.current().state.read() as data:
-        hooks = [hook_view(hook) for hook in data["hooks"].values()
-                 if hook["teamId"] == team_id
-                 and (type_name is None or hook["typeName"] == type_name)
-                 and (assigned is None or (hook["scenarioId"] is not None) == assigned)]
+        hooks = [
+            hook_view(hook)
+            for hook in data["hooks"].values()
+            if hook["teamId"] == team_id
+            and (type_name is None or hook["typeName"] == type_name)
+            and (assigned is None or (hook["scenarioId"] is not None) == assigned)
+        ]
     return paginate(hooks, "hooks")
 
 
@@ -242,9 +305,11 @@ def delete_hook(hook_id):
     with core.current().state.change() as data:
         hook = hook_or_404(data, hook_id)
         if hook["scenarioId"] is not None and not confirmed:
-            raise ApiError(400, "The hook is used in a scenario.",
-                           [f"hook {hook_id} is used by scenario {hook['scenarioId']}; "
-                            "delete with confirmed=true"])
+            raise ApiError(
+                400,
+                "The hook is used in a scenario.",
+                [f"hook {hook_id} is used by scenario {hook['scenarioId']}; delete with confirmed=true"],
+            )
         scenario = data["scenarios"].get(str(hook["scenarioId"]))
         if scenario:  # its trigger is gone, so it can no longer run
             scenario.update(hookId=None, isActive=False, islinked=False)

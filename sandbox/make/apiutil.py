@@ -1,5 +1,6 @@
 """What every ``/api/v2`` route shares: the error shape, authentication, scopes, the 429 and
 fault knobs, pagination, and strict parsing of bodies and query strings."""
+
 from __future__ import annotations
 
 import functools
@@ -10,13 +11,21 @@ from flask import g, jsonify, request
 from . import core
 
 RATE_LIMIT_MESSAGE = "Requests limit for organization exceeded, please try again later."
-_TOKEN_HEADER = re.compile(
-    r"Token ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
-_STATUS_MESSAGES = {400: "Invalid input", 401: "Invalid access token", 403: "Permission denied",
-                    404: "Not found", 405: "Method not allowed", 413: "Payload too large",
-                    415: "Unsupported media type", 429: RATE_LIMIT_MESSAGE,
-                    500: "Internal server error", 502: "Bad gateway",
-                    503: "Service unavailable", 504: "Gateway timeout"}
+_TOKEN_HEADER = re.compile(r"Token ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
+_STATUS_MESSAGES = {
+    400: "Invalid input",
+    401: "Invalid access token",
+    403: "Permission denied",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    429: RATE_LIMIT_MESSAGE,
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
 
 
 class ApiError(Exception):
@@ -29,8 +38,12 @@ class ApiError(Exception):
 
 
 def error_response(status: int, detail: str, suberrors=(), headers=None):
-    body = {"detail": detail, "message": _STATUS_MESSAGES.get(status, "Error"),
-            "code": f"SC{status}", "suberrors": [{"message": text} for text in suberrors]}
+    body = {
+        "detail": detail,
+        "message": _STATUS_MESSAGES.get(status, "Error"),
+        "code": f"SC{status}",
+        "suberrors": [{"message": text} for text in suberrors],
+    }
     return jsonify(body), status, headers or {}
 
 
@@ -58,13 +71,16 @@ def before_api_request():
 
 def requires(scope: str):
     """Answer 403 unless the token was created with ``scope``."""
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if scope not in g.scopes:
                 raise ApiError(403, "Access denied.", [f"The token lacks the scope {scope}."])
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
@@ -72,8 +88,7 @@ def paginate(items: list[dict], key: str, sortable=("id", "name")):
     """The ``{key: [...], "pg": {...}}`` answer, honouring ``pg[offset|limit|sortBy|sortDir]``."""
     config = core.current().config
     offset = int_arg("pg[offset]", default=0, minimum=0)
-    limit = int_arg("pg[limit]", default=config.default_page_limit, minimum=1,
-                    maximum=config.max_page_limit)
+    limit = int_arg("pg[limit]", default=config.default_page_limit, minimum=1, maximum=config.max_page_limit)
     sort_by = request.args.get("pg[sortBy]", "id")
     sort_dir = request.args.get("pg[sortDir]", "asc")
     problems = []
@@ -83,11 +98,9 @@ def paginate(items: list[dict], key: str, sortable=("id", "name")):
         problems.append("pg[sortDir] must be asc or desc")
     if problems:
         raise ApiError(400, "Invalid pagination parameters.", problems)
-    ordered = sorted(items, key=lambda item: (item.get(sort_by) is None, item.get(sort_by)),
-                     reverse=sort_dir == "desc")
-    pg = {"sortBy": sort_by, "sortDir": sort_dir, "limit": limit, "offset": offset,
-          "returnTotalCount": False}
-    return jsonify({key: ordered[offset:offset + limit], "pg": pg})
+    ordered = sorted(items, key=lambda item: (item.get(sort_by) is None, item.get(sort_by)), reverse=sort_dir == "desc")
+    pg = {"sortBy": sort_by, "sortDir": sort_dir, "limit": limit, "offset": offset, "returnTotalCount": False}
+    return jsonify({key: ordered[offset : offset + limit], "pg": pg})
 
 
 def int_arg(name: str, *, default=None, required=False, minimum=None, maximum=None):
@@ -101,8 +114,7 @@ def int_arg(name: str, *, default=None, required=False, minimum=None, maximum=No
         raise ApiError(400, f"Invalid query parameter {name}.", [f"{name} must be an integer"])
     value = int(raw)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ApiError(400, f"Invalid query parameter {name}.",
-                       [f"{name} must be between {minimum} and {maximum}"])
+        raise ApiError(400, f"Invalid query parameter {name}.", [f"{name} must be between {minimum} and {maximum}"])
     return value
 
 
@@ -123,8 +135,14 @@ _KINDS = {
     "object": lambda v: isinstance(v, dict),
     "int?": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
 }
-_KIND_NAMES = {"int": "an integer", "bool": "a boolean", "str": "a non-empty string",
-               "json-string": "a JSON string", "object": "an object", "int?": "an integer or null"}
+_KIND_NAMES = {
+    "int": "an integer",
+    "bool": "a boolean",
+    "str": "a non-empty string",
+    "json-string": "a JSON string",
+    "object": "an object",
+    "int?": "an integer or null",
+}
 
 
 def json_body(required: dict[str, str], optional: dict[str, str] | None = None) -> dict:

@@ -3,6 +3,7 @@
 These helpers know the blueprint's shape (docs/external-apis.md §1.4) and nothing of HTTP: they
 return lists of problems, which the API turns into 400 ``suberrors``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -10,8 +11,7 @@ import json
 
 TRIGGER_MODULE = "gateway:CustomWebHook"
 ROUTER_MODULE = "builtin:BasicRouter"
-SCHEDULING_TYPES = ("immediately", "indefinitely", "once", "daily", "weekly", "monthly",
-                    "yearly", "on-demand")
+SCHEDULING_TYPES = ("immediately", "indefinitely", "once", "daily", "weekly", "monthly", "yearly", "on-demand")
 
 
 def parse_json_string(value, field: str) -> tuple[object, list[str]]:
@@ -21,8 +21,7 @@ def parse_json_string(value, field: str) -> tuple[object, list[str]]:
     try:
         return json.loads(value), []
     except json.JSONDecodeError as exc:
-        return None, [f"{field} is not valid JSON: {exc.msg} (line {exc.lineno}, "
-                      f"column {exc.colno})"]
+        return None, [f"{field} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]
 
 
 def blueprint_problems(blueprint) -> list[str]:
@@ -51,16 +50,22 @@ def blueprint_problems(blueprint) -> list[str]:
             problems.append(f"module {module_id}: module must be \"app:Module\"")
         for key in ("parameters", "mapper"):
             # Exported routers carry "mapper": null; anything else must be an object.
-            if key in module and not isinstance(module[key], dict) and not (
-                    key == "mapper" and module[key] is None and name == ROUTER_MODULE):
+            if (
+                key in module
+                and not isinstance(module[key], dict)
+                and not (key == "mapper" and module[key] is None and name == ROUTER_MODULE)
+            ):
                 problems.append(f"module {module_id}: {key} must be an object")
         if "filter" in module and not _is_filter(module["filter"]):
             problems.append(f"module {module_id}: filter must be {{\"name\", \"conditions\": [[...]]}}")
     first = flow[0]
     if isinstance(first, dict) and isinstance(first.get("parameters"), dict):
         hook = first["parameters"].get("hook")
-        if first.get("module") == TRIGGER_MODULE and hook is not None and (
-                not isinstance(hook, int) or isinstance(hook, bool)):
+        if (
+            first.get("module") == TRIGGER_MODULE
+            and hook is not None
+            and (not isinstance(hook, int) or isinstance(hook, bool))
+        ):
             problems.append("flow[0].parameters.hook must be an integer hook id")
     return problems
 
@@ -72,8 +77,7 @@ def scheduling_problems(scheduling) -> list[str]:
     if kind not in SCHEDULING_TYPES:
         return [f"scheduling.type must be one of {', '.join(SCHEDULING_TYPES)}"]
     interval = scheduling.get("interval")
-    if kind == "indefinitely" and (not isinstance(interval, int) or isinstance(interval, bool)
-                                   or interval <= 0):
+    if kind == "indefinitely" and (not isinstance(interval, int) or isinstance(interval, bool) or interval <= 0):
         return ["scheduling.interval must be a positive integer for type indefinitely"]
     return []
 
@@ -81,8 +85,8 @@ def scheduling_problems(scheduling) -> list[str]:
 def _is_filter(value) -> bool:
     conditions = value.get("conditions") if isinstance(value, dict) else None
     return isinstance(conditions, list) and all(
-        isinstance(group, list) and all(isinstance(c, dict) and "o" in c for c in group)
-        for group in conditions)
+        isinstance(group, list) and all(isinstance(c, dict) and "o" in c for c in group) for group in conditions
+    )
 
 
 def walk_modules(flow: list):
@@ -109,8 +113,11 @@ def trigger_hook_id(blueprint: dict) -> int | None:
 
 def connection_ids(blueprint: dict) -> list:
     """The ``__IMTCONN__`` value of every platform module, in flow order."""
-    return [module["parameters"]["__IMTCONN__"] for module in walk_modules(blueprint["flow"])
-            if "__IMTCONN__" in (module.get("parameters") or {})]
+    return [
+        module["parameters"]["__IMTCONN__"]
+        for module in walk_modules(blueprint["flow"])
+        if "__IMTCONN__" in (module.get("parameters") or {})
+    ]
 
 
 def used_packages(blueprint: dict) -> list[str]:
@@ -118,8 +125,13 @@ def used_packages(blueprint: dict) -> list[str]:
 
 
 # Clone maps: which parameter of a module each map of the clone request rewrites.
-CLONE_MAPS = {"account": "__IMTCONN__", "key": "__IMTKEY__", "datastore": "datastore",
-              "udt": "udt", "device": "__IMTDEV__"}
+CLONE_MAPS = {
+    "account": "__IMTCONN__",
+    "key": "__IMTKEY__",
+    "datastore": "datastore",
+    "udt": "udt",
+    "device": "__IMTDEV__",
+}
 
 
 def remap(blueprint: dict, hook_map: dict[int, int], maps: dict[str, dict[int, int]]) -> dict:

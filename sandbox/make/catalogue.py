@@ -47,6 +47,7 @@ index did not name the repository):
   at 27d3ed453564498e29ce4fa5c1f6602c484794ff and ``error-handling.md`` (filter operators,
   directives, Feeder/Aggregator).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,9 +57,9 @@ from dataclasses import dataclass, field
 class Field:
     name: str
     required: bool = False
-    type: str = "text"       # text, url, number, boolean, select, array, collection, buffer, any
+    type: str = "text"  # text, url, number, boolean, select, array, collection, buffer, any
     enum: tuple = ()
-    when: tuple | None = None   # required only when mapper[when[0]] == when[1]
+    when: tuple | None = None  # required only when mapper[when[0]] == when[1]
 
 
 @dataclass(frozen=True)
@@ -67,129 +68,292 @@ class Module:
     versions: tuple[int, ...]
     kind: str
     source: str
-    evidence: str = "export"   # export (metadata.expect seen) | partial | none
+    evidence: str = "export"  # export (metadata.expect seen) | partial | none
     connection: tuple[str, ...] = ()
     parameters: tuple[Field, ...] = ()
     mapper: tuple[Field, ...] = ()
     outputs: tuple[str, ...] | None = None
-    bindings: tuple[str, ...] = field(default=())   # parameters an importer attaches
+    bindings: tuple[str, ...] = field(default=())  # parameters an importer attaches
 
 
 _AUTH = Field("authenticationType", True, "select", ("noAuth", "apiKey", "basicAuth", "oAuth"))
 _DIRECTIVE = dict(kind="directive", source="[PATTERNS] [SKILLS] error-handling.md", outputs=())
 
-MODULES: dict[str, Module] = {module.id: module for module in (
-    Module("gateway:CustomWebHook", (1,), "trigger", "[EXP-TV] [PATTERNS] webhook-to-http",
-           parameters=(Field("maxResults", type="number"),), bindings=("hook",)),
-    Module("datastore:GetRecord", (1,), "datastore_get", "[EXP-TV]", bindings=("datastore",),
-           mapper=(Field("key", True), Field("returnWrapped", True, "boolean"))),
-    Module("datastore:AddRecord", (1,), "datastore_add", "[EXP-DS] [PATTERNS] datastore-dedupe",
-           bindings=("datastore",), mapper=(Field("key"), Field("overwrite", True, "boolean"),
-                                              Field("data", type="collection"))),
-    Module("datastore:ExistRecord", (1,), "datastore_exist", "[PATTERNS] datastore-dedupe",
-           evidence="partial", bindings=("datastore",), mapper=(Field("key", True),),
-           outputs=("exist",)),
-    Module("builtin:BasicRouter", (1,), "router", "[PATTERNS] [LOLIBA]", outputs=()),
-    Module("builtin:BasicFeeder", (1,), "feeder", "[HALIMA] [SKILLS]", evidence="partial",
-           mapper=(Field("array", True, "array"),)),
-    Module("builtin:BasicAggregator", (1,), "aggregator", "[HALIMA] [EXP-TV] [SKILLS]",
-           evidence="partial", parameters=(Field("feeder", True, "number"),),
-           outputs=("array", "__IMTAGGLENGTH__")),
-    Module("builtin:Break", (1,), mapper=(Field("retry", type="boolean"),
-                                          Field("count", type="number"),
-                                          Field("interval", type="number")), **_DIRECTIVE),
-    Module("builtin:Ignore", (1,), **_DIRECTIVE),
-    Module("builtin:Resume", (1,), **_DIRECTIVE),
-    Module("builtin:Commit", (1,), **_DIRECTIVE),
-    Module("builtin:Rollback", (1,), **_DIRECTIVE),
-    Module("util:SetVariables", (1,), "variables", "[EXP-TV]",
-           mapper=(Field("variables", type="array"),
-                   Field("scope", True, "select", ("roundtrip", "execution")))),
-    Module("util:SetVariable2", (1,), "variable", "[PATTERNS] webhook-router-error-handler",
-           evidence="partial", mapper=(Field("name", True), Field("value", type="any"),
-                                       Field("scope", True, "select", ("roundtrip", "execution")))),
-    Module("http:MakeRequest", (4,), "http", "[EXP-HTTP] [EXP-TV] [PATTERNS]",
-           parameters=(_AUTH, Field("tlsType", type="select", enum=("", "mTls", "tls"))),
-           mapper=(Field("url", True, "url"),
-                   Field("method", True, "select",
-                         ("get", "head", "post", "put", "patch", "delete", "options")),
-                   Field("headers", type="array"), Field("queryParameters", type="array"),
-                   Field("contentType", type="select", enum=("json", "multipart", "urlEncoded",
-                                                             "custom")),
-                   Field("parseResponse", True, "boolean"), Field("stopOnHttpError", True, "boolean"),
-                   Field("allowRedirects", True, "boolean"), Field("shareCookies", True, "boolean"),
-                   Field("requestCompressedContent", True, "boolean"),
-                   Field("timeout", type="number"),
-                   Field("inputMethod", True, "select", ("dataStructure", "jsonString"),
-                         when=("contentType", "json")),
-                   Field("jsonStringBodyContent", True, when=("inputMethod", "jsonString")),
-                   Field("multipartBodyContent", True, "array", when=("contentType", "multipart"))),
-           outputs=("data", "statusCode", "headers")),
-    Module("http:DownloadFile", (4,), "download", "[DL]", evidence="partial",
-           parameters=(_AUTH,),
-           mapper=(Field("url", True, "url"), Field("stopOnHttpError", True, "boolean"),
-                   Field("shareCookies", type="boolean"), Field("headers", type="array")),
-           outputs=("data", "fileName", "statusCode", "headers")),
-    Module("json:TransformToJSON", (1,), "to_json", "[JSON]", evidence="partial",
-           parameters=(Field("space", type="select", enum=("", "tab", "2", "4")),),
-           mapper=(Field("object", type="any"),), outputs=("json",)),
-    Module("facebook-pages:CreatePost", (6,), "publish", "[FB-LIVE] [FDF] make_fdf.py",
-           evidence="partial", connection=("facebook",),
-           mapper=(Field("page_id", True, "select"), Field("message"), Field("link", type="url")),
-           outputs=("id",)),
-    Module("facebook-pages:CreatePostWithPhotos", (6,), "publish", "[HALIMA] [FB-LIVE]",
-           evidence="partial", connection=("facebook",),
-           mapper=(Field("page_id", True, "select"), Field("photos", True, "array"),
-                   Field("message"), Field("date", type="date")),
-           outputs=("id",)),
-    Module("instagram-business:CreatePostPhoto", (1,), "publish", "[FB-LIVE]", evidence="partial",
-           connection=("facebook",),
-           mapper=(Field("accountId", True, "select"), Field("image_url", True, "url"),
-                   Field("caption"), Field("location_id"), Field("user_tags", type="array")),
-           outputs=("id",)),
-    Module("instagram-business:CreateAReelPost", (1,), "publish", "[FDF] make-audit/latest.json",
-           connection=("facebook",),
-           mapper=(Field("accountId", True, "select"), Field("video_url", True, "url"),
-                   Field("caption"), Field("thumb_offset", type="number"), Field("location_id"),
-                   Field("share_to_feed", True, "boolean")),
-           outputs=("id",)),
-    Module("linkedin:CreateCompanyImagePost", (2,), "publish", "[LOLIBA] daily",
-           connection=("linkedin2", "linkedin-openid"),
-           mapper=(Field("organization", True, "select"),
-                   Field("method", True, "select", ("upload", "link")),
-                   Field("title"), Field("altText"), Field("content", True),
-                   Field("visibility", True, "select", ("PUBLIC", "CONNECTIONS", "LOGGED_IN")),
-                   Field("feedDistribution", True, "select", ("MAIN_FEED", "NONE")),
-                   Field("isReshareDisabledByAuthor", True, "boolean"),
-                   Field("url", True, when=("method", "link"))),
-           outputs=("id",)),
-    Module("linkedin:CreateTextShare", (2,), "publish", "[LOLIBA] daily and weekly",
-           connection=("linkedin2", "linkedin-openid"),
-           mapper=(Field("organization", True, "select"), Field("content", True),
-                   Field("mentions", type="array"), Field("type", type="select", enum=("ARTICLE",)),
-                   Field("visibility", True, "select", ("PUBLIC", "LOGGED_IN")),
-                   Field("feedDistribution", True, "select", ("MAIN_FEED", "NONE")),
-                   Field("isReshareDisabledByAuthor", True, "boolean"),
-                   Field("media", True, "collection", when=("type", "ARTICLE"))),
-           outputs=("id",)),
-    Module("youtube:uploadVideo", (4,), "publish", "[YT]", evidence="partial",
-           connection=("youtube",),
-           mapper=(Field("title", True), Field("file", True, "collection"), Field("description"),
-                   Field("categoryId"), Field("privacyStatus", type="select",
-                                                   enum=("public", "unlisted", "private")),
-                   Field("madeForKids", type="boolean"), Field("containsAlteredMedia", type="boolean")),
-           outputs=("id",)),
-)}
+MODULES: dict[str, Module] = {
+    module.id: module
+    for module in (
+        Module(
+            "gateway:CustomWebHook",
+            (1,),
+            "trigger",
+            "[EXP-TV] [PATTERNS] webhook-to-http",
+            parameters=(Field("maxResults", type="number"),),
+            bindings=("hook",),
+        ),
+        Module(
+            "datastore:GetRecord",
+            (1,),
+            "datastore_get",
+            "[EXP-TV]",
+            bindings=("datastore",),
+            mapper=(Field("key", True), Field("returnWrapped", True, "boolean")),
+        ),
+        Module(
+            "datastore:AddRecord",
+            (1,),
+            "datastore_add",
+            "[EXP-DS] [PATTERNS] datastore-dedupe",
+            bindings=("datastore",),
+            mapper=(Field("key"), Field("overwrite", True, "boolean"), Field("data", type="collection")),
+        ),
+        Module(
+            "datastore:ExistRecord",
+            (1,),
+            "datastore_exist",
+            "[PATTERNS] datastore-dedupe",
+            evidence="partial",
+            bindings=("datastore",),
+            mapper=(Field("key", True),),
+            outputs=("exist",),
+        ),
+        Module("builtin:BasicRouter", (1,), "router", "[PATTERNS] [LOLIBA]", outputs=()),
+        Module(
+            "builtin:BasicFeeder",
+            (1,),
+            "feeder",
+            "[HALIMA] [SKILLS]",
+            evidence="partial",
+            mapper=(Field("array", True, "array"),),
+        ),
+        Module(
+            "builtin:BasicAggregator",
+            (1,),
+            "aggregator",
+            "[HALIMA] [EXP-TV] [SKILLS]",
+            evidence="partial",
+            parameters=(Field("feeder", True, "number"),),
+            outputs=("array", "__IMTAGGLENGTH__"),
+        ),
+        Module(
+            "builtin:Break",
+            (1,),
+            mapper=(Field("retry", type="boolean"), Field("count", type="number"), Field("interval", type="number")),
+            **_DIRECTIVE,
+        ),
+        Module("builtin:Ignore", (1,), **_DIRECTIVE),
+        Module("builtin:Resume", (1,), **_DIRECTIVE),
+        Module("builtin:Commit", (1,), **_DIRECTIVE),
+        Module("builtin:Rollback", (1,), **_DIRECTIVE),
+        Module(
+            "util:SetVariables",
+            (1,),
+            "variables",
+            "[EXP-TV]",
+            mapper=(Field("variables", type="array"), Field("scope", True, "select", ("roundtrip", "execution"))),
+        ),
+        Module(
+            "util:SetVariable2",
+            (1,),
+            "variable",
+            "[PATTERNS] webhook-router-error-handler",
+            evidence="partial",
+            mapper=(
+                Field("name", True),
+                Field("value", type="any"),
+                Field("scope", True, "select", ("roundtrip", "execution")),
+            ),
+        ),
+        Module(
+            "http:MakeRequest",
+            (4,),
+            "http",
+            "[EXP-HTTP] [EXP-TV] [PATTERNS]",
+            parameters=(_AUTH, Field("tlsType", type="select", enum=("", "mTls", "tls"))),
+            mapper=(
+                Field("url", True, "url"),
+                Field("method", True, "select", ("get", "head", "post", "put", "patch", "delete", "options")),
+                Field("headers", type="array"),
+                Field("queryParameters", type="array"),
+                Field("contentType", type="select", enum=("json", "multipart", "urlEncoded", "custom")),
+                Field("parseResponse", True, "boolean"),
+                Field("stopOnHttpError", True, "boolean"),
+                Field("allowRedirects", True, "boolean"),
+                Field("shareCookies", True, "boolean"),
+                Field("requestCompressedContent", True, "boolean"),
+                Field("timeout", type="number"),
+                Field("inputMethod", True, "select", ("dataStructure", "jsonString"), when=("contentType", "json")),
+                Field("jsonStringBodyContent", True, when=("inputMethod", "jsonString")),
+                Field("multipartBodyContent", True, "array", when=("contentType", "multipart")),
+            ),
+            outputs=("data", "statusCode", "headers"),
+        ),
+        Module(
+            "http:DownloadFile",
+            (4,),
+            "download",
+            "[DL]",
+            evidence="partial",
+            parameters=(_AUTH,),
+            mapper=(
+                Field("url", True, "url"),
+                Field("stopOnHttpError", True, "boolean"),
+                Field("shareCookies", type="boolean"),
+                Field("headers", type="array"),
+            ),
+            outputs=("data", "fileName", "statusCode", "headers"),
+        ),
+        Module(
+            "json:TransformToJSON",
+            (1,),
+            "to_json",
+            "[JSON]",
+            evidence="partial",
+            parameters=(Field("space", type="select", enum=("", "tab", "2", "4")),),
+            mapper=(Field("object", type="any"),),
+            outputs=("json",),
+        ),
+        Module(
+            "facebook-pages:CreatePost",
+            (6,),
+            "publish",
+            "[FB-LIVE] [FDF] make_fdf.py",
+            evidence="partial",
+            connection=("facebook",),
+            mapper=(Field("page_id", True, "select"), Field("message"), Field("link", type="url")),
+            outputs=("id",),
+        ),
+        Module(
+            "facebook-pages:CreatePostWithPhotos",
+            (6,),
+            "publish",
+            "[HALIMA] [FB-LIVE]",
+            evidence="partial",
+            connection=("facebook",),
+            mapper=(
+                Field("page_id", True, "select"),
+                Field("photos", True, "array"),
+                Field("message"),
+                Field("date", type="date"),
+            ),
+            outputs=("id",),
+        ),
+        Module(
+            "instagram-business:CreatePostPhoto",
+            (1,),
+            "publish",
+            "[FB-LIVE]",
+            evidence="partial",
+            connection=("facebook",),
+            mapper=(
+                Field("accountId", True, "select"),
+                Field("image_url", True, "url"),
+                Field("caption"),
+                Field("location_id"),
+                Field("user_tags", type="array"),
+            ),
+            outputs=("id",),
+        ),
+        Module(
+            "instagram-business:CreateAReelPost",
+            (1,),
+            "publish",
+            "[FDF] make-audit/latest.json",
+            connection=("facebook",),
+            mapper=(
+                Field("accountId", True, "select"),
+                Field("video_url", True, "url"),
+                Field("caption"),
+                Field("thumb_offset", type="number"),
+                Field("location_id"),
+                Field("share_to_feed", True, "boolean"),
+            ),
+            outputs=("id",),
+        ),
+        Module(
+            "linkedin:CreateCompanyImagePost",
+            (2,),
+            "publish",
+            "[LOLIBA] daily",
+            connection=("linkedin2", "linkedin-openid"),
+            mapper=(
+                Field("organization", True, "select"),
+                Field("method", True, "select", ("upload", "link")),
+                Field("title"),
+                Field("altText"),
+                Field("content", True),
+                Field("visibility", True, "select", ("PUBLIC", "CONNECTIONS", "LOGGED_IN")),
+                Field("feedDistribution", True, "select", ("MAIN_FEED", "NONE")),
+                Field("isReshareDisabledByAuthor", True, "boolean"),
+                Field("url", True, when=("method", "link")),
+            ),
+            outputs=("id",),
+        ),
+        Module(
+            "linkedin:CreateTextShare",
+            (2,),
+            "publish",
+            "[LOLIBA] daily and weekly",
+            connection=("linkedin2", "linkedin-openid"),
+            mapper=(
+                Field("organization", True, "select"),
+                Field("content", True),
+                Field("mentions", type="array"),
+                Field("type", type="select", enum=("ARTICLE",)),
+                Field("visibility", True, "select", ("PUBLIC", "LOGGED_IN")),
+                Field("feedDistribution", True, "select", ("MAIN_FEED", "NONE")),
+                Field("isReshareDisabledByAuthor", True, "boolean"),
+                Field("media", True, "collection", when=("type", "ARTICLE")),
+            ),
+            outputs=("id",),
+        ),
+        Module(
+            "youtube:uploadVideo",
+            (4,),
+            "publish",
+            "[YT]",
+            evidence="partial",
+            connection=("youtube",),
+            mapper=(
+                Field("title", True),
+                Field("file", True, "collection"),
+                Field("description"),
+                Field("categoryId"),
+                Field("privacyStatus", type="select", enum=("public", "unlisted", "private")),
+                Field("madeForKids", type="boolean"),
+                Field("containsAlteredMedia", type="boolean"),
+            ),
+            outputs=("id",),
+        ),
+    )
+}
 
 # Fields of a collection the runner checks once rendered (the export shows them required).
-NESTED_REQUIRED = {("linkedin:CreateTextShare", "media"): ("originalUrl", "title"),
-                   ("youtube:uploadVideo", "file"): ("filename", "data")}
+NESTED_REQUIRED = {
+    ("linkedin:CreateTextShare", "media"): ("originalUrl", "title"),
+    ("youtube:uploadVideo", "file"): ("filename", "data"),
+}
 
 # Filter operators seen in exports and in Make's own guidance ([SKILLS], [HALIMA], [PATTERNS]).
-FILTER_OPERATORS = frozenset({
-    "exist", "notexist", "text:equal", "text:equal:ci", "text:notequal", "text:contain",
-    "text:notcontain", "text:startswith", "text:endswith", "number:equal", "number:notequal",
-    "number:greater", "number:less", "boolean:equal", "date:before", "date:after"})
+FILTER_OPERATORS = frozenset(
+    {
+        "exist",
+        "notexist",
+        "text:equal",
+        "text:equal:ci",
+        "text:notequal",
+        "text:contain",
+        "text:notcontain",
+        "text:startswith",
+        "text:endswith",
+        "number:equal",
+        "number:notequal",
+        "number:greater",
+        "number:less",
+        "boolean:equal",
+        "date:before",
+        "date:after",
+    }
+)
 
 # On an error route only ``{{N.error.message}}`` is evidenced ([PATTERNS] error-handler-fallback).
 ERROR_OUTPUTS = ("message",)

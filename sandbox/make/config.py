@@ -4,6 +4,7 @@ Seed data (organisations, teams, connections, tokens) is fixed for the life of t
 never persisted, so a changed config is not fought by an old state file. The knobs are the part a
 test or benchmark may change while the emulator runs (``POST /_emulator/knobs``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +12,19 @@ import uuid
 from dataclasses import dataclass, field
 
 # "datastores:read" as in the SDK's current-authorization mock; the two writes by analogy.
-ALL_SCOPES = ("teams:read", "organizations:read", "connections:read", "connections:write",
-              "datastores:read", "datastores:write", "hooks:read", "hooks:write",
-              "scenarios:read", "scenarios:write", "scenarios:run")
+ALL_SCOPES = (
+    "teams:read",
+    "organizations:read",
+    "connections:read",
+    "connections:write",
+    "datastores:read",
+    "datastores:write",
+    "hooks:read",
+    "hooks:write",
+    "scenarios:read",
+    "scenarios:write",
+    "scenarios:run",
+)
 
 OUTCOMES = ("published", "failed")
 
@@ -31,11 +42,15 @@ def _default_connections() -> list[dict]:
     connection's type as exports name it (docs/make-modules.md): Facebook Pages and Instagram
     for Business share ``facebook``, LinkedIn is ``linkedin2``; ``youtube`` is unverified and X
     and TikTok have no module the repository uses (templates bring their own)."""
-    accounts = [(77, "IG prod", "facebook"), (78, "FB page", "facebook"),
-                (79, "LinkedIn page", "linkedin2"), (80, "YouTube channel", "youtube"),
-                (81, "X account", "twitter"), (82, "TikTok account", "tiktok")]
-    return [{"id": cid, "name": name, "accountName": account, "teamId": 215}
-            for cid, name, account in accounts]
+    accounts = [
+        (77, "IG prod", "facebook"),
+        (78, "FB page", "facebook"),
+        (79, "LinkedIn page", "linkedin2"),
+        (80, "YouTube channel", "youtube"),
+        (81, "X account", "twitter"),
+        (82, "TikTok account", "tiktok"),
+    ]
+    return [{"id": cid, "name": name, "accountName": account, "teamId": 215} for cid, name, account in accounts]
 
 
 @dataclass(frozen=True)
@@ -46,29 +61,34 @@ class Knobs:
     ``interval`` lasts: 60 is faithful, tests use 0.01.
     """
 
-    callback_delay: float = 0.0          # seconds before a queued item is processed
-    outcome: str = "published"           # what the network does with a new post
-    failure_rate: float = 0.0            # chance (0..1, seeded) that a new post fails anyway
-    failure_message: str = ""            # the refused post's error message ("": a default one)
-    drop_callbacks: bool = False         # http:MakeRequest modules send nothing (lost callback)
+    callback_delay: float = 0.0  # seconds before a queued item is processed
+    outcome: str = "published"  # what the network does with a new post
+    failure_rate: float = 0.0  # chance (0..1, seeded) that a new post fails anyway
+    failure_message: str = ""  # the refused post's error message ("": a default one)
+    drop_callbacks: bool = False  # http:MakeRequest modules send nothing (lost callback)
     break_interval_scale: float = 60.0
-    rate_limit_per_minute: int | None = None   # API requests per minute, None = unlimited
-    force_429: bool = False              # every API call answers 429
-    retry_after: int | None = None       # seconds sent as Retry-After with a 429
-    api_fail_status: int | None = None   # the next api_fail_count API calls answer this status
+    rate_limit_per_minute: int | None = None  # API requests per minute, None = unlimited
+    force_429: bool = False  # every API call answers 429
+    retry_after: int | None = None  # seconds sent as Retry-After with a 429
+    api_fail_status: int | None = None  # the next api_fail_count API calls answer this status
     api_fail_count: int = 0
     hook_fail_status: int | None = None  # the next hook_fail_count webhook POSTs answer this
     hook_fail_count: int = 0
-    validate_endpoint: bool = True       # POST /api/v2/blueprints/validate offered (else 403)
-    validate_rate_limit_per_minute: int | None = None   # beyond it the endpoint answers 429
-    clock_offset_s: float = 0.0          # a run's clock starts this far from real time (late runs)
+    validate_endpoint: bool = True  # POST /api/v2/blueprints/validate offered (else 403)
+    validate_rate_limit_per_minute: int | None = None  # beyond it the endpoint answers 429
+    clock_offset_s: float = 0.0  # a run's clock starts this far from real time (late runs)
 
     def updated(self, changes: dict) -> "Knobs":
         """A copy with ``changes`` applied, or ``ValueError`` naming each bad field."""
         fields = {f.name: f for f in dataclasses.fields(self)}
         errors = [f"unknown knob {name!r}" for name in changes if name not in fields]
-        errors += [f"{name}: {problem}" for name, value in changes.items() if name in fields
-                   for problem in [_knob_problem(name, value)] if problem]
+        errors += [
+            f"{name}: {problem}"
+            for name, value in changes.items()
+            if name in fields
+            for problem in [_knob_problem(name, value)]
+            if problem
+        ]
         if errors:
             raise ValueError(errors)
         return dataclasses.replace(self, **changes)

@@ -1,4 +1,5 @@
 """The emulator object the routes share: config, state, knobs, limiters, RNG and the runner."""
+
 from __future__ import annotations
 
 import random
@@ -29,7 +30,7 @@ class Emulator:
         self.organizations = {org["id"]: org for org in config.organizations}
         self.teams = {team["id"]: team for team in config.teams}
         self.connections = {conn["id"]: conn for conn in config.connections}
-        self._lock = threading.Lock()   # knobs, RNG and rate windows
+        self._lock = threading.Lock()  # knobs, RNG and rate windows
         self._knobs = config.knobs
         self._rng = random.Random(config.seed)
         self._api_calls: deque[float] = deque()
@@ -43,6 +44,7 @@ class Emulator:
         """Scenarios kept from an earlier run whose blueprint the catalogue now refuses are
         invalid and stopped, as a scenario created from it today would be."""
         from .validation import validate
+
         with self.state.change() as data:
             for scenario in data["scenarios"].values():
                 if not scenario["isinvalid"] and validate(scenario["blueprint"]):
@@ -95,7 +97,7 @@ class Emulator:
 
     def random_digits(self, length: int) -> str:
         with self._lock:
-            return str(self._rng.randrange(10 ** (length - 1), 10 ** length))
+            return str(self._rng.randrange(10 ** (length - 1), 10**length))
 
     # -- helpers -----------------------------------------------------------------------------
     def live_connections(self, data: dict) -> dict:

@@ -26,6 +26,7 @@ Each run has its own clock: it starts at real time plus the knob ``clock_offset_
 on by the simulated length of each Break pause (a pause lasts ``interval`` x
 ``break_interval_scale`` real seconds), so a test can retry a callback "hours later".
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,7 @@ class _RunEnd(Exception):
 
 
 def _unsupported(message: str) -> _RunEnd:
-    return _RunEnd("unsupported", {"type": "EmulatorLimitation", "code": "UNSUPPORTED",
-                                   "message": message})
+    return _RunEnd("unsupported", {"type": "EmulatorLimitation", "code": "UNSUPPORTED", "message": message})
 
 
 class FlowRun:
@@ -58,12 +58,11 @@ class FlowRun:
         self._scenario_id, self._team_id, self._execution_id = scenario_id, team_id, execution_id
         self._payload = payload
         self._bundles: dict[int, object] = {}
-        self._attempts: dict[str | None, int] = {}   # requests sent per webhook id
+        self._attempts: dict[str | None, int] = {}  # requests sent per webhook id
         self._dlq = False
         self._started = time.monotonic()
-        self._origin = datetime.now(timezone.utc) + timedelta(
-            seconds=emulator.knobs.clock_offset_s)
-        self._skipped = 0.0           # simulated seconds added by Break pauses
+        self._origin = datetime.now(timezone.utc) + timedelta(seconds=emulator.knobs.clock_offset_s)
+        self._skipped = 0.0  # simulated seconds added by Break pauses
         self.dropped_callbacks = 0
         self.republish_blocked = 0
 
@@ -118,8 +117,7 @@ class FlowRun:
 
     def _passes(self, filter_: dict) -> bool:
         """A Make filter: any group passes when all of its conditions hold."""
-        return any(all(self._holds(condition) for condition in group)
-                   for group in filter_.get("conditions") or [])
+        return any(all(self._holds(condition) for condition in group) for group in filter_.get("conditions") or [])
 
     def _holds(self, condition: dict) -> bool:
         operator = condition.get("o")
@@ -127,10 +125,13 @@ class FlowRun:
         exists = a not in (None, "", [], {})
         text_a, text_b = to_text(a), to_text(b)
         tests = {
-            "exist": lambda: exists, "notexist": lambda: not exists,
-            "text:equal": lambda: text_a == text_b, "text:notequal": lambda: text_a != text_b,
+            "exist": lambda: exists,
+            "notexist": lambda: not exists,
+            "text:equal": lambda: text_a == text_b,
+            "text:notequal": lambda: text_a != text_b,
             "text:equal:ci": lambda: text_a.lower() == text_b.lower(),
-            "text:contain": lambda: text_b in text_a, "text:notcontain": lambda: text_b not in text_a,
+            "text:contain": lambda: text_b in text_a,
+            "text:notcontain": lambda: text_b not in text_a,
             "text:startswith": lambda: text_a.startswith(text_b),
             "text:endswith": lambda: text_a.endswith(text_b),
             "boolean:equal": lambda: _boolean(a) == _boolean(b),
@@ -143,24 +144,31 @@ class FlowRun:
             raise _unsupported(f"filter operator {operator!r} is not emulated")
         try:
             return tests[operator]()
-        except TypeError:   # a number operator on something that is not a number
+        except TypeError:  # a number operator on something that is not a number
             return False
 
     def _iterate(self, modules: list, position: int) -> int | None:
         """Feeder to its aggregator; returns the position after the aggregator (None: the
         feeder gave no item, so nothing after it runs, as in Make)."""
         feeder = modules[position]
-        end = next((i for i in range(position + 1, len(modules))
-                    if (modules[i].get("parameters") or {}).get("feeder") == feeder["id"]), None)
+        end = next(
+            (
+                i
+                for i in range(position + 1, len(modules))
+                if (modules[i].get("parameters") or {}).get("feeder") == feeder["id"]
+            ),
+            None,
+        )
         if end is None:
             raise _unsupported(f"feeder {feeder['id']} has no aggregator on its route")
         items = self._render((feeder.get("mapper") or {}).get("array"))
         items = items if isinstance(items, list) else [] if items in (None, "") else [items]
         collected = []
         for index, item in enumerate(items, start=1):
-            self._bundles[feeder["id"]] = ({**item, "__IMTINDEX__": index} if isinstance(item, dict)
-                                           else {"value": item, "__IMTINDEX__": index})
-            for module in modules[position + 1:end]:
+            self._bundles[feeder["id"]] = (
+                {**item, "__IMTINDEX__": index} if isinstance(item, dict) else {"value": item, "__IMTINDEX__": index}
+            )
+            for module in modules[position + 1 : end]:
                 if self._run_with_handler(module, catalogue.find(module["module"])):
                     return None
             collected.append(self._render(modules[end].get("mapper") or {}))
@@ -195,15 +203,18 @@ class FlowRun:
             return ("resume", self._render(mapper))
         if name == "builtin:Break":
             return ("break", mapper)
-        raise _RunEnd("error", {"type": "Rollback", "code": "ROLLBACK",
-                                "message": "the error handler rolled the run back"})
+        raise _RunEnd(
+            "error", {"type": "Rollback", "code": "ROLLBACK", "message": "the error handler rolled the run back"}
+        )
 
     def _retry(self, module: dict, known, mapper: dict, error: dict) -> bool:
         """``builtin:Break``: re-run the failed module with the values computed before, after
         each pause, then store the run as incomplete."""
         if not self._dlq:
-            raise _RunEnd("error", {**error, "message": error["message"] + " (Break needs "
-                                    "metadata.scenario.dlq=true to store the run)"})
+            raise _RunEnd(
+                "error",
+                {**error, "message": error["message"] + " (Break needs metadata.scenario.dlq=true to store the run)"},
+            )
         if mapper.get("retry") is not True:
             raise _RunEnd("incomplete", error)
         try:
@@ -228,8 +239,11 @@ class FlowRun:
             return self._publish(module, known)
         rendered = self._render(mapper)
         if kind in ("variables", "variable"):
-            return (actions.set_variables(rendered) if kind == "variables"
-                    else {rendered.get("name"): rendered.get("value")})
+            return (
+                actions.set_variables(rendered)
+                if kind == "variables"
+                else {rendered.get("name"): rendered.get("value")}
+            )
         if kind == "to_json":
             return actions.to_json(rendered)
         if kind == "http":
@@ -274,17 +288,24 @@ class FlowRun:
                 self.republish_blocked += 1
                 return {"id": taken["id"]}
             knobs = emulator.knobs
-            if knobs.outcome == "failed" or (knobs.failure_rate
-                                             and emulator.random() < knobs.failure_rate):
-                raise ModuleError("RuntimeError", knobs.failure_message or "the network refused "
-                                  f"the post on {known.id} (emulated failure)",
-                                  code="EMULATED_FAILURE")
+            if knobs.outcome == "failed" or (knobs.failure_rate and emulator.random() < knobs.failure_rate):
+                raise ModuleError(
+                    "RuntimeError",
+                    knobs.failure_message or f"the network refused the post on {known.id} (emulated failure)",
+                    code="EMULATED_FAILURE",
+                )
             external_id = actions.new_post_id(known.id, rendered, emulator.random_digits)
             post = actions.post_record(
-                known.id, external_id, id=emulator.state.allocate_id(data, "post"),
-                idempotency_key=key, delivery_id=self._payload.get("delivery_id"),
-                scenario_id=self._scenario_id, execution_id=self._execution_id,
-                connection_id=connection_id, input=rendered)
+                known.id,
+                external_id,
+                id=emulator.state.allocate_id(data, "post"),
+                idempotency_key=key,
+                delivery_id=self._payload.get("delivery_id"),
+                scenario_id=self._scenario_id,
+                execution_id=self._execution_id,
+                connection_id=connection_id,
+                input=rendered,
+            )
             data["network"][key] = {"id": external_id, "url": post["external_url"]}
             data["posts"].append(post)
         return {"id": external_id}
@@ -295,20 +316,28 @@ class FlowRun:
             sent_status = json.loads(body).get("status") if body else None
         except (ValueError, AttributeError):
             sent_status = None
-        webhook_id = next((value for name, value in headers.items()
-                           if name.lower() == "webhook-id"), None)
+        webhook_id = next((value for name, value in headers.items() if name.lower() == "webhook-id"), None)
         with self._emulator.state.change() as data:
             if self._cancel.is_set():
                 return
             attempt = self._attempts[webhook_id] = self._attempts.get(webhook_id, 0) + 1
-            data["callbacks"].append({
-                "execution_id": self._execution_id, "scenario_id": self._scenario_id,
-                "idempotency_key": self._payload.get("idempotency_key"),
-                "delivery_id": self._payload.get("delivery_id"), "url": url,
-                "webhook_id": webhook_id, "status": sent_status, "attempt": attempt,
-                "status_code": status_code, "error": error,
-                "body": body.decode("utf-8") if body else None, "sent_at": utc_now_iso(),
-                "run_clock": self.now().isoformat(timespec="seconds")})
+            data["callbacks"].append(
+                {
+                    "execution_id": self._execution_id,
+                    "scenario_id": self._scenario_id,
+                    "idempotency_key": self._payload.get("idempotency_key"),
+                    "delivery_id": self._payload.get("delivery_id"),
+                    "url": url,
+                    "webhook_id": webhook_id,
+                    "status": sent_status,
+                    "attempt": attempt,
+                    "status_code": status_code,
+                    "error": error,
+                    "body": body.decode("utf-8") if body else None,
+                    "sent_at": utc_now_iso(),
+                    "run_clock": self.now().isoformat(timespec="seconds"),
+                }
+            )
 
 
 def _boolean(value) -> bool:

@@ -5,6 +5,7 @@ The checks run in the order a client would meet them: unknown hook 404, disabled
 hook 410, forced failure (knob), 429 beyond the per-hook rate, 413 beyond 5 MB, 400 for a body
 that is not a JSON object, 400 when the queue is full.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,10 +56,15 @@ def receive(udid):
         if len(hook["queue"]) >= hook["queueLimit"]:
             return _text(400, "Queue is full.")
         hook["queue"].append(payload)
-        data["deliveries"].append({
-            "hook_id": hook_id, "scenario_id": hook["scenarioId"],
-            "idempotency_key": payload.get("idempotency_key"),
-            "delivery_id": payload.get("delivery_id"), "bytes": len(raw),
-            "received_at": utc_now_iso()})
+        data["deliveries"].append(
+            {
+                "hook_id": hook_id,
+                "scenario_id": hook["scenarioId"],
+                "idempotency_key": payload.get("idempotency_key"),
+                "delivery_id": payload.get("delivery_id"),
+                "bytes": len(raw),
+                "received_at": utc_now_iso(),
+            }
+        )
     emulator.runner.dispatch(hook_id)
     return _text(200, "Accepted")

@@ -18,6 +18,7 @@ what Make would refuse or what evidence never shows (a dot-indexed array, an unq
 as a string, an unknown function) and the references an expression makes. Anything the emulator
 cannot evaluate raises :class:`IMLError`: it refuses rather than guesses.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,13 +34,16 @@ from .iml_functions import EMULATED, KEYWORDS, IMLError, to_text
 __all__ = ["IMLError", "Ref", "render", "render_deep", "split", "to_text"]
 
 _PATH_PART = r"\.(?:`[^`]*`|[A-Za-z_$][\w$]*|\d+)|\[\d*\]"
-_TOKEN = re.compile(rf"""
+_TOKEN = re.compile(
+    rf"""
     (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<ref>`\d+`(?:{_PATH_PART})*|\d+(?:\.(?:`[^`]*`|[A-Za-z_$][\w$]*)|\[\d*\])(?:{_PATH_PART})*)
   | (?P<number>\d+(?:\.\d+)?)(?![\w`])
   | (?P<word>[A-Za-z_$][\w$]*)
   | (?P<op>!=|<=|>=|[-+*/%=<>&|])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _PATH_ITEM = re.compile(r"\.`([^`]*)`|\.(\d+)|\.([A-Za-z_$][\w$]*)|\[(\d*)\]")
 
 
@@ -47,6 +51,7 @@ _PATH_ITEM = re.compile(r"\.`([^`]*)`|\.(\d+)|\.([A-Za-z_$][\w$]*)|\[(\d*)\]")
 class Ref:
     """One reference: the module id and its path, each step ``(kind, value)`` with kind
     ``key``, ``dotindex`` (a key made of digits), ``index`` (1-based) or ``all``."""
+
     module_id: int
     path: tuple
 
@@ -61,8 +66,7 @@ def render(template, bundles: dict, now: datetime | None = None):
         return template
     moment = now or datetime.now(timezone.utc)
     parts = split(template)
-    values = [_evaluate(part, bundles, moment) if isinstance(part, tuple) else part
-              for part in parts]
+    values = [_evaluate(part, bundles, moment) if isinstance(part, tuple) else part for part in parts]
     if len(values) == 1 and isinstance(parts[0], tuple):
         return values[0]
     return "".join(to_text(value) for value in values)
@@ -85,7 +89,7 @@ def split(template: str) -> tuple:
         if start > position:
             parts.append(template[position:start])
         end = _closing_braces(template, start + 2)
-        parts.append(_Parser(template[start + 2:end]).parse())
+        parts.append(_Parser(template[start + 2 : end]).parse())
         position = end + 2
     if position < len(template) or not parts:
         parts.append(template[position:])
@@ -137,7 +141,7 @@ class _Parser:
         node = self._binary()
         self._skip_spaces()
         if self.position != len(self.text):
-            raise IMLError(f"unexpected {self.text[self.position:]!r} in {self.text!r}")
+            raise IMLError(f"unexpected {self.text[self.position :]!r} in {self.text!r}")
         return node
 
     def _skip_spaces(self):
@@ -160,7 +164,7 @@ class _Parser:
             return _Parser(self._balanced()).parse()
         match = _TOKEN.match(self.text, self.position)
         if not match or match["op"]:
-            raise IMLError(f"cannot parse {self.text[self.position:]!r} in {self.text!r}")
+            raise IMLError(f"cannot parse {self.text[self.position :]!r} in {self.text!r}")
         self.position = match.end()
         if match["string"]:
             return ("literal", re.sub(r"\\(.)", r"\1", match["string"][1:-1]))
@@ -173,8 +177,7 @@ class _Parser:
         self._skip_spaces()
         if self.text.startswith("(", self.position):
             inside = self._balanced()
-            arguments = () if not inside.strip() else tuple(
-                _argument(piece) for piece in _split_arguments(inside))
+            arguments = () if not inside.strip() else tuple(_argument(piece) for piece in _split_arguments(inside))
             return ("call", word, arguments)
         return ("word", word)
 
@@ -191,7 +194,7 @@ class _Parser:
                 depth -= 1
                 if depth == 0:
                     self.position = index + 1
-                    return self.text[opening + 1:index]
+                    return self.text[opening + 1 : index]
             index += 1
         raise IMLError(f"unbalanced parentheses in {self.text!r}")
 
@@ -199,7 +202,7 @@ class _Parser:
 def _ref(text: str) -> tuple:
     head = re.match(r"`?(\d+)`?", text)
     path = []
-    for quoted, digits, name, index in _PATH_ITEM.findall(text[head.end():]):
+    for quoted, digits, name, index in _PATH_ITEM.findall(text[head.end() :]):
         if digits:
             path.append(("dotindex", digits))
         elif quoted or name:
@@ -221,7 +224,7 @@ def _argument(piece: str) -> tuple:
 def _split_arguments(text: str) -> list[str]:
     """Split a call's inside at the ``;`` that are outside quotes and nested calls."""
     cuts = [index for index in _top_level(text) if text[index] == ";"]
-    return [text[start + 1:end] for start, end in zip([-1, *cuts], [*cuts, len(text)])]
+    return [text[start + 1 : end] for start, end in zip([-1, *cuts], [*cuts, len(text)])]
 
 
 def _evaluate(node: tuple, bundles: dict, now: datetime):
@@ -244,9 +247,14 @@ def _evaluate(node: tuple, bundles: dict, now: datetime):
 def _word(name: str, now: datetime):
     if name in KEYWORDS:
         return KEYWORDS[name]
-    variables = {"now": lambda: now, "timestamp": lambda: int(now.timestamp()),
-                 "pi": lambda: math.pi, "random": random.random, "uuid": lambda: str(uuid.uuid4()),
-                 "emptyarray": list}
+    variables = {
+        "now": lambda: now,
+        "timestamp": lambda: int(now.timestamp()),
+        "pi": lambda: math.pi,
+        "random": random.random,
+        "uuid": lambda: str(uuid.uuid4()),
+        "emptyarray": list,
+    }
     if name in variables:
         return variables[name]()
     # Any other bare word is evaluated as its text; the validator refuses it before a run
@@ -279,9 +287,7 @@ def _lookup(bundles: dict, module_id: int, path: tuple):
 
 
 def _step(value, kind: str, key):
-    if kind == "index":   # IML arrays are 1-based
+    if kind == "index":  # IML arrays are 1-based
         return value[key - 1] if isinstance(value, list) and 1 <= key <= len(value) else None
     # A key (a dot-index too): only collections have keys, an array does not.
     return value.get(str(key)) if isinstance(value, dict) else None
-
-

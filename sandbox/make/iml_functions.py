@@ -1,5 +1,6 @@
 """The IML functions the emulator evaluates, and how Make prints a value inside text
 (``iml.py`` parses; docs/make-modules.md, "Mapping language")."""
+
 from __future__ import annotations
 
 import base64
@@ -11,10 +12,18 @@ from datetime import datetime, timezone
 
 
 # Keywords and variables of IML (make-skills iml-functions.md, "Variables and keywords").
-KEYWORDS = {"null": None, "true": True, "false": False, "emptystring": "", "space": " ",
-            "tab": "\t", "newline": "\n", "nbsp": "\xa0", "carriagereturn": "\r"}
-VARIABLES = ("now", "timestamp", "pi", "random", "uuid", "executionId", "emptyarray", "ignore",
-             "erase")
+KEYWORDS = {
+    "null": None,
+    "true": True,
+    "false": False,
+    "emptystring": "",
+    "space": " ",
+    "tab": "\t",
+    "newline": "\n",
+    "nbsp": "\xa0",
+    "carriagereturn": "\r",
+}
+VARIABLES = ("now", "timestamp", "pi", "random", "uuid", "executionId", "emptyarray", "ignore", "erase")
 
 
 class IMLError(ValueError):
@@ -30,8 +39,7 @@ def to_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z")
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return str(value)
@@ -53,10 +61,8 @@ def _format_date(date=None, format_=None, *_timezone):
     raise IMLError(f"formatDate format {format_!r} is not emulated (only \"X\" and \"x\")")
 
 
-_ENCODERS = {"hex": lambda digest: digest.hex(),
-             "base64": lambda digest: base64.b64encode(digest).decode("ascii")}
-_KEY_DECODERS = {"text": lambda key: key.encode("utf-8"), "hex": bytes.fromhex,
-                 "base64": base64.b64decode}
+_ENCODERS = {"hex": lambda digest: digest.hex(), "base64": lambda digest: base64.b64encode(digest).decode("ascii")}
+_KEY_DECODERS = {"text": lambda key: key.encode("utf-8"), "hex": bytes.fromhex, "base64": base64.b64decode}
 
 
 def _sha256(text=None, encoding=None, key=None, key_encoding=None):
@@ -64,8 +70,7 @@ def _sha256(text=None, encoding=None, key=None, key_encoding=None):
     encoder = _ENCODERS.get(encoding or "hex")
     decoder = _KEY_DECODERS.get(key_encoding or "text")
     if encoder is None or decoder is None:
-        raise IMLError(f"sha256: encoding {encoding!r} / key encoding {key_encoding!r} "
-                       "is not emulated")
+        raise IMLError(f"sha256: encoding {encoding!r} / key encoding {key_encoding!r} is not emulated")
     message = to_text(text).encode("utf-8")
     if key in (None, ""):
         return encoder(hashlib.sha256(message).digest())
@@ -78,8 +83,7 @@ def _replace(text=None, search=None, replacement=None):
     pattern = re.fullmatch(r"/(.*)/([gi]*)", search, re.S)
     if pattern:
         flags = re.I if "i" in pattern[2] else 0
-        return re.sub(pattern[1], replacement, text, count=0 if "g" in pattern[2] else 1,
-                      flags=flags)
+        return re.sub(pattern[1], replacement, text, count=0 if "g" in pattern[2] else 1, flags=flags)
     return text.replace(search, replacement)
 
 
@@ -94,15 +98,18 @@ def _empty(value) -> bool:
 
 
 EMULATED = {
-    "formatDate": _format_date, "sha256": _sha256, "replace": _replace, "length": _length,
-    "if": lambda test=None, then=None, otherwise=None: then if test not in (None, False, "",
-                                                                              "false") else otherwise,
+    "formatDate": _format_date,
+    "sha256": _sha256,
+    "replace": _replace,
+    "length": _length,
+    "if": lambda test=None, then=None, otherwise=None: then if test not in (None, False, "", "false") else otherwise,
     "ifempty": lambda value=None, fallback=None: fallback if _empty(value) else value,
     "lower": lambda text=None: to_text(text).lower(),
     "upper": lambda text=None: to_text(text).upper(),
     "trim": lambda text=None: to_text(text).strip(),
     "toString": to_text,
-    "contains": lambda where=None, what=None: (what in where if isinstance(where, list)
-                                               else to_text(what) in to_text(where)),
+    "contains": lambda where=None, what=None: (
+        what in where if isinstance(where, list) else to_text(what) in to_text(where)
+    ),
     "first": lambda items=None: items[0] if isinstance(items, list) and items else None,
 }

@@ -6,6 +6,7 @@ already published reach the network module (the emulator refuses to post it agai
 would not). ``posts_per_delivery`` catches a CMS that changes the key when it
 should not.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,18 +23,20 @@ def stats():
     """Counts only, cheap enough to poll while a benchmark runs."""
     with core.current().state.read() as data:
         posts_per_key = Counter(post["idempotency_key"] for post in data["posts"])
-        return jsonify({
-            "deliveries": len(data["deliveries"]),
-            "queued": sum(len(hook["queue"]) for hook in data["hooks"].values()),
-            "posts": len(data["posts"]),
-            "max_posts_per_key": max(posts_per_key.values(), default=0),
-            "callbacks": len(data["callbacks"]),
-            "callbacks_by_status_code": _count(data["callbacks"], "status_code"),
-            "executions_by_status": _count(data["executions"], "status"),
-            # Runs that reached a network module with a key already published: real Make
-            # would have posted again (the blueprint's lookup + filter should prevent it).
-            "republish_blocked": sum(e.get("republish_blocked", 0) for e in data["executions"]),
-        })
+        return jsonify(
+            {
+                "deliveries": len(data["deliveries"]),
+                "queued": sum(len(hook["queue"]) for hook in data["hooks"].values()),
+                "posts": len(data["posts"]),
+                "max_posts_per_key": max(posts_per_key.values(), default=0),
+                "callbacks": len(data["callbacks"]),
+                "callbacks_by_status_code": _count(data["callbacks"], "status_code"),
+                "executions_by_status": _count(data["executions"], "status"),
+                # Runs that reached a network module with a key already published: real Make
+                # would have posted again (the blueprint's lookup + filter should prevent it).
+                "republish_blocked": sum(e.get("republish_blocked", 0) for e in data["executions"]),
+            }
+        )
 
 
 @bp.get("/deliveries")
@@ -48,9 +51,14 @@ def posts():
     with core.current().state.read() as data:
         items = _filtered(data["posts"])
         per_key = _count(items, "idempotency_key")
-        return jsonify({"posts": items, "per_key": per_key,
-                        "per_delivery": _count(items, "delivery_id"),
-                        "max_per_key": max(per_key.values(), default=0)})
+        return jsonify(
+            {
+                "posts": items,
+                "per_key": per_key,
+                "per_delivery": _count(items, "delivery_id"),
+                "max_per_key": max(per_key.values(), default=0),
+            }
+        )
 
 
 @bp.get("/callbacks")
@@ -102,8 +110,7 @@ def expire_hook(hook_id):
 
 def _filtered(items: list[dict]) -> list[dict]:
     """Items matching ``?idempotency_key=`` / ``?delivery_id=`` when given."""
-    wanted = {key: request.args[key] for key in ("idempotency_key", "delivery_id")
-              if key in request.args}
+    wanted = {key: request.args[key] for key in ("idempotency_key", "delivery_id") if key in request.args}
     return [item for item in items if all(item.get(k) == v for k, v in wanted.items())]
 
 

@@ -5,6 +5,7 @@ Make queues every webhook request; an active ``immediately`` scenario takes item
 queued. Workers here do the same: a job only says "hook N may have work"; the worker pops the
 oldest item if, at that moment, the hook's scenario is runnable. Stale jobs are harmless.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,13 +25,15 @@ class Runner:
     def __init__(self, emulator):
         self._emulator = emulator
         self._jobs: queue.Queue = queue.Queue()
-        self._cancel = threading.Event()   # replaced by cancel_all(); each job keeps its own
+        self._cancel = threading.Event()  # replaced by cancel_all(); each job keeps its own
         self._sequential_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.http = httpx.Client(timeout=emulator.config.callback_timeout, trust_env=False)
         # Daemon threads: a worker waiting out a Break interval must not block interpreter exit.
-        self._threads = [threading.Thread(target=self._work, name=f"make-emulator-{n}",
-                                          daemon=True) for n in range(emulator.config.workers)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"make-emulator-{n}", daemon=True)
+            for n in range(emulator.config.workers)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -83,8 +86,7 @@ class Runner:
         scenario = self._runnable_scenario(hook_id)
         if scenario is None:
             return
-        sequential = ((scenario["blueprint"].get("metadata") or {}).get("scenario") or {}).get(
-            "sequential") is True
+        sequential = ((scenario["blueprint"].get("metadata") or {}).get("scenario") or {}).get("sequential") is True
         if not sequential:
             return self._run_next(hook_id, cancel)
         with self._sequential_lock(scenario["id"]):
@@ -98,23 +100,35 @@ class Runner:
             if cancel.is_set() or scenario is None or not hook["queue"]:
                 return
             payload = hook["queue"].pop(0)
-            execution = {"id": state.allocate_id(data, "execution"), "scenario_id": scenario["id"],
-                         "hook_id": hook_id, "idempotency_key": payload.get("idempotency_key"),
-                         "delivery_id": payload.get("delivery_id"), "status": "running",
-                         "error": None, "dropped_callbacks": 0, "republish_blocked": 0, "started_at": utc_now_iso(),
-                         "finished_at": None}
+            execution = {
+                "id": state.allocate_id(data, "execution"),
+                "scenario_id": scenario["id"],
+                "hook_id": hook_id,
+                "idempotency_key": payload.get("idempotency_key"),
+                "delivery_id": payload.get("delivery_id"),
+                "status": "running",
+                "error": None,
+                "dropped_callbacks": 0,
+                "republish_blocked": 0,
+                "started_at": utc_now_iso(),
+                "finished_at": None,
+            }
             data["executions"].append(execution)
             blueprint = copy.deepcopy(scenario["blueprint"])
-        run = FlowRun(self._emulator, self.http, scenario["id"], scenario["teamId"],
-                      execution["id"], payload, cancel)
+        run = FlowRun(self._emulator, self.http, scenario["id"], scenario["teamId"], execution["id"], payload, cancel)
         status, error = run.run(blueprint)
         with state.change() as data:
             if cancel.is_set():
                 return
-            execution.update(status=status, error=error, dropped_callbacks=run.dropped_callbacks,
-                             republish_blocked=run.republish_blocked, finished_at=utc_now_iso())
+            execution.update(
+                status=status,
+                error=error,
+                dropped_callbacks=run.dropped_callbacks,
+                republish_blocked=run.republish_blocked,
+                finished_at=utc_now_iso(),
+            )
             live = data["scenarios"].get(str(scenario["id"]))
-            if live and status == "error":   # an instant trigger stops on its first error
+            if live and status == "error":  # an instant trigger stops on its first error
                 live.update(isActive=False, islinked=False)
             if live and status == "incomplete":
                 live["dlqCount"] += 1
@@ -126,8 +140,7 @@ class Runner:
             if not hook or not hook["enabled"] or hook["gone"]:
                 return None
             scenario = data["scenarios"].get(str(hook["scenarioId"]))
-            if (scenario and scenario["isActive"]
-                    and scenario["scheduling"].get("type") == "immediately"):
+            if scenario and scenario["isActive"] and scenario["scheduling"].get("type") == "immediately":
                 return scenario
             return None
 

@@ -5,6 +5,7 @@ The strict parts of the contract live here: blueprint and scheduling arrive as J
 connection or any problem ``validation.validate`` finds makes the scenario ``isinvalid`` (and
 stops it), and ``start`` refuses an invalid scenario or one whose hook is missing or disabled.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,16 @@ from flask import Blueprint, jsonify
 from . import core
 from .api import live_connections, team_or_404
 from .apiutil import ApiError, before_api_request, bool_arg, int_arg, json_body, paginate, requires
-from .blueprints import (CLONE_MAPS, blueprint_problems, connection_ids, parse_json_string,
-                         remap, scheduling_problems, trigger_hook_id, used_packages)
+from .blueprints import (
+    CLONE_MAPS,
+    blueprint_problems,
+    connection_ids,
+    parse_json_string,
+    remap,
+    scheduling_problems,
+    trigger_hook_id,
+    used_packages,
+)
 from .state import utc_now_iso
 from .validation import validate
 
@@ -26,8 +35,7 @@ bp.before_request(before_api_request)
 @bp.post("")
 @requires("scenarios:write")
 def create_scenario():
-    body = json_body({"teamId": "int", "blueprint": "json-string", "scheduling": "json-string"},
-                     {"folderId": "int?"})
+    body = json_body({"teamId": "int", "blueprint": "json-string", "scheduling": "json-string"}, {"folderId": "int?"})
     team_or_404(body["teamId"], status=400)
     blueprint, scheduling = _definition(body)
     emulator = core.current()
@@ -44,12 +52,12 @@ def clone_scenario(template_id):
     organization_id = int_arg("organizationId", required=True)
     if organization_id not in core.current().organizations:
         raise ApiError(404, f"Organization {organization_id} not found.")
-    body = json_body({"name": "str", "teamId": "int", "states": "bool"},
-                     {name: "object" for name in ("hook", *CLONE_MAPS)})
+    body = json_body(
+        {"name": "str", "teamId": "int", "states": "bool"}, {name: "object" for name in ("hook", *CLONE_MAPS)}
+    )
     team = team_or_404(body["teamId"], status=400)
     if team["organizationId"] != organization_id:
-        raise ApiError(400, "Validation failed.", [f"team {team['id']} is not in organization "
-                                                   f"{organization_id}"])
+        raise ApiError(400, "Validation failed.", [f"team {team['id']} is not in organization {organization_id}"])
     hook_map = _id_map(body, "hook")
     maps = {name: _id_map(body, name) for name in CLONE_MAPS}
     with core.current().state.change() as data:
@@ -60,8 +68,9 @@ def clone_scenario(template_id):
         blueprint["name"] = body["name"]
         _check_hook(data, None, team["id"], trigger_hook_id(blueprint))
         _install_apps(data, blueprint, bool_arg("confirmed"))
-        scenario = _new_scenario(data, team["id"], template["folderId"], blueprint,
-                                 copy.deepcopy(template["scheduling"]))
+        scenario = _new_scenario(
+            data, team["id"], template["folderId"], blueprint, copy.deepcopy(template["scheduling"])
+        )
         return jsonify({"scenario": scenario_view(scenario)})
 
 
@@ -75,10 +84,12 @@ def list_scenarios():
     if team_id is not None:
         team_or_404(team_id)
     with core.current().state.read() as data:
-        found = [scenario_view(s) for s in data["scenarios"].values()
-                 if (team_id is None or s["teamId"] == team_id)
-                 and (organization_id is None
-                      or teams[s["teamId"]]["organizationId"] == organization_id)]
+        found = [
+            scenario_view(s)
+            for s in data["scenarios"].values()
+            if (team_id is None or s["teamId"] == team_id)
+            and (organization_id is None or teams[s["teamId"]]["organizationId"] == organization_id)
+        ]
     return paginate(found, "scenarios", sortable=("id", "name", "lastEdit"))
 
 
@@ -95,15 +106,15 @@ def get_blueprint(scenario_id):
     bool_arg("draft")  # accepted and validated; the emulator keeps no separate draft
     with core.current().state.read() as data:
         scenario = scenario_or_404(data, scenario_id)
-        return jsonify({"code": "OK", "response": {"blueprint": scenario["blueprint"],
-                                                   "scheduling": scenario["scheduling"]}})
+        return jsonify(
+            {"code": "OK", "response": {"blueprint": scenario["blueprint"], "scheduling": scenario["scheduling"]}}
+        )
 
 
 @bp.patch("/<int:scenario_id>")
 @requires("scenarios:write")
 def update_scenario(scenario_id):
-    body = json_body({}, {"name": "str", "folderId": "int?", "blueprint": "json-string",
-                          "scheduling": "json-string"})
+    body = json_body({}, {"name": "str", "folderId": "int?", "blueprint": "json-string", "scheduling": "json-string"})
     if not body:
         raise ApiError(400, "Nothing to update.", ["send name, folderId, blueprint or scheduling"])
     blueprint, scheduling = _definition(body)
@@ -131,8 +142,10 @@ def start_scenario(scenario_id):
     emulator = core.current()
     with emulator.state.change() as data:
         scenario = scenario_or_404(data, scenario_id)
-        problems = [f"connection {conn} does not exist in team {scenario['teamId']}"
-                    for conn in missing_connections(data, scenario["blueprint"], scenario["teamId"])]
+        problems = [
+            f"connection {conn} does not exist in team {scenario['teamId']}"
+            for conn in missing_connections(data, scenario["blueprint"], scenario["teamId"])
+        ]
         problems += [f"{error['path']}: {error['problem']}" for error in validate(scenario["blueprint"])]
         hook = data["hooks"].get(str(scenario["hookId"]))
         if hook is None:
@@ -180,8 +193,9 @@ def scenario_or_404(data: dict, scenario_id: int) -> dict:
 def missing_connections(data: dict, blueprint: dict, team_id: int) -> list:
     """Connection ids the blueprint names that the team does not have (or no longer has)."""
     connections = live_connections(data)
-    return [conn for conn in connection_ids(blueprint)
-            if conn not in connections or connections[conn]["teamId"] != team_id]
+    return [
+        conn for conn in connection_ids(blueprint) if conn not in connections or connections[conn]["teamId"] != team_id
+    ]
 
 
 def _definition(body: dict) -> tuple[dict | None, dict | None]:
@@ -208,8 +222,9 @@ def _check_hook(data: dict, scenario_id: int | None, team_id: int, hook_id: int 
     if hook["teamId"] != team_id:
         raise ApiError(400, "Validation failed.", [f"hook {hook_id} belongs to another team"])
     if hook["scenarioId"] not in (None, scenario_id):
-        raise ApiError(400, "Validation failed.",
-                       [f"hook {hook_id} is already assigned to scenario {hook['scenarioId']}"])
+        raise ApiError(
+            400, "Validation failed.", [f"hook {hook_id} is already assigned to scenario {hook['scenarioId']}"]
+        )
 
 
 def _install_apps(data: dict, blueprint: dict, confirmed: bool | None):
@@ -217,20 +232,39 @@ def _install_apps(data: dict, blueprint: dict, confirmed: bool | None):
     installed = set(core.current().config.installed_apps) | set(data["installed_apps"])
     missing = [app for app in used_packages(blueprint) if app not in installed]
     if missing and not confirmed:
-        raise ApiError(400, "The blueprint uses apps that are not installed.",
-                       [f"app {app} is not installed; repeat with confirmed=true"
-                        for app in missing])
+        raise ApiError(
+            400,
+            "The blueprint uses apps that are not installed.",
+            [f"app {app} is not installed; repeat with confirmed=true" for app in missing],
+        )
     data["installed_apps"].extend(missing)
 
 
 def _new_scenario(data, team_id, folder_id, blueprint, scheduling) -> dict:
     scenario_id = core.current().state.allocate_id(data, "scenario")
-    scenario = {"id": scenario_id, "name": blueprint["name"], "teamId": team_id,
-                "folderId": folder_id, "hookId": None, "deviceId": None, "deviceScope": None,
-                "concept": False, "description": "", "isinvalid": False, "islinked": False,
-                "isActive": False, "islocked": False, "isPaused": False, "usedPackages": [],
-                "lastEdit": utc_now_iso(), "scheduling": scheduling, "iswaiting": False,
-                "dlqCount": 0, "nextExec": None, "blueprint": {}}
+    scenario = {
+        "id": scenario_id,
+        "name": blueprint["name"],
+        "teamId": team_id,
+        "folderId": folder_id,
+        "hookId": None,
+        "deviceId": None,
+        "deviceScope": None,
+        "concept": False,
+        "description": "",
+        "isinvalid": False,
+        "islinked": False,
+        "isActive": False,
+        "islocked": False,
+        "isPaused": False,
+        "usedPackages": [],
+        "lastEdit": utc_now_iso(),
+        "scheduling": scheduling,
+        "iswaiting": False,
+        "dlqCount": 0,
+        "nextExec": None,
+        "blueprint": {},
+    }
     data["scenarios"][str(scenario_id)] = scenario
     _set_blueprint(data, scenario, blueprint)
     return scenario
@@ -240,9 +274,14 @@ def _set_blueprint(data: dict, scenario: dict, blueprint: dict):
     """Store the blueprint and everything derived from it, and link its hook."""
     hook_id = trigger_hook_id(blueprint)
     invalid = bool(missing_connections(data, blueprint, scenario["teamId"]) or validate(blueprint))
-    scenario.update(blueprint=blueprint, name=blueprint["name"], hookId=hook_id,
-                    usedPackages=used_packages(blueprint), isinvalid=invalid)
-    if invalid:   # an invalid scenario does not run (validation.py, docs/make-modules.md)
+    scenario.update(
+        blueprint=blueprint,
+        name=blueprint["name"],
+        hookId=hook_id,
+        usedPackages=used_packages(blueprint),
+        isinvalid=invalid,
+    )
+    if invalid:  # an invalid scenario does not run (validation.py, docs/make-modules.md)
         scenario.update(isActive=False, islinked=False)
     if hook_id is not None:
         data["hooks"][str(hook_id)]["scenarioId"] = scenario["id"]
@@ -261,10 +300,8 @@ def _id_map(body: dict, name: str) -> dict[int, int]:
         result = {int(key): value for key, value in raw.items()}
     except ValueError:
         result = None
-    if result is None or not all(isinstance(v, int) and not isinstance(v, bool)
-                                 for v in result.values()):
-        raise ApiError(400, "Validation failed.",
-                       [f"{name} must map template ids to target ids (integers)"])
+    if result is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in result.values()):
+        raise ApiError(400, "Validation failed.", [f"{name} must map template ids to target ids (integers)"])
     return result
 
 
@@ -272,8 +309,8 @@ def _check_all_mapped(blueprint: dict, hook_map: dict, account_map: dict):
     """Across teams, every hook and connection of the template must be mapped."""
     hook = trigger_hook_id(blueprint)
     problems = [f"hook {hook} is not mapped"] if hook is not None and hook not in hook_map else []
-    problems += [f"connection {conn} is not mapped (account)" for conn in connection_ids(blueprint)
-                 if conn not in account_map]
+    problems += [
+        f"connection {conn} is not mapped (account)" for conn in connection_ids(blueprint) if conn not in account_map
+    ]
     if problems:
-        raise ApiError(400, "The clone needs a target for every entity; map them or pass "
-                            "notAnalyze=true.", problems)
+        raise ApiError(400, "The clone needs a target for every entity; map them or pass notAnalyze=true.", problems)

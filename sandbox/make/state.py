@@ -5,6 +5,7 @@ their blueprints, the data store, posts, and the logs the inspection endpoints r
 ``make run`` can restart the emulator without orphaning the CMS's scenarios. The document is
 rewritten atomically after every change; it is small in the uses this sandbox has.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,15 @@ def fresh_state() -> dict:
     return {
         "version": STATE_VERSION,
         "next_id": {"hook": 4701, "scenario": 925, "execution": 1, "post": 1},
-        "hooks": {},          # str(id) -> hook record, with its FIFO "queue" of payloads
-        "scenarios": {},      # str(id) -> scenario record, with its parsed "blueprint"
+        "hooks": {},  # str(id) -> hook record, with its FIFO "queue" of payloads
+        "scenarios": {},  # str(id) -> scenario record, with its parsed "blueprint"
         "installed_apps": [],  # apps installed by a confirmed=true create/clone/patch
-        "datastore": {},      # Make's Data Store: key -> the record datastore:AddRecord wrote
-        "network": {},        # what the networks took: idempotency_key -> {"id", "url"}
-        "posts": [],          # one entry per post actually made on a (pretend) network
-        "deliveries": [],     # one entry per webhook POST accepted
-        "executions": [],     # one entry per scenario run
-        "callbacks": [],      # one entry per HTTP request an http:MakeRequest module sent
+        "datastore": {},  # Make's Data Store: key -> the record datastore:AddRecord wrote
+        "network": {},  # what the networks took: idempotency_key -> {"id", "url"}
+        "posts": [],  # one entry per post actually made on a (pretend) network
+        "deliveries": [],  # one entry per webhook POST accepted
+        "executions": [],  # one entry per scenario run
+        "callbacks": [],  # one entry per HTTP request an http:MakeRequest module sent
     }
 
 
@@ -81,8 +82,10 @@ class State:
         if data.get("version") == 1:
             data = _from_version_1(data)
         if data.get("version") != STATE_VERSION:
-            raise ValueError(f"{self._path}: state version {data.get('version')!r}, "
-                             f"expected {STATE_VERSION}; delete the file to start afresh")
+            raise ValueError(
+                f"{self._path}: state version {data.get('version')!r}, "
+                f"expected {STATE_VERSION}; delete the file to start afresh"
+            )
         return data
 
     def _save(self) -> None:
@@ -105,6 +108,9 @@ def _from_version_1(data: dict) -> dict:
     """Version 1 kept one map for both the Data Store and the networks' posts, written by the
     network module itself; version 2 keeps the records the blueprint's AddRecord writes."""
     posted = data.pop("datastore", {})
-    data.update(version=2, network=posted, datastore={
-        key: {"external_id": post["id"], "external_url": post["url"]} for key, post in posted.items()})
+    data.update(
+        version=2,
+        network=posted,
+        datastore={key: {"external_id": post["id"], "external_url": post["url"]} for key, post in posted.items()},
+    )
     return data

@@ -11,6 +11,7 @@ fault knobs for failover tests. Typical use in a test::
 
 From a shell: ``python -m sandbox.meili --port 7701 --master-key secret``.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -22,8 +23,7 @@ from .config import MeiliEmulatorConfig
 from .faults import FaultKnobs
 from .web import EXTENSION_KEY
 
-__all__ = ["MeiliEmulator", "MeiliEmulatorConfig", "RunningMeiliEmulator", "create_app",
-           "start_meili_emulator"]
+__all__ = ["MeiliEmulator", "MeiliEmulatorConfig", "RunningMeiliEmulator", "create_app", "start_meili_emulator"]
 
 
 class RunningMeiliEmulator:
@@ -59,8 +59,7 @@ class RunningMeiliEmulator:
         self.stop()
 
 
-def start_meili_emulator(config: MeiliEmulatorConfig | None = None, *,
-                         port: int = 0) -> RunningMeiliEmulator:
+def start_meili_emulator(config: MeiliEmulatorConfig | None = None, *, port: int = 0) -> RunningMeiliEmulator:
     """Build the app and serve it on 127.0.0.1 (a free port unless ``port`` is given)."""
     app = create_app(config)
     return RunningMeiliEmulator(app, BackgroundServer(app, port=port).start())

@@ -1,4 +1,5 @@
 """The application factory and what applies to every request: faults, auth, errors."""
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,8 @@ OPEN_PATHS = ("/health",)
 NOT_EMULATED_ROUTE = re.compile(
     r"^/(indexes/[^/]+(/facet-search|/similar)?|multi-search|swap-indexes|dumps|snapshots|"
     r"version|stats|metrics|export|experimental-features|network|"
-    r"(keys|batches|webhooks|tasks)(/[^/]+)?)$")
+    r"(keys|batches|webhooks|tasks)(/[^/]+)?)$"
+)
 
 
 class MeiliEmulator:
@@ -53,7 +55,7 @@ def create_app(config: MeiliEmulatorConfig | None = None) -> Flask:
     config = config or MeiliEmulatorConfig()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.payload_limit_bytes
-    app.json.sort_keys = False          # facet values are ordered: keep the order built
+    app.json.sort_keys = False  # facet values are ordered: keep the order built
     app.json.ensure_ascii = False
     emulator = MeiliEmulator(config)
     app.extensions[EXTENSION_KEY] = emulator
@@ -77,20 +79,22 @@ def _apply_faults():
         time.sleep(delay)
     status = faults.take_request_error(request.path)
     if status is not None:
-        raise MeiliError(status, "internal", f"Emulated fault: the server answered {status}.",
-                         "internal")
+        raise MeiliError(status, "internal", f"Emulated fault: the server answered {status}.", "internal")
     return None
 
 
 def _authenticate():
     master_key = _emulator().config.master_key
-    if master_key is None or request.path in OPEN_PATHS \
-            or request.path.startswith(control.bp.url_prefix):
-        return None     # open mode ignores Authorization (the client sends "Bearer None")
+    if master_key is None or request.path in OPEN_PATHS or request.path.startswith(control.bp.url_prefix):
+        return None  # open mode ignores Authorization (the client sends "Bearer None")
     header = request.headers.get("Authorization")
     if header is None:
-        raise MeiliError(401, "missing_authorization_header", "The Authorization header is "
-                         "missing. It must use the bearer authorization method.", "auth")
+        raise MeiliError(
+            401,
+            "missing_authorization_header",
+            "The Authorization header is missing. It must use the bearer authorization method.",
+            "auth",
+        )
     scheme, _, token = header.partition(" ")
     if scheme != "Bearer" or token != master_key:
         raise MeiliError(403, "invalid_api_key", "The provided API key is invalid.", "auth")
@@ -103,20 +107,25 @@ def _register_error_handlers(app: Flask, config: MeiliEmulatorConfig) -> None:
         response = jsonify(error.body())
         response.status_code = error.status
         if error.status == 503:
-            response.headers["Retry-After"] = "10"     # what Meilisearch sends with a 503
+            response.headers["Retry-After"] = "10"  # what Meilisearch sends with a 503
         return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def payload_too_large(_error):
-        return meili_error(MeiliError(413, "payload_too_large",
-                                      "The provided payload reached the size limit. The maximum "
-                                      f"accepted payload size is {_binary_size(config)}."))
+        return meili_error(
+            MeiliError(
+                413,
+                "payload_too_large",
+                "The provided payload reached the size limit. The maximum "
+                f"accepted payload size is {_binary_size(config)}.",
+            )
+        )
 
     @app.errorhandler(HTTPException)
     def unrouted(error: HTTPException):
         if NOT_EMULATED_ROUTE.match(request.path):
             return meili_error(not_emulated(f"`{request.method} {request.path}`"))
-        return Response(status=error.code)      # Meilisearch answers unknown routes bodiless
+        return Response(status=error.code)  # Meilisearch answers unknown routes bodiless
 
     @app.errorhandler(Exception)
     def emulator_bug(error: Exception):

@@ -1,4 +1,5 @@
 """Timestamps and durations in the exact text forms the Python client parses."""
+
 from __future__ import annotations
 
 import time

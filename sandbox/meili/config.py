@@ -1,4 +1,5 @@
 """Configuration of one emulator instance."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

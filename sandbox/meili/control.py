@@ -3,6 +3,7 @@
 These routes are not Meilisearch's: they need no key and ignore the fault knobs,
 so a test can always repair the server it broke.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -18,10 +19,11 @@ def state():
     """Indexes with their document counts, tasks by status, and the current faults."""
     current = emulator()
     with current.store.lock:
-        indexes = {uid: {"primaryKey": index.primary_key, "documents": len(index.documents)}
-                   for uid, index in sorted(current.store.indexes.items())}
-    return {"indexes": indexes, "tasks": current.tasks.counts_by_status(),
-            "faults": current.faults.view()}
+        indexes = {
+            uid: {"primaryKey": index.primary_key, "documents": len(index.documents)}
+            for uid, index in sorted(current.store.indexes.items())
+        }
+    return {"indexes": indexes, "tasks": current.tasks.counts_by_status(), "faults": current.faults.view()}
 
 
 @bp.get("/faults")

@@ -6,6 +6,7 @@ same ``code`` it would get from a real server. The messages copy Meilisearch's
 own wording (``deserr`` for body validation, milli for engine errors) because
 CMS code and logs may show them.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ DOCS_LINK = "https://docs.meilisearch.com/errors#{code}"
 class MeiliError(Exception):
     """An HTTP error answered with Meilisearch's JSON error body."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 error_type: str = "invalid_request") -> None:
+    def __init__(self, status: int, code: str, message: str, error_type: str = "invalid_request") -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -30,8 +30,7 @@ class MeiliError(Exception):
 
 def error_body(code: str, message: str, error_type: str = "invalid_request") -> dict:
     """The error object, also embedded as ``task.error`` for failed tasks."""
-    return {"message": message, "code": code, "type": error_type,
-            "link": DOCS_LINK.format(code=code)}
+    return {"message": message, "code": code, "type": error_type, "link": DOCS_LINK.format(code=code)}
 
 
 def compact_json(value) -> str:
@@ -63,8 +62,7 @@ def _at(location: str) -> str:
 
 
 def invalid_type(code: str, location: str, expected: str, value) -> MeiliError:
-    return MeiliError(400, code, f"Invalid value type{_at(location)}: expected {expected}, "
-                                 f"but found {describe(value)}")
+    return MeiliError(400, code, f"Invalid value type{_at(location)}: expected {expected}, but found {describe(value)}")
 
 
 def invalid_value(code: str, location: str, detail: str) -> MeiliError:
@@ -79,8 +77,7 @@ def unknown_field(code: str, field: str, accepted, location: str = "") -> MeiliE
 
 def unknown_value(code: str, location: str, value: str, accepted) -> MeiliError:
     expected = ", ".join(f"`{name}`" for name in accepted)
-    return MeiliError(400, code,
-                      f"Unknown value `{value}`{_at(location)}: expected one of {expected}")
+    return MeiliError(400, code, f"Unknown value `{value}`{_at(location)}: expected one of {expected}")
 
 
 def index_not_found(uid: str) -> MeiliError:
@@ -88,10 +85,13 @@ def index_not_found(uid: str) -> MeiliError:
 
 
 def invalid_index_uid(uid: str, code: str = "invalid_index_uid") -> MeiliError:
-    return MeiliError(400, code,
-                      f"`{uid}` is not a valid index uid. Index uid can be an integer or a "
-                      "string containing only alphanumeric characters, hyphens (-) and "
-                      "underscores (_), and can not be more than 512 bytes.")
+    return MeiliError(
+        400,
+        code,
+        f"`{uid}` is not a valid index uid. Index uid can be an integer or a "
+        "string containing only alphanumeric characters, hyphens (-) and "
+        "underscores (_), and can not be more than 512 bytes.",
+    )
 
 
 def not_emulated(feature: str) -> MeiliError:
@@ -100,5 +100,4 @@ def not_emulated(feature: str) -> MeiliError:
     Answering 501 (instead of silently ignoring the parameter) makes a test fail
     loudly when CMS code starts relying on something the emulator cannot prove.
     """
-    return MeiliError(501, "not_emulated",
-                      f"The Meilisearch emulator does not implement {feature}.", "system")
+    return MeiliError(501, "not_emulated", f"The Meilisearch emulator does not implement {feature}.", "system")

@@ -6,6 +6,7 @@ lags or fails (``slow_tasks``, ``pause_tasks``, ``fail_next_tasks``). Every knob
 is also settable with ``PATCH /_emulator/faults`` using the camelCase names of
 :meth:`FaultKnobs.view`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -34,14 +35,14 @@ class FaultKnobs:
     def __init__(self, default_task_delay_ms: int) -> None:
         self._lock = threading.Lock()
         self._default_task_delay_ms = default_task_delay_ms
-        self.on_change = lambda: None    # the task queue re-checks its schedule
+        self.on_change = lambda: None  # the task queue re-checks its schedule
         self.clear()
 
     def clear(self) -> None:
         with self._lock:
             self.error_status = 503
-            self.error_count = 0          # the next N requests fail...
-            self.error_always = False     # ...or every request until cleared
+            self.error_count = 0  # the next N requests fail...
+            self.error_always = False  # ...or every request until cleared
             self.error_path_prefix = None
             self.delay_ms = 0
             self.delay_path_prefix = None
@@ -52,11 +53,9 @@ class FaultKnobs:
             self.task_error_code = "internal"
         self.on_change()
 
-    def fail_requests(self, count: int | None = 1, *, status: int = 503,
-                      path_prefix: str | None = None) -> None:
+    def fail_requests(self, count: int | None = 1, *, status: int = 503, path_prefix: str | None = None) -> None:
         """Answer ``status`` to the next ``count`` requests, or to all of them if None."""
-        self.update(errorStatus=status, errorCount=count or 0, errorAlways=count is None,
-                    errorPathPrefix=path_prefix)
+        self.update(errorStatus=status, errorCount=count or 0, errorAlways=count is None, errorPathPrefix=path_prefix)
 
     def delay_responses(self, ms: int, *, path_prefix: str | None = None) -> None:
         self.update(delayMs=ms, delayPathPrefix=path_prefix)
@@ -80,15 +79,26 @@ class FaultKnobs:
         validated = {}
         for name, value in changes.items():
             if name not in KNOBS:
-                raise MeiliError(400, "bad_request", f"Unknown fault knob `{name}`: expected one "
-                                 f"of {', '.join(f'`{k}`' for k in KNOBS)}")
+                raise MeiliError(
+                    400,
+                    "bad_request",
+                    f"Unknown fault knob `{name}`: expected one of {', '.join(f'`{k}`' for k in KNOBS)}",
+                )
             attribute, kind = KNOBS[name]
             nullable = name.endswith("PathPrefix")
-            if (value is None and not nullable) or (value is not None and (
-                    not isinstance(value, kind) or (kind is int and isinstance(value, bool))
-                    or (kind is int and value < 0))):
-                raise MeiliError(400, "bad_request", f"Fault knob `{name}` must be a "
-                                 f"{'non-negative integer' if kind is int else kind.__name__}.")
+            if (value is None and not nullable) or (
+                value is not None
+                and (
+                    not isinstance(value, kind)
+                    or (kind is int and isinstance(value, bool))
+                    or (kind is int and value < 0)
+                )
+            ):
+                raise MeiliError(
+                    400,
+                    "bad_request",
+                    f"Fault knob `{name}` must be a {'non-negative integer' if kind is int else kind.__name__}.",
+                )
             if name == "errorStatus" and not 500 <= value <= 599:
                 raise MeiliError(400, "bad_request", "Fault knob `errorStatus` must be a 5xx.")
             validated[attribute] = value

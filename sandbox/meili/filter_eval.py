@@ -7,6 +7,7 @@ attribute; ``>``/``<``/``TO`` select numbers in a numeric range and strings in a
 lexicographic one; an attribute no document ever had matches nothing (even with
 ``!=``, while ``NOT`` of it matches everything: milli's quirk, kept).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,7 @@ def parse_filter(expression, code: str):
                 alternatives.append(_parse(alternative, code))
             alternatives = [node for node in alternatives if node is not None]
             if alternatives:
-                conjunction.append(alternatives[0] if len(alternatives) == 1
-                                   else Or(tuple(alternatives)))
+                conjunction.append(alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives)))
         elif isinstance(item, str):
             if (node := _parse(item, code)) is not None:
                 conjunction.append(node)
@@ -61,18 +61,22 @@ def _parse(source: str, code: str):
 
 
 def _invalid_expression(code: str, expected: str, value) -> MeiliError:
-    return MeiliError(400, code, "Invalid syntax for the filter parameter: "
-                                 f"`expected {expected}, found: {compact_json(value)}`.")
+    return MeiliError(
+        400, code, f"Invalid syntax for the filter parameter: `expected {expected}, found: {compact_json(value)}`."
+    )
 
 
 def check_filter(node, index: Index, code: str) -> None:
     """Refuse what Meilisearch refuses before evaluating: CONTAINS, unfilterable attributes."""
     keyword = _first_contains(node)
     if keyword is not None:
-        raise MeiliError(400, "feature_not_enabled",
-                         "Using `CONTAINS` or `STARTS WITH` in a filter requires enabling the "
-                         "`contains filter` experimental feature. See https://github.com/orgs/"
-                         f"meilisearch/discussions/763\n{keyword.locate()}")
+        raise MeiliError(
+            400,
+            "feature_not_enabled",
+            "Using `CONTAINS` or `STARTS WITH` in a filter requires enabling the "
+            "`contains filter` experimental feature. See https://github.com/orgs/"
+            f"meilisearch/discussions/763\n{keyword.locate()}",
+        )
     filterable = index.settings["filterableAttributes"]
     for field in _fields(node):
         if not matches_attribute(field.text, filterable):
@@ -81,8 +85,11 @@ def check_filter(node, index: Index, code: str) -> None:
                 hint = f"Available filterable attribute patterns are: {listed}."
             else:
                 hint = "This index does not have configured filterable attributes."
-            raise MeiliError(400, code, f"Index `{index.uid}`: Attribute `{field.text}` is not "
-                                        f"filterable. {hint}\n{field.span.locate()}")
+            raise MeiliError(
+                400,
+                code,
+                f"Index `{index.uid}`: Attribute `{field.text}` is not filterable. {hint}\n{field.span.locate()}",
+            )
 
 
 def _children(node):
@@ -94,8 +101,7 @@ def _children(node):
 def _first_contains(node) -> Span | None:
     if isinstance(node, Contains):
         return node.keyword
-    return next((span for child in _children(node)
-                 if (span := _first_contains(child)) is not None), None)
+    return next((span for child in _children(node) if (span := _first_contains(child)) is not None), None)
 
 
 def _fields(node):
@@ -112,8 +118,7 @@ def matching_ids(node, index: Index) -> set[str]:
 
 def _evaluate(node, documents: dict[str, DocumentEntry], known_fields: set[str]) -> set[str]:
     if isinstance(node, Or):
-        return set().union(*(_evaluate(child, documents, known_fields)
-                             for child in node.children))
+        return set().union(*(_evaluate(child, documents, known_fields) for child in node.children))
     if isinstance(node, And):
         selected = _evaluate(node.children[0], documents, known_fields)
         for child in node.children[1:]:
@@ -127,11 +132,11 @@ def _evaluate(node, documents: dict[str, DocumentEntry], known_fields: set[str])
     if field not in known_fields:
         return set()
     if isinstance(node, In):
-        return {key for key, entry in documents.items()
-                if any(_equals(entry, field, value.text) for value in node.values)}
+        return {
+            key for key, entry in documents.items() if any(_equals(entry, field, value.text) for value in node.values)
+        }
     if node.operator == "!=":
-        return {key for key, entry in documents.items()
-                if not _equals(entry, field, node.operands[0].text)}
+        return {key for key, entry in documents.items() if not _equals(entry, field, node.operands[0].text)}
     test = _predicate(node)
     return {key for key, entry in documents.items() if test(entry)}
 
@@ -180,22 +185,23 @@ def _equals(entry: DocumentEntry, field: str, text: str) -> bool:
 
 @dataclass(frozen=True)
 class _Range:
-    low: tuple | None        # (bound, inclusive)
+    low: tuple | None  # (bound, inclusive)
     high: tuple | None
 
     @classmethod
     def of(cls, operator: str, bounds: list) -> "_Range":
-        return {">": lambda: cls((bounds[0], False), None),
-                ">=": lambda: cls((bounds[0], True), None),
-                "<": lambda: cls(None, (bounds[0], False)),
-                "<=": lambda: cls(None, (bounds[0], True)),
-                "TO": lambda: cls((bounds[0], True), (bounds[1], True))}[operator]()
+        return {
+            ">": lambda: cls((bounds[0], False), None),
+            ">=": lambda: cls((bounds[0], True), None),
+            "<": lambda: cls(None, (bounds[0], False)),
+            "<=": lambda: cls(None, (bounds[0], True)),
+            "TO": lambda: cls((bounds[0], True), (bounds[1], True)),
+        }[operator]()
 
     def contains(self, value) -> bool:
         if self.low and (value < self.low[0] or (value == self.low[0] and not self.low[1])):
             return False
-        return not (self.high and (value > self.high[0]
-                                   or (value == self.high[0] and not self.high[1])))
+        return not (self.high and (value > self.high[0] or (value == self.high[0] and not self.high[1])))
 
 
 def _in_range(entry: DocumentEntry, field: str, numbers: _Range | None, strings: _Range) -> bool:

@@ -7,14 +7,39 @@ appends to every filter error), the two kinds of parse errors, and
 ``Error``, the next alternative may still match); :class:`FilterSyntaxError` stops
 the parse (nom's ``Failure``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-KEYWORDS = {"AND", "OR", "IN", "NOT", "TO", "EXISTS", "IS", "NULL", "EMPTY", "CONTAINS",
-            "STARTS", "WITH", "_geoRadius", "_geoBoundingBox"}
-SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"',
-                  "\\": "\\", "/": "/", "0": "\0"}
+KEYWORDS = {
+    "AND",
+    "OR",
+    "IN",
+    "NOT",
+    "TO",
+    "EXISTS",
+    "IS",
+    "NULL",
+    "EMPTY",
+    "CONTAINS",
+    "STARTS",
+    "WITH",
+    "_geoRadius",
+    "_geoBoundingBox",
+}
+SIMPLE_ESCAPES = {
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "'": "'",
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "0": "\0",
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +78,7 @@ class Not:
 @dataclass(frozen=True)
 class Condition:
     field: Value
-    operator: str            # = != > >= < <= TO EXISTS "IS NULL" "IS EMPTY"
+    operator: str  # = != > >= < <= TO EXISTS "IS NULL" "IS EMPTY"
     operands: tuple = ()
 
 
@@ -66,6 +91,7 @@ class In:
 @dataclass(frozen=True)
 class Contains:
     """``CONTAINS`` / ``STARTS WITH``: parsed only to be refused (experimental feature)."""
+
     field: Value
     keyword: Span
 
@@ -89,8 +115,7 @@ class Mismatch(Exception):
 def escape_debug(text: str) -> str:
     """Rust's ``str::escape_debug``, used for the quoted input in messages."""
     named = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"', "'": "\\'"}
-    return "".join(named.get(char) or (char if char.isprintable() else f"\\u{{{ord(char):x}}}")
-                   for char in text)
+    return "".join(named.get(char) or (char if char.isprintable() else f"\\u{{{ord(char):x}}}") for char in text)
 
 
 def is_word_char(char: str) -> bool:
@@ -106,7 +131,7 @@ class Lexer:
 
     # -- errors ---------------------------------------------------------------------------
     def quote(self, start: int, end: int | None = None) -> str:
-        return escape_debug(self.s[start:self.n if end is None else end])
+        return escape_debug(self.s[start : self.n if end is None else end])
 
     def fail(self, head: str, start: int) -> FilterSyntaxError:
         """A final error whose context runs from ``start`` to the end of the filter."""
@@ -175,9 +200,11 @@ class Lexer:
             if not self.s[start:stop].strip():
                 head = "Was expecting a value but instead got nothing."
             elif word in KEYWORDS:
-                head = (f"Was expecting a value but instead got `{found}`, which is a reserved "
-                        f"keyword. To use `{found}` as a field name or a value, surround it by "
-                        "quotes.")
+                head = (
+                    f"Was expecting a value but instead got `{found}`, which is a reserved "
+                    f"keyword. To use `{found}` as a field name or a value, surround it by "
+                    "quotes."
+                )
             else:
                 head = f"Was expecting a value but instead got `{found}`."
             raise Mismatch(head, start, stop, reserved=bool(word) and word in KEYWORDS)
@@ -196,15 +223,17 @@ class Lexer:
             else:
                 position += 1
         if position >= self.n:
-            raise self.fail(f"Expression `{self.quote(start)}` is missing the following closing "
-                            f"delimiter: `{escape_debug(quote)}`.", start)
-        raw = self.s[start + 1:position]
+            raise self.fail(
+                f"Expression `{self.quote(start)}` is missing the following closing "
+                f"delimiter: `{escape_debug(quote)}`.",
+                start,
+            )
+        raw = self.s[start + 1 : position]
         text = raw.replace("\\" + quote, quote) if escaped else raw
         return self.finish_value(text, start + 1, position, position + 1)
 
     def finish_value(self, text: str, start: int, end: int, after: int):
-        return Value(self.unescape(text, start, end), Span(self.s, start, end)), \
-            self.skip_ws(after)
+        return Value(self.unescape(text, start, end), Span(self.s, start, end)), self.skip_ws(after)
 
     def unescape(self, text: str, start: int, end: int) -> str:
         """The escapes Rust's ``unescaper`` crate resolves (``\\n``, ``\\x20``, ``\\u{e9}``...)."""
@@ -220,19 +249,20 @@ class Lexer:
                 i += 2
                 continue
             if code in ("x", "u"):
-                braced = code == "u" and text[i + 2:i + 3] == "{"
+                braced = code == "u" and text[i + 2 : i + 3] == "{"
                 if braced:
                     digits_end = text.find("}", i + 3)
-                    digits, after = text[i + 3:max(digits_end, i + 3)], digits_end + 1
+                    digits, after = text[i + 3 : max(digits_end, i + 3)], digits_end + 1
                 else:
                     width = 2 if code == "x" else 4
-                    digits, after = text[i + 2:i + 2 + width], i + 2 + width
+                    digits, after = text[i + 2 : i + 2 + width], i + 2 + width
                     digits = digits if len(digits) == width else ""
                 try:
                     out.append(chr(int(digits, 16)))
                 except (ValueError, OverflowError):
-                    raise Mismatch("Found an invalid escaped sequence number: "
-                                   f"`{self.quote(start, end)}`.", start, end) from None
+                    raise Mismatch(
+                        f"Found an invalid escaped sequence number: `{self.quote(start, end)}`.", start, end
+                    ) from None
                 i = after
                 continue
             raise Mismatch(f"Malformed value: `{self.quote(start, end)}`.", start, end)
@@ -240,15 +270,19 @@ class Lexer:
 
     def reject_geo_value(self, start: int) -> None:
         """``_geo...`` words are reserved everywhere a value may appear."""
-        word = self.s[start:self.word_end(start)]
+        word = self.s[start : self.word_end(start)]
         rest = self.s[start:]
-        reserved = next((name for name in ("_geoPoint", "_geoDistance") if rest.startswith(name)),
-                        "_geo" if word == "_geo" else None)
+        reserved = next(
+            (name for name in ("_geoPoint", "_geoDistance") if rest.startswith(name)),
+            "_geo" if word == "_geo" else None,
+        )
         if reserved:
-            raise self.fail(f"`{reserved}` is a reserved keyword and thus can't be used as a "
-                            "filter expression. Use the `_geoRadius(latitude, longitude, "
-                            "distance)` or `_geoBoundingBox([latitude, longitude], [latitude, "
-                            "longitude])` built-in rules to filter on `_geo` coordinates.", start)
+            raise self.fail(
+                f"`{reserved}` is a reserved keyword and thus can't be used as a "
+                "filter expression. Use the `_geoRadius(latitude, longitude, "
+                "distance)` or `_geoBoundingBox([latitude, longitude], [latitude, "
+                "longitude])` built-in rules to filter on `_geo` coordinates.",
+                start,
+            )
         if word in ("_geoRadius", "_geoBoundingBox"):
-            raise self.fail(f"The `{word}` filter is an operation and can't be used as a value.",
-                            start)
+            raise self.fail(f"The `{word}` filter is an operation and can't be used as a value.", start)

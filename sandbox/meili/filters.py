@@ -8,15 +8,17 @@ WITH``, parsed only to be refused). Alternatives are tried in milli's order so
 the same input gets the same error message. Keywords are upper case only, so
 ``and`` is a plain word.
 """
+
 from __future__ import annotations
 
 from .errors import not_emulated
-from .filter_syntax import And, Condition, Contains, In, Lexer, Mismatch, Not, Or, Span, \
-    escape_debug
+from .filter_syntax import And, Condition, Contains, In, Lexer, Mismatch, Not, Or, Span, escape_debug
 
-OPERATIONS = ("`=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, "
-              "`IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, "
-              "`STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, or `_geoBoundingBox`")
+OPERATIONS = (
+    "`=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, "
+    "`IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, "
+    "`STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, or `_geoBoundingBox`"
+)
 COMPARATORS = ("<=", ">=", "!=", "<", ">", "=")
 MAX_DEPTH = 200
 
@@ -31,9 +33,12 @@ def parse_expression(source: str):
     except Mismatch as mismatch:
         raise parser.harden(mismatch) from None
     if position != len(source):
-        raise parser.fail("Found unexpected characters at the end of the filter: "
-                          f"`{parser.quote(position)}`. You probably forgot an `OR` or an `AND` "
-                          "rule.", position)
+        raise parser.fail(
+            "Found unexpected characters at the end of the filter: "
+            f"`{parser.quote(position)}`. You probably forgot an `OR` or an `AND` "
+            "rule.",
+            position,
+        )
     return node
 
 
@@ -45,8 +50,11 @@ def _not_here(position: int) -> Mismatch:
 class _Parser(Lexer):
     def check_depth(self, depth: int, position: int) -> None:
         if depth > MAX_DEPTH:
-            raise self.fail("The filter exceeded the maximum depth limit. Try rewriting the "
-                            "filter so that it contains fewer nested conditions.", position)
+            raise self.fail(
+                "The filter exceeded the maximum depth limit. Try rewriting the "
+                "filter so that it contains fewer nested conditions.",
+                position,
+            )
 
     def parse_or(self, position: int, depth: int):
         return self._chain(position, depth, "OR", Or, self.parse_and)
@@ -78,13 +86,21 @@ class _Parser(Lexer):
             node, end = self.cut(self.parse_or, start + 1, depth + 1)
             end = self.skip_ws(end)
             if not self.literal(end, ")"):
-                raise self.fail(f"Expression `{self.quote(position)}` is missing the following "
-                                "closing delimiter: `)`.", position)
+                raise self.fail(
+                    f"Expression `{self.quote(position)}` is missing the following closing delimiter: `)`.", position
+                )
             return node, self.skip_ws(end + 1)
-        if self.s[start:self.word_end(start)] in ("_geoRadius", "_geoBoundingBox"):
+        if self.s[start : self.word_end(start)] in ("_geoRadius", "_geoBoundingBox"):
             raise not_emulated("geo filters (`_geoRadius`, `_geoBoundingBox`)")
-        for alternative in (self.parse_in, self.parse_not_in, self.parse_comparison,
-                            self.parse_is, self.parse_exists, self.parse_to, self.parse_contains):
+        for alternative in (
+            self.parse_in,
+            self.parse_not_in,
+            self.parse_comparison,
+            self.parse_is,
+            self.parse_exists,
+            self.parse_to,
+            self.parse_contains,
+        ):
             try:
                 return alternative(position)
             except Mismatch:
@@ -123,17 +139,21 @@ class _Parser(Lexer):
         if self.literal(closing, "]"):
             return tuple(values), self.skip_ws(closing + 1)
         if after >= self.n:
-            raise self.fail("Expected matching `]` after the list of field names given to `IN[`",
-                            after)
+            raise self.fail("Expected matching `]` after the list of field names given to `IN[`", after)
         found = self.quote(after)
         try:
             self.parse_value(after)
             keyword_note = ""
         except Mismatch as mismatch:
-            keyword_note = (f", which is a keyword. To use `{found}` as a field name or a value, "
-                            "surround it by quotes") if mismatch.reserved else ""
-        raise self.fail("Expected only comma-separated field names inside `IN[..]` but instead "
-                        f"found `{found}`{keyword_note}.", after)
+            keyword_note = (
+                (f", which is a keyword. To use `{found}` as a field name or a value, surround it by quotes")
+                if mismatch.reserved
+                else ""
+            )
+        raise self.fail(
+            f"Expected only comma-separated field names inside `IN[..]` but instead found `{found}`{keyword_note}.",
+            after,
+        )
 
     def value_list(self, position: int):
         try:
@@ -163,10 +183,12 @@ class _Parser(Lexer):
 
     def parse_is(self, position: int):
         field, after = self.parse_value(position)
-        for words, operator, negated in ((("IS", "NULL"), "IS NULL", False),
-                                         (("IS", "NOT", "NULL"), "IS NULL", True),
-                                         (("IS", "EMPTY"), "IS EMPTY", False),
-                                         (("IS", "NOT", "EMPTY"), "IS EMPTY", True)):
+        for words, operator, negated in (
+            (("IS", "NULL"), "IS NULL", False),
+            (("IS", "NOT", "NULL"), "IS NULL", True),
+            (("IS", "EMPTY"), "IS EMPTY", False),
+            (("IS", "NOT", "EMPTY"), "IS EMPTY", True),
+        ):
             end = self.words(after, *words)
             if end is not None:
                 condition = Condition(field, operator)

@@ -4,6 +4,7 @@
 become strings (so they can carry tags), and only the matched part of a word is
 wrapped: a prefix match highlights the typed prefix, a typo match the whole word.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ def select(document: dict, patterns: list[str]) -> dict:
         if any(pattern in ("*", key) for pattern in patterns):
             selected[key] = value
             continue
-        nested = [p[len(key) + 1:] for p in patterns if p.startswith(key + ".")]
+        nested = [p[len(key) + 1 :] for p in patterns if p.startswith(key + ".")]
         if nested and isinstance(value, dict):
             selected[key] = select(value, nested)
         elif nested and isinstance(value, list):
@@ -30,8 +31,9 @@ def select(document: dict, patterns: list[str]) -> dict:
 
 
 class Highlighter:
-    def __init__(self, matcher: TermMatcher, patterns: list[str], pre_tag: str, post_tag: str,
-                 no_typo_attributes: list[str]) -> None:
+    def __init__(
+        self, matcher: TermMatcher, patterns: list[str], pre_tag: str, post_tag: str, no_typo_attributes: list[str]
+    ) -> None:
         self.matcher = matcher
         self.patterns = patterns
         self.pre_tag, self.post_tag = pre_tag, post_tag
@@ -58,8 +60,7 @@ class Highlighter:
             found = self.matcher.best(token.text, typos_allowed)
             if found:
                 end = token.original_end(found.length)
-                pieces += [text[copied:token.start], self.pre_tag, text[token.start:end],
-                           self.post_tag]
+                pieces += [text[copied : token.start], self.pre_tag, text[token.start : end], self.post_tag]
                 copied = end
         pieces.append(text[copied:])
         return "".join(pieces)
@@ -67,7 +68,7 @@ class Highlighter:
 
 def _number_text(number: float) -> str:
     """A number facet value as Meilisearch prints it (``3``, ``2.5``)."""
-    if float(number).is_integer() and abs(number) < 2 ** 63:
+    if float(number).is_integer() and abs(number) < 2**63:
         return str(int(number))
     return repr(float(number))
 
@@ -78,13 +79,12 @@ def facet_counts(entries: list[DocumentEntry], facets: list[str], faceting: dict
     orders = faceting["sortFacetValuesBy"]
     for facet in facets:
         numbers: dict[float, int] = {}
-        strings: dict[str, list] = {}     # normalized -> [shown value, count]
+        strings: dict[str, list] = {}  # normalized -> [shown value, count]
         for entry in entries:
             seen_numbers, seen_strings = set(), {}
             for value in entry.leaves(facet):
                 if isinstance(value, bool):
-                    seen_strings.setdefault("true" if value else "false",
-                                            "true" if value else "false")
+                    seen_strings.setdefault("true" if value else "false", "true" if value else "false")
                 elif isinstance(value, (int, float)):
                     seen_numbers.add(float(value))
                 elif isinstance(value, str):
@@ -96,8 +96,8 @@ def facet_counts(entries: list[DocumentEntry], facets: list[str], faceting: dict
         values = [(_number_text(n), count) for n, count in sorted(numbers.items())]
         values += [(shown, count) for _, (shown, count) in sorted(strings.items())]
         if orders.get(facet, orders["*"]) == "count":
-            values.sort(key=lambda item: -item[1])      # stable: alphabetical among equals
-        distribution[facet] = dict(values[:faceting["maxValuesPerFacet"]])
+            values.sort(key=lambda item: -item[1])  # stable: alphabetical among equals
+        distribution[facet] = dict(values[: faceting["maxValuesPerFacet"]])
         if numbers:
             stats[facet] = {"min": min(numbers), "max": max(numbers)}
     return distribution, stats

@@ -8,6 +8,7 @@ rules in the index's ``rankingRules`` order, where ``sort`` stands for the
 request's ``sort`` and ``attr:asc`` for a custom rule. The internal document id
 breaks the remaining ties, as in Meilisearch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from .state import DocumentEntry, Index
 from .text import QueryTerm, WordMatch, match_word, normalize_facet
 
 MAX_PROXIMITY = 7
-UNRELATED_PROXIMITY = 8     # the words are in different attributes
+UNRELATED_PROXIMITY = 8  # the words are in different attributes
 
 
 class TermMatcher:
@@ -34,14 +35,17 @@ class TermMatcher:
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = tuple(
-                (index, match) for index, term in enumerate(self.terms)
-                if (match := match_word(term, word, typos_allowed)))
+                (index, match)
+                for index, term in enumerate(self.terms)
+                if (match := match_word(term, word, typos_allowed))
+            )
         return found
 
     def best(self, word: str, typos_allowed: bool) -> WordMatch | None:
         """The longest match of ``word`` against any term (for highlighting)."""
-        return max((match for _, match in self.matches(word, typos_allowed)),
-                   key=lambda match: match.length, default=None)
+        return max(
+            (match for _, match in self.matches(word, typos_allowed)), key=lambda match: match.length, default=None
+        )
 
 
 @dataclass(frozen=True)
@@ -74,15 +78,15 @@ def attribute_ranks(index: Index, search_on: list[str] | None) -> dict[str, int]
         if searchable == ["*"]:
             rank = order
         else:
-            rank = next((i for i, name in enumerate(searchable)
-                         if matches_attribute(path, [name])), None)
+            rank = next((i for i, name in enumerate(searchable) if matches_attribute(path, [name])), None)
         if rank is not None and (search_on is None or matches_attribute(path, search_on)):
             ranks[path] = rank
     return ranks
 
 
-def score_document(entry: DocumentEntry, matcher: TermMatcher, ranks: dict[str, int],
-                   no_typo_attributes: list[str], require_all: bool) -> Score | None:
+def score_document(
+    entry: DocumentEntry, matcher: TermMatcher, ranks: dict[str, int], no_typo_attributes: list[str], require_all: bool
+) -> Score | None:
     """The document's score, or None when it does not match the query."""
     terms = matcher.terms
     occurrences: list[list[_Occurrence]] = [[] for _ in terms]
@@ -95,8 +99,7 @@ def score_document(entry: DocumentEntry, matcher: TermMatcher, ranks: dict[str, 
         exact_attribute = exact_attribute or [t.text for t in tokens] == query_words
         for token in tokens:
             for term_index, found in matcher.matches(token.text, typos_allowed):
-                occurrences[term_index].append(_Occurrence(
-                    path, ranks[path], token.position, found.typos, found.exact))
+                occurrences[term_index].append(_Occurrence(path, ranks[path], token.position, found.typos, found.exact))
     matched = next((i for i, found in enumerate(occurrences) if not found), len(terms))
     if matched == 0 or (require_all and matched < len(terms)):
         return None
@@ -107,10 +110,10 @@ def score_document(entry: DocumentEntry, matcher: TermMatcher, ranks: dict[str, 
         typos=sum(min(o.typos for o in found) for found in kept),
         proximity=sum(_proximity(kept[i], kept[i + 1]) for i in range(matched - 1)),
         attribute=sum(best_ranks),
-        position=sum(min(o.position for o in found if o.rank == rank)
-                     for found, rank in zip(kept, best_ranks)),
+        position=sum(min(o.position for o in found if o.rank == rank) for found, rank in zip(kept, best_ranks)),
         exact_attribute=exact_attribute,
-        exact_words=sum(any(o.exact for o in found) for found in kept))
+        exact_words=sum(any(o.exact for o in found) for found in kept),
+    )
 
 
 def _proximity(first: list[_Occurrence], second: list[_Occurrence]) -> int:
@@ -119,8 +122,7 @@ def _proximity(first: list[_Occurrence], second: list[_Occurrence]) -> int:
     for a in first:
         for b in second:
             if a.path == b.path:
-                distance = b.position - a.position if b.position > a.position \
-                    else a.position - b.position + 1
+                distance = b.position - a.position if b.position > a.position else a.position - b.position + 1
                 best = min(best, distance, MAX_PROXIMITY)
     return best
 
@@ -149,15 +151,17 @@ def sort_value(entry: DocumentEntry, field: str, ascending: bool) -> tuple:
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if numbers:
         return (0, min(numbers)) if ascending else (0, -max(numbers))
-    strings = [("true" if v else "false") if isinstance(v, bool) else normalize_facet(v)
-               for v in values if isinstance(v, (str, bool))]
+    strings = [
+        ("true" if v else "false") if isinstance(v, bool) else normalize_facet(v)
+        for v in values
+        if isinstance(v, (str, bool))
+    ]
     if strings:
         return (1, min(strings)) if ascending else (1, _Descending(max(strings)))
     return (2,)
 
 
-def ranking_key(entry: DocumentEntry, score: Score, rules: list[str],
-                sort_criteria: list[tuple[str, bool]]) -> tuple:
+def ranking_key(entry: DocumentEntry, score: Score, rules: list[str], sort_criteria: list[tuple[str, bool]]) -> tuple:
     key: list = []
     for rule in rules:
         if rule == "words":

@@ -4,6 +4,7 @@ Every write is validated now and applied later by a task: the view answers 202
 with the summarized task and hands the queue a closure that does the change.
 Search, tasks and health are in :mod:`routes_read`.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,7 @@ from .web import check_query, document_payload, emulator, json_body, query_int, 
 bp = Blueprint("meilisearch_writes", __name__)
 
 
-def _accepted(index_uid: str | None, task_type: str, details: dict, operation,
-              counts: tuple[str, ...] = ()):
+def _accepted(index_uid: str | None, task_type: str, details: dict, operation, counts: tuple[str, ...] = ()):
     task = emulator().tasks.enqueue(index_uid, task_type, details, operation, counts)
     return task.summary(), 202
 
@@ -61,8 +61,7 @@ def list_indexes():
     store = emulator().store
     with store.lock:
         indexes = [store.indexes[uid].view() for uid in sorted(store.indexes)]
-    return {"results": indexes[offset:offset + limit], "offset": offset, "limit": limit,
-            "total": len(indexes)}
+    return {"results": indexes[offset : offset + limit], "offset": offset, "limit": limit, "total": len(indexes)}
 
 
 @bp.get("/indexes/<uid>")
@@ -82,8 +81,7 @@ def delete_index(uid: str):
             raise index_not_found(uid)
         return {"deletedDocuments": len(removed.documents)}
 
-    return _accepted(valid_uid(uid), "indexDeletion", {"deletedDocuments": None}, delete,
-                     ("deletedDocuments",))
+    return _accepted(valid_uid(uid), "indexDeletion", {"deletedDocuments": None}, delete, ("deletedDocuments",))
 
 
 @bp.post("/indexes/<uid>/documents")
@@ -109,9 +107,13 @@ def _write_documents(uid: str, merge: bool):
         index.updated_ns = now_ns
         return {"indexedDocuments": indexed}
 
-    return _accepted(uid, "documentAdditionOrUpdate",
-                     {"receivedDocuments": len(documents), "indexedDocuments": None}, write,
-                     ("indexedDocuments",))
+    return _accepted(
+        uid,
+        "documentAdditionOrUpdate",
+        {"receivedDocuments": len(documents), "indexedDocuments": None},
+        write,
+        ("indexedDocuments",),
+    )
 
 
 @bp.get("/indexes/<uid>/documents/<document_id>")
@@ -151,7 +153,7 @@ def fetch_documents(uid: str):
         else:
             selected = index.documents.keys()
         entries = [entry for key, entry in index.documents.items() if key in selected]
-        page = [select(entry.body, fields) for entry in entries[offset:offset + limit]]
+        page = [select(entry.body, fields) for entry in entries[offset : offset + limit]]
     return {"results": page, "offset": offset, "limit": limit, "total": len(entries)}
 
 
@@ -205,9 +207,11 @@ def _delete_documents(uid: str, doc_ids: list[str] | None = None, expression=Non
         index.updated_ns = now_ns
         return {"deletedDocuments": deleted}
 
-    details = {"providedIds": len(doc_ids or ()), "deletedDocuments": None,
-               "originalFilter": None if tree is None
-               else json.dumps(expression, ensure_ascii=False)}
+    details = {
+        "providedIds": len(doc_ids or ()),
+        "deletedDocuments": None,
+        "originalFilter": None if tree is None else json.dumps(expression, ensure_ascii=False),
+    }
     return _accepted(uid, "documentDeletion", details, delete, ("deletedDocuments",))
 
 
@@ -238,7 +242,7 @@ def one_setting(uid: str, name: str):
     if key is None:
         return "", 404
     if request.method == "GET":
-        value = _current_settings(uid)[key]     # may be a list or null: not a Flask return value
+        value = _current_settings(uid)[key]  # may be a list or null: not a Flask return value
         return json.dumps(value), 200, {"Content-Type": "application/json"}
     if request.method == "DELETE":
         return _update_settings(uid, {key: None})

@@ -6,18 +6,26 @@ effect when the ``settingsUpdate`` task runs. Settings the emulator does not act
 on are reported at their defaults and may only be "set" to those defaults; any
 other value is refused with 501 so nobody believes they are being honoured.
 """
+
 from __future__ import annotations
 
 import copy
 import fnmatch
 import re
 
-from .errors import MeiliError, invalid_type, invalid_value, not_emulated, unknown_field, \
-    unknown_value
+from .errors import MeiliError, invalid_type, invalid_value, not_emulated, unknown_field, unknown_value
 
 DEFAULT_RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness"]
-BUILTIN_RANKING_RULES = {"words", "typo", "proximity", "attribute", "sort", "exactness",
-                         "attributeRank", "wordPosition"}
+BUILTIN_RANKING_RULES = {
+    "words",
+    "typo",
+    "proximity",
+    "attribute",
+    "sort",
+    "exactness",
+    "attributeRank",
+    "wordPosition",
+}
 CUSTOM_RANKING_RULE = re.compile(r"^\S+:(asc|desc)$")
 
 DEFAULTS = {
@@ -26,26 +34,37 @@ DEFAULTS = {
     "filterableAttributes": [],
     "sortableAttributes": [],
     "rankingRules": DEFAULT_RANKING_RULES,
-    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
-                      "disableOnWords": [], "disableOnAttributes": [], "disableOnNumbers": False},
+    "typoTolerance": {
+        "enabled": True,
+        "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
+        "disableOnWords": [],
+        "disableOnAttributes": [],
+        "disableOnNumbers": False,
+    },
     "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "alpha"}},
     "pagination": {"maxTotalHits": 1000},
 }
 # Real settings the emulator does not act on: always reported at these values.
 INERT_DEFAULTS = {
-    "stopWords": [], "nonSeparatorTokens": [], "separatorTokens": [], "dictionary": [],
-    "synonyms": {}, "distinctAttribute": None, "proximityPrecision": "byWord", "embedders": {},
-    "searchCutoffMs": None, "localizedAttributes": None, "facetSearch": True,
+    "stopWords": [],
+    "nonSeparatorTokens": [],
+    "separatorTokens": [],
+    "dictionary": [],
+    "synonyms": {},
+    "distinctAttribute": None,
+    "proximityPrecision": "byWord",
+    "embedders": {},
+    "searchCutoffMs": None,
+    "localizedAttributes": None,
+    "facetSearch": True,
     "prefixSearch": "indexingTime",
 }
 ALL_KEYS = list(DEFAULTS) + list(INERT_DEFAULTS)
 OBJECT_SETTINGS = {"typoTolerance", "faceting", "pagination"}
-PATCHED_SUBROUTES = OBJECT_SETTINGS | {"embedders"}     # the other sub-routes take PUT
-TYPO_FIELDS = ["enabled", "minWordSizeForTypos", "disableOnWords", "disableOnAttributes",
-               "disableOnNumbers"]
+PATCHED_SUBROUTES = OBJECT_SETTINGS | {"embedders"}  # the other sub-routes take PUT
+TYPO_FIELDS = ["enabled", "minWordSizeForTypos", "disableOnWords", "disableOnAttributes", "disableOnNumbers"]
 # Sub-route name -> setting key, e.g. /settings/filterable-attributes.
-SUBROUTES = {re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key): key
-             for key in ALL_KEYS}
+SUBROUTES = {re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key): key for key in ALL_KEYS}
 
 
 def matches_attribute(name: str, patterns) -> bool:
@@ -54,8 +73,11 @@ def matches_attribute(name: str, patterns) -> bool:
     As in Meilisearch, listing ``meta`` also covers ``meta.size``.
     """
     for pattern in patterns:
-        if pattern in ("*", name) or name.startswith(pattern + ".") \
-                or ("*" in pattern and fnmatch.fnmatchcase(name, pattern)):
+        if (
+            pattern in ("*", name)
+            or name.startswith(pattern + ".")
+            or ("*" in pattern and fnmatch.fnmatchcase(name, pattern))
+        ):
             return True
     return False
 
@@ -103,17 +125,19 @@ def parse_one(key: str, value, location: str):
     if key == "pagination":
         fields = _object(value, location, code, ["maxTotalHits"])
         return {name: _count(v, f"{location}.{name}", code) for name, v in fields.items()}
-    if key == "filterableAttributes" and isinstance(value, list) \
-            and any(isinstance(item, dict) for item in value):
+    if key == "filterableAttributes" and isinstance(value, list) and any(isinstance(item, dict) for item in value):
         raise not_emulated("granular filterable attribute rules (attributePatterns)")
     names = _strings(value, location, code)
     if key == "rankingRules":
         for position, rule in enumerate(names):
             if rule not in BUILTIN_RANKING_RULES and not CUSTOM_RANKING_RULE.match(rule):
-                raise invalid_value(code, f"{location}[{position}]",
-                                    f"`{rule}` ranking rule is invalid. Valid ranking rules "
-                                    "are words, typo, sort, proximity, attribute, exactness "
-                                    "and custom ranking rules.")
+                raise invalid_value(
+                    code,
+                    f"{location}[{position}]",
+                    f"`{rule}` ranking rule is invalid. Valid ranking rules "
+                    "are words, typo, sort, proximity, attribute, exactness "
+                    "and custom ranking rules.",
+                )
     return names
 
 
@@ -138,8 +162,7 @@ def _strings(value, location: str, code: str) -> list:
 def _count(value, location: str, code: str, maximum: int | None = None):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 \
-            or (maximum is not None and value > maximum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (maximum is not None and value > maximum):
         raise invalid_type(code, location, "a positive integer", value)
     return value
 
@@ -160,8 +183,7 @@ def _parse_typo(value, location: str, code: str) -> dict:
         elif name == "minWordSizeForTypos":
             if item is not None:
                 sizes = _object(item, where, code, ["oneTypo", "twoTypos"])
-                item = {size: _count(n, f"{where}.{size}", code, 255)
-                        for size, n in sizes.items()}
+                item = {size: _count(n, f"{where}.{size}", code, 255) for size, n in sizes.items()}
             parsed[name] = item
         else:
             parsed[name] = None if item is None else _strings(item, where, code)
@@ -172,8 +194,7 @@ def _parse_faceting(value, location: str, code: str) -> dict:
     fields = _object(value, location, code, ["maxValuesPerFacet", "sortFacetValuesBy"])
     parsed = {}
     if "maxValuesPerFacet" in fields:
-        parsed["maxValuesPerFacet"] = _count(fields["maxValuesPerFacet"],
-                                             f"{location}.maxValuesPerFacet", code)
+        parsed["maxValuesPerFacet"] = _count(fields["maxValuesPerFacet"], f"{location}.maxValuesPerFacet", code)
     if "sortFacetValuesBy" in fields:
         orders = fields["sortFacetValuesBy"]
         where = f"{location}.sortFacetValuesBy"
@@ -205,11 +226,14 @@ def apply_patch(current: dict, patch: dict) -> dict:
             updated[key] = list(value)
     sizes = updated["typoTolerance"]["minWordSizeForTypos"]
     if sizes["twoTypos"] < sizes["oneTypo"]:
-        raise MeiliError(400, "invalid_settings_typo_tolerance",
-                         "`minWordSizeForTypos` setting is invalid. `oneTypo` and `twoTypos` "
-                         "fields should be between `0` and `255`, and `twoTypos` should be "
-                         "greater or equals to `oneTypo` but found "
-                         f"`oneTypo: {sizes['oneTypo']}` and twoTypos: {sizes['twoTypos']}`.")
+        raise MeiliError(
+            400,
+            "invalid_settings_typo_tolerance",
+            "`minWordSizeForTypos` setting is invalid. `oneTypo` and `twoTypos` "
+            "fields should be between `0` and `255`, and `twoTypos` should be "
+            "greater or equals to `oneTypo` but found "
+            f"`oneTypo: {sizes['oneTypo']}` and twoTypos: {sizes['twoTypos']}`.",
+        )
     return updated
 
 

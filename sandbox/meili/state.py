@@ -4,6 +4,7 @@ Only the task worker changes them (under ``Store.lock``), which is what makes a
 write invisible to search until its task has succeeded. Document operations are
 all-or-nothing: one bad document fails the whole task, as in Meilisearch.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from .text import Token, tokenize
 
 DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_DOCUMENT_ID_BYTES = 511
-ARRAY_POSITION_GAP = 8   # Meilisearch separates array elements by a hard separator
+ARRAY_POSITION_GAP = 8  # Meilisearch separates array elements by a hard separator
 
 
 def collect_paths(document: dict) -> dict[str, list]:
@@ -49,7 +50,7 @@ class DocumentEntry:
 
     def __init__(self, body: dict, order: int) -> None:
         self.body = body
-        self.order = order          # internal id: the last tie-break of every ranking
+        self.order = order  # internal id: the last tie-break of every ranking
         self.paths = collect_paths(body)
         # Words are extracted at indexing time, as Meilisearch does, so that a search
         # costs the same the first time and does not eat into a caller's time budget.
@@ -84,15 +85,18 @@ class Index:
         self.created_ns = self.updated_ns = now_ns
         self.documents: dict[str, DocumentEntry] = {}
         self.settings = default_settings()
-        self.field_order: list[str] = []    # first-seen order: the ranking order of "*"
+        self.field_order: list[str] = []  # first-seen order: the ranking order of "*"
         self._next_order = 0
 
     def view(self) -> dict:
-        return {"uid": self.uid, "primaryKey": self.primary_key,
-                "createdAt": rfc3339(self.created_ns), "updatedAt": rfc3339(self.updated_ns)}
+        return {
+            "uid": self.uid,
+            "primaryKey": self.primary_key,
+            "createdAt": rfc3339(self.created_ns),
+            "updatedAt": rfc3339(self.updated_ns),
+        }
 
-    def add_documents(self, documents: list[dict], requested_key: str | None,
-                      merge: bool) -> int:
+    def add_documents(self, documents: list[dict], requested_key: str | None, merge: bool) -> int:
         """Replace (or, with ``merge``, update) documents; returns how many were indexed."""
         if not documents:
             return 0
@@ -115,8 +119,9 @@ class Index:
     def _resolve_primary_key(self, requested: str | None, first_document: dict) -> str:
         if self.primary_key:
             if requested and requested != self.primary_key:
-                raise MeiliError(400, "index_primary_key_already_exists",
-                                 f"Index already has a primary key: `{self.primary_key}`.")
+                raise MeiliError(
+                    400, "index_primary_key_already_exists", f"Index already has a primary key: `{self.primary_key}`."
+                )
             return self.primary_key
         if requested:
             return requested
@@ -124,15 +129,21 @@ class Index:
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise MeiliError(400, "index_primary_key_no_candidate_found",
-                             "The primary key inference failed as the engine did not find any "
-                             "field ending with `id` in its name. Please specify the primary key "
-                             "manually using the `primaryKey` query parameter.")
-        raise MeiliError(400, "index_primary_key_multiple_candidates_found",
-                         "The primary key inference failed as the engine found "
-                         f"{len(candidates)} fields ending with `id` in their names: "
-                         f"'{candidates[0]}' and '{candidates[1]}'. Please specify the primary "
-                         "key manually using the `primaryKey` query parameter.")
+            raise MeiliError(
+                400,
+                "index_primary_key_no_candidate_found",
+                "The primary key inference failed as the engine did not find any "
+                "field ending with `id` in its name. Please specify the primary key "
+                "manually using the `primaryKey` query parameter.",
+            )
+        raise MeiliError(
+            400,
+            "index_primary_key_multiple_candidates_found",
+            "The primary key inference failed as the engine found "
+            f"{len(candidates)} fields ending with `id` in their names: "
+            f"'{candidates[0]}' and '{candidates[1]}'. Please specify the primary "
+            "key manually using the `primaryKey` query parameter.",
+        )
 
     def delete_documents(self, doc_ids) -> int:
         removed = [self.documents.pop(str(doc_id), None) for doc_id in doc_ids]
@@ -142,24 +153,28 @@ class Index:
 def external_id(document: dict, primary_key: str) -> str:
     """The document id as Meilisearch keys it (1 and "1" are the same document)."""
     if primary_key not in document:
-        raise MeiliError(400, "missing_document_id",
-                         f"Document doesn't have a `{primary_key}` attribute: "
-                         f"`{compact_json(document)}`.")
+        raise MeiliError(
+            400,
+            "missing_document_id",
+            f"Document doesn't have a `{primary_key}` attribute: `{compact_json(document)}`.",
+        )
     value = document[primary_key]
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, str) and DOCUMENT_ID.match(value) \
-            and len(value.encode()) <= MAX_DOCUMENT_ID_BYTES:
+    if isinstance(value, str) and DOCUMENT_ID.match(value) and len(value.encode()) <= MAX_DOCUMENT_ID_BYTES:
         return value
     raise invalid_document_id(value)
 
 
 def invalid_document_id(value) -> MeiliError:
-    return MeiliError(400, "invalid_document_id",
-                      f"Document identifier `{compact_json(value)}` is invalid. A document "
-                      "identifier can be of type integer or string, only composed of "
-                      "alphanumeric characters (a-z A-Z 0-9), hyphens (-) and underscores (_), "
-                      "and can not be more than 511 bytes.")
+    return MeiliError(
+        400,
+        "invalid_document_id",
+        f"Document identifier `{compact_json(value)}` is invalid. A document "
+        "identifier can be of type integer or string, only composed of "
+        "alphanumeric characters (a-z A-Z 0-9), hyphens (-) and underscores (_), "
+        "and can not be more than 511 bytes.",
+    )
 
 
 class Store:

@@ -6,6 +6,7 @@ applies its change and becomes ``succeeded`` while holding the store lock, so a
 search can never see a change whose task is not yet ``succeeded``. Failures only
 ever show up in ``task.error``: the HTTP answer was already 202.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,10 +21,24 @@ from .faults import FaultKnobs
 from .state import Store
 
 TASK_STATUSES = ["enqueued", "processing", "succeeded", "failed", "canceled"]
-TASK_TYPES = ["documentAdditionOrUpdate", "documentEdition", "documentDeletion",
-              "settingsUpdate", "indexCreation", "indexDeletion", "indexUpdate", "indexSwap",
-              "taskCancelation", "taskDeletion", "dumpCreation", "snapshotCreation", "export",
-              "upgradeDatabase", "indexCompaction", "networkTopologyChange"]
+TASK_TYPES = [
+    "documentAdditionOrUpdate",
+    "documentEdition",
+    "documentDeletion",
+    "settingsUpdate",
+    "indexCreation",
+    "indexDeletion",
+    "indexUpdate",
+    "indexSwap",
+    "taskCancelation",
+    "taskDeletion",
+    "dumpCreation",
+    "snapshotCreation",
+    "export",
+    "upgradeDatabase",
+    "indexCompaction",
+    "networkTopologyChange",
+]
 
 
 @dataclass(eq=False)
@@ -32,10 +47,10 @@ class Task:
     index_uid: str | None
     type: str
     details: dict
-    operation: Callable[[int], dict]     # applies the change, returns final details
-    counts: tuple[str, ...]              # details that read 0 when the task fails
+    operation: Callable[[int], dict]  # applies the change, returns final details
+    counts: tuple[str, ...]  # details that read 0 when the task fails
     enqueued_ns: int
-    enqueued_at: float                   # monotonic, for the processing delay
+    enqueued_at: float  # monotonic, for the processing delay
     status: str = "enqueued"
     error: dict | None = None
     started_ns: int | None = None
@@ -43,18 +58,29 @@ class Task:
 
     def summary(self) -> dict:
         """The 202 body of every write."""
-        return {"taskUid": self.uid, "indexUid": self.index_uid, "status": self.status,
-                "type": self.type, "enqueuedAt": rfc3339(self.enqueued_ns)}
+        return {
+            "taskUid": self.uid,
+            "indexUid": self.index_uid,
+            "status": self.status,
+            "type": self.type,
+            "enqueuedAt": rfc3339(self.enqueued_ns),
+        }
 
     def view(self) -> dict:
         finished = self.finished_ns is not None
-        return {"uid": self.uid, "indexUid": self.index_uid, "status": self.status,
-                "type": self.type, "canceledBy": None, "details": self.details,
-                "error": self.error,
-                "duration": iso_duration(self.finished_ns - self.started_ns) if finished else None,
-                "enqueuedAt": rfc3339(self.enqueued_ns),
-                "startedAt": rfc3339(self.started_ns) if self.started_ns else None,
-                "finishedAt": rfc3339(self.finished_ns) if finished else None}
+        return {
+            "uid": self.uid,
+            "indexUid": self.index_uid,
+            "status": self.status,
+            "type": self.type,
+            "canceledBy": None,
+            "details": self.details,
+            "error": self.error,
+            "duration": iso_duration(self.finished_ns - self.started_ns) if finished else None,
+            "enqueuedAt": rfc3339(self.enqueued_ns),
+            "startedAt": rfc3339(self.started_ns) if self.started_ns else None,
+            "finishedAt": rfc3339(self.finished_ns) if finished else None,
+        }
 
 
 class TaskQueue:
@@ -66,8 +92,7 @@ class TaskQueue:
         self._pending: deque[Task] = deque()
         self._next_uid = 0
         self._stopping = False
-        self._thread = threading.Thread(target=self._work, name="meili-emulator-tasks",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._work, name="meili-emulator-tasks", daemon=True)
         faults.on_change = self.wake
 
     def start(self) -> None:
@@ -91,11 +116,18 @@ class TaskQueue:
             self._pending.clear()
             self._next_uid = 0
 
-    def enqueue(self, index_uid: str | None, task_type: str, details: dict,
-                operation: Callable[[int], dict], counts: tuple[str, ...] = ()) -> Task:
+    def enqueue(
+        self,
+        index_uid: str | None,
+        task_type: str,
+        details: dict,
+        operation: Callable[[int], dict],
+        counts: tuple[str, ...] = (),
+    ) -> Task:
         with self._changed:
-            task = Task(self._next_uid, index_uid, task_type, details, operation, counts,
-                        time.time_ns(), time.monotonic())
+            task = Task(
+                self._next_uid, index_uid, task_type, details, operation, counts, time.time_ns(), time.monotonic()
+            )
             self._next_uid += 1
             self._tasks[task.uid] = task
             self._pending.append(task)
@@ -139,7 +171,7 @@ class TaskQueue:
 
     def _process(self, task: Task) -> None:
         started = time.monotonic()
-        with self._changed:     # re-read the knob on each wake, so lowering it ends the wait
+        with self._changed:  # re-read the knob on each wake, so lowering it ends the wait
             while not self._stopping:
                 remaining = started + self._faults.task_processing_ms / 1000 - time.monotonic()
                 if remaining <= 0:
@@ -148,11 +180,10 @@ class TaskQueue:
         injected_code = self._faults.take_task_failure()
         with self._store.lock:
             if self.get(task.uid) is not task:
-                return      # the emulator was reset meanwhile: this task no longer exists
+                return  # the emulator was reset meanwhile: this task no longer exists
             try:
                 if injected_code:
-                    raise MeiliError(500, injected_code, "Emulated fault: the task failed.",
-                                     "internal")
+                    raise MeiliError(500, injected_code, "Emulated fault: the task failed.", "internal")
                 details, error = {**task.details, **task.operation(time.time_ns())}, None
             except MeiliError as failure:
                 details = {**task.details, **dict.fromkeys(task.counts, 0)}

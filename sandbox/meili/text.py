@@ -5,6 +5,7 @@ or a digit, so "Été" and "ete" are one word and "3.5" is two. Each token keeps
 for every normalized character, where it ended in the original text, so the
 highlighter can wrap exactly the original characters of a (prefix) match.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,8 @@ def normalize_facet(value: str) -> str:
 
 @dataclass(frozen=True)
 class Token:
-    text: str                  # normalized word
-    start: int                 # offsets in the original string
+    text: str  # normalized word
+    start: int  # offsets in the original string
     end: int
     char_ends: tuple[int, ...]  # original end offset after each normalized character
     position: int
@@ -45,10 +46,17 @@ ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def tokenize(text: str, first_position: int = 0) -> list[Token]:
-    if text.isascii():      # the common case, without per-character Unicode work
-        return [Token(match.group().lower(), match.start(), match.end(),
-                      tuple(range(match.start() + 1, match.end() + 1)), first_position + number)
-                for number, match in enumerate(ASCII_WORD.finditer(text))]
+    if text.isascii():  # the common case, without per-character Unicode work
+        return [
+            Token(
+                match.group().lower(),
+                match.start(),
+                match.end(),
+                tuple(range(match.start() + 1, match.end() + 1)),
+                first_position + number,
+            )
+            for number, match in enumerate(ASCII_WORD.finditer(text))
+        ]
     tokens: list[Token] = []
     chars: list[str] = []
     ends: list[int] = []
@@ -57,8 +65,7 @@ def tokenize(text: str, first_position: int = 0) -> list[Token]:
     def flush(end: int) -> None:
         nonlocal start
         if start is not None:
-            tokens.append(Token("".join(chars), start, end, tuple(ends),
-                                first_position + len(tokens)))
+            tokens.append(Token("".join(chars), start, end, tuple(ends), first_position + len(tokens)))
         chars.clear()
         ends.clear()
         start = None
@@ -72,7 +79,7 @@ def tokenize(text: str, first_position: int = 0) -> list[Token]:
             chars.append(normalized)
             ends.extend([offset + 1] * len(normalized))
             last_end = offset + 1
-        elif not normalized and start is not None:   # a lone combining mark after a letter
+        elif not normalized and start is not None:  # a lone combining mark after a letter
             ends[-1] = last_end = offset + 1
         else:
             flush(last_end)
@@ -106,8 +113,7 @@ def typo_distance(word: str, candidate: str, as_prefix: bool) -> tuple[int, int]
         for j in range(1, cols + 1):
             cost = 0 if word[i - 1] == candidate[j - 1] else 1
             best = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and word[i - 1] == candidate[j - 2] \
-                    and word[i - 2] == candidate[j - 1]:
+            if i > 1 and j > 1 and word[i - 1] == candidate[j - 2] and word[i - 2] == candidate[j - 1]:
                 best = min(best, table[i - 2][j - 2] + 1)
             table[i][j] = best
     if as_prefix:
@@ -131,7 +137,7 @@ class QueryTerm:
 class WordMatch:
     typos: int
     exact: bool
-    length: int     # normalized characters of the token to highlight
+    length: int  # normalized characters of the token to highlight
 
 
 def match_word(term: QueryTerm, word: str, typos_allowed: bool) -> WordMatch | None:
@@ -145,7 +151,7 @@ def match_word(term: QueryTerm, word: str, typos_allowed: bool) -> WordMatch | N
     if too_short or (not term.is_prefix and len(word) > len(term.text) + term.max_typos):
         return None
     if term.max_typos == 1 and word[0] != term.text[0]:
-        return None     # a typo on the first letter counts as two
+        return None  # a typo on the first letter counts as two
     distance, length = typo_distance(term.text, word, term.is_prefix)
     if distance <= term.max_typos:
         return WordMatch(distance, False, length)
@@ -160,8 +166,11 @@ def build_terms(query: str, typo_settings: dict) -> list[QueryTerm]:
     terms = []
     for position, word in enumerate(words):
         budget = 0
-        if typo_settings["enabled"] and word not in no_typo_words \
-                and not (typo_settings["disableOnNumbers"] and word.isdigit()):
+        if (
+            typo_settings["enabled"]
+            and word not in no_typo_words
+            and not (typo_settings["disableOnNumbers"] and word.isdigit())
+        ):
             if len(word) >= sizes["twoTypos"]:
                 budget = 2
             elif len(word) >= sizes["oneTypo"]:

@@ -1,4 +1,5 @@
 """Request helpers shared by the route modules: the emulator in use, bodies, query strings."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,7 @@ def json_body():
     try:
         return json.loads(data)
     except ValueError as error:
-        raise MeiliError(400, "malformed_payload",
-                         f"The json payload provided is malformed. `{error}`.") from None
+        raise MeiliError(400, "malformed_payload", f"The json payload provided is malformed. `{error}`.") from None
 
 
 def document_payload() -> list[dict]:
@@ -42,15 +42,19 @@ def document_payload() -> list[dict]:
     header = request.headers.get("Content-Type")
     accepted = ", ".join(f"`{kind}`" for kind in DOCUMENT_CONTENT_TYPES)
     if not header:
-        raise MeiliError(415, "missing_content_type",
-                         "A Content-Type header is missing. Accepted values for the Content-Type "
-                         f"header are: {accepted}")
+        raise MeiliError(
+            415,
+            "missing_content_type",
+            f"A Content-Type header is missing. Accepted values for the Content-Type header are: {accepted}",
+        )
     if request.mimetype in ("application/x-ndjson", "text/csv"):
         raise not_emulated(f"`{request.mimetype}` document payloads")
     if request.mimetype != "application/json":
-        raise MeiliError(415, "invalid_content_type",
-                         f"The Content-Type `{header}` is invalid. Accepted values for the "
-                         f"Content-Type header are: {accepted}")
+        raise MeiliError(
+            415,
+            "invalid_content_type",
+            f"The Content-Type `{header}` is invalid. Accepted values for the Content-Type header are: {accepted}",
+        )
     data = request.get_data()
     if not data.strip():
         raise MeiliError(400, "missing_payload", "A json payload is missing.")
@@ -65,8 +69,7 @@ def document_payload() -> list[dict]:
 
 
 def _malformed(detail: str) -> MeiliError:
-    return MeiliError(400, "malformed_payload",
-                      f"The `json` payload provided is malformed. `{detail}`.")
+    return MeiliError(400, "malformed_payload", f"The `json` payload provided is malformed. `{detail}`.")
 
 
 def check_query(accepted: list[str], inert: tuple[str, ...] = ()) -> None:
@@ -76,8 +79,7 @@ def check_query(accepted: list[str], inert: tuple[str, ...] = ()) -> None:
             raise not_emulated(f"the `{name}` query parameter")
         if name not in accepted:
             message = unknown_field("bad_request", name, accepted + list(inert)).message
-            raise MeiliError(400, "bad_request",
-                             message.replace("Unknown field", "Unknown parameter"))
+            raise MeiliError(400, "bad_request", message.replace("Unknown field", "Unknown parameter"))
 
 
 def query_int(name: str, code: str, default: int) -> int:
@@ -85,8 +87,9 @@ def query_int(name: str, code: str, default: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit():
-        raise MeiliError(400, code, f"Invalid value in parameter `{name}`: could not parse "
-                                    f"`{raw}` as a positive integer")
+        raise MeiliError(
+            400, code, f"Invalid value in parameter `{name}`: could not parse `{raw}` as a positive integer"
+        )
     return int(raw)
 
 

@@ -15,6 +15,7 @@ records what it accepted for tests. Typical use::
 
 From a shell: ``python -m sandbox.teams --port 8767``.
 """
+
 from __future__ import annotations
 
 from .app import TeamsEmulator, create_app, validate

@@ -1,4 +1,5 @@
 """``python -m sandbox.teams --port 8767``: serve the Teams Workflows webhook emulator."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,8 +9,9 @@ from . import start_teams_emulator
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.teams",
-                                     description="Serve the Teams Workflows webhook emulator on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.teams", description="Serve the Teams Workflows webhook emulator on 127.0.0.1."
+    )
     parser.add_argument("--port", type=int, default=8767, help="port (0 picks a free one)")
     args = parser.parse_args(argv)
     running = start_teams_emulator(port=args.port)

@@ -3,6 +3,7 @@
 What each check rests on is in docs/notifications.md#teams; what no public source settles is
 marked there (and below) as unverified.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,23 +12,36 @@ from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, request
 
-MAX_BYTES = 28 * 1024        # Teams' message size limit for webhooks
+MAX_BYTES = 28 * 1024  # Teams' message size limit for webhooks
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")   # Teams renders up to 1.5
+VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")  # Teams renders up to 1.5
 
 # element type -> (required fields, version that introduced it)
 ELEMENTS = {
-    "TextBlock": (("text",), "1.0"), "Image": (("url",), "1.0"), "Container": (("items",), "1.0"),
-    "ColumnSet": ((), "1.0"), "FactSet": (("facts",), "1.0"), "ImageSet": (("images",), "1.0"),
-    "Media": (("sources",), "1.1"), "ActionSet": (("actions",), "1.2"), "RichTextBlock": (("inlines",), "1.2"),
-    "Table": ((), "1.5"), "Input.Text": (("id",), "1.0"), "Input.Number": (("id",), "1.0"),
-    "Input.Date": (("id",), "1.0"), "Input.Time": (("id",), "1.0"), "Input.Toggle": (("id", "title"), "1.0"),
+    "TextBlock": (("text",), "1.0"),
+    "Image": (("url",), "1.0"),
+    "Container": (("items",), "1.0"),
+    "ColumnSet": ((), "1.0"),
+    "FactSet": (("facts",), "1.0"),
+    "ImageSet": (("images",), "1.0"),
+    "Media": (("sources",), "1.1"),
+    "ActionSet": (("actions",), "1.2"),
+    "RichTextBlock": (("inlines",), "1.2"),
+    "Table": ((), "1.5"),
+    "Input.Text": (("id",), "1.0"),
+    "Input.Number": (("id",), "1.0"),
+    "Input.Date": (("id",), "1.0"),
+    "Input.Time": (("id",), "1.0"),
+    "Input.Toggle": (("id", "title"), "1.0"),
     "Input.ChoiceSet": (("id",), "1.0"),
 }
 ACTIONS = {
-    "Action.OpenUrl": (("url",), "1.0"), "Action.Submit": ((), "1.0"), "Action.ShowCard": (("card",), "1.0"),
-    "Action.ToggleVisibility": (("targetElements",), "1.2"), "Action.Execute": ((), "1.4"),
+    "Action.OpenUrl": (("url",), "1.0"),
+    "Action.Submit": ((), "1.0"),
+    "Action.ShowCard": (("card",), "1.0"),
+    "Action.ToggleVisibility": (("targetElements",), "1.2"),
+    "Action.Execute": ((), "1.4"),
 }
 
 
@@ -55,7 +69,9 @@ def _check_items(items, kinds: dict, where: str, version: str) -> None:
             if item.get(field) in (None, "", []):
                 raise CardError(400, "InvalidCard", f"{path}.{field} is required for {item['type']}")
         if _version(since) > _version(version):
-            raise CardError(400, "InvalidCard", f"{path}: {item['type']} needs version {since}, the card says {version}")
+            raise CardError(
+                400, "InvalidCard", f"{path}: {item['type']} needs version {since}, the card says {version}"
+            )
         if item["type"] == "Action.OpenUrl" and urlsplit(str(item["url"])).scheme not in ("http", "https"):
             raise CardError(400, "InvalidCard", f"{path}.url must be an absolute http(s) URL")
         if item["type"] == "Image" and urlsplit(str(item["url"])).scheme not in ("http", "https", "data"):
@@ -64,8 +80,9 @@ def _check_items(items, kinds: dict, where: str, version: str) -> None:
             _check_items(item["items"], ELEMENTS, f"{path}.items", version)
         if item["type"] == "ActionSet":
             _check_items(item["actions"], ACTIONS, f"{path}.actions", version)
-        if item["type"] == "FactSet" and not all(isinstance(f, dict) and "title" in f and "value" in f
-                                                 for f in item["facts"]):
+        if item["type"] == "FactSet" and not all(
+            isinstance(f, dict) and "title" in f and "value" in f for f in item["facts"]
+        ):
             raise CardError(400, "InvalidCard", f"{path}.facts[] need a title and a value")
 
 
@@ -108,8 +125,10 @@ class TeamsEmulator:
 
     def webhook_url(self, base: str, flow: str) -> str:
         # The shape of a Workflows trigger URL (a Logic Apps "manual" trigger with a SAS signature).
-        return (f"{base}/workflows/{flow}/triggers/manual/paths/invoke"
-                f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={self.signature}")
+        return (
+            f"{base}/workflows/{flow}/triggers/manual/paths/invoke"
+            f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={self.signature}"
+        )
 
 
 def create_app(*, signature: str = "emulator-signature") -> Flask:

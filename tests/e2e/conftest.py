@@ -1,4 +1,5 @@
 """Browser tests: the app served on loopback over committed data, driven in Debian's Chromium."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,15 @@ from tests.conftest import create_migrated_database, drop_database, make_test_ap
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "browser test password"
@@ -22,8 +30,7 @@ def real_errors(errors: list[str]) -> list[str]:
     without htmx's report of a request the browser aborted because the page was navigating
     away (a live preview or counter still in flight when the form is submitted), which htmx
     logs as `htmx:sendAbort` and its `htmx:afterRequest`."""
-    return [e for e in errors if "status of 404" not in e
-            and not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]
+    return [e for e in errors if "status of 404" not in e and not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]
 
 
 def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
@@ -70,8 +77,11 @@ def empty_live_database():
 
     with _LIVE[0].app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
-        names = db.session.scalars(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                                           "AND tablename <> 'alembic_version'")).all()
+        names = db.session.scalars(
+            sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            )
+        ).all()
         assert set(tables) <= set(names), set(tables) - set(names)
         db.session.execute(sa.text("SET LOCAL lock_timeout = '10s'"))
         db.session.execute(sa.text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))

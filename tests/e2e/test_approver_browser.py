@@ -1,5 +1,6 @@
 """An approver on a phone (and at a desk) goes from the review queue to the post's campaign, then
 to the poster it uses: both pages read-only, no draft, nothing wider than the screen."""
+
 import uuid
 
 import pytest
@@ -20,13 +21,20 @@ def submitted(live_app):
         seed = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0)
         poster = with_previews(make_asset(f"Affiche du salon {uuid.uuid4().hex[:4]}", size=(1080, 1350)))
         poster.alt_text = "Affiche bleue du salon, stand B"
-        [in_review] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [poster.id], 1,
-                                   statuses=(ObjectStatus.IN_REVIEW,))
+        [in_review] = make_objects(
+            seed.campaign_id, list(seed.scenarios.values()), [poster.id], 1, statuses=(ObjectStatus.IN_REVIEW,)
+        )
         [draft] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [], 1, statuses=(ObjectStatus.DRAFT,))
         db.session.get(ContentObject, in_review).title = "Teaser du salon"
         db.session.get(ContentObject, draft).title = "Brouillon caché"
         db.session.commit()
-        return email, seed.campaign_id, {ObjectStatus.IN_REVIEW: in_review, ObjectStatus.DRAFT: draft}, poster.id, poster.title
+        return (
+            email,
+            seed.campaign_id,
+            {ObjectStatus.IN_REVIEW: in_review, ObjectStatus.DRAFT: draft},
+            poster.id,
+            poster.title,
+        )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -62,8 +70,11 @@ def test_from_the_queue_to_the_campaign_and_its_poster(browser, live_server, sub
         # The poster: its page, read-only, with its preview.
         page.get_by_test_id("asset-link").first.click()
         page.wait_for_url(f"{base}/media/{asset_id}", timeout=10_000)
-        page.wait_for_function("() => { const i = document.querySelector('.asset-preview img');"
-                               " return i && i.complete && i.naturalWidth > 0 }", timeout=5_000)
+        page.wait_for_function(
+            "() => { const i = document.querySelector('.asset-preview img');"
+            " return i && i.complete && i.naturalWidth > 0 }",
+            timeout=5_000,
+        )
         screenshot(page, f"approver-asset-{size}")
         assert page.locator("#asset-title").inner_text() == asset_title
         assert "Affiche bleue du salon, stand B" in page.locator("#asset-metadata").inner_text()

@@ -1,6 +1,7 @@
 """The campaign board at the desk (1280x800) and on a phone (390x844): the eight columns without a
 sideways scroll, headings that stay in view, filters kept in the address, each card's first
 thumbnail, and the live posts linked from the card and from the post page."""
+
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
@@ -19,8 +20,9 @@ def world(live_app):
 
 
 def _page(browser, live_server, world, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE,
-                                  is_mobile=viewport is PHONE)
+    context = browser.new_context(
+        viewport=viewport, locale="en-GB", has_touch=viewport is PHONE, is_mobile=viewport is PHONE
+    )
     page = context.new_page()
     log_in(page, live_server.url, world.editor)
     return context, page
@@ -63,8 +65,12 @@ def test_cards_show_thumbnail_and_live_links(browser, live_server, world, screen
     page.get_by_test_id("live-links").wait_for()
     hrefs = page.get_by_test_id("live-links").locator("a").evaluate_all("els => els.map(a => a.href)")
     assert sorted(hrefs) == sorted(world.live.values())
-    assert all(box["height"] >= 44 for box in page.get_by_test_id("live-links").locator("a")
-               .evaluate_all("els => els.map(a => a.getBoundingClientRect().toJSON())"))
+    assert all(
+        box["height"] >= 44
+        for box in page.get_by_test_id("live-links")
+        .locator("a")
+        .evaluate_all("els => els.map(a => a.getBoundingClientRect().toJSON())")
+    )
     screenshot(page, "post-published-desktop")
     context.close()
 

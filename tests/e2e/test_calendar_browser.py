@@ -1,6 +1,7 @@
 """The calendar of all campaigns in a browser: on a desktop an editor drags an approved post to
 another day, is told it goes back to review, confirms, and finds it there after a reload; on a
 phone (390 px, an agenda by day) the same move through the "Move" control, typed."""
+
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -9,8 +10,18 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, ObjectStatus, Platform, Publication, Role,
-                        SocialAccount, User, object_targets)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    Publication,
+    Role,
+    SocialAccount,
+    User,
+    object_targets,
+)
 from app.reviews import service as reviews
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 
@@ -27,17 +38,25 @@ def scheduled(live_app):
         from app.campaigns.object_forms import local_zone
 
         editor = accounts.create_user(f"cal-editor-{tag}@example.org", "Calendar Editor", Role.EDITOR, PASSWORD)
-        approver = accounts.create_user(f"cal-approver-{tag}@example.org", "Calendar Approver", Role.APPROVER,
-                                        PASSWORD)
+        approver = accounts.create_user(f"cal-approver-{tag}@example.org", "Calendar Approver", Role.APPROVER, PASSWORD)
         campaign = Campaign(name=f"Festival {tag}")
-        account = SocialAccount(platform=Platform.INSTAGRAM, label=f"Festival {tag}", make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**15))
+        account = SocialAccount(
+            platform=Platform.INSTAGRAM,
+            label=f"Festival {tag}",
+            make_connection_id=77,
+            account_identifier=str(uuid.uuid4().int % 10**15),
+        )
         db.session.add_all([campaign, account])
         db.session.flush()
         scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready")
         moment = datetime(day.year, day.month, day.day, 9, 30, tzinfo=local_zone()).astimezone(timezone.utc)
-        obj = ContentObject(campaign_id=campaign.id, title=f"Ouverture {tag}", message="Les portes ouvrent !",
-                            status=ObjectStatus.DRAFT, scheduled_at=moment)
+        obj = ContentObject(
+            campaign_id=campaign.id,
+            title=f"Ouverture {tag}",
+            message="Les portes ouvrent !",
+            status=ObjectStatus.DRAFT,
+            scheduled_at=moment,
+        )
         db.session.add_all([scenario, obj])
         db.session.flush()
         db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
@@ -51,8 +70,11 @@ def scheduled(live_app):
 def _state(live_app, object_id):
     with live_app.app_context():
         obj = db.session.get(ContentObject, object_id)
-        pending = db.session.scalar(sa.select(sa.func.count()).select_from(Publication).where(
-            Publication.object_id == object_id, Publication.status == "pending"))
+        pending = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Publication)
+            .where(Publication.object_id == object_id, Publication.status == "pending")
+        )
         return obj.status, obj.scheduled_at, pending
 
 
@@ -79,7 +101,7 @@ def test_desktop_drag_to_another_day_and_confirm(browser, live_server, live_app,
     dialog.get_by_test_id("move-consequence").wait_for()
     assert "go back to review" in dialog.inner_text()
     assert target.strftime("%-d %B %Y, 09:30") in dialog.inner_text()
-    assert _state(live_app, object_id)[0] is ObjectStatus.SCHEDULED   # nothing moved before the confirmation
+    assert _state(live_app, object_id)[0] is ObjectStatus.SCHEDULED  # nothing moved before the confirmation
     screenshot(page, "calendar-confirm-desktop")
     dialog.get_by_test_id("move-confirm").click()
     page.get_by_test_id("flash").filter(has_text="goes back to review").wait_for()
@@ -102,7 +124,7 @@ def test_phone_moves_a_post_with_the_move_control(browser, live_server, live_app
     context, page, errors = _open(browser, live_server, email, PHONE)
     page.goto(f"{live_server.url}/calendar/?campaign={campaign_id}&day={day.isoformat()}")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert not page.get_by_test_id("weekday-names").is_visible()          # an agenda, not a grid
+    assert not page.get_by_test_id("weekday-names").is_visible()  # an agenda, not a grid
     assert not page.get_by_test_id(f"day-{(day + timedelta(days=1)).isoformat()}").is_visible()  # empty day
     move = page.get_by_test_id(f"move-{object_id}")
     assert move.bounding_box()["height"] >= 44

@@ -1,5 +1,6 @@
 """An editor creates a campaign with two accounts in Chromium and watches both scenarios become
 ready: the live server, a Dramatiq worker and the Make emulator all run for real."""
+
 from __future__ import annotations
 
 import re
@@ -29,12 +30,18 @@ def stack(servers):
     with app.app_context():
         email = f"editor-{uuid.uuid4().hex[:6]}@example.org"
         users.create_user(email, "Edith", Role.EDITOR, PASSWORD)
-        for platform, label, identifier in ((Platform.INSTAGRAM, "IG Salon", "17841400000000001"),
-                                            (Platform.LINKEDIN, "LinkedIn Page", "2414183"),
-                                            (Platform.X, "X Compte", "783214")):
-            accounts.create_account(platform, label=label, account_identifier=identifier,
-                                    make_connection_id=CONNECTIONS[platform.value],
-                                    template_scenario_id=None)
+        for platform, label, identifier in (
+            (Platform.INSTAGRAM, "IG Salon", "17841400000000001"),
+            (Platform.LINKEDIN, "LinkedIn Page", "2414183"),
+            (Platform.X, "X Compte", "783214"),
+        ):
+            accounts.create_account(
+                platform,
+                label=label,
+                account_identifier=identifier,
+                make_connection_id=CONNECTIONS[platform.value],
+                template_scenario_id=None,
+            )
         db.session.commit()
     broker = app.extensions["dramatiq"]
     broker.flush_all()
@@ -51,8 +58,7 @@ def stack(servers):
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_editor_creates_a_campaign_and_sees_both_scenarios_become_ready(browser, stack, screenshot,
-                                                                        viewport):
+def test_editor_creates_a_campaign_and_sees_both_scenarios_become_ready(browser, stack, screenshot, viewport):
     from playwright.sync_api import expect
 
     base, email, emulator = stack
@@ -120,7 +126,8 @@ def test_date_fields_are_day_first_in_french_on_a_phone(browser, stack, screensh
     page.get_by_label("Instagram — IG Salon").check()
     page.locator("form[data-testid=campaign-form] button[type=submit]").click()
     expect(page.locator("#ends_on-error")).to_have_text(
-        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027.")
+        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027."
+    )
     expect(end).to_have_value("31/06/2027")
     expect(start).to_have_value("01/07/2027")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -145,7 +152,8 @@ def test_date_fields_are_day_first_in_french_on_a_phone(browser, stack, screensh
     screenshot(page, "library-date-filter-fr-phone")
     page.goto(base + "/media/?date_from=2026-02-31")
     expect(page.locator("#filter-from-error")).to_have_text(
-        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027.")
+        "Saisissez la date sous la forme JJ/MM/AAAA, par exemple 14/07/2027."
+    )
     expect(page.locator("#filter-from")).to_have_value("2026-02-31")
     assert [e for e in errors if "status of 422" not in e] == [], errors
     context.close()

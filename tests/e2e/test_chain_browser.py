@@ -2,6 +2,7 @@
 two steps ("Communication" for the approver, "Juridique" for everyone with the admin role), the
 second moved up; then at a desk the page shows both steps in their new order, no sideways scroll
 (docs/approval-chains.md, "Editing the chain")."""
+
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE

@@ -2,6 +2,7 @@
 1,500 in their tabs, the server's counters follow each tab as they type, the live preview beside
 the form (a tab of its own on a phone) shows each network's version, and the page never scrolls
 sideways; on a desktop and at 390 px."""
+
 import uuid
 
 import pytest
@@ -16,8 +17,8 @@ from tests.objects_support import seed_campaign
 
 pytestmark = pytest.mark.browser
 
-FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
-X_TEXT = FAMILY + " " + "x" * 100            # X counts 19 + 1 + 100 = 120
+FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
+X_TEXT = FAMILY + " " + "x" * 100  # X counts 19 + 1 + 100 = 120
 LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499]
 
 # Last keystroke -> the tab's counter showing `expected`, in the page's own clock.
@@ -42,8 +43,9 @@ def campaign(live_app):
 
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_server, live_app, campaign, screenshot,
-                                                              viewport, name):
+def test_versions_for_x_and_linkedin_with_counters_and_preview(
+    browser, live_server, live_app, campaign, screenshot, viewport, name
+):
     email, campaign_id = campaign
     context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
     page = context.new_page()
@@ -152,8 +154,9 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(browser, live_ser
 
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_without_javascript_the_x_version_is_written_and_saved(browser, live_server, live_app, campaign, screenshot,
-                                                               viewport, name):
+def test_without_javascript_the_x_version_is_written_and_saved(
+    browser, live_server, live_app, campaign, screenshot, viewport, name
+):
     """No script (turned off, or failed): the tab bar stays hidden and each ticked network's tab
     is shown under its heading after the base, so the X version can still be written."""
     email, campaign_id = campaign

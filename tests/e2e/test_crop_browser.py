@@ -1,6 +1,7 @@
 """An editor on a phone moves the crop of a wide photo for Instagram only, with the keyboard, on
 the post page; the box shows the rendition being made around it, then (made by the renditions'
 own code, as the actor does) the picture Instagram gets, with the subject in it (issue 11, point 2)."""
+
 import io
 import re
 import uuid
@@ -34,8 +35,9 @@ def post(live_app):
         db.session.commit()
         asset = db.session.get(MediaAsset, asset.id)
         assert asset.status is MediaStatus.READY, asset.failure_reason
-        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [asset.id], 1,
-                                   statuses=(ObjectStatus.IN_REVIEW,))
+        [object_id] = make_objects(
+            seed.campaign_id, list(seed.scenarios.values()), [asset.id], 1, statuses=(ObjectStatus.IN_REVIEW,)
+        )
         db.session.get(ContentObject, object_id).title = "Panorama du salon"
         db.session.commit()
         return email, asset.id, f"/campaigns/{seed.campaign_id}/objects/{object_id}"
@@ -73,12 +75,15 @@ def test_move_the_instagram_crop_with_the_keyboard_on_a_phone(browser, live_app,
         saved.wait_for()
         expect(page.get_by_test_id("crop-saved")).to_contain_text("Crop saved")
         expect(box.get_by_test_id("crop-picture")).to_be_focused()  # back where the editor was
-        expect(box.get_by_test_id("crop-picture")).to_have_attribute("aria-label", re.compile(r"centred 90\.0 % across"))
+        expect(box.get_by_test_id("crop-picture")).to_have_attribute(
+            "aria-label", re.compile(r"centred 90\.0 % across")
+        )
         assert box.get_attribute("hx-trigger") == "every 2s"  # the rendition around it is being made
         screenshot(page, "crop-moved-phone")
         with live_app.app_context():
-            pending = db.session.scalar(sa.select(Rendition).where(Rendition.asset_id == asset_id,
-                                                                   Rendition.crop == "focal-0.900-0.500"))
+            pending = db.session.scalar(
+                sa.select(Rendition).where(Rendition.asset_id == asset_id, Rendition.crop == "focal-0.900-0.500")
+            )
             assert pending is not None and pending.profile == service.profile(Platform.INSTAGRAM)
             assert service.make(pending.id) == "ready"
             assert service.crop_key(db.session.get(MediaAsset, asset_id)) == "auto"  # the file's own point stays

@@ -1,6 +1,7 @@
 """Daily use on a phone (390x844) and at the desk (1280x800): no page scrolls sideways, a short
 phone header with a menu that works from the keyboard and without JavaScript, tap targets of
 44 px, the French admin header on one line, and feedback after saving and submitting a post."""
+
 import re
 
 import pytest
@@ -43,9 +44,11 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, world, screen
     width, inner = no_sideways_scroll(page)
     assert width <= inner, ("post form", width, inner)
     screenshot(page, "post-form-phone")
-    for name, path in (("board", f"/campaigns/{world.campaign_id}/board"),
-                       ("post page", f"/campaigns/{world.campaign_id}/objects/{world.posts['Ouverture des portes']}"),
-                       ("library", "/media/")):
+    for name, path in (
+        ("board", f"/campaigns/{world.campaign_id}/board"),
+        ("post page", f"/campaigns/{world.campaign_id}/objects/{world.posts['Ouverture des portes']}"),
+        ("library", "/media/"),
+    ):
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         width, inner = no_sideways_scroll(page)
@@ -118,8 +121,10 @@ def test_tap_targets_are_44_px_tall_on_the_review_queue(browser, live_server, wo
     page.goto(live_server.url + "/reviews/")
     card = page.get_by_test_id("review-card").first
     card.wait_for()
-    for name, locator in (("History", card.get_by_role("link", name="History")),
-                          ("links in the post", card.locator(".post-preview a:not(.media-thumb)"))):
+    for name, locator in (
+        ("History", card.get_by_role("link", name="History")),
+        ("links in the post", card.locator(".post-preview a:not(.media-thumb)")),
+    ):
         rects = _rects(locator)
         assert rects, name
         assert all(r["height"] >= 44 for r in rects), (name, rects)
@@ -140,8 +145,10 @@ def test_french_admin_header_fits_on_one_line_at_1280(browser, live_server, worl
     links = page.locator(".mainnav a")
     tops = {round(r["top"]) for r in _rects(links)}
     assert len(tops) == 1, tops  # one line
-    clipped = links.evaluate_all("els => els.filter(a => a.scrollWidth > a.clientWidth"
-                                 " || a.getBoundingClientRect().right > innerWidth).map(a => a.textContent)")
+    clipped = links.evaluate_all(
+        "els => els.filter(a => a.scrollWidth > a.clientWidth"
+        " || a.getBoundingClientRect().right > innerWidth).map(a => a.textContent)"
+    )
     assert clipped == []
     assert page.locator(".mainnav").evaluate("n => n.scrollWidth <= n.clientWidth")
     context.close()
@@ -163,8 +170,9 @@ def test_saving_and_submitting_a_post_say_what_happened(browser, live_server, wo
     hint, saving and a refused submit say so, the address is the post's, times have no seconds."""
     from datetime import date
 
-    context = browser.new_context(viewport=viewport, locale="en-US", has_touch=viewport is PHONE,
-                                  is_mobile=viewport is PHONE)
+    context = browser.new_context(
+        viewport=viewport, locale="en-US", has_touch=viewport is PHONE, is_mobile=viewport is PHONE
+    )
     page = context.new_page()
     log_in_any(page, live_server.url, world.admin)
     page.goto(f"{live_server.url}/campaigns/{world.campaign_id}/objects/new")

@@ -2,6 +2,7 @@
 failure a retry has since published is gone, everything reads in French (no raw statuses or
 event ids), callbacks set aside are listed, and "settle by hand" refuses a `javascript:`
 address in place, keeping what was typed."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,16 @@ import pytest
 
 from app.auth import service as users
 from app.extensions import db
-from app.models import (CallbackEvent, Campaign, ContentObject, ObjectStatus, Platform, Publication,
-                        PublicationStatus as P, Role)
+from app.models import (
+    CallbackEvent,
+    Campaign,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus as P,
+    Role,
+)
 from app.models.base import utcnow
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE
 from tests.targets_support import add_target
@@ -33,26 +42,50 @@ def _seed() -> dict:
         ids[platform.value] = add_target(campaign, platform, label)
 
     def publication(scenario, status, generation=1, **fields):
-        row = Publication(object_id=first.id, campaign_scenario_id=scenario, generation=generation,
-                          fingerprint="sha256:x", idempotency_key=f"e2e-{scenario}-g{generation}", status=status,
-                          attempts=1, **fields)
+        row = Publication(
+            object_id=first.id,
+            campaign_scenario_id=scenario,
+            generation=generation,
+            fingerprint="sha256:x",
+            idempotency_key=f"e2e-{scenario}-g{generation}",
+            status=status,
+            attempts=1,
+            **fields,
+        )
         db.session.add(row)
         db.session.flush()
         return row.id
 
     ids["retried"] = publication(ids["instagram"], P.FAILED, last_error="HTTP 400: bad media")
-    ids["published"] = publication(ids["instagram"], P.PUBLISHED, generation=2,
-                                   external_url="https://www.instagram.com/p/abc")
+    ids["published"] = publication(
+        ids["instagram"], P.PUBLISHED, generation=2, external_url="https://www.instagram.com/p/abc"
+    )
     ids["unknown"] = publication(ids["facebook"], P.UNKNOWN, last_error="no callback from Make in time")
     now = utcnow()
-    db.session.add_all([
-        CallbackEvent(webhook_id=f"pub-{ids['published']}:published:1", publication_id=ids["published"],
-                      status="published", outcome="applied", raw_body="{}", received_at=now, applied_at=now),
-        CallbackEvent(webhook_id=f"pub-{ids['unknown']}:failed:1", publication_id=ids["unknown"], status="failed",
-                      outcome="could_not_apply", raw_body=json.dumps({"status": "failed", "error": "Refusé"}),
-                      attempts=5, last_error="AttributeError: 'str' object has no attribute 'get'",
-                      received_at=now, applied_at=now),
-    ])
+    db.session.add_all(
+        [
+            CallbackEvent(
+                webhook_id=f"pub-{ids['published']}:published:1",
+                publication_id=ids["published"],
+                status="published",
+                outcome="applied",
+                raw_body="{}",
+                received_at=now,
+                applied_at=now,
+            ),
+            CallbackEvent(
+                webhook_id=f"pub-{ids['unknown']}:failed:1",
+                publication_id=ids["unknown"],
+                status="failed",
+                outcome="could_not_apply",
+                raw_body=json.dumps({"status": "failed", "error": "Refusé"}),
+                attempts=5,
+                last_error="AttributeError: 'str' object has no attribute 'get'",
+                received_at=now,
+                applied_at=now,
+            ),
+        ]
+    )
     db.session.commit()
     return ids
 

@@ -5,6 +5,7 @@ typing, and submits it; an approver on a phone reads it tab by tab and approves 
 publishes it through the Make emulator, which receives one payload per target carrying that
 target's version and options. The app, the emulator (the project's blueprints for LinkedIn and
 YouTube, a template scenario for X calling a stand-in for X's API) and the worker run for real."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,19 @@ from playwright.sync_api import expect
 from app.auth import service as users
 from app.campaigns import service as campaigns
 from app.extensions import db
-from app.models import (CampaignScenario, ContentObject, MediaAsset, MediaStatus, ObjectStatus, Platform,
-                        Publication, PublicationStatus, Role, ScenarioStatus, SocialAccount)
+from app.models import (
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    MediaStatus,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus,
+    Role,
+    ScenarioStatus,
+    SocialAccount,
+)
 from app.platforms import service as accounts
 from sandbox.server import BackgroundServer
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in, real_errors
@@ -36,10 +48,10 @@ pytestmark = pytest.mark.browser
 
 BASE = "Le salon ouvre lundi à Lyon : trois jours de rencontres."
 LINK = "https://example.org/salon"
-FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
-X_TEXT = FAMILY + " " + "x" * 230                # X counts 19 + 1 + 230 = 250
+FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
+X_TEXT = FAMILY + " " + "x" * 230  # X counts 19 + 1 + 230 = 250
 X_LINK = "https://example.org/x"
-LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499] + "!"   # 1,500 characters
+LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499] + "!"  # 1,500 characters
 YOUTUBE_TITLE = "Le salon 2026 en vidéo"
 
 # The last keystroke in a tab -> that tab's counter showing `expected`, in the page's own clock.
@@ -73,12 +85,28 @@ class XApi:
 def x_template(url: str) -> dict:
     """The X account's template: an HTTP call to X's API carrying the payload's version and options
     (text, link, first file, reply settings), as the account's owner would build it in Make."""
-    body = ('{"text": "{{1.text}}", "link": "{{1.link}}", "media": "{{1.media[1].url}}", '
-            '"mime": "{{1.media[1].mime}}", "reply_settings": "{{1.options.reply_settings}}"}')
-    return {"id": 3, "module": "http:MakeRequest", "version": 4, "parameters": {"authenticationType": "noAuth"},
-            "mapper": {"url": url, "method": "post", "contentType": "json", "inputMethod": "jsonString",
-                       "jsonStringBodyContent": body, "parseResponse": True, "stopOnHttpError": True,
-                       "allowRedirects": False, "shareCookies": False, "requestCompressedContent": True}}
+    body = (
+        '{"text": "{{1.text}}", "link": "{{1.link}}", "media": "{{1.media[1].url}}", '
+        '"mime": "{{1.media[1].mime}}", "reply_settings": "{{1.options.reply_settings}}"}'
+    )
+    return {
+        "id": 3,
+        "module": "http:MakeRequest",
+        "version": 4,
+        "parameters": {"authenticationType": "noAuth"},
+        "mapper": {
+            "url": url,
+            "method": "post",
+            "contentType": "json",
+            "inputMethod": "jsonString",
+            "jsonStringBodyContent": body,
+            "parseResponse": True,
+            "stopOnHttpError": True,
+            "allowRedirects": False,
+            "shareCookies": False,
+            "requestCompressedContent": True,
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,29 +120,63 @@ def stack(servers, tmp_path_factory):
     emulator, x_api = ServedEmulator(), XApi()
     media_root = tmp_path_factory.mktemp("issue12-media")
     try:
-        with BackgroundServer(x_api) as x_server, emulated_app(
-                servers, emulator.settings(), worker_threads=2, serve=True, MEDIA_ROOT=str(media_root),
-                APPROVAL_UNDO_S=0, SCHEDULER_RELAY_INTERVAL_S=0.1, RENDITION_WAIT_S=0.2,
-                PUBLISH_BACKOFF_BASE_S=0.05, PUBLISH_BACKOFF_MAX_S=0.2) as app:
+        with (
+            BackgroundServer(x_api) as x_server,
+            emulated_app(
+                servers,
+                emulator.settings(),
+                worker_threads=2,
+                serve=True,
+                MEDIA_ROOT=str(media_root),
+                APPROVAL_UNDO_S=0,
+                SCHEDULER_RELAY_INTERVAL_S=0.1,
+                RENDITION_WAIT_S=0.2,
+                PUBLISH_BACKOFF_BASE_S=0.05,
+                PUBLISH_BACKOFF_MAX_S=0.2,
+            ) as app,
+        ):
             with app.app_context(), accounts.make_client() as client:
                 editor = users.create_user(f"editor-{uuid.uuid4().hex[:6]}@example.org", "Edith", Role.EDITOR, PASSWORD)
-                approver = users.create_user(f"approver-{uuid.uuid4().hex[:6]}@example.org", "Agathe", Role.APPROVER,
-                                             PASSWORD)
+                approver = users.create_user(
+                    f"approver-{uuid.uuid4().hex[:6]}@example.org", "Agathe", Role.APPROVER, PASSWORD
+                )
                 hook = client.create_hook("template-x")
-                template = client.create_scenario(contract_template(
-                    x_template(x_server.url + "/2/tweets"), secret=SECRET, hook_id=hook["id"],
-                    name="template-x", external_id="{{10.data.id}}"))["id"]
-                made = [accounts.create_account(platform, label=label, make_connection_id=CONNECTIONS[platform.value],
-                                                account_identifier=identifier, template_scenario_id=tpl)
-                        for platform, label, identifier, tpl in (
-                            (Platform.X, "Salon X", "783214", template),
-                            (Platform.LINKEDIN, "Salon LinkedIn", "2414183", None),
-                            (Platform.YOUTUBE, "Salon YouTube", "UC" + uuid.uuid4().hex[:22], None))]
-                campaign = campaigns.create_campaign(name="Salon 2026", description="", starts_on=None, ends_on=None,
-                                                     account_ids=[a.id for a in made], actor=None)
+                template = client.create_scenario(
+                    contract_template(
+                        x_template(x_server.url + "/2/tweets"),
+                        secret=SECRET,
+                        hook_id=hook["id"],
+                        name="template-x",
+                        external_id="{{10.data.id}}",
+                    )
+                )["id"]
+                made = [
+                    accounts.create_account(
+                        platform,
+                        label=label,
+                        make_connection_id=CONNECTIONS[platform.value],
+                        account_identifier=identifier,
+                        template_scenario_id=tpl,
+                    )
+                    for platform, label, identifier, tpl in (
+                        (Platform.X, "Salon X", "783214", template),
+                        (Platform.LINKEDIN, "Salon LinkedIn", "2414183", None),
+                        (Platform.YOUTUBE, "Salon YouTube", "UC" + uuid.uuid4().hex[:22], None),
+                    )
+                ]
+                campaign = campaigns.create_campaign(
+                    name="Salon 2026",
+                    description="",
+                    starts_on=None,
+                    ends_on=None,
+                    account_ids=[a.id for a in made],
+                    actor=None,
+                )
                 assets = {}
-                for name, data in (("Teaser du salon.mp4", video(size=(320, 180), frames=100)),
-                                   ("Affiche du salon.png", image("PNG", size=(1200, 627), color=(31, 95, 191)))):
+                for name, data in (
+                    ("Teaser du salon.mp4", video(size=(320, 180), frames=100)),
+                    ("Affiche du salon.png", image("PNG", size=(1200, 627), color=(31, 95, 191))),
+                ):
                     received = uploads.receive(io.BytesIO(data), name, len(data))
                     asset, _ = uploads.add_asset(received, editor)
                     db.session.commit()
@@ -124,14 +186,21 @@ def stack(servers, tmp_path_factory):
                     assert asset.status is MediaStatus.READY, asset.failure_reason
                     assets[name] = asset.id
                 db.session.commit()
-                seeded = {"editor": editor.email, "approver": approver.email, "campaign": campaign.id,
-                          "video": assets["Teaser du salon.mp4"], "picture": assets["Affiche du salon.png"]}
+                seeded = {
+                    "editor": editor.email,
+                    "approver": approver.email,
+                    "campaign": campaign.id,
+                    "video": assets["Teaser du salon.mp4"],
+                    "picture": assets["Affiche du salon.png"],
+                }
 
             def ready():
                 with app.app_context():
-                    rows = db.session.scalars(sa.select(CampaignScenario).where(
-                        CampaignScenario.campaign_id == seeded["campaign"])).all()
+                    rows = db.session.scalars(
+                        sa.select(CampaignScenario).where(CampaignScenario.campaign_id == seeded["campaign"])
+                    ).all()
                     return len(rows) == 3 and all(r.status is ScenarioStatus.READY for r in rows)
+
             wait_for(ready, timeout=30)
             scheduler = Scheduler(app).start()
             try:
@@ -191,10 +260,10 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     x_box = page.get_by_label("Text for X")
     x_box.fill(X_TEXT[:-10])
     latencies = []
-    for n in range(1, 4):                      # three pauses in the typing, each measured
+    for n in range(1, 4):  # three pauses in the typing, each measured
         page.evaluate(WATCH, ["version-x-message", "version-x-counters", f"{240 + 3 * n} / 280"])
         x_box.press("End")
-        x_box.press_sequentially(X_TEXT[-10:][3 * (n - 1):3 * n], delay=40)
+        x_box.press_sequentially(X_TEXT[-10:][3 * (n - 1) : 3 * n], delay=40)
         latencies.append(_latency(page, "version-x-message", "version-x-counters", f"{240 + 3 * n} / 280"))
     x_box.press("End")
     x_box.press("x")
@@ -221,7 +290,7 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     carried = linkedin_panel.get_by_role("button", name="Remove “Teaser du salon”")
     expect(carried).to_have_count(1)
     carried.click()
-    expect(carried).to_have_count(0)   # the selection came back without it: then add the picture
+    expect(carried).to_have_count(0)  # the selection came back without it: then add the picture
     add_picture.click()
     expect(linkedin_panel.locator(".picker-chosen li")).to_have_count(1)
     expect(linkedin_panel.locator(".picker-chosen li")).to_contain_text("Affiche du salon")
@@ -234,8 +303,10 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     expect(page.locator("#version-youtube-counters li")).to_contain_text(f"{len(BASE.encode())} / 5000 bytes")
     preview = page.get_by_test_id("composer-preview")
     expect(preview.get_by_test_id("preview-youtube")).to_contain_text("Unlisted")
-    print(f"\n[issue 12] last keystroke -> counter shown: {', '.join(f'{t:.0f}' for t in latencies)} ms "
-          f"(median {statistics.median(latencies):.0f} ms)")
+    print(
+        f"\n[issue 12] last keystroke -> counter shown: {', '.join(f'{t:.0f}' for t in latencies)} ms "
+        f"(median {statistics.median(latencies):.0f} ms)"
+    )
     _no_sideways_scroll(page, DESKTOP["width"])
     screenshot(page, "issue12-composer-youtube-desktop")
     page.locator("#version-x-tab").click()
@@ -248,7 +319,8 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     object_id = int(page.url.rsplit("/", 1)[1])
     # LinkedIn's image post takes no link: the preview says so rather than show a link card.
     expect(page.get_by_test_id("preview-linkedin").get_by_test_id("link-not-posted")).to_have_text(
-        "With files, this network posts no link: put it in the message if it should appear.")
+        "With files, this network posts no link: put it in the message if it should appear."
+    )
     page.get_by_test_id("submit-object").click()
     expect(page.get_by_test_id("submit-object")).to_have_count(0)
     _no_sideways_scroll(page, DESKTOP["width"])
@@ -278,8 +350,9 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
         panel = card.get_by_test_id(f"version-panel-{platform}")
         expect(tab).to_have_attribute("aria-selected", "true")
         expect(panel).to_be_visible()
-        assert [p for p in ("x", "linkedin", "youtube") if card.get_by_test_id(f"version-panel-{p}").is_visible()] \
-            == [platform]
+        assert [p for p in ("x", "linkedin", "youtube") if card.get_by_test_id(f"version-panel-{p}").is_visible()] == [
+            platform
+        ]
         shown[platform] = panel.inner_text()
         _no_sideways_scroll(page, PHONE["width"])
         screenshot(page, f"issue12-card-{platform}-phone")
@@ -301,19 +374,36 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     # -- Published through Make: one payload per target, each with its version and options ----
     def publications():
         with app.app_context():
-            return {p.platform: (p.status, p.delivery_id, p.idempotency_key) for p in db.session.execute(
-                sa.select(SocialAccount.platform, Publication.status, Publication.id.label("delivery_id"),
-                          Publication.idempotency_key)
-                .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
-                .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
-                .where(Publication.object_id == object_id))}
-    done = wait_for(lambda: (found := publications()) and len(found) == 3 and all(
-        status is PublicationStatus.PUBLISHED for status, _, _ in found.values()) and found, timeout=120)
+            return {
+                p.platform: (p.status, p.delivery_id, p.idempotency_key)
+                for p in db.session.execute(
+                    sa.select(
+                        SocialAccount.platform,
+                        Publication.status,
+                        Publication.id.label("delivery_id"),
+                        Publication.idempotency_key,
+                    )
+                    .join(CampaignScenario, CampaignScenario.id == Publication.campaign_scenario_id)
+                    .join(SocialAccount, SocialAccount.id == CampaignScenario.social_account_id)
+                    .where(Publication.object_id == object_id)
+                )
+            }
+
+    done = wait_for(
+        lambda: (
+            (found := publications())
+            and len(found) == 3
+            and all(status is PublicationStatus.PUBLISHED for status, _, _ in found.values())
+            and found
+        ),
+        timeout=120,
+    )
     with app.app_context():
         assert db.session.get(ContentObject, object_id).status is ObjectStatus.PUBLISHED
     deliveries = emulator.inspect("deliveries")
     assert sorted(d["delivery_id"] for d in deliveries["deliveries"]) == sorted(
-        f"pub-{delivery}" for _, delivery, _ in done.values())                      # one payload per target
+        f"pub-{delivery}" for _, delivery, _ in done.values()
+    )  # one payload per target
     assert set(deliveries["per_key"].values()) == {1}
     posts = emulator.inspect("posts")
     assert posts["max_per_key"] == 1
@@ -321,37 +411,47 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
 
     youtube = by_key[done[Platform.YOUTUBE][2]]
     assert youtube["module"] == "youtube:uploadVideo"
-    assert {k: youtube["input"][k] for k in ("title", "description", "privacyStatus", "categoryId", "madeForKids")} \
-        == {"title": YOUTUBE_TITLE, "description": BASE, "privacyStatus": "unlisted", "categoryId": "22",
-            "madeForKids": False}
+    assert {k: youtube["input"][k] for k in ("title", "description", "privacyStatus", "categoryId", "madeForKids")} == {
+        "title": YOUTUBE_TITLE,
+        "description": BASE,
+        "privacyStatus": "unlisted",
+        "categoryId": "22",
+        "madeForKids": False,
+    }
     uploaded = youtube["input"]["file"]["data"]
     with app.app_context():
         from app.publishing import payload
 
-        sent = {platform: payload.build(db.session.get(Publication, delivery))
-                for platform, (_, delivery, _) in done.items()}
+        sent = {
+            platform: payload.build(db.session.get(Publication, delivery))
+            for platform, (_, delivery, _) in done.items()
+        }
     [clip] = sent[Platform.YOUTUBE]["media"]
     assert clip["mime"] == "video/mp4" and "/m/r/" in clip["url"]
-    size, digest = _content(clip["url"])                          # the rendition Make downloaded
+    size, digest = _content(clip["url"])  # the rendition Make downloaded
     assert uploaded == {"__buffer__": True, "size": size, "sha256": digest}
 
     linkedin = by_key[done[Platform.LINKEDIN][2]]
     assert linkedin["module"] == "linkedin:CreateCompanyImagePost"
     assert linkedin["input"]["content"] == LINKEDIN_TEXT and len(linkedin["input"]["content"]) == 1500
-    assert linkedin["input"]["visibility"] == "PUBLIC" and linkedin["input"]["organization"] == "urn:li:organization:2414183"
-    assert "media" not in linkedin["input"]                 # an image post: the link is not posted
+    assert (
+        linkedin["input"]["visibility"] == "PUBLIC"
+        and linkedin["input"]["organization"] == "urn:li:organization:2414183"
+    )
+    assert "media" not in linkedin["input"]  # an image post: the link is not posted
     [picture] = sent[Platform.LINKEDIN]["media"]
     assert picture["mime"].startswith("image/") and "/m/r/" in picture["url"]
-    assert _content(linkedin["input"]["url"]) == _content(picture["url"])   # LinkedIn's rendition
+    assert _content(linkedin["input"]["url"]) == _content(picture["url"])  # LinkedIn's rendition
 
-    [tweet] = x_api.bodies                                            # X's API, called once
+    [tweet] = x_api.bodies  # X's API, called once
     assert tweet["text"] == X_TEXT and tweet["link"] == X_LINK and tweet["reply_settings"] == "everyone"
     assert tweet["mime"] == "video/mp4" and "/m/r/" in tweet["media"]
-    assert _content(tweet["media"]) == _content(sent[Platform.X]["media"][0]["url"])   # X's rendition
+    assert _content(tweet["media"]) == _content(sent[Platform.X]["media"][0]["url"])  # X's rendition
     assert {p: (s["text"], s["link"], [m["mime"] for m in s["media"]]) for p, s in sent.items()} == {
         Platform.X: (X_TEXT, X_LINK, ["video/mp4"]),
         Platform.LINKEDIN: (LINKEDIN_TEXT, LINK, [picture["mime"]]),
-        Platform.YOUTUBE: (BASE, LINK, ["video/mp4"])}
+        Platform.YOUTUBE: (BASE, LINK, ["video/mp4"]),
+    }
     assert sent[Platform.YOUTUBE]["options"]["privacy"] == "unlisted"
     assert sent[Platform.YOUTUBE]["options"]["title"] == YOUTUBE_TITLE
 

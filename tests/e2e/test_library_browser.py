@@ -3,6 +3,7 @@
 that follow uploads and bulk tagging, the selection count with "select all" and "clear", a play
 mark on videos; and the title, description and alt text edited in place on the asset page, with
 and without JavaScript. Chromium, the live server, a real Dramatiq worker."""
+
 import base64
 import uuid
 
@@ -58,14 +59,17 @@ def _login(browser, live_server, email, viewport, **options):
 
 
 def _drop_on(page, selector, name, data, mime):
-    page.evaluate("""([selector, name, b64, mime]) => {
+    page.evaluate(
+        """([selector, name, b64, mime]) => {
         const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
         const transfer = new DataTransfer();
         transfer.items.add(new File([bytes], name, {type: mime}));
         const target = document.querySelector(selector);
         target.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
         target.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
-    }""", [selector, name, base64.b64encode(data).decode(), mime])
+    }""",
+        [selector, name, base64.b64encode(data).decode(), mime],
+    )
 
 
 # The kind facet's count of images, as shown (it follows uploads without a reload).
@@ -111,8 +115,11 @@ def test_library_daily_use_on_a_desktop(browser, live_server, library, screensho
     screenshot(page, "library-upload-refused-desktop")
     # The good file's row leaves the list once its tile is ready; the refusal stays until closed.
     page.locator(".media-tile", has_text="Salon 2026 affiche").wait_for(timeout=10_000)
-    page.wait_for_function("""() => document.querySelectorAll('.upload-row').length === 1
-        && document.querySelector('#media-grid .media-tile .media-card.status-ready')""", timeout=30_000)
+    page.wait_for_function(
+        """() => document.querySelectorAll('.upload-row').length === 1
+        && document.querySelector('#media-grid .media-tile .media-card.status-ready')""",
+        timeout=30_000,
+    )
     assert "previews are being made" not in page.locator("#upload-panel").inner_text()
     assert page.locator(".media-card", has_text="Salon 2026 affiche").get_attribute("class").count("status-ready")
     page.wait_for_function(IMAGES_COUNTED, arg=images + 1, timeout=10_000)
@@ -120,7 +127,9 @@ def test_library_daily_use_on_a_desktop(browser, live_server, library, screensho
     assert page.locator(".upload-row").count() == 0
 
     # A file dropped anywhere on the grid is uploaded too, and counted.
-    _drop_on(page, "#media-grid", "dropped_on_grid.png", image("PNG", size=(300, 300), color=(200, 60, 20)), "image/png")
+    _drop_on(
+        page, "#media-grid", "dropped_on_grid.png", image("PNG", size=(300, 300), color=(200, 60, 20)), "image/png"
+    )
     page.locator(".media-tile", has_text="dropped on grid").wait_for(timeout=10_000)
     page.wait_for_function(IMAGES_COUNTED, arg=images + 2, timeout=10_000)
     page.wait_for_function("() => !document.querySelector('.upload-row')", timeout=30_000)
@@ -215,8 +224,7 @@ def test_asset_words_are_edited_in_place(browser, live_server, live_app, library
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_images_without_alt_text_keep_a_post_from_review(browser, live_server, live_app, library, screenshot,
-                                                         viewport):
+def test_images_without_alt_text_keep_a_post_from_review(browser, live_server, live_app, library, screenshot, viewport):
     from app.models import ContentObject, Platform
     from tests.objects_support import make_objects, seed_campaign
 

@@ -1,4 +1,5 @@
 """Each role logs in through the real form and lands on its home, at desktop and phone sizes."""
+
 import uuid
 
 import pytest
@@ -9,8 +10,11 @@ from app.models import Role
 from tests.e2e.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
-HOMES = {Role.ADMIN: ("/admin/users", "Utilisateurs"), Role.EDITOR: ("/campaigns/", "Campagnes"),
-         Role.APPROVER: ("/reviews/", "File de relecture")}
+HOMES = {
+    Role.ADMIN: ("/admin/users", "Utilisateurs"),
+    Role.EDITOR: ("/campaigns/", "Campagnes"),
+    Role.APPROVER: ("/reviews/", "File de relecture"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +72,9 @@ def test_wrong_password_shows_the_error_and_keeps_the_email(browser, live_server
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_english_chosen_on_the_login_page_is_kept_after_logging_in(browser, live_server, live_app, screenshot,
-                                                                   viewport):
+def test_english_chosen_on_the_login_page_is_kept_after_logging_in(
+    browser, live_server, live_app, screenshot, viewport
+):
     """A French browser, EN pressed on the login page: the pages after the login are in English,
     and so is the next login from another French browser (the choice became the preference)."""
     with live_app.app_context():
@@ -81,7 +86,7 @@ def test_english_chosen_on_the_login_page_is_kept_after_logging_in(browser, live
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(live_server.url + "/login")
-    assert page.evaluate("document.activeElement.id") == "email"           # focused, no autofocus="None"
+    assert page.evaluate("document.activeElement.id") == "email"  # focused, no autofocus="None"
     page.get_by_role("button", name="EN", exact=True).click()
     page.wait_for_url(live_server.url + "/login")
     assert page.get_by_role("heading", level=1).inner_text() == "Log in"

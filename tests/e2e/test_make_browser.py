@@ -3,6 +3,7 @@ scenario row turns into "Verified in Make" without a reload (the emulator runs t
 and calls the app back); an account's template that breaks the contract is listed with its
 fixes; the admin's Make health page shows the doctor's report and the publishing page its drift.
 The app, the Make emulator and a worker run on loopback."""
+
 from __future__ import annotations
 
 import json
@@ -42,30 +43,51 @@ def seeded(stack):
         admin = f"admin-{uuid.uuid4().hex[:6]}@example.org"
         users.create_user(admin, "Adèle", Role.ADMIN, PASSWORD)
         hook = client.create_hook("template-instagram")
-        template = client.create_scenario(contract_template(
-            instagram_photo(CONNECTIONS["instagram"]), secret=SECRET, hook_id=hook["id"],
-            name="template-instagram"))["id"]
+        template = client.create_scenario(
+            contract_template(
+                instagram_photo(CONNECTIONS["instagram"]), secret=SECRET, hook_id=hook["id"], name="template-instagram"
+            )
+        )["id"]
         exported = client.create_scenario(json.loads(EXPORT.read_text(encoding="utf-8")))["id"]
-        good = accounts.create_account(Platform.INSTAGRAM, label="Insta Salon", make_connection_id=77,
-                                       account_identifier="17841400000000001",
-                                       template_scenario_id=template)
-        accounts.create_account(Platform.LINKEDIN, label="LinkedIn Salon", make_connection_id=79,
-                                account_identifier="urn:li:organization:2414183",
-                                template_scenario_id=exported)
-        facebook = accounts.create_account(Platform.FACEBOOK, label="Page Salon",
-                                           make_connection_id=78, account_identifier="104857600000001",
-                                           template_scenario_id=None)
-        campaign = campaigns.create_campaign(name="Salon 2026", description="", starts_on=None,
-                                             ends_on=None, account_ids=[good.id, facebook.id],
-                                             actor=None)
+        good = accounts.create_account(
+            Platform.INSTAGRAM,
+            label="Insta Salon",
+            make_connection_id=77,
+            account_identifier="17841400000000001",
+            template_scenario_id=template,
+        )
+        accounts.create_account(
+            Platform.LINKEDIN,
+            label="LinkedIn Salon",
+            make_connection_id=79,
+            account_identifier="urn:li:organization:2414183",
+            template_scenario_id=exported,
+        )
+        facebook = accounts.create_account(
+            Platform.FACEBOOK,
+            label="Page Salon",
+            make_connection_id=78,
+            account_identifier="104857600000001",
+            template_scenario_id=None,
+        )
+        campaign = campaigns.create_campaign(
+            name="Salon 2026",
+            description="",
+            starts_on=None,
+            ends_on=None,
+            account_ids=[good.id, facebook.id],
+            actor=None,
+        )
         db.session.commit()
         campaign_id = campaign.id
 
     def ready():
         with app.app_context():
-            rows = db.session.scalars(sa.select(CampaignScenario).where(
-                CampaignScenario.campaign_id == campaign_id)).all()
+            rows = db.session.scalars(
+                sa.select(CampaignScenario).where(CampaignScenario.campaign_id == campaign_id)
+            ).all()
             return len(rows) == 2 and all(r.status is ScenarioStatus.READY for r in rows)
+
     wait_for(ready, timeout=30)
     return {"admin": admin, "campaign": campaign_id}
 

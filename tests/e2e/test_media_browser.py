@@ -1,6 +1,7 @@
 """An editor uploads three files (chooser and drag and drop), watches the progress bars and the
 thumbnails appear as the worker processes them, tags two in one action and finds them by tag;
 then the pages at phone width. Chromium, the live server, a real Dramatiq worker."""
+
 import base64
 import uuid
 
@@ -43,13 +44,16 @@ def _login(browser, live_server, email, viewport):
 
 
 def _drop(page, name, data, mime):
-    page.evaluate("""([name, b64, mime]) => {
+    page.evaluate(
+        """([name, b64, mime]) => {
         const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
         const transfer = new DataTransfer();
         transfer.items.add(new File([bytes], name, {type: mime}));
         document.querySelector("[data-dropzone]").dispatchEvent(
             new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
-    }""", [name, base64.b64encode(data).decode(), mime])
+    }""",
+        [name, base64.b64encode(data).decode(), mime],
+    )
 
 
 def test_upload_watch_tag_and_filter(browser, live_server, media_stack, screenshot, tmp_path):
@@ -61,17 +65,26 @@ def test_upload_watch_tag_and_filter(browser, live_server, media_stack, screensh
     poster.write_bytes(image("PNG", size=(600, 400), color=(30, 90, 200)))
     cdp = context.new_cdp_session(page)  # a slow uplink, so the progress can be seen
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
-                                                  "uploadThroughput": 1024 * 1024})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 1024 * 1024},
+    )
     page.set_input_files("#upload-input", [str(photo), str(poster)])
-    page.wait_for_function("""() => [...document.querySelectorAll('.upload-row progress')]
-        .some(p => p.value > 0 && p.value < p.max)""", timeout=10_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.upload-row progress')]
+        .some(p => p.value > 0 && p.value < p.max)""",
+        timeout=10_000,
+    )
     screenshot(page, "media-upload-progress-desktop")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                  "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     _drop(page, "clip.mp4", video(size=(320, 240), frames=40), "video/mp4")
     page.wait_for_function("() => document.querySelectorAll('#media-grid .media-tile').length === 3", timeout=30_000)
-    page.wait_for_function("() => document.querySelectorAll('#media-grid .media-card img').length === 3", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#media-grid .media-card img').length === 3", timeout=30_000
+    )
     assert page.locator("#media-grid [data-testid=status]").all_inner_texts() == ["Ready"] * 3
     # Each upload's row left the list once its tile was ready.
     page.wait_for_function("() => !document.querySelector('.upload-row')", timeout=10_000)
@@ -94,7 +107,10 @@ def test_upload_watch_tag_and_filter(browser, live_server, media_stack, screensh
     context.close()
 
     context, page, errors = _login(browser, live_server, media_stack, PHONE)
-    for path, name in (("/media/?tag=%C3%A9t%C3%A9+2026", "media-library-filtered-phone"), ("/media/", "media-library-phone")):
+    for path, name in (
+        ("/media/?tag=%C3%A9t%C3%A9+2026", "media-library-filtered-phone"),
+        ("/media/", "media-library-phone"),
+    ):
         page.goto(live_server.url + path)
         page.wait_for_selector("#media-grid .media-card img")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
@@ -117,10 +133,21 @@ def test_upload_watch_tag_and_filter(browser, live_server, media_stack, screensh
 def test_the_picker_chooses_files_in_order(browser, live_server, live_app, media_stack, screenshot):
     with live_app.app_context():
         ids = {}
-        for title, kind in (("Picker photo", MediaKind.IMAGE), ("Picker film", MediaKind.VIDEO),
-                            ("Picker flyer", MediaKind.DOCUMENT)):
-            asset = MediaAsset(title=title, filename=title + ".bin", mime="application/octet-stream", kind=kind,
-                               size_bytes=1, sha256=uuid.uuid4().hex * 2, storage_backend="local", status="ready")
+        for title, kind in (
+            ("Picker photo", MediaKind.IMAGE),
+            ("Picker film", MediaKind.VIDEO),
+            ("Picker flyer", MediaKind.DOCUMENT),
+        ):
+            asset = MediaAsset(
+                title=title,
+                filename=title + ".bin",
+                mime="application/octet-stream",
+                kind=kind,
+                size_bytes=1,
+                sha256=uuid.uuid4().hex * 2,
+                storage_backend="local",
+                status="ready",
+            )
             db.session.add(asset)
             db.session.flush()
             ids[title] = asset.id
@@ -131,10 +158,15 @@ def test_the_picker_chooses_files_in_order(browser, live_server, live_app, media
         page.get_by_role("button", name=f"Add “{title}”").click()
         page.wait_for_selector(f"#picker-media_ids-selection li[data-asset-id='{ids[title]}']")
     page.get_by_role("button", name="Move “Picker flyer” up").click()
-    page.wait_for_function("""([first]) => document.querySelector('#picker-media_ids-selection li')
-        .dataset.assetId === String(first)""", arg=[ids["Picker flyer"]])
+    page.wait_for_function(
+        """([first]) => document.querySelector('#picker-media_ids-selection li')
+        .dataset.assetId === String(first)""",
+        arg=[ids["Picker flyer"]],
+    )
     page.locator("select[name=picker_kind]").select_option("video")
-    page.wait_for_function("() => !document.querySelector('#picker-media_ids-results').textContent.includes('Picker photo')")
+    page.wait_for_function(
+        "() => !document.querySelector('#picker-media_ids-results').textContent.includes('Picker photo')"
+    )
     shown = page.locator("#picker-media_ids-results .media-title").all_inner_texts()
     assert "Picker film" in shown and "Picker flyer" not in shown  # videos only
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]

@@ -2,6 +2,7 @@
 YouTube tab, is told what the Make scenario cannot pass on, gets a clear refusal for a title
 YouTube would refuse without losing what was typed, saves a title and a visibility, and finds
 them on the post page; on a desktop and at 390 px, never scrolling sideways."""
+
 import uuid
 
 import pytest
@@ -25,8 +26,14 @@ def post(live_app):
         seed = seed_campaign(platforms=(Platform.YOUTUBE,), extra_statuses=(), media=0)
         clip = make_asset(f"clip-{uuid.uuid4().hex[:4]}", mime="video/mp4", kind=MediaKind.VIDEO, size=(1280, 720))
         clip.duration_s = 30
-        [object_id] = make_objects(seed.campaign_id, [seed.scenarios["youtube"]], [clip.id], 1,
-                                   author_id=user.id, statuses=(ObjectStatus.DRAFT,))
+        [object_id] = make_objects(
+            seed.campaign_id,
+            [seed.scenarios["youtube"]],
+            [clip.id],
+            1,
+            author_id=user.id,
+            statuses=(ObjectStatus.DRAFT,),
+        )
         return email, seed.campaign_id, object_id
 
 
@@ -37,8 +44,9 @@ def _fits(page, viewport):
 
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_youtube_title_and_visibility_from_the_form_to_the_post_page(browser, live_server, live_app, post, screenshot,
-                                                                    viewport, name):
+def test_youtube_title_and_visibility_from_the_form_to_the_post_page(
+    browser, live_server, live_app, post, screenshot, viewport, name
+):
     email, campaign_id, object_id = post
     context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
     page = context.new_page()
@@ -57,7 +65,9 @@ def test_youtube_title_and_visibility_from_the_form_to_the_post_page(browser, li
     # Refused with the reason, what was typed kept.
     page.locator("#version-youtube-tab").click()
     settings = page.get_by_test_id("network-options-youtube")
-    expect(settings.locator("[data-option=title] .field-error")).to_have_text("The characters < and > are not accepted.")
+    expect(settings.locator("[data-option=title] .field-error")).to_have_text(
+        "The characters < and > are not accepted."
+    )
     expect(settings.get_by_label("Video title")).to_have_value("Le salon <2026>")
     expect(settings.get_by_label("Visibility")).to_have_value("unlisted")
     _fits(page, viewport)

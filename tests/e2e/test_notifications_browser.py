@@ -1,6 +1,7 @@
 """The bell and the notification list, and the conversation on a post, on a phone (390x844)
 and at a desk: an approver sees the unread count, opens the list and marks one read (the count
 follows); an editor reads the pinned request for changes and answers in the conversation."""
+
 import uuid
 
 import pytest
@@ -23,14 +24,27 @@ def people_and_post(live_app):
         editor = accounts.create_user(f"editor-{tag}@example.org", "Élodie Martin", Role.EDITOR, PASSWORD)
         approver = accounts.create_user(f"approver-{tag}@example.org", "Paul Durand", Role.APPROVER, PASSWORD)
         seed = seed_campaign(platforms=(Platform.LINKEDIN,), extra_statuses=(), media=0, author_id=editor.id)
-        ids = make_objects(seed.campaign_id, list(seed.scenarios.values()), [], 3, author_id=editor.id,
-                           statuses=(ObjectStatus.IN_REVIEW,))
+        ids = make_objects(
+            seed.campaign_id,
+            list(seed.scenarios.values()),
+            [],
+            3,
+            author_id=editor.id,
+            statuses=(ObjectStatus.IN_REVIEW,),
+        )
         for object_id in ids:
             obj = db.session.get(ContentObject, object_id)
-            events.notify([approver.id], NotificationEvent.REVIEW_REQUESTED, obj, actor=editor, data={"title": obj.title})
+            events.notify(
+                [approver.id], NotificationEvent.REVIEW_REQUESTED, obj, actor=editor, data={"title": obj.title}
+            )
         obj = db.session.get(ContentObject, ids[0])
-        comments.add(obj, approver, "Le visuel est flou : merci de le remplacer avant jeudi.", kind="changes_requested",
-                     notify=False)
+        comments.add(
+            obj,
+            approver,
+            "Le visuel est flou : merci de le remplacer avant jeudi.",
+            kind="changes_requested",
+            notify=False,
+        )
         comments.add(obj, editor, "@Paul je m’en occupe, nouvelle version demain matin.")
         obj.status = ObjectStatus.CHANGES_REQUESTED
         db.session.commit()
@@ -61,8 +75,8 @@ def test_the_bell_and_the_list(page, live_server, people_and_post, screenshot, v
     base = live_server.url
     sign_in(page, base, people_and_post["approver"])
     badge = page.get_by_test_id("unread-count")
-    assert badge.inner_text() == "4"                # three posts to review and a mention
-    assert badge.is_visible()                      # in the header, on a phone too
+    assert badge.inner_text() == "4"  # three posts to review and a mention
+    assert badge.is_visible()  # in the header, on a phone too
     screenshot(page, f"notifications-header-{viewport['width']}")
     page.get_by_test_id("unread-badge").click()
     page.wait_for_url(base + "/notifications/")
@@ -71,7 +85,7 @@ def test_the_bell_and_the_list(page, live_server, people_and_post, screenshot, v
     page.get_by_role("button", name="Mark as read").first.click()
     from playwright.sync_api import expect
 
-    expect(page.get_by_test_id("unread-count")).to_have_text("3")   # swapped out of band
+    expect(page.get_by_test_id("unread-count")).to_have_text("3")  # swapped out of band
     expect(page.locator(".notification.unread")).to_have_count(3)
     screenshot(page, f"notifications-list-{viewport['width']}")
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -85,11 +99,11 @@ def test_the_conversation_on_the_post_page(page, live_server, people_and_post, s
     assert "Le visuel est flou" in page.get_by_test_id("pinned-request").inner_text()
     thread = page.get_by_test_id("conversation")
     assert thread.get_by_test_id("pinned-comment").count() == 1
-    page.get_by_test_id("comment-send").click()                      # empty: refused, nothing lost
+    page.get_by_test_id("comment-send").click()  # empty: refused, nothing lost
     page.get_by_text("Write something before sending.").wait_for()
     body = page.get_by_test_id("comment-body")
-    handle = people_and_post["approver"].split("@")[0]                # approver-<tag>: one person
-    body.press_sequentially(f"C’est remplacé, @{handle[:-1]}", delay=20)   # the @ autocomplete
+    handle = people_and_post["approver"].split("@")[0]  # approver-<tag>: one person
+    body.press_sequentially(f"C’est remplacé, @{handle[:-1]}", delay=20)  # the @ autocomplete
     page.get_by_role("option", name=f"Paul Durand (@{handle})").wait_for()
     body.press("Enter")
     assert body.input_value() == f"C’est remplacé, @{handle} "

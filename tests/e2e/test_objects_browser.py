@@ -1,5 +1,6 @@
 """An editor writes a post with two photos from the picker for two accounts, sees how each
 network will show it, and submits it for review; on a phone and on a desktop."""
+
 import io
 import re
 import uuid
@@ -12,8 +13,17 @@ from PIL import Image
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, MediaAsset, ObjectMedia, ObjectStatus,
-                        Platform, Role, SocialAccount)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    MediaAsset,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Role,
+    SocialAccount,
+)
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
 
 pytestmark = pytest.mark.browser
@@ -41,8 +51,9 @@ def campaign(live_app, media_root):
         db.session.add(campaign)
         db.session.flush()
         for platform, label in ((Platform.INSTAGRAM, "Marque FR"), (Platform.LINKEDIN, "Société")):
-            account = SocialAccount(platform=platform, label=label, make_connection_id=77,
-                                    account_identifier=str(uuid.uuid4().int % 10**15))
+            account = SocialAccount(
+                platform=platform, label=label, make_connection_id=77, account_identifier=str(uuid.uuid4().int % 10**15)
+            )
             db.session.add(account)
             db.session.flush()
             db.session.add(CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready"))
@@ -53,15 +64,33 @@ def campaign(live_app, media_root):
             Image.new("RGB", (320, 320), color).save(out, "WEBP")
             (tmp_path / "thumbs" / f"{tag}-{n}.webp").write_bytes(out.getvalue())
             title = f"Affiche {tag} {n}"
-            db.session.add(MediaAsset(title=title, filename=f"{title}.jpg", mime="image/jpeg", kind="image",
-                                      size_bytes=300_000, sha256=uuid.uuid4().hex * 2, storage_backend="local",
-                                      status="ready", width=1080, height=1080, thumb_path=f"thumbs/{tag}-{n}.webp"))
+            db.session.add(
+                MediaAsset(
+                    title=title,
+                    filename=f"{title}.jpg",
+                    mime="image/jpeg",
+                    kind="image",
+                    size_bytes=300_000,
+                    sha256=uuid.uuid4().hex * 2,
+                    storage_backend="local",
+                    status="ready",
+                    width=1080,
+                    height=1080,
+                    thumb_path=f"thumbs/{tag}-{n}.webp",
+                )
+            )
             titles.append(title)
         # Something on the calendar: a post scheduled on the 10th of next month, 09:00 UTC.
         first = (date.today().replace(day=1) + timedelta(days=32)).replace(day=10)
-        db.session.add(ContentObject(campaign_id=campaign.id, title="Ouverture des portes", message="C’est parti !",
-                                     status=ObjectStatus.SCHEDULED,
-                                     scheduled_at=datetime(first.year, first.month, 10, 9, tzinfo=timezone.utc)))
+        db.session.add(
+            ContentObject(
+                campaign_id=campaign.id,
+                title="Ouverture des portes",
+                message="C’est parti !",
+                status=ObjectStatus.SCHEDULED,
+                scheduled_at=datetime(first.year, first.month, 10, 9, tzinfo=timezone.utc),
+            )
+        )
         db.session.commit()
         asset_ids = list(db.session.scalars(sa.select(MediaAsset.id).where(MediaAsset.title.in_(titles))))
         return email, campaign.id, titles, asset_ids
@@ -73,8 +102,9 @@ def _foreign_thumb(url: str, ours: set[str]) -> bool:
 
 
 @pytest.mark.parametrize("viewport, name", [(PHONE, "phone"), (DESKTOP, "desktop")])
-def test_editor_writes_previews_and_submits_a_post(browser, live_server, live_app, campaign, screenshot,
-                                                   viewport, name):
+def test_editor_writes_previews_and_submits_a_post(
+    browser, live_server, live_app, campaign, screenshot, viewport, name
+):
     email, campaign_id, titles, asset_ids = campaign
     context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
     page = context.new_page()
@@ -134,9 +164,18 @@ def test_editor_writes_previews_and_submits_a_post(browser, live_server, live_ap
     context.close()
 
     with live_app.app_context():
-        obj = db.session.scalar(sa.select(ContentObject).where(ContentObject.campaign_id == campaign_id,
-                                                               ContentObject.title == "Teaser du salon"))
+        obj = db.session.scalar(
+            sa.select(ContentObject).where(
+                ContentObject.campaign_id == campaign_id, ContentObject.title == "Teaser du salon"
+            )
+        )
         assert obj.status is ObjectStatus.IN_REVIEW
-        media = list(db.session.scalars(sa.select(MediaAsset.title).join(ObjectMedia)
-                                        .where(ObjectMedia.object_id == obj.id).order_by(ObjectMedia.position)))
+        media = list(
+            db.session.scalars(
+                sa.select(MediaAsset.title)
+                .join(ObjectMedia)
+                .where(ObjectMedia.object_id == obj.id)
+                .order_by(ObjectMedia.position)
+            )
+        )
         assert media == list(reversed(titles))

@@ -1,6 +1,7 @@
 """The approver's queue on a phone under Chromium's "fast 3G" profile: what a cold and a warm visit
 cost in bytes, and how soon the first paint comes. Its own database and server, so the queue
 holds exactly the four posts made here whatever else the session committed."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,8 +11,17 @@ from PIL import Image
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus, Platform, Role,
-                        SocialAccount, object_targets)
+from app.models import (
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Role,
+    SocialAccount,
+    object_targets,
+)
 from app.storage import media_root
 from sandbox.server import BackgroundServer
 from tests.conftest import create_migrated_database, drop_database, make_test_app
@@ -21,8 +31,12 @@ from tests.objects_support import make_asset
 pytestmark = pytest.mark.browser
 
 # Chromium DevTools' "Fast 3G" preset: 150 ms, 1.6 Mbit/s down, 750 kbit/s up (bytes per second).
-FAST_3G = {"offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 1024 / 8 * 0.9,
-           "uploadThroughput": 750 * 1024 / 8 * 0.9}
+FAST_3G = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 1.6 * 1024 * 1024 / 8 * 0.9,
+    "uploadThroughput": 750 * 1024 / 8 * 0.9,
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +47,25 @@ def queue_server(servers):
         email = f"approver-{uuid.uuid4().hex[:6]}@example.org"
         accounts.create_user(email, "Agathe", Role.APPROVER, PASSWORD)
         campaign = Campaign(name="Salon")
-        account = SocialAccount(platform=Platform.INSTAGRAM, label="Marque FR", make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**15))
+        account = SocialAccount(
+            platform=Platform.INSTAGRAM,
+            label="Marque FR",
+            make_connection_id=77,
+            account_identifier=str(uuid.uuid4().int % 10**15),
+        )
         db.session.add_all([campaign, account])
         db.session.flush()
         scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready")
         db.session.add(scenario)
         db.session.flush()
         for n in range(4):
-            obj = ContentObject(campaign_id=campaign.id, title=f"Visuel {n + 1}", status=ObjectStatus.IN_REVIEW,
-                                message="Rendez-vous au salon le 12 mars ! #salon2026", link="https://example.org/")
+            obj = ContentObject(
+                campaign_id=campaign.id,
+                title=f"Visuel {n + 1}",
+                status=ObjectStatus.IN_REVIEW,
+                message="Rendez-vous au salon le 12 mars ! #salon2026",
+                link="https://example.org/",
+            )
             db.session.add(obj)
             db.session.flush()
             db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
@@ -72,8 +95,12 @@ def _visit(page, cdp, url) -> dict:
     page.wait_for_load_state("networkidle")
     paint = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
     network = {k: v for k, v in sizes.items() if k not in cached}
-    return {"bytes": sum(network.values()), "requests": len(network), "first_paint_ms": paint,
-            "sizes": {urls.get(k, k).split("/", 3)[-1]: v for k, v in network.items()}}
+    return {
+        "bytes": sum(network.values()),
+        "requests": len(network),
+        "first_paint_ms": paint,
+        "sizes": {urls.get(k, k).split("/", 3)[-1]: v for k, v in network.items()},
+    }
 
 
 def test_the_approver_queue_is_light_on_fast_3g(browser, queue_server, screenshot):

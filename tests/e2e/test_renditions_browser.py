@@ -2,6 +2,7 @@
 nudges it with the keyboard; the post in review that uses it shows its Instagram rendition
 being prepared, then (made by the renditions' own code, as the actor does) at Instagram's
 proportions in the preview, cropped around the point (issue 11)."""
+
 import io
 import re
 import uuid
@@ -35,16 +36,18 @@ def post(live_app):
         db.session.commit()
         asset = db.session.get(MediaAsset, asset.id)
         assert asset.status is MediaStatus.READY, asset.failure_reason
-        [object_id] = make_objects(seed.campaign_id, list(seed.scenarios.values()), [asset.id], 1,
-                                   statuses=(ObjectStatus.IN_REVIEW,))
+        [object_id] = make_objects(
+            seed.campaign_id, list(seed.scenarios.values()), [asset.id], 1, statuses=(ObjectStatus.IN_REVIEW,)
+        )
         db.session.get(ContentObject, object_id).title = "Salon en grand"
         db.session.commit()
         return email, asset.id, f"/campaigns/{seed.campaign_id}/objects/{object_id}"
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_set_a_focal_point_and_see_the_rendition_in_the_preview(browser, live_app, live_server, post, screenshot,
-                                                                viewport):
+def test_set_a_focal_point_and_see_the_rendition_in_the_preview(
+    browser, live_app, live_server, post, screenshot, viewport
+):
     from app.renditions import service
 
     email, asset_id, post_url = post
@@ -93,7 +96,9 @@ def test_set_a_focal_point_and_see_the_rendition_in_the_preview(browser, live_ap
         with live_app.app_context():
             crop = service.crop_key(db.session.get(MediaAsset, asset_id))
             assert re.fullmatch(r"focal-0\.8[45]\d-0\.[45]\d\d", crop), crop
-            pending = db.session.scalar(sa.select(Rendition).where(Rendition.asset_id == asset_id, Rendition.crop == crop))
+            pending = db.session.scalar(
+                sa.select(Rendition).where(Rendition.asset_id == asset_id, Rendition.crop == crop)
+            )
             assert pending is not None, "saving the focal point queues the post's rendition around it"
             assert service.make(pending.id) == "ready"
         # The box was polling: it turns ready on its own and stops.

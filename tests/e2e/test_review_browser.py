@@ -1,4 +1,5 @@
 """An approver on a phone approves one post and sends another back with a comment."""
+
 import uuid
 
 import pytest
@@ -6,8 +7,19 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Approval, Campaign, CampaignScenario, ContentObject, ObjectMedia, ObjectStatus,
-                        Platform, Publication, Role, SocialAccount, object_targets)
+from app.models import (
+    Approval,
+    Campaign,
+    CampaignScenario,
+    ContentObject,
+    ObjectMedia,
+    ObjectStatus,
+    Platform,
+    Publication,
+    Role,
+    SocialAccount,
+    object_targets,
+)
 from tests.objects_support import make_asset, with_previews
 from tests.e2e.conftest import DESKTOP, PHONE
 
@@ -22,18 +34,29 @@ def two_posts(live_app):
         campaign = Campaign(name=f"Salon {uuid.uuid4().hex[:4]}")
         db.session.add(campaign)
         db.session.flush()
-        account = SocialAccount(platform=Platform.INSTAGRAM, label="Marque FR", make_connection_id=77,
-                                account_identifier=str(uuid.uuid4().int % 10**15))
+        account = SocialAccount(
+            platform=Platform.INSTAGRAM,
+            label="Marque FR",
+            make_connection_id=77,
+            account_identifier=str(uuid.uuid4().int % 10**15),
+        )
         db.session.add(account)
         db.session.flush()
         scenario = CampaignScenario(campaign_id=campaign.id, social_account_id=account.id, status="ready")
         db.session.add(scenario)
         db.session.flush()
         ids = []
-        for title, message in (("Teaser du salon", "Rendez-vous au salon le 12 mars ! #salon2026"),
-                               ("Affiche provisoire", "Visuel à valider")):
-            obj = ContentObject(campaign_id=campaign.id, title=title, message=message,
-                                link="https://example.org/salon", status=ObjectStatus.IN_REVIEW)
+        for title, message in (
+            ("Teaser du salon", "Rendez-vous au salon le 12 mars ! #salon2026"),
+            ("Affiche provisoire", "Visuel à valider"),
+        ):
+            obj = ContentObject(
+                campaign_id=campaign.id,
+                title=title,
+                message=message,
+                link="https://example.org/salon",
+                status=ObjectStatus.IN_REVIEW,
+            )
             db.session.add(obj)
             db.session.flush()
             db.session.execute(object_targets.insert().values(object_id=obj.id, campaign_scenario_id=scenario.id))
@@ -94,7 +117,9 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     second.get_by_text("Demander des modifications").tap()
     second.get_by_role("button", name="Renvoyer à l’éditeur").tap()  # no comment: refused
     second.get_by_text("Dites ce qui doit changer").wait_for(timeout=10_000)
-    page.locator(f"#review-{changes_id}").get_by_label("Que faut-il changer ?").fill("Le visuel est flou, merci de le remplacer.")
+    page.locator(f"#review-{changes_id}").get_by_label("Que faut-il changer ?").fill(
+        "Le visuel est flou, merci de le remplacer."
+    )
     screenshot(page, "review-changes-phone")
     page.locator(f"#review-{changes_id}").get_by_role("button", name="Renvoyer à l’éditeur").tap()
     page.locator(f"#review-{changes_id}[data-testid=review-decided]").wait_for(timeout=10_000)
@@ -108,15 +133,22 @@ def test_approver_decides_on_a_phone(browser, live_server, live_app, two_posts, 
     with live_app.app_context():
         assert db.session.get(ContentObject, approve_id).status is ObjectStatus.APPROVED
         assert db.session.get(ContentObject, changes_id).status is ObjectStatus.CHANGES_REQUESTED
-        assert db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == changes_id)) \
+        assert (
+            db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == changes_id))
             == "Le visuel est flou, merci de le remplacer."
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                                 .where(Publication.object_id == approve_id)) == 1
+        )
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Publication).where(Publication.object_id == approve_id)
+            )
+            == 1
+        )
 
 
 @pytest.mark.parametrize("blank", ["", "   "], ids=["empty", "spaces"])
-def test_a_blank_comment_is_refused_in_the_card_on_a_phone(browser, live_server, live_app, two_posts, screenshot,
-                                                           blank):
+def test_a_blank_comment_is_refused_in_the_card_on_a_phone(
+    browser, live_server, live_app, two_posts, screenshot, blank
+):
     """The post with a poster: a blank comment used to answer 500 (the card could not render its
     thumbnails alone) and the phone showed nothing."""
     email, (poster_id, _) = two_posts
@@ -130,9 +162,9 @@ def test_a_blank_comment_is_refused_in_the_card_on_a_phone(browser, live_server,
     error = card.locator(".field-error")
     error.wait_for(timeout=5_000)
     assert "Un commentaire est requis" in error.inner_text()
-    assert card.get_by_label("Que faut-il changer ?").is_visible()           # the form stays open, in place
+    assert card.get_by_label("Que faut-il changer ?").is_visible()  # the form stays open, in place
     assert page.evaluate("document.activeElement.id") == f"comment-{poster_id}"  # ready to type
-    assert card.get_by_test_id("media-thumb").count() == 1                   # nothing lost from the card
+    assert card.get_by_test_id("media-thumb").count() == 1  # nothing lost from the card
     assert card.get_by_role("button", name="Approuver").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, f"review-comment-required-{'spaces' if blank else 'empty'}-phone")
@@ -143,8 +175,10 @@ def test_a_blank_comment_is_refused_in_the_card_on_a_phone(browser, live_server,
     assert [e for e in errors if "status of 422" not in e and "status of 404" not in e] == [], errors
     context.close()
     with live_app.app_context():
-        assert db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == poster_id)) \
+        assert (
+            db.session.scalar(sa.select(Approval.comment).where(Approval.object_id == poster_id))
             == "Recadrer l’affiche, merci."
+        )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -153,7 +187,7 @@ def test_the_previews_link_opened_directly_is_a_whole_page(browser, live_server,
     context, page, errors = _log_in_as_approver(browser, live_server, email, viewport)
     page.goto(live_server.url + f"/reviews/objects/{poster_id}/previews")
     assert page.get_by_role("heading", level=1).inner_text() == "Teaser du salon"
-    assert page.locator("header .brand").is_visible()                        # the site's header: a page
+    assert page.locator("header .brand").is_visible()  # the site's header: a page
     assert page.get_by_test_id("preview-instagram").is_visible()
     assert page.evaluate("getComputedStyle(document.body).margin") != "8px"  # styled, not a bare fragment
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

@@ -1,6 +1,7 @@
 """An outside reviewer on a phone (390x844): the editor creates a review link from the post page,
 the person without an account opens it, sees the post, its image (through a signed media link) and
 its per-network previews, approves under their own name; the same link then says it was used."""
+
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE, log_in

@@ -2,6 +2,7 @@
 chip, comes back with the browser's back button to the query she had, walks the results from
 the keyboard and opens one; then the same pages at phone width, and the picker's search.
 Chromium against the live server; PostgreSQL answers (no Meilisearch configured)."""
+
 import re
 import uuid
 
@@ -36,8 +37,14 @@ def _login(browser, live_server, email, viewport):
     context = browser.new_context(viewport=viewport, locale="en-GB")
     page = context.new_page()
     errors = []  # script errors and CSP violations; not the thumbnails other modules left without files
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     log_in(page, live_server.url, email)
     return context, page, errors
 
@@ -47,9 +54,12 @@ def _titles(page) -> list[str]:
 
 
 def _wait_for_titles(page, expected: list[str]) -> None:
-    page.wait_for_function("""(expected) => JSON.stringify([...document.querySelectorAll(
+    page.wait_for_function(
+        """(expected) => JSON.stringify([...document.querySelectorAll(
         '#media-grid .media-title')].map(t => t.textContent.trim()).sort()) === JSON.stringify(expected)""",
-                           arg=sorted(expected), timeout=10_000)
+        arg=sorted(expected),
+        timeout=10_000,
+    )
 
 
 def _active(page):
@@ -63,7 +73,7 @@ def test_instant_search_facets_history_and_keyboard(browser, live_server, librar
     email, corpus = library
     context, page, errors = _login(browser, live_server, email, DESKTOP)
     page.goto(live_server.url + "/media/")
-    page.evaluate("() => { window.sameDocument = true; }")   # gone if the page reloads
+    page.evaluate("() => { window.sameDocument = true; }")  # gone if the page reloads
 
     page.locator("#media-q").press_sequentially("campgane", delay=40)
     _wait_for_titles(page, ["Campagne recrutement printemps"])
@@ -106,7 +116,7 @@ def test_instant_search_facets_history_and_keyboard(browser, live_server, librar
     assert second[0].startswith("media-card") and second[1] != first[1]
     page.keyboard.press("ArrowLeft")
     assert _active(page) == first
-    page.keyboard.press("ArrowUp")                      # from the first row back to the box
+    page.keyboard.press("ArrowUp")  # from the first row back to the box
     assert page.evaluate("() => document.activeElement.id") == "media-q"
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -117,7 +127,7 @@ def test_instant_search_facets_history_and_keyboard(browser, live_server, librar
     _wait_for_titles(page, LYON)
 
     page.locator("#media-q").focus()
-    page.keyboard.press("Escape")                       # clears the box, shows everything
+    page.keyboard.press("Escape")  # clears the box, shows everything
     page.wait_for_url("**/media/")
     page.wait_for_function("() => document.querySelectorAll('#media-grid .media-tile').length >= 11")
     assert page.locator("#media-q").input_value() == ""
@@ -140,14 +150,17 @@ def test_search_at_phone_width_and_in_the_picker(browser, live_server, library, 
 
     page.goto(live_server.url + f"/media/picker?field=media_ids&media_ids={corpus.ids['plan']}")
     page.locator("#picker-media_ids-q").press_sequentially("marathn", delay=40)
-    page.wait_for_function("""() => [...document.querySelectorAll('#picker-media_ids-results .media-title')]
-        .map(t => t.textContent.trim()).join('|') === 'Marathon de Lyon'""", timeout=10_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#picker-media_ids-results .media-title')]
+        .map(t => t.textContent.trim()).join('|') === 'Marathon de Lyon'""",
+        timeout=10_000,
+    )
     page.get_by_role("button", name="Add “Marathon de Lyon”").click()
     page.wait_for_selector(f"#picker-media_ids-selection li[data-asset-id='{corpus.ids['marathon']}']")
     page.locator("#picker-media_ids-q").fill("")
     page.wait_for_function("() => document.querySelectorAll('#picker-media_ids-results .picker-tile').length >= 11")
     chosen = page.locator("#picker-media_ids-selection li").evaluate_all("(rows) => rows.map(r => r.dataset.assetId)")
-    assert chosen == [str(corpus.ids["plan"]), str(corpus.ids["marathon"])]   # kept, in order
+    assert chosen == [str(corpus.ids["plan"]), str(corpus.ids["marathon"])]  # kept, in order
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "search-picker-phone")
     assert errors == [], errors
@@ -171,7 +184,7 @@ def test_enter_in_the_search_box_adds_no_history_entry(browser, live_server, lib
         page.locator("#media-q").press("Enter")
     page.wait_for_load_state("networkidle")
     _wait_for_titles(page, LYON)
-    assert page.evaluate("() => history.length") == depth + 1       # one entry for the search
+    assert page.evaluate("() => history.length") == depth + 1  # one entry for the search
 
     page.go_back()
     page.wait_for_url("**/media/?q=campgane")
@@ -183,7 +196,7 @@ def test_enter_in_the_search_box_adds_no_history_entry(browser, live_server, lib
     page.locator("#media-q").press("Enter")
     page.wait_for_url("**/media/?q=marathon")
     _wait_for_titles(page, ["Marathon de Lyon"])
-    page.wait_for_timeout(400)                                       # the debounced request lands too
+    page.wait_for_timeout(400)  # the debounced request lands too
     page.wait_for_load_state("networkidle")
     page.go_back()
     page.wait_for_url("**/media/?q=campgane")

@@ -1,6 +1,7 @@
 """On a phone, an editor inserts the team's hashtag group into the message from "Insert…" and the
 server's counter follows (app/static/snippets.js inserts at the cursor and fires an input event;
 nothing is counted in the browser); then into X's own version, from the keyboard."""
+
 import uuid
 
 import pytest
@@ -22,8 +23,12 @@ def campaign(live_app):
         accounts.create_user(email, "Snippet Editor", Role.EDITOR, PASSWORD)
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X), extra_statuses=(), media=0)
         make_objects(seed.campaign_id, [seed.scenarios["x"]], [], 1)
-        db.session.add_all([HashtagGroup(name="Salon", hashtags=["#Salon2027", "#Paris"]),
-                            TextSnippet(name="Signature", text="L’équipe du salon")])
+        db.session.add_all(
+            [
+                HashtagGroup(name="Salon", hashtags=["#Salon2027", "#Paris"]),
+                TextSnippet(name="Signature", text="L’équipe du salon"),
+            ]
+        )
         db.session.commit()
         return email, seed.campaign_id
 
@@ -43,7 +48,7 @@ def test_a_hashtag_group_goes_in_at_the_cursor_and_the_counter_follows(browser, 
     message.fill("Rendez-vous au salon")
     message.press("Home")
     for _ in range(len("Rendez-vous")):
-        message.press("ArrowRight")            # the cursor after "Rendez-vous"
+        message.press("ArrowRight")  # the cursor after "Rendez-vous"
     expect(x_counter).to_contain_text("20 / 280")
 
     page.get_by_text("Insert…").tap()
@@ -70,7 +75,7 @@ def test_a_hashtag_group_goes_in_at_the_cursor_and_the_counter_follows(browser, 
     picker = page.get_by_test_id("version-x").get_by_test_id("snippet-picker")
     picker.get_by_text("Insert…").tap()
     page.get_by_test_id("snippet-filter").fill("équipe")
-    page.get_by_test_id("snippet-filter").press("Enter")   # before or after the list follows
+    page.get_by_test_id("snippet-filter").press("Enter")  # before or after the list follows
     expect(own).to_have_value("Court pour X L’équipe du salon")
     assert own.input_value() == "Court pour X L’équipe du salon"
     expect(page.get_by_test_id("counter-x")).to_contain_text(f"{len('Court pour X L’équipe du salon')} / 280")
@@ -120,7 +125,7 @@ def test_at_desktop_width_the_page_and_the_copy_of_a_post(browser, live_server, 
     # 22 pieces: the search appears and filters as one types (the address keeps it).
     page.get_by_test_id("snippet-search").fill("place 1")
     expect(listing).not_to_contain_text("L’équipe du salon")
-    expect(listing.locator(".snippet-item")).to_have_count(11)    # place 1, 10-19
+    expect(listing.locator(".snippet-item")).to_have_count(11)  # place 1, 10-19
     assert page.url.endswith("/snippets/?q=place%201")
     screenshot(page, "snippets-page-desktop")
     page.goto(f"{live_server.url}/campaigns/{campaign_id}/board")

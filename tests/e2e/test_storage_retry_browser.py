@@ -1,5 +1,6 @@
 """An editor sees that SharePoint refused a file, presses "Retry storing", and watches the panel
 go from processing to ready as the upload resumes. Chromium, the live server, the Graph emulator."""
+
 import re
 import uuid
 

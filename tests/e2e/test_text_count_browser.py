@@ -1,5 +1,6 @@
 """The counters under a post's message come from the server (app/text_count.py) as the editor
 types: an emoji family counts 19 / 280 for X, as X counts it; a draft swapped in is counted too."""
+
 import uuid
 
 import pytest
@@ -13,7 +14,7 @@ from tests.objects_support import seed_campaign
 
 pytestmark = pytest.mark.browser
 
-FAMILY = "Famille \U0001F468\u200d\U0001F469\u200d\U0001F467 au salon"
+FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
 
 # Time from the last keystroke to the counter showing the new figure, and how long the counting
 # request itself took, in the page's own clock.
@@ -43,8 +44,7 @@ def campaign(live_app):
 
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, campaign, screenshot,
-                                               viewport, name):
+def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, campaign, screenshot, viewport, name):
     email, campaign_id = campaign
     context = browser.new_context(viewport=viewport, locale="en-GB", has_touch=viewport is PHONE)
     page = context.new_page()
@@ -65,9 +65,11 @@ def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, 
     page.locator("#message-counters li[data-platform=x]", has_text="19 / 280").wait_for(timeout=5_000)
     timing = page.evaluate("window.__count")
     latency = timing["shown"] - timing["typed"]
-    print(f"\n[{name}] last keystroke -> counter shown: {latency:.0f} ms; "
-          f"counting requests: {len(timing['requests'])}, "
-          f"longest round trip {max(timing['requests']):.0f} ms")
+    print(
+        f"\n[{name}] last keystroke -> counter shown: {latency:.0f} ms; "
+        f"counting requests: {len(timing['requests'])}, "
+        f"longest round trip {max(timing['requests']):.0f} ms"
+    )
     # debounced: a handful of requests for the whole sentence, not one per keystroke
     assert len(timing["requests"]) <= 3
     # the 150 ms pause after typing, then one round trip: about 175-230 ms when measured on this
@@ -93,7 +95,7 @@ def test_a_draft_swapped_in_is_counted(browser, live_server, live_app, campaign)
     email, campaign_id = campaign
     request_id = uuid.uuid4().hex
     with live_app.app_context():
-        drafting._store(campaign_id, request_id, {"state": "ready", "message": "Drapeau \U0001F1EB\U0001F1F7"})
+        drafting._store(campaign_id, request_id, {"state": "ready", "message": "Drapeau \U0001f1eb\U0001f1f7"})
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     log_in(page, live_server.url, email)
@@ -101,8 +103,10 @@ def test_a_draft_swapped_in_is_counted(browser, live_server, live_app, campaign)
     page.get_by_label("X — x ready").check()
     page.locator("#message-counters li[data-platform=x]", has_text="0 / 280").wait_for()
     # the request the "Use this draft" button makes (app/templates/campaigns/_draft.html)
-    page.evaluate("url => htmx.ajax('GET', url, {target: '#message', swap: 'outerHTML'})",
-                  f"/campaigns/{campaign_id}/draft/{request_id}/message")
+    page.evaluate(
+        "url => htmx.ajax('GET', url, {target: '#message', swap: 'outerHTML'})",
+        f"/campaigns/{campaign_id}/draft/{request_id}/message",
+    )
     page.locator("#message-counters li[data-platform=x]", has_text="10 / 280").wait_for(timeout=5_000)
-    assert page.get_by_label("Message", exact=True).input_value() == "Drapeau \U0001F1EB\U0001F1F7"
+    assert page.get_by_label("Message", exact=True).input_value() == "Drapeau \U0001f1eb\U0001f1f7"
     context.close()

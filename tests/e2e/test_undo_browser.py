@@ -1,5 +1,6 @@
 """Undo after "Approuver" on a phone, and the editor's delivery controls on a post page at the desk
 (issue 13, point 5)."""
+
 import time
 import uuid
 from datetime import timedelta
@@ -9,8 +10,18 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.extensions import db
-from app.models import (Approval, Campaign, ContentObject, ObjectStatus, Platform, Publication,
-                        PublicationStatus, Role, User, object_targets)
+from app.models import (
+    Approval,
+    Campaign,
+    ContentObject,
+    ObjectStatus,
+    Platform,
+    Publication,
+    PublicationStatus,
+    Role,
+    User,
+    object_targets,
+)
 from app.models.base import utcnow
 from app.reviews import service as reviews
 from tests.targets_support import add_target
@@ -30,8 +41,9 @@ def _campaign(platforms):
 
 
 def _post(campaign, scenarios, title, status=ObjectStatus.IN_REVIEW, **values):
-    obj = ContentObject(campaign_id=campaign.id, title=title, message="Rendez-vous au salon le 12 mars !",
-                        status=status, **values)
+    obj = ContentObject(
+        campaign_id=campaign.id, title=title, message="Rendez-vous au salon le 12 mars !", status=status, **values
+    )
     db.session.add(obj)
     db.session.flush()
     db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s} for s in scenarios])
@@ -73,20 +85,22 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
     bar.wait_for(timeout=10_000)
     undo = bar.get_by_role("button", name="Annuler")
     box = undo.bounding_box()
-    assert box["height"] >= 44 and box["width"] >= 300          # a thumb's target on a phone
+    assert box["height"] >= 44 and box["width"] >= 300  # a thumb's target on a phone
     assert page.evaluate("document.activeElement.dataset.testid") == "undo-approval"  # focused: Enter undoes
     first = int(bar.locator("[data-undo-seconds]").inner_text())
     assert 27 <= first <= 30
-    page.wait_for_function(f"() => Number(document.querySelector('#review-{undone_id} [data-undo-seconds]')"
-                           f".textContent) <= {first - 1}", timeout=5_000)
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#review-{undone_id} [data-undo-seconds]').textContent) <= {first - 1}",
+        timeout=5_000,
+    )
     assert "Rien ne part avant" in bar.inner_text()
-    assert count.inner_text() == "1 publication attend votre décision."   # swapped with the card
+    assert count.inner_text() == "1 publication attend votre décision."  # swapped with the card
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "undo-bar-phone")
     with live_app.app_context():
         assert db.session.get(ContentObject, undone_id).status is ObjectStatus.APPROVED
 
-    page.keyboard.press("Enter")                                # the keyboard reaches it
+    page.keyboard.press("Enter")  # the keyboard reaches it
     back = page.locator(f"#review-{undone_id}[data-testid=review-card]")
     back.wait_for(timeout=10_000)
     assert "Approbation annulée" in back.get_by_test_id("undo-done").inner_text()
@@ -95,8 +109,12 @@ def test_approver_undoes_an_approval_on_a_phone(browser, live_server, live_app, 
     screenshot(page, "undo-done-phone")
     with live_app.app_context():
         assert db.session.get(ContentObject, undone_id).status is ObjectStatus.IN_REVIEW
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                                 .where(Publication.object_id == undone_id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Publication).where(Publication.object_id == undone_id)
+            )
+            == 0
+        )
 
     # After the window the bar says so in place of the button, and the server refuses a late undo.
     live_app.config["APPROVAL_UNDO_S"] = 2
@@ -138,8 +156,9 @@ def editor_posts(live_app):
         for obj in (failed, scheduled):
             reviews.approve(obj, by=db.session.get(User, approver.id))
         db.session.flush()
-        instagram, linkedin = db.session.scalars(sa.select(Publication).where(Publication.object_id == failed.id)
-                                                 .order_by(Publication.campaign_scenario_id)).all()
+        instagram, linkedin = db.session.scalars(
+            sa.select(Publication).where(Publication.object_id == failed.id).order_by(Publication.campaign_scenario_id)
+        ).all()
         instagram.status = PublicationStatus.FAILED
         instagram.last_error = "error: Error validating access token: Session has expired on Tuesday, 3-Mar-26"
         linkedin.status, linkedin.external_url = PublicationStatus.PUBLISHED, "https://www.linkedin.com/feed/update/1/"
@@ -148,15 +167,16 @@ def editor_posts(live_app):
         return email, campaign.id, failed.id, scheduled.id
 
 
-def test_editor_reads_why_a_target_failed_and_retries_it_at_the_desk(browser, live_server, live_app, editor_posts,
-                                                                     screenshot):
+def test_editor_reads_why_a_target_failed_and_retries_it_at_the_desk(
+    browser, live_server, live_app, editor_posts, screenshot
+):
     email, campaign_id, failed_id, scheduled_id = editor_posts
     context, page, errors = _log_in(browser, live_server, email, DESKTOP, "/campaigns/")
     page.goto(live_server.url + f"/campaigns/{campaign_id}/objects/{failed_id}")
     instagram = page.get_by_test_id("delivery-instagram")
     assert "La connexion du compte au réseau a expiré" in instagram.get_by_test_id("failure-reason").inner_text()
     detail = instagram.locator("details")
-    assert not detail.locator("pre").is_visible()                  # the technical text stays folded
+    assert not detail.locator("pre").is_visible()  # the technical text stays folded
     detail.locator("summary").click()
     assert "Session has expired" in detail.locator("pre").inner_text()
     assert page.get_by_test_id("delivery-linkedin").get_by_role("button", name="Relancer").count() == 0
@@ -195,5 +215,7 @@ def test_the_undo_bar_fits_a_desktop_card_too(browser, live_server, live_app, in
     assert errors == [], errors
     context.close()
     with live_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Approval)
-                                 .where(Approval.object_id == object_id)) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Approval).where(Approval.object_id == object_id))
+            == 0
+        )

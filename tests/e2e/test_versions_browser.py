@@ -1,6 +1,7 @@
 """The approver reads each network's version of a post on a phone, one tab per network (issue 12,
 point 1), switches tabs by tap and by keyboard, and approves every version at once; without
 JavaScript the versions are shown one under the other."""
+
 import uuid
 
 import pytest
@@ -18,8 +19,10 @@ from tests.targets_support import add_target
 
 pytestmark = pytest.mark.browser
 
-BASE = ("Le salon ouvre ses portes le 12 mars : trois jours de rencontres, d’ateliers et de conférences "
-        "pour tous les professionnels de la filière. Inscriptions ouvertes sur notre site.")
+BASE = (
+    "Le salon ouvre ses portes le 12 mars : trois jours de rencontres, d’ateliers et de conférences "
+    "pour tous les professionnels de la filière. Inscriptions ouvertes sur notre site."
+)
 FOR_X = "Salon le 12 mars ! Trois jours de rencontres. #salon2026"
 
 
@@ -31,17 +34,26 @@ def post_with_versions(live_app):
         campaign = Campaign(name=f"Salon {uuid.uuid4().hex[:4]}")
         db.session.add(campaign)
         db.session.flush()
-        scenarios = [add_target(campaign, platform, label, webhook_url="http://127.0.0.1:9/hook")
-                     for platform, label in ((Platform.LINKEDIN, "Marque FR"), (Platform.X, "@salon"))]
-        obj = ContentObject(campaign_id=campaign.id, title="Ouverture du salon", message=BASE,
-                            link="https://example.org/salon", status=ObjectStatus.IN_REVIEW)
+        scenarios = [
+            add_target(campaign, platform, label, webhook_url="http://127.0.0.1:9/hook")
+            for platform, label in ((Platform.LINKEDIN, "Marque FR"), (Platform.X, "@salon"))
+        ]
+        obj = ContentObject(
+            campaign_id=campaign.id,
+            title="Ouverture du salon",
+            message=BASE,
+            link="https://example.org/salon",
+            status=ObjectStatus.IN_REVIEW,
+        )
         db.session.add(obj)
         db.session.flush()
-        db.session.execute(object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s}
-                                                     for s in scenarios])
+        db.session.execute(
+            object_targets.insert(), [{"object_id": obj.id, "campaign_scenario_id": s} for s in scenarios]
+        )
         poster = with_previews(make_asset("Affiche du salon", size=(1080, 1350)))
         square = with_previews(make_asset("Visuel carré pour X"), color=(200, 60, 40))
         from app.models import ObjectMedia
+
         db.session.add(ObjectMedia(object_id=obj.id, media_asset_id=poster.id, position=0))
         db.session.flush()
         versions.save(obj, Platform.X, message=FOR_X, link="", media=[square.id])
@@ -52,8 +64,9 @@ def post_with_versions(live_app):
 
 
 def _log_in(browser, live_server, email, javascript=True, viewport=PHONE):
-    context = browser.new_context(viewport=viewport, locale="fr-FR", has_touch=True, is_mobile=viewport is PHONE,
-                                  java_script_enabled=javascript)
+    context = browser.new_context(
+        viewport=viewport, locale="fr-FR", has_touch=True, is_mobile=viewport is PHONE, java_script_enabled=javascript
+    )
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -66,14 +79,18 @@ def _log_in(browser, live_server, email, javascript=True, viewport=PHONE):
 
 
 def test_the_approver_reads_each_version_tab_by_tab_on_a_phone_and_approves(
-        browser, live_server, live_app, post_with_versions, screenshot):
+    browser, live_server, live_app, post_with_versions, screenshot
+):
     email, object_id, token = post_with_versions
 
     # Without JavaScript: no tab bar, both versions one under the other, each under its network.
     context, page, _ = _log_in(browser, live_server, email, javascript=False)
     card = page.locator(f"#review-{object_id}")
     assert card.get_by_role("tablist").count() == 0 or not card.get_by_role("tablist").is_visible()
-    assert card.get_by_test_id("version-panel-linkedin").is_visible() and card.get_by_test_id("version-panel-x").is_visible()
+    assert (
+        card.get_by_test_id("version-panel-linkedin").is_visible()
+        and card.get_by_test_id("version-panel-x").is_visible()
+    )
     assert card.get_by_role("heading", name="X", exact=True).is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "versions-card-no-js-phone")
@@ -99,7 +116,7 @@ def test_the_approver_reads_each_version_tab_by_tab_on_a_phone_and_approves(
     assert "https://example.org/salon" not in linkedin.inner_text()
     assert "Avec des fichiers, ce réseau ne publie pas de lien" in linkedin.inner_text()
     for tab in (linkedin_tab, x_tab):
-        assert tab.bounding_box()["height"] >= 44                       # a thumb's target
+        assert tab.bounding_box()["height"] >= 44  # a thumb's target
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "versions-card-linkedin-phone")
 
@@ -120,9 +137,9 @@ def test_the_approver_reads_each_version_tab_by_tab_on_a_phone_and_approves(
     assert page.evaluate("document.activeElement.textContent.trim()") == "LinkedIn"
     page.keyboard.press("End")
     assert x_tab.get_attribute("aria-selected") == "true" and x.is_visible()
-    page.keyboard.press("ArrowRight")                                   # wraps round to the first
+    page.keyboard.press("ArrowRight")  # wraps round to the first
     assert linkedin_tab.get_attribute("aria-selected") == "true"
-    page.keyboard.press("Tab")                                          # then into the open version
+    page.keyboard.press("Tab")  # then into the open version
     assert page.evaluate("document.activeElement.dataset.testid") == "version-panel-linkedin"
 
     # The previews per network (those of the post page) count and show each network's version.
@@ -158,6 +175,10 @@ def test_the_approver_reads_each_version_tab_by_tab_on_a_phone_and_approves(
         obj = db.session.get(ContentObject, object_id)
         assert obj.status is ObjectStatus.APPROVED
         approved = db.session.scalar(sa.select(Approval.fingerprint).where(Approval.object_id == object_id))
-        assert approved == outbox.fingerprint(obj) and versions.canonical(obj)   # X's version is in it
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)
-                                 .where(Publication.object_id == object_id)) == 2
+        assert approved == outbox.fingerprint(obj) and versions.canonical(obj)  # X's version is in it
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Publication).where(Publication.object_id == object_id)
+            )
+            == 2
+        )

@@ -1,6 +1,7 @@
 """Contract tests of the Graph emulator (external-apis.md §2), through the real MSAL and httpx
 over HTTPS. Time-dependent behaviour runs on a fake clock, so nothing here sleeps on a timer
 it then races against."""
+
 from __future__ import annotations
 
 import base64
@@ -77,18 +78,23 @@ def make_graph(clock):
 def msal_app(graph, *, secret=None, tenant=None):
     """A fresh app per call: MSAL caches tokens and throttling per app instance."""
     return msal.ConfidentialClientApplication(
-        graph.config.client_id, client_credential=secret or graph.config.client_secret,
+        graph.config.client_id,
+        client_credential=secret or graph.config.client_secret,
         authority=f"{graph.authority_host}/{tenant or graph.config.tenant_id}",
-        instance_discovery=False, verify=str(graph.ca_path))
+        instance_discovery=False,
+        verify=str(graph.ca_path),
+    )
 
 
 def api_client(graph, token=None):
     """Paths are relative to the drive and start with "/", so httpx never reads ``root:`` as a
     URL scheme."""
     token = token or msal_app(graph).acquire_token_for_client(scopes=GRAPH_SCOPE)["access_token"]
-    return httpx.Client(base_url=f"{graph.graph_base}/drives/{graph.config.drive_id}",
-                        verify=graph.client_ssl_context(),
-                        headers={"Authorization": f"Bearer {token}"})
+    return httpx.Client(
+        base_url=f"{graph.graph_base}/drives/{graph.config.drive_id}",
+        verify=graph.client_ssl_context(),
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 @pytest.fixture
@@ -116,8 +122,7 @@ def quick_xor(data: bytes) -> str:
 
 def put_fragment(client, url, data, start, total, **headers):
     end = start + len(data) - 1
-    return client.put(url, content=data,
-                      headers={"Content-Range": f"bytes {start}-{end}/{total}", **headers})
+    return client.put(url, content=data, headers={"Content-Range": f"bytes {start}-{end}/{total}", **headers})
 
 
 def open_session(api, path, **body):
@@ -145,17 +150,20 @@ def reference_quick_xor(data: bytes) -> str:
 
 
 # Vectors from rclone's quickxorhash tests, themselves checked against Microsoft's C# reference.
-@pytest.mark.parametrize("source, expected", [
-    ("", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    ("Sg==", "SgAAAAAAAAAAAAAAAQAAAAAAAAA="),
-    ("T6LYJIfDh81JrAK309H2JMJTXis=", "zBTHrspn3mEcohlJdIUAbjGNaNg="),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        ("Sg==", "SgAAAAAAAAAAAAAAAQAAAAAAAAA="),
+        ("T6LYJIfDh81JrAK309H2JMJTXis=", "zBTHrspn3mEcohlJdIUAbjGNaNg="),
+    ],
+)
 def test_quick_xor_hash_matches_reference_vectors(source, expected):
     data = base64.b64decode(source)
     for piece in (1, 7, 160, 1000):
         hasher = QuickXorHash()
         for offset in range(0, len(data), piece):
-            hasher.update(data[offset:offset + piece])
+            hasher.update(data[offset : offset + piece])
         assert hasher.b64digest() == expected
 
 
@@ -164,7 +172,7 @@ def test_quick_xor_hash_folds_long_inputs_like_the_reference():
     for piece in (7, 160, 4099, 65_536):
         hasher = QuickXorHash()
         for offset in range(0, len(data), piece):
-            hasher.update(data[offset:offset + piece])
+            hasher.update(data[offset : offset + piece])
         assert hasher.b64digest() == reference_quick_xor(data)
 
 
@@ -175,26 +183,27 @@ def test_msal_gets_a_token_through_discovery(graph):
     assert app.acquire_token_for_client(scopes=GRAPH_SCOPE)["access_token"] == result["access_token"]
     by_domain = msal_app(graph, tenant=graph.config.tenant_domain)
     assert "access_token" in by_domain.acquire_token_for_client(scopes=GRAPH_SCOPE)
-    assert graph.emulator.counters.snapshot()["tokens_issued"] == 2   # the repeat hit the cache
+    assert graph.emulator.counters.snapshot()["tokens_issued"] == 2  # the repeat hit the cache
 
 
 def test_token_endpoint_errors(graph, anonymous):
     bad_secret = msal_app(graph, secret="wrong").acquire_token_for_client(scopes=GRAPH_SCOPE)
     assert bad_secret["error"] == "invalid_client" and 7000215 in bad_secret["error_codes"]
-    bad_scope = msal_app(graph).acquire_token_for_client(
-        scopes=["https://graph.microsoft.com/Sites.Read.All"])
+    bad_scope = msal_app(graph).acquire_token_for_client(scopes=["https://graph.microsoft.com/Sites.Read.All"])
     assert bad_scope["error"] == "invalid_scope"
     with pytest.raises(ValueError):
         msal_app(graph, tenant="not-our-tenant")
 
     token_url = f"{graph.authority}/oauth2/v2.0/token"
-    form = {"client_id": graph.config.client_id, "grant_type": "client_credentials",
-            "scope": GRAPH_SCOPE[0]}
+    form = {"client_id": graph.config.client_id, "grant_type": "client_credentials", "scope": GRAPH_SCOPE[0]}
     assert anonymous.post(token_url, data={**form, "client_secret": "wrong"}).status_code == 401
-    assert anonymous.post(token_url, data={**form, "client_secret": graph.config.client_secret,
-                                           "scope": "Files.Read"}).status_code == 400
-    basic = anonymous.post(token_url, data=form,
-                           auth=(graph.config.client_id, graph.config.client_secret))
+    assert (
+        anonymous.post(
+            token_url, data={**form, "client_secret": graph.config.client_secret, "scope": "Files.Read"}
+        ).status_code
+        == 400
+    )
+    basic = anonymous.post(token_url, data=form, auth=(graph.config.client_id, graph.config.client_secret))
     assert basic.status_code == 200 and basic.json()["expires_in"] == 3599
 
 
@@ -235,13 +244,15 @@ def test_site_and_library_resolve(graph, api):
 
 
 def test_folders_follow_conflict_behavior(api):
-    created = api.post("/root/children", json={"name": "campaigns", "folder": {},
-                                              "@microsoft.graph.conflictBehavior": "fail"})
+    created = api.post(
+        "/root/children", json={"name": "campaigns", "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+    )
     assert created.status_code == 201 and created.json()["folder"] == {"childCount": 0}
     clash = api.post("/root/children", json={"name": "Campaigns", "folder": {}})
     assert clash.status_code == 409 and error_code(clash)[0] == "nameAlreadyExists"
-    renamed = api.post("/root/children", json={"name": "campaigns", "folder": {},
-                                              "@microsoft.graph.conflictBehavior": "rename"})
+    renamed = api.post(
+        "/root/children", json={"name": "campaigns", "folder": {}, "@microsoft.graph.conflictBehavior": "rename"}
+    )
     assert renamed.json()["name"] == "campaigns 1"
     assert api.get("/root:/campaigns").json()["id"] == created.json()["id"]
     assert api.put("/root:/missing/folder/x.jpg:/content", content=b"x").status_code == 404
@@ -260,31 +271,26 @@ def test_simple_upload_versions_etags_and_conflicts(api, graph):
     assert item["webUrl"].endswith("/Shared%20Documents/42/hero.jpg")
     assert api.get("/root:/42/hero.jpg").json()["id"] == item["id"]
 
-    replaced = api.put("/root:/42/hero.jpg:/content", content=b"v2")   # default: replace
+    replaced = api.put("/root:/42/hero.jpg:/content", content=b"v2")  # default: replace
     assert replaced.status_code == 200 and replaced.json()["id"] == item["id"]
     assert replaced.json()["eTag"] != item["eTag"] and replaced.json()["cTag"] != item["cTag"]
     versions = api.get(f"/items/{item['id']}/versions").json()["value"]
     assert [(v["id"], v["size"]) for v in versions] == [("2.0", 2), ("1.0", 200)]
 
-    fail = api.put("/root:/42/HERO.JPG:/content?@microsoft.graph.conflictBehavior=fail",
-                   content=b"v3")
+    fail = api.put("/root:/42/HERO.JPG:/content?@microsoft.graph.conflictBehavior=fail", content=b"v3")
     assert fail.status_code == 409 and error_code(fail)[0] == "nameAlreadyExists"
-    renamed = api.put("/root:/42/hero.jpg:/content?@microsoft.graph.conflictBehavior=rename",
-                      content=b"v3")
+    renamed = api.put("/root:/42/hero.jpg:/content?@microsoft.graph.conflictBehavior=rename", content=b"v3")
     assert renamed.status_code == 201 and renamed.json()["name"] == "hero 1.jpg"
 
 
 def test_if_match_guards_writes_and_deletes(api):
     item = api.put("/root:/brief.pdf:/content", content=b"one").json()
-    current = api.put(f"/items/{item['id']}/content", content=b"two",
-                      headers={"If-Match": item["eTag"]})
+    current = api.put(f"/items/{item['id']}/content", content=b"two", headers={"If-Match": item["eTag"]})
     assert current.status_code == 200
-    stale = api.put(f"/items/{item['id']}/content", content=b"three",
-                    headers={"If-Match": item["eTag"]})
+    stale = api.put(f"/items/{item['id']}/content", content=b"three", headers={"If-Match": item["eTag"]})
     assert stale.status_code == 412 and error_code(stale)[0] == "resourceModified"
     etag = current.json()["eTag"]
-    renamed = api.patch(f"/items/{item['id']}", json={"name": "brief-v2.pdf"},
-                        headers={"If-Match": etag})
+    renamed = api.patch(f"/items/{item['id']}", json={"name": "brief-v2.pdf"}, headers={"If-Match": etag})
     assert renamed.json()["eTag"] != etag and renamed.json()["cTag"] == current.json()["cTag"]
     assert api.delete(f"/items/{item['id']}", headers={"If-Match": etag}).status_code == 412
     assert api.delete(f"/items/{item['id']}").status_code == 204
@@ -302,12 +308,12 @@ def test_simple_upload_is_limited_to_4_mib(api):
 def test_upload_session_with_exactly_one_fragment(api, anonymous, graph):
     data = os.urandom(1000)
     upload_url = open_session(api, "single.bin", item={"@microsoft.graph.conflictBehavior": "fail"})
-    assert upload_url.startswith(graph.content_server.url)   # another origin, as in production
+    assert upload_url.startswith(graph.content_server.url)  # another origin, as in production
     done = put_fragment(anonymous, upload_url, data, 0, len(data))
     assert done.status_code == 201
     assert done.json()["size"] == 1000
     assert done.json()["file"]["hashes"]["quickXorHash"] == quick_xor(data)
-    assert anonymous.get(upload_url).status_code == 404   # a committed session is gone
+    assert anonymous.get(upload_url).status_code == 404  # a committed session is gone
 
 
 def test_upload_session_one_byte_over_a_fragment_boundary(api, anonymous, graph):
@@ -330,27 +336,28 @@ def test_upload_session_is_stricter_than_production(api, anonymous):
     total = 3 * FRAGMENT
     data = os.urandom(total)
     upload_url = open_session(api, "strict.bin")
-    with_token = put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, total,
-                              Authorization=api.headers["Authorization"])
+    with_token = put_fragment(
+        anonymous, upload_url, data[:FRAGMENT], 0, total, Authorization=api.headers["Authorization"]
+    )
     assert with_token.status_code == 401
     odd_size = put_fragment(anonymous, upload_url, data[:1000], 0, total)
     assert odd_size.status_code == 400
     assert put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, total).status_code == 202
     overlap = put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, total)
     assert overlap.status_code == 416 and error_code(overlap) == ("invalidRange", "fragmentOverlap")
-    skipped = put_fragment(anonymous, upload_url, data[2 * FRAGMENT:], 2 * FRAGMENT, total)
+    skipped = put_fragment(anonymous, upload_url, data[2 * FRAGMENT :], 2 * FRAGMENT, total)
     assert skipped.status_code == 416 and error_code(skipped)[1] == "fragmentOutOfOrder"
-    resized = put_fragment(anonymous, upload_url, data[FRAGMENT:2 * FRAGMENT], FRAGMENT, total + 1)
+    resized = put_fragment(anonymous, upload_url, data[FRAGMENT : 2 * FRAGMENT], FRAGMENT, total + 1)
     assert resized.status_code == 400 and error_code(resized)[1] == "fragmentLengthMismatch"
     assert anonymous.get(upload_url).json()["nextExpectedRanges"] == [f"{FRAGMENT}-"]
 
 
 def test_each_fragment_stays_under_the_request_size_limit(make_graph):
-    graph = make_graph(fragment_max_bytes=2 * FRAGMENT)   # 60 MiB by default
+    graph = make_graph(fragment_max_bytes=2 * FRAGMENT)  # 60 MiB by default
     data = os.urandom(3 * FRAGMENT)
     with api_client(graph) as api, plain_client(graph) as anonymous:
         upload_url = open_session(api, "limited.bin")
-        too_big = put_fragment(anonymous, upload_url, data[:2 * FRAGMENT], 0, len(data))
+        too_big = put_fragment(anonymous, upload_url, data[: 2 * FRAGMENT], 0, len(data))
         assert too_big.status_code == 413
         assert put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, len(data)).status_code == 202
 
@@ -360,13 +367,12 @@ def test_upload_resumes_from_next_expected_ranges_after_a_5xx(api, anonymous, gr
     upload_url = open_session(api, "resumed.bin")
     graph.emulator.faults.fail_fragment(2, status=503)
     assert put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, len(data)).status_code == 202
-    failed = put_fragment(anonymous, upload_url, data[FRAGMENT:2 * FRAGMENT], FRAGMENT, len(data))
+    failed = put_fragment(anonymous, upload_url, data[FRAGMENT : 2 * FRAGMENT], FRAGMENT, len(data))
     assert failed.status_code == 503
     resume_at = int(anonymous.get(upload_url).json()["nextExpectedRanges"][0].rstrip("-"))
     assert resume_at == FRAGMENT
     for start in (resume_at, 2 * FRAGMENT):
-        response = put_fragment(anonymous, upload_url, data[start:start + FRAGMENT], start,
-                                len(data))
+        response = put_fragment(anonymous, upload_url, data[start : start + FRAGMENT], start, len(data))
     assert response.status_code == 201
     assert response.json()["file"]["hashes"]["quickXorHash"] == quick_xor(data)
 
@@ -378,17 +384,17 @@ def test_upload_sessions_expire_unless_fragments_keep_them_alive(make_graph, clo
         upload_url = open_session(api, "slow.bin")
         assert put_fragment(anonymous, upload_url, data[:FRAGMENT], 0, len(data)).status_code == 202
         clock.advance(50)
-        assert put_fragment(anonymous, upload_url, data[FRAGMENT:2 * FRAGMENT], FRAGMENT,
-                            len(data)).status_code == 202
-        clock.advance(50)   # 100 s after creation, 50 s after the last fragment
+        assert (
+            put_fragment(anonymous, upload_url, data[FRAGMENT : 2 * FRAGMENT], FRAGMENT, len(data)).status_code == 202
+        )
+        clock.advance(50)  # 100 s after creation, 50 s after the last fragment
         assert anonymous.get(upload_url).status_code == 200
         clock.advance(11)
-        expired = put_fragment(anonymous, upload_url, data[2 * FRAGMENT:], 2 * FRAGMENT, len(data))
+        expired = put_fragment(anonymous, upload_url, data[2 * FRAGMENT :], 2 * FRAGMENT, len(data))
         assert expired.status_code == 404
 
         forced_url = open_session(api, "forced.bin")
-        knob = anonymous.post(f"{graph.control_url}/upload-sessions/expire",
-                              json={"uploadUrl": forced_url})
+        knob = anonymous.post(f"{graph.control_url}/upload-sessions/expire", json={"uploadUrl": forced_url})
         assert knob.json() == {"expired": 1}
         assert put_fragment(anonymous, forced_url, data[:FRAGMENT], 0, len(data)).status_code == 404
 
@@ -409,7 +415,7 @@ def test_defer_commit_and_name_clash_on_the_final_fragment(api, anonymous):
     clashing_url = open_session(api, "clip.mp4", item={"@microsoft.graph.conflictBehavior": "fail"})
     clash = put_fragment(anonymous, clashing_url, data, 0, len(data))
     assert clash.status_code == 409 and error_code(clash)[0] == "nameAlreadyExists"
-    assert anonymous.post(clashing_url, content=b"").status_code == 400   # not a deferCommit session
+    assert anonymous.post(clashing_url, content=b"").status_code == 400  # not a deferCommit session
 
 
 # -- faults, downloads, links, thumbnails, delta ---------------------------------------------
@@ -421,8 +427,9 @@ def test_throttling_knobs_answer_with_retry_after(api, anonymous, graph):
         assert error_code(throttled) == ("activityLimitReached", "throttledRequest")
     assert api.get("/root").status_code == 200
 
-    knob = anonymous.post(f"{graph.control_url}/faults",
-                          json={"requests": {"status": 503, "count": 1, "retry_after": 3}})
+    knob = anonymous.post(
+        f"{graph.control_url}/faults", json={"requests": {"status": 503, "count": 1, "retry_after": 3}}
+    )
     assert knob.status_code == 200
     unavailable = api.get("/root")
     assert unavailable.status_code == 503 and unavailable.headers["Retry-After"] == "3"
@@ -451,7 +458,7 @@ def test_download_redirects_to_a_range_capable_blob_url(api, anonymous, graph):
     assert partial.headers["Content-Range"] == "bytes 10-19/2560"
     assert anonymous.get(location, headers={"Range": "bytes=5000-"}).status_code == 416
     followed = api.get(f"/items/{item['id']}/content", follow_redirects=True)
-    assert followed.status_code == 200 and followed.content == data   # httpx dropped the token
+    assert followed.status_code == 200 and followed.content == data  # httpx dropped the token
     leaked = anonymous.get(location, headers={"Authorization": api.headers["Authorization"]})
     assert leaked.status_code == 401
     api.put(f"/items/{item['id']}/content", content=b"newer")
@@ -474,8 +481,7 @@ def test_create_link_is_idempotent_per_type_and_scope(api, make_graph):
     locked_down = make_graph(allow_anonymous_links=False)
     with api_client(locked_down) as other:
         other_item = other.put("/root:/a.jpg:/content", content=b"x").json()
-        refused = other.post(f"/items/{other_item['id']}/createLink",
-                             json={"type": "view", "scope": "anonymous"})
+        refused = other.post(f"/items/{other_item['id']}/createLink", json={"type": "view", "scope": "anonymous"})
         assert refused.status_code == 403
 
 
@@ -494,7 +500,7 @@ def test_thumbnails_appear_only_after_the_delay(api, anonymous, clock):
 
 
 def test_delta_pages_resumes_and_can_be_forced_to_resync(make_graph):
-    graph = make_graph()   # an empty library, so the feed's contents are known exactly
+    graph = make_graph()  # an empty library, so the feed's contents are known exactly
     with api_client(graph) as api:
         _check_delta(api, graph)
 
@@ -512,7 +518,7 @@ def _check_delta(api, graph):
 
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         api.put(f"/root:/{name}:/content", content=name.encode())
-    names, deleted, delta_link = drain("/root/delta")   # page size 2: three pages
+    names, deleted, delta_link = drain("/root/delta")  # page size 2: three pages
     assert sorted(names) == ["a.jpg", "b.jpg", "c.jpg", "root"] and deleted == []
 
     api.delete("/root:/a.jpg")

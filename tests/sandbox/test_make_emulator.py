@@ -4,6 +4,7 @@ No database: each test gets a fresh emulator on a loopback port, plus (when it n
 WSGI "CMS" that records the callbacks it receives. Waits poll the inspection endpoints with a
 deadline instead of sleeping.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,7 @@ from sandbox.server import BackgroundServer
 
 TOKEN = "00000000-0000-4000-8000-000000000001"
 NO_SCOPE_TOKEN = "00000000-0000-4000-8000-000000000002"
-SECRET = "0123456789abcdef" * 3          # 24 bytes as hex, like MAKE_CALLBACK_SECRET
+SECRET = "0123456789abcdef" * 3  # 24 bytes as hex, like MAKE_CALLBACK_SECRET
 TEAM, OTHER_TEAM, ORG = 215, 216, 11
 EXAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "make" / "blueprint_example.json"
 IMMEDIATELY = json.dumps({"type": "immediately"})
@@ -36,8 +37,8 @@ class Receiver:
 
     def __init__(self):
         self.requests: list[tuple[dict, bytes]] = []
-        self.statuses: list[int] = []      # answered in order, then 200
-        self.always: int | None = None     # answer this to everything when set
+        self.statuses: list[int] = []  # answered in order, then 200
+        self.always: int | None = None  # answer this to everything when set
         self._lock = threading.Lock()
 
     def clear(self):
@@ -46,8 +47,9 @@ class Receiver:
 
     def __call__(self, environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-                   if key.startswith("HTTP_")}
+        headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
         with self._lock:
             self.requests.append((headers, body))
@@ -63,8 +65,9 @@ class Emulator:
         self.app = create_app(config)
         self.server = BackgroundServer(self.app).start()
         self.url = self.server.url
-        self.api = httpx.Client(base_url=f"{self.url}/api/v2", trust_env=False,
-                                headers={"Authorization": f"Token {TOKEN}"})
+        self.api = httpx.Client(
+            base_url=f"{self.url}/api/v2", trust_env=False, headers={"Authorization": f"Token {TOKEN}"}
+        )
         # Unauthenticated calls (gateway, inspection). One client: httpx.post() would build
         # a new one, SSL context included, on every call.
         self.http = httpx.Client(trust_env=False)
@@ -90,27 +93,32 @@ class Emulator:
 
     def wait_executions(self, count: int) -> list[dict]:
         """Poll until ``count`` runs have finished; returns them."""
+
         def finished():
             runs = self.inspect("executions")["executions"]
             done = [run for run in runs if run["status"] != "running"]
             return done if len(done) >= count else None
+
         return wait_for(finished)
 
 
 def make_config(tmp_path=None, **overrides) -> MakeEmulatorConfig:
     settings = dict(
-        tokens=(TOKEN,), scoped_tokens={NO_SCOPE_TOKEN: ()}, workers=4,
-        teams=[{"id": TEAM, "name": "Media", "organizationId": ORG},
-               {"id": OTHER_TEAM, "name": "Brand", "organizationId": ORG}],
-        connections=[{"id": 77, "name": "IG prod", "accountName": "facebook",
-                      "teamId": TEAM},
-                     {"id": 78, "name": "IG test", "accountName": "facebook",
-                      "teamId": TEAM},
-                     {"id": 90, "name": "IG brand", "accountName": "facebook",
-                      "teamId": OTHER_TEAM},
-                     {"id": 91, "name": "LinkedIn page", "accountName": "linkedin2",
-                      "teamId": TEAM}],
-        knobs=Knobs(break_interval_scale=0.01))   # a Break "minute" lasts 10 ms
+        tokens=(TOKEN,),
+        scoped_tokens={NO_SCOPE_TOKEN: ()},
+        workers=4,
+        teams=[
+            {"id": TEAM, "name": "Media", "organizationId": ORG},
+            {"id": OTHER_TEAM, "name": "Brand", "organizationId": ORG},
+        ],
+        connections=[
+            {"id": 77, "name": "IG prod", "accountName": "facebook", "teamId": TEAM},
+            {"id": 78, "name": "IG test", "accountName": "facebook", "teamId": TEAM},
+            {"id": 90, "name": "IG brand", "accountName": "facebook", "teamId": OTHER_TEAM},
+            {"id": 91, "name": "LinkedIn page", "accountName": "linkedin2", "teamId": TEAM},
+        ],
+        knobs=Knobs(break_interval_scale=0.01),
+    )  # a Break "minute" lasts 10 ms
     settings.update(overrides)
     return MakeEmulatorConfig(**settings)
 
@@ -152,8 +160,17 @@ def cms(served_cms):
 
 
 def create_hook(api: httpx.Client, name: str = "cms-prod-c42-a7-instagram", team=TEAM) -> dict:
-    response = api.post("/hooks", json={"name": name, "teamId": team, "typeName": "gateway-webhook",
-                                        "method": False, "headers": False, "stringify": False})
+    response = api.post(
+        "/hooks",
+        json={
+            "name": name,
+            "teamId": team,
+            "typeName": "gateway-webhook",
+            "method": False,
+            "headers": False,
+            "stringify": False,
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()["hook"]
 
@@ -169,9 +186,11 @@ def example_blueprint(hook_id: int, connection: int = 77, name: str | None = Non
 
 
 def create_scenario(api, blueprint: dict, team=TEAM) -> httpx.Response:
-    return api.post("/scenarios", params={"confirmed": "true"},
-                    json={"teamId": team, "blueprint": json.dumps(blueprint),
-                          "scheduling": IMMEDIATELY})
+    return api.post(
+        "/scenarios",
+        params={"confirmed": "true"},
+        json={"teamId": team, "blueprint": json.dumps(blueprint), "scheduling": IMMEDIATELY},
+    )
 
 
 def provision(emulator: Emulator, blueprint_change=None) -> tuple[dict, dict]:
@@ -186,20 +205,26 @@ def provision(emulator: Emulator, blueprint_change=None) -> tuple[dict, dict]:
 
 
 def payload(cms: Receiver, key: str = "pub-981-g1", delivery: str = "pub-981", attempt=1):
-    return {"delivery_id": delivery, "idempotency_key": key, "attempt": attempt,
-            "fingerprint": "sha256:5c1e", "platform": "facebook", "text": "Rendez-vous",
-            "account_identifier": "104857600000000", "link": "https://cms.example.org/salon",
-            "media": [{"url": "https://cms.example.org/m/1", "mime": "image/jpeg"}],
-            "callback_url": cms.url, "sent_at": 1767261600}
+    return {
+        "delivery_id": delivery,
+        "idempotency_key": key,
+        "attempt": attempt,
+        "fingerprint": "sha256:5c1e",
+        "platform": "facebook",
+        "text": "Rendez-vous",
+        "account_identifier": "104857600000000",
+        "link": "https://cms.example.org/salon",
+        "media": [{"url": "https://cms.example.org/m/1", "mime": "image/jpeg"}],
+        "callback_url": cms.url,
+        "sent_at": 1767261600,
+    }
 
 
 def signature_is_valid(headers: dict, body: bytes, secret: str = SECRET) -> bool:
     """Standard Webhooks: base64 HMAC-SHA256 over ``id.timestamp.body``, prefixed ``v1,``."""
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = "v1," + base64.b64encode(
-        hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(expected, candidate)
-               for candidate in headers["webhook-signature"].split())
+    expected = "v1," + base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(expected, candidate) for candidate in headers["webhook-signature"].split())
 
 
 def assert_error_shape(response: httpx.Response, status: int):
@@ -212,8 +237,10 @@ def assert_error_shape(response: httpx.Response, status: int):
 
 # -- authentication and conventions ---------------------------------------------------------
 
-@pytest.mark.parametrize("header", [None, f"Bearer {TOKEN}", "Token not-a-uuid",
-                                    "Token 11111111-1111-4111-8111-111111111111"])
+
+@pytest.mark.parametrize(
+    "header", [None, f"Bearer {TOKEN}", "Token not-a-uuid", "Token 11111111-1111-4111-8111-111111111111"]
+)
 def test_missing_malformed_or_unknown_token_is_401(emulator, header):
     headers = {"Authorization": header} if header else {}
     response = emulator.http.get(f"{emulator.url}/api/v2/organizations", headers=headers)
@@ -221,8 +248,9 @@ def test_missing_malformed_or_unknown_token_is_401(emulator, header):
 
 
 def test_token_without_scope_is_403(emulator):
-    response = emulator.http.get(f"{emulator.url}/api/v2/hooks", params={"teamId": TEAM},
-                         headers={"Authorization": f"Token {NO_SCOPE_TOKEN}"})
+    response = emulator.http.get(
+        f"{emulator.url}/api/v2/hooks", params={"teamId": TEAM}, headers={"Authorization": f"Token {NO_SCOPE_TOKEN}"}
+    )
     body = assert_error_shape(response, 403)
     assert body["message"] == "Permission denied"
 
@@ -247,17 +275,15 @@ def test_pagination_echoes_pg_and_pages(emulator):
     for number in range(12):
         create_hook(emulator.api, f"hook-{number:02}")
     default = emulator.api.get("/hooks", params={"teamId": TEAM}).json()
-    assert len(default["hooks"]) == 10    # Make's small default page: clients must page
-    page = emulator.api.get("/hooks", params={"teamId": TEAM, "pg[offset]": 10,
-                                              "pg[limit]": 5, "pg[sortBy]": "name"}).json()
+    assert len(default["hooks"]) == 10  # Make's small default page: clients must page
+    page = emulator.api.get(
+        "/hooks", params={"teamId": TEAM, "pg[offset]": 10, "pg[limit]": 5, "pg[sortBy]": "name"}
+    ).json()
     assert [hook["name"] for hook in page["hooks"]] == ["hook-10", "hook-11"]
-    assert page["pg"] == {"sortBy": "name", "sortDir": "asc", "limit": 5, "offset": 10,
-                          "returnTotalCount": False}
-    newest = emulator.api.get("/hooks", params={"teamId": TEAM, "pg[sortDir]": "desc",
-                                                "pg[limit]": 1}).json()["hooks"]
+    assert page["pg"] == {"sortBy": "name", "sortDir": "asc", "limit": 5, "offset": 10, "returnTotalCount": False}
+    newest = emulator.api.get("/hooks", params={"teamId": TEAM, "pg[sortDir]": "desc", "pg[limit]": 1}).json()["hooks"]
     assert newest[0]["name"] == "hook-11"
-    assert_error_shape(emulator.api.get("/hooks", params={"teamId": TEAM,
-                                                          "pg[sortDir]": "up"}), 400)
+    assert_error_shape(emulator.api.get("/hooks", params={"teamId": TEAM, "pg[sortDir]": "up"}), 400)
 
 
 def test_rate_limit_answers_429_with_retry_after(emulator):
@@ -283,31 +309,42 @@ def test_knobs_are_validated(emulator):
 
 # -- hooks ----------------------------------------------------------------------------------
 
+
 def test_hook_lifecycle(emulator):
     hook = create_hook(emulator.api)
     assert hook["url"] == f"{emulator.url}/hook/{hook['udid']}"
     assert (hook["enabled"], hook["queueCount"], hook["scenarioId"]) == (True, 0, None)
     assert hook["data"] == {"headers": False, "method": False, "stringify": False, "teamId": TEAM}
-    found = emulator.api.get("/hooks", params={"teamId": TEAM, "typeName": "gateway-webhook",
-                                               "assigned": "false"}).json()["hooks"]
+    found = emulator.api.get(
+        "/hooks", params={"teamId": TEAM, "typeName": "gateway-webhook", "assigned": "false"}
+    ).json()["hooks"]
     assert [h["id"] for h in found] == [hook["id"]]
     assert emulator.api.post(f"/hooks/{hook['id']}/disable").json() == {"success": True}
     assert emulator.api.get(f"/hooks/{hook['id']}").json()["hook"]["enabled"] is False
     emulator.api.post(f"/hooks/{hook['id']}/enable")
-    assert emulator.api.delete(f"/hooks/{hook['id']}", params={"confirmed": "true"}).status_code \
-        == 200
+    assert emulator.api.delete(f"/hooks/{hook['id']}", params={"confirmed": "true"}).status_code == 200
     assert emulator.api.get(f"/hooks/{hook['id']}").status_code == 404
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"method": "any"}, "method must be a boolean"),
-    ({"stringify": None}, "stringify must be a boolean"),
-    ({"headers": "__missing__"}, "headers is required"),
-    ({"teamId": 999}, "teamId 999 does not exist"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"method": "any"}, "method must be a boolean"),
+        ({"stringify": None}, "stringify must be a boolean"),
+        ({"headers": "__missing__"}, "headers is required"),
+        ({"teamId": 999}, "teamId 999 does not exist"),
+    ],
+)
 def test_hook_creation_is_strict(emulator, change, problem):
-    body = {"name": "h", "teamId": TEAM, "typeName": "gateway-webhook", "method": False,
-            "headers": False, "stringify": False, **change}
+    body = {
+        "name": "h",
+        "teamId": TEAM,
+        "typeName": "gateway-webhook",
+        "method": False,
+        "headers": False,
+        "stringify": False,
+        **change,
+    }
     body = {key: value for key, value in body.items() if value != "__missing__"}
     response = emulator.api.post("/hooks", json=body)
     assert problem in [item["message"] for item in assert_error_shape(response, 400)["suberrors"]]
@@ -315,12 +352,12 @@ def test_hook_creation_is_strict(emulator, change, problem):
 
 # -- scenarios ------------------------------------------------------------------------------
 
+
 def test_scenario_lifecycle(emulator):
     hook = create_hook(emulator.api)
     created = create_scenario(emulator.api, example_blueprint(hook["id"]))
     scenario = created.json()["scenario"]
-    assert (scenario["hookId"], scenario["isActive"], scenario["isinvalid"]) == (hook["id"],
-                                                                                 False, False)
+    assert (scenario["hookId"], scenario["isActive"], scenario["isinvalid"]) == (hook["id"], False, False)
     assert emulator.api.get(f"/hooks/{hook['id']}").json()["hook"]["scenarioId"] == scenario["id"]
     listed = emulator.api.get("/scenarios", params={"teamId": TEAM}).json()["scenarios"]
     assert [s["name"] for s in listed] == ["cms-prod-c42-a7-facebook"]
@@ -340,29 +377,40 @@ def test_scenario_lifecycle(emulator):
     assert emulator.api.get(f"/hooks/{hook['id']}").json()["hook"]["scenarioId"] is None
 
 
-@pytest.mark.parametrize("blueprint, scheduling, problem", [
-    ({"name": "x", "flow": []}, IMMEDIATELY, "must be a JSON string"),
-    ("{not json", IMMEDIATELY, "blueprint is not valid JSON"),
-    (json.dumps({"name": "x", "flow": []}), IMMEDIATELY, "blueprint.flow must be a non-empty"),
-    (json.dumps({"name": "x", "flow": [{"id": 1, "module": "util:SetVariables"}]}),
-     '{"type": "sometimes"}', "scheduling.type must be one of"),
-    (json.dumps({"name": "x", "flow": [{"id": 1, "module": "util:SetVariables"}]}),
-     "", "scheduling is not valid JSON"),
-])
-def test_blueprint_and_scheduling_must_be_valid_json_strings(emulator, blueprint, scheduling,
-                                                             problem):
-    response = emulator.api.post("/scenarios", params={"confirmed": "true"},
-                                 json={"teamId": TEAM, "blueprint": blueprint,
-                                       "scheduling": scheduling})
+@pytest.mark.parametrize(
+    "blueprint, scheduling, problem",
+    [
+        ({"name": "x", "flow": []}, IMMEDIATELY, "must be a JSON string"),
+        ("{not json", IMMEDIATELY, "blueprint is not valid JSON"),
+        (json.dumps({"name": "x", "flow": []}), IMMEDIATELY, "blueprint.flow must be a non-empty"),
+        (
+            json.dumps({"name": "x", "flow": [{"id": 1, "module": "util:SetVariables"}]}),
+            '{"type": "sometimes"}',
+            "scheduling.type must be one of",
+        ),
+        (
+            json.dumps({"name": "x", "flow": [{"id": 1, "module": "util:SetVariables"}]}),
+            "",
+            "scheduling is not valid JSON",
+        ),
+    ],
+)
+def test_blueprint_and_scheduling_must_be_valid_json_strings(emulator, blueprint, scheduling, problem):
+    response = emulator.api.post(
+        "/scenarios",
+        params={"confirmed": "true"},
+        json={"teamId": TEAM, "blueprint": blueprint, "scheduling": scheduling},
+    )
     messages = [item["message"] for item in assert_error_shape(response, 400)["suberrors"]]
     assert any(problem in message for message in messages), messages
 
 
 def test_apps_outside_the_organisation_need_confirmation(emulator):
     hook = create_hook(emulator.api)
-    response = emulator.api.post("/scenarios", json={
-        "teamId": TEAM, "blueprint": json.dumps(example_blueprint(hook["id"])),
-        "scheduling": IMMEDIATELY})
+    response = emulator.api.post(
+        "/scenarios",
+        json={"teamId": TEAM, "blueprint": json.dumps(example_blueprint(hook["id"])), "scheduling": IMMEDIATELY},
+    )
     assert "facebook-pages" in assert_error_shape(response, 400)["suberrors"][0]["message"]
 
 
@@ -384,7 +432,7 @@ def test_start_needs_an_existing_enabled_hook(emulator):
 
 def test_missing_connection_makes_the_scenario_invalid(emulator):
     hook = create_hook(emulator.api)
-    blueprint = example_blueprint(hook["id"], connection=90)   # a connection of another team
+    blueprint = example_blueprint(hook["id"], connection=90)  # a connection of another team
     scenario = create_scenario(emulator.api, blueprint).json()["scenario"]
     assert scenario["isinvalid"] is True
     refused = assert_error_shape(emulator.api.post(f"/scenarios/{scenario['id']}/start"), 400)
@@ -395,38 +443,49 @@ def test_clone_remaps_hooks_and_connections(emulator):
     template_hook, target_hook = create_hook(emulator.api, "tpl"), create_hook(emulator.api, "new")
     template = create_scenario(emulator.api, example_blueprint(template_hook["id"])).json()
     template_id = template["scenario"]["id"]
-    body = {"name": "cms-prod-cmp42-instagram", "teamId": TEAM, "states": False,
-            "hook": {str(template_hook["id"]): target_hook["id"]}, "account": {"77": 78},
-            "key": {}, "device": {}, "udt": {}, "datastore": {}}
+    body = {
+        "name": "cms-prod-cmp42-instagram",
+        "teamId": TEAM,
+        "states": False,
+        "hook": {str(template_hook["id"]): target_hook["id"]},
+        "account": {"77": 78},
+        "key": {},
+        "device": {},
+        "udt": {},
+        "datastore": {},
+    }
     assert_error_shape(emulator.api.post(f"/scenarios/{template_id}/clone", json=body), 400)
-    clone = emulator.api.post(f"/scenarios/{template_id}/clone", params={"organizationId": ORG},
-                              json=body).json()["scenario"]
-    assert (clone["name"], clone["hookId"], clone["isActive"]) == (body["name"],
-                                                                   target_hook["id"], False)
-    flow = emulator.api.get(f"/scenarios/{clone['id']}/blueprint").json()["response"][
-        "blueprint"]["flow"]
+    clone = emulator.api.post(f"/scenarios/{template_id}/clone", params={"organizationId": ORG}, json=body).json()[
+        "scenario"
+    ]
+    assert (clone["name"], clone["hookId"], clone["isActive"]) == (body["name"], target_hook["id"], False)
+    flow = emulator.api.get(f"/scenarios/{clone['id']}/blueprint").json()["response"]["blueprint"]["flow"]
     assert flow[0]["parameters"]["hook"] == target_hook["id"]
     assert flow[1]["parameters"]["__IMTCONN__"] == 78
-    unmapped = emulator.api.post(f"/scenarios/{template_id}/clone", params={"organizationId": ORG},
-                                 json={**body, "hook": {}, "name": "again"})
+    unmapped = emulator.api.post(
+        f"/scenarios/{template_id}/clone", params={"organizationId": ORG}, json={**body, "hook": {}, "name": "again"}
+    )
     assert "already assigned" in assert_error_shape(unmapped, 400)["suberrors"][0]["message"]
-    other_team = emulator.api.post(f"/scenarios/{template_id}/clone",
-                                   params={"organizationId": ORG},
-                                   json={**body, "teamId": OTHER_TEAM, "hook": {}, "account": {}})
-    assert len(assert_error_shape(other_team, 400)["suberrors"]) == 2   # hook and connection
+    other_team = emulator.api.post(
+        f"/scenarios/{template_id}/clone",
+        params={"organizationId": ORG},
+        json={**body, "teamId": OTHER_TEAM, "hook": {}, "account": {}},
+    )
+    assert len(assert_error_shape(other_team, 400)["suberrors"]) == 2  # hook and connection
 
 
 # -- webhook gateway and scenario runs ------------------------------------------------------
+
 
 def test_gateway_refusals(emulator, cms):
     hook = create_hook(emulator.api)
     assert emulator.http.post(f"{emulator.url}/hook/nosuchudid", json={}).status_code == 404
     too_big = b'{"text": "' + b"x" * (5 * 1024 * 1024) + b'"}'
-    response = emulator.http.post(hook["url"], content=too_big,
-                          headers={"Content-Type": "application/json"})
+    response = emulator.http.post(hook["url"], content=too_big, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
-    assert emulator.http.post(hook["url"], content=b"[1]",
-                      headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        emulator.http.post(hook["url"], content=b"[1]", headers={"Content-Type": "application/json"}).status_code == 400
+    )
     emulator.api.post(f"/hooks/{hook['id']}/disable")
     assert emulator.send(hook, payload(cms)).status_code == 410
     emulator.api.post(f"/hooks/{hook['id']}/enable")
@@ -437,11 +496,11 @@ def test_gateway_refusals(emulator, cms):
 def test_gateway_limits_and_forced_failures(cms):
     small = Emulator(make_config(hook_queue_limit=2, hook_rate_limit_per_10s=3))
     try:
-        hook = create_hook(small.api)          # no scenario: items stay queued
+        hook = create_hook(small.api)  # no scenario: items stay queued
         assert small.knobs(hook_fail_status=502, hook_fail_count=1).status_code == 200
-        assert small.send(hook, payload(cms)).status_code == 502   # answered before counting
+        assert small.send(hook, payload(cms)).status_code == 502  # answered before counting
         assert [small.send(hook, payload(cms)).status_code for _ in range(3)] == [200, 200, 400]
-        assert small.send(hook, payload(cms)).status_code == 429   # 3 counted calls in 10 s
+        assert small.send(hook, payload(cms)).status_code == 429  # 3 counted calls in 10 s
         assert small.api.get(f"/hooks/{hook['id']}").json()["hook"]["queueCount"] == 2
     finally:
         small.stop()
@@ -472,12 +531,21 @@ def test_published_callback_is_signed_per_standard_webhooks(emulator, cms):
     assert not signature_is_valid(headers, body, secret="another-secret")
     callback = json.loads(body)
     post = emulator.inspect("posts")["posts"][0]
-    assert callback == {"delivery_id": "pub-981", "idempotency_key": "pub-981-g1",
-                        "fingerprint": "sha256:5c1e", "status": "published",
-                        "external_id": post["external_id"], "external_url": post["external_url"],
-                        "error": None, "sent_at": int(headers["webhook-timestamp"])}
-    assert post["input"] == {"page_id": "104857600000000", "message": "Rendez-vous",
-                             "link": "https://cms.example.org/salon"}
+    assert callback == {
+        "delivery_id": "pub-981",
+        "idempotency_key": "pub-981-g1",
+        "fingerprint": "sha256:5c1e",
+        "status": "published",
+        "external_id": post["external_id"],
+        "external_url": post["external_url"],
+        "error": None,
+        "sent_at": int(headers["webhook-timestamp"]),
+    }
+    assert post["input"] == {
+        "page_id": "104857600000000",
+        "message": "Rendez-vous",
+        "link": "https://cms.example.org/salon",
+    }
 
 
 def test_the_same_key_twice_publishes_once(emulator, cms):
@@ -491,8 +559,7 @@ def test_the_same_key_twice_publishes_once(emulator, cms):
     assert posts["per_key"] == {"pub-981-g1": 1} and posts["max_per_key"] == 1
     bodies = [json.loads(body) for _, body in cms.requests]
     assert len(bodies) == 2 and bodies[0]["external_id"] == bodies[1]["external_id"]
-    assert [h["webhook-id"] for h, _ in cms.requests] == ["pub-981:published:1",
-                                                          "pub-981:published:2"]
+    assert [h["webhook-id"] for h, _ in cms.requests] == ["pub-981:published:1", "pub-981:published:2"]
     # The example blueprint has no Data Store lookup: real Make would have posted twice.
     assert emulator.inspect("stats")["republish_blocked"] == 1
 
@@ -503,23 +570,38 @@ def _route_by_lookup(blueprint: dict) -> None:
     trigger, publish, variables, request = blueprint["flow"]
     found = "{{20.external_id}}"
     publish["filter"] = {"name": "new", "conditions": [[{"a": found, "o": "notexist"}]]}
-    store = {"id": 22, "module": "datastore:AddRecord", "version": 1, "parameters": {"datastore": 1},
-             "mapper": {"key": "{{1.idempotency_key}}", "overwrite": True,
-                        "data": {"external_id": "{{2.id}}"}},
-             "metadata": {"designer": {"x": 600, "y": 0}}}
+    store = {
+        "id": 22,
+        "module": "datastore:AddRecord",
+        "version": 1,
+        "parameters": {"datastore": 1},
+        "mapper": {"key": "{{1.idempotency_key}}", "overwrite": True, "data": {"external_id": "{{2.id}}"}},
+        "metadata": {"designer": {"x": 600, "y": 0}},
+    }
     # The "known" route: the same two modules renumbered (+20), fed by the lookup's record.
-    known = json.loads(json.dumps([variables, request]).replace("{{2.id}}", found)
-                       .replace("3.", "23."))
+    known = json.loads(json.dumps([variables, request]).replace("{{2.id}}", found).replace("3.", "23."))
     for module in walk_modules(known):
         module["id"] += 20
-    known[0]["filter"] = {"name": "known", "conditions": [
-        [{"a": found, "o": "exist"}, {"a": "{{1.platform}}", "b": "facebook", "o": "text:equal"}]]}
-    lookup = {"id": 20, "module": "datastore:GetRecord", "version": 1, "parameters": {"datastore": 1},
-              "mapper": {"key": "{{1.idempotency_key}}", "returnWrapped": False},
-              "metadata": {"designer": {"x": 300, "y": 0}}}
-    router = {"id": 21, "module": "builtin:BasicRouter", "version": 1, "mapper": None,
-              "metadata": {"designer": {"x": 600, "y": 0}},
-              "routes": [{"flow": [publish, store, variables, request]}, {"flow": known}]}
+    known[0]["filter"] = {
+        "name": "known",
+        "conditions": [[{"a": found, "o": "exist"}, {"a": "{{1.platform}}", "b": "facebook", "o": "text:equal"}]],
+    }
+    lookup = {
+        "id": 20,
+        "module": "datastore:GetRecord",
+        "version": 1,
+        "parameters": {"datastore": 1},
+        "mapper": {"key": "{{1.idempotency_key}}", "returnWrapped": False},
+        "metadata": {"designer": {"x": 300, "y": 0}},
+    }
+    router = {
+        "id": 21,
+        "module": "builtin:BasicRouter",
+        "version": 1,
+        "mapper": None,
+        "metadata": {"designer": {"x": 600, "y": 0}},
+        "routes": [{"flow": [publish, store, variables, request]}, {"flow": known}],
+    }
     blueprint["flow"] = [trigger, lookup, router]
 
 
@@ -536,17 +618,31 @@ def test_routers_and_filters_run_like_make(emulator, cms):
     assert second["external_id"] == first["external_id"] and second["status"] == "published"
 
 
-@pytest.mark.parametrize("change, problem", [
-    (lambda b: b["flow"][1].update(filter={"name": "x", "conditions": [[{"a": "1", "o": "regex"}]]}),
-     "unknown filter operator 'regex'"),
-    (lambda b: b["flow"].insert(1, {"id": 30, "module": "builtin:BasicRouter", "version": 1,
-                                    "mapper": None, "metadata": {"designer": {"x": 0, "y": 0}},
-                                    "routes": [{"flow": [b["flow"].pop(2)]}]}),
-     "a router must be the last module of its route"),
-    (lambda b: b["flow"][1]["mapper"].update(link="{{1.media.1.url}}"), "indexes an array with a dot"),
-])
-def test_a_scenario_from_an_invalid_blueprint_is_stored_invalid_and_never_starts(emulator, change,
-                                                                               problem):
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda b: b["flow"][1].update(filter={"name": "x", "conditions": [[{"a": "1", "o": "regex"}]]}),
+            "unknown filter operator 'regex'",
+        ),
+        (
+            lambda b: b["flow"].insert(
+                1,
+                {
+                    "id": 30,
+                    "module": "builtin:BasicRouter",
+                    "version": 1,
+                    "mapper": None,
+                    "metadata": {"designer": {"x": 0, "y": 0}},
+                    "routes": [{"flow": [b["flow"].pop(2)]}],
+                },
+            ),
+            "a router must be the last module of its route",
+        ),
+        (lambda b: b["flow"][1]["mapper"].update(link="{{1.media.1.url}}"), "indexes an array with a dot"),
+    ],
+)
+def test_a_scenario_from_an_invalid_blueprint_is_stored_invalid_and_never_starts(emulator, change, problem):
     hook = create_hook(emulator.api)
     blueprint = example_blueprint(hook["id"])
     change(blueprint)
@@ -554,12 +650,20 @@ def test_a_scenario_from_an_invalid_blueprint_is_stored_invalid_and_never_starts
     assert scenario["isinvalid"] is True
     refused = assert_error_shape(emulator.api.post(f"/scenarios/{scenario['id']}/start"), 400)
     assert any(problem in item["message"] for item in refused["suberrors"])
-    clone = emulator.api.post(f"/scenarios/{scenario['id']}/clone", params={"organizationId": ORG},
-                              json={"name": "clone", "teamId": TEAM, "states": False,
-                                    "hook": {str(hook["id"]): create_hook(emulator.api, "c")["id"]}})
-    assert clone.json()["scenario"]["isinvalid"] is True     # a clone of it is invalid too
-    fixed = emulator.api.patch(f"/scenarios/{scenario['id']}", json={
-        "blueprint": json.dumps(example_blueprint(hook["id"]))}).json()["scenario"]
+    clone = emulator.api.post(
+        f"/scenarios/{scenario['id']}/clone",
+        params={"organizationId": ORG},
+        json={
+            "name": "clone",
+            "teamId": TEAM,
+            "states": False,
+            "hook": {str(hook["id"]): create_hook(emulator.api, "c")["id"]},
+        },
+    )
+    assert clone.json()["scenario"]["isinvalid"] is True  # a clone of it is invalid too
+    fixed = emulator.api.patch(
+        f"/scenarios/{scenario['id']}", json={"blueprint": json.dumps(example_blueprint(hook["id"]))}
+    ).json()["scenario"]
     assert fixed["isinvalid"] is False
     assert emulator.api.post(f"/scenarios/{scenario['id']}/start").status_code == 200
 
@@ -568,10 +672,11 @@ def test_patching_an_active_scenario_with_an_invalid_blueprint_stops_it(emulator
     hook, scenario = provision(emulator)
     broken = example_blueprint(hook["id"])
     broken["flow"][1]["version"] = 1
-    patched = emulator.api.patch(f"/scenarios/{scenario['id']}",
-                                 json={"blueprint": json.dumps(broken)}).json()["scenario"]
+    patched = emulator.api.patch(f"/scenarios/{scenario['id']}", json={"blueprint": json.dumps(broken)}).json()[
+        "scenario"
+    ]
     assert (patched["isinvalid"], patched["isActive"]) == (True, False)
-    assert emulator.send(hook, payload(cms)).status_code == 200    # queued, never run
+    assert emulator.send(hook, payload(cms)).status_code == 200  # queued, never run
     assert emulator.inspect("stats")["queued"] == 1
 
 
@@ -584,17 +689,18 @@ def test_failed_outcome_sends_a_failed_callback_and_stores_nothing(emulator, cms
     callback = json.loads(body)
     assert signature_is_valid(headers, body) and headers["webhook-id"] == "pub-981:failed:1"
     assert (callback["status"], callback["external_id"]) == ("failed", None)
-    assert callback["error"] == {"message": "the network refused the post on "
-                                            "facebook-pages:CreatePost (emulated failure)"}
+    assert callback["error"] == {
+        "message": "the network refused the post on facebook-pages:CreatePost (emulated failure)"
+    }
     assert emulator.inspect("posts")["posts"] == []
-    emulator.knobs(outcome="published")      # a failed key was not stored: it can publish
+    emulator.knobs(outcome="published")  # a failed key was not stored: it can publish
     emulator.send(hook, payload(cms, attempt=2))
     emulator.wait_executions(2)
     assert json.loads(cms.requests[1][1])["status"] == "published"
 
 
 def test_failure_rate_is_reproducible_with_the_seed(emulator, cms):
-    def sequential(blueprint):   # one run at a time, so the seeded draws come in key order
+    def sequential(blueprint):  # one run at a time, so the seeded draws come in key order
         blueprint["metadata"]["scenario"]["sequential"] = True
 
     def outcomes():
@@ -603,8 +709,8 @@ def test_failure_rate_is_reproducible_with_the_seed(emulator, cms):
         for number in range(8):
             emulator.send(hook, payload(cms, key=f"k{number}", delivery=f"d{number}"))
         emulator.wait_executions(8)
-        return sorted((json.loads(body)["idempotency_key"], json.loads(body)["status"])
-                      for _, body in cms.requests)
+        return sorted((json.loads(body)["idempotency_key"], json.loads(body)["status"]) for _, body in cms.requests)
+
     first = outcomes()
     emulator.reset()
     cms.clear()
@@ -621,8 +727,7 @@ def test_callback_answering_500_is_retried_by_break(emulator, cms):
     sent = emulator.inspect("callbacks")["callbacks"]
     assert [(c["attempt"], c["status_code"]) for c in sent] == [(1, 500), (2, 200)]
     (first_headers, first_body), (second_headers, second_body) = cms.requests
-    assert first_body == second_body and first_headers["webhook-signature"] == \
-        second_headers["webhook-signature"]
+    assert first_body == second_body and first_headers["webhook-signature"] == second_headers["webhook-signature"]
 
 
 def test_callback_failing_past_the_break_count_leaves_an_incomplete_run(emulator, cms):
@@ -631,7 +736,7 @@ def test_callback_failing_past_the_break_count_leaves_an_incomplete_run(emulator
     emulator.send(hook, payload(cms))
     (run,) = emulator.wait_executions(1)
     assert run["status"] == "incomplete"
-    assert len(cms.requests) == 4                               # 1 try + Break count 3
+    assert len(cms.requests) == 4  # 1 try + Break count 3
     state = emulator.api.get(f"/scenarios/{scenario['id']}").json()["scenario"]
     assert (state["isActive"], state["dlqCount"]) == (True, 1)
 
@@ -639,6 +744,7 @@ def test_callback_failing_past_the_break_count_leaves_an_incomplete_run(emulator
 def test_an_unhandled_callback_error_deactivates_the_scenario(emulator, cms):
     def without_error_handler(blueprint):
         del blueprint["flow"][3]["onerror"]
+
     hook, scenario = provision(emulator, without_error_handler)
     cms.always = 500
     emulator.send(hook, payload(cms))
@@ -653,7 +759,8 @@ def test_a_connection_of_another_type_fails_the_network_module(emulator, cms):
     emulator.wait_executions(1)
     callback = json.loads(cms.requests[0][1])
     assert callback["status"] == "failed" and callback["error"] == {
-        "message": "connection 91 is a linkedin2 connection; facebook-pages:CreatePost needs facebook"}
+        "message": "connection 91 is a linkedin2 connection; facebook-pages:CreatePost needs facebook"
+    }
     assert emulator.inspect("posts")["posts"] == []
 
 
@@ -689,9 +796,8 @@ def test_state_survives_a_restart(tmp_path, cms):
     try:
         restored = second.api.get(f"/scenarios/{scenario['id']}").json()["scenario"]
         assert (restored["isActive"], restored["hookId"]) == (True, hook["id"])
-        assert second.api.get(f"/hooks/{hook['id']}").json()["hook"]["scenarioId"] == \
-            scenario["id"]
-        second.send(hook, payload(cms, attempt=2))   # same udid on the new server
+        assert second.api.get(f"/hooks/{hook['id']}").json()["hook"]["scenarioId"] == scenario["id"]
+        second.send(hook, payload(cms, attempt=2))  # same udid on the new server
         second.wait_executions(2)
         assert second.inspect("posts")["per_key"] == {"pub-981-g1": 1}
         external_ids = {json.loads(body)["external_id"] for _, body in cms.requests}
@@ -707,15 +813,23 @@ def test_a_state_file_of_version_1_is_carried_over(tmp_path, cms):
     old = fresh_state()
     old.update(version=1, datastore={"pub-1-g1": {"id": "42", "url": "https://x.example/42"}})
     del old["network"]
-    legacy = {"id": 900, "name": "old", "teamId": TEAM, "hookId": None, "isinvalid": False,
-              "isActive": True, "islinked": True, "scheduling": {"type": "immediately"},
-              "blueprint": json.loads(EXAMPLE.read_text().replace('"version": 6', '"version": 1'))}
+    legacy = {
+        "id": 900,
+        "name": "old",
+        "teamId": TEAM,
+        "hookId": None,
+        "isinvalid": False,
+        "isActive": True,
+        "islinked": True,
+        "scheduling": {"type": "immediately"},
+        "blueprint": json.loads(EXAMPLE.read_text().replace('"version": 6', '"version": 1')),
+    }
     old["scenarios"]["900"] = legacy
     path.write_text(json.dumps(old))
     restarted = Emulator(make_config(state_path=str(path)))
     try:
         kept = restarted.api.get("/scenarios/900").json()["scenario"]
-        assert (kept["isinvalid"], kept["isActive"]) == (True, False)   # the catalogue refuses it
+        assert (kept["isinvalid"], kept["isActive"]) == (True, False)  # the catalogue refuses it
         hook, _ = provision(restarted, _route_by_lookup)
         restarted.send(hook, payload(cms, key="pub-1-g1"))
         restarted.wait_executions(1)
@@ -728,13 +842,13 @@ def test_a_state_file_of_version_1_is_carried_over(tmp_path, cms):
 
 # -- IML ------------------------------------------------------------------------------------
 
+
 def test_iml_keeps_the_json_of_a_callback_body_intact():
     bundles = {1: {"delivery_id": "pub-1", "attempt": 2}}
-    body = render('{"id":"{{1.delivery_id}}","n":{{1.attempt}},"at":{{formatDate(now; X)}}}',
-                  bundles)
+    body = render('{"id":"{{1.delivery_id}}","n":{{1.attempt}},"at":{{formatDate(now; X)}}}', bundles)
     assert json.loads(body)["n"] == 2 and json.loads(body)["id"] == "pub-1"
-    assert render("{{1.attempt}}", bundles) == 2          # a lone expression keeps its type
-    assert render("{{1.missing}}|", bundles) == "|"        # a missing key is empty, as in Make
+    assert render("{{1.attempt}}", bundles) == 2  # a lone expression keeps its type
+    assert render("{{1.missing}}|", bundles) == "|"  # a missing key is empty, as in Make
 
 
 def test_iml_refuses_what_it_cannot_evaluate():

@@ -6,6 +6,7 @@ visibility, the filter grammar, ranking, facets, pagination and fault knobs.
 Exact messages are copied from Meilisearch's own test-suite where it has one.
 No test depends on timing: task processing is paused or held by fault knobs.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 MEDIA_SETTINGS = meili_engine.MEDIA_SETTINGS
 # A small catalogue for filters, sort and facets.
 ITEMS = [
-    {"id": 1, "kind": "image", "size": 10, "tags": ["salon", "été 2026"],
-     "status": "in review", "note": None},
+    {"id": 1, "kind": "image", "size": 10, "tags": ["salon", "été 2026"], "status": "in review", "note": None},
     {"id": 2, "kind": "video", "size": 25, "tags": ["salon"], "status": "ready", "note": ""},
     {"id": 3, "kind": "image", "size": 40, "tags": [], "status": "ready"},
     {"id": 4, "kind": "audio", "size": 5.5, "tags": ["promo"], "status": "draft", "note": "x"},
@@ -84,8 +84,9 @@ def make_index(client, uid: str, documents: list[dict], settings: dict | None = 
 
 @pytest.fixture
 def items(client):
-    return make_index(client, "items", ITEMS, {"filterableAttributes": ITEM_FILTERABLE,
-                                              "sortableAttributes": ["size", "kind"]})
+    return make_index(
+        client, "items", ITEMS, {"filterableAttributes": ITEM_FILTERABLE, "sortableAttributes": ["size", "kind"]}
+    )
 
 
 def ids(response: dict) -> list:
@@ -107,6 +108,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict:
 
 # --- auth ---------------------------------------------------------------------------------
 
+
 def test_health_needs_no_key(http, server):
     response = http.get(f"{server.url}/health")
     assert response.status_code == 200 and response.json() == {"status": "available"}
@@ -120,35 +122,43 @@ def test_missing_key_is_401_with_the_error_shape(http, server):
 def test_wrong_key_is_403_for_the_client(server):
     with pytest.raises(MeilisearchApiError) as raised:
         meilisearch.Client(server.url, "not-the-key").get_indexes()
-    assert (raised.value.status_code, raised.value.code, raised.value.type) == \
-        (403, "invalid_api_key", "auth")
+    assert (raised.value.status_code, raised.value.code, raised.value.type) == (403, "invalid_api_key", "auth")
 
 
 def test_open_mode_ignores_the_bearer_none_header(http):
     with start_meili_emulator(MeiliEmulatorConfig(task_delay_ms=5)) as open_server:
-        client = meilisearch.Client(open_server.url)         # sends "Bearer None"
+        client = meilisearch.Client(open_server.url)  # sends "Bearer None"
         assert client.http.headers["Authorization"] == "Bearer None"
         finish(client, client.create_index("open"))
         assert client.get_index("open").uid == "open"
-        assert http.get(f"{open_server.url}/indexes",
-                         headers={"Authorization": "Bearer whatever"}).status_code == 200
+        assert http.get(f"{open_server.url}/indexes", headers={"Authorization": "Bearer whatever"}).status_code == 200
 
 
 # --- tasks and async visibility -----------------------------------------------------------
 
+
 def test_summarized_and_full_task_shapes(http, server, client):
-    response = http.post(f"{server.url}/indexes", json={"uid": "media_assets",
-                                                         "primaryKey": "id"}, headers=AUTH)
+    response = http.post(f"{server.url}/indexes", json={"uid": "media_assets", "primaryKey": "id"}, headers=AUTH)
     assert response.status_code == 202
     summary = response.json()
     assert set(summary) == {"taskUid", "indexUid", "status", "type", "enqueuedAt"}
-    assert (summary["taskUid"], summary["status"], summary["type"]) == \
-        (0, "enqueued", "indexCreation")
+    assert (summary["taskUid"], summary["status"], summary["type"]) == (0, "enqueued", "indexCreation")
     assert TIMESTAMP.match(summary["enqueuedAt"])
     client.wait_for_task(0, interval_in_ms=10)
     task = http.get(f"{server.url}/tasks/0", headers=AUTH).json()
-    assert list(task) == ["uid", "indexUid", "status", "type", "canceledBy", "details", "error",
-                          "duration", "enqueuedAt", "startedAt", "finishedAt"]
+    assert list(task) == [
+        "uid",
+        "indexUid",
+        "status",
+        "type",
+        "canceledBy",
+        "details",
+        "error",
+        "duration",
+        "enqueuedAt",
+        "startedAt",
+        "finishedAt",
+    ]
     assert task["details"] == {"primaryKey": "id"} and task["error"] is None
     assert all(TIMESTAMP.match(task[key]) for key in ("enqueuedAt", "startedAt", "finishedAt"))
     assert re.match(r"^PT\d+(\.\d+)?S$", task["duration"])
@@ -165,7 +175,7 @@ def test_search_sees_documents_only_once_their_task_succeeded(server, client):
         client.wait_for_task(task_info.task_uid, timeout_in_ms=100, interval_in_ms=10)
     assert index.search("affiche")["hits"] == []
 
-    server.faults.slow_tasks(processing_ms=60_000)       # held in "processing" until lowered
+    server.faults.slow_tasks(processing_ms=60_000)  # held in "processing" until lowered
     server.faults.resume_tasks()
     deadline = time.monotonic() + 5
     while client.get_task(task_info.task_uid).status != "processing":
@@ -180,15 +190,16 @@ def test_search_sees_documents_only_once_their_task_succeeded(server, client):
 
 def test_tasks_run_in_enqueue_order_with_increasing_uids(client):
     index = client.index("ordered")
-    infos = [index.add_documents([{"id": 1, "title": "first"}]),
-             index.update_documents([{"id": 1, "title": "second"}]),
-             index.delete_document(1)]
+    infos = [
+        index.add_documents([{"id": 1, "title": "first"}]),
+        index.update_documents([{"id": 1, "title": "second"}]),
+        index.delete_document(1),
+    ]
     assert [info.task_uid for info in infos] == [0, 1, 2]
     finished = [finish(client, info) for info in infos]
     assert finished[0].finished_at <= finished[1].started_at
     assert finished[1].finished_at <= finished[2].started_at
-    assert finished[2].details == {"providedIds": 1, "deletedDocuments": 1,
-                                   "originalFilter": None}
+    assert finished[2].details == {"providedIds": 1, "deletedDocuments": 1, "originalFilter": None}
 
 
 def test_task_list_filters_and_pages(http, server, client):
@@ -200,13 +211,16 @@ def test_task_list_filters_and_pages(http, server, client):
     for_a = client.get_tasks({"indexUids": ["a"], "types": ["indexCreation"]})
     assert [task.uid for task in for_a.results] == [1, 0]
     first_page = client.get_tasks({"limit": 2})
-    assert ([t.uid for t in first_page.results], first_page.from_, first_page.next_,
-            first_page.total) == ([2, 1], 2, 0, 3)
+    assert ([t.uid for t in first_page.results], first_page.from_, first_page.next_, first_page.total) == (
+        [2, 1],
+        2,
+        0,
+        3,
+    )
     second_page = client.get_tasks({"limit": 2, "from": first_page.next_})
     assert [t.uid for t in second_page.results] == [0] and second_page.next_ is None
     bad = http.get(f"{server.url}/tasks?statuses=done", headers=AUTH)
-    assert "`done` is not a valid task status" in assert_error(bad, 400,
-                                                               "invalid_task_statuses")["message"]
+    assert "`done` is not a valid task status" in assert_error(bad, 400, "invalid_task_statuses")["message"]
     assert_error(http.get(f"{server.url}/tasks/99", headers=AUTH), 404, "task_not_found")
 
 
@@ -219,15 +233,19 @@ def test_existing_index_fails_only_in_the_task(client):
 
 # --- primary key and document ids ---------------------------------------------------------
 
+
 def test_primary_key_is_inferred_from_the_single_field_ending_in_id(client):
     finish(client, client.index("media").add_documents([{"mediaId": 7, "title": "x"}]))
     assert client.get_index("media").primary_key == "mediaId"
 
 
-@pytest.mark.parametrize("document, code", [
-    ({"title": "no id at all"}, "index_primary_key_no_candidate_found"),
-    ({"id": 1, "uploader_id": 2}, "index_primary_key_multiple_candidates_found"),
-])
+@pytest.mark.parametrize(
+    "document, code",
+    [
+        ({"title": "no id at all"}, "index_primary_key_no_candidate_found"),
+        ({"id": 1, "uploader_id": 2}, "index_primary_key_multiple_candidates_found"),
+    ],
+)
 def test_primary_key_inference_failures(client, document, code):
     task = finish(client, client.index("media").add_documents([document]), "failed")
     assert task.error["code"] == code
@@ -240,10 +258,16 @@ def test_explicit_primary_key_resolves_several_candidates(client):
     assert index.get_document(1).uploader_id == 2
 
 
-@pytest.mark.parametrize("bad_id, code", [
-    (None, "missing_document_id"), ("has space", "invalid_document_id"),
-    (1.5, "invalid_document_id"), ("é", "invalid_document_id"), ("x" * 512, "invalid_document_id"),
-])
+@pytest.mark.parametrize(
+    "bad_id, code",
+    [
+        (None, "missing_document_id"),
+        ("has space", "invalid_document_id"),
+        (1.5, "invalid_document_id"),
+        ("é", "invalid_document_id"),
+        ("x" * 512, "invalid_document_id"),
+    ],
+)
 def test_bad_documents_fail_the_whole_task(client, bad_id, code):
     index = client.index("media")
     finish(client, index.add_documents([{"id": 1, "title": "ok"}], primary_key="id"))
@@ -291,12 +315,12 @@ def test_deletions(client, items):
 def test_delete_by_filter_checks_filterable_attributes_in_the_task(http, server, client, items):
     task = finish(client, items.delete_documents(filter="id = 1"), "failed")
     assert task.error["code"] == "invalid_document_filter"
-    response = http.post(f"{server.url}/indexes/items/documents/delete", headers=AUTH,
-                          json={"filter": "kind ="})
+    response = http.post(f"{server.url}/indexes/items/documents/delete", headers=AUTH, json={"filter": "kind ="})
     assert_error(response, 400, "invalid_document_filter")
 
 
 # --- settings -------------------------------------------------------------------------------
+
 
 def test_default_settings(client):
     finish(client, client.create_index("fresh"))
@@ -330,8 +354,7 @@ def test_setting_sub_routes(client):
     assert index.get_filterable_attributes() == ["kind", "tags"]
     finish(client, index.update_typo_tolerance({"minWordSizeForTypos": {"oneTypo": 3}}))
     typo = index.get_typo_tolerance()
-    assert (typo.enabled, typo.min_word_size_for_typos.one_typo,
-            typo.min_word_size_for_typos.two_typos) == (True, 3, 9)
+    assert (typo.enabled, typo.min_word_size_for_typos.one_typo, typo.min_word_size_for_typos.two_typos) == (True, 3, 9)
     finish(client, index.update_faceting_settings({"maxValuesPerFacet": 5}))
     assert index.get_faceting_settings().max_values_per_facet == 5
     finish(client, index.update_pagination_settings({"maxTotalHits": 50}))
@@ -340,15 +363,18 @@ def test_setting_sub_routes(client):
     assert index.get_filterable_attributes() == []
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"filterableAttributes": "kind"}, "invalid_settings_filterable_attributes"),
-    ({"sortableAttributes": [1]}, "invalid_settings_sortable_attributes"),
-    ({"typoTolerance": {"enabled": "yes"}}, "invalid_settings_typo_tolerance"),
-    ({"faceting": {"sortFacetValuesBy": {"*": "random"}}}, "invalid_settings_faceting"),
-    ({"pagination": {"maxTotalHits": -1}}, "invalid_settings_pagination"),
-    ({"rankingRules": ["popularity"]}, "invalid_settings_ranking_rules"),
-    ({"notASetting": []}, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"filterableAttributes": "kind"}, "invalid_settings_filterable_attributes"),
+        ({"sortableAttributes": [1]}, "invalid_settings_sortable_attributes"),
+        ({"typoTolerance": {"enabled": "yes"}}, "invalid_settings_typo_tolerance"),
+        ({"faceting": {"sortFacetValuesBy": {"*": "random"}}}, "invalid_settings_faceting"),
+        ({"pagination": {"maxTotalHits": -1}}, "invalid_settings_pagination"),
+        ({"rankingRules": ["popularity"]}, "invalid_settings_ranking_rules"),
+        ({"notASetting": []}, "bad_request"),
+    ],
+)
 def test_invalid_settings_are_refused_synchronously(client, body, code):
     with pytest.raises(MeilisearchApiError) as raised:
         client.index("media").update_settings(body)
@@ -356,8 +382,7 @@ def test_invalid_settings_are_refused_synchronously(client, body, code):
 
 
 def test_typo_sizes_out_of_order_fail_in_the_task(client):
-    task_info = client.index("media").update_typo_tolerance(
-        {"minWordSizeForTypos": {"oneTypo": 6, "twoTypos": 4}})
+    task_info = client.index("media").update_typo_tolerance({"minWordSizeForTypos": {"oneTypo": 6, "twoTypos": 4}})
     task = finish(client, task_info, "failed")
     assert task.error["code"] == "invalid_settings_typo_tolerance"
 
@@ -366,55 +391,62 @@ def test_settings_the_emulator_does_not_apply_are_501(client):
     with pytest.raises(MeilisearchApiError) as raised:
         client.index("media").update_settings({"synonyms": {"pic": ["image"]}})
     assert (raised.value.status_code, raised.value.code) == (501, "not_emulated")
-    finish(client, client.index("media").update_settings({"stopWords": []}))   # the default
+    finish(client, client.index("media").update_settings({"stopWords": []}))  # the default
 
 
 # --- filters --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("expression, expected", [
-    ("kind = image", [1, 3, 5]),                    # case-insensitive
-    ("kind = IMAGE", [1, 3, 5]),
-    ("kind != image", [2, 4]),
-    ("size > 10", [2, 3]),
-    ("size >= 10", [1, 2, 3]),
-    ("size < 10", [4]),
-    ("size <= 10", [1, 4]),
-    ("size = 5.5", [4]),
-    ("size = 10.0", [1]),                           # numbers compare as numbers
-    ("kind > image", [2]),                          # strings compare lexicographically
-    ("size 10 TO 25", [1, 2]),
-    ("kind IN [video, audio]", [2, 4]),
-    ("kind NOT IN [video, audio]", [1, 3, 5]),
-    ("size EXISTS", [1, 2, 3, 4]),
-    ("size NOT EXISTS", [5]),
-    ("note IS NULL", [1]),
-    ("note IS NOT NULL", [2, 3, 4, 5]),
-    ("note IS EMPTY", [2]),
-    ("tags IS EMPTY", [3]),
-    ("note IS NOT EMPTY", [1, 3, 4, 5]),
-    ("tags = salon", [1, 2]),                       # any element of an array
-    ('tags = "été 2026"', [1]),
-    ("tags = promo", [4, 5]),
-    ("NOT kind = image", [2, 4]),
-    ("NOT NOT kind = video", [2]),
-    ("kind = image OR kind = video AND size > 30", [1, 3, 5]),      # AND binds tighter
-    ("(kind = image OR kind = video) AND size > 30", [3]),
-    ("kind = audio OR (tags = salon AND NOT size > 20)", [1, 4]),
-    ('status = "in review"', [1]),
-    ("status = 'in review'", [1]),
-    ('status = "say \\"hi\\""', [5]),               # escaped quotes inside a value
-    ("", [1, 2, 3, 4, 5]),
-])
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("kind = image", [1, 3, 5]),  # case-insensitive
+        ("kind = IMAGE", [1, 3, 5]),
+        ("kind != image", [2, 4]),
+        ("size > 10", [2, 3]),
+        ("size >= 10", [1, 2, 3]),
+        ("size < 10", [4]),
+        ("size <= 10", [1, 4]),
+        ("size = 5.5", [4]),
+        ("size = 10.0", [1]),  # numbers compare as numbers
+        ("kind > image", [2]),  # strings compare lexicographically
+        ("size 10 TO 25", [1, 2]),
+        ("kind IN [video, audio]", [2, 4]),
+        ("kind NOT IN [video, audio]", [1, 3, 5]),
+        ("size EXISTS", [1, 2, 3, 4]),
+        ("size NOT EXISTS", [5]),
+        ("note IS NULL", [1]),
+        ("note IS NOT NULL", [2, 3, 4, 5]),
+        ("note IS EMPTY", [2]),
+        ("tags IS EMPTY", [3]),
+        ("note IS NOT EMPTY", [1, 3, 4, 5]),
+        ("tags = salon", [1, 2]),  # any element of an array
+        ('tags = "été 2026"', [1]),
+        ("tags = promo", [4, 5]),
+        ("NOT kind = image", [2, 4]),
+        ("NOT NOT kind = video", [2]),
+        ("kind = image OR kind = video AND size > 30", [1, 3, 5]),  # AND binds tighter
+        ("(kind = image OR kind = video) AND size > 30", [3]),
+        ("kind = audio OR (tags = salon AND NOT size > 20)", [1, 4]),
+        ('status = "in review"', [1]),
+        ("status = 'in review'", [1]),
+        ('status = "say \\"hi\\""', [5]),  # escaped quotes inside a value
+        ("", [1, 2, 3, 4, 5]),
+    ],
+)
 def test_filter_operators(items, expression, expected):
     assert sorted(ids(items.search("", {"filter": expression}))) == expected
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ([["kind = video", "kind = audio"], "size > 6"], [2]),   # outer AND, inner OR
-    (["kind = image", "size > 20"], [3]),
-    ([["tags = salon"]], [1, 2]),
-    ([], [1, 2, 3, 4, 5]),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ([["kind = video", "kind = audio"], "size > 6"], [2]),  # outer AND, inner OR
+        (["kind = image", "size > 20"], [3]),
+        ([["tags = salon"]], [1, 2]),
+        ([], [1, 2, 3, 4, 5]),
+    ],
+)
 def test_filter_array_form(items, expression, expected):
     assert sorted(ids(items.search("", {"filter": expression}))) == expected
 
@@ -424,8 +456,10 @@ def quote_filter_value(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@pytest.mark.parametrize("hostile", ['ready" OR kind = "image', 'ready\\" OR kind = "image',
-                                     "ready) OR (kind = image", "ready' OR kind = 'image"])
+@pytest.mark.parametrize(
+    "hostile",
+    ['ready" OR kind = "image', 'ready\\" OR kind = "image', "ready) OR (kind = image", "ready' OR kind = 'image"],
+)
 def test_quoted_user_input_stays_a_value(items, hostile):
     response = items.search("", {"filter": f"status = {quote_filter_value(hostile)}"})
     assert response["hits"] == []
@@ -437,42 +471,56 @@ def test_quoting_round_trips_awkward_values(client, items):
     assert ids(items.search("", {"filter": f"status = {value}"})) == [6]
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("title = Glass XOR title = Glass",
-     "Found unexpected characters at the end of the filter: `XOR title = Glass`. You probably "
-     "forgot an `OR` or an `AND` rule.\n15:32 title = Glass XOR title = Glass"),
-    ("title & Glass",
-     "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, "
-     "`NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, "
-     "`NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, or `_geoBoundingBox` at "
-     "`title & Glass`.\n1:14 title & Glass"),
-    ("_geo = Glass",
-     "`_geo` is a reserved keyword and thus can't be used as a filter expression. Use the "
-     "`_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], "
-     "[latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n1:13 _geo = Glass"),
-    ("(kind = image", "Expression `(kind = image` is missing the following closing delimiter: "
-                      "`)`.\n1:14 (kind = image"),
-    ('kind = "image', 'Expression `\\"image` is missing the following closing delimiter: `\\"`.'
-                      '\n8:14 kind = "image'),
-    ("kind = ", "Was expecting a value but instead got nothing.\n8:8 kind = "),
-    ("kind = image and size > 3", "Found unexpected characters at the end of the filter: "
-                                  "`and size > 3`. You probably forgot an `OR` or an `AND` rule."
-                                  "\n14:26 kind = image and size > 3"),
-    ("kind IN image", "Expected `[` after `IN` keyword.\n9:14 kind IN image"),
-])
-def test_malformed_filters_are_400_with_meilisearch_messages(http, server, items, expression,
-                                                             message):
-    body = assert_error(raw_search(http, server, "items", {"filter": expression}), 400,
-                        "invalid_search_filter")
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        (
+            "title = Glass XOR title = Glass",
+            "Found unexpected characters at the end of the filter: `XOR title = Glass`. You probably "
+            "forgot an `OR` or an `AND` rule.\n15:32 title = Glass XOR title = Glass",
+        ),
+        (
+            "title & Glass",
+            "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, "
+            "`NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, "
+            "`NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, or `_geoBoundingBox` at "
+            "`title & Glass`.\n1:14 title & Glass",
+        ),
+        (
+            "_geo = Glass",
+            "`_geo` is a reserved keyword and thus can't be used as a filter expression. Use the "
+            "`_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], "
+            "[latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n1:13 _geo = Glass",
+        ),
+        (
+            "(kind = image",
+            "Expression `(kind = image` is missing the following closing delimiter: `)`.\n1:14 (kind = image",
+        ),
+        (
+            'kind = "image',
+            'Expression `\\"image` is missing the following closing delimiter: `\\"`.\n8:14 kind = "image',
+        ),
+        ("kind = ", "Was expecting a value but instead got nothing.\n8:8 kind = "),
+        (
+            "kind = image and size > 3",
+            "Found unexpected characters at the end of the filter: "
+            "`and size > 3`. You probably forgot an `OR` or an `AND` rule."
+            "\n14:26 kind = image and size > 3",
+        ),
+        ("kind IN image", "Expected `[` after `IN` keyword.\n9:14 kind IN image"),
+    ],
+)
+def test_malformed_filters_are_400_with_meilisearch_messages(http, server, items, expression, message):
+    body = assert_error(raw_search(http, server, "items", {"filter": expression}), 400, "invalid_search_filter")
     assert body["message"] == message
 
 
 def test_unfilterable_attribute_names_the_available_ones(http, server, items):
-    body = assert_error(raw_search(http, server, "items", {"filter": ["many = Glass"]}), 400,
-                        "invalid_search_filter")
+    body = assert_error(raw_search(http, server, "items", {"filter": ["many = Glass"]}), 400, "invalid_search_filter")
     assert body["message"] == (
         "Index `items`: Attribute `many` is not filterable. Available filterable attribute "
-        "patterns are: `kind`, `note`, `size`, `status`, `tags`.\n1:5 many = Glass")
+        "patterns are: `kind`, `note`, `size`, `status`, `tags`.\n1:5 many = Glass"
+    )
 
 
 def test_unfilterable_attribute_for_the_client(client):
@@ -484,42 +532,53 @@ def test_unfilterable_attribute_for_the_client(client):
 
 
 def test_contains_needs_the_experimental_feature(http, server, items):
-    body = assert_error(raw_search(http, server, "items",
-                                   {"filter": "doggo != echo AND doggo CONTAINS kefir"}),
-                        400, "feature_not_enabled")
+    body = assert_error(
+        raw_search(http, server, "items", {"filter": "doggo != echo AND doggo CONTAINS kefir"}),
+        400,
+        "feature_not_enabled",
+    )
     assert body["message"] == (
         "Using `CONTAINS` or `STARTS WITH` in a filter requires enabling the `contains filter` "
         "experimental feature. See https://github.com/orgs/meilisearch/discussions/763"
-        "\n25:33 doggo != echo AND doggo CONTAINS kefir")
+        "\n25:33 doggo != echo AND doggo CONTAINS kefir"
+    )
 
 
 def test_filter_of_the_wrong_type(http, server, items):
-    body = assert_error(raw_search(http, server, "items", {"filter": 3}), 400,
-                        "invalid_search_filter")
-    assert body["message"] == ("Invalid syntax for the filter parameter: `expected String, Array, "
-                               "found: 3`.")
+    body = assert_error(raw_search(http, server, "items", {"filter": 3}), 400, "invalid_search_filter")
+    assert body["message"] == ("Invalid syntax for the filter parameter: `expected String, Array, found: 3`.")
 
 
 # --- sort and facets ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sort, expected", [
-    (["size:asc"], [4, 1, 2, 3, 5]),            # documents without the field come last
-    (["size:desc"], [3, 2, 1, 4, 5]),
-    (["kind:asc", "size:desc"], [4, 3, 1, 5, 2]),
-])
+
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        (["size:asc"], [4, 1, 2, 3, 5]),  # documents without the field come last
+        (["size:desc"], [3, 2, 1, 4, 5]),
+        (["kind:asc", "size:desc"], [4, 3, 1, 5, 2]),
+    ],
+)
 def test_sort(items, sort, expected):
     assert ids(items.search("", {"sort": sort})) == expected
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"sort": ["status:asc"]}, "Index `items`: Attribute `status` is not sortable. Available "
-                               "sortable attributes are: `kind, size`."),
-    ({"sort": ["size"]}, "Invalid syntax for the sort parameter: expected expression ending by "
-                         "`:asc` or `:desc`, found `size`."),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            {"sort": ["status:asc"]},
+            "Index `items`: Attribute `status` is not sortable. Available sortable attributes are: `kind, size`.",
+        ),
+        (
+            {"sort": ["size"]},
+            "Invalid syntax for the sort parameter: expected expression ending by `:asc` or `:desc`, found `size`.",
+        ),
+    ],
+)
 def test_sort_errors(http, server, items, body, message):
-    assert assert_error(raw_search(http, server, "items", body), 400,
-                        "invalid_search_sort")["message"] == message
+    assert assert_error(raw_search(http, server, "items", body), 400, "invalid_search_sort")["message"] == message
 
 
 def test_sort_needs_the_sort_ranking_rule(client, items):
@@ -535,27 +594,27 @@ def test_facet_distribution_and_stats_cover_every_match(items):
     assert response["facetDistribution"] == {
         "kind": {"audio": 1, "image": 3, "video": 1},
         "tags": {"été 2026": 1, "promo": 2, "salon": 2},
-        "size": {"5.5": 1, "10": 1, "25": 1, "40": 1}}
+        "size": {"5.5": 1, "10": 1, "25": 1, "40": 1},
+    }
     assert list(response["facetDistribution"]["size"]) == ["5.5", "10", "25", "40"]
     assert response["facetStats"] == {"size": {"min": 5.5, "max": 40.0}}
 
 
 def test_facets_follow_the_filter_and_faceting_settings(client, items):
-    finish(client, items.update_faceting_settings({"maxValuesPerFacet": 2,
-                                                   "sortFacetValuesBy": {"tags": "count"}}))
+    finish(client, items.update_faceting_settings({"maxValuesPerFacet": 2, "sortFacetValuesBy": {"tags": "count"}}))
     response = items.search("", {"facets": ["kind", "tags"]})
-    assert response["facetDistribution"]["kind"] == {"audio": 1, "image": 3}      # alpha
+    assert response["facetDistribution"]["kind"] == {"audio": 1, "image": 3}  # alpha
     assert list(response["facetDistribution"]["tags"].items()) == [("promo", 2), ("salon", 2)]
     filtered = items.search("", {"facets": ["kind"], "filter": "size > 20"})
     assert filtered["facetDistribution"] == {"kind": {"image": 1, "video": 1}}
 
 
 def test_facets_must_be_filterable(http, server, items):
-    body = assert_error(raw_search(http, server, "items", {"facets": ["id"]}), 400,
-                        "invalid_search_facets")
+    body = assert_error(raw_search(http, server, "items", {"facets": ["id"]}), 400, "invalid_search_facets")
     assert body["message"] == (
         "Index `items`: Invalid facet distribution: Attribute `id` is not filterable. Available "
-        "filterable attributes patterns are: `kind, note, size, status, tags`.")
+        "filterable attributes patterns are: `kind, note, size, status, tags`."
+    )
 
 
 # --- matching and ranking -------------------------------------------------------------------
@@ -574,21 +633,24 @@ def words(client):
     return make_index(client, "words", WORDS, {"searchableAttributes": ["title"]})
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("affiche", [1]),
-    ("AFFICHE", [1]),
-    ("salin ", [1]),             # 5 letters: one typo allowed
-    ("slaon ", [1]),             # a transposition is one typo
-    ("chut ", []),               # 4 letters: no typo
-    ("dokument ", [4]),          # 8 letters: one typo...
-    ("dokumant ", []),           # ...but not two
-    ("photograaphiie ", [3]),    # 9 letters and more: two typos
-    ("phot", [3]),               # the last word is a prefix
-    ("phot ", []),               # unless the query ends with a space
-    ("ete", [5]),                # accents are ignored
-    ("ÉTÉ paris", [5]),
-    ("zzz", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("affiche", [1]),
+        ("AFFICHE", [1]),
+        ("salin ", [1]),  # 5 letters: one typo allowed
+        ("slaon ", [1]),  # a transposition is one typo
+        ("chut ", []),  # 4 letters: no typo
+        ("dokument ", [4]),  # 8 letters: one typo...
+        ("dokumant ", []),  # ...but not two
+        ("photograaphiie ", [3]),  # 9 letters and more: two typos
+        ("phot", [3]),  # the last word is a prefix
+        ("phot ", []),  # unless the query ends with a space
+        ("ete", [5]),  # accents are ignored
+        ("ÉTÉ paris", [5]),
+        ("zzz", []),
+    ],
+)
 def test_word_matching(words, query, expected):
     assert ids(words.search(query)) == expected
 
@@ -607,18 +669,18 @@ def test_typo_settings_are_honoured(client, words):
 
 
 def test_matching_strategy_last_drops_words_from_the_end(client):
-    index = make_index(client, "posters", [{"id": 1, "title": "affiche"},
-                                           {"id": 2, "title": "affiche salon"}])
+    index = make_index(client, "posters", [{"id": 1, "title": "affiche"}, {"id": 2, "title": "affiche salon"}])
     assert ids(index.search("affiche salon")) == [2, 1]
     assert ids(index.search("affiche salon", {"matchingStrategy": "all"})) == [2]
     assert ids(index.search("salon affiche")) == [2]
 
 
 def test_attribute_order_is_a_ranking_weight(client):
-    documents = [{"id": 1, "title": "rapport", "description": "affiche"},
-                 {"id": 2, "title": "affiche", "description": "rapport"}]
-    index = make_index(client, "weights", documents,
-                       {"searchableAttributes": ["title", "description"]})
+    documents = [
+        {"id": 1, "title": "rapport", "description": "affiche"},
+        {"id": 2, "title": "affiche", "description": "rapport"},
+    ]
+    index = make_index(client, "weights", documents, {"searchableAttributes": ["title", "description"]})
     assert ids(index.search("affiche")) == [2, 1]
     assert ids(index.search("affiche", {"attributesToSearchOn": ["description"]})) == [1]
     finish(client, index.update_searchable_attributes(["description", "title"]))
@@ -628,17 +690,20 @@ def test_attribute_order_is_a_ranking_weight(client):
 
 
 def test_exact_matches_rank_before_typos_and_sort_breaks_ties(client):
-    documents = [{"id": 1, "title": "salin", "rank": 2}, {"id": 2, "title": "salon", "rank": 1},
-                 {"id": 3, "title": "salon", "rank": 3}]
+    documents = [
+        {"id": 1, "title": "salin", "rank": 2},
+        {"id": 2, "title": "salon", "rank": 1},
+        {"id": 3, "title": "salon", "rank": 3},
+    ]
     index = make_index(client, "ties", documents, {"sortableAttributes": ["rank"]})
     assert ids(index.search("salon ", {"sort": ["rank:desc"]})) == [3, 2, 1]
 
 
 # --- hits: attributes, highlight, pagination ------------------------------------------------
 
+
 def test_attributes_to_retrieve_and_displayed_attributes(client, words):
-    assert words.search("chat", {"attributesToRetrieve": ["title"]})["hits"] == \
-        [{"title": "Le chat"}]
+    assert words.search("chat", {"attributesToRetrieve": ["title"]})["hits"] == [{"title": "Le chat"}]
     finish(client, words.update_displayed_attributes(["id"]))
     assert words.search("chat")["hits"] == [{"id": 2}]
 
@@ -647,8 +712,9 @@ def test_highlight(words):
     hit = words.search("salon aff", {"attributesToHighlight": ["title"]})["hits"][0]
     assert hit["title"] == "Affiche du salon"
     assert hit["_formatted"] == {"id": "1", "title": "<em>Aff</em>iche du <em>salon</em>"}
-    custom = words.search("ete", {"attributesToHighlight": ["*"], "highlightPreTag": "[",
-                                  "highlightPostTag": "]"})["hits"][0]
+    custom = words.search("ete", {"attributesToHighlight": ["*"], "highlightPreTag": "[", "highlightPostTag": "]"})[
+        "hits"
+    ][0]
     assert custom["_formatted"]["title"] == "[Été] à Paris"
     typo = words.search("salin ", {"attributesToHighlight": ["title"]})["hits"][0]
     assert typo["_formatted"]["title"] == "Affiche du <em>salon</em>"
@@ -662,18 +728,26 @@ def numbered(client):
 
 def test_offset_limit_mode(numbered):
     response = numbered.search("affiche", {"offset": 20, "limit": 10})
-    assert (ids(response), response["estimatedTotalHits"], response["limit"],
-            response["offset"]) == ([21, 22, 23, 24, 25], 25, 10, 20)
+    assert (ids(response), response["estimatedTotalHits"], response["limit"], response["offset"]) == (
+        [21, 22, 23, 24, 25],
+        25,
+        10,
+        20,
+    )
     assert isinstance(response["processingTimeMs"], int)
     assert "totalHits" not in response
-    assert len(numbered.search("affiche")["hits"]) == 20      # default limit
+    assert len(numbered.search("affiche")["hits"]) == 20  # default limit
 
 
 def test_page_mode(numbered):
     response = numbered.search("affiche", {"hitsPerPage": 10, "page": 3})
     assert ids(response) == [21, 22, 23, 24, 25]
-    assert {key: response[key] for key in ("hitsPerPage", "page", "totalHits", "totalPages")} == \
-        {"hitsPerPage": 10, "page": 3, "totalHits": 25, "totalPages": 3}
+    assert {key: response[key] for key in ("hitsPerPage", "page", "totalHits", "totalPages")} == {
+        "hitsPerPage": 10,
+        "page": 3,
+        "totalHits": 25,
+        "totalPages": 3,
+    }
     assert not {"limit", "offset", "estimatedTotalHits"} & set(response)
 
 
@@ -685,17 +759,21 @@ def test_max_total_hits_caps_both_modes(client, numbered):
     assert (ids(paged), paged["totalHits"], paged["totalPages"]) == ([11, 12], 12, 2)
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"limit": -1}, 400, "invalid_search_limit"),
-    ({"q": 3}, 400, "invalid_search_q"),
-    ({"unknownParameter": 1}, 400, "bad_request"),
-    ({"showRankingScore": True}, 501, "not_emulated"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"limit": -1}, 400, "invalid_search_limit"),
+        ({"q": 3}, 400, "invalid_search_q"),
+        ({"unknownParameter": 1}, 400, "bad_request"),
+        ({"showRankingScore": True}, 501, "not_emulated"),
+    ],
+)
 def test_search_parameters_are_validated(http, server, words, body, status, code):
     assert_error(raw_search(http, server, "words", body), status, code)
 
 
 # --- HTTP-level errors ----------------------------------------------------------------------
+
 
 def test_unknown_index_is_404(http, server, client):
     assert_error(raw_search(http, server, "nowhere", {}), 404, "index_not_found")
@@ -706,24 +784,25 @@ def test_unknown_index_is_404(http, server, client):
 
 def test_document_routes_enforce_the_content_type(http, server):
     url = f"{server.url}/indexes/media/documents"
-    body = assert_error(http.post(url, content=b'[{"id": 1}]',
-                                   headers={**AUTH, "Content-Type": "text/plain"}),
-                        415, "invalid_content_type")
+    body = assert_error(
+        http.post(url, content=b'[{"id": 1}]', headers={**AUTH, "Content-Type": "text/plain"}),
+        415,
+        "invalid_content_type",
+    )
     assert body["message"].startswith("The Content-Type `text/plain` is invalid.")
-    assert_error(http.post(url, content=b'[{"id": 1}]', headers=AUTH), 415,
-                 "missing_content_type")
+    assert_error(http.post(url, content=b'[{"id": 1}]', headers=AUTH), 415, "missing_content_type")
 
 
 def test_payload_limit_is_413(http):
     config = MeiliEmulatorConfig(master_key=MASTER_KEY, payload_limit_bytes=1024)
     with start_meili_emulator(config) as small:
         documents = [{"id": n, "title": "x" * 100} for n in range(20)]
-        response = http.post(f"{small.url}/indexes/media/documents", json=documents,
-                              headers=AUTH)
+        response = http.post(f"{small.url}/indexes/media/documents", json=documents, headers=AUTH)
         assert_error(response, 413, "payload_too_large")
 
 
 # --- fault knobs ------------------------------------------------------------------------------
+
 
 def test_next_requests_fail_with_5xx(http, server, client):
     server.faults.fail_requests(2, status=503)
@@ -736,9 +815,10 @@ def test_next_requests_fail_with_5xx(http, server, client):
 
 def test_failures_until_cleared_over_http(http, server, client):
     control = f"{server.url}/_emulator/faults"
-    http.patch(control, json={"errorAlways": True, "errorStatus": 502,
-                                "errorPathPrefix": "/indexes/media/search"}).raise_for_status()
-    make_index(client, "media", [{"id": 1, "title": "affiche"}])      # other routes still work
+    http.patch(
+        control, json={"errorAlways": True, "errorStatus": 502, "errorPathPrefix": "/indexes/media/search"}
+    ).raise_for_status()
+    make_index(client, "media", [{"id": 1, "title": "affiche"}])  # other routes still work
     for _ in range(3):
         with pytest.raises(MeilisearchApiError) as raised:
             client.index("media").search("affiche")
@@ -753,7 +833,7 @@ def test_response_delay_trips_a_search_budget(server, client):
     budgeted = meilisearch.Client(server.url, MASTER_KEY, timeout=0.1)
     with pytest.raises(MeilisearchTimeoutError):
         budgeted.index("media").search("affiche")
-    assert ids(client.index("media").search("affiche")) == [1]     # slow, not broken
+    assert ids(client.index("media").search("affiche")) == [1]  # slow, not broken
 
 
 def test_every_response_delayed_over_http(http, server):
@@ -783,7 +863,11 @@ def test_state_inspection_and_reset(http, server, client):
 def test_command_line_serves_until_stopped(http):
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.meili", "--port", "0", "--master-key", MASTER_KEY],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         banner = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)

@@ -5,6 +5,7 @@ of SQL statements.
 `meili_servers` adds a real server when MEILI_TEST_URL (and MEILI_TEST_KEY) are set, for
 the contract tests that must hold against both.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,28 +24,105 @@ from sandbox.meili import MeiliEmulatorConfig, start_meili_emulator
 
 # (key, title, filename, kind, tags, description, created)
 CORPUS = [
-    ("salon", "Affiche été salon de l'agriculture", "affiche-salon.pdf", "document",
-     ["salon", "Été 2026"], "Version imprimée pour le stand.", "2026-03-02"),
-    ("teaser", "Teaser vidéo lancement produit", "VID_20260412_teaser.mp4", "video",
-     ["vidéo", "lancement"], "Short teaser for the product launch on Instagram.", "2026-04-12"),
-    ("team", "Photo équipe communication", "IMG_1234.jpg", "image",
-     ["équipe"], "Portrait de groupe au bureau de Lyon.", "2025-11-20"),
-    ("hiring", "Campagne recrutement printemps", "campagne_recrutement.png", "image",
-     ["recrutement"], "Visuels pour la campagne de recrutement des bénévoles.", "2026-02-10"),
-    ("poster", "Summer campaign poster", "summer-poster-final.jpg", "image",
-     ["summer", "poster"], "English version of the summer poster.", "2025-06-01"),
-    ("library", "Inauguration de la médiathèque", "DSC01234.JPG", "image",
-     ["inauguration"], "Discours du maire et visite des lieux.", "2025-09-15"),
-    ("plan", "Communication plan 2026", "communication-plan-2026.pdf", "document",
-     [], "Annual communication plan with the press kit.", "2026-01-05"),
-    ("lights", "Illuminations de Noël", "noel_illuminations.mp4", "video",
-     ["noël"], "Les illuminations de la place centrale.", "2025-12-08"),
-    ("press", "Conférence de presse du maire", "conference-presse.pdf", "document",
-     ["presse"], "Dossier remis aux journalistes.", "2026-03-20"),
-    ("marathon", "Marathon de Lyon", "IMG_5678.jpg", "image",
-     ["sport"], "Arrivée des coureurs place Bellecour.", "2025-10-05"),
-    ("photos", "Photographie aérienne du chantier", "drone-chantier.jpg", "image",
-     ["drone"], "Vue du tramway en construction.", "2026-05-18"),
+    (
+        "salon",
+        "Affiche été salon de l'agriculture",
+        "affiche-salon.pdf",
+        "document",
+        ["salon", "Été 2026"],
+        "Version imprimée pour le stand.",
+        "2026-03-02",
+    ),
+    (
+        "teaser",
+        "Teaser vidéo lancement produit",
+        "VID_20260412_teaser.mp4",
+        "video",
+        ["vidéo", "lancement"],
+        "Short teaser for the product launch on Instagram.",
+        "2026-04-12",
+    ),
+    (
+        "team",
+        "Photo équipe communication",
+        "IMG_1234.jpg",
+        "image",
+        ["équipe"],
+        "Portrait de groupe au bureau de Lyon.",
+        "2025-11-20",
+    ),
+    (
+        "hiring",
+        "Campagne recrutement printemps",
+        "campagne_recrutement.png",
+        "image",
+        ["recrutement"],
+        "Visuels pour la campagne de recrutement des bénévoles.",
+        "2026-02-10",
+    ),
+    (
+        "poster",
+        "Summer campaign poster",
+        "summer-poster-final.jpg",
+        "image",
+        ["summer", "poster"],
+        "English version of the summer poster.",
+        "2025-06-01",
+    ),
+    (
+        "library",
+        "Inauguration de la médiathèque",
+        "DSC01234.JPG",
+        "image",
+        ["inauguration"],
+        "Discours du maire et visite des lieux.",
+        "2025-09-15",
+    ),
+    (
+        "plan",
+        "Communication plan 2026",
+        "communication-plan-2026.pdf",
+        "document",
+        [],
+        "Annual communication plan with the press kit.",
+        "2026-01-05",
+    ),
+    (
+        "lights",
+        "Illuminations de Noël",
+        "noel_illuminations.mp4",
+        "video",
+        ["noël"],
+        "Les illuminations de la place centrale.",
+        "2025-12-08",
+    ),
+    (
+        "press",
+        "Conférence de presse du maire",
+        "conference-presse.pdf",
+        "document",
+        ["presse"],
+        "Dossier remis aux journalistes.",
+        "2026-03-20",
+    ),
+    (
+        "marathon",
+        "Marathon de Lyon",
+        "IMG_5678.jpg",
+        "image",
+        ["sport"],
+        "Arrivée des coureurs place Bellecour.",
+        "2025-10-05",
+    ),
+    (
+        "photos",
+        "Photographie aérienne du chantier",
+        "drone-chantier.jpg",
+        "image",
+        ["drone"],
+        "Vue du tramway en construction.",
+        "2026-05-18",
+    ),
 ]
 
 
@@ -67,15 +145,29 @@ def tag(name: str) -> Tag:
     return found
 
 
-def add_asset(title: str, filename: str = "file.jpg", kind: str = "image", tags=(),
-              description: str = "", created: str = "2026-01-01", uploader: int | None = None,
-              status: str = "ready") -> MediaAsset:
+def add_asset(
+    title: str,
+    filename: str = "file.jpg",
+    kind: str = "image",
+    tags=(),
+    description: str = "",
+    created: str = "2026-01-01",
+    uploader: int | None = None,
+    status: str = "ready",
+) -> MediaAsset:
     asset = MediaAsset(
-        title=title, filename=filename, kind=kind, description=description,
+        title=title,
+        filename=filename,
+        kind=kind,
+        description=description,
         mime={"image": "image/jpeg", "video": "video/mp4"}.get(kind, "application/pdf"),
-        size_bytes=1000, sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
-        storage_backend="local", status=status, uploaded_by_id=uploader,
-        created_at=datetime.fromisoformat(created).replace(hour=12, tzinfo=timezone.utc))
+        size_bytes=1000,
+        sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        storage_backend="local",
+        status=status,
+        uploaded_by_id=uploader,
+        created_at=datetime.fromisoformat(created).replace(hour=12, tzinfo=timezone.utc),
+    )
     asset.tags = [tag(name) for name in tags]
     db.session.add(asset)
     db.session.flush()
@@ -85,15 +177,13 @@ def add_asset(title: str, filename: str = "file.jpg", kind: str = "image", tags=
 def seed_corpus() -> Corpus:
     uploaders = []
     for number in range(2):
-        user = User(email=f"up{number}-{uuid.uuid4().hex[:6]}@example.org",
-                    name=f"Uploader {number}", role="editor")
+        user = User(email=f"up{number}-{uuid.uuid4().hex[:6]}@example.org", name=f"Uploader {number}", role="editor")
         db.session.add(user)
         db.session.flush()
         uploaders.append(user.id)
     ids = {}
     for number, (key, title, filename, kind, tags, description, created) in enumerate(CORPUS):
-        ids[key] = add_asset(title, filename, kind, tags, description, created,
-                             uploaders[number % 2]).id
+        ids[key] = add_asset(title, filename, kind, tags, description, created, uploaders[number % 2]).id
     db.session.commit()
     return Corpus(ids, uploaders)
 
@@ -124,7 +214,7 @@ class MeiliServer:
     name: str
     url: str
     key: str | None
-    running: object = None      # the emulator, with its fault knobs; None for a real server
+    running: object = None  # the emulator, with its fault knobs; None for a real server
 
 
 @pytest.fixture
@@ -149,8 +239,7 @@ def meili_servers(request):
 
 def meili_config(server: MeiliServer) -> dict:
     """App settings for this server, with index names of their own."""
-    return {"MEILI_URL": server.url, "MEILI_API_KEY": server.key,
-            "MEILI_INDEX_PREFIX": f"t{uuid.uuid4().hex[:8]}_"}
+    return {"MEILI_URL": server.url, "MEILI_API_KEY": server.key, "MEILI_INDEX_PREFIX": f"t{uuid.uuid4().hex[:8]}_"}
 
 
 @contextmanager
@@ -160,8 +249,7 @@ def committed_search_app(servers, server: MeiliServer, name: str):
     from tests.conftest import create_migrated_database, drop_database, make_test_app
 
     url = create_migrated_database(servers)
-    app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-{name}-{uuid.uuid4().hex[:8]}",
-                        **meili_config(server))
+    app = make_test_app(servers, url, DRAMATIQ_NAMESPACE=f"cms-{name}-{uuid.uuid4().hex[:8]}", **meili_config(server))
     try:
         yield app
     finally:

@@ -1,6 +1,7 @@
 """The assets' alt text in the PostgreSQL search document (migration 0011_alt_text_search): kept
 by the row trigger at weight C, its words in the typo vocabulary, existing rows refreshed by the
 migration, and the migration reversible."""
+
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -52,10 +53,14 @@ def test_the_migration_refreshes_existing_assets_and_goes_down_and_up(servers):
         app = make_test_app(servers, url)
         with app.app_context():
             upgrade(revision="0010_renditions")
-            db.session.execute(sa.text(
-                "INSERT INTO media_assets (title, filename, mime, kind, size_bytes, sha256, storage_backend, "
-                "status, version, alt_text) VALUES ('Affiche', 'a.jpg', 'image/jpeg', 'image', 1, :sha, 'local', "
-                "'ready', 1, :alt)"), {"sha": "a" * 64, "alt": ALT})
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO media_assets (title, filename, mime, kind, size_bytes, sha256, storage_backend, "
+                    "status, version, alt_text) VALUES ('Affiche', 'a.jpg', 'image/jpeg', 'image', 1, :sha, 'local', "
+                    "'ready', 1, :alt)"
+                ),
+                {"sha": "a" * 64, "alt": ALT},
+            )
             db.session.commit()
             asset_id = db.session.scalar(sa.text("SELECT id FROM media_assets"))
             assert "girafe" not in _vector(asset_id)

@@ -3,6 +3,7 @@
 The corpus lives in the test's transaction and is also indexed in the emulator, so both
 engines can answer; the emulator is then stopped, broken or slowed with its fault knobs.
 """
+
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from app.search import circuit, indexing
 from app.search import meili as engine
 
 BUDGET_MS = 250
-POSTGRES_MARGIN_MS = 400    # the fallback query itself, on a busy shared machine
+POSTGRES_MARGIN_MS = 400  # the fallback query itself, on a busy shared machine
 
 
 @pytest.fixture
@@ -48,13 +49,17 @@ def assert_served_by_postgres(corpus, elapsed):
 def test_meilisearch_answers_when_healthy(app, corpus, meili_on, client):
     with app.app_context():
         result, took = timed_search("campgane")
-        assert (result.engine, result.fallback, corpus.keys(result.ids)) == \
-            ("meilisearch", False, ["hiring"])
+        assert (result.engine, result.fallback, corpus.keys(result.ids)) == ("meilisearch", False, ["hiring"])
         assert circuit.state() == circuit.CLOSED
     checks = client.get("/readyz").json["checks"]
-    assert checks["search"] == {"ok": True, "engine": "meilisearch", "degraded": False,
-                                "meilisearch": "up", "circuit": "closed",
-                                "ms": checks["search"]["ms"]}
+    assert checks["search"] == {
+        "ok": True,
+        "engine": "meilisearch",
+        "degraded": False,
+        "meilisearch": "up",
+        "circuit": "closed",
+        "ms": checks["search"]["ms"],
+    }
 
 
 @pytest.mark.parametrize("fault", ["stopped", "error 500", "too slow"])
@@ -82,7 +87,7 @@ def test_the_circuit_closes_when_meilisearch_is_back(app, corpus, meili_on):
     with app.app_context():
         assert timed_search("campgane")[0].engine == "postgres"
         meili_on.running.faults.clear()
-        assert timed_search("campgane")[0].engine == "postgres"      # still cooling down
+        assert timed_search("campgane")[0].engine == "postgres"  # still cooling down
         time.sleep(1.1)
         assert circuit.state() == circuit.HALF_OPEN
         result, _ = timed_search("campgane")
@@ -104,6 +109,6 @@ def test_one_probe_at_a_time_while_half_open(app, corpus, meili_on):
         circuit.record_failure("test")
         redis_store.client.delete(redis_store.key("search:circuit:open"))
         redis_store.client.set(redis_store.key("search:circuit:probe"), "1", px=5000)
-        assert timed_search("campgane")[0].engine == "postgres"      # another request probes
+        assert timed_search("campgane")[0].engine == "postgres"  # another request probes
         redis_store.client.delete(redis_store.key("search:circuit:probe"))
         assert timed_search("campgane")[0].engine == "meilisearch"

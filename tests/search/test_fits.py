@@ -2,6 +2,7 @@
 once adapted, the verdict of the post check (`networks.check`) in both engines, in the library's
 browsing, and in the picker of a post form, which offers by default the files that fit every
 target of the post."""
+
 import itertools
 import re
 import uuid
@@ -31,35 +32,88 @@ VIDEO_MIMES = ("video/mp4", "video/quicktime", "video/webm", "video/x-matroska")
 # Every limit of app/networks.py broken, met exactly, or unknown (None).
 IMAGE_SIZES = (0, 4 * MB, 4 * MB + 1, 8 * MB + 1, 16 * MB, 20 * MB + 1)
 SHAPES = (None, (100, 100), (320, 400), (1440, 754), (4000, 1000), (200, 2000), (8000, 6000), (1920, 1080))
-DURATIONS = (None, "0.2", "0.5", "0.999", "1", "2.999", "3", "60", "600", "600.001", "900", "900.5",
-             "1200", "1200.001", "1800", "1800.001", "14400", "14400.5")
+DURATIONS = (
+    None,
+    "0.2",
+    "0.5",
+    "0.999",
+    "1",
+    "2.999",
+    "3",
+    "60",
+    "600",
+    "600.001",
+    "900",
+    "900.5",
+    "1200",
+    "1200.001",
+    "1800",
+    "1800.001",
+    "14400",
+    "14400.5",
+)
 FPS = (None, "12", "24", "30", "60", "120")
 VIDEO_SHAPES = (None, (320, 240), (1280, 720), (1080, 1920), (3840, 2160), (4000, 1000))
 VIDEO_SIZES = (1000, 300 * MB + 1, 500 * MB + 1, 5 * 1024 * MB)
 DOCUMENT_SIZES = (0, 1000, 100 * MB, 100 * MB + 1, 2 * 1024 * MB)
-ITEM_CODES = {"image_type", "image_size", "image_ratio", "image_width", "image_pixels", "video_type",
-              "video_size", "video_duration", "video_fps", "video_small", "video_large", "video_ratio",
-              "document", "document_size"}
+ITEM_CODES = {
+    "image_type",
+    "image_size",
+    "image_ratio",
+    "image_width",
+    "image_pixels",
+    "video_type",
+    "video_size",
+    "video_duration",
+    "video_fps",
+    "video_small",
+    "video_large",
+    "video_ratio",
+    "document",
+    "document_size",
+}
 
 
 def corpus_rows():
-    rows = [("image", mime, size, shape, None, None)
-            for mime, size, shape in itertools.product(IMAGE_MIMES, IMAGE_SIZES, SHAPES)]
+    rows = [
+        ("image", mime, size, shape, None, None)
+        for mime, size, shape in itertools.product(IMAGE_MIMES, IMAGE_SIZES, SHAPES)
+    ]
     for n, (duration, mime) in enumerate(itertools.product(DURATIONS, VIDEO_MIMES)):
         # each duration with every format, and the other values turned through in step
-        rows.append(("video", mime, VIDEO_SIZES[n % len(VIDEO_SIZES)], VIDEO_SHAPES[n % len(VIDEO_SHAPES)],
-                     duration, FPS[n % len(FPS)]))
+        rows.append(
+            (
+                "video",
+                mime,
+                VIDEO_SIZES[n % len(VIDEO_SIZES)],
+                VIDEO_SHAPES[n % len(VIDEO_SHAPES)],
+                duration,
+                FPS[n % len(FPS)],
+            )
+        )
     rows += [("document", "application/pdf", size, None, None, None) for size in DOCUMENT_SIZES]
     return rows
 
 
 def insert(kind, mime, size, shape=None, duration=None, fps=None, title="file") -> int:
-    return db.session.scalar(sa.insert(MediaAsset).values(
-        title=title, filename="f", mime=mime, kind=kind, size_bytes=size,
-        sha256=uuid.uuid4().hex + uuid.uuid4().hex, storage_backend="local", status="ready",
-        width=shape[0] if shape else None, height=shape[1] if shape else None,
-        duration_s=Decimal(duration) if duration is not None else None,
-        frame_rate=Decimal(fps) if fps is not None else None).returning(MediaAsset.id))
+    return db.session.scalar(
+        sa.insert(MediaAsset)
+        .values(
+            title=title,
+            filename="f",
+            mime=mime,
+            kind=kind,
+            size_bytes=size,
+            sha256=uuid.uuid4().hex + uuid.uuid4().hex,
+            storage_backend="local",
+            status="ready",
+            width=shape[0] if shape else None,
+            height=shape[1] if shape else None,
+            duration_s=Decimal(duration) if duration is not None else None,
+            frame_rate=Decimal(fps) if fps is not None else None,
+        )
+        .returning(MediaAsset.id)
+    )
 
 
 def expected_fits(asset: MediaAsset) -> set[str]:
@@ -75,8 +129,12 @@ def test_the_facets_agree_with_the_post_check_for_every_limit(app):
         expected = {asset.id: expected_fits(asset) for asset in assets}
 
         # The corpus breaks every limit a file can break, and each network takes some and not others.
-        codes = {problem.code for asset in assets for p in Platform
-                 for problem in networks.check(p, "", [objects.facts(asset)], adapt=False)}
+        codes = {
+            problem.code
+            for asset in assets
+            for p in Platform
+            for problem in networks.check(p, "", [objects.facts(asset)], adapt=False)
+        }
         assert ITEM_CODES <= codes, ITEM_CODES - codes
         for platform in Platform:
             taken = sum(platform.value in found for found in expected.values())
@@ -87,30 +145,34 @@ def test_the_facets_agree_with_the_post_check_for_every_limit(app):
         for asset_id, found in expected.items():
             assert {p.value for p in Platform if documents[asset_id][f"fits_{p.value}"]} == found, asset_id
         # PostgreSQL's expression, as the facet counts read it
-        rows = db.session.execute(sa.text(f"SELECT d.id, {fits.sql_array()} FROM media_assets d "
-                                          "WHERE d.id = ANY(:ids)"), {"ids": ids})
+        rows = db.session.execute(
+            sa.text(f"SELECT d.id, {fits.sql_array()} FROM media_assets d WHERE d.id = ANY(:ids)"), {"ids": ids}
+        )
         assert {asset_id: set(found) for asset_id, found in rows} == expected
         # ... as the search filters with it, and as the library's browsing does
         for platform in Platform:
             fitting = {i for i, found in expected.items() if platform.value in found}
-            where = db.session.scalars(sa.text(f"SELECT d.id FROM media_assets d WHERE d.id = ANY(:ids) "
-                                               f"AND {fits.sql(platform)}"), {"ids": ids})
+            where = db.session.scalars(
+                sa.text(f"SELECT d.id FROM media_assets d WHERE d.id = ANY(:ids) AND {fits.sql(platform)}"),
+                {"ids": ids},
+            )
             assert set(where) == fitting, platform
-            browsed = db.session.scalars(service._filtered(service.Filters(fits=(platform.value,)))
-                                         .where(MediaAsset.id.in_(ids)))
+            browsed = db.session.scalars(
+                service._filtered(service.Filters(fits=(platform.value,))).where(MediaAsset.id.in_(ids))
+            )
             assert {asset.id for asset in browsed} == fitting, platform
 
 
 # -- both engines ----------------------------------------------------------------------------
 
 FILES = {  # key: (kind, mime, size, shape, duration, fps)
-    "wide_jpeg": ("image", "image/jpeg", 13 * MB, (5000, 2000), None, None),   # adapted everywhere it goes
+    "wide_jpeg": ("image", "image/jpeg", 13 * MB, (5000, 2000), None, None),  # adapted everywhere it goes
     "png": ("image", "image/png", 200_000, (1200, 1200), None, None),
     "clip": ("video", "video/quicktime", 80 * MB, (1280, 720), "45", "60"),
-    "long": ("video", "video/mp4", 900 * MB, (1920, 1080), "1500", "25"),      # Facebook and LinkedIn only
-    "short": ("video", "video/mp4", 2 * MB, (1080, 1920), "2", "30"),          # under the 3 s of IG, LI, TikTok
-    "pdf": ("document", "application/pdf", 5 * MB, None, None, None),          # LinkedIn alone
-    "big_pdf": ("document", "application/pdf", 150 * MB, None, None, None),    # over LinkedIn's 100 MB
+    "long": ("video", "video/mp4", 900 * MB, (1920, 1080), "1500", "25"),  # Facebook and LinkedIn only
+    "short": ("video", "video/mp4", 2 * MB, (1080, 1920), "2", "30"),  # under the 3 s of IG, LI, TikTok
+    "pdf": ("document", "application/pdf", 5 * MB, None, None, None),  # LinkedIn alone
+    "big_pdf": ("document", "application/pdf", 150 * MB, None, None, None),  # over LinkedIn's 100 MB
 }
 
 
@@ -130,20 +192,24 @@ def indexed(app, files, meili, monkeypatch):
     with app.app_context():
         admin = engine.client()
         engine.ensure_indexes(admin)
-        engine.wait(admin, admin.index("media_assets").add_documents(
-            indexing.documents("media", files.values()), "id").task_uid)
+        engine.wait(
+            admin, admin.index("media_assets").add_documents(indexing.documents("media", files.values()), "id").task_uid
+        )
     return files
 
 
-@pytest.mark.parametrize("query,filters,expected", [
-    ("", {"fits": ["instagram"]}, {"wide_jpeg", "png", "clip"}),
-    ("", {"fits": ["instagram", "x"]}, {"wide_jpeg", "png", "clip"}),
-    ("", {"fits": ["youtube"]}, {"clip", "short"}),
-    ("", {"fits": ["linkedin"]}, {"wide_jpeg", "png", "clip", "long", "pdf"}),
-    ("", {"fits": ["tiktok"], "kinds": ["video"]}, {"clip"}),
-    ("affiche", {"fits": ["facebook"]}, {"wide_jpeg", "png", "clip", "long", "short"}),
-    ("salon", {}, set(FILES)),
-])
+@pytest.mark.parametrize(
+    "query,filters,expected",
+    [
+        ("", {"fits": ["instagram"]}, {"wide_jpeg", "png", "clip"}),
+        ("", {"fits": ["instagram", "x"]}, {"wide_jpeg", "png", "clip"}),
+        ("", {"fits": ["youtube"]}, {"clip", "short"}),
+        ("", {"fits": ["linkedin"]}, {"wide_jpeg", "png", "clip", "long", "pdf"}),
+        ("", {"fits": ["tiktok"], "kinds": ["video"]}, {"clip"}),
+        ("affiche", {"fits": ["facebook"]}, {"wide_jpeg", "png", "clip", "long", "short"}),
+        ("salon", {}, set(FILES)),
+    ],
+)
 def test_both_engines_filter_and_count_alike(app, indexed, query, filters, expected):
     with app.test_request_context(headers=EN):
         request = SearchRequest.build("media", query, MediaFilters(**filters), "title", 1, True)
@@ -168,6 +234,7 @@ def test_an_unknown_network_is_refused(client, editor):
 
 
 # -- the library and the picker --------------------------------------------------------------
+
 
 def added(page: str) -> set[int]:
     return {int(i) for i in re.findall(r"add=(\d+)", page)}
@@ -206,7 +273,8 @@ def test_the_picker_offers_the_files_that_fit_every_target_and_can_show_them_all
     assert "picker-fit" not in plain and added(plain) == set(files.values())
     # the picker follows its form's target boxes (media.js), unless told its networks are fixed
     assert '<div class="picker" id="picker-media_ids" data-follow-targets>' in get(
-        client, "/media/picker?field=media_ids&picker_for=x", HX)
+        client, "/media/picker?field=media_ids&picker_for=x", HX
+    )
     fixed = get(client, "/media/picker?field=media_ids&picker_for=youtube&follow=none", HX)
     assert '<div class="picker" id="picker-media_ids">' in fixed and added(fixed) == {files["clip"], files["short"]}
 
@@ -215,10 +283,20 @@ def test_the_post_form_gives_the_picker_its_targets(app, client, editor):
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.X, Platform.LINKEDIN))
     token = csrf_token(client, "/campaigns/")
-    response = client.post(f"/campaigns/{seed.campaign_id}/objects", headers=EN, data={
-        "title": "Teaser", "message": "Salon", "link": "", "media_ids": seed.media,
-        "targets": [seed.scenarios["instagram"], seed.scenarios["x"]], "scheduled_date": "",
-        "scheduled_time": "", "csrf_token": token})
+    response = client.post(
+        f"/campaigns/{seed.campaign_id}/objects",
+        headers=EN,
+        data={
+            "title": "Teaser",
+            "message": "Salon",
+            "link": "",
+            "media_ids": seed.media,
+            "targets": [seed.scenarios["instagram"], seed.scenarios["x"]],
+            "scheduled_date": "",
+            "scheduled_time": "",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     edit = get(client, response.headers["Location"].rstrip("/") + "/edit")
     picker = re.search(r'<div hx-get="([^"]+)"[^>]*data-testid="object-picker"', edit).group(1)

@@ -4,6 +4,7 @@ Settings as docs/external-apis.md §3, filters that user input cannot bend, fail
 raise with their code, documents kept in sync by the actors on a real worker, and the
 `flask search` commands that rebuild an index and report its drift.
 """
+
 import json
 from datetime import date
 
@@ -17,8 +18,7 @@ from app.models import Campaign, ContentObject, MediaAsset
 from app.search import indexing, meili
 from app.search.types import SearchRequest
 from tests.conftest import make_test_app
-from tests.search.conftest import (add_asset, committed_search_app, drop_indexes, meili_config, seed_corpus,
-                                  tag)
+from tests.search.conftest import add_asset, committed_search_app, drop_indexes, meili_config, seed_corpus, tag
 
 
 @pytest.fixture
@@ -50,22 +50,42 @@ def test_settings_are_applied_idempotently(meili_app):
                     assert settings[name] == value, name
 
 
-TRICKY = ['a" OR kind = "video', "back\\slash", 'ends with \\', 'salon] OR [x', "OR", '"',
-          '\\"', "l'été", "NOT (kind = image)"]
+TRICKY = [
+    'a" OR kind = "video',
+    "back\\slash",
+    'ends with \\',
+    'salon] OR [x',
+    "OR",
+    '"',
+    '\\"',
+    "l'été",
+    "NOT (kind = image)",
+]
 
 
 def test_filter_values_cannot_inject_conditions(meili_app):
     with meili_app.app_context():
         meili.ensure_indexes()
         admin = meili.client()
-        docs = [{"id": n, "title": f"doc {n}", "filename": "f.jpg", "description": "",
-                 "tags": [value], "kind": "image", "status": "ready", "uploader_id": 1,
-                 "created_at": 0, "created_month": "1970-01"} for n, value in enumerate(TRICKY)]
+        docs = [
+            {
+                "id": n,
+                "title": f"doc {n}",
+                "filename": "f.jpg",
+                "description": "",
+                "tags": [value],
+                "kind": "image",
+                "status": "ready",
+                "uploader_id": 1,
+                "created_at": 0,
+                "created_month": "1970-01",
+            }
+            for n, value in enumerate(TRICKY)
+        ]
         docs.append({**docs[0], "id": 99, "tags": ["a"], "kind": "video"})
         meili.wait(admin, admin.index(meili.index_uid("media")).add_documents(docs, "id").task_uid)
         for number, value in enumerate(TRICKY):
-            request = SearchRequest.build("media", "", search.MediaFilters(tags=[value]),
-                                          "relevance", 1, True)
+            request = SearchRequest.build("media", "", search.MediaFilters(tags=[value]), "relevance", 1, True)
             result = meili.search(request, "Europe/Paris", 5000)
             assert result.ids == [number], (value, meili.filter_expression(request, "UTC"))
         assert meili.quote('a"b\\') == '"a\\"b\\\\"'
@@ -102,8 +122,9 @@ def test_actors_keep_the_index_in_sync(committed_app):
             assert (result.engine, corpus.keys(result.ids)) == ("meilisearch", ["hiring"])
             assert result.facets["kind"] == {"image": 1}
             assert str(result.hits[0].highlights["title"]).startswith("<mark>Campagne</mark>")
-            mine = search.MediaFilters(uploader_ids=[corpus.uploaders[0]], kinds=["document"],
-                                       created_from=date(2026, 1, 1))
+            mine = search.MediaFilters(
+                uploader_ids=[corpus.uploaders[0]], kinds=["document"], created_from=date(2026, 1, 1)
+            )
             result = search.search_media("", mine)
             assert set(corpus.keys(result.ids)) == {"salon", "plan", "press"}
             assert result.facets["uploader"] == {str(corpus.uploaders[0]): 3}
@@ -126,8 +147,9 @@ def test_actors_keep_the_index_in_sync(committed_app):
             campaign = Campaign(name="Salon de l'agriculture")
             db.session.add(campaign)
             db.session.flush()
-            post = ContentObject(campaign_id=campaign.id, title="Teaser du stand",
-                                 message="Rendez-vous au pavillon 3", status="draft")
+            post = ContentObject(
+                campaign_id=campaign.id, title="Teaser du stand", message="Rendez-vous au pavillon 3", status="draft"
+            )
             db.session.add(post)
             db.session.flush()
             search.schedule_object_sync(db.session, [post.id])
@@ -136,8 +158,9 @@ def test_actors_keep_the_index_in_sync(committed_app):
         _drain(app)
         worker.join()
         with app.app_context():
-            found = search.search_objects("agricutlure", search.ObjectFilters(
-                campaign_ids=[campaign_id], statuses=["draft"]))
+            found = search.search_objects(
+                "agricutlure", search.ObjectFilters(campaign_ids=[campaign_id], statuses=["draft"])
+            )
             assert (found.engine, found.ids) == ("meilisearch", [post_id])
             assert found.facets["campaign"] == {str(campaign_id): 1}
             # The board's ids-only form asks Meilisearch for no highlights and no facets.

@@ -1,4 +1,5 @@
 """Content objects through the PostgreSQL engine, and the JSON endpoint of media search."""
+
 import uuid
 
 import pytest
@@ -6,8 +7,7 @@ import sqlalchemy as sa
 
 from app import search
 from app.extensions import db
-from app.models import (Campaign, CampaignScenario, ContentObject, SocialAccount,
-                        object_targets)
+from app.models import Campaign, CampaignScenario, ContentObject, SocialAccount, object_targets
 
 
 @pytest.fixture
@@ -19,8 +19,9 @@ def objects(app):
         db.session.flush()
         scenarios = {}
         for platform in ("instagram", "linkedin"):
-            account = SocialAccount(platform=platform, label=platform, make_connection_id=1,
-                                    account_identifier=uuid.uuid4().hex[:12])
+            account = SocialAccount(
+                platform=platform, label=platform, make_connection_id=1, account_identifier=uuid.uuid4().hex[:12]
+            )
             db.session.add(account)
             db.session.flush()
             scenario = CampaignScenario(campaign_id=salon.id, social_account_id=account.id)
@@ -29,17 +30,21 @@ def objects(app):
             scenarios[platform] = scenario.id
         made = {}
         for key, campaign, title, message, status in (
-                ("teaser", salon, "Teaser du stand", "Rendez-vous au pavillon 3 !", "draft"),
-                ("recap", salon, "Retour en images", "Merci aux éleveurs présents.", "approved"),
-                ("lineup", summer, "Programmation dévoilée", "The line-up is out.", "draft")):
-            made[key] = ContentObject(campaign_id=campaign.id, title=title, message=message,
-                                      status=status)
+            ("teaser", salon, "Teaser du stand", "Rendez-vous au pavillon 3 !", "draft"),
+            ("recap", salon, "Retour en images", "Merci aux éleveurs présents.", "approved"),
+            ("lineup", summer, "Programmation dévoilée", "The line-up is out.", "draft"),
+        ):
+            made[key] = ContentObject(campaign_id=campaign.id, title=title, message=message, status=status)
             db.session.add(made[key])
         db.session.flush()
-        db.session.execute(sa.insert(object_targets), [
-            {"object_id": made["teaser"].id, "campaign_scenario_id": scenarios["instagram"]},
-            {"object_id": made["teaser"].id, "campaign_scenario_id": scenarios["linkedin"]},
-            {"object_id": made["recap"].id, "campaign_scenario_id": scenarios["instagram"]}])
+        db.session.execute(
+            sa.insert(object_targets),
+            [
+                {"object_id": made["teaser"].id, "campaign_scenario_id": scenarios["instagram"]},
+                {"object_id": made["teaser"].id, "campaign_scenario_id": scenarios["linkedin"]},
+                {"object_id": made["recap"].id, "campaign_scenario_id": scenarios["instagram"]},
+            ],
+        )
         db.session.commit()
         return {key: obj.id for key, obj in made.items()}, salon.id
 
@@ -54,21 +59,27 @@ def test_objects_by_title_message_and_campaign_name(app, objects):
         assert found(objects, search.search_objects("pavillon ")) == ["teaser"]
         assert set(found(objects, search.search_objects("agriculture"))) == {"teaser", "recap"}
         assert found(objects, search.search_objects("eleveurs ")) == ["recap"]
-        assert found(objects, search.search_objects("programation ")) == ["lineup"]   # a typo
+        assert found(objects, search.search_objects("programation ")) == ["lineup"]  # a typo
 
 
 def test_object_ids_reach_past_one_page_without_highlights(app, objects):
     with app.app_context():
         campaign_id = objects[1]
-        db.session.add_all([ContentObject(campaign_id=campaign_id, title=f"Coulisses {n}",
-                                          message="Les coulisses du stand", status="draft")
-                            for n in range(search.types.PER_PAGE + 5)])
+        db.session.add_all(
+            [
+                ContentObject(
+                    campaign_id=campaign_id, title=f"Coulisses {n}", message="Les coulisses du stand", status="draft"
+                )
+                for n in range(search.types.PER_PAGE + 5)
+            ]
+        )
         db.session.commit()
         ids = search.object_ids("coulises", search.ObjectFilters(campaign_ids=(campaign_id,)))
-        assert len(ids) == search.types.PER_PAGE + 5     # a typo, and more than one page
+        assert len(ids) == search.types.PER_PAGE + 5  # a typo, and more than one page
         assert search.object_ids("coulisses", search.ObjectFilters(campaign_ids=(campaign_id + 1,))) == []
-        request = search.SearchRequest.build("objects", "coulisses", None, "relevance", 1, False,
-                                             limit=3, highlight=False)
+        request = search.SearchRequest.build(
+            "objects", "coulisses", None, "relevance", 1, False, limit=3, highlight=False
+        )
         assert search.postgres.search(request, "Europe/Paris").hits[0].highlights == {}
         with pytest.raises(search.InvalidSearch):
             search.SearchRequest.build("objects", "x", None, "relevance", 1, False, limit=1001)

@@ -1,5 +1,6 @@
 """PostgreSQL engine: relevance on a fixed French/English corpus, filters and facets, the
 triggers that keep vectors and vocabulary right for every writer, one round trip."""
+
 from datetime import date
 
 import pytest
@@ -15,29 +16,44 @@ def keys(corpus, query, **kwargs):
     return corpus.keys(search.search_media(query, **kwargs).ids)
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("médiathèque", "library"),          # exact
-    ("affiche", "salon"),
-    ("agriculture", "salon"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("médiathèque", "library"),  # exact
+        ("affiche", "salon"),
+        ("agriculture", "salon"),
+    ],
+)
 def test_exact_word_finds_its_asset_first(app, corpus, query, expected):
     with app.app_context():
         assert keys(corpus, query)[0] == expected
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("mediatheque", "library"), ("MÉDIATHÈQUE", "library"), ("noel", "lights"),
-    ("ete ", "salon"), ("conference presse ", "press"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("mediatheque", "library"),
+        ("MÉDIATHÈQUE", "library"),
+        ("noel", "lights"),
+        ("ete ", "salon"),
+        ("conference presse ", "press"),
+    ],
+)
 def test_accents_and_case_do_not_matter(app, corpus, query, expected):
     with app.app_context():
         assert keys(corpus, query)[0] == expected
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("medi", {"library"}), ("recru", {"hiring"}), ("illum", {"lights"}),
-    ("summer post", {"poster"}), ("photog", {"photos"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("medi", {"library"}),
+        ("recru", {"hiring"}),
+        ("illum", {"lights"}),
+        ("summer post", {"poster"}),
+        ("photog", {"photos"}),
+    ],
+)
 def test_the_word_being_typed_is_a_prefix(app, corpus, query, expected):
     with app.app_context():
         assert set(keys(corpus, query)) == expected
@@ -45,26 +61,32 @@ def test_the_word_being_typed_is_a_prefix(app, corpus, query, expected):
 
 def test_a_complete_word_is_not_a_prefix(app, corpus):
     with app.app_context():
-        assert keys(corpus, "medi ") == []      # a space ends the word
+        assert keys(corpus, "medi ") == []  # a space ends the word
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("campgane ", "hiring"),        # transposition: one typo (as Meilisearch counts it)
-    ("afiche ", "salon"),           # a letter lost
-    ("recrutemment ", "hiring"),    # a letter doubled
-    ("marathin ", "marathon"),      # a neighbouring key
-    ("illuminatoin", "lights"),     # while typing
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("campgane ", "hiring"),  # transposition: one typo (as Meilisearch counts it)
+        ("afiche ", "salon"),  # a letter lost
+        ("recrutemment ", "hiring"),  # a letter doubled
+        ("marathin ", "marathon"),  # a neighbouring key
+        ("illuminatoin", "lights"),  # while typing
+    ],
+)
 def test_one_typo_from_five_letters(app, corpus, query, expected):
     with app.app_context():
         assert keys(corpus, query)[0] == expected
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("mdiathqeue ", "library"),     # two typos in a nine-letter word
-    ("phtograpie ", "photos"),
-    ("inaugratiom", "library"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("mdiathqeue ", "library"),  # two typos in a nine-letter word
+        ("phtograpie ", "photos"),
+        ("inaugratiom", "library"),
+    ],
+)
 def test_two_typos_from_nine_letters(app, corpus, query, expected):
     with app.app_context():
         assert keys(corpus, query)[0] == expected
@@ -80,7 +102,7 @@ def test_typos_beyond_the_budget_find_nothing(app, corpus, query):
 def test_every_word_must_match_in_some_field(app, corpus):
     with app.app_context():
         assert keys(corpus, "affiche salon ") == ["salon"]
-        assert keys(corpus, "teaser instagram ") == ["teaser"]      # title + description
+        assert keys(corpus, "teaser instagram ") == ["teaser"]  # title + description
         assert keys(corpus, "campagne recrutement") == ["hiring"]
         assert keys(corpus, "affiche tramway ") == []
 
@@ -91,10 +113,16 @@ def test_tags_are_searchable(app, corpus):
         assert keys(corpus, "drone ") == ["photos"]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("1234 ", {"team"}), ("img ", {"team", "marathon"}), ("vid ", {"teaser"}),
-    ("pdf ", {"salon", "plan", "press"}), ("final ", {"poster"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("1234 ", {"team"}),
+        ("img ", {"team", "marathon"}),
+        ("vid ", {"teaser"}),
+        ("pdf ", {"salon", "plan", "press"}),
+        ("final ", {"poster"}),
+    ],
+)
 def test_filenames_are_split_into_words(app, corpus, query, expected):
     with app.app_context():
         assert set(keys(corpus, query)) == expected
@@ -102,7 +130,7 @@ def test_filenames_are_split_into_words(app, corpus, query, expected):
 
 def test_title_and_tags_outrank_description(app, corpus):
     with app.app_context():
-        assert keys(corpus, "lyon ") == ["marathon", "team"]           # title, then description
+        assert keys(corpus, "lyon ") == ["marathon", "team"]  # title, then description
         assert keys(corpus, "poster ")[0] == "poster"
         assert keys(corpus, "communication ")[:2] in (["team", "plan"], ["plan", "team"])
 
@@ -119,8 +147,7 @@ def test_highlights_are_escaped_html_with_marks(app, corpus):
 def test_filters_and_facets_are_computed_on_the_filtered_set(app, corpus):
     with app.app_context():
         result = search.search_media("", search.MediaFilters(kinds=["image"]))
-        assert set(corpus.keys(result.ids)) == {"team", "hiring", "poster", "library",
-                                                "marathon", "photos"}
+        assert set(corpus.keys(result.ids)) == {"team", "hiring", "poster", "library", "marathon", "photos"}
         assert result.total == 6 and result.facets["kind"] == {"image": 6}
         assert result.facets["tags"]["drone"] == 1 and "salon" not in result.facets["tags"]
         assert sum(result.facets["uploader"].values()) == 6
@@ -146,7 +173,7 @@ def test_facets_of_a_query(app, corpus):
 
 def test_browsing_sorts_and_pages(app, corpus):
     with app.app_context():
-        assert keys(corpus, "")[:2] == ["photos", "teaser"]               # newest first
+        assert keys(corpus, "")[:2] == ["photos", "teaser"]  # newest first
         assert keys(corpus, "", sort="oldest")[0] == "poster"
         assert keys(corpus, "", sort="title")[0] == "salon"
         for number in range(25):
@@ -172,8 +199,7 @@ def test_triggers_keep_every_writer_consistent(app, corpus):
         asset.tags.append(tag("Course à pied"))
         db.session.flush()
         assert keys(corpus, "course pied ") == ["marathon"]
-        db.session.execute(sa.update(Tag).where(Tag.name == "Course à pied")
-                           .values(name="Trail urbain"))
+        db.session.execute(sa.update(Tag).where(Tag.name == "Course à pied").values(name="Trail urbain"))
         assert keys(corpus, "course ") == [] and keys(corpus, "trail ") == ["marathon"]
         asset.tags = []
         asset.title = "Semi-marathon de Villeurbanne"
@@ -183,9 +209,10 @@ def test_triggers_keep_every_writer_consistent(app, corpus):
 
 def test_the_vocabulary_follows_the_documents(app, corpus):
     with app.app_context():
+
         def ndocs(word):
-            return db.session.scalar(sa.text("SELECT ndocs FROM search_words WHERE word = :w"),
-                                     {"w": word})
+            return db.session.scalar(sa.text("SELECT ndocs FROM search_words WHERE word = :w"), {"w": word})
+
         assert ndocs("lyon") == 2 and ndocs("illuminations") == 1
         db.session.delete(db.session.get(MediaAsset, corpus.ids["lights"]))
         db.session.flush()
@@ -202,17 +229,20 @@ def test_hostile_input_is_only_text(app, corpus):
         assert "ete" in tsquery
 
 
-@pytest.mark.parametrize("call", [
-    lambda: search.search_media("x", search.MediaFilters(kinds=["sculpture"])),
-    lambda: search.search_media("x", sort="random"),
-    lambda: search.search_media("x", page=51),
-    lambda: search.search_media("x", page="two"),
-    lambda: search.MediaFilters(created_from="2026-13-01"),
-    lambda: search.MediaFilters(created_from=date(2026, 2, 1), created_to=date(2026, 1, 1)),
-    lambda: search.MediaFilters(tags=["x" * 81]),
-    lambda: search.MediaFilters(uploader_ids=["abc"]),
-    lambda: search.ObjectFilters(platforms=["myspace"]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: search.search_media("x", search.MediaFilters(kinds=["sculpture"])),
+        lambda: search.search_media("x", sort="random"),
+        lambda: search.search_media("x", page=51),
+        lambda: search.search_media("x", page="two"),
+        lambda: search.MediaFilters(created_from="2026-13-01"),
+        lambda: search.MediaFilters(created_from=date(2026, 2, 1), created_to=date(2026, 1, 1)),
+        lambda: search.MediaFilters(tags=["x" * 81]),
+        lambda: search.MediaFilters(uploader_ids=["abc"]),
+        lambda: search.ObjectFilters(platforms=["myspace"]),
+    ],
+)
 def test_invalid_requests_are_refused(app, call):
     with app.app_context(), pytest.raises(search.InvalidSearch):
         call()

@@ -1,6 +1,7 @@
 """The instant search of the media library and the picker, as the server renders it: hits with
 their highlights (escaped), facet chips that add and remove a filter, the whole state in the
 URL (the same page from a full load as from htmx), the empty state, paging by search pages."""
+
 import html as htmllib
 import re
 
@@ -15,8 +16,7 @@ HX = {"HX-Request": "true", **EN}
 
 def titles(page: str) -> list[str]:
     """The cards' titles as shown, highlights and all (tags stripped, entities decoded)."""
-    return [htmllib.unescape(re.sub(r"<[^>]+>", "", t))
-            for t in re.findall(r'class="media-title">(.*?)</span>', page)]
+    return [htmllib.unescape(re.sub(r"<[^>]+>", "", t)) for t in re.findall(r'class="media-title">(.*?)</span>', page)]
 
 
 def chips(page: str) -> dict[str, tuple[str, bool]]:
@@ -45,7 +45,7 @@ def test_a_query_with_a_typo_renders_highlighted_hits_the_engine_and_the_url(cli
     fragment = client.get("/media/?q=campgane&kind=&tag=&uploader=&date_from=&date_to=", headers=HX)
     body = fragment.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="media-listing"') and "<html" not in body
-    assert fragment.headers["HX-Push-Url"] == "/media/?q=campgane"   # the empty fields left out
+    assert fragment.headers["HX-Push-Url"] == "/media/?q=campgane"  # the empty fields left out
     assert "HX-Request" in fragment.headers["Vary"] and titles(body) == titles(page)
 
 
@@ -66,15 +66,18 @@ def test_facet_chips_add_and_remove_a_filter_and_keep_the_words(client, editor, 
     narrowed = get(client, href, HX)
     assert titles(narrowed) == ["Marathon de Lyon"]
     href, active = chips(narrowed)["October 2025"]
-    assert active and href == "/media/?q=lyon"                    # the active chip removes it
+    assert active and href == "/media/?q=lyon"  # the active chip removes it
     # The From field shows the chip's date day first (the address keeps ISO dates).
     assert re.search(r'id="filter-from" type="text" name="date_from" value="01/10/2025"', narrowed)
 
-    browsing = chips(get(client, "/media/"))                      # no words: counts of everything
+    browsing = chips(get(client, "/media/"))  # no words: counts of everything
     assert browsing["PDF"] == ("/media/?kind=document", False)
     pdfs = get(client, "/media/?kind=document")
-    assert sorted(titles(pdfs)) == ["Affiche été salon de l'agriculture", "Communication plan 2026",
-                                    "Conférence de presse du maire"]
+    assert sorted(titles(pdfs)) == [
+        "Affiche été salon de l'agriculture",
+        "Communication plan 2026",
+        "Conférence de presse du maire",
+    ]
     assert chips(pdfs)["PDF"] == ("/media/", True) and "search-meta" not in pdfs
     tagged = chips(get(client, "/media/?q=salon"))["Été 2026"]
     assert tagged == ("/media/?q=salon&tag=%C3%89t%C3%A9+2026", False)
@@ -106,7 +109,7 @@ def test_titles_tags_and_words_are_escaped(app, client, editor, corpus):  # noqa
     page = get(client, "/media/?q=poster")
     assert "<img src=x" not in page and "<b>bold" not in page
     assert "&lt;img src=x onerror=alert(1)&gt; <mark>poster</mark>" in page
-    assert "&lt;b&gt;bold&lt;/b&gt;" in page                      # the tag chip and the card's tag
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page  # the tag chip and the card's tag
     assert "<b>bold</b>" in chips(page)
     hostile = get(client, "/media/?q=%3Cscript%3Ealert(1)%3C/script%3E")
     assert "<script>alert" not in hostile and "No media match “&lt;script&gt;alert(1)&lt;/script&gt;”" in hostile
@@ -136,8 +139,11 @@ def test_the_picker_searches_and_keeps_its_selection(client, editor, corpus):  #
     added = sorted(int(i) for i in re.findall(r"add=(\d+)", page))
     assert added == sorted([corpus.ids["team"], corpus.ids["marathon"]])
     href, active = chips(page)["October 2025"]
-    assert href == ("/media/picker/results?field=cover&picker_q=lyon"
-                    "&picker_date_from=2025-10-01&picker_date_to=2025-10-31") and not active
+    assert (
+        href
+        == ("/media/picker/results?field=cover&picker_q=lyon&picker_date_from=2025-10-01&picker_date_to=2025-10-31")
+        and not active
+    )
     narrowed = get(client, href, HX)
     assert 'hx-get="/media/picker/results?field=cover" hx-include="#picker-cover-query"' in narrowed
     assert narrowed.lstrip().startswith('<div id="picker-cover-results"') and 'name="cover"' not in narrowed
@@ -146,8 +152,9 @@ def test_the_picker_searches_and_keeps_its_selection(client, editor, corpus):  #
     assert "No media match “nothing here”" in get(client, "/media/picker/results?field=cover&picker_q=nothing+here", HX)
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=999", "uploader=99999999999",
-                                   "date_from=2026-03-01&date_to=2026-01-01"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=abc", "page=999", "uploader=99999999999", "date_from=2026-03-01&date_to=2026-01-01"]
+)
 def test_odd_arguments_never_fail(client, editor, corpus, query):  # noqa: F811
     assert client.get(f"/media/?q=lyon&{query}", headers=EN).status_code == 200
 

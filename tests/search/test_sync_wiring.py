@@ -3,6 +3,7 @@ its index current). Media calls `schedule_media_sync` itself; content objects ar
 the session listeners of `app.search.wiring`, whatever code path changed them. Checked on the
 real broker (the message leaves after the commit) and, with a real worker, in the Meilisearch
 emulator's documents."""
+
 import json
 import uuid
 
@@ -30,8 +31,9 @@ def _sync_messages(app, index="media") -> list[dict]:
 
 def _scheduled(app, index="objects") -> set[int]:
     """The ids of every queued sync message of this index."""
-    return {i for m in _sync_messages(app) if m["actor_name"] == tasks.SYNC_ACTORS[index].actor_name
-            for i in m["args"][0]}
+    return {
+        i for m in _sync_messages(app) if m["actor_name"] == tasks.SYNC_ACTORS[index].actor_name for i in m["args"][0]
+    }
 
 
 def test_an_upload_schedules_its_sync_after_commit(app, client, editor, media_root, monkeypatch):  # noqa: F811
@@ -47,8 +49,16 @@ def test_without_meilisearch_nothing_is_scheduled(app, client, editor, media_roo
     upload(client, image("PNG", color=(3, 2, 1)), "nosync.png")
     with app.app_context():
         seed = seed_campaign(media=0)
-        objects.create_object(db.session.get(Campaign, seed.campaign_id), title="Quiet", message="",
-                              link=None, media=[], targets=[], scheduled_at=None, actor=None)
+        objects.create_object(
+            db.session.get(Campaign, seed.campaign_id),
+            title="Quiet",
+            message="",
+            link=None,
+            media=[],
+            targets=[],
+            scheduled_at=None,
+            actor=None,
+        )
         db.session.commit()
     assert _sync_messages(app) == []
 
@@ -58,8 +68,15 @@ def _user(role: Role):
 
 
 def _edit(obj, actor, **changes):
-    values = {"title": obj.title, "message": obj.message, "link": obj.link, "media": [],
-              "targets": objects.target_ids(obj), "scheduled_at": obj.scheduled_at, **changes}
+    values = {
+        "title": obj.title,
+        "message": obj.message,
+        "link": obj.link,
+        "media": [],
+        "targets": objects.target_ids(obj),
+        "scheduled_at": obj.scheduled_at,
+        **changes,
+    }
     return objects.update_object(obj, actor=actor, **values)
 
 
@@ -73,7 +90,7 @@ def test_each_object_change_schedules_its_sync_after_commit(app, monkeypatch):
         seed = seed_campaign(media=0)
         campaign, author = db.session.get(Campaign, seed.campaign_id), _user(Role.EDITOR)
         db.session.commit()
-        assert _scheduled(app) == set()           # a campaign without objects: nothing to index
+        assert _scheduled(app) == set()  # a campaign without objects: nothing to index
 
         def after_commit(change) -> set[int]:
             broker.flush_all()
@@ -82,17 +99,36 @@ def test_each_object_change_schedules_its_sync_after_commit(app, monkeypatch):
             return _scheduled(app)
 
         made = []
-        assert after_commit(lambda: made.extend(
-            objects.create_object(campaign, title=t, message="", link=None, media=[], scheduled_at=None,
-                                  targets=[seed.scenarios["instagram"]], actor=author).id
-            for t in ("One", "Two"))) == set(made)
+        assert after_commit(
+            lambda: made.extend(
+                objects.create_object(
+                    campaign,
+                    title=t,
+                    message="",
+                    link=None,
+                    media=[],
+                    scheduled_at=None,
+                    targets=[seed.scenarios["instagram"]],
+                    actor=author,
+                ).id
+                for t in ("One", "Two")
+            )
+        ) == set(made)
         first, second = (db.session.get(ContentObject, i) for i in made)
         assert after_commit(lambda: _edit(first, author, title="One, edited")) == {first.id}
         assert after_commit(lambda: _edit(first, author, targets=[seed.scenarios["linkedin"]])) == {first.id}
         assert after_commit(lambda: workflow.transition(second, ObjectStatus.IN_REVIEW, actor=author)) == {second.id}
-        assert after_commit(lambda: campaigns.update_campaign(
-            campaign, name="Salon 2027", description="", starts_on=None, ends_on=None,
-            account_ids=campaigns.target_ids(campaign), actor=author)) == {first.id, second.id}
+        assert after_commit(
+            lambda: campaigns.update_campaign(
+                campaign,
+                name="Salon 2027",
+                description="",
+                starts_on=None,
+                ends_on=None,
+                account_ids=campaigns.target_ids(campaign),
+                actor=author,
+            )
+        ) == {first.id, second.id}
         assert after_commit(lambda: db.session.delete(second)) == {second.id}
 
         broker.flush_all()
@@ -130,9 +166,16 @@ def test_the_index_follows_the_objects_through_the_real_code_paths(committed_app
     with app.app_context():
         seed = seed_campaign(platforms=(Platform.INSTAGRAM, Platform.LINKEDIN), extra_statuses=(), media=0)
         campaign, author = db.session.get(Campaign, seed.campaign_id), _user(Role.EDITOR)
-        post = objects.create_object(campaign, title="Teaser du stand", message="Pavillon 3", link=None,
-                                     media=[], targets=[seed.scenarios["instagram"]], scheduled_at=None,
-                                     actor=author)
+        post = objects.create_object(
+            campaign,
+            title="Teaser du stand",
+            message="Pavillon 3",
+            link=None,
+            media=[],
+            targets=[seed.scenarios["instagram"]],
+            scheduled_at=None,
+            actor=author,
+        )
         db.session.commit()
         post_id = post.id
     documents = _indexed(app)
@@ -145,8 +188,15 @@ def test_the_index_follows_the_objects_through_the_real_code_paths(committed_app
         _edit(post, author, title="Teaser du grand stand", targets=list(seed.scenarios.values()))
         workflow.transition(post, ObjectStatus.IN_REVIEW, actor=author)
         campaign = db.session.get(Campaign, seed.campaign_id)
-        campaigns.update_campaign(campaign, name="Foire de Paris", description="", starts_on=None,
-                                  ends_on=None, account_ids=campaigns.target_ids(campaign), actor=author)
+        campaigns.update_campaign(
+            campaign,
+            name="Foire de Paris",
+            description="",
+            starts_on=None,
+            ends_on=None,
+            account_ids=campaigns.target_ids(campaign),
+            actor=author,
+        )
         db.session.commit()
     document = _indexed(app)[post_id]
     assert (document["title"], document["status"]) == ("Teaser du grand stand", "in_review")

@@ -8,6 +8,7 @@ LinkedIn and YouTube are native; X and TikTok have no Make module any public exp
 `native_supported()` is False for them: their accounts publish through a template scenario the
 account's owner builds in Make, and `render()` refuses them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,9 +28,22 @@ EXPORTER_METADATA = ("restore", "parameters", "expect", "interface", "advanced")
 # Hex, at least 24 bytes (external-apis.md §1.6): no quoting issue inside IML.
 _SECRET = re.compile(r"[0-9a-fA-F]{48,}")
 
-__all__ = ["BlueprintError", "NATIVE_PLATFORMS", "PLATFORMS", "SECRET_PLACEHOLDER", "bindings",
-           "check_secret", "connection_types", "load", "native_supported", "render",
-           "replace_secret", "requires_template", "starter", "walk_modules"]
+__all__ = [
+    "BlueprintError",
+    "NATIVE_PLATFORMS",
+    "PLATFORMS",
+    "SECRET_PLACEHOLDER",
+    "bindings",
+    "check_secret",
+    "connection_types",
+    "load",
+    "native_supported",
+    "render",
+    "replace_secret",
+    "requires_template",
+    "starter",
+    "walk_modules",
+]
 
 
 class BlueprintError(ValueError):
@@ -60,7 +74,8 @@ def _template(platform: str) -> str:
     if not native_supported(platform):
         raise BlueprintError(
             f"no Make module publishes to {platform} in any public export: accounts of this "
-            "network publish through a template scenario built in Make (set its template)")
+            "network publish through a template scenario built in Make (set its template)"
+        )
     return json.dumps(build(NETWORKS[platform]))
 
 
@@ -81,8 +96,11 @@ def walk_modules(flow: list):
 def bindings(blueprint: dict) -> tuple[int | None, set[int]]:
     """The webhook id of the trigger and the connection ids the blueprint uses."""
     hook = (blueprint["flow"][0].get("parameters") or {}).get("hook")
-    connections = {module["parameters"]["__IMTCONN__"] for module in walk_modules(blueprint["flow"])
-                   if "__IMTCONN__" in (module.get("parameters") or {})}
+    connections = {
+        module["parameters"]["__IMTCONN__"]
+        for module in walk_modules(blueprint["flow"])
+        if "__IMTCONN__" in (module.get("parameters") or {})
+    }
     return hook, connections
 
 
@@ -92,15 +110,13 @@ def check_secret(secret: str | None) -> str:
     return secret
 
 
-def render(platform: str, *, name: str, hook_id: int, connection_id: int, datastore_id: int,
-           secret: str) -> dict:
+def render(platform: str, *, name: str, hook_id: int, connection_id: int, datastore_id: int, secret: str) -> dict:
     """The blueprint to send to Make for one campaign and social account.
 
     The secret is inlined as the HMAC key's text (IML's `sha256(…; "base64"; "key")` reads a
     key as text), so the scenario must stay `confidential`.
     """
-    for label, value in (("hook id", hook_id), ("connection id", connection_id),
-                         ("Data Store id", datastore_id)):
+    for label, value in (("hook id", hook_id), ("connection id", connection_id), ("Data Store id", datastore_id)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise BlueprintError(f"the {label} must be a positive integer, not {value!r}")
     check_secret(secret)

@@ -16,12 +16,34 @@ docs/external-apis.md §2:
   session says where it stands (`nextExpectedRanges`), so no byte is sent twice, and a session
   that has expired (404) is replaced by a new one starting from zero.
 """
+
 from .client import DeltaPage, GraphClient, client_for
-from .errors import (GraphAuthError, GraphConflict, GraphError, GraphNotFound, GraphResync, GraphThrottled,
-                     GraphUnavailable)
+from .errors import (
+    GraphAuthError,
+    GraphConflict,
+    GraphError,
+    GraphNotFound,
+    GraphResync,
+    GraphThrottled,
+    GraphUnavailable,
+)
 from .settings import FRAGMENT, MAX_FRAGMENT, SCOPES, GraphSettings
 from .uploads import UploadSession
 
-__all__ = ["FRAGMENT", "MAX_FRAGMENT", "SCOPES", "DeltaPage", "GraphAuthError", "GraphClient", "GraphConflict",
-           "GraphError", "GraphNotFound", "GraphResync", "GraphSettings", "GraphThrottled", "GraphUnavailable",
-           "UploadSession", "client_for"]
+__all__ = [
+    "FRAGMENT",
+    "MAX_FRAGMENT",
+    "SCOPES",
+    "DeltaPage",
+    "GraphAuthError",
+    "GraphClient",
+    "GraphConflict",
+    "GraphError",
+    "GraphNotFound",
+    "GraphResync",
+    "GraphSettings",
+    "GraphThrottled",
+    "GraphUnavailable",
+    "UploadSession",
+    "client_for",
+]

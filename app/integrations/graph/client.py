@@ -1,5 +1,6 @@
 """The Graph client: addressing, the one way out (retries, Retry-After, 401 renewal), items,
 versions, links, downloads and the change feed; uploads are in `uploads.py`."""
+
 from __future__ import annotations
 
 import random
@@ -22,6 +23,7 @@ from .uploads import Uploads
 class DeltaPage:
     """One page of the drive's change feed: driveItems (deleted ones carry `"deleted": {}`),
     and either the link to the next page or, on the last one, the link to resume from later."""
+
     items: list[dict]
     next_link: str | None
     delta_link: str | None
@@ -62,9 +64,18 @@ class GraphClient(Uploads):
         return f"{self._drive}/items/{quote(item_id, safe='')}"
 
     # -- the one way out: retries, Retry-After, 401 renewal ----------------------------------
-    def _send(self, method: str, url: str, *, authed: bool = True, retry: bool = True,
-              idempotent: bool | None = None, stream: bool = False, headers: dict | None = None,
-              **kwargs) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        authed: bool = True,
+        retry: bool = True,
+        idempotent: bool | None = None,
+        stream: bool = False,
+        headers: dict | None = None,
+        **kwargs,
+    ) -> httpx.Response:
         """The response (2xx or 3xx), or the GraphError its status means. With `retry=False`
         a failure raises at once (fragments: the caller asks the session where it stands)."""
         idempotent = method in ("GET", "PUT", "DELETE") if idempotent is None else idempotent
@@ -139,12 +150,17 @@ class GraphClient(Uploads):
     def delete(self, item_id: str) -> None:
         self._send("DELETE", self._item(item_id))
 
-    def download(self, item_id: str, version: str | None = None, start: int = 0,
-                 end: int | None = None) -> Iterator[bytes]:
+    def download(
+        self, item_id: str, version: str | None = None, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
         """Bytes `start`..`end` (inclusive) of the current content or of one version. The
         redirect and the download are opened before returning, so a missing item raises here
         and not half-way through a response; the bytes then stream as they are read."""
-        path = f"{self._item(item_id)}/versions/{quote(version, safe='')}/content" if version else f"{self._item(item_id)}/content"
+        path = (
+            f"{self._item(item_id)}/versions/{quote(version, safe='')}/content"
+            if version
+            else f"{self._item(item_id)}/content"
+        )
         redirect = self._send("GET", path)
         location = redirect.headers.get("Location")
         if redirect.status_code != 302 or not location:
@@ -174,8 +190,9 @@ class GraphClient(Uploads):
             except GraphResync as exc:
                 exc.location = exc.location or f"{self._drive}/root/delta"  # no token: the whole drive
                 raise
-        return DeltaPage(items=body.get("value", []), next_link=body.get("@odata.nextLink"),
-                         delta_link=body.get("@odata.deltaLink"))
+        return DeltaPage(
+            items=body.get("value", []), next_link=body.get("@odata.nextLink"), delta_link=body.get("@odata.deltaLink")
+        )
 
 
 def _origin(url: str) -> tuple:

@@ -1,4 +1,5 @@
 """What Graph's answers mean: one exception per kind of failure, built from the response."""
+
 from __future__ import annotations
 
 import email.utils
@@ -10,10 +11,18 @@ import httpx
 class GraphError(Exception):
     """A refused or failed call. `code`/`inner_code` are Graph's (branch on them, not on the
     message); `retryable` says whether trying again later may succeed."""
+
     retryable = False
 
-    def __init__(self, status: int | None, code: str, message: str, *, inner_code: str | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int | None,
+        code: str,
+        message: str,
+        *,
+        inner_code: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{status or 'no answer'} {code}: {message}")
         self.status, self.code, self.message = status, code, message
         self.inner_code, self.retry_after = inner_code, retry_after
@@ -41,11 +50,13 @@ class GraphResync(GraphError):
 
 class GraphThrottled(GraphError):
     """429, or SharePoint's 503, still answered after every retry."""
+
     retryable = True
 
 
 class GraphUnavailable(GraphError):
     """Connection errors and 5xx still failing after every retry."""
+
     retryable = True
 
 
@@ -62,8 +73,16 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
-ERRORS = {401: GraphAuthError, 403: GraphAuthError, 404: GraphNotFound, 409: GraphConflict, 410: GraphResync,
-          412: GraphConflict, 429: GraphThrottled, 503: GraphThrottled}
+ERRORS = {
+    401: GraphAuthError,
+    403: GraphAuthError,
+    404: GraphNotFound,
+    409: GraphConflict,
+    410: GraphResync,
+    412: GraphConflict,
+    429: GraphThrottled,
+    503: GraphThrottled,
+}
 
 
 def error_from(response: httpx.Response) -> GraphError:
@@ -78,8 +97,13 @@ def error_from(response: httpx.Response) -> GraphError:
     status = response.status_code
     kind = ERRORS.get(status, GraphUnavailable if status >= 500 else GraphError)
     response.close()
-    found = kind(status, error.get("code") or response.reason_phrase, error.get("message", ""),
-                 inner_code=inner.get("code"), retry_after=retry_after(response))
+    found = kind(
+        status,
+        error.get("code") or response.reason_phrase,
+        error.get("message", ""),
+        inner_code=inner.get("code"),
+        retry_after=retry_after(response),
+    )
     if isinstance(found, GraphResync):
         found.location = response.headers.get("Location")
     return found

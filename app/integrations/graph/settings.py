@@ -1,4 +1,5 @@
 """The settings of one SharePoint library, and Graph's fixed sizes and timeouts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,22 +36,33 @@ class GraphSettings:
 
     def __post_init__(self):
         if self.chunk_bytes % FRAGMENT or not 0 < self.chunk_bytes < MAX_FRAGMENT:
-            raise ValueError(f"the chunk size must be a multiple of {FRAGMENT} bytes under 60 MiB, "
-                             f"not {self.chunk_bytes}")
+            raise ValueError(
+                f"the chunk size must be a multiple of {FRAGMENT} bytes under 60 MiB, not {self.chunk_bytes}"
+            )
         if not 0 <= self.simple_upload_max_bytes <= 4 * MiB:
             raise ValueError("simple uploads are limited to 4 MiB")
 
     @classmethod
     def from_config(cls, config: Mapping) -> "GraphSettings":
-        missing = [k for k in ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_DRIVE_ID")
-                   if not config.get(k)]
+        missing = [
+            k
+            for k in ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET", "GRAPH_DRIVE_ID")
+            if not config.get(k)
+        ]
         if missing:
             raise ValueError("the SharePoint backend needs " + ", ".join(missing))
-        return cls(tenant_id=config["GRAPH_TENANT_ID"], client_id=config["GRAPH_CLIENT_ID"],
-                   client_secret=config["GRAPH_CLIENT_SECRET"], drive_id=config["GRAPH_DRIVE_ID"],
-                   authority_host=config["AAD_AUTHORITY"].rstrip("/"), base_url=config["GRAPH_BASE_URL"].rstrip("/"),
-                   folder=config["GRAPH_FOLDER"].strip("/"), ca_bundle=config.get("GRAPH_CA_BUNDLE"),
-                   link_type=config["SHAREPOINT_LINK_TYPE"], link_scope=config["SHAREPOINT_LINK_SCOPE"],
-                   chunk_bytes=config["GRAPH_CHUNK_BYTES"],
-                   simple_upload_max_bytes=config["GRAPH_SIMPLE_UPLOAD_MAX_BYTES"],
-                   retry_max_wait_s=config["GRAPH_RETRY_MAX_WAIT_S"])
+        return cls(
+            tenant_id=config["GRAPH_TENANT_ID"],
+            client_id=config["GRAPH_CLIENT_ID"],
+            client_secret=config["GRAPH_CLIENT_SECRET"],
+            drive_id=config["GRAPH_DRIVE_ID"],
+            authority_host=config["AAD_AUTHORITY"].rstrip("/"),
+            base_url=config["GRAPH_BASE_URL"].rstrip("/"),
+            folder=config["GRAPH_FOLDER"].strip("/"),
+            ca_bundle=config.get("GRAPH_CA_BUNDLE"),
+            link_type=config["SHAREPOINT_LINK_TYPE"],
+            link_scope=config["SHAREPOINT_LINK_SCOPE"],
+            chunk_bytes=config["GRAPH_CHUNK_BYTES"],
+            simple_upload_max_bytes=config["GRAPH_SIMPLE_UPLOAD_MAX_BYTES"],
+            retry_max_wait_s=config["GRAPH_RETRY_MAX_WAIT_S"],
+        )

@@ -1,4 +1,5 @@
 """App-only tokens: one MSAL `ConfidentialClientApplication` per client, its cache reused."""
+
 from __future__ import annotations
 
 import functools
@@ -44,8 +45,12 @@ class Tokens:
                 s = self._settings
                 try:
                     self._app = msal.ConfidentialClientApplication(
-                        s.client_id, client_credential=s.client_secret, authority=f"{s.authority_host}/{s.tenant_id}",
-                        instance_discovery=False, http_client=_token_http(s.ca_bundle))
+                        s.client_id,
+                        client_credential=s.client_secret,
+                        authority=f"{s.authority_host}/{s.tenant_id}",
+                        instance_discovery=False,
+                        http_client=_token_http(s.ca_bundle),
+                    )
                 except ValueError as exc:  # the authority refused discovery (e.g. unknown tenant)
                     raise GraphAuthError(None, "invalid_authority", str(exc)) from exc
                 except requests.RequestException as exc:

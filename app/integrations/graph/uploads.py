@@ -4,6 +4,7 @@ A fragment is sent once, never blindly again: after a failed fragment the sessio
 stands (`nextExpectedRanges`), so no byte is sent twice, and a session that has expired (404)
 is replaced by a new one starting from zero. `Uploads` is a part of `GraphClient`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .settings import CHUNK_TIMEOUT, CONFLICT_BEHAVIORS, MiB
 class UploadSession:
     """What a caller records to resume an upload: the pre-authenticated URL, when it lapses,
     and the first byte the service still expects."""
+
     url: str
     expires_at: datetime | None
     next_offset: int
@@ -44,9 +46,16 @@ class Uploads:
             parent = f"{self._drive}/root:{path}:"
         self._folder_ready = True
 
-    def upload(self, source: Path, *, name: str | None = None, item_id: str | None = None,
-               conflict: str = "fail", resume: UploadSession | None = None,
-               on_progress: Callable[[UploadSession], None] | None = None) -> dict:
+    def upload(
+        self,
+        source: Path,
+        *,
+        name: str | None = None,
+        item_id: str | None = None,
+        conflict: str = "fail",
+        resume: UploadSession | None = None,
+        on_progress: Callable[[UploadSession], None] | None = None,
+    ) -> dict:
         """Upload `source` as the file `name` of the folder, or as a new version of `item_id`;
         the driveItem. Small files go in one PUT; larger ones through an upload session,
         resumed from `resume` when it is still alive. `on_progress` hears of the session after
@@ -70,19 +79,27 @@ class Uploads:
                 session = None
         raise GraphUnavailable(404, "uploadSessionNotFound", "upload sessions keep expiring")
 
-    def upload_small(self, source: Path, *, name: str | None = None, item_id: str | None = None,
-                     conflict: str = "fail") -> dict:
+    def upload_small(
+        self, source: Path, *, name: str | None = None, item_id: str | None = None, conflict: str = "fail"
+    ) -> dict:
         target = self._item(item_id) if item_id else self._by_name(name)
-        return self._json("PUT", f"{target}/content", params={"@microsoft.graph.conflictBehavior": conflict},
-                          content=source.read_bytes(), headers={"Content-Type": "application/octet-stream"},
-                          idempotent=conflict == "replace" or item_id is not None)
+        return self._json(
+            "PUT",
+            f"{target}/content",
+            params={"@microsoft.graph.conflictBehavior": conflict},
+            content=source.read_bytes(),
+            headers={"Content-Type": "application/octet-stream"},
+            idempotent=conflict == "replace" or item_id is not None,
+        )
 
-    def create_session(self, *, name: str | None = None, item_id: str | None = None,
-                       conflict: str = "fail") -> UploadSession:
+    def create_session(
+        self, *, name: str | None = None, item_id: str | None = None, conflict: str = "fail"
+    ) -> UploadSession:
         target = self._item(item_id) if item_id else self._by_name(name)
         item = {"@microsoft.graph.conflictBehavior": conflict} | ({} if item_id else {"name": name})
-        body = self._json("POST", f"{target}/createUploadSession", json={"item": item, "deferCommit": False},
-                          idempotent=True)  # an unused session just lapses
+        body = self._json(
+            "POST", f"{target}/createUploadSession", json={"item": item, "deferCommit": False}, idempotent=True
+        )  # an unused session just lapses
         return _session(body["uploadUrl"], body)
 
     def session_status(self, url: str) -> UploadSession:
@@ -104,18 +121,29 @@ class Uploads:
         except GraphNotFound:
             pass
 
-    def _send_chunks(self, source: Path, total: int, session: UploadSession,
-                     report: Callable[[UploadSession], None]) -> dict:
+    def _send_chunks(
+        self, source: Path, total: int, session: UploadSession, report: Callable[[UploadSession], None]
+    ) -> dict:
         setbacks = 0
         with source.open("rb") as file:
             while True:
                 start = session.next_offset
                 length = min(self.settings.chunk_bytes, total - start)
-                headers = {"Content-Range": f"bytes {start}-{start + length - 1}/{total}",
-                           "Content-Length": str(length), "Content-Type": "application/octet-stream"}
+                headers = {
+                    "Content-Range": f"bytes {start}-{start + length - 1}/{total}",
+                    "Content-Length": str(length),
+                    "Content-Type": "application/octet-stream",
+                }
                 try:
-                    response = self._send("PUT", session.url, authed=False, retry=False, headers=headers,
-                                          content=_pieces(file, start, length), timeout=CHUNK_TIMEOUT)
+                    response = self._send(
+                        "PUT",
+                        session.url,
+                        authed=False,
+                        retry=False,
+                        headers=headers,
+                        content=_pieces(file, start, length),
+                        timeout=CHUNK_TIMEOUT,
+                    )
                 except GraphError as exc:
                     # A fragment the service may or may not have kept: ask rather than resend.
                     # 500 is not retried here (the call is not idempotent): the caller's retry
@@ -125,8 +153,11 @@ class Uploads:
                     if not resync or setbacks >= self.settings.attempts:
                         raise
                     if exc.status != 416:
-                        self._sleep(min(exc.retry_after, self.settings.retry_max_wait_s)
-                                    if exc.retry_after is not None else self._backoff(setbacks))
+                        self._sleep(
+                            min(exc.retry_after, self.settings.retry_max_wait_s)
+                            if exc.retry_after is not None
+                            else self._backoff(setbacks)
+                        )
                     session = self.session_status(session.url)
                     continue
                 if response.status_code in (200, 201):
@@ -150,5 +181,8 @@ def _pieces(file, start: int, length: int) -> Iterator[bytes]:
 def _session(url: str, body: dict) -> UploadSession:
     ranges = body.get("nextExpectedRanges") or ["0-"]
     expires = body.get("expirationDateTime")
-    return UploadSession(url=url, next_offset=int(ranges[0].split("-", 1)[0]),
-                         expires_at=datetime.fromisoformat(expires.replace("Z", "+00:00")) if expires else None)
+    return UploadSession(
+        url=url,
+        next_offset=int(ranges[0].split("-", 1)[0]),
+        expires_at=datetime.fromisoformat(expires.replace("Z", "+00:00")) if expires else None,
+    )
