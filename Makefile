@@ -1,12 +1,12 @@
 # `make run`: the app on embedded PostgreSQL + Redis with demo data, on http://127.0.0.1:5000
 # `make test`: the whole test suite (real PostgreSQL, Redis and Chromium)
-# `make lint`: ruff's checks (pyproject.toml); `make lock`: refresh the hashed lock files
+# `make lint`: ruff's checks (pyproject.toml); `make format`: ruff's formatter; `make lock`: refresh the hashed lock files
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint lock worker translations chromium clean
+.PHONY: run test lint format lock worker translations chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(VENV)/.dev $(CATALOGS) chromium
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
 
 # After changing requirements.txt or requirements-dev.txt. The development lock starts from the
 # runtime lock's pins, so both install the same version of every package they share.

