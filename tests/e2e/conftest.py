@@ -33,6 +33,42 @@ def real_errors(errors: list[str]) -> list[str]:
     return [e for e in errors if "status of 404" not in e and not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]
 
 
+# The last keystroke in a text box -> a counter list showing the expected figure, and each counting
+# request's round trip, in the page's own clock (performance.now()).
+_COUNTER_WATCH = """([box, list, expected, path]) => {
+  window.__count = {requests: []};
+  document.getElementById(box).addEventListener("input", () => {
+    window.__count.typed = performance.now(); window.__count.shown = 0; });
+  document.body.addEventListener("htmx:beforeRequest", e => {
+    if (e.detail.requestConfig.path.endsWith(path)) window.__count.sent = performance.now(); });
+  document.body.addEventListener("htmx:afterRequest", e => {
+    if (e.detail.requestConfig.path.endsWith(path))
+      window.__count.requests.push(performance.now() - window.__count.sent); });
+  new MutationObserver(() => {
+    if (document.getElementById(list).textContent.includes(expected) && !window.__count.shown)
+      window.__count.shown = performance.now();
+  }).observe(document.getElementById(list), {childList: true, subtree: true, characterData: true});
+}"""
+
+
+class CounterWatch:
+    """Watches a live character counter: start it, type, then read `latency()` (milliseconds
+    from the last keystroke in `box` to `#list` showing `expected`) and `requests()` (the round
+    trip of each request to a URL ending in `path` meanwhile)."""
+
+    def __init__(self, page, box: str, list_: str, expected: str, path: str = "/objects/count"):
+        self.page, self.list, self.expected = page, list_, expected
+        page.evaluate(_COUNTER_WATCH, [box, list_, expected, path])
+
+    def latency(self) -> float:
+        self.page.locator(f"#{self.list} li", has_text=self.expected).wait_for(timeout=5_000)
+        timing = self.page.evaluate("window.__count")
+        return timing["shown"] - timing["typed"]
+
+    def requests(self) -> list[float]:
+        return self.page.evaluate("window.__count.requests")
+
+
 def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     """Sign in through the login form of an English-speaking browser; lands on the campaigns."""
     page.goto(base + "/login")

@@ -12,7 +12,7 @@ from app import versions
 from app.auth import service as accounts
 from app.extensions import db
 from app.models import ContentObject, Platform, Role
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in, real_errors
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, CounterWatch, log_in, real_errors
 from tests.objects_support import seed_campaign
 
 pytestmark = pytest.mark.browser
@@ -20,17 +20,6 @@ pytestmark = pytest.mark.browser
 FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
 X_TEXT = FAMILY + " " + "x" * 100  # X counts 19 + 1 + 100 = 120
 LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499]
-
-# Last keystroke -> the tab's counter showing `expected`, in the page's own clock.
-WATCH = """([list, expected]) => {
-  const box = document.getElementById("version-x-message");
-  window.__count = {};
-  box.addEventListener("input", () => { window.__count.typed = performance.now(); window.__count.shown = 0; });
-  new MutationObserver(() => {
-    if (document.getElementById(list).textContent.includes(expected) && !window.__count.shown)
-      window.__count.shown = performance.now();
-  }).observe(document.getElementById(list), {childList: true, subtree: true, characterData: true});
-}"""
 
 
 @pytest.fixture
@@ -76,12 +65,10 @@ def test_versions_for_x_and_linkedin_with_counters_and_preview(
     x_box = page.get_by_label("Text for X")
     expect(x_box).to_have_value("Le texte de base, pour tous les réseaux.")  # starts from the base
     x_box.fill(X_TEXT[:-5])
-    page.evaluate(WATCH, ["version-x-counters", "120 / 280"])
+    watch = CounterWatch(page, "version-x-message", "version-x-counters", "120 / 280")
     x_box.press("End")
     x_box.press_sequentially(X_TEXT[-5:], delay=40)
-    page.locator("#version-x-counters li[data-platform=x]", has_text="120 / 280").wait_for(timeout=5_000)
-    timing = page.evaluate("window.__count")
-    latency = timing["shown"] - timing["typed"]
+    latency = watch.latency()
     print(f"\n[{name}] X tab: last keystroke -> counter shown {latency:.0f} ms")
     # 100 ms of pause, then one round trip: 130-280 ms measured on this machine when idle (printed
     # above); the bound leaves room for a loaded machine (700 ms seen then), not for a lost debounce.

@@ -39,7 +39,7 @@ from app.models import (
 )
 from app.platforms import service as accounts
 from sandbox.server import BackgroundServer
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in, real_errors
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, CounterWatch, log_in, real_errors
 from tests.make_sandbox import CONNECTIONS, SECRET, ServedEmulator, emulated_app, wait_for
 from tests.make_templates import contract_template
 from tests.media_support import image, video
@@ -53,17 +53,6 @@ X_TEXT = FAMILY + " " + "x" * 230  # X counts 19 + 1 + 230 = 250
 X_LINK = "https://example.org/x"
 LINKEDIN_TEXT = ("Le salon ouvre ses portes lundi. " * 50)[:1499] + "!"  # 1,500 characters
 YOUTUBE_TITLE = "Le salon 2026 en vidéo"
-
-# The last keystroke in a tab -> that tab's counter showing `expected`, in the page's own clock.
-WATCH = """([box, list, expected]) => {
-  window.__count = {};
-  document.getElementById(box).addEventListener("input", () => {
-    window.__count.typed = performance.now(); window.__count.shown = 0; });
-  new MutationObserver(() => {
-    if (document.getElementById(list).textContent.includes(expected) && !window.__count.shown)
-      window.__count.shown = performance.now();
-  }).observe(document.getElementById(list), {childList: true, subtree: true, characterData: true});
-}"""
 
 
 class XApi:
@@ -224,13 +213,6 @@ def _content(url: str) -> tuple[int, str]:
     return len(response.content), hashlib.sha256(response.content).hexdigest()
 
 
-def _latency(page, box_id: str, list_id: str, expected: str) -> float:
-    """Milliseconds from the last keystroke typed in `box_id` to `list_id` showing `expected`."""
-    page.locator(f"#{list_id} li", has_text=expected).wait_for(timeout=5_000)
-    timing = page.evaluate("window.__count")
-    return timing["shown"] - timing["typed"]
-
-
 def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(browser, stack, screenshot):
     app, emulator, x_api, seeded = stack
     base = app.config["PUBLIC_BASE_URL"]
@@ -261,10 +243,10 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     x_box.fill(X_TEXT[:-10])
     latencies = []
     for n in range(1, 4):  # three pauses in the typing, each measured
-        page.evaluate(WATCH, ["version-x-message", "version-x-counters", f"{240 + 3 * n} / 280"])
+        watch = CounterWatch(page, "version-x-message", "version-x-counters", f"{240 + 3 * n} / 280")
         x_box.press("End")
         x_box.press_sequentially(X_TEXT[-10:][3 * (n - 1) : 3 * n], delay=40)
-        latencies.append(_latency(page, "version-x-message", "version-x-counters", f"{240 + 3 * n} / 280"))
+        latencies.append(watch.latency())
     x_box.press("End")
     x_box.press("x")
     expect(page.locator("#version-x-counters li[data-platform=x]")).to_have_text("X 250 / 280 characters")
@@ -278,10 +260,10 @@ def test_one_post_three_versions_from_the_desk_to_the_phone_to_the_networks(brow
     linkedin_panel.get_by_label("Use the base text").uncheck()
     linkedin_box = page.get_by_label("Text for LinkedIn")
     linkedin_box.fill(LINKEDIN_TEXT[:-1])
-    page.evaluate(WATCH, ["version-linkedin-message", "version-linkedin-counters", "1500 / 3000"])
+    watch = CounterWatch(page, "version-linkedin-message", "version-linkedin-counters", "1500 / 3000")
     linkedin_box.press("End")
     linkedin_box.press(LINKEDIN_TEXT[-1])
-    latencies.append(_latency(page, "version-linkedin-message", "version-linkedin-counters", "1500 / 3000"))
+    latencies.append(watch.latency())
     linkedin_panel.get_by_label("A selection and order of its own").check()
     add_picture = linkedin_panel.get_by_role("button", name="Add “Affiche du salon”").first
     add_picture.wait_for()

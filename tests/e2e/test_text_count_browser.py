@@ -9,29 +9,12 @@ from playwright.sync_api import expect
 from app.auth import service as accounts
 from app.campaigns import drafting
 from app.models import Platform, Role
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, log_in
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, CounterWatch, log_in
 from tests.objects_support import seed_campaign
 
 pytestmark = pytest.mark.browser
 
 FAMILY = "Famille \U0001f468\u200d\U0001f469\u200d\U0001f467 au salon"
-
-# Time from the last keystroke to the counter showing the new figure, and how long the counting
-# request itself took, in the page's own clock.
-WATCH = """() => {
-  const list = document.getElementById("message-counters");
-  const box = document.getElementById("message");
-  window.__count = {requests: []};
-  box.addEventListener("input", () => { window.__count.typed = performance.now(); });
-  document.body.addEventListener("htmx:beforeRequest", e => {
-    if (e.detail.requestConfig.path.endsWith("/objects/count")) window.__count.sent = performance.now(); });
-  document.body.addEventListener("htmx:afterRequest", e => {
-    if (e.detail.requestConfig.path.endsWith("/objects/count"))
-      window.__count.requests.push(performance.now() - window.__count.sent); });
-  new MutationObserver(() => {
-    if (list.textContent.includes("19 / 280")) window.__count.shown = window.__count.shown || performance.now();
-  }).observe(list, {childList: true, subtree: true, characterData: true});
-}"""
 
 
 @pytest.fixture
@@ -58,20 +41,17 @@ def test_typing_an_emoji_family_counts_19_for_x(browser, live_server, live_app, 
     expect(counters).to_have_count(2)
     assert [t.split()[0] for t in counters.all_inner_texts()] == ["Instagram", "X"]
 
-    page.evaluate(WATCH)
+    watch = CounterWatch(page, "message", "message-counters", "19 / 280")
     message = page.get_by_label("Message", exact=True)
     message.click()
     message.press_sequentially(FAMILY, delay=40)
-    page.locator("#message-counters li[data-platform=x]", has_text="19 / 280").wait_for(timeout=5_000)
-    timing = page.evaluate("window.__count")
-    latency = timing["shown"] - timing["typed"]
+    latency, requests = watch.latency(), watch.requests()
     print(
         f"\n[{name}] last keystroke -> counter shown: {latency:.0f} ms; "
-        f"counting requests: {len(timing['requests'])}, "
-        f"longest round trip {max(timing['requests']):.0f} ms"
+        f"counting requests: {len(requests)}, longest round trip {max(requests):.0f} ms"
     )
     # debounced: a handful of requests for the whole sentence, not one per keystroke
-    assert len(timing["requests"]) <= 3
+    assert len(requests) <= 3
     # the 150 ms pause after typing, then one round trip: about 175-230 ms when measured on this
     # machine (printed above); the bound leaves room for a loaded machine, not for a lost debounce
     assert 150 <= latency < 600
