@@ -16,15 +16,15 @@ import os
 import re
 import time
 
-from _stack import percentile, servers, summary  # noqa: E402
+from _stack import percentile, servers, summary
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from app.auth import service as accounts  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import Platform, Role  # noqa: E402
-from tests.conftest import PASSWORD, create_database, drop_database, make_test_app  # noqa: E402
-from tests.objects_support import make_objects, seed_campaign  # noqa: E402
+from app.auth import service as accounts
+from app.extensions import db
+from app.models import Platform, Role
+from tests.conftest import PASSWORD, create_database, drop_database, make_test_app
+from tests.objects_support import make_objects, seed_campaign
 
 
 def main() -> None:

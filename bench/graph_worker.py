@@ -9,9 +9,9 @@ import threading
 
 import _stack  # noqa: F401  (puts the repository on sys.path)
 
-import dramatiq  # noqa: E402
+import dramatiq
 
-from app import create_app  # noqa: E402
+from app import create_app
 
 
 def main() -> None:

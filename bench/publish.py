@@ -22,20 +22,20 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from _stack import ROOT, gunicorn, percentile, servers, summary  # noqa: E402
+from _stack import ROOT, gunicorn, percentile, servers, summary
 
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import httpx
+import sqlalchemy as sa
 
-from app.extensions import db  # noqa: E402
-from app.hooks.signature import sign  # noqa: E402
-from app.models import Approval, CallbackEvent, ContentObject, Publication, PublicationStatus, User  # noqa: E402
-from app.publishing.status import wrong_statuses  # noqa: E402
-from app.reviews import service as reviews  # noqa: E402
-from app.scheduler import Scheduler  # noqa: E402
-from tests.brokers import broker_env  # noqa: E402
-from tests.conftest import CALLBACK_SECRET  # noqa: E402
-from tests.publishing_stack import PublishingStack  # noqa: E402
+from app.extensions import db
+from app.hooks.signature import sign
+from app.models import Approval, CallbackEvent, ContentObject, Publication, PublicationStatus, User
+from app.publishing.status import wrong_statuses
+from app.reviews import service as reviews
+from app.scheduler import Scheduler
+from tests.brokers import broker_env
+from tests.conftest import CALLBACK_SECRET
+from tests.publishing_stack import PublishingStack
 
 
 def app_env(stack, public_url: str | None = None) -> dict:

@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 # process's main module): it needs none of what follows, and the worker's children do not carry
 # it either (their main module is dramatiq's script), so their peak RSS is measured without it.
 if __name__ != "__mp_main__":
-    import av  # noqa: E402
-    from PIL import Image, ImageDraw  # noqa: E402
+    import av
+    from PIL import Image, ImageDraw
 
-    from app.models import Platform  # noqa: E402
-    from app.networks import RULES, MediaFacts, check  # noqa: E402
-    from app.renditions import image, runner, video  # noqa: E402
+    from app.models import Platform
+    from app.networks import RULES, MediaFacts, check
+    from app.renditions import image, runner, video
 
 KINDS = {
     ".jpg": ("image", "image/jpeg"),

@@ -24,11 +24,11 @@ import sys
 import tempfile
 import time
 
-from _stack import ROOT, free_port, servers, wait_http  # noqa: E402
-from publish import app_env, outcome, seed_approved, settled  # noqa: E402
+from _stack import ROOT, free_port, servers, wait_http
+from publish import app_env, outcome, seed_approved, settled
 
-from tests.brokers import QUEUE_PREFIX, RABBITMQ_URL, rabbitmq_reachable  # noqa: E402
-from tests.publishing_stack import PublishingStack  # noqa: E402
+from tests.brokers import QUEUE_PREFIX, RABBITMQ_URL, rabbitmq_reachable
+from tests.publishing_stack import PublishingStack
 
 WEB, WORKERS, SCHEDULERS = 2, 3, 2
 # Short timers so that the killed worker's and scheduler's share is taken over within seconds

@@ -23,17 +23,17 @@ import signal
 import time
 import uuid
 
-from _stack import gunicorn, percentile, servers  # noqa: E402  (puts the repository on sys.path)
+from _stack import gunicorn, percentile, servers
 
-import httpx  # noqa: E402
-import psycopg  # noqa: E402
-from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect  # noqa: E402
-from werkzeug.datastructures import MultiDict  # noqa: E402
+import httpx
+import psycopg
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+from werkzeug.datastructures import MultiDict
 
-import search_corpus as corpus  # noqa: E402
-from app.search import postgres  # noqa: E402
-from app.search.types import MediaFilters, SearchRequest  # noqa: E402
-from tests.conftest import create_database, drop_database  # noqa: E402
+import search_corpus as corpus
+from app.search import postgres
+from app.search.types import MediaFilters, SearchRequest
+from tests.conftest import create_database, drop_database
 
 PASSWORD = "bench-editor-password"
 UPLOADERS = 8

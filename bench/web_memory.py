@@ -33,15 +33,15 @@ import time
 import uuid
 from pathlib import Path
 
-from _stack import ROOT, free_port, percentile, servers, wait_http  # noqa: E402  (puts the repository on sys.path)
+from _stack import ROOT, free_port, percentile, servers, wait_http
 
-import httpx  # noqa: E402
+import httpx
 
-from app.auth import service as accounts  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import MediaAsset, Role  # noqa: E402
-from tests.conftest import create_database, drop_database, make_test_app  # noqa: E402
-from tests.media_live import MiB, signed_in, upload_stream, video_body  # noqa: E402
+from app.auth import service as accounts
+from app.extensions import db
+from app.models import MediaAsset, Role
+from tests.conftest import create_database, drop_database, make_test_app
+from tests.media_live import MiB, signed_in, upload_stream, video_body
 
 PASSWORD = "bench password, long enough"
 logging.getLogger("httpx").setLevel(logging.WARNING)

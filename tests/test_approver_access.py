@@ -19,7 +19,7 @@ from tests.objects_support import make_objects, seed_campaign
 
 
 @pytest.fixture
-def reviewed(app, client, auth, media_root):  # noqa: F811
+def reviewed(app, client, auth, media_root):
     """A campaign with a post in review and an approved one (asset "seen"), a draft (asset
     "draft_only"), an asset used by nothing, and a second campaign using "seen" only in a draft.
     The assets are real uploads, processed: thumbnails, previews and files exist."""

@@ -20,7 +20,7 @@ from tests.media_support import (
     editor,  # noqa: F401 (a fixture)
     image,
     media_root,  # noqa: F401 (a fixture)
-    noisy_jpeg,  # noqa: F401
+    noisy_jpeg,
     pdf,
     png_header_only,
     stored_files,

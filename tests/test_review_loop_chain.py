@@ -17,7 +17,7 @@ from tests.test_review_loop_notified import client_for, loop, mails_to, text  # 
 FR = {"Accept-Language": "fr"}
 
 
-def test_the_loop_goes_step_by_step_and_restarts_after_changes(loop):  # noqa: F811
+def test_the_loop_goes_step_by_step_and_restarts_after_changes(loop):
     stack, sink, teams = loop
     _, [object_id] = stack.seed(objects=1, targets=1)
     with stack.app.app_context():

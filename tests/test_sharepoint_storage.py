@@ -26,7 +26,7 @@ from tests.graph_support import (
     configure,
     emulator_settings,
     graph,  # noqa: F401 (a fixture)
-    live_stack,  # noqa: F401
+    live_stack,
     interrupted_upload,
     run,
     sharepoint,  # noqa: F401 (a fixture)

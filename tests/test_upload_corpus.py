@@ -34,7 +34,7 @@ from tests.media_support import (
     noisy_jpeg,
     pdf,
     stored_files,
-    upload,  # noqa: F401
+    upload,
     upload_headers,
     video,
 )

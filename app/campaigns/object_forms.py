@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 # The date and the time are day-first text fields read by the shared parser (the calendar
 # imports these names from here too).
-from app.dates import DATE_ERROR, DATE_FORMAT, TIME_FORMAT, parse_date, parse_time  # noqa: F401
+from app.dates import DATE_ERROR, DATE_FORMAT, TIME_FORMAT, parse_date, parse_time
 
 
 def local_zone() -> ZoneInfo:

@@ -44,7 +44,7 @@ def apply(event_id: int) -> str | None:
     try:
         with db.session.begin_nested():
             _apply_event(event)
-    except Exception as exc:  # noqa: BLE001 - whatever one event raises must not hold the others
+    except Exception as exc:  # whatever one event raises must not hold the others
         _count_failure(event, exc)
     else:
         event.applied_at = utcnow()

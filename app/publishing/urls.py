@@ -38,7 +38,7 @@ def safe_external_url(value, *, allow_http: bool | None = None) -> str | None:
         return None
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+        parts.port  # raises ValueError on a port that is not a number in range
     except ValueError:
         return None
     schemes = ("https", "http") if (http_allowed() if allow_http is None else allow_http) else ("https",)

@@ -5,11 +5,11 @@ and imported here so that the worker and the web app bind them to the broker.
 """
 
 from app.tasks import publishing  # noqa: F401
-from app.tasks import callbacks  # noqa: F401,E402
-from app.tasks import media  # noqa: F401,E402
-from app.tasks import campaigns  # noqa: F401,E402
-from app.tasks import drafting  # noqa: F401,E402
-from app.tasks import make  # noqa: F401,E402
-from app.search import tasks as search_tasks  # noqa: F401,E402
-from app.notifications import tasks as notification_tasks  # noqa: F401,E402
-from app.renditions import tasks as rendition_tasks  # noqa: F401,E402
+from app.tasks import callbacks  # noqa: F401
+from app.tasks import media  # noqa: F401
+from app.tasks import campaigns  # noqa: F401
+from app.tasks import drafting  # noqa: F401
+from app.tasks import make  # noqa: F401
+from app.search import tasks as search_tasks  # noqa: F401
+from app.notifications import tasks as notification_tasks  # noqa: F401
+from app.renditions import tasks as rendition_tasks  # noqa: F401

@@ -35,7 +35,7 @@ def get(client, url, headers=EN) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_query_with_a_typo_renders_highlighted_hits_the_engine_and_the_url(client, editor, corpus):  # noqa: F811
+def test_a_query_with_a_typo_renders_highlighted_hits_the_engine_and_the_url(client, editor, corpus):
     page = get(client, "/media/?q=campgane")
     assert titles(page) == ["Campagne recrutement printemps"]
     assert "<mark>Campagne</mark> recrutement printemps" in page
@@ -49,14 +49,14 @@ def test_a_query_with_a_typo_renders_highlighted_hits_the_engine_and_the_url(cli
     assert "HX-Request" in fragment.headers["Vary"] and titles(body) == titles(page)
 
 
-def test_the_description_snippet_shows_only_when_it_matched(client, editor, corpus):  # noqa: F811
+def test_the_description_snippet_shows_only_when_it_matched(client, editor, corpus):
     page = get(client, "/media/?q=bellecour")
     assert titles(page) == ["Marathon de Lyon"]
     assert re.search(r'class="media-snippet small">[^<]*<mark>Bellecour</mark>', page)
     assert "media-snippet" not in get(client, "/media/?q=marathon")
 
 
-def test_facet_chips_add_and_remove_a_filter_and_keep_the_words(client, editor, corpus):  # noqa: F811
+def test_facet_chips_add_and_remove_a_filter_and_keep_the_words(client, editor, corpus):
     page = get(client, "/media/?q=lyon")
     assert sorted(titles(page)) == ["Marathon de Lyon", "Photo équipe communication"]
     found = chips(page)
@@ -83,7 +83,7 @@ def test_facet_chips_add_and_remove_a_filter_and_keep_the_words(client, editor, 
     assert tagged == ("/media/?q=salon&tag=%C3%89t%C3%A9+2026", False)
 
 
-def test_a_full_load_of_a_pushed_url_renders_the_same_state(client, editor, corpus):  # noqa: F811
+def test_a_full_load_of_a_pushed_url_renders_the_same_state(client, editor, corpus):
     url = f"/media/?q=lyon&kind=image&uploader={corpus.uploaders[1]}"
     page, fragment = get(client, url), get(client, url, HX)
     assert titles(page) == titles(fragment) == ["Marathon de Lyon"]
@@ -93,7 +93,7 @@ def test_a_full_load_of_a_pushed_url_renders_the_same_state(client, editor, corp
     assert chips(page)["Uploader 1"] == ("/media/?q=lyon&kind=image", True)
 
 
-def test_no_match_says_so_and_offers_to_clear(client, editor, corpus):  # noqa: F811
+def test_no_match_says_so_and_offers_to_clear(client, editor, corpus):
     page = get(client, "/media/?q=xyzzyq&kind=video")
     empty = re.search(r'data-testid="no-match">(.*?)</div>', page, re.S).group(1)
     assert "No media match “xyzzyq”" in empty
@@ -102,7 +102,7 @@ def test_no_match_says_so_and_offers_to_clear(client, editor, corpus):  # noqa: 
     assert "No media yet" not in page and "Nothing matches these filters" not in page
 
 
-def test_titles_tags_and_words_are_escaped(app, client, editor, corpus):  # noqa: F811
+def test_titles_tags_and_words_are_escaped(app, client, editor, corpus):
     with app.app_context():
         add_asset("<img src=x onerror=alert(1)> poster", tags=["<b>bold</b>"])
         db.session.commit()
@@ -116,7 +116,7 @@ def test_titles_tags_and_words_are_escaped(app, client, editor, corpus):  # noqa
     assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in hostile
 
 
-def test_a_query_pages_by_search_pages(app, client, editor):  # noqa: F811
+def test_a_query_pages_by_search_pages(app, client, editor):
     with app.app_context():
         for n in range(25):
             add_asset(f"Banner {n:02d}", created=f"2026-01-{n + 1:02d}")
@@ -131,7 +131,7 @@ def test_a_query_pages_by_search_pages(app, client, editor):  # noqa: F811
     assert len(titles(body)) == 5 and not set(titles(body)) & set(titles(page))
 
 
-def test_the_picker_searches_and_keeps_its_selection(client, editor, corpus):  # noqa: F811
+def test_the_picker_searches_and_keeps_its_selection(client, editor, corpus):
     chosen = corpus.ids["plan"]
     page = get(client, f"/media/picker?field=cover&cover={chosen}&picker_q=lyon", HX)
     assert re.findall(r'<input type="hidden" name="cover" value="(\d+)">', page) == [str(chosen)]
@@ -155,11 +155,11 @@ def test_the_picker_searches_and_keeps_its_selection(client, editor, corpus):  #
 @pytest.mark.parametrize(
     "query", ["page=0", "page=abc", "page=999", "uploader=99999999999", "date_from=2026-03-01&date_to=2026-01-01"]
 )
-def test_odd_arguments_never_fail(client, editor, corpus, query):  # noqa: F811
+def test_odd_arguments_never_fail(client, editor, corpus, query):
     assert client.get(f"/media/?q=lyon&{query}", headers=EN).status_code == 200
 
 
-def test_only_admins_see_the_search_engine_and_its_time(client, auth, corpus):  # noqa: F811
+def test_only_admins_see_the_search_engine_and_its_time(client, auth, corpus):
     for role, shown in (("editor", False), ("admin", True)):
         auth.login(role)
         meta = re.search(r'data-testid="search-meta">(.*?)</p>', get(client, "/media/?q=campgane"), re.S).group(1)

@@ -36,7 +36,7 @@ def _scheduled(app, index="objects") -> set[int]:
     }
 
 
-def test_an_upload_schedules_its_sync_after_commit(app, client, editor, media_root, monkeypatch):  # noqa: F811
+def test_an_upload_schedules_its_sync_after_commit(app, client, editor, media_root, monkeypatch):
     monkeypatch.setitem(app.config, "MEILI_URL", "http://127.0.0.1:9")  # configured; not called here
     asset_id = upload(client, image("PNG", color=(1, 2, 3)), "sync.png").get_json()["id"]
     messages = _sync_messages(app)
@@ -44,7 +44,7 @@ def test_an_upload_schedules_its_sync_after_commit(app, client, editor, media_ro
     app.extensions["dramatiq"].flush_all()
 
 
-def test_without_meilisearch_nothing_is_scheduled(app, client, editor, media_root):  # noqa: F811
+def test_without_meilisearch_nothing_is_scheduled(app, client, editor, media_root):
     app.extensions["dramatiq"].flush_all()
     upload(client, image("PNG", color=(3, 2, 1)), "nosync.png")
     with app.app_context():
