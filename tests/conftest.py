@@ -133,7 +133,10 @@ def test_database(servers):
 
 @pytest.fixture(scope="session")
 def _app(servers, test_database):
-    return make_test_app(servers, test_database)
+    app = make_test_app(servers, test_database)
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close the pooled connections before the database is dropped
 
 
 @pytest.fixture
