@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.tasks import actor, send_after_commit
+from app.tasks import actor, call_after_commit, send_after_commit
 from tests.conftest import create_migrated_database, drop_database, make_test_app
 
 processed = []
@@ -62,6 +62,58 @@ def test_messages_are_sent_after_commit_and_dropped_on_rollback(servers):
                 db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "seen"))
                 == 1
             )
+            db.engine.dispose()
+    finally:
+        app.extensions["dramatiq"].flush_all()
+        drop_database(servers.database_url, url)
+
+
+def _queued(app) -> list[int]:
+    """The user ids of the record_user_seen messages waiting on the broker, oldest first."""
+    import json
+
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    ns = app.extensions["dramatiq"].namespace
+    ids = client.lrange(f"{ns}:default", 0, -1)
+    return [json.loads(client.hget(f"{ns}:default.msgs", i))["args"][0] for i in ids]
+
+
+def test_a_savepoint_neither_sends_early_nor_drops_what_came_before_it(servers):
+    """SQLAlchemy reports a savepoint's release as a commit and its rollback as a rollback: the
+    messages still wait for the whole transaction, and a rolled-back savepoint drops only its own
+    (a message sent at the release reached a worker before its rows were committed)."""
+    url = create_migrated_database(servers)
+    app = make_test_app(servers, url)
+    calls = []
+    try:
+        with app.app_context():
+            send_after_commit(db.session(), record_user_seen, 1)  # before any savepoint
+            with db.session.begin_nested():
+                send_after_commit(db.session(), record_user_seen, 2)
+                call_after_commit(db.session(), calls.append, "kept")
+                with db.session.begin_nested():
+                    send_after_commit(db.session(), record_user_seen, 3)
+            assert _queued(app) == [] and calls == []  # released, not committed: nothing leaves
+            try:
+                with db.session.begin_nested():
+                    send_after_commit(db.session(), record_user_seen, 4)
+                    call_after_commit(db.session(), calls.append, "dropped")
+                    with db.session.begin_nested():
+                        send_after_commit(db.session(), record_user_seen, 5)
+                    raise ValueError("the savepoint rolls back")
+            except ValueError:
+                pass
+            send_after_commit(db.session(), record_user_seen, 6)
+            assert _queued(app) == []
+            db.session.commit()
+            assert _queued(app) == [1, 2, 3, 6] and calls == ["kept"]
+
+            send_after_commit(db.session(), record_user_seen, 7)
+            with db.session.begin_nested():
+                send_after_commit(db.session(), record_user_seen, 8)
+            db.session.rollback()  # the whole transaction: everything queued in it goes
+            db.session.commit()
+            assert _queued(app) == [1, 2, 3, 6]
             db.engine.dispose()
     finally:
         app.extensions["dramatiq"].flush_all()

@@ -249,21 +249,57 @@ def dead_letter_counts(broker=None) -> dict[str, int]:
     return {queue: dead for queue, (_, _, dead) in queue_counts(broker).items()}
 
 
+# What waits for the commit, in the order it was queued: (scope, ("send", actor, args, kwargs) or
+# ("call", fn, args)). The scope is the savepoint (`session.begin_nested()`) open when it was
+# queued, None outside any. SQLAlchemy fires `after_commit` when a savepoint is released too, and
+# `after_rollback` when one is rolled back (tests/test_tasks.py shows both), so the hooks below
+# look at which transaction ended: a released savepoint hands its work to the enclosing one, a
+# rolled-back savepoint drops only its own, and only the session's own commit or rollback sends
+# or drops everything (docs/architecture.md §3.9).
+_PENDING = "after_commit_pending"
+
+
+def _defer(session: Session, item: tuple) -> None:
+    session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), item))
+
+
 def send_after_commit(session: Session, lazy_actor: LazyActor, *args, **kwargs) -> None:
-    """Queue a message to be sent once `session` commits; a rollback drops it."""
-    session.info.setdefault("after_commit_messages", []).append((lazy_actor, args, kwargs))
+    """Queue a message to be sent once `session` commits; a rollback drops it (a rolled-back
+    savepoint drops what was queued inside it)."""
+    _defer(session, ("send", lazy_actor, args, kwargs))
 
 
 def call_after_commit(session: Session, fn, *args) -> None:
     """Call `fn(*args)` in this process once `session` commits; a rollback drops it. For quick
     local work that must not happen unless the change is kept, such as removing the files of a
     deleted asset (anything slow or remote goes to an actor through `send_after_commit`)."""
-    session.info.setdefault("after_commit_calls", []).append((fn, args))
+    _defer(session, ("call", fn, args))
+
+
+def _within(scope, savepoint) -> bool:
+    """Whether `scope` (a savepoint or None) is `savepoint` or nested inside it."""
+    while scope is not None:
+        if scope is savepoint:
+            return True
+        scope = scope.parent
+    return False
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _send_pending(session):
-    for lazy_actor, args, kwargs in session.info.pop("after_commit_messages", []):
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    released = session.get_nested_transaction()
+    if released is not None:  # a savepoint released: its work now waits for the enclosing transaction
+        enclosing = released.parent if released.parent is not None and released.parent.nested else None
+        session.info[_PENDING] = [(enclosing if scope is released else scope, item) for scope, item in pending]
+        return
+    session.info.pop(_PENDING)
+    for _, (kind, *what) in pending:  # the messages first, then the local calls
+        if kind != "send":
+            continue
+        lazy_actor, args, kwargs = what
         try:
             lazy_actor.send(*args, **kwargs)
         except Exception:
@@ -274,11 +310,18 @@ def _send_pending(session):
                 lazy_actor.actor_name,
                 args,
             )
-    for fn, args in session.info.pop("after_commit_calls", []):
-        fn(*args)
+    for _, (kind, *what) in pending:
+        if kind == "call":
+            fn, args = what
+            fn(*args)
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _drop_pending(session):
-    session.info.pop("after_commit_messages", None)
-    session.info.pop("after_commit_calls", None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction):
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if previous_transaction.nested:  # a savepoint rolled back: only what was queued inside it goes
+        session.info[_PENDING] = [(s, item) for s, item in pending if not _within(s, previous_transaction)]
+    elif previous_transaction.parent is None:
+        session.info.pop(_PENDING)
