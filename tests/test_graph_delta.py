@@ -289,8 +289,8 @@ def test_nothing_happens_with_the_local_backend(app, media_root):
     job = next(job for job in JOBS if job.name == "graph_delta")
     assert app.config[job.interval_key] == 60
     broker = app.extensions["dramatiq"]
-    queued = f"{broker.namespace}:{sync_library_changes.bound.queue_name}.msgs"
-    with app.app_context():
+    with app.app_context():  # this app's actor: outside a context, `bound` is the one bound last
+        queued = f"{broker.namespace}:{sync_library_changes.bound.queue_name}.msgs"
         job.run()
         assert broker.client.hlen(queued) == 0  # nothing enqueued: the local disk has no change feed
         app.config["STORAGE_BACKEND"] = "sharepoint"
