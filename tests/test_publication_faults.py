@@ -85,6 +85,12 @@ def counts(stack) -> dict:
         }
 
 
+def mid_flight(now: dict) -> bool:
+    """Some published, a fifth or more sent, some still pending."""
+    started = POSTS - now.get("pending", 0)
+    return now.get("published", 0) > 0 and started >= POSTS // 5
+
+
 def approve_everything(stack, approver_id: int) -> None:
     with stack.app.app_context():
         approver = db.session.get(User, approver_id)
@@ -121,7 +127,9 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers, brok
         approve_everything(stack, approver_id)
         scheduler = Scheduler(stack.app).start()
         worker = start_worker_process(stack)
-        stack.wait_for(lambda: counts(stack).get("published", 0) >= POSTS // 5, 120, interval=0.05)
+        # The kill must land mid-flight whatever the pace of callbacks against sends (on a busy
+        # machine the sends ran ahead: at a fifth published, all 300 had been sent once).
+        stack.wait_for(lambda: mid_flight(counts(stack)), 120, interval=0.05)
         os.killpg(worker.pid, signal.SIGKILL)  # mid-batch: no clean shutdown, no acks
         worker.wait(10)
         killed_at = counts(stack)
@@ -138,7 +146,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(servers, brok
             f"keys delivered more than once={resent}, max deliveries per key={max(deliveries.values())}"
         )
         # mid-flight: some published, some sent or being sent when the worker died, some not yet sent
-        assert killed_at.get("published", 0) >= POSTS // 5 and killed_at.get("pending", 0) > 0
+        assert killed_at.get("published", 0) > 0 and killed_at.get("pending", 0) > 0
         assert killed_at.get("sent", 0) + killed_at.get("sending", 0) > 0
         assert figures == {"lost": 0, "doubled": 0, "max_per_key": 1, "posts": POSTS, "wrong_status": 0}
     finally:
