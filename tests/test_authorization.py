@@ -33,6 +33,7 @@ OPEN_ENDPOINTS = {
     "review_links.open_link",
     "review_links.approve",
     "review_links.request_changes",
+    "review_links.undo",
 }
 # What approvers may open beyond the shared pages (notifications, their preferences, the dev mail
 # box): the queue and its decisions, the posts submitted to them with their conversation, the

@@ -18,12 +18,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import audit
 from app.config import signing_keys
 from app.extensions import db, redis_store
-from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role
+from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role, StepApproval
 from app.models.base import utcnow
 from app.reviews import chains, service as reviews
 
@@ -165,6 +166,64 @@ def resolve(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObjec
         if step is not None and step.id != link.step_id:
             raise LinkRefused("not_at_step", link)
     return link, obj
+
+
+def resolve_decided(token: str, *, lock: bool = False) -> tuple[ReviewLink, ContentObject]:
+    """The link and its post, if the token approved through it (the undo's check; whether the
+    approval may still be undone is `undo_offer`'s)."""
+    try:
+        link, obj = resolve(token, lock=lock)
+    except LinkRefused as refused:
+        if refused.reason != "used" or refused.link.decision != "approved":
+            raise
+        link = refused.link
+        return link, db.session.get(ContentObject, link.object_id, with_for_update=lock)
+    raise LinkRefused("not_decided", link)
+
+
+def _approval_of(link: ReviewLink, obj: ContentObject):
+    """The approval given through `link` if it is still the one that stands: the post's approval
+    (the link completed the review), or the approval of an earlier step of its chain."""
+    if link.approval_id is not None:
+        latest = reviews.latest_approval(obj)
+        approved = obj.status in (ObjectStatus.APPROVED, ObjectStatus.SCHEDULED)
+        return latest if approved and latest is not None and latest.id == link.approval_id else None
+    if obj.status is not ObjectStatus.IN_REVIEW:
+        return None
+    return db.session.scalar(
+        sa.select(StepApproval)
+        .where(StepApproval.object_id == obj.id, StepApproval.review_link_id == link.id)
+        .order_by(StepApproval.created_at.desc())
+        .limit(1)
+    )
+
+
+def undo_offer(link: ReviewLink) -> reviews.UndoOffer | None:
+    """What the "Thank you" page offers after an approval through `link`: the same undo bar,
+    and the same APPROVAL_UNDO_S, as an approver in the CMS (docs/approval-chains.md)."""
+    if link.decision != "approved" or link.used_at is None:
+        return None
+    obj = db.session.get(ContentObject, link.object_id)
+    approval = _approval_of(link, obj)
+    return reviews.undo_offer(obj, approval) if approval is not None else None
+
+
+def undo(link: ReviewLink, obj: ContentObject, *, visit: Visit) -> int:
+    """Take back the approval given through `link` (the caller holds both rows locked, from
+    resolve_decided(lock=True), and commits): through the reviews service, as an approver's
+    undo, then the link may decide again. UndoRefused says why not. Returns how many
+    publications were withdrawn."""
+    if _approval_of(link, obj) is None:
+        raise reviews.UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
+    reviewer = LinkReviewer(name=link.decided_name or link.reviewer_name, email=link.reviewer_email, link_id=link.id)
+    withdrawn = reviews.undo_approval(obj, by=reviewer)
+    audit.record(
+        "review_link_undone",
+        obj,
+        data={"link": link.id, "name": reviewer.name, "withdrawn_publications": withdrawn, **visit.data()},
+    )
+    link.used_at = link.decision = link.approval_id = None
+    return withdrawn
 
 
 def record_open(link: ReviewLink, visit: Visit, outcome: str) -> None:

@@ -109,7 +109,7 @@ def _record_refusal(refused):
         db.session.commit()
 
 
-def _refused(refused, status=None):
+def _refused(refused, status=None, token=None):
     done = refused.link is not None and session.get("review_link_decided") == refused.link.id
     return _private(
         "review_links/refused.html",
@@ -117,10 +117,13 @@ def _refused(refused, status=None):
         reason=refused.reason,
         link=refused.link,
         done=done,
+        # the browser that approved may take it back for APPROVAL_UNDO_S, as an approver can
+        undo=service.undo_offer(refused.link) if done and token else None,
+        token=token,
     )
 
 
-def _page(link, obj, form, status=200):
+def _page(link, obj, form, status=200, undone=False):
     media = objects.media_of(obj)
     found = versions.versions(obj, media)  # each network's version, its own files included
     return _private(
@@ -133,6 +136,7 @@ def _page(link, obj, form, status=200):
         media_urls=service.media_urls([*media, *(a for v in found.values() for a in v.media)]),
         checks=objects.checks(obj, media),
         versions=found,
+        undone=undone,
     )
 
 
@@ -143,10 +147,11 @@ def open_link(token):
         link, obj = service.resolve(token)
     except service.LinkRefused as refused:
         _record_refusal(refused)
-        return _refused(refused)
+        return _refused(refused, token=token)
     service.record_open(link, _visit(), "shown")
     db.session.commit()
-    return _page(link, obj, DecisionForm(formdata=None, name=link.reviewer_name))
+    undone = session.pop("review_link_undone", None) == link.id
+    return _page(link, obj, DecisionForm(formdata=None, name=link.decided_name or link.reviewer_name), undone=undone)
 
 
 def _decide(token, form, approve):
@@ -179,3 +184,31 @@ def approve(token):
 @public
 def request_changes(token):
     return _decide(token, ChangesForm(), approve=False)
+
+
+@bp.post("/r/<token>/undo")
+@public
+def undo(token):
+    """Take back an approval given through this link, from the browser that gave it, within
+    APPROVAL_UNDO_S (docs/approval-chains.md, "Outside reviewers"); the link may decide again."""
+    if service.throttled(request.remote_addr):
+        return _private("review_links/refused.html", 429, reason="throttled", link=None, done=False)
+    try:
+        link, obj = service.resolve_decided(token, lock=True)
+    except service.LinkRefused as refused:
+        _record_refusal(refused)
+        return _refused(refused, token=token)
+    if session.get("review_link_decided") != link.id:  # the token alone does not undo: it was shared
+        db.session.rollback()
+        return _refused(service.LinkRefused("used", link))
+    try:
+        service.undo(link, obj, visit=_visit())
+    except reviews.UndoRefused as refused:
+        db.session.rollback()
+        return _private(
+            "review_links/refused.html", 409, reason="undo_refused", message=str(refused), link=link, done=False
+        )
+    db.session.commit()
+    session.pop("review_link_decided", None)
+    session["review_link_undone"] = link.id
+    return redirect(url_for("review_links.open_link", token=token), 303)

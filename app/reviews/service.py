@@ -122,10 +122,13 @@ def undo_offer(obj: ContentObject, approval: Approval | StepApproval) -> UndoOff
 
 
 def _own_step_approval(obj: ContentObject, user) -> StepApproval | None:
-    """`user`'s latest approval of a step of `obj` (the one an undo takes back)."""
+    """`user`'s latest approval of a step of `obj` (the one an undo takes back); for an outside
+    reviewer (app.review_links.service.LinkReviewer), the one given through their link."""
+    link_id = getattr(user, "link_id", None)
+    mine = StepApproval.review_link_id == link_id if link_id is not None else StepApproval.user_id == user.id
     return db.session.scalar(
         sa.select(StepApproval)
-        .where(StepApproval.object_id == obj.id, StepApproval.user_id == user.id)
+        .where(StepApproval.object_id == obj.id, mine)
         .order_by(StepApproval.created_at.desc(), StepApproval.id.desc())
         .limit(1)
     )

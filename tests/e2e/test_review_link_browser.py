@@ -1,8 +1,10 @@
 """An outside reviewer on a phone (390x844): the editor creates a review link from the post page,
 the person without an account opens it, sees the post, its image (through a signed media link) and
-its per-network previews, approves under their own name; the same link then says it was used."""
+its per-network previews, approves under their own name, takes the approval back with the undo
+bar and approves again; the same link then says it was used."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, log_in
 from tests.e2e.daily_seed import no_sideways_scroll, remove, seed
@@ -79,7 +81,26 @@ def test_an_outside_reviewer_approves_from_a_phone(browser, live_server, world, 
     page.get_by_test_id("review-link-approve").click()
     page.wait_for_selector("[data-testid=review-link-refused][data-reason=done]")
     assert "Your approval has been recorded" in page.content()
+    # The same undo bar as an approver's, counting down (APPROVAL_UNDO_S, 30 s by default).
+    bar = page.get_by_test_id("undo-bar")
+    expect(bar).to_be_visible()
+    seconds = bar.locator("[data-undo-seconds]")
+    first = int(seconds.inner_text())
+    expect(seconds).not_to_have_text(str(first), timeout=3_000)  # undo.js counts down
+    assert 0 < int(seconds.inner_text()) < first <= 30
+    width, inner = no_sideways_scroll(page)
+    assert width <= inner, (width, inner)
     screenshot(page, "review-link-phone-approved")
+    # A mistaken tap taken back: the post and the decision form again, with a notice.
+    bar.get_by_role("button", name="Undo").tap()
+    expect(page.get_by_test_id("review-link-undone")).to_be_visible()
+    expect(page.get_by_label("Your name")).to_have_value("Claire Juriste (service juridique)")
+    screenshot(page, "review-link-phone-undone")
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "review-link-undone-desktop")
+    page.set_viewport_size(PHONE)
+    page.get_by_test_id("review-link-approve").click()
+    page.wait_for_selector("[data-testid=review-link-refused][data-reason=done]")
     assert errors == [], errors
     context.close()
 
