@@ -13,12 +13,16 @@ from app.models import (
     Approval,
     AuditEvent,
     ContentObject,
+    MailState,
+    Notification,
+    NotificationEvent as E,
     ObjectStatus,
     Publication,
     ReviewLink,
     StepApproval,
     StepRule,
 )
+from app.models.base import utcnow
 from app.review_links import service as links
 from app.reviews import chains
 from tests.conftest import csrf_token
@@ -44,6 +48,9 @@ def test_the_browser_that_approved_takes_it_back_and_decides_again(app, client, 
     thanks = visitor.get(path, headers=EN).get_data(as_text=True)
     assert "Your approval has been recorded" in thanks and 'data-testid="undo-bar"' in thanks
     assert f'action="{path}/undo"' in thanks and re.search(r"/static/undo\.[0-9a-f]+\.js", thanks)
+    with app.app_context():  # the editor's notice is written, its mail held for the undo window
+        [told] = db.session.scalars(sa.select(Notification).where(Notification.event == E.REVIEW_LINK_USED)).all()
+        assert told.mail_state is MailState.PENDING and told.mail_due_at > utcnow() + timedelta(seconds=20)
 
     # Somebody else holding the token (it was forwarded) cannot undo: the approval stands.
     other = app.test_client()
@@ -68,12 +75,16 @@ def test_the_browser_that_approved_takes_it_back_and_decides_again(app, client, 
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "review_link_undone"))
         assert event.data["link"] == link.id and event.data["name"] == "Claire J."
         assert event.data["withdrawn_publications"] == 2 and event.data["user_agent"] == "Phone/2"
+        assert _count(Notification, Notification.event == E.REVIEW_LINK_USED) == 0  # withdrawn before it left
 
     # The link decides again; this time the request for changes has no undo.
     again = _decide(visitor, path, "changes", name="Claire J.", comment="Le logo est flou.")
     assert again.status_code == 303 and _status(app, object_id) is ObjectStatus.CHANGES_REQUESTED
     thanks = visitor.get(path, headers=FR).get_data(as_text=True)
     assert "demande de modifications" in thanks and 'data-testid="undo-bar"' not in thanks
+    with app.app_context():  # a request for changes is told at once
+        [told] = db.session.scalars(sa.select(Notification).where(Notification.event == E.REVIEW_LINK_USED)).all()
+        assert told.data["decision"] == "changes_requested" and told.mail_due_at is None
     visitor.post(f"{path}/undo", data={"csrf_token": csrf_token(visitor)}, headers=EN)  # no bar, but posted
     assert _status(app, object_id) is ObjectStatus.CHANGES_REQUESTED
 

@@ -217,6 +217,7 @@ def undo(link: ReviewLink, obj: ContentObject, *, visit: Visit) -> int:
         raise reviews.UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
     reviewer = LinkReviewer(name=link.decided_name or link.reviewer_name, email=link.reviewer_email, link_id=link.id)
     withdrawn = reviews.undo_approval(obj, by=reviewer)
+    _withdraw_used_notice(obj)
     audit.record(
         "review_link_undone",
         obj,
@@ -287,7 +288,10 @@ def decide(
 
 
 def _notify_editors(link: ReviewLink, obj: ContentObject, comment: str | None) -> None:
+    """The post's author and the link's creator are told. An approval's mail waits for the undo
+    window to close, as an approver's "approved" does, and an undo withdraws it (`undo`)."""
     from app.notifications.events import notify
+    from app.publishing.outbox import undo_deadline
 
     recipients = {user_id for user_id in (obj.author_id, link.created_by_id) if user_id is not None}
     notify(
@@ -295,4 +299,20 @@ def _notify_editors(link: ReviewLink, obj: ContentObject, comment: str | None) -
         NotificationEvent.REVIEW_LINK_USED,
         obj,
         data={"title": obj.title, "reviewer": link.decided_name, "decision": link.decision, "comment": comment or ""},
+        due_at=undo_deadline(utcnow()) if link.decision == "approved" else None,
+    )
+
+
+def _withdraw_used_notice(obj: ContentObject) -> None:
+    """The notice of an approval taken back: its mail was held for the undo window, so nothing
+    of it has left yet; the in-app row goes with it."""
+    from app.models import MailState, Notification
+
+    db.session.execute(
+        sa.delete(Notification).where(
+            Notification.object_id == obj.id,
+            Notification.event == NotificationEvent.REVIEW_LINK_USED,
+            Notification.mail_due_at > utcnow(),
+            Notification.mail_state != MailState.SENT,
+        )
     )
