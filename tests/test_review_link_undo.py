@@ -35,6 +35,15 @@ def _count(model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
+def _remember_decision(app, visitor, object_id) -> None:
+    """The browser's session as after deciding through the link of `object_id` (it remembers
+    the last link it decided through)."""
+    with app.app_context():
+        link_id = db.session.scalar(sa.select(ReviewLink.id).where(ReviewLink.object_id == object_id))
+    with visitor.session_transaction() as session:
+        session["review_link_decided"] = link_id
+
+
 def _undo(visitor, path, page_html, headers=EN):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_html).group(1)
     return visitor.post(f"{path}/undo", data={"csrf_token": token}, headers={**headers, "User-Agent": "Phone/2"})
@@ -145,11 +154,7 @@ def test_a_step_approved_through_a_link_is_taken_back_until_the_next_step_decide
     # The first: taken back, the post waits for Communication again and the link decides again.
     thanks = visitor.get(paths[first], headers=EN).get_data(as_text=True)
     assert 'data-testid="undo-bar"' not in thanks  # the session remembers the last link used only
-    with visitor.session_transaction() as session:
-        with app.app_context():
-            session["review_link_decided"] = db.session.scalar(
-                sa.select(ReviewLink.id).where(ReviewLink.object_id == first)
-            )
+    _remember_decision(app, visitor, first)
     thanks = visitor.get(paths[first], headers=EN).get_data(as_text=True)
     assert 'data-testid="undo-bar"' in thanks
     assert _undo(visitor, paths[first], thanks).status_code == 303
@@ -161,11 +166,7 @@ def test_a_step_approved_through_a_link_is_taken_back_until_the_next_step_decide
     assert visitor.get(paths[first], headers=EN).status_code == 200  # the decision form again
 
     # The second: Jean approved the next step meanwhile; his decision stands.
-    with visitor.session_transaction() as session:
-        with app.app_context():
-            session["review_link_decided"] = db.session.scalar(
-                sa.select(ReviewLink.id).where(ReviewLink.object_id == second)
-            )
+    _remember_decision(app, visitor, second)
     thanks = visitor.get(paths[second], headers=EN).get_data(as_text=True)
     assert 'data-testid="undo-bar"' in thanks
     _approve(app, second, team["Jean"])

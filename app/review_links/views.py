@@ -154,14 +154,23 @@ def open_link(token):
     return _page(link, obj, DecisionForm(formdata=None, name=link.decided_name or link.reviewer_name), undone=undone)
 
 
-def _decide(token, form, approve):
+def _locked(token, resolve):
+    """((link, post), None) locked, for a decision or an undo, or (None, the answer refusing it):
+    too many attempts from this IP, or a token that may not do this (`resolve` says why)."""
     if service.throttled(request.remote_addr):
-        return _private("review_links/refused.html", 429, reason="throttled", link=None, done=False)
+        return None, _private("review_links/refused.html", 429, reason="throttled", link=None, done=False)
     try:
-        link, obj = service.resolve(token, lock=True)
+        return resolve(token, lock=True), None
     except service.LinkRefused as refused:
         _record_refusal(refused)
-        return _refused(refused)
+        return None, _refused(refused, token=token)
+
+
+def _decide(token, form, approve):
+    found, refusal = _locked(token, service.resolve)
+    if refusal is not None:
+        return refusal
+    link, obj = found
     if not form.validate():
         return _page(link, obj, form, status=422)
     try:
@@ -191,13 +200,10 @@ def request_changes(token):
 def undo(token):
     """Take back an approval given through this link, from the browser that gave it, within
     APPROVAL_UNDO_S (docs/approval-chains.md, "Outside reviewers"); the link may decide again."""
-    if service.throttled(request.remote_addr):
-        return _private("review_links/refused.html", 429, reason="throttled", link=None, done=False)
-    try:
-        link, obj = service.resolve_decided(token, lock=True)
-    except service.LinkRefused as refused:
-        _record_refusal(refused)
-        return _refused(refused, token=token)
+    found, refusal = _locked(token, service.resolve_decided)
+    if refusal is not None:
+        return refusal
+    link, obj = found
     if session.get("review_link_decided") != link.id:  # the token alone does not undo: it was shared
         db.session.rollback()
         return _refused(service.LinkRefused("used", link))
