@@ -67,9 +67,14 @@ def _sweep_stuck() -> None:
 
 
 def _sweep_orphans() -> None:
+    from flask import current_app
+
+    from app.models import StorageBackend
     from app.tasks import by_name
 
     by_name("sweep_orphans").send()  # walking the media folders may take a while: the worker does it
+    if current_app.config["STORAGE_BACKEND"] == StorageBackend.SHAREPOINT.value:
+        by_name("sweep_sharepoint_renditions").send()  # Graph calls: on the graph queue
 
 
 def _graph_delta() -> None:

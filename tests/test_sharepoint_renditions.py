@@ -7,6 +7,7 @@ and kept pending through a Graph outage until they are made (docs/external-apis.
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import pytest
@@ -175,6 +176,53 @@ def test_the_rendition_of_a_deleted_asset_is_swept_as_an_orphan(app, client, edi
     assert "sharepoint: 1 item(s) of no asset" in result.output and ", deleted" in result.output
     with app.app_context(), pytest.raises(GraphNotFound):
         sharepoint.client().item(rendition.storage_item_id)
+
+
+def test_the_hourly_sweep_deletes_rendition_orphans_and_leaves_the_library_folder_alone(
+    app, client, editor, sharepoint, monkeypatch, tmp_path
+):
+    kept_id = _stored_photo(app, client, noisy_jpeg((220, 160)), "garde.jpg")
+    gone_id = _stored_photo(app, client, noisy_jpeg((200, 150)), "parti.jpg")
+    kept, gone = (_request(app, asset_id) for asset_id in (kept_id, gone_id))
+    for rendition_id in (kept, gone):
+        run(app, make_rendition, rendition_id)
+    kept_item, gone_item = (_rendition(app, r).storage_item_id for r in (kept, gone))
+    team_file = tmp_path / "notes.txt"
+    team_file.write_text("le fichier d'une personne de l'équipe")
+    with app.app_context():  # a file somebody keeps in the library folder: never ours to delete
+        from app.models import StorageBackend
+        from app.storage import get_storage
+
+        team_item = get_storage(StorageBackend.SHAREPOINT).put(team_file, name="notes-equipe.txt").ref
+    item_id = asset_of(app, gone_id).storage_item_id
+    response = client.post(f"/media/{gone_id}/delete", data={"csrf_token": csrf_token(client, f"/media/{gone_id}")})
+    assert response.status_code == 303
+    run(app, discard_media, gone_id, "sharepoint", item_id)
+
+    # The scheduler's sweep job sends the Graph sweep beside the local one, on the graph queue.
+    from app.scheduler import JOBS
+    from app.tasks.media import sweep_sharepoint_renditions
+
+    broker = app.extensions["dramatiq"]
+    with app.app_context():
+        queued = f"{broker.namespace}:{sweep_sharepoint_renditions.bound.queue_name}.msgs"
+        next(job for job in JOBS if job.name == "sweep_orphans").run()
+        sent = [json.loads(body)["actor_name"] for body in broker.client.hvals(queued)]
+        assert sweep_sharepoint_renditions.bound.queue_name == "graph"
+        assert sent.count("sweep_sharepoint_renditions") == 1 and "sweep_orphans" not in sent  # local: default queue
+
+    run(app, sweep_sharepoint_renditions)  # younger than MEDIA_ORPHAN_MIN_AGE_S (24 h): kept
+    with app.app_context():
+        sharepoint.client().item(gone_item)
+    monkeypatch.setitem(app.config, "MEDIA_ORPHAN_MIN_AGE_S", 0)
+    run(app, sweep_sharepoint_renditions)
+    with app.app_context():
+        client_ = sharepoint.client()
+        with pytest.raises(GraphNotFound):
+            client_.item(gone_item)
+        assert client_.item(kept_item)["id"] == kept_item  # its row holds it
+        assert client_.item(team_item)["name"] == "notes-equipe.txt"  # the library folder: reported only
+        assert [item["id"] for item in sweeper.sharepoint_orphans(client_)] == [team_item]
 
 
 def test_a_graph_outage_leaves_the_rendition_pending_then_it_is_made(app, client, editor, sharepoint):

@@ -14,11 +14,13 @@ Orphans are judged by what the database says *now* plus their age: only files ol
 upload still running is never cut short. A staging file with a transfer row, an object folder
 or a derived folder an asset references are kept whatever their age.
 
-SharePoint items are reported, and deleted only when asked (`flask media sweep
---sharepoint-delete`): people may keep their own files in that folder, and deleting from a
+SharePoint items of the library folder are reported, and deleted only when asked (`flask media
+sweep --sharepoint-delete`): people may keep their own files in that folder, and deleting from a
 team's SharePoint unasked is too dangerous. An item whose name a pending transfer will adopt
-(app/storage/sharepoint.py) is not an orphan. Graph is called only from the CLI, never from a
-request, and the periodic actor sweeps the local kinds only.
+(app/storage/sharepoint.py) is not an orphan. The `renditions` subfolder holds only what the CMS
+derived (every replaced version leaves its renditions there): its orphans are deleted by the
+`sweep_sharepoint_renditions` actor, which the scheduler's sweep sends on the `graph` queue with
+the local sweep when the backend is SharePoint. Graph is never called from a request.
 """
 
 from __future__ import annotations
@@ -193,13 +195,14 @@ def _modified(item: dict) -> datetime:
     return datetime.fromisoformat(item["lastModifiedDateTime"].replace("Z", "+00:00"))
 
 
-def sharepoint_orphans(client) -> list[dict]:
-    """Files of our folder and of its `renditions` subfolder (app/storage/sharepoint.py) that no
-    asset or rendition references and no pending transfer will adopt, older than the minimum
-    age (other subfolders are never ours)."""
+def sharepoint_orphans(client, *, renditions_only: bool = False) -> list[dict]:
+    """Files of our folder and of its `renditions` subfolder (app/storage/sharepoint.py), or of
+    that subfolder only, that no asset or rendition references and no pending transfer will
+    adopt, older than the minimum age (other subfolders are never ours)."""
     from app.storage.sharepoint import derived_client
 
-    items = [item for item in client.children() + derived_client(client).children() if "file" in item]
+    listed = derived_client(client).children() + ([] if renditions_only else client.children())
+    items = [item for item in listed if "file" in item]
     refs = set(db.session.scalars(sa.select(MediaAsset.storage_item_id).where(MediaAsset.storage_item_id.is_not(None))))
     refs |= _rendition_refs()
     adoptable = {name.casefold() for name in db.session.scalars(sa.select(MediaTransfer.item_name))}
@@ -214,12 +217,12 @@ def sharepoint_orphans(client) -> list[dict]:
     ]
 
 
-def sweep_sharepoint(client, report: Report, *, delete: bool = False) -> Report:
+def sweep_sharepoint(client, report: Report, *, delete: bool = False, renditions_only: bool = False) -> Report:
     """Report the SharePoint orphans; delete them only when `delete` (and not a dry run)."""
     from app.integrations.graph import GraphNotFound
 
     report.kinds[SHAREPOINT] = Tally()
-    report.sharepoint_items = sharepoint_orphans(client)
+    report.sharepoint_items = sharepoint_orphans(client, renditions_only=renditions_only)
     report.sharepoint_deleted = delete and not report.dry_run
     for item in report.sharepoint_items:
         if report.sharepoint_deleted:

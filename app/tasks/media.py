@@ -68,6 +68,24 @@ def sweep_orphans() -> None:
     )
 
 
+@actor(queue_name="graph", max_retries=0, time_limit=30 * 60_000)
+def sweep_sharepoint_renditions() -> None:
+    """Delete the orphans of the SharePoint `renditions` subfolder, which holds only what the CMS
+    derived (app/media/sweeper.py); sent with `sweep_orphans` when the backend is SharePoint, so
+    a failed run (Graph unavailable) is the next one's work."""
+    import logging
+
+    from app.media import sweeper
+    from app.models import StorageBackend
+    from app.storage import get_storage
+
+    report = sweeper.sweep_sharepoint(
+        get_storage(StorageBackend.SHAREPOINT).client, sweeper.Report(dry_run=False), delete=True, renditions_only=True
+    )
+    tally = report.kinds[sweeper.SHAREPOINT]
+    logging.getLogger(__name__).info("SharePoint rendition orphans deleted: %d (%d bytes)", tally.count, tally.bytes)
+
+
 # Sent by the `graph_delta` scheduler job every minute or so: the next message is the retry,
 # and a message arriving while another run reads the feed finds it locked and returns.
 @actor(queue_name="graph", max_retries=0, time_limit=60 * 60_000)
