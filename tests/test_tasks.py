@@ -103,7 +103,7 @@ def test_a_savepoint_neither_sends_early_nor_drops_what_came_before_it(servers):
                     raise ValueError("the savepoint rolls back")
             except ValueError:
                 pass
-            send_after_commit(db.session(), record_user_seen, 6)
+            send_after_commit(db.session, record_user_seen, 6)  # the scoped session itself, as callers may pass
             assert _queued(app) == []
             db.session.commit()
             assert _queued(app) == [1, 2, 3, 6] and calls == ["kept"]

@@ -20,7 +20,7 @@ import redis
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import q_name, xq_name
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,9 @@ def dead_letter_counts(broker=None) -> dict[str, int]:
 _PENDING = "after_commit_pending"
 
 
-def _defer(session: Session, item: tuple) -> None:
+def _defer(session: Session | scoped_session, item: tuple) -> None:
+    if isinstance(session, scoped_session):  # `db.session` itself: the session of this context
+        session = session()
     session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), item))
 
 
