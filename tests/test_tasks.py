@@ -114,6 +114,13 @@ def test_a_savepoint_neither_sends_early_nor_drops_what_came_before_it(servers):
             db.session.rollback()  # the whole transaction: everything queued in it goes
             db.session.commit()
             assert _queued(app) == [1, 2, 3, 6]
+
+            db.session.execute(sa.select(1))
+            send_after_commit(db.session(), record_user_seen, 9)
+            db.session.close()  # closed without a commit (SQLAlchemy fires no rollback event)
+            db.session.execute(sa.select(1))
+            db.session.commit()
+            assert _queued(app) == [1, 2, 3, 6]
             db.engine.dispose()
     finally:
         app.extensions["dramatiq"].flush_all()

@@ -320,10 +320,15 @@ def _send_pending(session):
 
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session, previous_transaction):
+    """A savepoint rolled back: only what was queued inside it goes."""
     pending = session.info.get(_PENDING)
-    if not pending:
-        return
-    if previous_transaction.nested:  # a savepoint rolled back: only what was queued inside it goes
+    if pending and previous_transaction.nested:
         session.info[_PENDING] = [(s, item) for s, item in pending if not _within(s, previous_transaction)]
-    elif previous_transaction.parent is None:
-        session.info.pop(_PENDING)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _drop_unsent(session, transaction):
+    """The session's own transaction is over: committed, its work was sent just before; rolled
+    back or closed (`Session.close()` fires no rollback event), what is left was never kept."""
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING, None)
