@@ -146,8 +146,22 @@ def _schedule(session: Session, index: str, ids) -> None:
     pending.extend(sorted(ids - set(pending)))
 
 
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_pending(session: Session) -> None:
+def _forget(session: Session) -> None:
     session.info.pop("search_sync_media", None)
     session.info.pop("search_sync_objects", None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction) -> None:
+    """The session's own transaction is over (its message left with the commit, or was
+    dropped): the next transaction starts a message of its own. A savepoint's release is not
+    the end: the ids keep joining the same message (app/tasks/__init__.py)."""
+    if transaction.parent is None and not transaction.nested:
+        _forget(session)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_after_savepoint(session: Session, previous_transaction) -> None:
+    """A savepoint rolled back may have taken the message with it: later ids start a new one."""
+    if previous_transaction.nested:
+        _forget(session)

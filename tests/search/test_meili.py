@@ -189,6 +189,23 @@ def test_one_message_per_transaction(committed_app):
         search.schedule_media_sync(db.session, [asset.id + 2])
         db.session.commit()
         assert queued() == [[asset.id, asset.id + 1], [asset.id + 2]]
+        # A savepoint's release is not the commit: one message still; a close drops what was queued.
+        search.schedule_media_sync(db.session, [asset.id + 3])
+        with db.session.begin_nested():
+            search.schedule_media_sync(db.session, [asset.id + 4])
+        search.schedule_media_sync(db.session, [asset.id + 5])
+        db.session.commit()
+        search.schedule_media_sync(db.session, [asset.id + 6])
+        db.session.close()
+        search.schedule_media_sync(db.session, [asset.id + 7])
+        db.session.commit()
+        expected = [
+            [asset.id, asset.id + 1],
+            [asset.id + 2],
+            [asset.id + 3, asset.id + 4, asset.id + 5],
+            [asset.id + 7],
+        ]
+        assert queued() == expected
 
 
 def test_reindex_and_check_commands(committed_app):
