@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -105,6 +106,14 @@ def servers():
         service.stop()
 
 
+class BufferedClient(FlaskClient):
+    """The test client, reading each response whole and closing it as a WSGI server does (a file
+    served by `send_file` is closed then), instead of leaving that to the garbage collector."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 def make_test_app(servers: Servers, database: str, **overrides):
     config = {
         "TESTING": True,
@@ -121,7 +130,9 @@ def make_test_app(servers: Servers, database: str, **overrides):
         "MAKE_CALLBACK_SECRET": CALLBACK_SECRET,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = BufferedClient
+    return app
 
 
 @pytest.fixture(scope="session")
