@@ -43,6 +43,18 @@ EVENT_LABELS = {
     "publication_unknown": _l("no answer from Make in time"),
     "fingerprint_mismatch": _l("published content differs from what was approved"),
     "published_now": _l("asked to publish now"),
+    "object_versions_updated": _l("edited the versions per network"),
+    "object_rescheduled": _l("changed the publication date"),
+    "object_crop_moved": _l("moved a crop"),
+    "comment_added": _l("commented"),
+    "step_approved": _l("approved a step"),
+    "step_approval_undone": _l("took back a step approval"),
+    "approval_chain_restarted": _l("restarted the approval chain"),
+    "review_link_created": _l("created a review link"),
+    "review_link_opened": _l("review link opened"),
+    "review_link_used": _l("decided through a review link"),
+    "review_link_undone": _l("took back an approval given through a review link"),
+    "review_link_revoked": _l("withdrew a review link"),
 }
 
 
