@@ -158,6 +158,7 @@ class PublishingStack:
         emulator_of(self.make_app).shutdown()
         self.web.stop()
         delete_queues(self.app.extensions["dramatiq"])
+        self.app.extensions["dramatiq"].close()  # RabbitMQ: every thread's connection, not left to the collector
         with self.app.app_context():
             db.engine.dispose()
         drop_database(self.servers.database_url, self.database)
