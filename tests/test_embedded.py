@@ -120,6 +120,7 @@ def test_launcher_starts_the_embedded_stack_and_demo_logins_work(folder):
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.stdout.close()
     # Ctrl-C stopped what it started.
     assert proc.returncode == 0
     pid_file = folder / "instance" / "postgres" / "postmaster.pid"
@@ -233,6 +234,8 @@ def test_a_start_after_a_crash_leaves_one_server_per_folder_and_keeps_the_data(f
             if service is not None:
                 service.stop()
         crashed.kill()
+        crashed.wait(10)
+        crashed.stdout.close()
     assert _servers(folder) == {"redis": [], "postgres": []}  # stop() stopped the adopted servers
 
 

@@ -152,5 +152,6 @@ def test_killing_the_scheduler_turns_readyz_503_within_two_heartbeats(app, clien
     finally:
         scheduler.kill()
         scheduler.wait(10)
+        scheduler.stderr.close()
     print(f"/readyz turned 503 {noticed:.2f} s after the scheduler was killed")
     assert noticed <= stale_after + 0.5, noticed

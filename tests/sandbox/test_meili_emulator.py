@@ -876,3 +876,4 @@ def test_command_line_serves_until_stopped(http):
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()
