@@ -42,6 +42,7 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, vers
         obj=obj,
         scenarios=scenarios,
         media_ids=media or [],
+        noscript_media=objects.media_choices(media or []),
         media_errors=errors,
         drafting=drafting.enabled(),
         status=status,
@@ -53,6 +54,14 @@ def _form_page(campaign, form, obj=None, media=None, errors=(), status=200, vers
         version_media=composer.media_of(versions, media or []),
         **(comments.context(obj) if obj else {}),
     )
+
+
+def _chosen_media() -> list[int]:
+    """The files as the form sent them: the picker's ordered `media_ids`, or, from a browser
+    without JavaScript, the boxes ticked in the list shown instead (`media_choice=noscript`,
+    campaigns/object_form.html)."""
+    field = "media_ids_noscript" if request.form.get("media_choice") == "noscript" else "media_ids"
+    return request.form.getlist(field, type=int)
 
 
 def _values(form: ObjectForm, media: list[int]) -> dict:
@@ -71,7 +80,7 @@ def _parse(campaign, obj=None):
     whether all of it is valid. The ticked networks' tabs are the ones checked and saved."""
     scenarios = objects.offered_scenarios(campaign, obj)
     form = ObjectForm().set_targets(scenarios)
-    media, errors = objects.usable_media(request.form.getlist("media_ids", type=int))
+    media, errors = objects.usable_media(_chosen_media())
     valid = form.validate()
     ticked = composer.ticked_platforms(scenarios, form.targets.data or [])
     versions = composer.parse(request.form, composer.offered_platforms(scenarios))
@@ -98,7 +107,7 @@ def create_object(campaign_id):
         return _form_page(
             campaign,
             form,
-            media=request.form.getlist("media_ids", type=int),
+            media=_chosen_media(),
             errors=errors,
             status=422,
             versions=versions,
@@ -159,7 +168,7 @@ def update_object(campaign_id, object_id):
             campaign,
             form,
             obj,
-            media=request.form.getlist("media_ids", type=int),
+            media=_chosen_media(),
             errors=errors,
             status=422,
             versions=versions,

@@ -109,6 +109,23 @@ def media_ids(obj: ContentObject) -> list[int]:
     )
 
 
+NOSCRIPT_CHOICES = 24
+
+
+def media_choices(chosen: list[int]) -> list[MediaAsset]:
+    """What a browser without JavaScript can tick on the post form: the chosen files in their
+    order, then the newest ready files of the library (search and reordering need the picker)."""
+    found = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(chosen)))}
+    first = [found[i] for i in dict.fromkeys(chosen) if i in found]
+    recent = db.session.scalars(
+        sa.select(MediaAsset)
+        .where(MediaAsset.status == MediaStatus.READY, MediaAsset.id.not_in(chosen or [0]))
+        .order_by(MediaAsset.created_at.desc(), MediaAsset.id.desc())
+        .limit(NOSCRIPT_CHOICES)
+    )
+    return first + list(recent)
+
+
 def usable_media(ids: list[int]) -> tuple[list[int], list[str]]:
     """The ids (order kept, each once) of ready assets, and the problems with the others."""
     ids = list(dict.fromkeys(ids))

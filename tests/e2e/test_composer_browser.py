@@ -10,10 +10,11 @@ from playwright.sync_api import expect
 
 from app import versions
 from app.auth import service as accounts
+from app.campaigns import objects
 from app.extensions import db
 from app.models import ContentObject, Platform, Role
 from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, CounterWatch, log_in, real_errors
-from tests.objects_support import seed_campaign
+from tests.objects_support import make_asset, seed_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -147,6 +148,11 @@ def test_without_javascript_the_x_version_is_written_and_saved(
     """No script (turned off, or failed): the tab bar stays hidden and each ticked network's tab
     is shown under its heading after the base, so the X version can still be written."""
     email, campaign_id = campaign
+    tag = uuid.uuid4().hex[:6]
+    with live_app.app_context():  # the newest of the library: among the boxes shown
+        first, second = (make_asset(f"{title} {tag}") for title in ("Plan", "Badge"))
+        db.session.commit()
+        titles = [second.title, first.title]  # newest first
     context = browser.new_context(viewport=viewport, locale="en-GB", java_script_enabled=False)
     page = context.new_page()
     log_in(page, live_server.url, email)
@@ -154,9 +160,21 @@ def test_without_javascript_the_x_version_is_written_and_saved(
     page.get_by_label("Title").fill(f"Sans script {name}")
     page.get_by_label("Message", exact=True).fill("Le texte de base, pour tous les réseaux.")
     page.get_by_label("X — x ready").check()
+    # The picker needs the script: boxes stand in for it, the newest files of the library.
+    boxes = page.get_by_test_id("noscript-media")
+    expect(boxes).to_be_visible()
+    boxes.get_by_label(titles[1]).check()
+    boxes.get_by_label(titles[0]).check()
     page.get_by_role("button", name="Save the post").click()
     page.wait_for_url(f"{live_server.url}/campaigns/{campaign_id}/objects/*")
+    with live_app.app_context():
+        obj = db.session.scalar(db.select(ContentObject).where(ContentObject.title == f"Sans script {name}"))
+        assert [asset.title for asset in objects.media_of(obj)] == titles  # in the order shown
     page.goto(page.url.rstrip("/") + "/edit")
+    # The chosen files come first, ticked; unticking one takes it out.
+    boxes = page.get_by_test_id("noscript-media")
+    assert titles[0] in boxes.locator("li").first.inner_text()
+    assert boxes.locator("input:checked").count() == 2
 
     expect(page.get_by_test_id("version-tabs")).to_be_hidden()
     panel = page.locator("#version-x-panel")
@@ -164,7 +182,7 @@ def test_without_javascript_the_x_version_is_written_and_saved(
     expect(panel.get_by_role("heading", name="X")).to_be_visible()
     expect(page.locator("#version-linkedin-panel")).to_be_hidden()  # not ticked
     # What needs the script says so instead of "Loading…" forever.
-    expect(page.get_by_text("Without JavaScript the files cannot be chosen here")).to_be_visible()
+    expect(page.get_by_text("Without JavaScript, tick the files below")).to_be_visible()
     if viewport is DESKTOP:  # a phone shows the form only (the switch to the preview needs the script)
         expect(page.get_by_text("Without JavaScript the preview is not shown here")).to_be_visible()
     panel.get_by_label("Use the base text").uncheck()
@@ -172,6 +190,7 @@ def test_without_javascript_the_x_version_is_written_and_saved(
     panel.get_by_label("A link of its own").check()
     panel.get_by_label("Link for X", exact=True).last.fill("https://example.org/x")
     assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
+    boxes.get_by_label(titles[0]).uncheck()
     screenshot(page, f"composer-nojs-{name}")
     page.get_by_role("button", name="Save the post").click()
     page.wait_for_url(f"{live_server.url}/campaigns/{campaign_id}/objects/*")
@@ -180,4 +199,5 @@ def test_without_javascript_the_x_version_is_written_and_saved(
         saved = versions.versions(obj)[Platform.X]
         assert saved.message == "Court pour X, écrit sans script" and saved.link == "https://example.org/x"
         assert obj.message == "Le texte de base, pour tous les réseaux."
+        assert [asset.title for asset in objects.media_of(obj)] == titles[1:]
     context.close()
