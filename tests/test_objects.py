@@ -1,6 +1,7 @@
 """Content objects: create and edit with validation that loses nothing, per-network checks and
 previews, submission refused while a target network would refuse the post."""
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -139,6 +140,28 @@ def test_media_still_processing_is_refused(app, client, auth, seed):
     auth.login("editor")
     response = _post(client, f"/campaigns/{seed.campaign_id}/objects", _form(seed, media_ids=[pending]))
     assert response.status_code == 422 and "is not ready yet" in response.get_data(as_text=True)
+
+
+def test_without_javascript_the_ticked_boxes_are_the_files(app, client, auth, seed):
+    """`media_choice=noscript` (sent only from the form's <noscript> list): the boxes ticked
+    there are the post's files, in their order, and the picker's hidden fields are ignored."""
+    auth.login("editor")
+    first, second = seed.media
+    page = client.get(f"/campaigns/{seed.campaign_id}/objects/new", headers=EN).get_data(as_text=True)
+    boxes = re.search(r'<ul class="noscript-media".*?</ul>', page, re.S).group(0)
+    assert boxes.count('name="media_ids_noscript"') >= 2 and "checked" not in boxes
+    data = _form(seed, media_ids=[first], media_choice="noscript", media_ids_noscript=[second, first])
+    object_id = _create(client, seed, **data)
+    assert _obj(app, object_id)[1] == [second, first]
+    edit = client.get(f"/campaigns/{seed.campaign_id}/objects/{object_id}/edit", headers=EN).get_data(as_text=True)
+    boxes = re.findall(r'name="media_ids_noscript" value="(\d+)"( checked)?', edit)
+    assert boxes[:2] == [(str(second), " checked"), (str(first), " checked")]  # chosen first, in order
+    refused = _post(client, f"/campaigns/{seed.campaign_id}/objects", {**data, "title": ""})
+    assert refused.status_code == 422  # comes back with the boxes as ticked
+    assert re.findall(r'name="media_ids_noscript" value="(\d+)" checked', refused.get_data(as_text=True)) == [
+        str(second),
+        str(first),
+    ]
 
 
 def _create(client, seed, **overrides):
