@@ -115,8 +115,9 @@ NOSCRIPT_CHOICES = 24
 def media_choices(chosen: list[int]) -> list[MediaAsset]:
     """What a browser without JavaScript can tick on the post form: the chosen files in their
     order, then the newest ready files of the library (search and reordering need the picker)."""
-    found = {a.id: a for a in db.session.scalars(sa.select(MediaAsset).where(MediaAsset.id.in_(chosen)))}
-    first = [found[i] for i in dict.fromkeys(chosen) if i in found]
+    from app.media.service import assets_in_order
+
+    first = assets_in_order(list(dict.fromkeys(chosen)))
     recent = db.session.scalars(
         sa.select(MediaAsset)
         .where(MediaAsset.status == MediaStatus.READY, MediaAsset.id.not_in(chosen or [0]))

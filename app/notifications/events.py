@@ -164,6 +164,30 @@ def notify(recipients, event: E, obj: ContentObject | None, *, actor=None, data:
     return [row.id for row in inserted]
 
 
+_ANYONE = object()
+
+
+def withdraw_held(obj: ContentObject, event: E, *, actor_id=_ANYONE, teams: bool = False) -> None:
+    """Withdraw `event`'s notifications of `obj` still held back (`notify(..., due_at=...)`: an
+    approval's, within its undo window): nothing of them has left, so the in-app rows go with
+    their mails, and with `teams` the held Teams cards too. `actor_id` narrows them to the rows
+    of one actor's decision (None: a decision with no user, a review link's)."""
+    now = utcnow()
+    held = [Notification.object_id == obj.id, Notification.event == event, Notification.mail_due_at > now]
+    if actor_id is not _ANYONE:
+        held.append(Notification.actor_id == actor_id)  # None: IS NULL
+    db.session.execute(sa.delete(Notification).where(*held, Notification.mail_state != MailState.SENT))
+    if teams:
+        db.session.execute(
+            sa.delete(TeamsMessage).where(
+                TeamsMessage.object_id == obj.id,
+                TeamsMessage.event == event,
+                TeamsMessage.due_at > now,
+                TeamsMessage.sent_at.is_(None),
+            )
+        )
+
+
 def _teams(obj: ContentObject, event: E, data: dict, due_at=None) -> None:
     from app.tasks import by_name, send_after_commit
 

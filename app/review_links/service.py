@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app import audit
 from app.config import signing_keys
 from app.extensions import db, redis_store
-from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role, StepApproval
+from app.models import ContentObject, NotificationEvent, ObjectStatus, ReviewLink, Role
 from app.models.base import utcnow
 from app.reviews import chains, service as reviews
 
@@ -190,12 +190,12 @@ def _approval_of(link: ReviewLink, obj: ContentObject):
         return latest if approved and latest is not None and latest.id == link.approval_id else None
     if obj.status is not ObjectStatus.IN_REVIEW:
         return None
-    return db.session.scalar(
-        sa.select(StepApproval)
-        .where(StepApproval.object_id == obj.id, StepApproval.review_link_id == link.id)
-        .order_by(StepApproval.created_at.desc())
-        .limit(1)
-    )
+    return reviews.own_step_approval(obj, _reviewer(link))
+
+
+def _reviewer(link: ReviewLink) -> LinkReviewer:
+    """The actor of what the person does through `link`, under the name they gave."""
+    return LinkReviewer(name=link.decided_name or link.reviewer_name, email=link.reviewer_email, link_id=link.id)
 
 
 def undo_offer(link: ReviewLink) -> reviews.UndoOffer | None:
@@ -213,11 +213,13 @@ def undo(link: ReviewLink, obj: ContentObject, *, visit: Visit) -> int:
     resolve_decided(lock=True), and commits): through the reviews service, as an approver's
     undo, then the link may decide again. UndoRefused says why not. Returns how many
     publications were withdrawn."""
+    from app.notifications.events import withdraw_held
+
     if _approval_of(link, obj) is None:
         raise reviews.UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
-    reviewer = LinkReviewer(name=link.decided_name or link.reviewer_name, email=link.reviewer_email, link_id=link.id)
+    reviewer = _reviewer(link)
     withdrawn = reviews.undo_approval(obj, by=reviewer)
-    _withdraw_used_notice(obj)
+    withdraw_held(obj, NotificationEvent.REVIEW_LINK_USED)  # held for the window by _notify_editors
     audit.record(
         "review_link_undone",
         obj,
@@ -300,19 +302,4 @@ def _notify_editors(link: ReviewLink, obj: ContentObject, comment: str | None) -
         obj,
         data={"title": obj.title, "reviewer": link.decided_name, "decision": link.decision, "comment": comment or ""},
         due_at=undo_deadline(utcnow()) if link.decision == "approved" else None,
-    )
-
-
-def _withdraw_used_notice(obj: ContentObject) -> None:
-    """The notice of an approval taken back: its mail was held for the undo window, so nothing
-    of it has left yet; the in-app row goes with it."""
-    from app.models import MailState, Notification
-
-    db.session.execute(
-        sa.delete(Notification).where(
-            Notification.object_id == obj.id,
-            Notification.event == NotificationEvent.REVIEW_LINK_USED,
-            Notification.mail_due_at > utcnow(),
-            Notification.mail_state != MailState.SENT,
-        )
     )

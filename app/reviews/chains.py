@@ -343,7 +343,8 @@ def undo_step(obj: ContentObject, approval: StepApproval, *, by) -> None:
     """Take back a step approval that did not complete the chain (its undo window is checked by
     the caller): the post waits for that step again, the audit trail keeps the approval, and the
     next step's "waits for your review", still held back by the window, is withdrawn."""
-    from app.models import MailState, Notification, NotificationEvent
+    from app.models import NotificationEvent
+    from app.notifications.events import withdraw_held
 
     audit.record(
         "step_approval_undone",
@@ -356,15 +357,7 @@ def undo_step(obj: ContentObject, approval: StepApproval, *, by) -> None:
             "at": approval.created_at.isoformat(),
         },
     )
-    db.session.execute(
-        sa.delete(Notification).where(
-            Notification.object_id == obj.id,
-            Notification.event == NotificationEvent.REVIEW_REQUESTED,
-            Notification.actor_id == approval.user_id,
-            Notification.mail_due_at > utcnow(),
-            Notification.mail_state != MailState.SENT,
-        )
-    )
+    withdraw_held(obj, NotificationEvent.REVIEW_REQUESTED, actor_id=approval.user_id)
     db.session.delete(approval)
     db.session.flush()
     sync(obj)

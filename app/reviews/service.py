@@ -121,7 +121,7 @@ def undo_offer(obj: ContentObject, approval: Approval | StepApproval) -> UndoOff
     return UndoOffer(obj.id, left, isinstance(approval, StepApproval)) if left > 0 else None
 
 
-def _own_step_approval(obj: ContentObject, user) -> StepApproval | None:
+def own_step_approval(obj: ContentObject, user) -> StepApproval | None:
     """`user`'s latest approval of a step of `obj` (the one an undo takes back); for an outside
     reviewer (app.review_links.service.LinkReviewer), the one given through their link."""
     link_id = getattr(user, "link_id", None)
@@ -191,7 +191,7 @@ def undo_approval(obj: ContentObject, *, by) -> int:
         or approval.decision is not Decision.APPROVED
     ):
         raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
-    if approval.decided_by_id != by.id and _own_step_approval(obj, by) is not None:
+    if approval.decided_by_id != by.id and own_step_approval(obj, by) is not None:
         last = db.session.scalar(
             sa.select(StepApproval.name)
             .where(StepApproval.object_id == obj.id)
@@ -230,7 +230,7 @@ def undo_step(obj: ContentObject, *, by) -> None:
     that step again and the next step's notice, held back until the window closes, is
     withdrawn. Refused (UndoRefused) once anyone has approved the post since: the next step's
     approvers have decided, and their decision stands (docs/approval-chains.md)."""
-    approval = _own_step_approval(obj, by)
+    approval = own_step_approval(obj, by)
     if approval is None:
         raise UndoRefused(_l("This approval can no longer be undone: the post has moved on."))
     if undo_offer(obj, approval) is None:
@@ -264,26 +264,11 @@ def _decided_since(name: str) -> UndoRefused:
 def _withdraw_approved_notice(obj: ContentObject, approval: Approval) -> None:
     """The "approved" notification of an undone approval is withdrawn: its mail and Teams card
     were due only once the undo window closes (app/notifications/events.py), so nothing of it
-    has left yet; the in-app row goes with them."""
-    from app.models import MailState, Notification, NotificationEvent, TeamsMessage
+    has left yet; the in-app row goes with them (an older approval's window closed long ago)."""
+    from app.models import NotificationEvent
+    from app.notifications.events import withdraw_held
 
-    now = utcnow()  # still deferred: this approval's (an older one's window closed long ago)
-    db.session.execute(
-        sa.delete(Notification).where(
-            Notification.object_id == obj.id,
-            Notification.event == NotificationEvent.APPROVED,
-            Notification.mail_due_at > now,
-            Notification.mail_state != MailState.SENT,
-        )
-    )
-    db.session.execute(
-        sa.delete(TeamsMessage).where(
-            TeamsMessage.object_id == obj.id,
-            TeamsMessage.event == NotificationEvent.APPROVED,
-            TeamsMessage.due_at > now,
-            TeamsMessage.sent_at.is_(None),
-        )
-    )
+    withdraw_held(obj, NotificationEvent.APPROVED, teams=True)
 
 
 def request_changes(obj: ContentObject, *, by, comment: str) -> Approval:
