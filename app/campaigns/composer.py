@@ -289,6 +289,30 @@ def media_of(forms: dict[Platform, VersionForm], base_ids: list[int]) -> dict[Pl
     }
 
 
+def alt_texts_fields(platform_value: str, obj: ContentObject | None, formdata: MultiDict) -> dict | None:
+    """What campaigns/_alt_texts.html needs to draw a network's per-image alt-text fields from
+    the form as it is now (the tab's images, the texts typed, the post's stored ones), or None
+    when the network has no such option."""
+    platform = next((p for p in Platform if p.value == platform_value), None)
+    option = (
+        next((o for o in network_options.options_of(platform) if o.kind == "alt_texts"), None) if platform else None
+    )
+    if option is None:
+        return None
+    saved = versions.variants(obj) if obj is not None else {}
+    stored = (saved[platform].options or {}).get(option.name) if platform in saved else None
+    field = f"options-{platform.value}-{option.name}"
+    return {
+        "platform": platform,
+        "o": option,
+        "id": field,
+        "images": tab_images(formdata, platform),
+        "typed": formdata,
+        "saved": stored or {},
+        "described": f"{field}-hint" if option.hint else "",
+    }
+
+
 def tab_images(formdata: MultiDict, platform: Platform) -> list[MediaAsset]:
     """The images of a network's tab as the form holds them now (its own files, or the base's
     while it follows them): the per-image alt texts are asked for these."""

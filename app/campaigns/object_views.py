@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
-from app import network_options, text_count, workflow
+from app import text_count, workflow
 from app.campaigns import bp, composer, drafting, objects, service
 from app.campaigns import board as boards
 from app.comments import service as comments
@@ -15,7 +15,6 @@ from app.publishing import control
 from app.reviews import chains, service as reviews
 from app.rendering import render, wants_fragment
 from app.security import role_required
-from app.versions import variants as stored_variants
 
 
 def _active(campaign_id: int):
@@ -297,26 +296,12 @@ def alt_texts(campaign_id, platform):
     them now, when its selection or the base's changes; the texts typed stay, an image new to
     the form shows its stored text (the post `object_id`'s). Nothing is saved."""
     campaign = service.get_or_404(campaign_id)
-    found = next((p for p in Platform if p.value == platform), None)
-    option = next((o for o in network_options.options_of(found) if o.kind == "alt_texts"), None) if found else None
-    if option is None:
-        abort(404)
     object_id = request.form.get("object_id", type=int)
     obj = objects.get_or_404(campaign, object_id) if object_id else None
-    saved = stored_variants(obj) if obj is not None else {}
-    stored = (saved[found].options or {}).get(option.name) if found in saved else None
-    field = f"options-{found.value}-{option.name}"
-    return render(
-        "campaigns/_alt_texts.html",
-        campaign=campaign,
-        platform=found,
-        o=option,
-        id=field,
-        images=composer.tab_images(request.form, found),
-        typed=request.form,
-        saved=stored or {},
-        described=f"{field}-hint" if option.hint else "",
-    )
+    fields = composer.alt_texts_fields(platform, obj, request.form)
+    if fields is None:
+        abort(404)
+    return render("campaigns/_alt_texts.html", campaign=campaign, **fields)
 
 
 @bp.get("/<int:campaign_id>/draft/<request_id>")
